@@ -1,0 +1,84 @@
+package api
+
+import (
+	"time"
+
+	"github.com/maestro-dev/maestro/engine/api/resource"
+)
+
+// Autoscaler scales a deployment between bounds from observed resource
+// utilisation (a horizontal pod autoscaler). It owns the target's replicas.
+type Autoscaler struct {
+	TypeMeta   `json:",inline"`
+	ObjectMeta `json:"metadata"`
+	Spec       AutoscalerSpec   `json:"spec"`
+	Status     AutoscalerStatus `json:"status,omitzero"`
+}
+
+// AutoscalerSpec is the desired scaling behaviour.
+type AutoscalerSpec struct {
+	ScaleTargetRef ScaleTargetRef      `json:"scaleTargetRef"`
+	MinReplicas    *int32              `json:"minReplicas,omitempty"`
+	MaxReplicas    int32               `json:"maxReplicas"`
+	Metrics        []MetricSpec        `json:"metrics,omitempty"`
+	Behavior       *AutoscalerBehavior `json:"behavior,omitempty"`
+}
+
+// ScaleTargetRef names the scaled object in the autoscaler's namespace.
+type ScaleTargetRef struct {
+	Kind string `json:"kind"` // Deployment or ReplicaSet
+	Name string `json:"name"`
+}
+
+// MetricSpec is one utilisation target; the largest proposal wins.
+type MetricSpec struct {
+	Resource ResourceMetricSource `json:"resource"`
+}
+
+// ResourceMetricSource targets a per-pod resource usage.
+type ResourceMetricSource struct {
+	Name   ResourceName `json:"name"`
+	Target MetricTarget `json:"target"`
+}
+
+// Metric target types.
+const (
+	UtilizationMetric  = "Utilization"
+	AverageValueMetric = "AverageValue"
+)
+
+// MetricTarget is a utilisation percentage of requests or an average value.
+type MetricTarget struct {
+	Type               string             `json:"type"`
+	AverageUtilization *int32             `json:"averageUtilization,omitempty"`
+	AverageValue       *resource.Quantity `json:"averageValue,omitempty"`
+}
+
+// AutoscalerBehavior sets stabilisation windows per direction.
+type AutoscalerBehavior struct {
+	ScaleUp   *ScalingRules `json:"scaleUp,omitempty"`
+	ScaleDown *ScalingRules `json:"scaleDown,omitempty"`
+}
+
+// ScalingRules damp flapping: the autoscaler acts on the most conservative
+// recommendation seen within the window.
+type ScalingRules struct {
+	StabilizationWindowSeconds *int32 `json:"stabilizationWindowSeconds,omitempty"`
+}
+
+// AutoscalerStatus is what the autoscaler observed and decided.
+type AutoscalerStatus struct {
+	ObservedGeneration int64          `json:"observedGeneration,omitempty"`
+	CurrentReplicas    int32          `json:"currentReplicas"`
+	DesiredReplicas    int32          `json:"desiredReplicas"`
+	CurrentMetrics     []MetricStatus `json:"currentMetrics,omitempty"`
+	LastScaleTime      *time.Time     `json:"lastScaleTime,omitempty"`
+	Conditions         []Condition    `json:"conditions,omitempty"`
+}
+
+// MetricStatus is the observed value of one metric.
+type MetricStatus struct {
+	Name               ResourceName       `json:"name"`
+	AverageUtilization *int32             `json:"averageUtilization,omitempty"`
+	AverageValue       *resource.Quantity `json:"averageValue,omitempty"`
+}

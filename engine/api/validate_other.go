@@ -1,0 +1,178 @@
+package api
+
+// maxConfigBytes bounds config maps and secrets (etcd's request limit is
+// about 1.5 MiB; leave room for metadata).
+const maxConfigBytes = 1024 * 1024
+
+func validateConfigMap(c *ConfigMap) ErrorList {
+	var errs ErrorList
+	total := 0
+	for _, k := range sortedKeys(c.Data) {
+		total += len(k) + len(c.Data[k])
+		if msg := IsConfigKey(k); msg != "" {
+			errs = append(errs, Invalid(NewPath("data"), k, msg))
+		}
+	}
+	for _, k := range sortedKeys(c.BinaryData) {
+		total += len(k) + len(c.BinaryData[k])
+		if msg := IsConfigKey(k); msg != "" {
+			errs = append(errs, Invalid(NewPath("binaryData"), k, msg))
+		}
+		if _, dup := c.Data[k]; dup {
+			errs = append(errs, Duplicate(NewPath("binaryData").Key(k), k))
+		}
+	}
+	if total > maxConfigBytes {
+		errs = append(errs, TooLong(NewPath("data"), maxConfigBytes))
+	}
+	return errs
+}
+
+// validateSecret reports keys only, never values.
+func validateSecret(s *Secret) ErrorList {
+	var errs ErrorList
+	total := 0
+	for _, k := range sortedKeys(s.Data) {
+		total += len(k) + len(s.Data[k])
+		if msg := IsConfigKey(k); msg != "" {
+			errs = append(errs, Invalid(NewPath("data"), k, msg))
+		}
+	}
+	if total > maxConfigBytes {
+		errs = append(errs, TooLong(NewPath("data"), maxConfigBytes))
+	}
+	if s.Type == "" {
+		errs = append(errs, Required(NewPath("type"), ""))
+	}
+	return errs
+}
+
+func validateNodeSpec(s *NodeSpec, p Path) ErrorList {
+	return validateTaints(s.Taints, p.Child("taints"))
+}
+
+func validateAutoscalerSpec(s *AutoscalerSpec, p Path) ErrorList {
+	var errs ErrorList
+	rp := p.Child("scaleTargetRef")
+	if s.ScaleTargetRef.Kind != "Deployment" && s.ScaleTargetRef.Kind != "ReplicaSet" {
+		errs = append(errs, NotSupported(rp.Child("kind"), s.ScaleTargetRef.Kind, "Deployment", "ReplicaSet"))
+	}
+	errs = append(errs, validateDNSLabelRef(s.ScaleTargetRef.Name, rp.Child("name"))...)
+	min := Deref(s.MinReplicas, 1)
+	errs = append(errs, validateAtLeast(min, 1, p.Child("minReplicas"))...)
+	if s.MaxReplicas < min {
+		errs = append(errs, Invalid(p.Child("maxReplicas"), s.MaxReplicas, "must be greater than or equal to minReplicas ("+itoa(int64(min))+")"))
+	}
+	for i, m := range s.Metrics {
+		mp := p.Child("metrics").Index(i).Child("resource")
+		if m.Resource.Name != ResourceCPU && m.Resource.Name != ResourceMemory {
+			errs = append(errs, NotSupported(mp.Child("name"), m.Resource.Name, ResourceCPU, ResourceMemory))
+		}
+		tp := mp.Child("target")
+		switch m.Resource.Target.Type {
+		case UtilizationMetric:
+			if u := m.Resource.Target.AverageUtilization; u == nil {
+				errs = append(errs, Required(tp.Child("averageUtilization"), "for type Utilization"))
+			} else if *u < 1 {
+				errs = append(errs, Invalid(tp.Child("averageUtilization"), *u, "must be greater than 0"))
+			}
+		case AverageValueMetric:
+			if m.Resource.Target.AverageValue == nil {
+				errs = append(errs, Required(tp.Child("averageValue"), "for type AverageValue"))
+			}
+			errs = append(errs, validateQuantityPositive(m.Resource.Target.AverageValue, tp.Child("averageValue"))...)
+		default:
+			errs = append(errs, NotSupported(tp.Child("type"), m.Resource.Target.Type, UtilizationMetric, AverageValueMetric))
+		}
+	}
+	if b := s.Behavior; b != nil {
+		for _, rule := range []struct {
+			name  string
+			rules *ScalingRules
+		}{{"scaleUp", b.ScaleUp}, {"scaleDown", b.ScaleDown}} {
+			if r := rule.rules; r != nil && r.StabilizationWindowSeconds != nil {
+				if w := *r.StabilizationWindowSeconds; w < 0 || w > 3600 {
+					errs = append(errs, Invalid(p.Child("behavior").Child(rule.name).Child("stabilizationWindowSeconds"), w, "must be between 0 and 3600, inclusive"))
+				}
+			}
+		}
+	}
+	return errs
+}
+
+func validateNodePoolSpec(s *NodePoolSpec, p Path) ErrorList {
+	var errs ErrorList
+	switch s.Provider {
+	case ProviderLocal:
+	case ProviderSSH:
+		if s.SSH == nil || len(s.SSH.Hosts) == 0 {
+			errs = append(errs, Required(p.Child("ssh").Child("hosts"), "for provider ssh"))
+		}
+	case ProviderAWS:
+		if s.AWS == nil {
+			errs = append(errs, Required(p.Child("aws"), "for provider aws"))
+		} else {
+			if s.AWS.Region == "" {
+				errs = append(errs, Required(p.Child("aws").Child("region"), ""))
+			}
+			if s.AWS.AMI == "" {
+				errs = append(errs, Required(p.Child("aws").Child("ami"), ""))
+			}
+		}
+	case ProviderGCP:
+		if s.GCP == nil {
+			errs = append(errs, Required(p.Child("gcp"), "for provider gcp"))
+		} else {
+			if s.GCP.Project == "" {
+				errs = append(errs, Required(p.Child("gcp").Child("project"), ""))
+			}
+			if s.GCP.Image == "" {
+				errs = append(errs, Required(p.Child("gcp").Child("image"), ""))
+			}
+		}
+	default:
+		errs = append(errs, NotSupported(p.Child("provider"), s.Provider, ProviderLocal, ProviderSSH, ProviderAWS, ProviderGCP))
+	}
+	errs = append(errs, validateNonNegative(s.MinSize, p.Child("minSize"))...)
+	if s.MaxSize < s.MinSize {
+		errs = append(errs, Invalid(p.Child("maxSize"), s.MaxSize, "must be greater than or equal to minSize ("+itoa(int64(s.MinSize))+")"))
+	}
+	if s.Size != nil && (*s.Size < s.MinSize || *s.Size > s.MaxSize) {
+		errs = append(errs, Invalid(p.Child("size"), *s.Size, "must be between minSize and maxSize, inclusive"))
+	}
+	errs = append(errs, ValidateLabels(s.Labels, p.Child("labels"))...)
+	errs = append(errs, validateTaints(s.Taints, p.Child("taints"))...)
+	for i, z := range s.Zones {
+		if z == "" {
+			errs = append(errs, Required(p.Child("zones").Index(i), ""))
+		}
+	}
+	return errs
+}
+
+func validateMachineSpec(s *MachineSpec, p Path) ErrorList {
+	errs := validateDNSLabelRef(s.Pool, p.Child("pool"))
+	switch s.Provider {
+	case ProviderLocal, ProviderSSH, ProviderAWS, ProviderGCP:
+	default:
+		errs = append(errs, NotSupported(p.Child("provider"), s.Provider, ProviderLocal, ProviderSSH, ProviderAWS, ProviderGCP))
+	}
+	return errs
+}
+
+func validateEvent(e *Event) ErrorList {
+	var errs ErrorList
+	if e.InvolvedObject.Kind == "" {
+		errs = append(errs, Required(NewPath("involvedObject").Child("kind"), ""))
+	}
+	if e.InvolvedObject.Name == "" {
+		errs = append(errs, Required(NewPath("involvedObject").Child("name"), ""))
+	}
+	if e.Reason == "" {
+		errs = append(errs, Required(NewPath("reason"), ""))
+	}
+	if e.Type != EventNormal && e.Type != EventWarning {
+		errs = append(errs, NotSupported(NewPath("type"), e.Type, EventNormal, EventWarning))
+	}
+	return errs
+}

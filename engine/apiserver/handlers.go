@@ -1,0 +1,272 @@
+package apiserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/api/labels"
+	"github.com/maestro-dev/maestro/engine/apiserver/auth"
+	"github.com/maestro-dev/maestro/engine/apiserver/registry"
+)
+
+// objects serves the object API.
+func (s *Server) objects(w http.ResponseWriter, r *http.Request) {
+	info, err := parsePath(r.URL.Path)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	switch {
+	case r.Method == http.MethodGet && info.Name == "" && q.Get("watch") != "" && q.Get("watch") != "0" && q.Get("watch") != "false":
+		s.watch(w, r, info)
+	case r.Method == http.MethodGet && info.Name == "":
+		s.list(w, r, info)
+	case r.Method == http.MethodGet && info.Subresource == "":
+		s.get(w, r, info)
+	case r.Method == http.MethodPost && info.Name == "":
+		s.create(w, r, info)
+	case r.Method == http.MethodPut && info.Name != "":
+		s.update(w, r, info)
+	case r.Method == http.MethodDelete && info.Name != "" && info.Subresource == "":
+		s.delete(w, r, info)
+	default:
+		s.writeError(w, r, api.NewStatusError(http.StatusMethodNotAllowed, api.ReasonMethodNotAllowed,
+			"%s is not supported on %s", r.Method, r.URL.Path))
+	}
+}
+
+func (s *Server) authorize(ctx context.Context, r auth.Request) error {
+	return s.authz.Authorize(ctx, userFrom(ctx), r)
+}
+
+func (s *Server) get(w http.ResponseWriter, r *http.Request, info requestInfo) {
+	if err := s.authorize(r.Context(), auth.Request{Verb: auth.VerbGet, Kind: info.Kind, Namespace: info.Namespace, Name: info.Name}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	obj, err := s.reg.Get(r.Context(), info.Kind, info.Namespace, info.Name)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, obj)
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request, info requestInfo) {
+	sel, err := parseSelectors(r, info.Kind)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	node, _ := sel.Fields.Value("spec.nodeName")
+	if err := s.authorize(r.Context(), auth.Request{Verb: auth.VerbList, Kind: info.Kind, Namespace: info.Namespace, NodeName: node}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	objs, rev, err := s.reg.List(r.Context(), info.Kind, info.Namespace, sel)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.List[api.Object]{
+		TypeMeta: api.TypeMeta{Kind: info.Kind.Kind + "List", APIVersion: api.APIVersion},
+		Metadata: api.ListMeta{ResourceVersion: rev},
+		Items:    objs,
+	})
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request, info requestInfo) {
+	obj, err := s.decodeBody(w, r, info)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	meta := obj.GetObjectMeta()
+	if meta.Namespace == "" {
+		meta.Namespace = info.Namespace
+	}
+	if err := s.authorize(r.Context(), auth.Request{Verb: auth.VerbCreate, Kind: info.Kind, Namespace: info.Namespace, Object: obj}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := s.reg.Create(r.Context(), obj, registry.WriteOptions{DryRun: isDryRun(r)})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Server) update(w http.ResponseWriter, r *http.Request, info requestInfo) {
+	if info.Subresource != "" && info.Subresource != "status" {
+		s.writeError(w, r, api.NewStatusError(http.StatusNotFound, api.ReasonNotFound, "%s has no %q subresource", info.Kind.Plural, info.Subresource))
+		return
+	}
+	obj, err := s.decodeBody(w, r, info)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	meta := obj.GetObjectMeta()
+	if meta.Namespace == "" {
+		meta.Namespace = info.Namespace
+	}
+	if meta.Name == "" {
+		meta.Name = info.Name
+	}
+	if meta.Name != info.Name {
+		s.writeError(w, r, api.NewBadRequest("metadata.name %q does not match the name in the URL %q", meta.Name, info.Name))
+		return
+	}
+	if err := s.authorize(r.Context(), auth.Request{Verb: auth.VerbUpdate, Kind: info.Kind, Namespace: info.Namespace,
+		Name: info.Name, Subresource: info.Subresource, Object: obj}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out, err := s.reg.Update(r.Context(), obj, registry.WriteOptions{DryRun: isDryRun(r), Subresource: info.Subresource})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) delete(w http.ResponseWriter, r *http.Request, info requestInfo) {
+	opts, err := deleteOptions(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.authorize(r.Context(), auth.Request{Verb: auth.VerbDelete, Kind: info.Kind, Namespace: info.Namespace, Name: info.Name}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	obj, gone, err := s.reg.Delete(r.Context(), info.Kind, info.Namespace, info.Name, opts)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	code := http.StatusOK
+	if !gone {
+		// Finalizers hold the object; it is marked and goes when they finish.
+		code = http.StatusAccepted
+	}
+	writeJSON(w, code, obj)
+}
+
+// decodeBody reads a request body of the addressed kind, strictly: an
+// unknown field is an error naming it, so a typo never silently drops a setting.
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, info requestInfo) (api.Object, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return nil, api.NewStatusError(http.StatusRequestEntityTooLarge, api.ReasonRequestEntityTooLarge,
+			"request body is larger than the limit of %d bytes", tooLarge.Limit)
+	}
+	if err != nil {
+		return nil, api.NewBadRequest("reading request body: %v", err)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" && !bytes.HasPrefix([]byte(ct), []byte("application/json;")) {
+		return nil, api.NewStatusError(http.StatusUnsupportedMediaType, api.ReasonUnsupportedMediaType,
+			"content type %q is not supported: send application/json", ct)
+	}
+	obj := info.Kind.New()
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(obj); err != nil {
+		return nil, api.NewBadRequest("decoding %s: %v", info.Kind.Kind, err)
+	}
+	if tm := obj.GetTypeMeta(); tm.Kind != "" && tm.Kind != info.Kind.Kind {
+		return nil, api.NewBadRequest("body is a %s but the URL addresses %s", tm.Kind, info.Kind.Plural)
+	}
+	if ns := obj.GetObjectMeta().Namespace; info.Kind.Namespaced && ns != "" && ns != info.Namespace {
+		return nil, api.NewBadRequest("metadata.namespace %q does not match the namespace in the URL %q", ns, info.Namespace)
+	}
+	return obj, nil
+}
+
+func parseSelectors(r *http.Request, kind *api.KindInfo) (registry.Selectors, error) {
+	var sel registry.Selectors
+	q := r.URL.Query()
+	if ls := q.Get("labelSelector"); ls != "" {
+		parsed, err := labels.Parse(ls)
+		if err != nil {
+			return sel, api.NewBadRequest("labelSelector: %v", err)
+		}
+		sel.Labels = parsed
+	}
+	fs, err := registry.ParseFieldSelector(kind, q.Get("fieldSelector"))
+	if err != nil {
+		return sel, api.NewBadRequest("fieldSelector: %v", err)
+	}
+	sel.Fields = fs
+	return sel, nil
+}
+
+func isDryRun(r *http.Request) bool {
+	v := r.URL.Query().Get("dryRun")
+	return v != "" && v != "0" && v != "false"
+}
+
+func deleteOptions(r *http.Request) (registry.DeleteOptions, error) {
+	q := r.URL.Query()
+	opts := registry.DeleteOptions{DryRun: isDryRun(r), PropagationPolicy: q.Get("propagationPolicy")}
+	switch opts.PropagationPolicy {
+	case "", registry.PropagationBackground, registry.PropagationForeground, registry.PropagationOrphan:
+	default:
+		return opts, api.NewBadRequest("propagationPolicy %q: must be Background, Foreground or Orphan", opts.PropagationPolicy)
+	}
+	if v := q.Get("resourceVersion"); v != "" {
+		rv, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || rv < 0 {
+			return opts, api.NewBadRequest("resourceVersion %q: must be a non-negative integer", v)
+		}
+		opts.Precondition = rv
+	}
+	if v := q.Get("gracePeriodSeconds"); v != "" {
+		g, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || g < 0 {
+			return opts, api.NewBadRequest("gracePeriodSeconds %q: must be a non-negative integer", v)
+		}
+		opts.GracePeriodSeconds = &g
+	}
+	return opts, nil
+}
+
+// podLookup answers the node authorizer's questions from the registry.
+type podLookup struct{ reg *registry.Registry }
+
+var podKind = api.MustKind("Pod")
+
+func (p podLookup) Pod(ctx context.Context, namespace, name string) (*api.Pod, error) {
+	obj, err := p.reg.Get(ctx, podKind, namespace, name)
+	if api.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading pod for authorization: %w", err)
+	}
+	return obj.(*api.Pod), nil
+}
+
+func (p podLookup) PodsOnNode(ctx context.Context, namespace, node string) ([]*api.Pod, error) {
+	objs, _, err := p.reg.List(ctx, podKind, namespace, registry.Selectors{
+		Fields: registry.FieldSelector{{Field: "spec.nodeName", Value: node}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing pods for authorization: %w", err)
+	}
+	pods := make([]*api.Pod, len(objs))
+	for i, o := range objs {
+		pods[i] = o.(*api.Pod)
+	}
+	return pods, nil
+}

@@ -1,0 +1,201 @@
+// Package pki creates and renews the API server's TLS material in its data
+// directory: a cluster CA (kept for ten years) and a serving certificate for
+// the addresses the server listens on (renewed when it nears expiry or its
+// addresses change).
+package pki
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// File names inside the PKI directory.
+const (
+	CACertFile     = "ca.crt"
+	CAKeyFile      = "ca.key"
+	ServerCertFile = "server.crt"
+	ServerKeyFile  = "server.key"
+)
+
+const (
+	caValidity     = 10 * 365 * 24 * time.Hour
+	serverValidity = 365 * 24 * time.Hour
+	renewBefore    = 30 * 24 * time.Hour
+)
+
+// Bundle is the loaded TLS material.
+type Bundle struct {
+	CACertPEM []byte
+	CA        *x509.Certificate
+	Server    tls.Certificate
+}
+
+// Ensure loads the CA and serving certificate from dir, creating or renewing
+// them as needed so the certificate covers hosts (IPs or DNS names).
+func Ensure(dir string, hosts []string, now time.Time) (*Bundle, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating pki directory: %w", err)
+	}
+	caCert, caKey, caPEM, err := ensureCA(dir, now)
+	if err != nil {
+		return nil, err
+	}
+	certPath, keyPath := filepath.Join(dir, ServerCertFile), filepath.Join(dir, ServerKeyFile)
+	if cert, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil && serverCertOK(cert, caCert, hosts, now) {
+		return &Bundle{CACertPEM: caPEM, CA: caCert, Server: cert}, nil
+	}
+	if err := issueServerCert(dir, caCert, caKey, hosts, now); err != nil {
+		return nil, err
+	}
+	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
+	if err != nil {
+		return nil, fmt.Errorf("loading new server certificate: %w", err)
+	}
+	return &Bundle{CACertPEM: caPEM, CA: caCert, Server: cert}, nil
+}
+
+func ensureCA(dir string, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, []byte, error) {
+	certPath, keyPath := filepath.Join(dir, CACertFile), filepath.Join(dir, CAKeyFile)
+	certPEM, certErr := os.ReadFile(certPath)
+	keyPEM, keyErr := os.ReadFile(keyPath)
+	if certErr == nil && keyErr == nil {
+		cert, key, err := parsePair(certPEM, keyPEM)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("loading cluster CA from %s: %w", dir, err)
+		}
+		return cert, key, certPEM, nil
+	}
+	if !errors.Is(certErr, os.ErrNotExist) || !errors.Is(keyErr, os.ErrNotExist) {
+		return nil, nil, nil, fmt.Errorf("cluster CA in %s is incomplete (need both %s and %s)", dir, CACertFile, CAKeyFile)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("generating CA key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial(),
+		Subject:               pkix.Name{CommonName: "maestro-ca", Organization: []string{"maestro"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(caValidity),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("creating CA certificate: %w", err)
+	}
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := writeKeyPair(certPath, keyPath, certPEM, key); err != nil {
+		return nil, nil, nil, err
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return cert, key, certPEM, nil
+}
+
+func issueServerCert(dir string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []string, now time.Time) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return fmt.Errorf("generating server key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: "maestro-apiserver", Organization: []string{"maestro"}},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(serverValidity),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else if h != "" {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return fmt.Errorf("creating server certificate: %w", err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	return writeKeyPair(filepath.Join(dir, ServerCertFile), filepath.Join(dir, ServerKeyFile), certPEM, key)
+}
+
+// serverCertOK reports whether an existing certificate is signed by the CA,
+// covers every host, and is not close to expiry.
+func serverCertOK(cert tls.Certificate, ca *x509.Certificate, hosts []string, now time.Time) bool {
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil || leaf.CheckSignatureFrom(ca) != nil || now.Add(renewBefore).After(leaf.NotAfter) {
+		return false
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			if !slices.ContainsFunc(leaf.IPAddresses, ip.Equal) {
+				return false
+			}
+		} else if h != "" && !slices.Contains(leaf.DNSNames, h) {
+			return false
+		}
+	}
+	return true
+}
+
+func writeKeyPair(certPath, keyPath string, certPEM []byte, key *ecdsa.PrivateKey) error {
+	der, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("encoding key: %w", err)
+	}
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
+	if err := writeFileAtomic(keyPath, keyPEM, 0o600); err != nil {
+		return err
+	}
+	return writeFileAtomic(certPath, certPEM, 0o644)
+}
+
+func parsePair(certPEM, keyPEM []byte) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	cb, _ := pem.Decode(certPEM)
+	kb, _ := pem.Decode(keyPEM)
+	if cb == nil || kb == nil {
+		return nil, nil, errors.New("not PEM")
+	}
+	cert, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	key, err := x509.ParseECPrivateKey(kb.Bytes)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cert, key, nil
+}
+
+// writeFileAtomic writes through a temporary file and rename, so a crash
+// never leaves a half-written key.
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, mode); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+func serial() *big.Int {
+	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	return n
+}

@@ -1,0 +1,128 @@
+package registry
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/maestro-dev/maestro/engine/api"
+)
+
+// FieldRequirement is one term of a field selector: field = value or field != value.
+type FieldRequirement struct {
+	Field  string
+	Value  string
+	Negate bool
+}
+
+// FieldSelector selects objects by a few indexed fields, such as the pods of
+// one node (spec.nodeName=node-1) or unscheduled pods (spec.nodeName=).
+type FieldSelector []FieldRequirement
+
+// ParseFieldSelector reads "a=b,c!=d" and checks every field is supported
+// for the kind.
+func ParseFieldSelector(kind *api.KindInfo, s string) (FieldSelector, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	supported := supportedFields(kind)
+	var sel FieldSelector
+	for _, term := range strings.Split(s, ",") {
+		var r FieldRequirement
+		var ok bool
+		if r.Field, r.Value, ok = strings.Cut(term, "!="); ok {
+			r.Negate = true
+		} else if r.Field, r.Value, ok = strings.Cut(term, "=="); ok {
+		} else if r.Field, r.Value, ok = strings.Cut(term, "="); !ok {
+			return nil, fmt.Errorf("field selector %q: term %q must be field=value or field!=value", s, term)
+		}
+		r.Field = strings.TrimSpace(r.Field)
+		r.Value = strings.TrimSpace(r.Value)
+		if !supported[r.Field] {
+			return nil, fmt.Errorf("field selector %q: field %q is not supported for %s (supported: %s)",
+				s, r.Field, kind.Plural, strings.Join(sortedFieldNames(supported), ", "))
+		}
+		sel = append(sel, r)
+	}
+	return sel, nil
+}
+
+// Matches reports whether the object satisfies every requirement.
+func (s FieldSelector) Matches(obj api.Object) bool {
+	if len(s) == 0 {
+		return true
+	}
+	fields := objectFields(obj)
+	for _, r := range s {
+		if (fields[r.Field] == r.Value) == r.Negate {
+			return false
+		}
+	}
+	return true
+}
+
+// Value returns the value the selector requires for field, if it pins one.
+func (s FieldSelector) Value(field string) (string, bool) {
+	for _, r := range s {
+		if r.Field == field && !r.Negate {
+			return r.Value, true
+		}
+	}
+	return "", false
+}
+
+func (s FieldSelector) String() string {
+	parts := make([]string, len(s))
+	for i, r := range s {
+		op := "="
+		if r.Negate {
+			op = "!="
+		}
+		parts[i] = r.Field + op + r.Value
+	}
+	return strings.Join(parts, ",")
+}
+
+func supportedFields(kind *api.KindInfo) map[string]bool {
+	m := map[string]bool{}
+	for f := range objectFields(kind.New()) {
+		m[f] = true
+	}
+	return m
+}
+
+func sortedFieldNames(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// objectFields lists the selectable fields of an object.
+func objectFields(obj api.Object) map[string]string {
+	meta := obj.GetObjectMeta()
+	f := map[string]string{"metadata.name": meta.Name, "metadata.namespace": meta.Namespace}
+	switch o := obj.(type) {
+	case *api.Pod:
+		f["spec.nodeName"] = o.Spec.NodeName
+		f["status.phase"] = string(o.Status.Phase)
+		f["spec.schedulerName"] = o.Spec.SchedulerName
+	case *api.Node:
+		f["spec.unschedulable"] = strconv.FormatBool(o.Spec.Unschedulable)
+	case *api.Event:
+		f["involvedObject.kind"] = o.InvolvedObject.Kind
+		f["involvedObject.name"] = o.InvolvedObject.Name
+		f["involvedObject.namespace"] = o.InvolvedObject.Namespace
+		f["involvedObject.uid"] = o.InvolvedObject.UID
+		f["reason"] = o.Reason
+		f["type"] = o.Type
+	case *api.Secret:
+		f["type"] = o.Type
+	case *api.Machine:
+		f["spec.pool"] = o.Spec.Pool
+	}
+	return f
+}

@@ -1,0 +1,90 @@
+package registry
+
+import (
+	"context"
+	"time"
+
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/api/labels"
+)
+
+// Operation names the write an admitter is asked about.
+type Operation string
+
+// Operations.
+const (
+	OpCreate Operation = "CREATE"
+	OpUpdate Operation = "UPDATE"
+	OpDelete Operation = "DELETE"
+)
+
+// Attributes describe one write for admission.
+type Attributes struct {
+	Op          Operation
+	Kind        *api.KindInfo
+	Object      api.Object // the new object (nil on delete)
+	Old         api.Object // the stored object (nil on create)
+	Subresource string
+	DryRun      bool
+}
+
+// Admitter checks, and may mutate, a write after validation and before it
+// is stored. An error rejects the write; it should be an *api.StatusError.
+type Admitter interface {
+	Admit(ctx context.Context, a Attributes) error
+}
+
+// Releaser is an admitter that also hears about completed deletes, to free
+// what it allocated (cluster IPs, node ports).
+type Releaser interface {
+	Released(ctx context.Context, obj api.Object)
+}
+
+// Selectors filter lists and watches.
+type Selectors struct {
+	Labels labels.Selector // nil selects everything
+	Fields FieldSelector
+}
+
+// Matches reports whether the object passes both selectors.
+func (s Selectors) Matches(obj api.Object) bool {
+	if s.Labels != nil && !s.Labels.Matches(labels.Set(obj.GetObjectMeta().Labels)) {
+		return false
+	}
+	return s.Fields.Matches(obj)
+}
+
+// WriteOptions modify a create or update.
+type WriteOptions struct {
+	DryRun bool
+	// Subresource "status" updates only the status.
+	Subresource string
+}
+
+// Propagation policies for deletes.
+const (
+	PropagationBackground = "Background"
+	PropagationForeground = "Foreground"
+	PropagationOrphan     = "Orphan"
+)
+
+// DeleteOptions modify a delete.
+type DeleteOptions struct {
+	DryRun bool
+	// Precondition, when non-zero, must equal the stored resourceVersion.
+	Precondition int64
+	// GracePeriodSeconds overrides a pod's termination grace period; 0
+	// deletes at once.
+	GracePeriodSeconds *int64
+	PropagationPolicy  string
+}
+
+// Event is one change seen by a watch, already filtered by selectors.
+type Event struct {
+	Type     string // api.WatchAdded, WatchModified, WatchDeleted
+	Object   api.Object
+	Revision int64
+}
+
+// Clock is time.Now, replaceable in tests.
+type Clock func() time.Time

@@ -1,0 +1,190 @@
+package apiserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/apiserver/auth"
+	"github.com/maestro-dev/maestro/engine/apiserver/registry"
+)
+
+// Defaults for Config.
+const (
+	DefaultMaxRequestBytes = 3 << 20
+	DefaultMaxInFlight     = 800
+)
+
+// Config assembles a Server.
+type Config struct {
+	Registry *registry.Registry
+	Tokens   *auth.Tokens
+	Log      *slog.Logger
+	// MaxRequestBytes bounds request bodies (413 beyond).
+	MaxRequestBytes int64
+	// MaxInFlight bounds concurrent non-watch requests (429 beyond).
+	MaxInFlight int
+	// Metrics is where request metrics are registered and /metrics reads;
+	// nil uses a private registry.
+	Metrics *prometheus.Registry
+	Version string
+	// Ready reports whether the server may take traffic (for /readyz).
+	Ready func(ctx context.Context) error
+}
+
+// Server is the HTTP handler of the API.
+type Server struct {
+	reg      *registry.Registry
+	tokens   *auth.Tokens
+	authz    *auth.Authorizer
+	log      *slog.Logger
+	maxBody  int64
+	inflight chan struct{}
+	metrics  *metrics
+	gatherer *prometheus.Registry
+	version  string
+	ready    func(ctx context.Context) error
+	mux      *http.ServeMux
+}
+
+// New builds the API server handler.
+func New(cfg Config) *Server {
+	s := &Server{
+		reg:     cfg.Registry,
+		tokens:  cfg.Tokens,
+		log:     cfg.Log,
+		maxBody: cfg.MaxRequestBytes,
+		version: cfg.Version,
+		ready:   cfg.Ready,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxRequestBytes
+	}
+	n := cfg.MaxInFlight
+	if n <= 0 {
+		n = DefaultMaxInFlight
+	}
+	s.inflight = make(chan struct{}, n)
+	s.gatherer = cfg.Metrics
+	if s.gatherer == nil {
+		s.gatherer = prometheus.NewRegistry()
+	}
+	s.metrics = newMetrics(s.gatherer)
+	s.authz = &auth.Authorizer{Pods: podLookup{s.reg}}
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("GET /version", s.versionHandler)
+	s.mux.Handle("GET /metrics", s.authenticated(s.metricsHandler()))
+	s.mux.Handle("/v1/tokens", s.authenticated(http.HandlerFunc(s.tokensHandler)))
+	s.mux.Handle("/v1/tokens/{id}", s.authenticated(http.HandlerFunc(s.tokensHandler)))
+	s.mux.Handle("/v1/", s.authenticated(http.HandlerFunc(s.objects)))
+	return s
+}
+
+// Handler is the root handler with recovery and metrics around every request.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
+				if rec.code == 0 {
+					s.writeError(rec, r, fmt.Errorf("panic: %v", p))
+				}
+			}
+			s.metrics.observe(r, rec.code, time.Since(start))
+		}()
+		s.mux.ServeHTTP(rec, r)
+	})
+}
+
+type userKey struct{}
+
+// authenticated requires a valid bearer token and limits in-flight requests.
+func (s *Server) authenticated(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || token == "" {
+			s.writeError(w, r, api.NewStatusError(http.StatusUnauthorized, api.ReasonUnauthorized,
+				"missing bearer token: send \"Authorization: Bearer <token>\" (the client config written by `maestro server` has one)"))
+			return
+		}
+		u, err := s.tokens.Authenticate(r.Context(), strings.TrimSpace(token))
+		if err == auth.ErrInvalidToken {
+			s.writeError(w, r, api.NewStatusError(http.StatusUnauthorized, api.ReasonUnauthorized, "%v", err))
+			return
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if r.URL.Query().Get("watch") == "" {
+			select {
+			case s.inflight <- struct{}{}:
+				defer func() { <-s.inflight }()
+			default:
+				e := api.NewStatusError(http.StatusTooManyRequests, api.ReasonTooManyRequests,
+					"too many requests in flight (limit %d); retry shortly", cap(s.inflight))
+				e.Status.Details = &api.StatusDetails{RetryAfterSeconds: 1}
+				s.writeError(w, r, e)
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+	})
+}
+
+func userFrom(ctx context.Context) auth.User {
+	u, _ := ctx.Value(userKey{}).(auth.User)
+	return u
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if s.ready != nil {
+		if err := s.ready(ctx); err != nil {
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = fmt.Fprintf(w, "not ready: %v\n", err)
+			return
+		}
+	}
+	s.healthz(w, r)
+}
+
+func (s *Server) versionHandler(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"version": s.version, "apiVersion": api.APIVersion})
+}
+
+func (s *Server) metricsHandler() http.Handler {
+	h := promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u := userFrom(r.Context()); u.Role != auth.RoleAdmin && u.Role != auth.RoleViewer {
+			s.writeError(w, r, api.NewForbidden("role %s may not read metrics", u.Role))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,69 @@
+package controlplane
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// Config describes one control plane process.
+type Config struct {
+	// DataDir holds the embedded etcd member, the PKI, the encryption key
+	// and the bootstrap admin token.
+	DataDir string
+	// Listen is the API's host:port; port 0 picks a free one.
+	Listen string
+	// AdvertiseAddress is the host clients use to reach the API (default:
+	// the listen host, or 127.0.0.1 when listening on all addresses).
+	AdvertiseAddress string
+	// TLSSANs are extra names or IPs for the serving certificate.
+	TLSSANs []string
+
+	// EtcdEndpoints selects an external etcd cluster instead of the
+	// embedded member.
+	EtcdEndpoints                         []string
+	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
+	// EtcdPrefix scopes this cluster's keys (several clusters may share one etcd).
+	EtcdPrefix string
+	// EncryptionKeyFile holds the AES-256 key for secrets at rest (default
+	// <data-dir>/encryption.key, created on first start). Servers sharing
+	// an external etcd must share the key.
+	EncryptionKeyFile string
+
+	// ClientConfigPath is where the client config (endpoint, CA, admin
+	// token) is written; "" means the default path, "-" writes none.
+	ClientConfigPath string
+
+	MaxRequestBytes int64
+	Version         string
+	Log             *slog.Logger
+	// UnsafeNoFsync makes the embedded etcd skip fsync (tests, benchmarks).
+	UnsafeNoFsync bool
+	// ShutdownTimeout bounds a graceful stop.
+	ShutdownTimeout time.Duration
+}
+
+// Defaults.
+const (
+	DefaultListen     = "127.0.0.1:6443"
+	DefaultEtcdPrefix = "/maestro"
+)
+
+func (c *Config) setDefaults() error {
+	if c.DataDir == "" {
+		return errors.New("data directory: required (--data-dir)")
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.EtcdPrefix == "" {
+		c.EtcdPrefix = DefaultEtcdPrefix
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	return nil
+}

@@ -1,0 +1,286 @@
+package controlplane
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/apiserver"
+	"github.com/maestro-dev/maestro/engine/apiserver/auth"
+	"github.com/maestro-dev/maestro/engine/apiserver/pki"
+	"github.com/maestro-dev/maestro/engine/apiserver/registry"
+	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/store"
+)
+
+// ControlPlane is a running server.
+type ControlPlane struct {
+	cfg          Config
+	clientConfig client.Config
+	store        store.Store
+	registry     *registry.Registry
+	tokens       *auth.Tokens
+
+	embedded   *store.Embedded
+	etcdClient *clientv3.Client
+	httpServer *http.Server
+	listener   net.Listener
+
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	serveErr chan error
+}
+
+// Start brings a control plane up and returns once the API is serving.
+func Start(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	cp := &ControlPlane{cfg: cfg, cancel: cancel, serveErr: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			cp.Close()
+		}
+	}()
+	if err := cp.openStore(ctx); err != nil {
+		return nil, err
+	}
+	cp.tokens = auth.NewTokens(cp.store, cfg.Log.With("component", "tokens"))
+	cp.registry = registry.New(registry.Options{Store: cp.store})
+	adminToken, err := cp.bootstrapAdmin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := cp.ensureNamespaces(ctx); err != nil {
+		return nil, err
+	}
+	cp.wg.Add(1)
+	go func() { defer cp.wg.Done(); cp.tokens.Run(runCtx) }()
+	if err := cp.serve(runCtx, adminToken); err != nil {
+		return nil, err
+	}
+	if cfg.ClientConfigPath != "-" {
+		path := cfg.ClientConfigPath
+		if path == "" {
+			path = client.DefaultConfigPath()
+		}
+		if err := client.WriteConfig(path, cp.clientConfig); err != nil {
+			return nil, err
+		}
+		cfg.Log.Info("wrote client config", "path", path)
+	}
+	return cp, nil
+}
+
+// openStore starts the embedded etcd member or dials the external cluster,
+// and wraps the store with secret encryption.
+func (cp *ControlPlane) openStore(ctx context.Context) error {
+	cfg := cp.cfg
+	if len(cfg.EtcdEndpoints) > 0 {
+		c, err := store.DialExternal(ctx, store.ExternalConfig{Endpoints: cfg.EtcdEndpoints,
+			CAFile: cfg.EtcdCAFile, CertFile: cfg.EtcdCertFile, KeyFile: cfg.EtcdKeyFile})
+		if err != nil {
+			return err
+		}
+		cp.etcdClient = c
+	} else {
+		e, err := store.StartEmbedded(ctx, store.EmbeddedConfig{
+			Dir:           filepath.Join(cfg.DataDir, "etcd"),
+			Logger:        cfg.Log.With("component", "etcd"),
+			UnsafeNoFsync: cfg.UnsafeNoFsync,
+		})
+		if err != nil {
+			return err
+		}
+		cp.embedded = e
+		cp.etcdClient = e.Client()
+	}
+	keyFile := cfg.EncryptionKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(cfg.DataDir, "encryption.key")
+	}
+	key, err := store.LoadOrCreateKey(keyFile)
+	if err != nil {
+		return fmt.Errorf("secret encryption key: %w", err)
+	}
+	inner := store.NewEtcd(cp.etcdClient, cfg.EtcdPrefix).WithLogger(cfg.Log)
+	s, err := store.NewEncrypting(inner, key, func(k string) bool { return strings.HasPrefix(k, registry.SecretsPrefix) })
+	if err != nil {
+		return err
+	}
+	cp.store = s
+	return nil
+}
+
+// bootstrapAdmin makes sure the data directory's admin token is stored.
+func (cp *ControlPlane) bootstrapAdmin(ctx context.Context) (string, error) {
+	path := filepath.Join(cp.cfg.DataDir, "admin.token")
+	b, err := os.ReadFile(path)
+	token := strings.TrimSpace(string(b))
+	if errors.Is(err, os.ErrNotExist) {
+		token = auth.GenerateToken()
+		if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+			return "", fmt.Errorf("writing admin token: %w", err)
+		}
+	} else if err != nil {
+		return "", fmt.Errorf("reading admin token: %w", err)
+	}
+	if err := cp.tokens.Ensure(ctx, token, auth.CreateOptions{Role: auth.RoleAdmin, Description: "bootstrap admin of " + cp.cfg.DataDir}); err != nil {
+		return "", fmt.Errorf("storing admin token: %w", err)
+	}
+	return token, nil
+}
+
+func (cp *ControlPlane) ensureNamespaces(ctx context.Context) error {
+	for _, name := range []string{api.NamespaceDefault, api.NamespaceSystem} {
+		_, err := cp.registry.Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: name}}, registry.WriteOptions{})
+		if err != nil && !api.IsAlreadyExists(err) {
+			return fmt.Errorf("creating namespace %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// serve starts the HTTPS API.
+func (cp *ControlPlane) serve(ctx context.Context, adminToken string) error {
+	cfg := cp.cfg
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Listen, err)
+	}
+	cp.listener = ln
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	advertise := cfg.AdvertiseAddress
+	if advertise == "" {
+		advertise = host
+		if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+			advertise = "127.0.0.1"
+		}
+	}
+	bundle, err := pki.Ensure(filepath.Join(cfg.DataDir, "pki"), certHosts(host, advertise, cfg.TLSSANs), time.Now())
+	if err != nil {
+		return err
+	}
+	srv := apiserver.New(apiserver.Config{
+		Registry: cp.registry, Tokens: cp.tokens, Log: cfg.Log.With("component", "apiserver"),
+		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready,
+	})
+	cp.httpServer = &http.Server{
+		Handler:           srv.Handler(),
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{bundle.Server}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	cp.wg.Add(1)
+	go func() {
+		defer cp.wg.Done()
+		err := cp.httpServer.ServeTLS(ln, "", "")
+		if !errors.Is(err, http.ErrServerClosed) {
+			cp.serveErr <- err
+		}
+		close(cp.serveErr)
+	}()
+	cp.clientConfig = client.Config{
+		Server:                   "https://" + net.JoinHostPort(advertise, port),
+		CertificateAuthorityData: string(bundle.CACertPEM),
+		Token:                    adminToken,
+	}
+	cfg.Log.Info("API server listening", "address", ln.Addr().String(), "url", cp.clientConfig.Server)
+	return nil
+}
+
+func (cp *ControlPlane) ready(ctx context.Context) error {
+	if _, err := cp.store.CurrentRevision(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	select {
+	case <-cp.tokens.Synced():
+	default:
+		return errors.New("token cache not loaded yet")
+	}
+	return nil
+}
+
+// certHosts lists what the serving certificate must cover.
+func certHosts(listenHost, advertise string, extra []string) []string {
+	hosts := []string{"127.0.0.1", "::1", "localhost", advertise}
+	if name, err := os.Hostname(); err == nil {
+		hosts = append(hosts, name)
+	}
+	if ip := net.ParseIP(listenHost); ip != nil && !ip.IsUnspecified() {
+		hosts = append(hosts, listenHost)
+	} else if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				hosts = append(hosts, n.IP.String())
+			}
+		}
+	}
+	return append(hosts, extra...)
+}
+
+// ClientConfig is the admin client config for this server.
+func (cp *ControlPlane) ClientConfig() client.Config { return cp.clientConfig }
+
+// Store is the server's store (tests inspect raw values through it).
+func (cp *ControlPlane) Store() store.Store { return cp.store }
+
+// EtcdClient is the etcd client (leader election uses it).
+func (cp *ControlPlane) EtcdClient() *clientv3.Client { return cp.etcdClient }
+
+// Addr is the address the API listens on.
+func (cp *ControlPlane) Addr() string { return cp.listener.Addr().String() }
+
+// Wait blocks until ctx ends or the API server fails.
+func (cp *ControlPlane) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err, ok := <-cp.serveErr:
+		if ok && err != nil {
+			return fmt.Errorf("API server: %w", err)
+		}
+		return nil
+	}
+}
+
+// Close stops the API server (ending watches), then the store and etcd.
+func (cp *ControlPlane) Close() error {
+	cp.cancel()
+	var errs []error
+	if cp.httpServer != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), cp.cfg.ShutdownTimeout)
+		if err := cp.httpServer.Shutdown(ctx); err != nil {
+			_ = cp.httpServer.Close()
+		}
+		cancel()
+	} else if cp.listener != nil {
+		_ = cp.listener.Close()
+	}
+	cp.wg.Wait()
+	if cp.store != nil {
+		errs = append(errs, cp.store.Close())
+	}
+	if cp.embedded != nil {
+		errs = append(errs, cp.embedded.Close())
+	} else if cp.etcdClient != nil {
+		errs = append(errs, cp.etcdClient.Close())
+	}
+	return errors.Join(errs...)
+}

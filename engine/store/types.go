@@ -1,0 +1,114 @@
+// Package store is maestro's versioned key-value store: a small interface with
+// compare-and-swap writes and ordered watches, and one implementation over the
+// etcd v3 client (an embedded member or an external cluster).
+//
+// Values are opaque bytes; the API server owns encoding. Revisions are the
+// store's global, monotonically increasing write counter: every object's
+// resourceVersion is the revision of its last write.
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+// Sentinel errors. A compare-and-swap failure is a result the caller handles
+// (ErrConflict), not an internal error.
+var (
+	ErrNotFound  = errors.New("store: key not found")
+	ErrExists    = errors.New("store: key already exists")
+	ErrConflict  = errors.New("store: revision conflict")
+	ErrCompacted = errors.New("store: revision compacted")
+	ErrFuture    = errors.New("store: revision is in the future")
+)
+
+// KV is one stored value with its revisions.
+type KV struct {
+	Key   string
+	Value []byte
+	// CreateRevision is the revision at which the key was created.
+	CreateRevision int64
+	// ModRevision is the revision of the last write to the key; it is the
+	// object's resourceVersion and the expected revision for Update and Delete.
+	ModRevision int64
+}
+
+// EventType says what happened to a key.
+type EventType int
+
+// Event types.
+const (
+	EventCreated EventType = iota + 1
+	EventUpdated
+	EventDeleted
+)
+
+func (t EventType) String() string {
+	switch t {
+	case EventCreated:
+		return "created"
+	case EventUpdated:
+		return "updated"
+	case EventDeleted:
+		return "deleted"
+	}
+	return "unknown"
+}
+
+// Event is one change seen by a watch.
+type Event struct {
+	Type EventType
+	// KV is the key after the change. For EventDeleted, KV.Value is the last
+	// value before deletion and KV.ModRevision is the revision of the delete.
+	KV KV
+	// PrevValue is the value before the change (nil for EventCreated).
+	PrevValue []byte
+}
+
+// Reader is the read view of a store.
+type Reader interface {
+	// Get returns the current value of key, or ErrNotFound.
+	Get(ctx context.Context, key string) (KV, error)
+	// List returns every key with the prefix, sorted by key, and the revision
+	// the list was read at.
+	List(ctx context.Context, prefix string) (kvs []KV, revision int64, err error)
+	// CurrentRevision is the revision of the latest write.
+	CurrentRevision(ctx context.Context) (int64, error)
+}
+
+// Writer is the write view of a store. Every write returns the revision it
+// was stored at.
+type Writer interface {
+	// Create stores a new key, or fails with ErrExists.
+	Create(ctx context.Context, key string, value []byte) (revision int64, err error)
+	// Update replaces the value of key if its ModRevision equals expected;
+	// otherwise it fails with ErrConflict (or ErrNotFound if key is absent).
+	Update(ctx context.Context, key string, value []byte, expected int64) (revision int64, err error)
+	// Delete removes key if its ModRevision equals expected (0 means any);
+	// otherwise ErrConflict or ErrNotFound. It returns the deleted value.
+	Delete(ctx context.Context, key string, expected int64) (deleted KV, err error)
+}
+
+// Watcher delivers events in revision order until it is stopped, its context
+// ends, or it fails.
+type Watcher interface {
+	// Events is closed when the watch ends; Err then says why (nil when the
+	// context was cancelled or Stop was called).
+	Events() <-chan Event
+	Err() error
+	Stop()
+}
+
+// Store is the whole interface.
+type Store interface {
+	Reader
+	Writer
+	// Watch delivers every event under prefix with a revision greater than
+	// fromRevision, in order. A compacted fromRevision fails at once with
+	// ErrCompacted (from Watch or, if discovered later, from Watcher.Err).
+	Watch(ctx context.Context, prefix string, fromRevision int64) (Watcher, error)
+	// Compact discards history before revision; watches from older
+	// revisions then fail with ErrCompacted.
+	Compact(ctx context.Context, revision int64) error
+	Close() error
+}

@@ -1,0 +1,217 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/internal/testenv"
+)
+
+// run executes the CLI with a client config and returns stdout, stderr and the error.
+func run(t *testing.T, configPath string, args ...string) (string, string, error) {
+	t.Helper()
+	root := NewRoot()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(append([]string{"--config", configPath}, args...))
+	err := root.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+func writeConfig(t *testing.T, env *testenv.Env) string {
+	path := filepath.Join(t.TempDir(), "config")
+	if err := client.WriteConfig(path, env.Config); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const manifest = `
+kind: Namespace
+metadata:
+  name: shop
+---
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: demo:1
+        resources:
+          requests: {cpu: 1000m, memory: 1Gi}
+---
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+data:
+  mode: fast
+`
+
+func TestCreateGetDelete(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t)
+	cfg := writeConfig(t, env)
+	file := filepath.Join(t.TempDir(), "app.yaml")
+	if err := os.WriteFile(file, []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, cfg, "create", "-f", file)
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	for _, want := range []string{"namespace/shop created", "deployment/web created", "configmap/settings created"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("create output lacks %q:\n%s", want, out)
+		}
+	}
+
+	out, _, err = run(t, cfg, "get", "deploy", "-n", "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "NAME") || !strings.HasPrefix(lines[1], "web ") || !strings.Contains(lines[1], "0/2") {
+		t.Fatalf("get deploy table:\n%s", out)
+	}
+
+	out, _, err = run(t, cfg, "get", "deployment", "web", "-n", "shop", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d api.Deployment
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("-o json is not a deployment: %v\n%s", err, out)
+	}
+	if d.Spec.Template.Spec.Containers[0].Resources.Requests[api.ResourceCPU].String() != "1" {
+		t.Errorf("cpu 1000m printed as %q, want canonical \"1\"", d.Spec.Template.Spec.Containers[0].Resources.Requests[api.ResourceCPU].String())
+	}
+
+	out, _, err = run(t, cfg, "get", "cm", "-n", "shop", "-o", "yaml")
+	if err != nil || !strings.Contains(out, "kind: ConfigMapList") || !strings.Contains(out, "mode: fast") {
+		t.Fatalf("-o yaml list: %v\n%s", err, out)
+	}
+	out, _, err = run(t, cfg, "get", "pods", "-A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != "" {
+		t.Errorf("no pods should print nothing on stdout, got %q", out)
+	}
+
+	out, _, err = run(t, cfg, "delete", "deploy", "web", "-n", "shop")
+	if err != nil || !strings.Contains(out, "deployment/web deleted") {
+		t.Fatalf("delete: %v %q", err, out)
+	}
+	_, errOut, err := run(t, cfg, "get", "deploy", "web", "-n", "shop")
+	if err == nil || !api.IsNotFound(err) {
+		t.Fatalf("get after delete: %v %s", err, errOut)
+	}
+}
+
+func TestCreateReportsBadInput(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t)
+	cfg := writeConfig(t, env)
+	dir := t.TempDir()
+	tests := []struct {
+		name, content, want string
+	}{
+		{"unknown field", "kind: ConfigMap\nmetadata: {name: a}\ndat: {}\n", `unknown field "dat"`},
+		{"no kind", "metadata: {name: a}\n", "kind: required"},
+		{"unknown kind", "kind: Widget\nmetadata: {name: a}\n", `unknown kind "Widget"`},
+		{"invalid object", "kind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: -1\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: demo}]}\n", "spec.replicas: invalid value -1"},
+		{"bad quantity", "kind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: i, resources: {requests: {cpu: 12x}}}]\n", `"12x"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".yaml")
+			if err := os.WriteFile(file, []byte(tc.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, errOut, err := run(t, cfg, "create", "-f", file)
+			if err == nil {
+				t.Fatal("bad input accepted")
+			}
+			if msg := err.Error() + errOut; !strings.Contains(msg, tc.want) {
+				t.Fatalf("error %q does not mention %q", msg, tc.want)
+			}
+		})
+	}
+	list, _, err := env.Client.Deployments("default").List(context.Background(), client.ListOptions{})
+	if err != nil || len(list) != 0 {
+		t.Fatalf("bad input stored objects: %d %v", len(list), err)
+	}
+}
+
+func TestClearErrorsWithoutAServer(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "none")
+	_, _, err := run(t, missing, "get", "pods")
+	if err == nil || !strings.Contains(err.Error(), "no maestro client config at "+missing) || !strings.Contains(err.Error(), "maestro server") {
+		t.Fatalf("missing config: %v", err)
+	}
+	cfg := filepath.Join(t.TempDir(), "config")
+	if err := client.WriteConfig(cfg, client.Config{Server: "https://127.0.0.1:1", Token: "a.b"}); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = run(t, cfg, "get", "pods")
+	if err == nil || !strings.Contains(err.Error(), "cannot reach the maestro API server at https://127.0.0.1:1") {
+		t.Fatalf("unreachable server: %v", err)
+	}
+	_, _, err = run(t, cfg, "get", "widgets")
+	if err == nil || !strings.Contains(err.Error(), `unknown kind "widgets"`) {
+		t.Fatalf("unknown kind: %v", err)
+	}
+}
+
+func TestTokens(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t)
+	cfg := writeConfig(t, env)
+	out, _, err := run(t, cfg, "token", "create", "--role", "viewer", "--description", "dashboards")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := strings.TrimSpace(out)
+	if !strings.Contains(token, ".") {
+		t.Fatalf("token create printed %q", out)
+	}
+	out, _, err = run(t, cfg, "token", "list")
+	if err != nil || !strings.Contains(out, "viewer") || !strings.Contains(out, "dashboards") {
+		t.Fatalf("token list: %v\n%s", err, out)
+	}
+	if strings.Contains(out, strings.SplitN(token, ".", 2)[1]) {
+		t.Fatal("token list shows a secret")
+	}
+	// The viewer token works for reads and not for writes.
+	viewerCfg := filepath.Join(t.TempDir(), "viewer")
+	vc := env.Config
+	vc.Token = token
+	if err := client.WriteConfig(viewerCfg, vc); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, viewerCfg, "get", "ns"); err != nil {
+		t.Fatalf("viewer get: %v", err)
+	}
+	if _, _, err := run(t, viewerCfg, "delete", "ns", "shop"); err == nil {
+		t.Fatal("viewer delete succeeded")
+	}
+}

@@ -1,0 +1,194 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/maestro-dev/maestro/engine/api"
+)
+
+// columns renders one kind as a table: headers and a row function.
+type columns struct {
+	headers []string
+	row     func(obj api.Object) []string
+}
+
+var tables = map[string]columns{
+	"Namespace": {[]string{"NAME", "STATUS", "AGE"}, func(o api.Object) []string {
+		ns := o.(*api.Namespace)
+		return []string{ns.Name, ns.Status.Phase, age(ns.CreationTimestamp)}
+	}},
+	"Node": {[]string{"NAME", "STATUS", "ZONE", "ADDRESS", "AGE", "VERSION"}, func(o api.Object) []string {
+		n := o.(*api.Node)
+		status := "NotReady"
+		if api.IsNodeReady(n) {
+			status = "Ready"
+		}
+		if n.Spec.Unschedulable {
+			status += ",SchedulingDisabled"
+		}
+		return []string{n.Name, status, dash(n.Labels[api.LabelZone]), dash(api.NodeAddressOf(n, api.NodeInternalIP)),
+			age(n.CreationTimestamp), dash(n.Status.NodeInfo.AgentVersion)}
+	}},
+	"Pod": {[]string{"NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"}, func(o api.Object) []string {
+		p := o.(*api.Pod)
+		ready, restarts := 0, int32(0)
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.Ready {
+				ready++
+			}
+			restarts += cs.RestartCount
+		}
+		return []string{p.Name, fmt.Sprintf("%d/%d", ready, len(p.Spec.Containers)), podStatus(p),
+			strconv.Itoa(int(restarts)), age(p.CreationTimestamp), dash(p.Status.PodIP), dash(p.Spec.NodeName)}
+	}},
+	"ReplicaSet": {[]string{"NAME", "DESIRED", "CURRENT", "READY", "AGE"}, func(o api.Object) []string {
+		rs := o.(*api.ReplicaSet)
+		return []string{rs.Name, itoa(api.Deref(rs.Spec.Replicas, 1)), itoa(rs.Status.Replicas), itoa(rs.Status.ReadyReplicas), age(rs.CreationTimestamp)}
+	}},
+	"Deployment": {[]string{"NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"}, func(o api.Object) []string {
+		d := o.(*api.Deployment)
+		return []string{d.Name, fmt.Sprintf("%d/%d", d.Status.ReadyReplicas, api.Deref(d.Spec.Replicas, 1)),
+			itoa(d.Status.UpdatedReplicas), itoa(d.Status.AvailableReplicas), age(d.CreationTimestamp)}
+	}},
+	"Service": {[]string{"NAME", "TYPE", "CLUSTER-IP", "PORT(S)", "AGE"}, func(o api.Object) []string {
+		s := o.(*api.Service)
+		ports := make([]string, len(s.Spec.Ports))
+		for i, p := range s.Spec.Ports {
+			ports[i] = fmt.Sprintf("%d/%s", p.Port, p.Protocol)
+			if p.NodePort != 0 {
+				ports[i] = fmt.Sprintf("%d:%d/%s", p.Port, p.NodePort, p.Protocol)
+			}
+		}
+		return []string{s.Name, s.Spec.Type, dash(s.Spec.ClusterIP), dash(strings.Join(ports, ",")), age(s.CreationTimestamp)}
+	}},
+	"Endpoints": {[]string{"NAME", "ENDPOINTS", "AGE"}, func(o api.Object) []string {
+		e := o.(*api.Endpoints)
+		var eps []string
+		for _, s := range e.Subsets {
+			for _, a := range s.Addresses {
+				for _, p := range s.Ports {
+					eps = append(eps, fmt.Sprintf("%s:%d", a.IP, p.Port))
+				}
+			}
+		}
+		return []string{e.Name, dash(truncateList(eps, 3)), age(e.CreationTimestamp)}
+	}},
+	"ConfigMap": {[]string{"NAME", "DATA", "AGE"}, func(o api.Object) []string {
+		c := o.(*api.ConfigMap)
+		return []string{c.Name, strconv.Itoa(len(c.Data) + len(c.BinaryData)), age(c.CreationTimestamp)}
+	}},
+	"Secret": {[]string{"NAME", "TYPE", "DATA", "AGE"}, func(o api.Object) []string {
+		s := o.(*api.Secret)
+		return []string{s.Name, s.Type, strconv.Itoa(len(s.Data)), age(s.CreationTimestamp)}
+	}},
+	"Autoscaler": {[]string{"NAME", "REFERENCE", "MINPODS", "MAXPODS", "REPLICAS", "AGE"}, func(o api.Object) []string {
+		a := o.(*api.Autoscaler)
+		return []string{a.Name, a.Spec.ScaleTargetRef.Kind + "/" + a.Spec.ScaleTargetRef.Name, itoa(api.Deref(a.Spec.MinReplicas, 1)),
+			itoa(a.Spec.MaxReplicas), itoa(a.Status.CurrentReplicas), age(a.CreationTimestamp)}
+	}},
+	"NodePool": {[]string{"NAME", "PROVIDER", "SIZE", "READY", "MIN", "MAX", "AGE"}, func(o api.Object) []string {
+		p := o.(*api.NodePool)
+		return []string{p.Name, p.Spec.Provider, itoa(api.Deref(p.Spec.Size, p.Spec.MinSize)), itoa(p.Status.ReadyMachines),
+			itoa(p.Spec.MinSize), itoa(p.Spec.MaxSize), age(p.CreationTimestamp)}
+	}},
+	"Machine": {[]string{"NAME", "POOL", "PROVIDER", "PHASE", "NODE", "AGE"}, func(o api.Object) []string {
+		m := o.(*api.Machine)
+		return []string{m.Name, m.Spec.Pool, m.Spec.Provider, dash(m.Status.Phase), dash(m.Status.NodeName), age(m.CreationTimestamp)}
+	}},
+	"Event": {[]string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}, func(o api.Object) []string {
+		e := o.(*api.Event)
+		return []string{age(e.LastTimestamp), e.Type, e.Reason, strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name, e.Message}
+	}},
+}
+
+func printTable(w io.Writer, kind *api.KindInfo, objs []api.Object, withNamespace bool) error {
+	cols, ok := tables[kind.Kind]
+	if !ok {
+		cols = columns{[]string{"NAME", "AGE"}, func(o api.Object) []string {
+			m := o.GetObjectMeta()
+			return []string{m.Name, age(m.CreationTimestamp)}
+		}}
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+	headers := cols.headers
+	if withNamespace {
+		headers = append([]string{"NAMESPACE"}, headers...)
+	}
+	fmt.Fprintln(tw, strings.Join(headers, "\t"))
+	if kind.Kind == "Event" {
+		sort.SliceStable(objs, func(i, j int) bool {
+			return objs[i].(*api.Event).LastTimestamp.Before(objs[j].(*api.Event).LastTimestamp)
+		})
+	}
+	for _, o := range objs {
+		row := cols.row(o)
+		if withNamespace {
+			row = append([]string{o.GetObjectMeta().Namespace}, row...)
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	return tw.Flush()
+}
+
+// podStatus is the one-word state people expect to see for a pod.
+func podStatus(p *api.Pod) string {
+	if p.DeletionTimestamp != nil {
+		return "Terminating"
+	}
+	for _, cs := range p.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil && w.Reason != "" {
+			return w.Reason
+		}
+		if t := cs.State.Terminated; t != nil && t.Reason != "" && p.Status.Phase != api.PodSucceeded {
+			return t.Reason
+		}
+	}
+	if p.Status.Phase == api.PodPending && p.Status.Reason != "" {
+		return p.Status.Reason
+	}
+	if c := api.FindCondition(p.Status.Conditions, api.PodScheduled); c != nil && c.Status == api.ConditionFalse {
+		return "Pending"
+	}
+	return dash(string(p.Status.Phase))
+}
+
+// age renders a duration like kubectl: 45s, 12m, 3h, 5d.
+func age(t time.Time) string {
+	if t.IsZero() {
+		return "<unknown>"
+	}
+	d := time.Since(t)
+	switch {
+	case d < 0:
+		return "0s"
+	case d < 2*time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}
+
+func itoa(i int32) string { return strconv.Itoa(int(i)) }
+
+func truncateList(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ",")
+	}
+	return strings.Join(items[:n], ",") + fmt.Sprintf(" + %d more...", len(items)-n)
+}

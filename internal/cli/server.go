@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/maestro-dev/maestro/engine/controlplane"
+	"github.com/maestro-dev/maestro/internal/version"
+)
+
+func newServerCmd(g *globals) *cobra.Command {
+	var (
+		cfg                 controlplane.Config
+		logLevel, logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run a control plane: API server over etcd (embedded unless --etcd-endpoints is set)",
+		Long: `Run a maestro control plane.
+
+By default the server keeps its state in an embedded etcd member inside
+--data-dir. With --etcd-endpoints it uses an external etcd cluster instead, and
+several servers may share it.
+
+On start it writes a client config (endpoint, CA certificate, admin token) to
+$MAESTRO_CONFIG or ~/.maestro/config (see --client-config), which the CLI and
+the Terraform provider read.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			log, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
+			if err != nil {
+				return err
+			}
+			cfg.Log = log
+			cfg.Version = version.Version
+			if cfg.ClientConfigPath == "" && g.configPath != "" {
+				cfg.ClientConfigPath = g.configPath
+			}
+			ctx := cmd.Context()
+			cp, err := controlplane.Start(ctx, cfg)
+			if err != nil {
+				return fmt.Errorf("starting server: %w", err)
+			}
+			log.Info("maestro server ready", "url", cp.ClientConfig().Server, "data_dir", cfg.DataDir)
+			waitErr := cp.Wait(ctx)
+			log.Info("shutting down")
+			if err := cp.Close(); err != nil && waitErr == nil {
+				waitErr = err
+			}
+			return waitErr
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", defaultDataDir(), "directory for the embedded etcd member, certificates, keys and the admin token")
+	f.StringVar(&cfg.Listen, "listen", controlplane.DefaultListen, "address the HTTPS API listens on (host:port; port 0 picks one)")
+	f.StringVar(&cfg.AdvertiseAddress, "advertise-address", "", "host clients use to reach the API (default: the listen host)")
+	f.StringSliceVar(&cfg.TLSSANs, "tls-san", nil, "extra DNS names or IPs for the serving certificate")
+	f.StringSliceVar(&cfg.EtcdEndpoints, "etcd-endpoints", nil, "external etcd endpoints (comma-separated); empty runs an embedded member")
+	f.StringVar(&cfg.EtcdCAFile, "etcd-cafile", "", "CA certificate of the external etcd cluster")
+	f.StringVar(&cfg.EtcdCertFile, "etcd-certfile", "", "client certificate for the external etcd cluster")
+	f.StringVar(&cfg.EtcdKeyFile, "etcd-keyfile", "", "client key for the external etcd cluster")
+	f.StringVar(&cfg.EtcdPrefix, "etcd-prefix", controlplane.DefaultEtcdPrefix, "key prefix of this cluster in etcd")
+	f.StringVar(&cfg.EncryptionKeyFile, "encryption-key-file", "", "AES-256 key for secrets at rest (default <data-dir>/encryption.key; share it between servers on one etcd)")
+	f.StringVar(&cfg.ClientConfigPath, "client-config", "", "where to write the client config (default $MAESTRO_CONFIG or ~/.maestro/config; \"-\" writes none)")
+	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", 0, "largest request body accepted (default 3 MiB)")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	return cmd
+}
+
+func defaultDataDir() string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return ".maestro/server"
+	}
+	return filepath.Join(home, ".maestro", "server")
+}
