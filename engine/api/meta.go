@@ -114,6 +114,9 @@ type Condition struct {
 	Reason             string          `json:"reason,omitempty"`
 	Message            string          `json:"message,omitempty"`
 	LastTransitionTime time.Time       `json:"lastTransitionTime,omitzero"`
+	// LastUpdateTime is when the condition last changed in any way or, for
+	// a deployment's Progressing condition, when the rollout last progressed.
+	LastUpdateTime time.Time `json:"lastUpdateTime,omitzero"`
 	// LastHeartbeatTime is renewed by whoever reports the condition (node
 	// agents renew their Ready condition with it).
 	LastHeartbeatTime time.Time `json:"lastHeartbeatTime,omitzero"`
@@ -139,10 +142,19 @@ func SetCondition(conds *[]Condition, c Condition, now time.Time) bool {
 		} else {
 			c.LastTransitionTime = existing.LastTransitionTime
 		}
+		if c.LastUpdateTime.IsZero() {
+			c.LastUpdateTime = existing.LastUpdateTime
+			if changed {
+				c.LastUpdateTime = now
+			}
+		}
 		*existing = c
 		return changed
 	}
 	c.LastTransitionTime = now
+	if c.LastUpdateTime.IsZero() {
+		c.LastUpdateTime = now
+	}
 	*conds = append(*conds, c)
 	return true
 }

@@ -33,3 +33,6 @@ const FinalizerNamespace = "maestro.dev/namespace"
 
 // FinalizerForeground holds an owner until its dependents are deleted.
 const FinalizerForeground = "foregroundDeletion"
+
+// FinalizerOrphan holds an owner until its dependents no longer point at it.
+const FinalizerOrphan = "orphan"

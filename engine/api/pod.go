@@ -497,3 +497,12 @@ func PodRequests(spec *PodSpec) ResourceList {
 	}
 	return total
 }
+
+// Binding assigns a pod to a node: POST .../pods/{name}/binding. It is
+// the scheduler's write, smaller than an update of the whole pod. A
+// non-zero metadata.resourceVersion must match the pod's (compare-and-swap).
+type Binding struct {
+	TypeMeta   `json:",inline"`
+	ObjectMeta `json:"metadata"`
+	Target     ObjectReference `json:"target"`
+}

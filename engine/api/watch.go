@@ -17,3 +17,18 @@ type WatchEvent struct {
 	Type   string          `json:"type"`
 	Object json.RawMessage `json:"object"`
 }
+
+// HeaderPlacementPreview carries a PlacementPreview (as JSON) on the answer
+// to a dry-run write of a pod, replica set or deployment.
+const HeaderPlacementPreview = "Maestro-Placement-Preview"
+
+// PlacementPreview says where the scheduler would put the pods a dry-run
+// write describes, given the cluster as it is now. Nothing is bound.
+type PlacementPreview struct {
+	Pods   int            `json:"pods"`
+	Placed int            `json:"placed"`
+	Nodes  map[string]int `json:"nodes,omitempty"`
+	// Reason is the scheduler's counted message for the first pod that
+	// fits nowhere ("0/5 nodes available: 3 insufficient memory, ...").
+	Reason string `json:"reason,omitempty"`
+}

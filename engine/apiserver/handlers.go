@@ -33,6 +33,8 @@ func (s *Server) objects(w http.ResponseWriter, r *http.Request) {
 		s.get(w, r, info)
 	case r.Method == http.MethodPost && info.Name == "":
 		s.create(w, r, info)
+	case r.Method == http.MethodPost && info.Kind.Kind == "Pod" && info.Subresource == "binding":
+		s.bind(w, r, info)
 	case r.Method == http.MethodPut && info.Name != "":
 		s.update(w, r, info)
 	case r.Method == http.MethodDelete && info.Name != "" && info.Subresource == "":
@@ -102,6 +104,9 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, info requestInfo
 		s.writeError(w, r, err)
 		return
 	}
+	if isDryRun(r) {
+		s.writePlacementPreview(r.Context(), w, out)
+	}
 	writeJSON(w, http.StatusCreated, out)
 }
 
@@ -135,6 +140,9 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, info requestInfo
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if isDryRun(r) && info.Subresource == "" {
+		s.writePlacementPreview(r.Context(), w, out)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -269,4 +277,32 @@ func (p podLookup) PodsOnNode(ctx context.Context, namespace, node string) ([]*a
 		pods[i] = o.(*api.Pod)
 	}
 	return pods, nil
+}
+
+// bind assigns a pod to a node (the scheduler's write).
+func (s *Server) bind(w http.ResponseWriter, r *http.Request, info requestInfo) {
+	var b api.Binding
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		s.writeError(w, r, api.NewBadRequest("decoding Binding: %v", err))
+		return
+	}
+	if b.Name != "" && b.Name != info.Name {
+		s.writeError(w, r, api.NewBadRequest("metadata.name %q does not match the pod in the URL %q", b.Name, info.Name))
+		return
+	}
+	if err := s.authorize(r.Context(), auth.Request{Verb: auth.VerbCreate, Kind: info.Kind, Namespace: info.Namespace,
+		Name: info.Name, Subresource: info.Subresource}); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rev, err := s.reg.Bind(r.Context(), info.Namespace, info.Name, b.Target.Name, b.ResourceVersion, isDryRun(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	b.TypeMeta = api.TypeMeta{Kind: "Binding", APIVersion: api.APIVersion}
+	b.Name, b.Namespace, b.ResourceVersion = info.Name, info.Namespace, rev
+	writeJSON(w, http.StatusCreated, b)
 }

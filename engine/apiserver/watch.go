@@ -68,7 +68,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, info requestInfo)
 	_ = rc.Flush()
 	enc := json.NewEncoder(w)
 	for ev := range wa.Events() {
-		obj, err := json.Marshal(ev.Object)
+		obj, err := ev.JSON()
 		if err != nil {
 			s.log.Error("encoding watch event", "kind", info.Kind.Kind, "err", err)
 			return

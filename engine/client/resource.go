@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"github.com/maestro-dev/maestro/engine/api"
 )
@@ -37,6 +38,11 @@ func (o ListOptions) query() url.Values {
 // WriteOptions modify creates and updates.
 type WriteOptions struct {
 	DryRun bool
+	// Placement, when set on a dry run of a pod, replica set or deployment,
+	// receives the server's preview of where its pods would go.
+	Placement *api.PlacementPreview
+	// Warnings, when set, receives the server's warnings about the write.
+	Warnings *[]string
 }
 
 // DeleteOptions modify deletes.
@@ -154,11 +160,44 @@ func (r Resource[T]) write(ctx context.Context, method, path string, obj T, opts
 		}
 	}
 	out := r.newObj()
-	if err := r.c.Do(ctx, method, path, q, obj, out); err != nil {
+	resp, err := r.c.send(ctx, method, path, q, obj)
+	if err != nil {
 		var zero T
 		return zero, err
 	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		var zero T
+		return zero, fmt.Errorf("decoding answer to %s %s: %w", method, path, err)
+	}
+	for _, o := range opts {
+		if o.Placement != nil {
+			if h := resp.Header.Get(api.HeaderPlacementPreview); h != "" {
+				if err := json.Unmarshal([]byte(h), o.Placement); err != nil {
+					return out, fmt.Errorf("decoding placement preview: %w", err)
+				}
+			}
+		}
+		if o.Warnings != nil {
+			*o.Warnings = append(*o.Warnings, parseWarnings(resp.Header.Values("Warning"))...)
+		}
+	}
 	return out, nil
+}
+
+// parseWarnings reads RFC 7234 style `299 - "text"` warning headers.
+func parseWarnings(values []string) []string {
+	var out []string
+	for _, v := range values {
+		if _, text, ok := strings.Cut(v, " - "); ok {
+			if s, err := strconv.Unquote(text); err == nil {
+				out = append(out, s)
+				continue
+			}
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 // Delete removes an object (or marks it, when finalizers hold it).

@@ -35,3 +35,19 @@ func (c *Client) Version(ctx context.Context) (string, error) {
 	err := c.Do(ctx, "GET", "/version", nil, nil, &v)
 	return v.Version, err
 }
+
+// BindPod assigns a pod to a node (the scheduler's write). A non-zero
+// resourceVersion makes it a compare-and-swap against the pod; binding a
+// bound pod is a Conflict. It returns the pod's new resourceVersion.
+func (c *Client) BindPod(ctx context.Context, namespace, name, node string, resourceVersion int64) (int64, error) {
+	b := api.Binding{
+		ObjectMeta: api.ObjectMeta{Name: name, Namespace: namespace, ResourceVersion: resourceVersion},
+		Target:     api.ObjectReference{Kind: "Node", Name: node},
+	}
+	var out api.Binding
+	path := "/v1/namespaces/" + url.PathEscape(namespace) + "/pods/" + url.PathEscape(name) + "/binding"
+	if err := c.Do(ctx, "POST", path, nil, b, &out); err != nil {
+		return 0, err
+	}
+	return out.ResourceVersion, nil
+}

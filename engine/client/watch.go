@@ -2,6 +2,7 @@ package client
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -120,8 +121,8 @@ func (w *Watcher[T]) stream(ctx context.Context, r Resource[T], resp *http.Respo
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 64<<20)
 	for sc.Scan() {
-		var ev api.WatchEvent
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+		ev, err := decodeWatchLine(sc.Bytes())
+		if err != nil {
 			return last, fmt.Errorf("decoding watch event: %w", err)
 		}
 		if ev.Type == api.WatchError {
@@ -161,4 +162,22 @@ func isTerminal(err error) bool {
 		return c >= 400 && c < 500 && c != http.StatusTooManyRequests
 	}
 	return false
+}
+
+// decodeWatchLine splits a line `{"type":"ADDED","object":{...}}` as the
+// server writes it without scanning the object twice (decoding into a
+// json.RawMessage validates it in full, and the object is decoded after);
+// anything else takes the general path.
+func decodeWatchLine(line []byte) (api.WatchEvent, error) {
+	const prefix, middle = `{"type":"`, `","object":`
+	if rest, ok := bytes.CutPrefix(line, []byte(prefix)); ok {
+		if i := bytes.IndexByte(rest, '"'); i > 0 {
+			if obj, ok := bytes.CutPrefix(rest[i:], []byte(middle)); ok && len(obj) > 1 && obj[len(obj)-1] == '}' {
+				return api.WatchEvent{Type: string(rest[:i]), Object: obj[:len(obj)-1]}, nil
+			}
+		}
+	}
+	var ev api.WatchEvent
+	err := json.Unmarshal(line, &ev)
+	return ev, err
 }

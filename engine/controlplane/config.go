@@ -1,9 +1,12 @@
 package controlplane
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"time"
+
+	"github.com/maestro-dev/maestro/engine/client"
 )
 
 // Config describes one control plane process.
@@ -41,6 +44,15 @@ type Config struct {
 	UnsafeNoFsync bool
 	// ShutdownTimeout bounds a graceful stop.
 	ShutdownTimeout time.Duration
+
+	// Leader runs on the elected leader only, with a client of the local
+	// API server, until its context ends (leadership lost or shutdown):
+	// the scheduler and controllers (engine/manager). Nil runs none.
+	Leader func(ctx context.Context, c *client.Client)
+
+	// LeaseTTL bounds how long a dead leader keeps leadership of the
+	// scheduler and controllers (default DefaultLeaseTTL).
+	LeaseTTL time.Duration
 }
 
 // Defaults.

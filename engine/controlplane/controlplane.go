@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -40,6 +41,7 @@ type ControlPlane struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	serveErr chan error
+	leading  atomic.Bool
 }
 
 // Start brings a control plane up and returns once the API is serving.
@@ -73,6 +75,11 @@ func Start(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	go func() { defer cp.wg.Done(); cp.tokens.Run(runCtx) }()
 	if err := cp.serve(runCtx, adminToken); err != nil {
 		return nil, err
+	}
+	if cfg.Leader != nil {
+		if err := cp.startLeader(ctx, runCtx); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.ClientConfigPath != "-" {
 		path := cfg.ClientConfigPath
@@ -129,21 +136,48 @@ func (cp *ControlPlane) openStore(ctx context.Context) error {
 
 // bootstrapAdmin makes sure the data directory's admin token is stored.
 func (cp *ControlPlane) bootstrapAdmin(ctx context.Context) (string, error) {
-	path := filepath.Join(cp.cfg.DataDir, "admin.token")
+	return cp.ensureToken(ctx, "admin.token", "bootstrap admin of "+cp.cfg.DataDir)
+}
+
+// ensureToken keeps an admin-role token in a data directory file and in
+// the store, creating both on first start.
+func (cp *ControlPlane) ensureToken(ctx context.Context, file, description string) (string, error) {
+	path := filepath.Join(cp.cfg.DataDir, file)
 	b, err := os.ReadFile(path)
 	token := strings.TrimSpace(string(b))
 	if errors.Is(err, os.ErrNotExist) {
 		token = auth.GenerateToken()
 		if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
-			return "", fmt.Errorf("writing admin token: %w", err)
+			return "", fmt.Errorf("writing %s: %w", path, err)
 		}
 	} else if err != nil {
-		return "", fmt.Errorf("reading admin token: %w", err)
+		return "", fmt.Errorf("reading %s: %w", path, err)
 	}
-	if err := cp.tokens.Ensure(ctx, token, auth.CreateOptions{Role: auth.RoleAdmin, Description: "bootstrap admin of " + cp.cfg.DataDir}); err != nil {
-		return "", fmt.Errorf("storing admin token: %w", err)
+	if err := cp.tokens.Ensure(ctx, token, auth.CreateOptions{Role: auth.RoleAdmin, Description: description}); err != nil {
+		return "", fmt.Errorf("storing token %s: %w", file, err)
 	}
 	return token, nil
+}
+
+// startLeader campaigns for leadership and runs cfg.Leader while leading,
+// with a client authenticated by this server's own system token.
+func (cp *ControlPlane) startLeader(ctx, runCtx context.Context) error {
+	token, err := cp.ensureToken(ctx, "system.token", "control loops of "+cp.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	cfg := cp.clientConfig
+	cfg.Token = token
+	c, err := client.New(cfg, client.WithUserAgent("maestro-controller-manager"))
+	if err != nil {
+		return err
+	}
+	cp.wg.Add(1)
+	go func() {
+		defer cp.wg.Done()
+		cp.lead(runCtx, func(ctx context.Context) { cp.cfg.Leader(ctx, c) })
+	}()
+	return nil
 }
 
 func (cp *ControlPlane) ensureNamespaces(ctx context.Context) error {

@@ -135,12 +135,12 @@ func (s *encrypting) CurrentRevision(ctx context.Context) (int64, error) {
 }
 
 // Create stores value, encrypted if key is to be encrypted.
-func (s *encrypting) Create(ctx context.Context, key string, value []byte) (int64, error) {
+func (s *encrypting) Create(ctx context.Context, key string, value []byte, preconditions ...Precondition) (int64, error) {
 	sealed, err := s.seal(key, value)
 	if err != nil {
 		return 0, err
 	}
-	return s.inner.Create(ctx, key, sealed)
+	return s.inner.Create(ctx, key, sealed, preconditions...)
 }
 
 // Update replaces value, encrypted if key is to be encrypted.

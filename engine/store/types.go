@@ -20,7 +20,17 @@ var (
 	ErrConflict  = errors.New("store: revision conflict")
 	ErrCompacted = errors.New("store: revision compacted")
 	ErrFuture    = errors.New("store: revision is in the future")
+	// ErrPrecondition: a Create's precondition on another key failed.
+	ErrPrecondition = errors.New("store: precondition failed")
 )
+
+// Precondition requires another key to be at exactly ModRevision when a
+// Create commits, in the same transaction: "create this object only while
+// its namespace is still as I last saw it".
+type Precondition struct {
+	Key         string
+	ModRevision int64
+}
 
 // KV is one stored value with its revisions.
 type KV struct {
@@ -79,8 +89,9 @@ type Reader interface {
 // Writer is the write view of a store. Every write returns the revision it
 // was stored at.
 type Writer interface {
-	// Create stores a new key, or fails with ErrExists.
-	Create(ctx context.Context, key string, value []byte) (revision int64, err error)
+	// Create stores a new key, or fails with ErrExists, or with
+	// ErrPrecondition when a precondition does not hold.
+	Create(ctx context.Context, key string, value []byte, preconditions ...Precondition) (revision int64, err error)
 	// Update replaces the value of key if its ModRevision equals expected;
 	// otherwise it fails with ErrConflict (or ErrNotFound if key is absent).
 	Update(ctx context.Context, key string, value []byte, expected int64) (revision int64, err error)

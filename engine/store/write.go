@@ -13,7 +13,7 @@ import (
 // key without a second round trip.
 
 // Create stores a new key, or fails with ErrExists.
-func (e *Etcd) Create(ctx context.Context, key string, value []byte) (int64, error) {
+func (e *Etcd) Create(ctx context.Context, key string, value []byte, preconditions ...Precondition) (int64, error) {
 	if err := e.checkOpen(); err != nil {
 		return 0, fmt.Errorf("creating %q: %w", key, err)
 	}
@@ -21,14 +21,27 @@ func (e *Etcd) Create(ctx context.Context, key string, value []byte) (int64, err
 	if err != nil {
 		return 0, fmt.Errorf("creating %q: %w", key, err)
 	}
-	resp, err := e.client.Txn(ctx).
-		If(clientv3.Compare(clientv3.CreateRevision(ek), "=", 0)).
-		Then(clientv3.OpPut(ek, string(value))).
-		Commit()
+	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(ek), "=", 0)}
+	for _, p := range preconditions {
+		pk, err := e.etcdKey(p.Key)
+		if err != nil {
+			return 0, fmt.Errorf("creating %q: precondition: %w", key, err)
+		}
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(pk), "=", p.ModRevision))
+	}
+	txn := e.client.Txn(ctx).If(cmps...).Then(clientv3.OpPut(ek, string(value)))
+	if len(preconditions) > 0 {
+		// On failure, tell "exists" from "precondition failed".
+		txn = txn.Else(clientv3.OpGet(ek, clientv3.WithCountOnly()))
+	}
+	resp, err := txn.Commit()
 	if err != nil {
 		return 0, fmt.Errorf("creating %q: %w", key, translate(ctx, err))
 	}
 	if !resp.Succeeded {
+		if len(preconditions) > 0 && resp.Responses[0].GetResponseRange().Count == 0 {
+			return 0, fmt.Errorf("creating %q: %w", key, ErrPrecondition)
+		}
 		return 0, fmt.Errorf("creating %q: %w", key, ErrExists)
 	}
 	return resp.Header.Revision, nil

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -43,7 +44,10 @@ func newCreateCmd(g *globals) *cobra.Command {
 				if kind.Namespaced && meta.Namespace == "" {
 					meta.Namespace = g.namespace
 				}
-				out, err := client.Dynamic(c, kind, meta.Namespace).Create(cmd.Context(), obj, client.WriteOptions{DryRun: dryRun})
+				var prev api.PlacementPreview
+				var warnings []string
+				out, err := client.Dynamic(c, kind, meta.Namespace).Create(cmd.Context(), obj,
+					client.WriteOptions{DryRun: dryRun, Placement: &prev, Warnings: &warnings})
 				if err != nil {
 					failed = append(failed, err.Error())
 					fmt.Fprintf(g.errOut, "Error: %s\n", formatError(err))
@@ -54,6 +58,12 @@ func newCreateCmd(g *globals) *cobra.Command {
 					suffix += " (dry run)"
 				}
 				fmt.Fprintf(g.out, "%s/%s %s\n", strings.ToLower(kind.Kind), out.GetObjectMeta().Name, suffix)
+				if prev.Pods > 0 {
+					fmt.Fprintf(g.out, "  placement: %s\n", describePlacement(prev))
+				}
+				for _, w := range warnings {
+					fmt.Fprintf(g.errOut, "Warning: %s\n", w)
+				}
 			}
 			if len(failed) > 0 {
 				return exitCode(1)
@@ -64,4 +74,25 @@ func newCreateCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringSliceVarP(&files, "filename", "f", nil, "file with objects (JSON or YAML, several documents allowed; - for stdin)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate on the server without storing anything")
 	return cmd
+}
+
+// describePlacement renders a preview as "3/3 pods fit (node-a: 2, node-b: 1)".
+func describePlacement(p api.PlacementPreview) string {
+	nodes := make([]string, 0, len(p.Nodes))
+	for n := range p.Nodes {
+		nodes = append(nodes, n)
+	}
+	sort.Strings(nodes)
+	parts := make([]string, len(nodes))
+	for i, n := range nodes {
+		parts[i] = fmt.Sprintf("%s: %d", n, p.Nodes[n])
+	}
+	s := fmt.Sprintf("%d/%d pods fit", p.Placed, p.Pods)
+	if len(parts) > 0 {
+		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	if p.Reason != "" {
+		s += "; " + p.Reason
+	}
+	return s
 }

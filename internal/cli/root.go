@@ -45,6 +45,9 @@ func NewRoot() *cobra.Command {
 		newCreateCmd(g),
 		newDeleteCmd(g),
 		newTokenCmd(g),
+		newSimNodesCmd(g),
+		newScaleCmd(g),
+		newRolloutCmd(g),
 	)
 	return root
 }

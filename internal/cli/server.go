@@ -1,19 +1,25 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/controller"
 	"github.com/maestro-dev/maestro/engine/controlplane"
+	"github.com/maestro-dev/maestro/engine/manager"
 	"github.com/maestro-dev/maestro/internal/version"
 )
 
 func newServerCmd(g *globals) *cobra.Command {
 	var (
 		cfg                 controlplane.Config
+		mcfg                manager.Config
+		controllers         bool
 		logLevel, logFormat string
 	)
 	cmd := &cobra.Command{
@@ -36,6 +42,13 @@ the Terraform provider read.`,
 			}
 			cfg.Log = log
 			cfg.Version = version.Version
+			if controllers {
+				cfg.Leader = func(ctx context.Context, c *client.Client) {
+					if err := manager.Run(ctx, c, log, mcfg); err != nil {
+						log.Error("control loops failed", "err", err)
+					}
+				}
+			}
 			if cfg.ClientConfigPath == "" && g.configPath != "" {
 				cfg.ClientConfigPath = g.configPath
 			}
@@ -66,6 +79,14 @@ the Terraform provider read.`,
 	f.StringVar(&cfg.EncryptionKeyFile, "encryption-key-file", "", "AES-256 key for secrets at rest (default <data-dir>/encryption.key; share it between servers on one etcd)")
 	f.StringVar(&cfg.ClientConfigPath, "client-config", "", "where to write the client config (default $MAESTRO_CONFIG or ~/.maestro/config; \"-\" writes none)")
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", 0, "largest request body accepted (default 3 MiB)")
+	f.BoolVar(&controllers, "controllers", true, "run the scheduler and controllers (on the elected leader, when several servers share an etcd)")
+	f.DurationVar(&cfg.LeaseTTL, "leader-lease-ttl", controlplane.DefaultLeaseTTL, "how long a dead leader keeps leadership before another server takes over")
+	f.DurationVar(&mcfg.Controllers.NodeMonitorGracePeriod, "node-monitor-grace-period", controller.DefaultNodeMonitorGracePeriod, "how long a node may miss heartbeats before it is marked NotReady")
+	f.DurationVar(&mcfg.Controllers.PodEvictionTimeout, "pod-eviction-timeout", controller.DefaultPodEvictionTimeout, "how long pods stay on a NotReady node before eviction (pod tolerations override)")
+	f.DurationVar(&mcfg.Controllers.SecondaryEvictionInterval, "secondary-eviction-interval", controller.DefaultSecondaryEvictionInterval, "when more than --unhealthy-threshold of nodes are down, evict from one node per interval")
+	f.Float64Var(&mcfg.Controllers.UnhealthyThreshold, "unhealthy-threshold", controller.DefaultUnhealthyThreshold, "fraction of NotReady nodes that slows evictions down")
+	f.Int32Var(&mcfg.Scheduler.PercentageOfNodesToScore, "scheduler-percentage-of-nodes-to-score", 0, "percentage of feasible nodes to score in large clusters (0: adaptive)")
+	f.StringVar(&mcfg.Scheduler.Scoring, "scheduler-scoring", "LeastAllocated", "LeastAllocated (spread load) or MostAllocated (bin packing)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd

@@ -33,13 +33,3 @@ func decode(kind *api.KindInfo, kv store.KV) (api.Object, error) {
 	api.SetTypeMeta(obj)
 	return obj, nil
 }
-
-// deepCopy copies an object through its stored encoding.
-func deepCopy(kind *api.KindInfo, obj api.Object) (api.Object, error) {
-	b, err := encode(obj)
-	if err != nil {
-		return nil, err
-	}
-	out, err := decode(kind, store.KV{Value: b, ModRevision: obj.GetObjectMeta().ResourceVersion})
-	return out, err
-}

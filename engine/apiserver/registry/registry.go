@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,6 +19,12 @@ type Registry struct {
 	store     store.Store
 	now       Clock
 	admitters []Admitter
+
+	hubsMu       sync.Mutex
+	hubs         map[string]*hub
+	hubQueueSize int
+
+	namespaces namespaceGuards
 }
 
 // Options configure a Registry.
@@ -27,14 +34,14 @@ type Options struct {
 	Admitters []Admitter
 }
 
-// New builds a registry. The namespace admitter (objects need an active
-// namespace) is always first.
+// New builds a registry. Namespaced objects are only created in an
+// existing, active namespace (see guard), before any admitter runs.
 func New(opts Options) *Registry {
-	r := &Registry{store: opts.Store, now: opts.Clock}
+	r := &Registry{store: opts.Store, now: opts.Clock, hubs: map[string]*hub{}, hubQueueSize: hubQueueSize,
+		admitters: opts.Admitters, namespaces: namespaceGuards{known: map[string]namespaceState{}}}
 	if r.now == nil {
 		r.now = time.Now
 	}
-	r.admitters = append([]Admitter{namespaceAdmitter{r}}, opts.Admitters...)
 	return r
 }
 
@@ -47,14 +54,39 @@ const maxUnconditionalRetries = 8
 
 // Get reads one object.
 func (r *Registry) Get(ctx context.Context, kind *api.KindInfo, namespace, name string) (api.Object, error) {
+	obj, _, err := r.get(ctx, kind, namespace, name)
+	return obj, err
+}
+
+// getAt reads one object and its stored encoding, from the kind's watch hub
+// when it holds exactly the revision the caller expects (a write then
+// needs no store read; its compare-and-swap catches a stale hub), else from
+// the store. The object may be shared: never modify it.
+func (r *Registry) getAt(ctx context.Context, kind *api.KindInfo, namespace, name string, expected int64) (api.Object, []byte, error) {
+	if expected != 0 {
+		r.hubsMu.Lock()
+		h := r.hubs[kind.Kind]
+		r.hubsMu.Unlock()
+		if h != nil {
+			if obj, raw, ok := h.cached(Key(kind, namespace, name), expected); ok {
+				return obj, raw, nil
+			}
+		}
+	}
+	return r.get(ctx, kind, namespace, name)
+}
+
+// get reads one object and its stored encoding.
+func (r *Registry) get(ctx context.Context, kind *api.KindInfo, namespace, name string) (api.Object, []byte, error) {
 	kv, err := r.store.Get(ctx, Key(kind, namespace, name))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, api.NewNotFound(kind.Kind, name)
+		return nil, nil, api.NewNotFound(kind.Kind, name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s %q: %w", kind.Kind, name, err)
+		return nil, nil, fmt.Errorf("reading %s %q: %w", kind.Kind, name, err)
 	}
-	return decode(kind, kv)
+	obj, err := decode(kind, kv)
+	return obj, kv.Value, err
 }
 
 // List reads every object of a kind in a namespace ("" = all) that matches
@@ -97,6 +129,13 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, opts WriteOptions
 	if errs := api.Validate(obj); len(errs) > 0 {
 		return nil, api.NewInvalid(kind.Kind, meta.Name, errs)
 	}
+	var pre store.Precondition
+	if kind.Namespaced {
+		var err error
+		if pre, err = r.guard(ctx, kind, meta.Namespace, false); err != nil {
+			return nil, err
+		}
+	}
 	if err := r.admit(ctx, Attributes{Op: OpCreate, Kind: kind, Object: obj, DryRun: opts.DryRun}); err != nil {
 		return nil, err
 	}
@@ -108,7 +147,13 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, opts WriteOptions
 		if err != nil {
 			return nil, err
 		}
-		rev, err := r.store.Create(ctx, Key(kind, meta.Namespace, meta.Name), val)
+		key := Key(kind, meta.Namespace, meta.Name)
+		var rev int64
+		if kind.Namespaced {
+			rev, err = r.createGuarded(ctx, kind, key, meta.Namespace, val, pre)
+		} else {
+			rev, err = r.store.Create(ctx, key, val)
+		}
 		if errors.Is(err, store.ErrExists) && generated && attempt < 5 {
 			meta.Name = meta.GenerateName + randomSuffix()
 			continue
@@ -134,7 +179,7 @@ func (r *Registry) Update(ctx context.Context, obj api.Object, opts WriteOptions
 	}
 	expected := meta.ResourceVersion
 	for attempt := 0; ; attempt++ {
-		current, err := r.Get(ctx, kind, meta.Namespace, meta.Name)
+		current, stored, err := r.getAt(ctx, kind, meta.Namespace, meta.Name, expected)
 		if err != nil {
 			return nil, err
 		}
@@ -143,11 +188,11 @@ func (r *Registry) Update(ctx context.Context, obj api.Object, opts WriteOptions
 			return nil, api.NewConflict(kind.Kind, meta.Name,
 				fmt.Sprintf("your resourceVersion %d, stored %d", expected, cur.ResourceVersion))
 		}
-		next, err := r.merge(kind, current, obj, opts.Subresource)
+		next, err := r.merge(kind, current, stored, obj, opts.Subresource)
 		if err != nil {
 			return nil, err
 		}
-		out, err := r.write(ctx, kind, current, next, opts)
+		out, err := r.write(ctx, kind, current, stored, next, opts)
 		if api.IsConflict(err) && expected == 0 && attempt < maxUnconditionalRetries {
 			continue
 		}
@@ -156,10 +201,15 @@ func (r *Registry) Update(ctx context.Context, obj api.Object, opts WriteOptions
 }
 
 // merge builds the object to store from the stored one and the request.
-func (r *Registry) merge(kind *api.KindInfo, current, req api.Object, subresource string) (api.Object, error) {
+//
+// current may be shared with watchers (see getAt), so it is never modified:
+// a status update starts from a fresh decode of the stored bytes, and a
+// plain update takes current's status by value (its slices stay shared, so
+// prepareForUpdate copies any it changes).
+func (r *Registry) merge(kind *api.KindInfo, current api.Object, stored []byte, req api.Object, subresource string) (api.Object, error) {
 	var next api.Object
 	if subresource == "status" {
-		c, err := deepCopy(kind, current)
+		c, err := decode(kind, store.KV{Value: stored, ModRevision: current.GetObjectMeta().ResourceVersion})
 		if err != nil {
 			return nil, err
 		}
@@ -180,8 +230,9 @@ func (r *Registry) merge(kind *api.KindInfo, current, req api.Object, subresourc
 	return next, nil
 }
 
-// write validates, admits and stores next over current.
-func (r *Registry) write(ctx context.Context, kind *api.KindInfo, current, next api.Object, opts WriteOptions) (api.Object, error) {
+// write validates, admits and stores next over current (stored is
+// current's stored encoding).
+func (r *Registry) write(ctx context.Context, kind *api.KindInfo, current api.Object, stored []byte, next api.Object, opts WriteOptions) (api.Object, error) {
 	meta := next.GetObjectMeta()
 	now := r.now().UTC().Truncate(time.Second)
 	api.Default(next)
@@ -202,11 +253,7 @@ func (r *Registry) write(ctx context.Context, kind *api.KindInfo, current, next 
 	if err != nil {
 		return nil, err
 	}
-	old, err := encode(current)
-	if err != nil {
-		return nil, err
-	}
-	if string(val) == string(old) || opts.DryRun {
+	if string(val) == string(stored) || opts.DryRun {
 		// Nothing changed: no new revision, no watch event.
 		return next, nil
 	}
@@ -258,8 +305,11 @@ func (r *Registry) deleteOnce(ctx context.Context, kind *api.KindInfo, current a
 	meta := current.GetObjectMeta()
 	key := Key(kind, meta.Namespace, meta.Name)
 	hold := len(meta.Finalizers) > 0
-	if opts.PropagationPolicy == PropagationForeground && !containsString(meta.Finalizers, api.FinalizerForeground) {
-		meta.Finalizers = append(meta.Finalizers, api.FinalizerForeground)
+	// Foreground: the garbage collector deletes dependents first; orphan:
+	// it strips their owner references first. Either way the owner waits.
+	policyFinalizer := map[string]string{PropagationForeground: api.FinalizerForeground, PropagationOrphan: api.FinalizerOrphan}[opts.PropagationPolicy]
+	if policyFinalizer != "" && !containsString(meta.Finalizers, policyFinalizer) {
+		meta.Finalizers = append(meta.Finalizers, policyFinalizer)
 		hold = true
 	}
 	if !hold {

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"slices"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -15,6 +16,11 @@ func prepareForCreate(obj api.Object, now time.Time) {
 		// events are all "status".
 	case *api.Namespace:
 		o.Status = api.NamespaceStatus{Phase: api.NamespaceActive}
+		// The namespace controller removes this once everything in the
+		// namespace is gone, so deleting a namespace deletes its contents.
+		if !slices.Contains(o.Finalizers, api.FinalizerNamespace) {
+			o.Finalizers = append(o.Finalizers, api.FinalizerNamespace)
+		}
 	case *api.Pod:
 		o.Status = api.PodStatus{Phase: api.PodPending}
 		if o.Spec.NodeName != "" {
@@ -30,6 +36,8 @@ func prepareForUpdate(old, new api.Object, now time.Time) {
 	if p, ok := new.(*api.Pod); ok {
 		o := old.(*api.Pod)
 		if o.Spec.NodeName == "" && p.Spec.NodeName != "" {
+			// The conditions may share their array with the stored object.
+			p.Status.Conditions = slices.Clone(p.Status.Conditions)
 			api.SetCondition(&p.Status.Conditions, api.Condition{Type: api.PodScheduled, Status: api.ConditionTrue}, now)
 		}
 	}

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -46,6 +47,11 @@ type Selectors struct {
 	Fields FieldSelector
 }
 
+// Empty reports whether the selectors select everything.
+func (s Selectors) Empty() bool {
+	return (s.Labels == nil || s.Labels.Empty()) && len(s.Fields) == 0
+}
+
 // Matches reports whether the object passes both selectors.
 func (s Selectors) Matches(obj api.Object) bool {
 	if s.Labels != nil && !s.Labels.Matches(labels.Set(obj.GetObjectMeta().Labels)) {
@@ -84,6 +90,19 @@ type Event struct {
 	Type     string // api.WatchAdded, WatchModified, WatchDeleted
 	Object   api.Object
 	Revision int64
+	// encoded returns the object's JSON, made once and shared by every
+	// watcher of the change (nil for events of the initial listing).
+	encoded func() []byte
+}
+
+// JSON is the object's wire encoding.
+func (e Event) JSON() ([]byte, error) {
+	if e.encoded != nil {
+		if b := e.encoded(); b != nil {
+			return b, nil
+		}
+	}
+	return json.Marshal(e.Object)
 }
 
 // Clock is time.Now, replaceable in tests.

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 // backend.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("CreateGet", func(t *testing.T) { testCreateGet(t, newStore(t)) })
+	t.Run("CreatePreconditions", func(t *testing.T) { testCreatePreconditions(t, newStore(t)) })
 	t.Run("Update", func(t *testing.T) { testUpdate(t, newStore) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, newStore) })
 	t.Run("InvalidKeys", func(t *testing.T) { testInvalidKeys(t, newStore(t)) })
@@ -140,6 +142,49 @@ func testCreateGet(t *testing.T, s store.Store) {
 	}
 	if kv := mustGet(t, s, "/things/binary"); !bytes.Equal(kv.Value, bin) {
 		t.Fatalf("binary value read back as %x", kv.Value)
+	}
+}
+
+func testCreatePreconditions(t *testing.T, s store.Store) {
+	ctx := ctxFor(t)
+	parentRev := mustCreate(t, s, "/ns/a", "namespace")
+	for _, tc := range []struct {
+		name string
+		pre  store.Precondition
+		want error
+	}{
+		{"parent unchanged", store.Precondition{Key: "/ns/a", ModRevision: parentRev}, nil},
+		{"parent at another revision", store.Precondition{Key: "/ns/a", ModRevision: parentRev + 100}, store.ErrPrecondition},
+		{"parent missing", store.Precondition{Key: "/ns/b", ModRevision: parentRev}, store.ErrPrecondition},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := "/objs/" + strings.ReplaceAll(tc.name, " ", "-")
+			_, err := s.Create(ctx, key, []byte("x"), tc.pre)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Create: %v", err)
+				}
+				wantValue(t, s, key, "x")
+				return
+			}
+			wantErr(t, "Create with a failed precondition", err, tc.want)
+			if _, err := s.Get(ctx, key); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("failed Create stored the key: %v", err)
+			}
+		})
+	}
+	// An existing key is ErrExists even with preconditions that hold.
+	_, err := s.Create(ctx, "/objs/parent-unchanged", []byte("y"), store.Precondition{Key: "/ns/a", ModRevision: parentRev})
+	wantErr(t, "Create of an existing key with a precondition", err, store.ErrExists)
+	// A change to the parent breaks the precondition.
+	newRev, err := s.Update(ctx, "/ns/a", []byte("terminating"), parentRev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Create(ctx, "/objs/late", []byte("x"), store.Precondition{Key: "/ns/a", ModRevision: parentRev})
+	wantErr(t, "Create after the parent changed", err, store.ErrPrecondition)
+	if _, err := s.Create(ctx, "/objs/late", []byte("x"), store.Precondition{Key: "/ns/a", ModRevision: newRev}); err != nil {
+		t.Fatalf("Create with the parent's new revision: %v", err)
 	}
 }
 

@@ -1,0 +1,16 @@
+// Package simnode runs simulated nodes ("hollow nodes"): they register a
+// Node, heartbeat, and report the pods bound to them Running and Ready
+// without running any container. Tests use them to exercise the scheduler
+// and controllers; `maestro simnodes` uses them for scale experiments.
+//
+// One Fleet serves many nodes with one pod watch (not one per node), so a
+// process can simulate thousands. Pod behaviour is steered by annotations:
+//
+//	sim.maestro.dev/ready: "false"   the pod runs but never turns ready
+//
+// A node whose heartbeats are stopped (Node.Stop) also stops reporting its
+// pods, like a machine that lost power.
+package simnode
+
+// AnnotationReady set to "false" keeps a simulated pod unready.
+const AnnotationReady = "sim.maestro.dev/ready"
