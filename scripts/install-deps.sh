@@ -1,27 +1,50 @@
 #!/usr/bin/env bash
-# Installs the programs maestro's tests run for real, on Debian: etcd-server
-# (an external etcd cluster). Idempotent; does nothing when all are present.
+# Installs and starts the programs maestro's tests run for real, on Debian:
+# etcd-server (an external etcd cluster) and docker.io (the container
+# engine). Idempotent: does nothing when everything is present and running.
 set -euo pipefail
 
 need=()
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 
-if [ ${#need[@]} -eq 0 ]; then
-  exit 0
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then
     echo "install-deps: need root to install ${need[*]} (apt-get install ${need[*]})" >&2
     exit 1
   fi
-else
-  SUDO=
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: no apt-get; install ${need[*]} by hand" >&2
+    exit 1
+  fi
+  echo "install-deps: installing ${need[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-deps: no apt-get; install ${need[*]} by hand" >&2
-  exit 1
+
+# Docker: start the engine when nothing answers (no systemd here).
+if ! docker info >/dev/null 2>&1; then
+  if pgrep -x dockerd >/dev/null 2>&1; then
+    echo "install-deps: dockerd is running but does not answer yet; waiting"
+  else
+    echo "install-deps: starting dockerd (log: /tmp/dockerd.log)"
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
+      $SUDO systemctl start docker
+    else
+      $SUDO sh -c 'nohup dockerd >/tmp/dockerd.log 2>&1 &'
+    fi
+  fi
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  if ! docker info >/dev/null 2>&1; then
+    echo "install-deps: dockerd did not come up; see /tmp/dockerd.log" >&2
+    exit 1
+  fi
 fi
-echo "install-deps: installing ${need[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null

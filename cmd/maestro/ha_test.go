@@ -1,14 +1,12 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -41,7 +39,7 @@ func TestMain(m *testing.M) {
 // server is a `maestro server` process.
 type server struct {
 	cmd    *exec.Cmd
-	log    *lockedBuffer
+	log    *testenv.SyncBuffer
 	config string
 	exited chan struct{}
 }
@@ -49,7 +47,7 @@ type server struct {
 func startServer(t *testing.T, etcd, keyFile string) *server {
 	t.Helper()
 	dir := t.TempDir()
-	s := &server{log: &lockedBuffer{}, config: filepath.Join(dir, "config"), exited: make(chan struct{})}
+	s := &server{log: &testenv.SyncBuffer{}, config: filepath.Join(dir, "config"), exited: make(chan struct{})}
 	s.cmd = exec.Command(maestroBin, "server", "--data-dir", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0",
 		"--etcd-endpoints", etcd, "--encryption-key-file", keyFile, "--client-config", s.config, "--log-level", "info")
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
@@ -155,21 +153,4 @@ func TestLeaderFailover(t *testing.T) {
 	if took > 15*time.Second {
 		t.Fatalf("failover took %s, want <= 15s", took)
 	}
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -33,3 +33,39 @@ type TokenInfo struct {
 type TokenList struct {
 	Items []TokenInfo `json:"items"`
 }
+
+// JoinRequest exchanges a join token for a node's credentials
+// (POST /v1/join, authenticated by the join token).
+type JoinRequest struct {
+	NodeName string `json:"nodeName"`
+	// CSR is a PEM certificate request for the agent's serving certificate.
+	CSR string `json:"csr"`
+}
+
+// JoinResponse carries a node's credentials.
+type JoinResponse struct {
+	// Token is the node's own API token (role node).
+	Token string `json:"token"`
+	// CACertificate is the cluster CA (PEM): it verifies the API server,
+	// and the client certificate the API server presents to agents.
+	CACertificate string `json:"caCertificate"`
+	// ServingCertificate is the agent's serving certificate (PEM), signed
+	// by the node CA for the names in the CSR.
+	ServingCertificate string `json:"servingCertificate"`
+}
+
+// PodStats is a pod's resource usage, served by the node's agent through
+// GET .../pods/{name}/stats.
+type PodStats struct {
+	Timestamp  time.Time        `json:"timestamp"`
+	Containers []ContainerStats `json:"containers"`
+}
+
+// ContainerStats is one container's usage.
+type ContainerStats struct {
+	Name string `json:"name"`
+	// CPUMilli is the average cpu use over the agent's last sampling
+	// interval, in millicores.
+	CPUMilli    int64 `json:"cpuMilli"`
+	MemoryBytes int64 `json:"memoryBytes"`
+}

@@ -31,6 +31,8 @@ func (s *Server) objects(w http.ResponseWriter, r *http.Request) {
 		s.list(w, r, info)
 	case r.Method == http.MethodGet && info.Subresource == "":
 		s.get(w, r, info)
+	case r.Method == http.MethodGet && info.Kind.Kind == "Pod" && (info.Subresource == "log" || info.Subresource == "stats"):
+		s.podSubresource(w, r, info)
 	case r.Method == http.MethodPost && info.Name == "":
 		s.create(w, r, info)
 	case r.Method == http.MethodPost && info.Kind.Kind == "Pod" && info.Subresource == "binding":

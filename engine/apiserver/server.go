@@ -14,6 +14,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/apiserver/auth"
+	"github.com/maestro-dev/maestro/engine/apiserver/pki"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 )
 
@@ -38,6 +39,9 @@ type Config struct {
 	Version string
 	// Ready reports whether the server may take traffic (for /readyz).
 	Ready func(ctx context.Context) error
+	// PKI signs the serving certificates of joining agents and gives the
+	// credentials to reach them (logs, stats). Nil disables both.
+	PKI *pki.Bundle
 }
 
 // Server is the HTTP handler of the API.
@@ -53,6 +57,9 @@ type Server struct {
 	version  string
 	ready    func(ctx context.Context) error
 	mux      *http.ServeMux
+
+	pki         *pki.Bundle
+	agentClient *http.Client
 }
 
 // New builds the API server handler.
@@ -82,11 +89,20 @@ func New(cfg Config) *Server {
 	}
 	s.metrics = newMetrics(s.gatherer)
 	s.authz = &auth.Authorizer{Pods: podLookup{s.reg}}
+	if cfg.PKI != nil {
+		s.pki = cfg.PKI
+		c, err := newAgentClient(cfg.PKI)
+		if err != nil {
+			s.log.Error("cannot build the client for agents: logs and stats are unavailable", "err", err)
+		}
+		s.agentClient = c
+	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /version", s.versionHandler)
 	s.mux.Handle("GET /metrics", s.authenticated(s.metricsHandler()))
+	s.mux.Handle("POST /v1/join", s.authenticated(http.HandlerFunc(s.join)))
 	s.mux.Handle("/v1/tokens", s.authenticated(http.HandlerFunc(s.tokensHandler)))
 	s.mux.Handle("/v1/tokens/{id}", s.authenticated(http.HandlerFunc(s.tokensHandler)))
 	s.mux.Handle("/v1/", s.authenticated(http.HandlerFunc(s.objects)))

@@ -13,6 +13,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/api/labels"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/client/record"
 )
 
 // Deployment controller: rolls pods from one template to the next through
@@ -68,7 +69,7 @@ type DeploymentController struct {
 	rss         *client.Informer[*api.ReplicaSet]
 	pods        *client.Informer[*api.Pod]
 	runner      *Runner
-	recorder    *Recorder
+	recorder    *record.Recorder
 	log         *slog.Logger
 	now         func() time.Time
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/client/record"
 )
 
 // Config tunes the controllers. Zero values take the defaults below.
@@ -68,7 +69,7 @@ func (c Config) WithDefaults() Config {
 type Deps struct {
 	Client    *client.Client
 	Informers *Informers
-	Recorder  *Recorder
+	Recorder  *record.Recorder
 	Log       *slog.Logger
 	Config    Config
 	// Now is time.Now, replaceable in tests.
@@ -87,7 +88,7 @@ func (d Deps) withDefaults() Deps {
 		d.Informers = NewInformers(d.Client, d.Log)
 	}
 	if d.Recorder == nil {
-		d.Recorder = NewRecorder(d.Client, "controller-manager", d.Log)
+		d.Recorder = record.New(d.Client, "controller-manager", d.Log)
 	}
 	return d
 }

@@ -123,7 +123,7 @@ func (c *NodeLifecycleController) reconcile(ctx context.Context, key string) err
 	node, ok := c.nodes.Get(key)
 	if !ok {
 		c.forgetNode(key)
-		return nil
+		return c.deletePodsOfGoneNode(ctx, key)
 	}
 	now := c.d.Now()
 	node, err := c.updateReadyCondition(ctx, node, now)
@@ -300,4 +300,17 @@ func nlFindTaint(taints []api.Taint, key string) *api.Taint {
 
 func nlHasNoExecute(taints []api.Taint) bool {
 	return slices.ContainsFunc(taints, func(t api.Taint) bool { return t.Effect == api.TaintNoExecute })
+}
+
+// deletePodsOfGoneNode force-deletes the pods bound to a node that no longer
+// exists: no agent will ever confirm they stopped, and their controllers
+// have replaced them already if they were evicted.
+func (c *NodeLifecycleController) deletePodsOfGoneNode(ctx context.Context, node string) error {
+	for _, p := range c.pods.ByIndex(IndexNodeName, node) {
+		err := c.d.Client.Pods(p.Namespace).Delete(ctx, p.Name, client.DeleteOptions{GracePeriodSeconds: api.Ptr[int64](0)})
+		if err != nil && !api.IsNotFound(err) {
+			return fmt.Errorf("deleting pod %s of deleted node %s: %w", p.Key(), node, err)
+		}
+	}
+	return nil
 }

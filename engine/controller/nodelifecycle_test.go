@@ -233,6 +233,7 @@ func TestNodeLifecycleEvictionLimiter(t *testing.T) {
 }
 
 // nlPodNames lists the names of the pods in the default namespace.
+// nlPodNames lists the pods of the default namespace not being deleted.
 func nlPodNames(t *testing.T, cl *ctlCluster) []string {
 	t.Helper()
 	pods, _, err := cl.c.Pods(api.NamespaceDefault).List(cl.ctx, client.ListOptions{})
@@ -241,7 +242,11 @@ func nlPodNames(t *testing.T, cl *ctlCluster) []string {
 	}
 	var names []string
 	for _, p := range pods {
-		names = append(names, p.Name)
+		// An evicted pod of a silent node is only marked for deletion:
+		// nothing can confirm its containers stopped.
+		if p.DeletionTimestamp == nil {
+			names = append(names, p.Name)
+		}
 	}
 	slices.Sort(names)
 	return names
@@ -426,4 +431,28 @@ func TestNodeLifecycleRestartKeepsDeadlines(t *testing.T) {
 	if evicted.After(restarted.Add(timeout * 3 / 4)) {
 		t.Fatalf("the restarted controller started the timeout over: evicted %v after the restart", evicted.Sub(restarted))
 	}
+}
+
+// Pods of a deleted node are deleted too: no agent will ever stop them.
+func TestNodeLifecycleDeletedNodeTakesItsPods(t *testing.T) {
+	t.Parallel()
+	cl := ctlStart(t, simnode.NodeSpec{Name: "a", Zone: "zone-a"})
+	d := cl.deps(Config{})
+	cl.run(t, d, NewNodeLifecycleController(d))
+	pods := cl.c.Pods(api.NamespaceDefault)
+	ctlMust(pods.Create(cl.ctx, ctlPod(api.NamespaceDefault, "on-a", "a", nil)))(t)
+	cl.fleet.Node("a").Stop() // the agent is gone: the pod's deletion cannot finish
+	if err := pods.Delete(cl.ctx, "on-a"); err != nil {
+		t.Fatal(err)
+	}
+	if p := ctlMust(pods.Get(cl.ctx, "on-a"))(t); p.DeletionTimestamp == nil {
+		t.Fatal("pod on a node was not held for a graceful shutdown")
+	}
+	if err := cl.c.Nodes().Delete(cl.ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	ctlWait(t, 5*time.Second, "pod of the deleted node gone", func() (bool, string) {
+		_, err := pods.Get(cl.ctx, "on-a")
+		return api.IsNotFound(err), fmt.Sprint(err)
+	})
 }

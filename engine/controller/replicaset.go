@@ -14,6 +14,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/api/labels"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/client/record"
 )
 
 // ReplicaSet controller: keeps spec.replicas pods stamped from the template,
@@ -45,7 +46,7 @@ type ReplicaSetController struct {
 	pods     *client.Informer[*api.Pod]
 	exp      *Expectations
 	runner   *Runner
-	recorder *Recorder
+	recorder *record.Recorder
 	log      *slog.Logger
 	now      func() time.Time
 }

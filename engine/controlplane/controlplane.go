@@ -212,7 +212,7 @@ func (cp *ControlPlane) serve(ctx context.Context, adminToken string) error {
 	}
 	srv := apiserver.New(apiserver.Config{
 		Registry: cp.registry, Tokens: cp.tokens, Log: cfg.Log.With("component", "apiserver"),
-		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready,
+		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready, PKI: bundle,
 	})
 	cp.httpServer = &http.Server{
 		Handler:           srv.Handler(),

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/client/record"
 	"github.com/maestro-dev/maestro/engine/controller"
 	"github.com/maestro-dev/maestro/engine/scheduler"
 )
@@ -33,7 +34,7 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, cfg Config) er
 	d := controller.Deps{
 		Client:    c,
 		Informers: inf,
-		Recorder:  controller.NewRecorder(c, "controller-manager", log),
+		Recorder:  record.New(c, "controller-manager", log),
 		Log:       log,
 		Config:    cfg.Controllers,
 	}

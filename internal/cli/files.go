@@ -85,3 +85,11 @@ func decodeObjects(js []byte) ([]api.Object, error) {
 	}
 	return []api.Object{obj}, nil
 }
+
+func openFile(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", path, err)
+	}
+	return f, nil
+}

@@ -48,6 +48,12 @@ func NewRoot() *cobra.Command {
 		newSimNodesCmd(g),
 		newScaleCmd(g),
 		newRolloutCmd(g),
+		newAgentCmd(g),
+		newUpCmd(g),
+		newDownCmd(g),
+		newLogsCmd(g),
+		newTopCmd(g),
+		newImageCmd(g),
 	)
 	return root
 }

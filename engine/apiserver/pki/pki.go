@@ -26,6 +26,8 @@ import (
 const (
 	CACertFile     = "ca.crt"
 	CAKeyFile      = "ca.key"
+	NodeCACertFile = "node-ca.crt"
+	NodeCAKeyFile  = "node-ca.key"
 	ServerCertFile = "server.crt"
 	ServerKeyFile  = "server.key"
 )
@@ -40,7 +42,14 @@ const (
 type Bundle struct {
 	CACertPEM []byte
 	CA        *x509.Certificate
+	caKey     *ecdsa.PrivateKey
 	Server    tls.Certificate
+	// NodeCA signs only the agents' serving certificates, so a node's
+	// certificate can never pass for the API server with clients that
+	// trust the cluster CA.
+	NodeCACertPEM []byte
+	NodeCA        *x509.Certificate
+	nodeCAKey     *ecdsa.PrivateKey
 }
 
 // Ensure loads the CA and serving certificate from dir, creating or renewing
@@ -49,37 +58,42 @@ func Ensure(dir string, hosts []string, now time.Time) (*Bundle, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating pki directory: %w", err)
 	}
-	caCert, caKey, caPEM, err := ensureCA(dir, now)
+	caCert, caKey, caPEM, err := ensureCA(dir, CACertFile, CAKeyFile, "maestro-ca", "cluster CA", now)
 	if err != nil {
 		return nil, err
 	}
+	nodeCert, nodeKey, nodePEM, err := ensureCA(dir, NodeCACertFile, NodeCAKeyFile, "maestro-node-ca", "node CA", now)
+	if err != nil {
+		return nil, err
+	}
+	b := &Bundle{CACertPEM: caPEM, CA: caCert, caKey: caKey, NodeCACertPEM: nodePEM, NodeCA: nodeCert, nodeCAKey: nodeKey}
 	certPath, keyPath := filepath.Join(dir, ServerCertFile), filepath.Join(dir, ServerKeyFile)
 	if cert, err := tls.LoadX509KeyPair(certPath, keyPath); err == nil && serverCertOK(cert, caCert, hosts, now) {
-		return &Bundle{CACertPEM: caPEM, CA: caCert, Server: cert}, nil
+		b.Server = cert
+		return b, nil
 	}
 	if err := issueServerCert(dir, caCert, caKey, hosts, now); err != nil {
 		return nil, err
 	}
-	cert, err := tls.LoadX509KeyPair(certPath, keyPath)
-	if err != nil {
+	if b.Server, err = tls.LoadX509KeyPair(certPath, keyPath); err != nil {
 		return nil, fmt.Errorf("loading new server certificate: %w", err)
 	}
-	return &Bundle{CACertPEM: caPEM, CA: caCert, Server: cert}, nil
+	return b, nil
 }
 
-func ensureCA(dir string, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, []byte, error) {
-	certPath, keyPath := filepath.Join(dir, CACertFile), filepath.Join(dir, CAKeyFile)
+func ensureCA(dir, certFile, keyFile, commonName, label string, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, []byte, error) {
+	certPath, keyPath := filepath.Join(dir, certFile), filepath.Join(dir, keyFile)
 	certPEM, certErr := os.ReadFile(certPath)
 	keyPEM, keyErr := os.ReadFile(keyPath)
 	if certErr == nil && keyErr == nil {
 		cert, key, err := parsePair(certPEM, keyPEM)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("loading cluster CA from %s: %w", dir, err)
+			return nil, nil, nil, fmt.Errorf("loading %s from %s: %w", label, dir, err)
 		}
 		return cert, key, certPEM, nil
 	}
 	if !errors.Is(certErr, os.ErrNotExist) || !errors.Is(keyErr, os.ErrNotExist) {
-		return nil, nil, nil, fmt.Errorf("cluster CA in %s is incomplete (need both %s and %s)", dir, CACertFile, CAKeyFile)
+		return nil, nil, nil, fmt.Errorf("%s in %s is incomplete (need both %s and %s)", label, dir, certFile, keyFile)
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -87,7 +101,7 @@ func ensureCA(dir string, now time.Time) (*x509.Certificate, *ecdsa.PrivateKey, 
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "maestro-ca", Organization: []string{"maestro"}},
+		Subject:               pkix.Name{CommonName: commonName, Organization: []string{"maestro"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(caValidity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,

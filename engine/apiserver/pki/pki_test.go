@@ -16,7 +16,7 @@ import (
 
 var t0 = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
-var allFiles = []string{CACertFile, CAKeyFile, ServerCertFile, ServerKeyFile}
+var allFiles = []string{CACertFile, CAKeyFile, NodeCACertFile, NodeCAKeyFile, ServerCertFile, ServerKeyFile}
 
 func ensure(t *testing.T, dir string, hosts []string, now time.Time) *Bundle {
 	t.Helper()
@@ -66,7 +66,7 @@ func TestEnsureCreates(t *testing.T) {
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("pki dir mode = %v, %v; want 0700", fi.Mode().Perm(), err)
 	}
-	for f, mode := range map[string]os.FileMode{CACertFile: 0o644, CAKeyFile: 0o600, ServerCertFile: 0o644, ServerKeyFile: 0o600} {
+	for f, mode := range map[string]os.FileMode{CACertFile: 0o644, CAKeyFile: 0o600, NodeCACertFile: 0o644, NodeCAKeyFile: 0o600, ServerCertFile: 0o644, ServerKeyFile: 0o600} {
 		fi, err := os.Stat(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)

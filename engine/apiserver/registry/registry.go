@@ -312,6 +312,9 @@ func (r *Registry) deleteOnce(ctx context.Context, kind *api.KindInfo, current a
 		meta.Finalizers = append(meta.Finalizers, policyFinalizer)
 		hold = true
 	}
+	if pod, ok := current.(*api.Pod); ok && r.holdPodForShutdown(ctx, pod, opts) {
+		hold = true
+	}
 	if !hold {
 		if opts.DryRun {
 			return current, true, nil

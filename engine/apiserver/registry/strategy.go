@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -45,3 +46,37 @@ func prepareForUpdate(old, new api.Object, now time.Time) {
 
 // protectedNamespaces cannot be deleted: the cluster's own components live there.
 var protectedNamespaces = map[string]bool{api.NamespaceDefault: true, api.NamespaceSystem: true}
+
+var nodeKind = api.MustKind("Node")
+
+// holdPodForShutdown applies graceful deletion to a pod: a pod running on a
+// node gets its grace period to stop (deletionTimestamp = now + grace,
+// deletionGracePeriodSeconds = grace), and the node's agent deletes it
+// once its containers have stopped. A pod that runs nowhere (unbound,
+// finished, or on a node that no longer exists) or a zero grace period is
+// deleted at once. A later delete may shorten the grace period, never
+// lengthen it. It reports whether the pod must be kept for now.
+func (r *Registry) holdPodForShutdown(ctx context.Context, pod *api.Pod, opts DeleteOptions) bool {
+	grace := api.Deref(pod.Spec.TerminationGracePeriodSeconds, api.DefaultTerminationGracePeriodSeconds)
+	if opts.GracePeriodSeconds != nil {
+		grace = *opts.GracePeriodSeconds
+	}
+	if pod.Spec.NodeName == "" || api.IsPodTerminal(pod) {
+		grace = 0
+	} else if _, err := r.Get(ctx, nodeKind, "", pod.Spec.NodeName); api.IsNotFound(err) {
+		grace = 0
+	}
+	meta := &pod.ObjectMeta
+	if grace <= 0 {
+		if meta.DeletionTimestamp != nil {
+			meta.DeletionGracePeriodSeconds = api.Ptr[int64](0)
+		}
+		return false
+	}
+	if meta.DeletionGracePeriodSeconds == nil || grace < *meta.DeletionGracePeriodSeconds {
+		deadline := r.now().UTC().Truncate(time.Second).Add(time.Duration(grace) * time.Second)
+		meta.DeletionTimestamp = &deadline
+		meta.DeletionGracePeriodSeconds = &grace
+	}
+	return true
+}

@@ -1,4 +1,6 @@
-package controller
+// Package record writes Events about objects on behalf of a component (a
+// controller, the scheduler, a node agent), folding repeats into counts.
+package record
 
 import (
 	"context"
@@ -24,8 +26,8 @@ type Recorder struct {
 	queue     chan *api.Event
 }
 
-// NewRecorder builds a recorder; Run sends its events.
-func NewRecorder(c *client.Client, component string, log *slog.Logger) *Recorder {
+// New builds a recorder; Run sends its events.
+func New(c *client.Client, component string, log *slog.Logger) *Recorder {
 	if log == nil {
 		log = slog.Default()
 	}

@@ -1,0 +1,192 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/maestro-dev/maestro/engine/agent/prober"
+	"github.com/maestro-dev/maestro/engine/agent/volumes"
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/client/record"
+	"github.com/maestro-dev/maestro/engine/client/workqueue"
+	"github.com/maestro-dev/maestro/engine/runtime"
+)
+
+// podWorkers is how many pods are synced at once.
+const podWorkers = 16
+
+// Agent runs the pods of one node.
+type Agent struct {
+	cfg      Config
+	log      *slog.Logger
+	rt       runtime.Runtime
+	pods     *client.Informer[*api.Pod]
+	queue    *workqueue.Queue[string]
+	prober   *prober.Manager
+	volumes  *volumes.Manager
+	config   *configCache
+	recorder *record.Recorder
+	restarts *backoff // container restarts (CrashLoopBackOff)
+	pulls    *backoff // image pulls (ImagePullBackOff)
+	stats    *statsCache
+	started  time.Time
+	// listenAddr is where logs and stats are served.
+	listenAddr string
+
+	mu sync.Mutex
+	// waiting holds why a container is not running ("pod-uid/name").
+	waiting map[string]api.ContainerStateWaiting
+	// known maps pod UIDs this agent has seen to their keys, for pods
+	// deleted from the API while their containers still run.
+	known map[string]string
+	// lastState is the runtime state last seen per container id, to notice exits.
+	lastState map[string]runtime.ContainerState
+	// exits is the last exited container counted toward each container's
+	// restart backoff ("pod-uid/name" -> container id).
+	exits map[string]string
+}
+
+// New builds an agent; Run starts it.
+func New(cfg Config) (*Agent, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	log := cfg.Log.With("node", cfg.NodeName)
+	a := &Agent{
+		cfg: cfg, log: log, rt: cfg.Runtime,
+		queue:     workqueue.New[string](workqueue.WithName("agent-pods")),
+		recorder:  record.New(cfg.Client, "agent", log),
+		restarts:  newBackoff(cfg.RestartBackoffBase, cfg.RestartBackoffMax),
+		pulls:     newBackoff(cfg.RestartBackoffBase, cfg.RestartBackoffMax),
+		stats:     newStatsCache(),
+		waiting:   map[string]api.ContainerStateWaiting{},
+		known:     map[string]string{},
+		lastState: map[string]runtime.ContainerState{},
+		exits:     map[string]string{},
+		started:   time.Now(),
+	}
+	a.config = newConfigCache(cfg.Client)
+	a.volumes = volumes.NewManager(filepath.Join(cfg.DataDir, "pods"), a.config, log)
+	a.prober = prober.NewManager(cfg.Runtime, a.onProbe, log)
+	a.pods = client.NewInformer(cfg.Client.Pods(""), client.ListOptions{FieldSelector: "spec.nodeName=" + cfg.NodeName},
+		client.WithLogger(log))
+	enqueue := func(p *api.Pod) { a.queue.Add(p.Key()) }
+	a.pods.AddHandler(client.Handler[*api.Pod]{
+		OnAdd:    enqueue,
+		OnUpdate: func(_, p *api.Pod) { enqueue(p) },
+		OnDelete: enqueue,
+	})
+	return a, nil
+}
+
+// Run registers the node and runs its pods until ctx ends. Containers keep
+// running when the agent stops; a new agent adopts them.
+func (a *Agent) Run(ctx context.Context) error {
+	srv, err := a.serve(ctx)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	if err := a.register(ctx); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { a.recorder.Run(ctx) })
+	wg.Go(func() { a.heartbeats(ctx) })
+	wg.Go(func() { a.pods.Run(ctx) })
+	wg.Go(func() { a.stats.run(ctx, a.rt, a.cfg.NodeName, a.cfg.StatsInterval) })
+	defer wg.Wait()
+	defer a.prober.Stop()
+	if !a.pods.WaitForSync(ctx) {
+		return nil
+	}
+	a.log.Info("agent running", "runtime", a.rt.Name(), "pods", len(a.pods.List()))
+	wg.Go(func() { a.housekeeping(ctx) })
+	wg.Go(func() { a.watchRuntime(ctx) })
+	workqueue.Run(ctx, a.queue, podWorkers, a.syncPod, func(key string, err error) {
+		if ctx.Err() == nil && !api.IsConflict(err) {
+			a.log.Warn("pod sync failed; retrying", "pod", key, "err", err)
+		}
+	})
+	return nil
+}
+
+// onProbe reacts to a probe result change by syncing the pod.
+func (a *Agent) onProbe(u prober.Update) {
+	a.mu.Lock()
+	key, ok := a.known[u.PodUID]
+	a.mu.Unlock()
+	if ok {
+		a.queue.Add(key)
+	}
+}
+
+// watchRuntime notices containers that stop on their own (a crash, `docker
+// kill`) within a second, so restarts do not wait for the next resync.
+func (a *Agent) watchRuntime(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cs, err := a.rt.ListContainers(ctx, runtime.Filter{Node: a.cfg.NodeName})
+		if err != nil {
+			continue
+		}
+		seen := make(map[string]bool, len(cs))
+		a.mu.Lock()
+		for _, c := range cs {
+			seen[c.ID] = true
+			if prev, ok := a.lastState[c.ID]; ok && prev != c.State {
+				if key := podKey(c.Labels); key != "" {
+					a.queue.Add(key)
+				}
+			}
+			a.lastState[c.ID] = c.State
+		}
+		for id := range a.lastState {
+			if !seen[id] {
+				delete(a.lastState, id)
+			}
+		}
+		a.mu.Unlock()
+	}
+}
+
+func podKey(labels map[string]string) string {
+	ns, name := labels[runtime.LabelPodNamespace], labels[runtime.LabelPodName]
+	if ns == "" || name == "" {
+		return ""
+	}
+	return api.Key(ns, name)
+}
+
+// StopAllPods stops and removes every container and sandbox of this node
+// (`maestro down`), within the pods' grace periods.
+func (a *Agent) StopAllPods(ctx context.Context) error {
+	sbs, err := a.rt.ListSandboxes(ctx, runtime.Filter{Node: a.cfg.NodeName})
+	if err != nil {
+		return fmt.Errorf("listing sandboxes: %w", err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(sbs))
+	for _, sb := range sbs {
+		wg.Go(func() { errs <- a.killPod(ctx, sb.PodUID, 10*time.Second) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,23 @@
+// Package agent is maestro's node agent (the kubelet of maestro): it
+// registers its Node, heartbeats, and runs the pods bound to it through a
+// container runtime.
+//
+// Data flow:
+//
+//	informer (pods with spec.nodeName=<node>) --> work queue of pod keys
+//	prober result changes, container exits (runtime polling), timers --^
+//	worker: syncPod(key)
+//	  pod deleted or terminating -> stop containers (SIGTERM, grace, SIGKILL),
+//	                                remove sandbox and volumes, delete the pod
+//	  otherwise -> sandbox -> volumes -> for each container:
+//	                 running + same spec + live -> keep (probes)
+//	                 exited / missing -> restart policy + backoff (CrashLoopBackOff)
+//	                                     -> image (pull policy) -> create + start
+//	            -> status from what the runtime reports (only written on change)
+//	housekeeping: orphaned containers (pods that are gone) are removed;
+//	              dead containers beyond the last one per container are pruned
+//
+// Everything the agent knows comes from the API and from the runtime's
+// labels, so a restarted agent adopts running containers instead of
+// restarting them.
+package agent

@@ -1,0 +1,17 @@
+// Package docker is the runtime.Runtime over the Docker Engine API.
+//
+// A pod sandbox is an infra container (a tiny program that waits for
+// SIGTERM) that holds the pod's network and IPC namespaces, on a shared
+// user-defined bridge network (so pod IPs are reachable from the host and
+// from other local nodes), with the pod's hostname, DNS settings and
+// published host ports. App containers join it with
+// NetworkMode/IpcMode "container:<infra id>". Everything carries the
+// runtime package's labels, and every lookup after an agent restart goes
+// through label filters: the engine is the only state.
+//
+// Images are pulled, or built without a registry from one static binary
+// (ImportBinary) or loaded from a `docker save` archive (LoadArchive).
+//
+// The client negotiates the API version; the engine must speak API 1.41
+// (Docker 20.10) or later for one-shot stats and ImageLoad's JSON output.
+package docker

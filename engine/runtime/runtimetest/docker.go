@@ -1,0 +1,130 @@
+package runtimetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
+
+	"github.com/maestro-dev/maestro/engine/runtime"
+	"github.com/maestro-dev/maestro/engine/runtime/docker"
+)
+
+// LabelTestRun marks every object a test makes, so a crashed run's
+// leftovers can be found: docker ps -a --filter label=maestro.test.run.
+const LabelTestRun = "maestro.test.run"
+
+// RequireDocker connects to the engine with opts. When Docker is missing or
+// unusable the test fails under CI=true and is skipped, loudly, otherwise.
+func RequireDocker(t testing.TB, opts docker.Options) *docker.Runtime {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := docker.New(ctx, opts)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("docker is required: install docker.io and start dockerd (make test does this): %v", err)
+		}
+		t.Skipf("SKIPPED: DOCKER IS NOT USABLE, so the docker runtime is untested: %v\n"+
+			"install docker.io and start dockerd to run these tests (with CI=true this is a failure)", err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// DockerEnv is a Docker engine prepared for tests: a pod network of its
+// own, the test program imported as an image, the pause program to build
+// the infra image from, and cleanup of everything labelled with its run.
+type DockerEnv struct {
+	RunID   string
+	Options docker.Options
+	// Image runs the test program: ENTRYPOINT ["/testprog"].
+	Image string
+	// Runtime is a client of the env's own, for checks and helpers.
+	Runtime *docker.Runtime
+}
+
+// NewDockerEnv prepares the engine (see RequireDocker when it is missing)
+// and removes what the test made when t ends.
+func NewDockerEnv(t *testing.T) *DockerEnv {
+	t.Helper()
+	id := randomHex(4)
+	e := &DockerEnv{
+		RunID: id,
+		Options: docker.Options{
+			Network:    "maestro-test-" + id,
+			InfraImage: "maestro-test-pause:" + id,
+			NodeIP:     "127.0.0.1",
+		},
+		Image: "maestro-test-testprog:" + id,
+	}
+	// Fail or skip before building anything when there is no engine.
+	janitor := RequireDocker(t, e.Options) // closed after the cleanup below
+	t.Cleanup(func() { e.cleanup(janitor.Client()) })
+	e.Options.InfraBinary = BuildProgram(t, "pause")
+	e.Runtime = RequireDocker(t, e.Options) // the first sandbox builds the infra image
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := e.Runtime.ImportBinary(ctx, BuildProgram(t, "testprog"), e.Image, nil); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// NewRuntime is a new client over the env's engine and network: what an
+// agent restarting on the same node would make.
+func (e *DockerEnv) NewRuntime(t *testing.T) runtime.Runtime { return RequireDocker(t, e.Options) }
+
+// Capabilities are the suite's settings for the docker runtime.
+func (e *DockerEnv) Capabilities() Capabilities {
+	return Capabilities{
+		Image:           e.Image,
+		Program:         "/testprog",
+		ImageEntrypoint: true,
+		MemoryLimits:    true,
+		Labels:          map[string]string{LabelTestRun: e.RunID},
+	}
+}
+
+// cleanup removes the run's containers, volumes, network and images.
+func (e *DockerEnv) cleanup(c *client.Client) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	byRun := filters.NewArgs(filters.Arg("label", LabelTestRun+"="+e.RunID))
+	if list, err := c.ContainerList(ctx, container.ListOptions{All: true, Filters: byRun}); err == nil {
+		for _, ct := range list {
+			_ = c.ContainerRemove(ctx, ct.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
+		}
+	}
+	if vols, err := c.VolumeList(ctx, volume.ListOptions{Filters: byRun}); err == nil {
+		for _, v := range vols.Volumes {
+			_ = c.VolumeRemove(ctx, v.Name, true)
+		}
+	}
+	// By id: racing runtimes may have made two networks of that name.
+	if nets, err := c.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", e.Options.Network))}); err == nil {
+		for _, n := range nets {
+			if n.Name == e.Options.Network {
+				_ = c.NetworkRemove(ctx, n.ID)
+			}
+		}
+	}
+	for _, ref := range []string{e.Image, e.Options.InfraImage} {
+		_, _ = c.ImageRemove(ctx, ref, image.RemoveOptions{Force: true, PruneChildren: true})
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

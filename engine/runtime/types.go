@@ -1,0 +1,226 @@
+// Package runtime is the node agent's view of what runs containers: pod
+// sandboxes (the network namespace a pod's containers share) and
+// containers, found again by their labels after an agent restart. It is a
+// small, CRI-like interface with two implementations: runtime/docker (the
+// Docker Engine API) and runtime/process (host processes, for machines
+// without Docker).
+//
+// The agent owns all policy (restarts, backoff, probes, status); a runtime
+// only does what it is told and reports what is.
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/maestro-dev/maestro/engine/api"
+)
+
+// Labels every sandbox and container carries, so the agent can find them
+// again (adoption after a restart, orphan cleanup).
+const (
+	LabelManaged       = "maestro.managed" // "true"
+	LabelNode          = "maestro.node"
+	LabelPodUID        = "maestro.pod.uid"
+	LabelPodName       = "maestro.pod.name"
+	LabelPodNamespace  = "maestro.pod.namespace"
+	LabelRole          = "maestro.role" // RoleSandbox or RoleContainer
+	LabelContainerName = "maestro.container.name"
+	// LabelAttempt counts restarts of one container of one pod (0, 1, ...).
+	LabelAttempt = "maestro.container.attempt"
+	// LabelHash identifies the container spec it was made from; a changed
+	// spec (a new image) means a new container.
+	LabelHash = "maestro.container.hash"
+
+	RoleSandbox   = "sandbox"
+	RoleContainer = "container"
+)
+
+// PortMapping publishes a pod port on the node.
+type PortMapping struct {
+	HostIP        string
+	HostPort      int32
+	ContainerPort int32
+	Protocol      api.Protocol
+}
+
+// DNSConfig is the resolver configuration of a pod's containers.
+type DNSConfig struct {
+	Servers  []string
+	Searches []string
+	Options  []string
+}
+
+// SandboxConfig describes a pod's sandbox.
+type SandboxConfig struct {
+	PodUID, Namespace, Name, Node string
+	Hostname                      string
+	HostNetwork                   bool
+	Ports                         []PortMapping
+	DNS                           *DNSConfig
+	// Labels are added to the sandbox's own (a cluster id, say).
+	Labels map[string]string
+}
+
+// SandboxState says whether a sandbox can host containers.
+type SandboxState string
+
+// Sandbox states.
+const (
+	SandboxReady    SandboxState = "Ready"
+	SandboxNotReady SandboxState = "NotReady"
+)
+
+// Sandbox is a running (or dead) pod sandbox.
+type Sandbox struct {
+	ID                            string
+	PodUID, Namespace, Name, Node string
+	// IP is the pod's address (the node's for host-network pods).
+	IP        string
+	State     SandboxState
+	CreatedAt time.Time
+	Labels    map[string]string
+}
+
+// Mount is one volume mount of a container.
+type Mount struct {
+	// HostPath is bind-mounted, or VolumeName (a runtime-managed named
+	// volume that outlives containers, for persistent volumes).
+	HostPath      string
+	VolumeName    string
+	ContainerPath string
+	ReadOnly      bool
+}
+
+// Resources are what the runtime enforces.
+type Resources struct {
+	CPURequestMilli int64 // relative weight (cpu shares)
+	CPULimitMilli   int64 // hard cap; 0 = none
+	MemoryLimit     int64 // bytes; 0 = none
+}
+
+// ContainerConfig describes a container to create in a sandbox.
+type ContainerConfig struct {
+	Name       string
+	Image      string // empty for the process runtime
+	Command    []string
+	Args       []string
+	WorkingDir string
+	Env        []string // "KEY=value"
+	Mounts     []Mount
+	Resources  Resources
+	Attempt    int
+	Hash       string
+	Labels     map[string]string
+}
+
+// ContainerState is a container's lifecycle state.
+type ContainerState string
+
+// Container states.
+const (
+	ContainerCreated ContainerState = "Created"
+	ContainerRunning ContainerState = "Running"
+	ContainerExited  ContainerState = "Exited"
+	ContainerUnknown ContainerState = "Unknown"
+)
+
+// Container is what the runtime reports about one container.
+type Container struct {
+	ID, SandboxID string
+	PodUID        string
+	Name          string
+	Attempt       int
+	Hash          string
+	Image         string
+	ImageID       string
+	State         ContainerState
+	CreatedAt     time.Time
+	StartedAt     time.Time
+	FinishedAt    time.Time
+	ExitCode      int
+	// Reason is OOMKilled, Error or Completed for exited containers.
+	Reason  string
+	Message string
+	Labels  map[string]string
+}
+
+// Filter selects sandboxes or containers; empty fields match all.
+type Filter struct {
+	Node   string
+	PodUID string
+	// Labels must all match.
+	Labels map[string]string
+}
+
+// ExecResult is the outcome of a command run in a container.
+type ExecResult struct {
+	ExitCode int
+	Output   []byte // stdout and stderr, truncated to a few KiB
+}
+
+// LogOptions select a container's log lines.
+type LogOptions struct {
+	Follow     bool
+	TailLines  int64 // 0 = all
+	Timestamps bool
+	Since      time.Time
+}
+
+// Usage is a container's resource usage at one instant.
+type Usage struct {
+	// CPUUsageNanos is cumulative cpu time; two samples give a rate.
+	CPUUsageNanos uint64
+	MemoryBytes   uint64
+	Timestamp     time.Time
+}
+
+// Runtime runs sandboxes and containers. Every method is safe for
+// concurrent use and takes a context bounding its I/O.
+type Runtime interface {
+	// Name is "docker" or "process".
+	Name() string
+	// Version is the engine's version, for the node's info.
+	Version(ctx context.Context) (string, error)
+
+	// EnsureImage makes an image present according to the pull policy;
+	// failures are *ImageError, carrying the engine's own message.
+	EnsureImage(ctx context.Context, image string, policy api.PullPolicy) error
+
+	RunSandbox(ctx context.Context, cfg SandboxConfig) (Sandbox, error)
+	// StopSandbox stops the sandbox (its containers must be stopped first).
+	StopSandbox(ctx context.Context, id string, timeout time.Duration) error
+	RemoveSandbox(ctx context.Context, id string) error
+	ListSandboxes(ctx context.Context, f Filter) ([]Sandbox, error)
+
+	CreateContainer(ctx context.Context, sandbox Sandbox, cfg ContainerConfig) (id string, err error)
+	StartContainer(ctx context.Context, id string) error
+	// StopContainer sends SIGTERM, waits up to timeout, then SIGKILL.
+	StopContainer(ctx context.Context, id string, timeout time.Duration) error
+	RemoveContainer(ctx context.Context, id string) error
+	// ListContainers reports containers in every state, with exit details.
+	ListContainers(ctx context.Context, f Filter) ([]Container, error)
+	InspectContainer(ctx context.Context, id string) (Container, error)
+
+	Exec(ctx context.Context, id string, cmd []string, timeout time.Duration) (ExecResult, error)
+	Logs(ctx context.Context, id string, opts LogOptions, w io.Writer) error
+	Stats(ctx context.Context, id string) (Usage, error)
+}
+
+// ErrNotFound is returned for unknown sandbox or container ids.
+var ErrNotFound = errors.New("runtime: not found")
+
+// ImageError is a failure to make an image available. Reason is
+// api.ReasonErrImagePull or "ErrImageNeverPull"; Message is the engine's.
+type ImageError struct {
+	Image   string
+	Reason  string
+	Message string
+}
+
+func (e *ImageError) Error() string {
+	return fmt.Sprintf("image %q: %s: %s", e.Image, e.Reason, e.Message)
+}

@@ -1,0 +1,286 @@
+// Package localcluster runs a whole maestro cluster on this machine: a
+// control plane with embedded etcd, the scheduler and controllers, and N
+// node agents, each with its own name, zone and loopback address, sharing
+// one container runtime. It is what `maestro up` runs and what end-to-end
+// tests and benchmarks start.
+package localcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/maestro-dev/maestro/engine/agent"
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/controlplane"
+	"github.com/maestro-dev/maestro/engine/manager"
+	"github.com/maestro-dev/maestro/engine/runtime"
+)
+
+// Zones are assigned to nodes in turn.
+var Zones = []string{"zone-a", "zone-b", "zone-c"}
+
+// Config describes a local cluster.
+type Config struct {
+	DataDir string
+	Nodes   int
+	// Runtime is "docker" (default, one engine shared by every node) or
+	// "process" (one per node).
+	Runtime string
+	// Listen is the API's address (default 127.0.0.1:6443; port 0 picks one).
+	Listen string
+	// ClientConfigPath is where the admin client config goes ("" default, "-" none).
+	ClientConfigPath string
+	// BinDir holds maestro-pause (and maestro-demo) for building images;
+	// default: the directory of the running executable.
+	BinDir string
+	// InfraImage overrides the pause image reference.
+	InfraImage string
+	// DockerNetwork is the bridge all local nodes share (default "maestro").
+	DockerNetwork string
+	Manager       manager.Config
+	// Agent tweaks every agent's config (tests shorten backoffs).
+	Agent func(*agent.Config)
+	// UnsafeNoFsync skips etcd fsyncs (tests).
+	UnsafeNoFsync bool
+	// NodePrefix names the nodes <prefix>1..N (default "node-"). Agents own
+	// every container labelled with their node's name, so two clusters on
+	// one machine must use different prefixes.
+	NodePrefix string
+	// AddressPrefix gives node i the address <prefix>i (default "127.0.1.").
+	AddressPrefix string
+	Version       string
+	Log           *slog.Logger
+}
+
+// Cluster is a running local cluster.
+type Cluster struct {
+	cfg    Config
+	CP     *controlplane.ControlPlane
+	Client *client.Client
+	// Runtime is the Docker runtime the nodes share (nil for process).
+	Runtime runtime.Runtime
+	Nodes   []*Node
+	log     *slog.Logger
+}
+
+// Node is one local node and its agent.
+type Node struct {
+	Name, Zone, Address string
+	dataDir             string
+	cluster             *Cluster
+	creds               *agent.Credentials
+
+	mu     sync.Mutex
+	agent  *agent.Agent
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Start brings the cluster up and returns once every node is Ready.
+func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
+	if cfg.Nodes < 1 || cfg.Nodes > 250 {
+		return nil, fmt.Errorf("nodes: %d: must be between 1 and 250", cfg.Nodes)
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = controlplane.DefaultListen
+	}
+	if cfg.NodePrefix == "" {
+		cfg.NodePrefix = "node-"
+	}
+	if cfg.AddressPrefix == "" {
+		cfg.AddressPrefix = "127.0.1."
+	}
+	c := &Cluster{cfg: cfg, log: cfg.Log}
+	defer func() {
+		if err != nil {
+			c.Stop(context.WithoutCancel(ctx))
+		}
+	}()
+	if c.Runtime, err = newRuntime(ctx, cfg); err != nil {
+		return nil, err
+	}
+	mlog := cfg.Log.With("component", "controller-manager")
+	c.CP, err = controlplane.Start(ctx, controlplane.Config{
+		DataDir: filepath.Join(cfg.DataDir, "server"), Listen: cfg.Listen, ClientConfigPath: cfg.ClientConfigPath,
+		UnsafeNoFsync: cfg.UnsafeNoFsync, Version: cfg.Version, Log: cfg.Log.With("component", "server"),
+		Leader: func(ctx context.Context, cl *client.Client) {
+			if err := manager.Run(ctx, cl, mlog, cfg.Manager); err != nil {
+				mlog.Error("control loops failed", "err", err)
+			}
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if c.Client, err = client.New(c.CP.ClientConfig()); err != nil {
+		return nil, err
+	}
+	join, err := c.Client.CreateToken(ctx, api.TokenRequest{Role: "join", TTLSeconds: 600, Description: "maestro up"})
+	if err != nil {
+		return nil, fmt.Errorf("creating a join token: %w", err)
+	}
+	for i := 1; i <= cfg.Nodes; i++ {
+		name := fmt.Sprintf("%s%d", cfg.NodePrefix, i)
+		n := &Node{Name: name, Zone: Zones[(i-1)%len(Zones)], Address: fmt.Sprintf("%s%d", cfg.AddressPrefix, i), cluster: c,
+			dataDir: filepath.Join(cfg.DataDir, "agents", name)}
+		if n.creds, err = agent.Bootstrap(ctx, agent.BootstrapConfig{Server: c.CP.ClientConfig().Server, JoinToken: join.Token,
+			CAPEM: []byte(c.CP.ClientConfig().CertificateAuthorityData), NodeName: n.Name, Address: n.Address, DataDir: n.dataDir}); err != nil {
+			return nil, err
+		}
+		c.Nodes = append(c.Nodes, n)
+	}
+	for _, n := range c.Nodes {
+		if err := n.Start(); err != nil {
+			return nil, err
+		}
+	}
+	return c, c.WaitReady(ctx, time.Minute)
+}
+
+// WaitReady waits until every node reports Ready.
+func (c *Cluster) WaitReady(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		nodes, _, err := c.Client.Nodes().List(ctx, client.ListOptions{})
+		ready := 0
+		if err == nil {
+			for _, n := range nodes {
+				if api.IsNodeReady(n) {
+					ready++
+				}
+			}
+			if ready >= len(c.Nodes) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d of %d nodes ready after %s", ready, len(c.Nodes), timeout)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Start runs the node's agent (again, after Stop), adopting its containers.
+func (n *Node) Start() error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cancel != nil {
+		return nil
+	}
+	cfg, err := n.agentConfig()
+	if err != nil {
+		return err
+	}
+	a, err := agent.New(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.agent, n.cancel, n.done = a, cancel, make(chan struct{})
+	go func() {
+		defer close(n.done)
+		if err := a.Run(ctx); err != nil {
+			n.cluster.log.Error("agent stopped", "node", n.Name, "err", err)
+		}
+	}()
+	return nil
+}
+
+// Stop stops the node's agent, as if its process were killed: containers
+// keep running.
+func (n *Node) Stop() {
+	n.mu.Lock()
+	cancel, done := n.cancel, n.done
+	n.cancel = nil
+	n.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+func (n *Node) agentConfig() (agent.Config, error) {
+	cl, err := n.creds.Client(client.WithUserAgent("maestro-agent/" + n.Name))
+	if err != nil {
+		return agent.Config{}, err
+	}
+	cert, pool, err := n.creds.TLS()
+	if err != nil {
+		return agent.Config{}, err
+	}
+	rt, err := n.nodeRuntime()
+	if err != nil {
+		return agent.Config{}, err
+	}
+	cfg := agent.Config{
+		NodeName: n.Name, Client: cl, Runtime: rt, Address: n.Address, DataDir: n.dataDir,
+		Labels:      map[string]string{api.LabelZone: n.Zone, api.LabelNodePool: "local", api.LabelInstanceType: "local"},
+		ServingCert: cert, ClusterCA: pool, Version: n.cluster.cfg.Version, Log: n.cluster.log.With("component", "agent"),
+		ServerPort: agent.DefaultServerPort,
+	}
+	if n.cluster.cfg.Agent != nil {
+		n.cluster.cfg.Agent(&cfg)
+	}
+	return cfg, nil
+}
+
+// Stop stops every pod (removing their containers), the agents, and the
+// control plane.
+func (c *Cluster) Stop(ctx context.Context) error {
+	var errs []error
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, n := range c.Nodes {
+		wg.Go(func() {
+			n.Stop()
+			n.mu.Lock()
+			a := n.agent
+			n.mu.Unlock()
+			if a != nil {
+				if err := a.StopAllPods(ctx); err != nil {
+					mu.Lock()
+					errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if c.CP != nil {
+		errs = append(errs, c.CP.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Node returns a node by name.
+func (c *Cluster) Node(name string) *Node {
+	for _, n := range c.Nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+func binDir(cfg Config) string {
+	if cfg.BinDir != "" {
+		return cfg.BinDir
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "."
+	}
+	return filepath.Dir(exe)
+}

@@ -1,0 +1,77 @@
+package localcluster_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maestro-dev/maestro/engine/agent"
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/internal/localcluster"
+	"github.com/maestro-dev/maestro/internal/testenv"
+)
+
+// The process runtime runs pods as host processes on machines without
+// Docker: same lifecycle (start, restart on exit, graceful stop), logs.
+func TestProcessRuntime(t *testing.T) {
+	demo := testenv.BuildBinary(t, "./cmd/maestro-demo")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := localcluster.Start(ctx, localcluster.Config{
+		DataDir: t.TempDir(), Nodes: 2, Runtime: localcluster.RuntimeProcess, Listen: "127.0.0.1:0",
+		ClientConfigPath: "-", UnsafeNoFsync: true, NodePrefix: "proc-", AddressPrefix: "127.0.99.", Log: testenv.Logger(t),
+		Agent: func(cfg *agent.Config) { cfg.RestartBackoffBase = time.Second; cfg.ServerPort = 0 },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop(context.Background())
+	mk := func(name string, port int32, args ...string) {
+		p := &api.Pod{ObjectMeta: api.ObjectMeta{Name: name, Namespace: "default"}, Spec: api.PodSpec{
+			TerminationGracePeriodSeconds: api.Ptr[int64](3),
+			Containers: []api.Container{{Name: "app", Command: []string{demo}, Args: append([]string{fmt.Sprintf("--port=%d", port)}, args...),
+				ReadinessProbe: &api.Probe{ProbeHandler: api.ProbeHandler{HTTPGet: &api.HTTPGetAction{Path: "/readyz", Port: api.FromInt(port)}}, PeriodSeconds: 1}}},
+		}}
+		if _, err := c.Client.Pods("default").Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("web", 18080)
+	mk("crasher", 18081, "--exit-after=300ms", "--exit-code=3")
+	var web *api.Pod
+	eventually(t, 30*time.Second, "process pod ready", func() (bool, string) {
+		p, err := c.Client.Pods("default").Get(ctx, "web")
+		if err != nil {
+			return false, err.Error()
+		}
+		web = p
+		return api.IsPodReady(p), podState(p)
+	})
+	if web.Status.PodIP != web.Status.HostIP || !strings.HasPrefix(web.Status.PodIP, "127.0.99.") {
+		t.Errorf("process pod IP %s, host %s: want the node address", web.Status.PodIP, web.Status.HostIP)
+	}
+	if body, err := get("http://127.0.0.1:18080/"); err != nil || !strings.Contains(body, "pod=") {
+		t.Errorf("the process answers %q, %v", body, err)
+	}
+	eventually(t, 30*time.Second, "crashing process restarted", func() (bool, string) {
+		p, _ := c.Client.Pods("default").Get(ctx, "crasher")
+		cs := containerStatus(p, "app")
+		last := cs.LastState.Terminated
+		return cs.RestartCount >= 2 && last != nil && last.ExitCode == 3, podState(p)
+	})
+	var logs bytes.Buffer
+	if err := c.Client.PodLogs(ctx, "default", "web", client.LogOptions{}, &logs); err != nil || !strings.Contains(logs.String(), "maestro-demo listening") {
+		t.Errorf("process logs %q, %v", logs.String(), err)
+	}
+	if err := c.Client.Pods("default").Delete(ctx, "web"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "process stopped", func() (bool, string) {
+		_, err := get("http://127.0.0.1:18080/")
+		return err != nil, fmt.Sprint(err)
+	})
+}
