@@ -27,6 +27,7 @@ run get nodes
 run create -f examples/api/app.yaml
 run rollout status web -n shop --timeout 120s
 run get pods -n shop
+run get services -n shop
 run get endpoints -n shop
 echo
 echo "==> each pod answers on its own address"
@@ -37,6 +38,26 @@ for p in json.load(sys.stdin)["items"]:
     body = urllib.request.urlopen("http://%s:8080/" % ip, timeout=3).read().decode().strip()
     print("  curl http://%s:8080/  ->  %s" % (ip, body))
 '
+echo
+echo "==> the service balances over the pods: its cluster IP, its node port on every node, and by name from a pod"
+"$maestro" get services web -n shop -o json >"$dir/svc.json"
+"$maestro" get pods -n shop -o json >"$dir/pods.json"
+"$maestro" get nodes -o json >"$dir/nodes.json"
+python3 - "$dir" <<'PY'
+import json, sys, urllib.request
+d = sys.argv[1]
+svc = json.load(open(d + "/svc.json"))
+ip, port = svc["spec"]["clusterIP"], svc["spec"]["ports"][0]["nodePort"]
+fetch = lambda url: urllib.request.urlopen(url, timeout=3).read().decode().strip()
+for _ in range(3):
+    print("  curl http://%s/  ->  %s" % (ip, fetch("http://%s/" % ip)))
+for n in json.load(open(d + "/nodes.json"))["items"]:
+    addr = [a["address"] for a in n["status"]["addresses"] if a["type"] == "InternalIP"][0]
+    print("  curl http://%s:%d/  ->  %s" % (addr, port, fetch("http://%s:%d/" % (addr, port))))
+pod = json.load(open(d + "/pods.json"))["items"][0]
+url = "http://%s:8080/call?url=http://web/" % pod["status"]["podIP"]
+print("  from pod %s: curl http://web/  ->  %s" % (pod["metadata"]["name"], fetch(url)))
+PY
 pod=$("$maestro" get pods -n shop -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["metadata"]["name"])')
 run logs "$pod" -n shop --tail 3
 echo

@@ -48,7 +48,9 @@ func newServer(ctx context.Context, cfg config, logger *log.Logger, exit func(in
 		logger:  logger,
 		exit:    exit,
 		environ: os.Environ,
-		client:  &http.Client{Timeout: 10 * time.Second},
+		// Each call opens its own connection, as a new client would, so
+		// calls through a service spread over its endpoints.
+		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
 	}
 }
 

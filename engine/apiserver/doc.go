@@ -7,5 +7,7 @@
 // routing -> authorization (403) -> body limit (413) and strict decoding (400)
 // -> the registry (validation 422, conflicts 409, admission) -> JSON answer.
 // Watches (?watch=1&resourceVersion=N) stream newline-delimited JSON events
-// and answer 410 (reason Expired) when N was compacted.
+// and answer 410 (reason Expired) when N was compacted. GET /v1/cluster-info
+// describes the service network (service CIDR, DNS address, cluster domain,
+// node port range) to any authenticated role.
 package apiserver

@@ -42,6 +42,9 @@ type Config struct {
 	// PKI signs the serving certificates of joining agents and gives the
 	// credentials to reach them (logs, stats). Nil disables both.
 	PKI *pki.Bundle
+	// ClusterInfo is served at GET /v1/cluster-info (the cluster domain
+	// defaults to api.DefaultClusterDomain).
+	ClusterInfo api.ClusterInfo
 }
 
 // Server is the HTTP handler of the API.
@@ -57,6 +60,7 @@ type Server struct {
 	version  string
 	ready    func(ctx context.Context) error
 	mux      *http.ServeMux
+	cluster  api.ClusterInfo
 
 	pki         *pki.Bundle
 	agentClient *http.Client
@@ -71,6 +75,10 @@ func New(cfg Config) *Server {
 		maxBody: cfg.MaxRequestBytes,
 		version: cfg.Version,
 		ready:   cfg.Ready,
+		cluster: cfg.ClusterInfo,
+	}
+	if s.cluster.ClusterDomain == "" {
+		s.cluster.ClusterDomain = api.DefaultClusterDomain
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -103,6 +111,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /version", s.versionHandler)
 	s.mux.Handle("GET /metrics", s.authenticated(s.metricsHandler()))
 	s.mux.Handle("POST /v1/join", s.authenticated(http.HandlerFunc(s.join)))
+	s.mux.Handle("GET /v1/cluster-info", s.authenticated(http.HandlerFunc(s.clusterInfo)))
 	s.mux.Handle("/v1/tokens", s.authenticated(http.HandlerFunc(s.tokensHandler)))
 	s.mux.Handle("/v1/tokens/{id}", s.authenticated(http.HandlerFunc(s.tokensHandler)))
 	s.mux.Handle("/v1/", s.authenticated(http.HandlerFunc(s.objects)))
@@ -192,6 +201,12 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) versionHandler(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"version": s.version, "apiVersion": api.APIVersion})
+}
+
+// clusterInfo describes the service network to any authenticated caller:
+// agents need the DNS address and service range for their pods and proxy.
+func (s *Server) clusterInfo(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.cluster)
 }
 
 func (s *Server) metricsHandler() http.Handler {

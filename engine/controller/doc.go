@@ -8,8 +8,9 @@
 // Event handlers only enqueue keys; the same key never runs twice at once
 // (workqueue); every controller reads from one shared set of informers.
 //
-// Controllers: replicaset.go, deployment*.go, endpoints.go,
-// nodelifecycle*.go, garbagecollector.go, namespace.go. engine/manager runs
+// Controllers: replicaset.go, deployment*.go, endpoints.go, service.go
+// (load balancer status), nodelifecycle*.go, garbagecollector.go,
+// namespace.go. engine/manager runs
 // them all (RunAll, manager.go) with the scheduler; the control plane
 // starts it on the elected leader.
 package controller

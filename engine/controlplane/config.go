@@ -3,9 +3,12 @@ package controlplane
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net/netip"
 	"time"
 
+	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/client"
 )
 
@@ -36,6 +39,15 @@ type Config struct {
 	// ClientConfigPath is where the client config (endpoint, CA, admin
 	// token) is written; "" means the default path, "-" writes none.
 	ClientConfigPath string
+
+	// ServiceCIDR is the range Services' cluster IPs are allocated from
+	// (default allocator.DefaultServiceCIDR, 10.96.0.0/16); its tenth
+	// address is the cluster DNS address. Servers sharing an etcd must
+	// agree on it.
+	ServiceCIDR netip.Prefix
+	// NodePortRange is the range node ports are allocated from (default
+	// allocator.DefaultNodePortRange, 30000-32767).
+	NodePortRange allocator.PortRange
 
 	MaxRequestBytes int64
 	Version         string
@@ -76,6 +88,18 @@ func (c *Config) setDefaults() error {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
+	}
+	if !c.ServiceCIDR.IsValid() {
+		c.ServiceCIDR = allocator.DefaultServiceCIDR
+	}
+	if c.NodePortRange == (allocator.PortRange{}) {
+		c.NodePortRange = allocator.DefaultNodePortRange
+	}
+	if err := allocator.ValidateServiceCIDR(c.ServiceCIDR); err != nil {
+		return fmt.Errorf("%w (--service-cidr)", err)
+	}
+	if err := c.NodePortRange.Validate(); err != nil {
+		return fmt.Errorf("%w (--service-node-port-range)", err)
 	}
 	return nil
 }

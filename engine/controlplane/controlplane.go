@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/apiserver"
+	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/apiserver/auth"
 	"github.com/maestro-dev/maestro/engine/apiserver/pki"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
@@ -32,6 +34,7 @@ type ControlPlane struct {
 	store        store.Store
 	registry     *registry.Registry
 	tokens       *auth.Tokens
+	allocator    *allocator.Allocator
 
 	embedded   *store.Embedded
 	etcdClient *clientv3.Client
@@ -63,7 +66,12 @@ func Start(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 		return nil, err
 	}
 	cp.tokens = auth.NewTokens(cp.store, cfg.Log.With("component", "tokens"))
-	cp.registry = registry.New(registry.Options{Store: cp.store})
+	cp.allocator, err = allocator.New(cp.store, allocator.Config{ServiceCIDR: cfg.ServiceCIDR,
+		NodePortRange: cfg.NodePortRange, Log: cfg.Log.With("component", "allocator")})
+	if err != nil {
+		return nil, err
+	}
+	cp.registry = registry.New(registry.Options{Store: cp.store, Admitters: []registry.Admitter{cp.allocator}})
 	adminToken, err := cp.bootstrapAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -73,6 +81,10 @@ func Start(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	}
 	cp.wg.Add(1)
 	go func() { defer cp.wg.Done(); cp.tokens.Run(runCtx) }()
+	// Every server repairs claims: it is a few reads every 30 s, and each
+	// change is a compare-and-swap, so servers never undo each other.
+	cp.wg.Add(1)
+	go func() { defer cp.wg.Done(); cp.allocator.Run(runCtx) }()
 	if err := cp.serve(runCtx, adminToken); err != nil {
 		return nil, err
 	}
@@ -213,6 +225,7 @@ func (cp *ControlPlane) serve(ctx context.Context, adminToken string) error {
 	srv := apiserver.New(apiserver.Config{
 		Registry: cp.registry, Tokens: cp.tokens, Log: cfg.Log.With("component", "apiserver"),
 		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready, PKI: bundle,
+		ClusterInfo: cp.ClusterInfo(),
 	})
 	cp.httpServer = &http.Server{
 		Handler:           srv.Handler(),
@@ -271,6 +284,20 @@ func certHosts(listenHost, advertise string, extra []string) []string {
 
 // ClientConfig is the admin client config for this server.
 func (cp *ControlPlane) ClientConfig() client.Config { return cp.clientConfig }
+
+// ClusterDNS is the cluster IP reserved for the cluster DNS service (the
+// tenth address of the service CIDR).
+func (cp *ControlPlane) ClusterDNS() netip.Addr { return allocator.DNSAddress(cp.cfg.ServiceCIDR) }
+
+// ClusterInfo describes the service network (GET /v1/cluster-info).
+func (cp *ControlPlane) ClusterInfo() api.ClusterInfo {
+	return api.ClusterInfo{
+		ServiceCIDR:   cp.cfg.ServiceCIDR.String(),
+		ClusterDNS:    cp.ClusterDNS().String(),
+		ClusterDomain: api.DefaultClusterDomain,
+		NodePortRange: cp.cfg.NodePortRange.String(),
+	}
+}
 
 // Store is the server's store (tests inspect raw values through it).
 func (cp *ControlPlane) Store() store.Store { return cp.store }

@@ -44,6 +44,7 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, cfg Config) er
 		controller.NewReplicaSetController(d),
 		controller.NewDeploymentController(d),
 		controller.NewEndpointsController(d),
+		controller.NewServiceController(d),
 		controller.NewNodeLifecycleController(d),
 		controller.NewGarbageCollector(d),
 		controller.NewNamespaceController(d),

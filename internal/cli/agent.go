@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/agent"
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/proxy"
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/engine/runtime/docker"
 	"github.com/maestro-dev/maestro/engine/runtime/process"
@@ -27,6 +29,8 @@ func newAgentCmd(g *globals) *cobra.Command {
 		dockerNetwork, infraImage, pauseBinary                             string
 		heartbeat, backoffBase                                             time.Duration
 		logLevel, logFormat                                                string
+		runProxy                                                           bool
+		proxyInterface                                                     string
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -101,9 +105,23 @@ containers running; the next start adopts them.`,
 			if err != nil {
 				return err
 			}
-			a, err := agent.New(agent.Config{NodeName: nodeName, Client: cl, Runtime: rt, Address: address, Labels: nodeLabels,
+			acfg := agent.Config{NodeName: nodeName, Client: cl, Runtime: rt, Address: address, Labels: nodeLabels,
 				DataDir: dataDir, ServerPort: port, ServingCert: cert, ClusterCA: pool, HeartbeatInterval: heartbeat,
-				RestartBackoffBase: backoffBase, Version: version.Version, Log: log})
+				RestartBackoffBase: backoffBase, Version: version.Version, Log: log}
+			if runProxy {
+				nodeIP, err := netip.ParseAddr(address)
+				if err != nil {
+					return fmt.Errorf("--address %q: %w", address, err)
+				}
+				host, err := proxy.StartHost(ctx, proxy.HostConfig{Client: cl, Interface: proxyInterface,
+					NodeAddresses: func() []netip.Addr { return []netip.Addr{nodeIP} }, Log: log})
+				if err != nil {
+					return fmt.Errorf("starting the service proxy and DNS (--proxy=false runs without): %w", err)
+				}
+				defer host.Close()
+				acfg.DNS, acfg.ServiceEnv = host.PodDNS(), host.ServiceEnv
+			}
+			a, err := agent.New(acfg)
 			if err != nil {
 				return err
 			}
@@ -125,6 +143,8 @@ containers running; the next start adopts them.`,
 	f.StringVar(&pauseBinary, "pause-binary", "", "static pause program to build the infra image from when it is missing (default: maestro-pause next to maestro)")
 	f.DurationVar(&heartbeat, "heartbeat-interval", agent.DefaultHeartbeatInterval, "how often the node renews its Ready condition")
 	f.DurationVar(&backoffBase, "restart-backoff", agent.DefaultRestartBackoffBase, "first delay of the crash-loop back-off (doubles up to 5 minutes)")
+	f.BoolVar(&runProxy, "proxy", true, "run this host's service proxy and cluster DNS (one per host)")
+	f.StringVar(&proxyInterface, "proxy-interface", "", "interface that carries cluster IPs (default lo)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd

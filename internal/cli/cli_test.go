@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -213,5 +216,63 @@ func TestTokens(t *testing.T) {
 	}
 	if _, _, err := run(t, viewerCfg, "delete", "ns", "shop"); err == nil {
 		t.Fatal("viewer delete succeeded")
+	}
+}
+
+func TestGetServices(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t)
+	cfg := writeConfig(t, env)
+	ctx := context.Background()
+	svcs := env.Client.Services("default")
+	web, err := svcs.Create(ctx, &api.Service{ObjectMeta: api.ObjectMeta{Name: "web"}, Spec: api.ServiceSpec{
+		Type: api.ServiceTypeNodePort, Selector: map[string]string{"app": "web"},
+		Ports: []api.ServicePort{{Name: "http", Port: 80}, {Name: "dns", Port: 53, Protocol: api.ProtocolUDP, NodePort: 30053}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svcs.Create(ctx, &api.Service{ObjectMeta: api.ObjectMeta{Name: "db"}, Spec: api.ServiceSpec{
+		ClusterIP: "None", Selector: map[string]string{"app": "db"}, Ports: []api.ServicePort{{Port: 5432}}}}); err != nil {
+		t.Fatal(err)
+	}
+	// web: two ready addresses in two subsets and one that is not ready.
+	addr := func(ip string) api.EndpointAddress { return api.EndpointAddress{IP: ip} }
+	if _, err := env.Client.Endpoints("default").Create(ctx, &api.Endpoints{ObjectMeta: api.ObjectMeta{Name: "web"}, Subsets: []api.EndpointSubset{
+		{Addresses: []api.EndpointAddress{addr("10.1.0.1")}, NotReadyAddresses: []api.EndpointAddress{addr("10.1.0.3")}, Ports: []api.EndpointPort{{Port: 8080}}},
+		{Addresses: []api.EndpointAddress{addr("10.1.0.2")}, Ports: []api.EndpointPort{{Port: 8081}}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+
+	out, _, err := run(t, cfg, "get", "services")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Fields(line)
+		rows[f[0]] = f
+	}
+	want := map[string][]string{
+		"NAME": {"NAME", "TYPE", "CLUSTER-IP", "PORT(S)", "ENDPOINTS", "AGE"},
+		"web":  {"web", "NodePort", web.Spec.ClusterIP, fmt.Sprintf("80:%d/TCP,53:30053/UDP", web.Spec.Ports[0].NodePort), "2"},
+		"db":   {"db", "ClusterIP", "None", "5432/TCP", "<none>"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("get services:\n%s", out)
+	}
+	for name, w := range want {
+		if got := rows[name]; len(got) < len(w) || !slices.Equal(got[:len(w)], w) {
+			t.Errorf("row %s = %q, want it to start with %q\n%s", name, got, w, out)
+		}
+	}
+
+	out, _, err = run(t, cfg, "get", "svc", "-A")
+	if err != nil || !strings.HasPrefix(out, "NAMESPACE") || !regexp.MustCompile(`(?m)^default\s+web\s+NodePort\s+\S+\s+\S+\s+2\s`).MatchString(out) {
+		t.Errorf("get svc -A: %v\n%s", err, out)
+	}
+	out, _, err = run(t, cfg, "get", "svc", "db")
+	if err != nil || !regexp.MustCompile(`(?m)^db\s+ClusterIP\s+None\s+5432/TCP\s+<none>\s`).MatchString(out) {
+		t.Errorf("get svc db: %v\n%s", err, out)
 	}
 }

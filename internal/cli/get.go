@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -60,7 +61,11 @@ func newGetCmd(g *globals) *cobra.Command {
 				}
 				sort.Slice(objs, func(i, j int) bool { return objs[i].GetObjectMeta().Key() < objs[j].GetObjectMeta().Key() })
 			}
-			return printObjects(g, kind, objs, output, len(args) == 2, ns == "" && kind.Namespaced)
+			cols := columnsOf(kind)
+			if kind.Kind == "Service" && output == "table" && len(objs) > 0 {
+				cols = serviceColumns(readyEndpoints(cmd.Context(), g, c, ns))
+			}
+			return printObjects(g, kind, cols, objs, output, len(args) == 2, ns == "" && kind.Namespaced)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
@@ -70,7 +75,23 @@ func newGetCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func printObjects(g *globals, kind *api.KindInfo, objs []api.Object, output string, single, withNamespace bool) error {
+// readyEndpoints counts the ready addresses of every Endpoints object in
+// the namespace ("" = all) by "namespace/name", with one list; nil (the
+// column shows <unknown>) when the list fails.
+func readyEndpoints(ctx context.Context, g *globals, c *client.Client, ns string) map[string]int {
+	eps, _, err := c.Endpoints(ns).List(ctx, client.ListOptions{})
+	if err != nil {
+		fmt.Fprintf(g.errOut, "warning: cannot count endpoints: %v\n", err)
+		return nil
+	}
+	out := make(map[string]int, len(eps))
+	for _, e := range eps {
+		out[e.Key()] = readyAddresses(e)
+	}
+	return out
+}
+
+func printObjects(g *globals, kind *api.KindInfo, cols columns, objs []api.Object, output string, single, withNamespace bool) error {
 	var doc any = objs
 	if single {
 		doc = objs[0]
@@ -95,7 +116,7 @@ func printObjects(g *globals, kind *api.KindInfo, objs []api.Object, output stri
 			fmt.Fprintf(g.errOut, "No %s found.\n", kind.Plural)
 			return nil
 		}
-		return printTable(g.out, kind, objs, withNamespace)
+		return printColumns(g.out, cols, kind, objs, withNamespace)
 	}
 	return nil
 }

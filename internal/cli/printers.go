@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"sort"
@@ -56,17 +57,7 @@ var tables = map[string]columns{
 		return []string{d.Name, fmt.Sprintf("%d/%d", d.Status.ReadyReplicas, api.Deref(d.Spec.Replicas, 1)),
 			itoa(d.Status.UpdatedReplicas), itoa(d.Status.AvailableReplicas), age(d.CreationTimestamp)}
 	}},
-	"Service": {[]string{"NAME", "TYPE", "CLUSTER-IP", "PORT(S)", "AGE"}, func(o api.Object) []string {
-		s := o.(*api.Service)
-		ports := make([]string, len(s.Spec.Ports))
-		for i, p := range s.Spec.Ports {
-			ports[i] = fmt.Sprintf("%d/%s", p.Port, p.Protocol)
-			if p.NodePort != 0 {
-				ports[i] = fmt.Sprintf("%d:%d/%s", p.Port, p.NodePort, p.Protocol)
-			}
-		}
-		return []string{s.Name, s.Spec.Type, dash(s.Spec.ClusterIP), dash(strings.Join(ports, ",")), age(s.CreationTimestamp)}
-	}},
+	"Service": serviceColumns(nil),
 	"Endpoints": {[]string{"NAME", "ENDPOINTS", "AGE"}, func(o api.Object) []string {
 		e := o.(*api.Endpoints)
 		var eps []string
@@ -107,14 +98,60 @@ var tables = map[string]columns{
 	}},
 }
 
-func printTable(w io.Writer, kind *api.KindInfo, objs []api.Object, withNamespace bool) error {
-	cols, ok := tables[kind.Kind]
-	if !ok {
-		cols = columns{[]string{"NAME", "AGE"}, func(o api.Object) []string {
-			m := o.GetObjectMeta()
-			return []string{m.Name, age(m.CreationTimestamp)}
-		}}
+// serviceColumns renders services; readyEndpoints counts the ready
+// addresses of each service's Endpoints object by "namespace/name" (nil
+// when unknown; a service without an Endpoints object shows <none>).
+func serviceColumns(readyEndpoints map[string]int) columns {
+	return columns{[]string{"NAME", "TYPE", "CLUSTER-IP", "PORT(S)", "ENDPOINTS", "AGE"}, func(o api.Object) []string {
+		s := o.(*api.Service)
+		endpoints := "<unknown>"
+		if readyEndpoints != nil {
+			endpoints = "<none>"
+			if n, ok := readyEndpoints[s.Key()]; ok {
+				endpoints = strconv.Itoa(n)
+			}
+		}
+		return []string{s.Name, s.Spec.Type, dash(s.Spec.ClusterIP), dash(servicePorts(s)), endpoints, age(s.CreationTimestamp)}
+	}}
+}
+
+// servicePorts renders ports as "80/TCP", or "80:30080/TCP" with a node port.
+func servicePorts(s *api.Service) string {
+	ports := make([]string, len(s.Spec.Ports))
+	for i, p := range s.Spec.Ports {
+		ports[i] = fmt.Sprintf("%d/%s", p.Port, cmp.Or(p.Protocol, api.ProtocolTCP))
+		if p.NodePort != 0 {
+			ports[i] = fmt.Sprintf("%d:%d/%s", p.Port, p.NodePort, cmp.Or(p.Protocol, api.ProtocolTCP))
+		}
 	}
+	return strings.Join(ports, ",")
+}
+
+// readyAddresses counts the ready addresses of an Endpoints object.
+func readyAddresses(e *api.Endpoints) int {
+	n := 0
+	for _, s := range e.Subsets {
+		n += len(s.Addresses)
+	}
+	return n
+}
+
+// columnsOf is the table of a kind (name and age for kinds without one).
+func columnsOf(kind *api.KindInfo) columns {
+	if cols, ok := tables[kind.Kind]; ok {
+		return cols
+	}
+	return columns{[]string{"NAME", "AGE"}, func(o api.Object) []string {
+		m := o.GetObjectMeta()
+		return []string{m.Name, age(m.CreationTimestamp)}
+	}}
+}
+
+func printTable(w io.Writer, kind *api.KindInfo, objs []api.Object, withNamespace bool) error {
+	return printColumns(w, columnsOf(kind), kind, objs, withNamespace)
+}
+
+func printColumns(w io.Writer, cols columns, kind *api.KindInfo, objs []api.Object, withNamespace bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
 	headers := cols.headers
 	if withNamespace {

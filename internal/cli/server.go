@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/controller"
 	"github.com/maestro-dev/maestro/engine/controlplane"
@@ -57,7 +59,8 @@ the Terraform provider read.`,
 			if err != nil {
 				return fmt.Errorf("starting server: %w", err)
 			}
-			log.Info("maestro server ready", "url", cp.ClientConfig().Server, "data_dir", cfg.DataDir)
+			log.Info("maestro server ready", "url", cp.ClientConfig().Server, "data_dir", cfg.DataDir,
+				"service_cidr", cfg.ServiceCIDR.String(), "cluster_dns", cp.ClusterDNS().String())
 			waitErr := cp.Wait(ctx)
 			log.Info("shutting down")
 			if err := cp.Close(); err != nil && waitErr == nil {
@@ -78,6 +81,9 @@ the Terraform provider read.`,
 	f.StringVar(&cfg.EtcdPrefix, "etcd-prefix", controlplane.DefaultEtcdPrefix, "key prefix of this cluster in etcd")
 	f.StringVar(&cfg.EncryptionKeyFile, "encryption-key-file", "", "AES-256 key for secrets at rest (default <data-dir>/encryption.key; share it between servers on one etcd)")
 	f.StringVar(&cfg.ClientConfigPath, "client-config", "", "where to write the client config (default $MAESTRO_CONFIG or ~/.maestro/config; \"-\" writes none)")
+	cfg.ServiceCIDR, cfg.NodePortRange = allocator.DefaultServiceCIDR, allocator.DefaultNodePortRange
+	f.Var((*cidrFlag)(&cfg.ServiceCIDR), "service-cidr", "range services' cluster IPs are allocated from; its tenth address is the cluster DNS address (servers sharing an etcd must agree)")
+	f.Var((*portRangeFlag)(&cfg.NodePortRange), "service-node-port-range", "MIN-MAX range node ports of NodePort and LoadBalancer services are allocated from")
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", 0, "largest request body accepted (default 3 MiB)")
 	f.BoolVar(&controllers, "controllers", true, "run the scheduler and controllers (on the elected leader, when several servers share an etcd)")
 	f.DurationVar(&cfg.LeaseTTL, "leader-lease-ttl", controlplane.DefaultLeaseTTL, "how long a dead leader keeps leadership before another server takes over")
@@ -98,4 +104,38 @@ func defaultDataDir() string {
 		return ".maestro/server"
 	}
 	return filepath.Join(home, ".maestro", "server")
+}
+
+// cidrFlag is a service CIDR flag; a bad value fails at parse time,
+// saying what is wrong with it.
+type cidrFlag netip.Prefix
+
+func (f *cidrFlag) String() string { return netip.Prefix(*f).String() }
+func (f *cidrFlag) Type() string   { return "cidr" }
+
+func (f *cidrFlag) Set(s string) error {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return fmt.Errorf("not a CIDR (e.g. 10.96.0.0/16): %w", err)
+	}
+	if err := allocator.ValidateServiceCIDR(p); err != nil {
+		return err
+	}
+	*f = cidrFlag(p)
+	return nil
+}
+
+// portRangeFlag is a MIN-MAX port range flag.
+type portRangeFlag allocator.PortRange
+
+func (f *portRangeFlag) String() string { return allocator.PortRange(*f).String() }
+func (f *portRangeFlag) Type() string   { return "range" }
+
+func (f *portRangeFlag) Set(s string) error {
+	r, err := allocator.ParsePortRange(s)
+	if err != nil {
+		return err
+	}
+	*f = portRangeFlag(r)
+	return nil
 }

@@ -1,15 +1,15 @@
 package localcluster_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
+	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,7 +56,10 @@ func startClusterB(t testing.TB, n int, tweak ...func(*localcluster.Config)) *lc
 		InfraImage:    pause,
 		NodePrefix:    "t" + hex.EncodeToString(sum[:3]) + "-",
 		AddressPrefix: fmt.Sprintf("127.0.%d.", 100+seq),
-		Log:           testenv.Logger(t),
+		// Distinct from every other cluster running on the machine (other
+		// test packages, `maestro up`).
+		ServiceCIDR: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(os.Getpid()), byte(seq * 16)}), 28),
+		Log:         testenv.Logger(t),
 		Agent: func(c *agent.Config) {
 			c.RestartBackoffBase = time.Second
 			c.ServerPort = 0
@@ -116,14 +119,14 @@ func (c *lc) demoDeployment(name string, replicas int32, mutate ...func(*api.Dep
 	return d
 }
 
-func (c *lc) create(t *testing.T, d *api.Deployment) {
+func (c *lc) create(t testing.TB, d *api.Deployment) {
 	t.Helper()
 	if _, err := c.Client.Deployments(d.Namespace).Create(c.ctx, d); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (c *lc) pods(t *testing.T, selector string) []*api.Pod {
+func (c *lc) pods(t testing.TB, selector string) []*api.Pod {
 	t.Helper()
 	pods, _, err := c.Client.Pods("default").List(c.ctx, client.ListOptions{LabelSelector: selector})
 	if err != nil {
@@ -133,7 +136,7 @@ func (c *lc) pods(t *testing.T, selector string) []*api.Pod {
 }
 
 // readyPods waits for n ready pods (not being deleted) of the selector.
-func (c *lc) readyPods(t *testing.T, selector string, n int, timeout time.Duration) []*api.Pod {
+func (c *lc) readyPods(t testing.TB, selector string, n int, timeout time.Duration) []*api.Pod {
 	t.Helper()
 	var ready []*api.Pod
 	eventually(t, timeout, fmt.Sprintf("%d ready pods of %s", n, selector), func() (bool, string) {
@@ -165,7 +168,7 @@ func podState(p *api.Pod) string {
 	return s
 }
 
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) time.Duration {
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) time.Duration {
 	t.Helper()
 	start := time.Now()
 	var state string
@@ -219,7 +222,7 @@ func dockerContainers(t testing.TB, d *dclient.Client, node string) []dcontainer
 }
 
 // appContainer finds the running app container of a pod in the engine.
-func (c *lc) appContainer(t *testing.T, p *api.Pod, name string) dcontainer.Summary {
+func (c *lc) appContainer(t testing.TB, p *api.Pod, name string) dcontainer.Summary {
 	t.Helper()
 	cs, err := c.docker.ContainerList(c.ctx, dcontainer.ListOptions{Filters: dfilters.NewArgs(
 		dfilters.Arg("label", runtime.LabelPodUID+"="+p.UID), dfilters.Arg("label", runtime.LabelContainerName+"="+name))})
@@ -250,23 +253,6 @@ func httpPost(url, body string) (string, error) {
 		return string(b), fmt.Errorf("%s: %s", url, resp.Status)
 	}
 	return string(b), nil
-}
-
-type lockedBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 var removeForce = dcontainer.RemoveOptions{Force: true}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/controlplane"
 	"github.com/maestro-dev/maestro/engine/manager"
+	"github.com/maestro-dev/maestro/engine/proxy"
 	"github.com/maestro-dev/maestro/engine/runtime"
 )
 
@@ -55,8 +57,14 @@ type Config struct {
 	NodePrefix string
 	// AddressPrefix gives node i the address <prefix>i (default "127.0.1.").
 	AddressPrefix string
-	Version       string
-	Log           *slog.Logger
+	// ServiceCIDR is where cluster IPs come from (default the server's,
+	// 10.96.0.0/16). The proxy owns the addresses of this range on the
+	// host, so clusters running at once on one machine need distinct ones.
+	ServiceCIDR netip.Prefix
+	// DNSPort is the cluster DNS's port on its address (default 53).
+	DNSPort int
+	Version string
+	Log     *slog.Logger
 }
 
 // Cluster is a running local cluster.
@@ -64,6 +72,8 @@ type Cluster struct {
 	cfg    Config
 	CP     *controlplane.ControlPlane
 	Client *client.Client
+	// Host is the machine's service proxy and cluster DNS.
+	Host *proxy.Host
 	// Runtime is the Docker runtime the nodes share (nil for process).
 	Runtime runtime.Runtime
 	Nodes   []*Node
@@ -113,6 +123,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	c.CP, err = controlplane.Start(ctx, controlplane.Config{
 		DataDir: filepath.Join(cfg.DataDir, "server"), Listen: cfg.Listen, ClientConfigPath: cfg.ClientConfigPath,
 		UnsafeNoFsync: cfg.UnsafeNoFsync, Version: cfg.Version, Log: cfg.Log.With("component", "server"),
+		ServiceCIDR: cfg.ServiceCIDR,
 		Leader: func(ctx context.Context, cl *client.Client) {
 			if err := manager.Run(ctx, cl, mlog, cfg.Manager); err != nil {
 				mlog.Error("control loops failed", "err", err)
@@ -123,6 +134,11 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		return nil, err
 	}
 	if c.Client, err = client.New(c.CP.ClientConfig()); err != nil {
+		return nil, err
+	}
+	// One proxy and DNS server for the machine, shared by its nodes.
+	if c.Host, err = proxy.StartHost(ctx, proxy.HostConfig{Client: c.Client, NodeAddresses: c.nodeAddresses,
+		DNSPort: cfg.DNSPort, VerifyPodRecords: true, Log: cfg.Log}); err != nil {
 		return nil, err
 	}
 	join, err := c.Client.CreateToken(ctx, api.TokenRequest{Role: "join", TTLSeconds: 600, Description: "maestro up"})
@@ -145,6 +161,17 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		}
 	}
 	return c, c.WaitReady(ctx, time.Minute)
+}
+
+// nodeAddresses are the addresses of the cluster's nodes, all on this host.
+func (c *Cluster) nodeAddresses() []netip.Addr {
+	out := make([]netip.Addr, 0, c.cfg.Nodes)
+	for i := 1; i <= c.cfg.Nodes; i++ {
+		if ip, err := netip.ParseAddr(fmt.Sprintf("%s%d", c.cfg.AddressPrefix, i)); err == nil {
+			out = append(out, ip)
+		}
+	}
+	return out
 }
 
 // WaitReady waits until every node reports Ready.
@@ -230,6 +257,9 @@ func (n *Node) agentConfig() (agent.Config, error) {
 		ServingCert: cert, ClusterCA: pool, Version: n.cluster.cfg.Version, Log: n.cluster.log.With("component", "agent"),
 		ServerPort: agent.DefaultServerPort,
 	}
+	if h := n.cluster.Host; h != nil {
+		cfg.DNS, cfg.ServiceEnv = h.PodDNS(), h.ServiceEnv
+	}
 	if n.cluster.cfg.Agent != nil {
 		n.cluster.cfg.Agent(&cfg)
 	}
@@ -258,6 +288,9 @@ func (c *Cluster) Stop(ctx context.Context) error {
 		})
 	}
 	wg.Wait()
+	if c.Host != nil {
+		c.Host.Close()
+	}
 	if c.CP != nil {
 		errs = append(errs, c.CP.Close())
 	}

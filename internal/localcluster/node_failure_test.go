@@ -11,6 +11,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/controller"
+	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
 // Killing one agent: with the node lifecycle defaults (10 s grace, 20 s
@@ -84,7 +85,7 @@ func TestLogsAndStats(t *testing.T) {
 	// Following streams new lines.
 	ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
 	defer cancel()
-	pr := &lockedBuf{}
+	pr := &testenv.SyncBuffer{}
 	go func() {
 		_ = c.Client.PodLogs(ctx, "default", p.Name, client.LogOptions{Follow: true, TailLines: 1}, pr)
 	}()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/controlplane"
 )
@@ -43,6 +44,10 @@ func Start(t testing.TB, opts ...Option) *Env {
 		Log:              Logger(t),
 		Version:          "test",
 		ShutdownTimeout:  2 * time.Second,
+		// Each test cluster has its own store, so they may all use the
+		// default range; WithConfig changes it.
+		ServiceCIDR:   allocator.DefaultServiceCIDR,
+		NodePortRange: allocator.DefaultNodePortRange,
 	}
 	for _, o := range opts {
 		o(&cfg)

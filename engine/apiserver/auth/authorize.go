@@ -65,10 +65,16 @@ func (a *Authorizer) Authorize(ctx context.Context, u User, r Request) error {
 
 func (a *Authorizer) authorizeNode(ctx context.Context, u User, r Request) error {
 	switch r.Kind.Kind {
-	case "Namespace", "Service", "Endpoints":
+	case "Namespace":
 		if isRead(r.Verb) {
 			return nil
 		}
+	case "Service", "Endpoints":
+		// The node's service proxy and DNS serve every namespace.
+		if isRead(r.Verb) {
+			return nil
+		}
+		return deny(u, r, "the node role may read services and endpoints in every namespace (for its proxy and DNS) but not write them")
 	case "Node":
 		if isRead(r.Verb) {
 			return nil

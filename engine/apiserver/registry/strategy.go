@@ -34,12 +34,41 @@ func prepareForCreate(obj api.Object, now time.Time) {
 
 // prepareForUpdate applies kind rules to an update of old into new.
 func prepareForUpdate(old, new api.Object, now time.Time) {
-	if p, ok := new.(*api.Pod); ok {
+	switch n := new.(type) {
+	case *api.Pod:
 		o := old.(*api.Pod)
-		if o.Spec.NodeName == "" && p.Spec.NodeName != "" {
+		if o.Spec.NodeName == "" && n.Spec.NodeName != "" {
 			// The conditions may share their array with the stored object.
-			p.Status.Conditions = slices.Clone(p.Status.Conditions)
-			api.SetCondition(&p.Status.Conditions, api.Condition{Type: api.PodScheduled, Status: api.ConditionTrue}, now)
+			n.Status.Conditions = slices.Clone(n.Status.Conditions)
+			api.SetCondition(&n.Status.Conditions, api.Condition{Type: api.PodScheduled, Status: api.ConditionTrue}, now)
+		}
+	case *api.Service:
+		keepAllocations(old.(*api.Service), n)
+	}
+}
+
+// keepAllocations carries a service's allocated values over an update
+// that omits them (a client re-sending its manifest), before validation:
+// the cluster IP when none is given, and each port's node port when the
+// port (same number and protocol) is still there without one and the
+// type still has node ports. Everything else is the allocator's to
+// decide at admission.
+func keepAllocations(old, svc *api.Service) {
+	if svc.Spec.ClusterIP == "" {
+		svc.Spec.ClusterIP = old.Spec.ClusterIP
+	}
+	if svc.Spec.Type != api.ServiceTypeNodePort && svc.Spec.Type != api.ServiceTypeLoadBalancer {
+		return
+	}
+	for i, p := range svc.Spec.Ports {
+		if p.NodePort != 0 {
+			continue
+		}
+		for _, op := range old.Spec.Ports {
+			if op.Port == p.Port && op.Protocol == p.Protocol {
+				svc.Spec.Ports[i].NodePort = op.NodePort
+				break
+			}
 		}
 	}
 }
