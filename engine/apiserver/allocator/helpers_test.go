@@ -1,7 +1,6 @@
 package allocator
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -9,33 +8,21 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 	"github.com/maestro-dev/maestro/engine/store"
+	"github.com/maestro-dev/maestro/engine/store/storetest"
 )
 
-// One embedded etcd serves every test of the package; each test keeps its
-// keys under its own prefix.
-var (
-	etcdOnce   sync.Once
-	etcdMember *store.Embedded
-	etcdErr    error
-	etcdDir    string
-	prefixSeq  atomic.Int64
-)
+// One embedded etcd serves every test of the package.
+var sharedEtcd storetest.SharedEtcd
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if etcdMember != nil {
-		etcdMember.Close()
-	}
-	if etcdDir != "" {
-		os.RemoveAll(etcdDir)
-	}
+	sharedEtcd.Close()
 	os.Exit(code)
 }
 
@@ -43,22 +30,7 @@ var quietLog = slog.New(slog.DiscardHandler)
 
 // newStore returns a store over the shared embedded etcd, under a prefix no
 // other test uses.
-func newStore(t *testing.T) store.Store {
-	t.Helper()
-	etcdOnce.Do(func() {
-		etcdDir, etcdErr = os.MkdirTemp("", "allocator-etcd-")
-		if etcdErr != nil {
-			return
-		}
-		etcdMember, etcdErr = store.StartEmbedded(context.Background(), store.EmbeddedConfig{Dir: etcdDir, UnsafeNoFsync: true, Logger: quietLog})
-	})
-	if etcdErr != nil {
-		t.Fatalf("starting embedded etcd: %v", etcdErr)
-	}
-	s := store.NewEtcd(etcdMember.Client(), fmt.Sprintf("/t%d", prefixSeq.Add(1))).WithLogger(quietLog)
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+func newStore(t *testing.T) store.Store { return sharedEtcd.Store(t) }
 
 // clock is a settable time source.
 type clock struct {

@@ -6,58 +6,30 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/store"
+	"github.com/maestro-dev/maestro/engine/store/storetest"
 )
 
-// One embedded etcd serves every test of the package; each test keeps its
-// keys under its own prefix.
-var (
-	etcdOnce   sync.Once
-	etcdMember *store.Embedded
-	etcdErr    error
-	etcdDir    string
-	prefixSeq  atomic.Int64
-)
+// One embedded etcd serves every test of the package.
+var sharedEtcd storetest.SharedEtcd
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if etcdMember != nil {
-		etcdMember.Close()
-	}
-	if etcdDir != "" {
-		os.RemoveAll(etcdDir)
-	}
+	sharedEtcd.Close()
 	os.Exit(code)
 }
 
 // newStore returns a store over the shared embedded etcd, under a prefix no
 // other test uses.
-func newStore(t *testing.T) store.Store {
-	t.Helper()
-	etcdOnce.Do(func() {
-		etcdDir, etcdErr = os.MkdirTemp("", "auth-etcd-")
-		if etcdErr != nil {
-			return
-		}
-		etcdMember, etcdErr = store.StartEmbedded(context.Background(), store.EmbeddedConfig{Dir: etcdDir, UnsafeNoFsync: true})
-	})
-	if etcdErr != nil {
-		t.Fatalf("starting embedded etcd: %v", etcdErr)
-	}
-	s := store.NewEtcd(etcdMember.Client(), fmt.Sprintf("/t%d", prefixSeq.Add(1))).WithLogger(quietLog)
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+func newStore(t *testing.T) store.Store { return sharedEtcd.Store(t) }
 
 var quietLog = slog.New(slog.DiscardHandler)
 
