@@ -1,0 +1,14 @@
+resource "maestro_config_map" "web" {
+  namespace = "shop"
+  name      = "web-config"
+  labels = {
+    app = "web"
+  }
+  data = {
+    LOG_LEVEL = "info"
+    "app.ini" = <<-EOT
+      [server]
+      port = 8080
+    EOT
+  }
+}

@@ -1,0 +1,9 @@
+resource "maestro_namespace" "shop" {
+  name = "shop"
+  labels = {
+    team = "checkout"
+  }
+  annotations = {
+    "example.com/owner" = "checkout@example.com"
+  }
+}

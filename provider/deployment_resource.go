@@ -1,0 +1,470 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/maestro-dev/maestro/engine/api"
+)
+
+var (
+	_ resource.Resource                   = (*DeploymentResource)(nil)
+	_ resource.ResourceWithConfigure      = (*DeploymentResource)(nil)
+	_ resource.ResourceWithImportState    = (*DeploymentResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*DeploymentResource)(nil)
+)
+
+// Default timeouts of a deployment's operations (the timeouts block
+// overrides them).
+const (
+	deploymentCreateTimeout = 10 * time.Minute
+	deploymentUpdateTimeout = 10 * time.Minute
+	deploymentDeleteTimeout = 5 * time.Minute
+)
+
+// NewDeploymentResource is the constructor for maestro_deployment.
+func NewDeploymentResource() resource.Resource { return &DeploymentResource{} }
+
+// DeploymentResource manages a Deployment.
+type DeploymentResource struct {
+	handle *clientHandle
+}
+
+// DeploymentResourceModel is the state of maestro_deployment.
+type DeploymentResourceModel struct {
+	ID             types.String         `tfsdk:"id"`
+	Metadata       *metadataModel       `tfsdk:"metadata"`
+	Spec           *deploymentSpecModel `tfsdk:"spec"`
+	WaitForRollout types.Bool           `tfsdk:"wait_for_rollout"`
+	Timeouts       timeouts.Value       `tfsdk:"timeouts"`
+}
+
+type metadataModel struct {
+	Name        types.String `tfsdk:"name"`
+	Namespace   types.String `tfsdk:"namespace"`
+	Labels      types.Map    `tfsdk:"labels"`
+	Annotations types.Map    `tfsdk:"annotations"`
+	UID         types.String `tfsdk:"uid"`
+}
+
+type deploymentSpecModel struct {
+	Replicas types.Int64    `tfsdk:"replicas"`
+	Selector *selectorModel `tfsdk:"selector"`
+	Strategy *strategyModel `tfsdk:"strategy"`
+	Template *templateModel `tfsdk:"template"`
+}
+
+type selectorModel struct {
+	MatchLabels types.Map `tfsdk:"match_labels"`
+}
+
+type strategyModel struct {
+	Type          types.String        `tfsdk:"type"`
+	RollingUpdate *rollingUpdateModel `tfsdk:"rolling_update"`
+}
+
+type rollingUpdateModel struct {
+	MaxSurge       types.String `tfsdk:"max_surge"`
+	MaxUnavailable types.String `tfsdk:"max_unavailable"`
+}
+
+type templateModel struct {
+	Labels     types.Map        `tfsdk:"labels"`
+	Containers []containerModel `tfsdk:"container"`
+}
+
+type containerModel struct {
+	Name      types.String    `tfsdk:"name"`
+	Image     types.String    `tfsdk:"image"`
+	Args      types.List      `tfsdk:"args"`
+	Command   types.List      `tfsdk:"command"`
+	Env       []envModel      `tfsdk:"env"`
+	Ports     []portModel     `tfsdk:"port"`
+	Resources *resourcesModel `tfsdk:"resources"`
+}
+
+type envModel struct {
+	Name  types.String `tfsdk:"name"`
+	Value types.String `tfsdk:"value"`
+}
+
+type portModel struct {
+	Name          types.String `tfsdk:"name"`
+	ContainerPort types.Int64  `tfsdk:"container_port"`
+	Protocol      types.String `tfsdk:"protocol"`
+}
+
+type resourcesModel struct {
+	Requests *resourceListModel `tfsdk:"requests"`
+	Limits   *resourceListModel `tfsdk:"limits"`
+}
+
+type resourceListModel struct {
+	CPU    types.String `tfsdk:"cpu"`
+	Memory types.String `tfsdk:"memory"`
+}
+
+func (r *DeploymentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_deployment"
+}
+
+func (r *DeploymentResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A deployment: a set of identical pods rolled from one template to the next.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "`namespace/name`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"wait_for_rollout": schema.BoolAttribute{
+				MarkdownDescription: "Wait after create and update until every replica runs the new template and is available (default `true`). A rollout that cannot finish fails with the reason the pods report.",
+				Optional:            true,
+				Computed:            true,
+				Default:             booldefault.StaticBool(true),
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"metadata": schema.SingleNestedBlock{
+				MarkdownDescription: "Identity and labels of the deployment.",
+				Attributes: map[string]schema.Attribute{
+					"name": schema.StringAttribute{
+						MarkdownDescription: "Name (a DNS-1123 label). Changing it replaces the deployment.",
+						Required:            true,
+						Validators:          []validator.String{dnsLabelValidator{}},
+						PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+					},
+					"namespace": schema.StringAttribute{
+						MarkdownDescription: "Namespace. Changing it replaces the deployment.",
+						Required:            true,
+						Validators:          []validator.String{dnsLabelValidator{}},
+						PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+					},
+					"labels":      labelsAttribute("labels"),
+					"annotations": labelsAttribute("annotations"),
+					"uid": schema.StringAttribute{
+						MarkdownDescription: "Server-assigned identity of this incarnation of the deployment.",
+						Computed:            true,
+						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+					},
+				},
+			},
+			"spec": schema.SingleNestedBlock{
+				MarkdownDescription: "Desired state of the deployment.",
+				Attributes: map[string]schema.Attribute{
+					"replicas": schema.Int64Attribute{
+						MarkdownDescription: "Number of pods (default 1). When left out, scaling done outside Terraform is kept.",
+						Optional:            true,
+						Computed:            true,
+						Validators:          []validator.Int64{int64RangeValidator{min: 0, max: 1 << 20}},
+						PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+					},
+				},
+				Blocks: map[string]schema.Block{
+					"selector": schema.SingleNestedBlock{
+						MarkdownDescription: "Which pods belong to the deployment. It cannot change: changing it replaces the deployment.",
+						Attributes: map[string]schema.Attribute{
+							"match_labels": schema.MapAttribute{
+								MarkdownDescription: "Labels the pods must have; the template's labels must include them.",
+								ElementType:         types.StringType,
+								Required:            true,
+								PlanModifiers:       []planmodifier.Map{mapplanmodifier.RequiresReplace()},
+							},
+						},
+					},
+					"strategy": schema.SingleNestedBlock{
+						MarkdownDescription: "How old pods are replaced. When left out, the server's default (rolling update, 25% surge and unavailable) applies.",
+						Attributes: map[string]schema.Attribute{
+							"type": schema.StringAttribute{
+								MarkdownDescription: "`RollingUpdate` (default) or `Recreate`.",
+								Optional:            true,
+								Validators:          []validator.String{oneOfValidator{api.RollingUpdateStrategy, api.RecreateStrategy}},
+							},
+						},
+						Blocks: map[string]schema.Block{
+							"rolling_update": schema.SingleNestedBlock{
+								MarkdownDescription: "Bounds of a rolling update.",
+								Attributes: map[string]schema.Attribute{
+									"max_surge": schema.StringAttribute{
+										MarkdownDescription: "Extra pods allowed during the update: a count (`1`) or a percentage (`25%`).",
+										Optional:            true,
+										Validators:          []validator.String{intOrPercentValidator{}},
+									},
+									"max_unavailable": schema.StringAttribute{
+										MarkdownDescription: "Pods that may be missing during the update: a count (`0`) or a percentage (`25%`).",
+										Optional:            true,
+										Validators:          []validator.String{intOrPercentValidator{}},
+									},
+								},
+							},
+						},
+					},
+					"template": templateBlock(),
+				},
+			},
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func templateBlock() schema.SingleNestedBlock {
+	quantity := func(what string) schema.StringAttribute {
+		return schema.StringAttribute{
+			MarkdownDescription: what + " Compared by value: `1000m` and `1`, or `1Gi` and `1024Mi`, are the same.",
+			Optional:            true,
+			Validators:          []validator.String{quantityValidator{}},
+			PlanModifiers:       []planmodifier.String{quantitySemanticEquality{}},
+		}
+	}
+	resourceList := func(what string) schema.SingleNestedBlock {
+		return schema.SingleNestedBlock{
+			MarkdownDescription: what,
+			Attributes: map[string]schema.Attribute{
+				"cpu":    quantity("CPU, in cores (`0.5`) or millicores (`500m`)."),
+				"memory": quantity("Memory, in bytes with a suffix (`512Mi`, `1G`)."),
+			},
+		}
+	}
+	return schema.SingleNestedBlock{
+		MarkdownDescription: "The pod the deployment stamps out.",
+		Attributes: map[string]schema.Attribute{
+			"labels": schema.MapAttribute{
+				MarkdownDescription: "Labels of the pods; they must include the selector's match_labels.",
+				ElementType:         types.StringType,
+				Optional:            true,
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"container": schema.ListNestedBlock{
+				MarkdownDescription: "A container of the pod (at least one).",
+				NestedObject: schema.NestedBlockObject{
+					Attributes: map[string]schema.Attribute{
+						"name": schema.StringAttribute{
+							MarkdownDescription: "Container name (a DNS-1123 label).",
+							Required:            true,
+							Validators:          []validator.String{dnsLabelValidator{}},
+						},
+						"image": schema.StringAttribute{
+							MarkdownDescription: "Image reference.",
+							Required:            true,
+						},
+						"args": schema.ListAttribute{
+							MarkdownDescription: "Arguments to the entrypoint.",
+							ElementType:         types.StringType,
+							Optional:            true,
+						},
+						"command": schema.ListAttribute{
+							MarkdownDescription: "Entrypoint, replacing the image's.",
+							ElementType:         types.StringType,
+							Optional:            true,
+						},
+					},
+					Blocks: map[string]schema.Block{
+						"env": schema.ListNestedBlock{
+							MarkdownDescription: "An environment variable.",
+							NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+								"name":  schema.StringAttribute{Required: true, MarkdownDescription: "Variable name."},
+								"value": schema.StringAttribute{Optional: true, MarkdownDescription: "Value (default empty)."},
+							}},
+						},
+						"port": schema.ListNestedBlock{
+							MarkdownDescription: "A port the container listens on.",
+							NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+								"name": schema.StringAttribute{Optional: true, MarkdownDescription: "Port name, referenced by services."},
+								"container_port": schema.Int64Attribute{
+									Required:            true,
+									MarkdownDescription: "Port number (1-65535).",
+									Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 65535}},
+								},
+								"protocol": schema.StringAttribute{
+									Optional:            true,
+									MarkdownDescription: "`TCP` (default) or `UDP`.",
+									Validators:          []validator.String{oneOfValidator{string(api.ProtocolTCP), string(api.ProtocolUDP)}},
+								},
+							}},
+						},
+						"resources": schema.SingleNestedBlock{
+							MarkdownDescription: "Compute resources of the container.",
+							Blocks: map[string]schema.Block{
+								"requests": resourceList("What the scheduler reserves for the container."),
+								"limits":   resourceList("The most the container may use."),
+							},
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+// ValidateConfig checks the blocks the schema cannot require.
+func (r *DeploymentResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m DeploymentResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if m.Metadata == nil {
+		resp.Diagnostics.AddAttributeError(path.Root("metadata"), "Missing metadata block", "A deployment needs a metadata block with name and namespace.")
+	}
+	switch {
+	case m.Spec == nil:
+		resp.Diagnostics.AddAttributeError(path.Root("spec"), "Missing spec block", "A deployment needs a spec block with a selector and a template.")
+	case m.Spec.Selector == nil:
+		resp.Diagnostics.AddAttributeError(path.Root("spec").AtName("selector"), "Missing selector block", "Add spec.selector with match_labels that the template's labels include.")
+	case m.Spec.Template == nil || len(m.Spec.Template.Containers) == 0:
+		resp.Diagnostics.AddAttributeError(path.Root("spec").AtName("template"), "Missing container", "Add spec.template with at least one container block.")
+	}
+}
+
+func (r *DeploymentResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.handle = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *DeploymentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan DeploymentResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Create(ctx, deploymentCreateTimeout)
+	resp.Diagnostics.Append(diags...)
+	d := &api.Deployment{}
+	expandDeployment(ctx, &plan, d, nil, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	created, err := c.Deployments(d.Namespace).Create(ctx, d)
+	if err != nil {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot create deployment %s/%s", d.Namespace, d.Name), err)
+		return
+	}
+	flattenDeployment(ctx, created, &plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) // saved before waiting: a failed rollout taints it
+	if plan.WaitForRollout.ValueBool() && !resp.Diagnostics.HasError() {
+		if err := waitForRollout(ctx, c, created, timeout); err != nil {
+			rolloutError(&resp.Diagnostics, created, err)
+		}
+	}
+}
+
+func (r *DeploymentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state DeploymentResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ns, name := state.Metadata.Namespace.ValueString(), state.Metadata.Name.ValueString()
+	d, err := c.Deployments(ns).Get(ctx, name)
+	if api.IsNotFound(err) {
+		resp.State.RemoveResource(ctx) // deleted outside Terraform: plan recreates it
+		return
+	}
+	if err != nil {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot read deployment %s/%s", ns, name), err)
+		return
+	}
+	flattenDeployment(ctx, d, &state, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *DeploymentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state DeploymentResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, deploymentUpdateTimeout)
+	resp.Diagnostics.Append(diags...)
+	ns, name := plan.Metadata.Namespace.ValueString(), plan.Metadata.Name.ValueString()
+	live, err := c.Deployments(ns).Get(ctx, name)
+	if err != nil {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot read deployment %s/%s", ns, name), err)
+		return
+	}
+	expandDeployment(ctx, &plan, live, &state, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	updated, err := c.Deployments(ns).Update(ctx, live)
+	if err != nil {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot update deployment %s/%s", ns, name), err)
+		return
+	}
+	flattenDeployment(ctx, updated, &plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	if plan.WaitForRollout.ValueBool() && !resp.Diagnostics.HasError() {
+		if err := waitForRollout(ctx, c, updated, timeout); err != nil {
+			rolloutError(&resp.Diagnostics, updated, err)
+		}
+	}
+}
+
+func (r *DeploymentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state DeploymentResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := state.Timeouts.Delete(ctx, deploymentDeleteTimeout)
+	resp.Diagnostics.Append(diags...)
+	ns, name := state.Metadata.Namespace.ValueString(), state.Metadata.Name.ValueString()
+	if err := c.Deployments(ns).Delete(ctx, name); err != nil && !api.IsNotFound(err) {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot delete deployment %s/%s", ns, name), err)
+		return
+	}
+	err := waitGone(ctx, timeout, func(ctx context.Context) error {
+		_, err := c.Deployments(ns).Get(ctx, name)
+		return err
+	})
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Deployment %s/%s was not deleted", ns, name),
+			fmt.Sprintf("The deployment is %v. Check its finalizers with `maestro get deployment %s -n %s -o yaml`.", err, name, ns))
+	}
+}
+
+func (r *DeploymentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	ns, name, err := splitID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import ID", err.Error()+", e.g. terraform import maestro_deployment.web default/web.")
+		return
+	}
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	d, err := c.Deployments(ns).Get(ctx, name)
+	if err != nil {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot import deployment %s/%s", ns, name), err)
+		return
+	}
+	var m DeploymentResourceModel // no prior: flatten takes what the server has
+	flattenDeployment(ctx, d, &m, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), m.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("metadata"), m.Metadata)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("spec"), m.Spec)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("wait_for_rollout"), types.BoolValue(true))...)
+}

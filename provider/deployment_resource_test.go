@@ -1,0 +1,311 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/maestro-dev/maestro/engine/api"
+)
+
+// deploymentConfig is a maestro_deployment with the given replicas, image
+// and resource requests.
+func deploymentConfig(provider string, replicas int, image, cpu, memory string) string {
+	return provider + fmt.Sprintf(`
+resource "maestro_deployment" "web" {
+  metadata {
+    name      = "web"
+    namespace = "default"
+    labels    = { app = "web" }
+  }
+  spec {
+    replicas = %d
+    selector {
+      match_labels = { app = "web" }
+    }
+    strategy {
+      rolling_update {
+        max_surge       = "1"
+        max_unavailable = "0"
+      }
+    }
+    template {
+      labels = { app = "web", tier = "front" }
+      container {
+        name  = "web"
+        image = %q
+        args  = ["--port", "8080"]
+        env {
+          name  = "MODE"
+          value = "prod"
+        }
+        port {
+          name           = "http"
+          container_port = 8080
+        }
+        resources {
+          requests {
+            cpu    = %q
+            memory = %q
+          }
+          limits {
+            memory = "2Gi"
+          }
+        }
+      }
+    }
+  }
+  timeouts {
+    create = "2m"
+    update = "2m"
+  }
+}
+`, replicas, image, cpu, memory)
+}
+
+func TestAccDeploymentResource(t *testing.T) {
+	c, provider := accCluster(t, 3)
+	ctx := context.Background()
+	deployments := c.Client.Deployments("default")
+	const addr = "maestro_deployment.web"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if _, err := deployments.Get(ctx, "web"); !api.IsNotFound(err) {
+				return errorf("deployment still exists (err %v)", err)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: deploymentConfig(provider, 2, "demo:v1", "1000m", "1Gi"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "id", "default/web"),
+					resource.TestCheckResourceAttr(addr, "spec.replicas", "2"),
+					resource.TestCheckResourceAttr(addr, "spec.template.container.0.image", "demo:v1"),
+					resource.TestCheckResourceAttr(addr, "spec.template.container.0.resources.requests.cpu", "1000m"),
+					resource.TestCheckResourceAttr(addr, "spec.template.container.0.port.0.container_port", "8080"),
+					resource.TestCheckNoResourceAttr(addr, "spec.template.container.0.port.0.protocol"),
+					resource.TestCheckResourceAttrSet(addr, "metadata.uid"),
+					func(*terraform.State) error {
+						// wait_for_rollout: every replica is available once apply returns.
+						d, err := deployments.Get(ctx, "web")
+						if err != nil {
+							return err
+						}
+						if d.Status.AvailableReplicas != 2 || d.Status.UpdatedReplicas != 2 {
+							return errorf("after apply: %d available, %d updated, want 2", d.Status.AvailableReplicas, d.Status.UpdatedReplicas)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				ResourceName:      addr,
+				ImportState:       true,
+				ImportStateId:     "default/web",
+				ImportStateVerify: true,
+				// Import reads the server's canonical "1" for the configured
+				// "1000m"; the next step shows the two plan no change.
+				ImportStateVerifyIgnore: []string{"timeouts", "wait_for_rollout", "spec.template.container.0.resources.requests.cpu"},
+			},
+			// The same quantities spelled differently are not a change.
+			{
+				Config:   deploymentConfig(provider, 2, "demo:v1", "1", "1024Mi"),
+				PlanOnly: true,
+			},
+			// Update in place: image (a rollout) and replicas.
+			{
+				Config: deploymentConfig(provider, 3, "demo:v2", "500m", "1Gi"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "spec.replicas", "3"),
+					resource.TestCheckResourceAttr(addr, "spec.template.container.0.image", "demo:v2"),
+					resource.TestCheckResourceAttr(addr, "spec.template.container.0.resources.requests.cpu", "500m"),
+				),
+			},
+			// Drift: scaling through the API shows in the plan, and apply converges.
+			{
+				PreConfig: func() {
+					d, err := deployments.Get(ctx, "web")
+					if err != nil {
+						t.Fatal(err)
+					}
+					d.Spec.Replicas = api.Ptr[int32](1)
+					d.Labels["added-by-other-tool"] = "yes" // not tracked: no diff
+					if _, err := deployments.Update(ctx, d); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: deploymentConfig(provider, 3, "demo:v2", "500m", "1Gi"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectNonEmptyPlan(),
+						plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate),
+					},
+				},
+				Check: func(*terraform.State) error {
+					d, err := deployments.Get(ctx, "web")
+					if err != nil {
+						return err
+					}
+					if *d.Spec.Replicas != 3 || d.Labels["added-by-other-tool"] != "yes" {
+						return errorf("replicas %d labels %v: want 3 replicas and the other tool's label kept", *d.Spec.Replicas, d.Labels)
+					}
+					return nil
+				},
+			},
+			// Deleted outside Terraform: recreated.
+			{
+				PreConfig: func() {
+					if err := deployments.Delete(ctx, "web"); err != nil {
+						t.Fatal(err)
+					}
+					waitDeleted(t, func() error { _, err := deployments.Get(ctx, "web"); return err })
+				},
+				Config: deploymentConfig(provider, 3, "demo:v2", "500m", "1Gi"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionCreate)},
+				},
+				Check: resource.TestCheckResourceAttr(addr, "spec.replicas", "3"),
+			},
+		},
+	})
+}
+
+func TestAccDeploymentResource_rolloutFailsWithReason(t *testing.T) {
+	_, provider := accCluster(t, 1)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: provider + `
+resource "maestro_deployment" "big" {
+  metadata {
+    name      = "big"
+    namespace = "default"
+  }
+  spec {
+    selector {
+      match_labels = { app = "big" }
+    }
+    template {
+      labels = { app = "big" }
+      container {
+        name  = "big"
+        image = "demo:v1"
+        resources {
+          requests { cpu = "5000" }
+        }
+      }
+    }
+  }
+  timeouts {
+    create = "10s"
+  }
+}`,
+			ExpectError: regexp.MustCompile(`(?s)Deployment default/big did not roll out.*PodScheduled=False\s+\(Unschedulable\):\s+0/1\s+nodes\s+available:\s+1\s+insufficient\s+cpu`),
+		}},
+	})
+}
+
+func TestAccDeploymentResource_planValidation(t *testing.T) {
+	_, provider := accCluster(t, 0)
+	config := func(port int, memory string) string {
+		return provider + fmt.Sprintf(`
+resource "maestro_deployment" "bad" {
+  metadata {
+    name      = "bad"
+    namespace = "default"
+  }
+  spec {
+    selector {
+      match_labels = { app = "bad" }
+    }
+    template {
+      labels = { app = "bad" }
+      container {
+        name  = "bad"
+        image = "demo:v1"
+        port { container_port = %d }
+        resources {
+          requests { memory = %q }
+        }
+      }
+    }
+  }
+}`, port, memory)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config:      config(70000, "1Gi"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Value out of range.*container_port = 70000.*70000 must be between 1 and 65535`),
+			},
+			{
+				Config:      config(80, "lots"),
+				PlanOnly:    true,
+				ExpectError: regexp.MustCompile(`(?s)Invalid quantity.*memory = "lots"`),
+			},
+		},
+	})
+}
+
+// A minimal deployment leaves replicas and strategy to the server; its
+// defaults must not show as a diff, and import must not invent blocks.
+func TestAccDeploymentResource_minimal(t *testing.T) {
+	_, provider := accCluster(t, 1)
+	const addr = "maestro_deployment.min"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: provider + `
+resource "maestro_deployment" "min" {
+  metadata {
+    name      = "min"
+    namespace = "default"
+  }
+  spec {
+    selector {
+      match_labels = { app = "min" }
+    }
+    template {
+      labels = { app = "min" }
+      container {
+        name  = "app"
+        image = "demo:v1"
+      }
+    }
+  }
+}`,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "spec.replicas", "1"),
+					resource.TestCheckResourceAttr(addr, "wait_for_rollout", "true"),
+					resource.TestCheckNoResourceAttr(addr, "spec.strategy.type"),
+				),
+			},
+			{
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           "default/min",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				ResourceName:  addr,
+				ImportState:   true,
+				ImportStateId: "min",
+				ExpectError:   regexp.MustCompile(`(?s)Invalid import ID.*namespace/name`),
+			},
+		},
+	})
+}

@@ -1,0 +1,208 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/internal/testenv/cluster"
+)
+
+const terraformPath = "/usr/local/bin/terraform"
+
+// testAccProtoV6ProviderFactories runs the provider in-process, so
+// Terraform needs no registry to find it.
+var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
+	"maestro": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+// accCluster prepares an acceptance test: it checks the terraform binary,
+// sets the environment plugin-testing reads, and starts an in-process
+// cluster with simulated nodes. It returns the cluster and the provider
+// block that reaches it.
+func accCluster(t *testing.T, nodes int) (*cluster.Cluster, string) {
+	t.Helper()
+	accEnv(t)
+	c := cluster.Start(t)
+	if nodes > 0 {
+		c.AddNodes(t, "node-", nodes)
+	}
+	cfg := c.Config
+	block := fmt.Sprintf(`
+provider "maestro" {
+  endpoint       = %q
+  token          = %q
+  ca_certificate = <<-EOT
+%s
+EOT
+}
+`, cfg.Server, cfg.Token, strings.TrimSpace(cfg.CertificateAuthorityData))
+	return c, block
+}
+
+// accEnv checks the terraform binary (failing in CI, skipping loudly
+// elsewhere) and sets the environment plugin-testing and Terraform read.
+func accEnv(t *testing.T) {
+	t.Helper()
+	tf := terraformPath
+	if p := os.Getenv("TF_ACC_TERRAFORM_PATH"); p != "" {
+		tf = p
+	}
+	if _, err := exec.LookPath(tf); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("terraform binary not found at %s: acceptance tests cannot run in CI without it", tf)
+		}
+		t.Skipf("!!! SKIPPING ACCEPTANCE TEST: terraform binary not found at %s (install Terraform or set TF_ACC_TERRAFORM_PATH) !!!", tf)
+	}
+	t.Setenv("TF_ACC", "1")
+	t.Setenv("CHECKPOINT_DISABLE", "1")
+	t.Setenv("TF_ACC_TERRAFORM_PATH", tf)
+	t.Setenv("TF_IN_AUTOMATION", "1")
+	cliConfig := t.TempDir() + "/terraformrc"
+	if err := os.WriteFile(cliConfig, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TF_CLI_CONFIG_FILE", cliConfig)
+	// Nothing from the developer's environment may leak into the provider.
+	for _, env := range []string{EnvEndpoint, EnvToken, EnvCACertificate, EnvConfig} {
+		t.Setenv(env, "")
+	}
+}
+
+func TestBuildClient(t *testing.T) {
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	dir := t.TempDir()
+	cfgPath := dir + "/config"
+	if err := os.WriteFile(cfgPath, []byte("server: https://file:6443\ntoken: filetoken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		data       MaestroProviderModel
+		env        map[string]string
+		wantServer string
+		wantErr    string
+	}{
+		{name: "attributes", data: MaestroProviderModel{Endpoint: types.StringValue("https://a:1"), Token: types.StringValue("t")}, wantServer: "https://a:1"},
+		{name: "environment", env: map[string]string{EnvEndpoint: "https://env:1", EnvToken: "t"}, wantServer: "https://env:1"},
+		{name: "attribute beats environment", data: MaestroProviderModel{Endpoint: types.StringValue("https://a:1")}, env: map[string]string{EnvEndpoint: "https://env:1", EnvToken: "t"}, wantServer: "https://a:1"},
+		{name: "config file", data: MaestroProviderModel{ConfigPath: types.StringValue(cfgPath)}, wantServer: "https://file:6443"},
+		{name: "config file from environment", env: map[string]string{EnvConfig: cfgPath}, wantServer: "https://file:6443"},
+		{name: "endpoint overrides config file", data: MaestroProviderModel{ConfigPath: types.StringValue(cfgPath), Endpoint: types.StringValue("https://a:1")}, wantServer: "https://a:1"},
+		{name: "missing endpoint is an error, not a default", data: MaestroProviderModel{Token: types.StringValue("t")}, wantErr: "Missing maestro API endpoint"},
+		{name: "unknown endpoint", data: MaestroProviderModel{Endpoint: types.StringUnknown(), Token: types.StringValue("t")}, wantErr: "Unknown maestro provider setting"},
+		{name: "missing config file", data: MaestroProviderModel{ConfigPath: types.StringValue(dir + "/nope")}, wantErr: "Cannot load the maestro client config"},
+		{name: "bad CA", data: MaestroProviderModel{Endpoint: types.StringValue("https://a:1"), Token: types.StringValue("t"), CACertificate: types.StringValue("not pem")}, wantErr: "Invalid maestro provider configuration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := buildClient(tt.data, env(tt.env), "test")
+			c, diags := h.Client()
+			if tt.wantErr != "" {
+				if !diags.HasError() || !strings.Contains(diags.Errors()[0].Summary(), tt.wantErr) {
+					t.Fatalf("diagnostics = %v, want error %q", diags, tt.wantErr)
+				}
+				return
+			}
+			if diags.HasError() {
+				t.Fatalf("unexpected diagnostics: %v", diags)
+			}
+			if c.Server() != tt.wantServer {
+				t.Errorf("server = %q, want %q", c.Server(), tt.wantServer)
+			}
+		})
+	}
+}
+
+// The provider reads the client config file maestro writes.
+func TestAccProvider_configPath(t *testing.T) {
+	c, _ := accCluster(t, 0)
+	cfgPath := t.TempDir() + "/config"
+	if err := client.WriteConfig(cfgPath, c.Config); err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: fmt.Sprintf(`
+provider "maestro" {
+  config_path = %q
+}
+resource "maestro_namespace" "test" {
+  name = "from-config-file"
+}`, cfgPath),
+				Check: resource.TestCheckResourceAttr("maestro_namespace.test", "id", "from-config-file"),
+			},
+		},
+	})
+}
+
+// A missing endpoint is reported when a resource needs the client; the
+// provider never falls back to a default endpoint.
+func TestAccProvider_missingEndpoint(t *testing.T) {
+	accEnv(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: `
+provider "maestro" {
+  token = "t"
+}
+resource "maestro_namespace" "other" {
+  name = "no-endpoint"
+}`,
+				ExpectError: regexp.MustCompile(`(?s)Missing maestro API endpoint`),
+			},
+		},
+	})
+}
+
+func TestHelpers(t *testing.T) {
+	ctx := context.Background()
+	t.Run("quantitiesEqual", func(t *testing.T) {
+		for _, tt := range []struct {
+			a, b string
+			want bool
+		}{
+			{"1000m", "1", true}, {"1Gi", "1024Mi", true}, {"500m", "0.5", true},
+			{"1", "2", false}, {"1G", "1Gi", false}, {"bad", "bad", false},
+		} {
+			if got := quantitiesEqual(tt.a, tt.b); got != tt.want {
+				t.Errorf("quantitiesEqual(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+			}
+		}
+	})
+	t.Run("trackedMap", func(t *testing.T) {
+		prior, _ := types.MapValueFrom(ctx, types.StringType, map[string]string{"a": "1", "gone": "x"})
+		actual := map[string]string{"a": "2", "server": "y", "deployment.maestro.dev/revision": "3"}
+		got, _ := trackedMap(ctx, prior, actual, false)
+		if len(got.Elements()) != 1 || got.Elements()["a"].String() != `"2"` {
+			t.Errorf("tracked = %v, want only a=2", got)
+		}
+		got, _ = trackedMap(ctx, types.MapNull(types.StringType), actual, true)
+		if len(got.Elements()) != 2 {
+			t.Errorf("imported = %v, want a and server (no system keys)", got)
+		}
+	})
+	t.Run("mergeTracked", func(t *testing.T) {
+		prior, _ := types.MapValueFrom(ctx, types.StringType, map[string]string{"a": "1", "dropped": "x"})
+		planned, _ := types.MapValueFrom(ctx, types.StringType, map[string]string{"a": "9", "new": "n"})
+		got, _ := mergeTracked(ctx, map[string]string{"a": "1", "dropped": "x", "other": "o"}, prior, planned)
+		want := map[string]string{"a": "9", "new": "n", "other": "o"}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("merged = %v, want %v", got, want)
+		}
+	})
+}

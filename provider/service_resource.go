@@ -1,0 +1,449 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/maestro-dev/maestro/engine/api"
+)
+
+var (
+	_ resource.Resource                = (*ServiceResource)(nil)
+	_ resource.ResourceWithConfigure   = (*ServiceResource)(nil)
+	_ resource.ResourceWithImportState = (*ServiceResource)(nil)
+)
+
+// NewServiceResource is the constructor for maestro_service.
+func NewServiceResource() resource.Resource { return &ServiceResource{} }
+
+// ServiceResource manages a Service.
+type ServiceResource struct {
+	handle *clientHandle
+}
+
+// ServiceResourceModel is the state of maestro_service.
+type ServiceResourceModel struct {
+	ID                  types.String      `tfsdk:"id"`
+	Metadata            *metadataModel    `tfsdk:"metadata"`
+	Spec                *serviceSpecModel `tfsdk:"spec"`
+	LoadBalancerIngress types.List        `tfsdk:"load_balancer_ingress"`
+}
+
+type serviceSpecModel struct {
+	Type            types.String       `tfsdk:"type"`
+	Selector        types.Map          `tfsdk:"selector"`
+	SessionAffinity types.String       `tfsdk:"session_affinity"`
+	ClusterIP       types.String       `tfsdk:"cluster_ip"`
+	Ports           []servicePortModel `tfsdk:"port"`
+}
+
+type servicePortModel struct {
+	Name       types.String `tfsdk:"name"`
+	Protocol   types.String `tfsdk:"protocol"`
+	Port       types.Int64  `tfsdk:"port"`
+	TargetPort types.String `tfsdk:"target_port"`
+	NodePort   types.Int64  `tfsdk:"node_port"`
+}
+
+func (r *ServiceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_service"
+}
+
+func (r *ServiceResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A service: a stable address in front of a set of pods.",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				MarkdownDescription: "`namespace/name`.",
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"load_balancer_ingress": schema.ListAttribute{
+				MarkdownDescription: "IP addresses (or host names) traffic enters a `LoadBalancer` service through, as the status reports them.",
+				ElementType:         types.StringType,
+				Computed:            true,
+				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"metadata": schema.SingleNestedBlock{
+				MarkdownDescription: "Identity and labels of the service.",
+				Attributes: map[string]schema.Attribute{
+					"name": schema.StringAttribute{
+						MarkdownDescription: "Name (a DNS-1123 label). Changing it replaces the service.",
+						Required:            true,
+						Validators:          []validator.String{dnsLabelValidator{}},
+						PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+					},
+					"namespace": schema.StringAttribute{
+						MarkdownDescription: "Namespace. Changing it replaces the service.",
+						Required:            true,
+						Validators:          []validator.String{dnsLabelValidator{}},
+						PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+					},
+					"labels":      labelsAttribute("labels"),
+					"annotations": labelsAttribute("annotations"),
+					"uid": schema.StringAttribute{
+						MarkdownDescription: "Server-assigned identity of this incarnation of the service.",
+						Computed:            true,
+						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+					},
+				},
+			},
+			"spec": schema.SingleNestedBlock{
+				MarkdownDescription: "Desired state of the service.",
+				Attributes: map[string]schema.Attribute{
+					"type": schema.StringAttribute{
+						MarkdownDescription: "`ClusterIP` (default), `NodePort` or `LoadBalancer`.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(api.ServiceTypeClusterIP),
+						Validators:          []validator.String{oneOfValidator{api.ServiceTypeClusterIP, api.ServiceTypeNodePort, api.ServiceTypeLoadBalancer}},
+					},
+					"selector": schema.MapAttribute{
+						MarkdownDescription: "Labels of the pods traffic is sent to. Without it the service has no endpoints managed for it.",
+						ElementType:         types.StringType,
+						Optional:            true,
+					},
+					"session_affinity": schema.StringAttribute{
+						MarkdownDescription: "`None` (default) or `ClientIP`: send a client's connections to the same pod.",
+						Optional:            true,
+						Computed:            true,
+						Default:             stringdefault.StaticString(api.SessionAffinityNone),
+						Validators:          []validator.String{oneOfValidator{api.SessionAffinityNone, api.SessionAffinityClientIP}},
+					},
+					"cluster_ip": schema.StringAttribute{
+						MarkdownDescription: "Virtual IP of the service, allocated by the API server when left out; `None` makes a headless service. It cannot change once allocated: setting a different value replaces the service.",
+						Optional:            true,
+						Computed:            true,
+						PlanModifiers: []planmodifier.String{
+							stringplanmodifier.UseStateForUnknown(),
+							stringplanmodifier.RequiresReplaceIf(clusterIPChanged,
+								"Changing an allocated cluster IP replaces the service.",
+								"Changing an allocated cluster IP replaces the service."),
+						},
+					},
+				},
+				Blocks: map[string]schema.Block{
+					"port": schema.ListNestedBlock{
+						MarkdownDescription: "A port the service exposes.",
+						NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+							"name": schema.StringAttribute{
+								MarkdownDescription: "Name of the port; required when there is more than one.",
+								Optional:            true,
+							},
+							"protocol": schema.StringAttribute{
+								MarkdownDescription: "`TCP` (default) or `UDP`.",
+								Optional:            true,
+								Computed:            true,
+								Default:             stringdefault.StaticString(string(api.ProtocolTCP)),
+								Validators:          []validator.String{oneOfValidator{string(api.ProtocolTCP), string(api.ProtocolUDP)}},
+							},
+							"port": schema.Int64Attribute{
+								MarkdownDescription: "Port of the service.",
+								Required:            true,
+								Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 65535}},
+							},
+							"target_port": schema.StringAttribute{
+								MarkdownDescription: "Port on the pods: a number, or the name of a container port. Defaults to `port`.",
+								Optional:            true,
+								Computed:            true,
+								PlanModifiers:       []planmodifier.String{targetPortDefault{}},
+							},
+							"node_port": schema.Int64Attribute{
+								MarkdownDescription: "Port opened on every node for `NodePort` and `LoadBalancer` services; allocated by the API server when left out, and kept across updates.",
+								Optional:            true,
+								Computed:            true,
+								Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 65535}},
+								PlanModifiers:       []planmodifier.Int64{nodePortKeep{}},
+							},
+						}},
+					},
+				},
+			},
+		},
+	}
+}
+
+// clusterIPChanged: replacing is needed only when both the configured and
+// the allocated IP are known and differ.
+func clusterIPChanged(_ context.Context, req planmodifier.StringRequest, resp *stringplanmodifier.RequiresReplaceIfFuncResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() || req.StateValue.IsNull() || req.StateValue.IsUnknown() {
+		return
+	}
+	resp.RequiresReplace = req.ConfigValue.ValueString() != req.StateValue.ValueString()
+}
+
+// targetPortDefault plans target_port as the port number when the
+// configuration leaves it out, as the server defaults it.
+type targetPortDefault struct{}
+
+func (targetPortDefault) Description(context.Context) string { return "defaults to the port number" }
+func (m targetPortDefault) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (targetPortDefault) PlanModifyString(ctx context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	if !req.ConfigValue.IsNull() {
+		return
+	}
+	var port types.Int64
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, req.Path.ParentPath().AtName("port"), &port)...)
+	if !port.IsNull() && !port.IsUnknown() {
+		resp.PlanValue = types.StringValue(strconv.FormatInt(port.ValueInt64(), 10))
+	}
+}
+
+// nodePortKeep plans an unconfigured node_port: none for ClusterIP
+// services, the allocated one while the type stays the same, otherwise
+// known after apply.
+type nodePortKeep struct{}
+
+func (nodePortKeep) Description(context.Context) string {
+	return "keeps the allocated node port while the service type stays the same"
+}
+func (m nodePortKeep) MarkdownDescription(ctx context.Context) string { return m.Description(ctx) }
+
+func (nodePortKeep) PlanModifyInt64(ctx context.Context, req planmodifier.Int64Request, resp *planmodifier.Int64Response) {
+	if !req.ConfigValue.IsNull() {
+		return
+	}
+	typePath := path.Root("spec").AtName("type")
+	var planType, stateType types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, typePath, &planType)...)
+	if planType.IsUnknown() {
+		return
+	}
+	if planType.ValueString() == api.ServiceTypeClusterIP {
+		resp.PlanValue = types.Int64Null()
+		return
+	}
+	if req.State.Raw.IsNull() || req.StateValue.IsNull() || req.StateValue.IsUnknown() {
+		return
+	}
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, typePath, &stateType)...)
+	if stateType.ValueString() == planType.ValueString() {
+		resp.PlanValue = req.StateValue
+	}
+}
+
+func (r *ServiceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.handle = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+// expandService writes the plan into s; prior is the state (nil on create).
+func expandService(ctx context.Context, plan *ServiceResourceModel, s *api.Service, prior *ServiceResourceModel, diags *diag.Diagnostics) {
+	var d diag.Diagnostics
+	md := plan.Metadata
+	s.Name, s.Namespace = md.Name.ValueString(), md.Namespace.ValueString()
+	priorLabels, priorAnnotations := types.MapNull(types.StringType), types.MapNull(types.StringType)
+	if prior != nil && prior.Metadata != nil {
+		priorLabels, priorAnnotations = prior.Metadata.Labels, prior.Metadata.Annotations
+	}
+	s.Labels, d = mergeTracked(ctx, s.Labels, priorLabels, md.Labels)
+	diags.Append(d...)
+	s.Annotations, d = mergeTracked(ctx, s.Annotations, priorAnnotations, md.Annotations)
+	diags.Append(d...)
+
+	spec := plan.Spec
+	s.Spec.Type = spec.Type.ValueString()
+	s.Spec.Selector = stringMap(ctx, spec.Selector, diags)
+	s.Spec.SessionAffinity = spec.SessionAffinity.ValueString()
+	if !spec.ClusterIP.IsUnknown() && !spec.ClusterIP.IsNull() {
+		s.Spec.ClusterIP = spec.ClusterIP.ValueString()
+	} // else: the server allocates it, or keeps the one it has
+	ports := make([]api.ServicePort, 0, len(spec.Ports))
+	for _, p := range spec.Ports {
+		sp := api.ServicePort{
+			Name:     p.Name.ValueString(),
+			Protocol: api.Protocol(p.Protocol.ValueString()),
+			Port:     int32(p.Port.ValueInt64()),
+		}
+		if tp := intOrString(p.TargetPort); tp != nil {
+			sp.TargetPort = *tp
+		}
+		if !p.NodePort.IsNull() && !p.NodePort.IsUnknown() {
+			sp.NodePort = int32(p.NodePort.ValueInt64())
+		}
+		ports = append(ports, sp)
+	}
+	s.Spec.Ports = ports
+}
+
+// flattenService writes s into m; a nil m.Metadata means import.
+func flattenService(ctx context.Context, s *api.Service, m *ServiceResourceModel, diags *diag.Diagnostics) {
+	importing := m.Metadata == nil
+	if importing {
+		m.Metadata = &metadataModel{Labels: types.MapNull(types.StringType), Annotations: types.MapNull(types.StringType)}
+	}
+	if m.Spec == nil {
+		m.Spec = &serviceSpecModel{}
+	}
+	var d diag.Diagnostics
+	m.ID = types.StringValue(s.Namespace + "/" + s.Name)
+	md := m.Metadata
+	md.Name, md.Namespace, md.UID = types.StringValue(s.Name), types.StringValue(s.Namespace), types.StringValue(s.UID)
+	md.Labels, d = trackedMap(ctx, md.Labels, s.Labels, importing)
+	diags.Append(d...)
+	md.Annotations, d = trackedMap(ctx, md.Annotations, s.Annotations, importing)
+	diags.Append(d...)
+
+	spec := m.Spec
+	spec.Type = types.StringValue(s.Spec.Type)
+	spec.Selector = mapOrNull(ctx, s.Spec.Selector, diags)
+	spec.SessionAffinity = types.StringValue(s.Spec.SessionAffinity)
+	spec.ClusterIP = types.StringNull()
+	if s.Spec.ClusterIP != "" {
+		spec.ClusterIP = types.StringValue(s.Spec.ClusterIP)
+	}
+	spec.Ports = nil
+	for _, p := range s.Spec.Ports {
+		pm := servicePortModel{
+			Name:       types.StringNull(),
+			Protocol:   types.StringValue(string(p.Protocol)),
+			Port:       types.Int64Value(int64(p.Port)),
+			TargetPort: types.StringValue(p.TargetPort.String()),
+			NodePort:   types.Int64Null(),
+		}
+		if p.Name != "" {
+			pm.Name = types.StringValue(p.Name)
+		}
+		if p.NodePort != 0 {
+			pm.NodePort = types.Int64Value(int64(p.NodePort))
+		}
+		spec.Ports = append(spec.Ports, pm)
+	}
+	var ingress []string
+	for _, in := range s.Status.LoadBalancer.Ingress {
+		if in.IP != "" {
+			ingress = append(ingress, in.IP)
+		} else if in.Hostname != "" {
+			ingress = append(ingress, in.Hostname)
+		}
+	}
+	l, d := types.ListValueFrom(ctx, types.StringType, ingress)
+	if ingress == nil {
+		l, d = types.ListValueFrom(ctx, types.StringType, []string{})
+	}
+	diags.Append(d...)
+	m.LoadBalancerIngress = l
+}
+
+func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan ServiceResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	s := &api.Service{}
+	expandService(ctx, &plan, s, nil, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	created, err := c.Services(s.Namespace).Create(ctx, s)
+	if err != nil {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot create service %s/%s", s.Namespace, s.Name), err)
+		return
+	}
+	flattenService(ctx, created, &plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state ServiceResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ns, name := state.Metadata.Namespace.ValueString(), state.Metadata.Name.ValueString()
+	s, err := c.Services(ns).Get(ctx, name)
+	if api.IsNotFound(err) {
+		resp.State.RemoveResource(ctx) // deleted outside Terraform: plan recreates it
+		return
+	}
+	if err != nil {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot read service %s/%s", ns, name), err)
+		return
+	}
+	flattenService(ctx, s, &state, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state ServiceResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ns, name := plan.Metadata.Namespace.ValueString(), plan.Metadata.Name.ValueString()
+	live, err := c.Services(ns).Get(ctx, name)
+	if err != nil {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot read service %s/%s", ns, name), err)
+		return
+	}
+	expandService(ctx, &plan, live, &state, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	updated, err := c.Services(ns).Update(ctx, live)
+	if err != nil {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot update service %s/%s", ns, name), err)
+		return
+	}
+	flattenService(ctx, updated, &plan, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *ServiceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state ServiceResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ns, name := state.Metadata.Namespace.ValueString(), state.Metadata.Name.ValueString()
+	if err := c.Services(ns).Delete(ctx, name); err != nil && !api.IsNotFound(err) {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot delete service %s/%s", ns, name), err)
+	}
+}
+
+func (r *ServiceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	ns, name, err := splitID(req.ID)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid import ID", err.Error()+", e.g. terraform import maestro_service.web default/web.")
+		return
+	}
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	s, err := c.Services(ns).Get(ctx, name)
+	if err != nil {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot import service %s/%s", ns, name), err)
+		return
+	}
+	var m ServiceResourceModel // no prior: flatten takes what the server has
+	flattenService(ctx, s, &m, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
