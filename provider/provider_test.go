@@ -16,6 +16,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/testenv/cluster"
+	"github.com/maestro-dev/maestro/internal/testreq"
 )
 
 const terraformPath = "/usr/local/bin/terraform"
@@ -59,10 +60,7 @@ func accEnv(t *testing.T) {
 		tf = p
 	}
 	if _, err := exec.LookPath(tf); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("terraform binary not found at %s: acceptance tests cannot run in CI without it", tf)
-		}
-		t.Skipf("!!! SKIPPING ACCEPTANCE TEST: terraform binary not found at %s (install Terraform or set TF_ACC_TERRAFORM_PATH) !!!", tf)
+		testreq.Missing(t, "terraform binary at %s for the acceptance tests (install Terraform or set TF_ACC_TERRAFORM_PATH)", tf)
 	}
 	t.Setenv("TF_ACC", "1")
 	t.Setenv("CHECKPOINT_DISABLE", "1")

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/maestro-dev/maestro/internal/testreq"
 )
 
 // The test binary plays the pause process itself (and the processes it
@@ -113,7 +115,7 @@ func start(t *testing.T, role string, attr *syscall.SysProcAttr) (*exec.Cmd, *bu
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC) {
-			t.Skipf("SKIPPING: cannot create a pid namespace here: %v", err)
+			testreq.Missing(t, "permission to create a pid namespace: %v", err)
 		}
 		t.Fatal(err)
 	}

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/maestro-dev/maestro/internal/testreq"
 )
 
 // TestDocsUpToDate regenerates the docs into a temporary directory exactly as
@@ -25,16 +27,11 @@ func TestDocsUpToDate(t *testing.T) {
 	}
 	tf, err := exec.LookPath("terraform")
 	if err != nil {
-		msg := "!!! terraform is not on PATH: CANNOT check that docs/ is up to date " +
-			"(tfplugindocs needs it to read the provider schema; install terraform) !!!"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testreq.Missing(t, "terraform on PATH to check that docs/ is up to date (tfplugindocs reads the provider schema with it)")
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("go is not on PATH: ", err)
+		testreq.Missing(t, "go on PATH: %v", err)
 	}
 
 	root, err := filepath.Abs(filepath.Join("..", ".."))

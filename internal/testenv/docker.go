@@ -30,6 +30,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
+	"github.com/maestro-dev/maestro/internal/testreq"
 )
 
 // Images the tests run; both are imported from binaries built by
@@ -56,11 +57,7 @@ func RequireDocker(t testing.TB) *client.Client {
 	defer cancel()
 	cli, err := dockerClient(ctx)
 	if err != nil {
-		msg := fmt.Sprintf("docker is required: %s (%v)", dockerInstall, err)
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip("SKIPPING: " + msg)
+		testreq.Missing(t, "docker: %s (%v)", dockerInstall, err)
 	}
 	t.Cleanup(func() { cli.Close() })
 	return cli

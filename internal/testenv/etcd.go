@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/store"
+	"github.com/maestro-dev/maestro/internal/testreq"
 )
 
 // EtcdTLS are the certificate files of an etcd serving clients over TLS
@@ -33,10 +34,7 @@ func StartEtcd(t testing.TB, tlsFiles *EtcdTLS) string {
 	if bin == "" {
 		bin = RequireTool(t, "etcd", "install Debian's etcd-server package (apt-get install etcd-server; `make test` does this)")
 	} else if _, err := os.Stat(bin); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("MAESTRO_TEST_ETCD=%s: %v", bin, err)
-		}
-		t.Skipf("SKIPPING: MAESTRO_TEST_ETCD=%s: %v", bin, err)
+		testreq.Missing(t, "etcd at MAESTRO_TEST_ETCD=%s: %v", bin, err)
 	}
 	var lastErr error
 	for attempt := 1; attempt <= 5; attempt++ {

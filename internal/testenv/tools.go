@@ -1,10 +1,10 @@
 package testenv
 
 import (
-	"fmt"
-	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/maestro-dev/maestro/internal/testreq"
 )
 
 // RequireTool returns the path of an external program a suite needs
@@ -16,10 +16,6 @@ func RequireTool(t testing.TB, name, install string) string {
 	if err == nil {
 		return path
 	}
-	msg := fmt.Sprintf("%s not found: %s", name, install)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip("SKIPPING: " + msg)
+	testreq.Missing(t, "%s not found: %s", name, install)
 	return ""
 }

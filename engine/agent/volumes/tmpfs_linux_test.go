@@ -11,6 +11,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/api/resource"
+	"github.com/maestro-dev/maestro/internal/testreq"
 )
 
 // mountsAt counts the mounts whose mount point is dir, and returns the
@@ -37,9 +38,7 @@ func mountsAt(t *testing.T, dir string) (n int, fstype string) {
 
 func requireRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("tmpfs mounts need root")
-	}
+	testreq.Root(t, "tmpfs mounts")
 }
 
 func TestMemoryEmptyDirOnTmpfs(t *testing.T) {

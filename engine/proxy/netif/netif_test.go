@@ -3,21 +3,16 @@ package netif
 import (
 	"net"
 	"net/netip"
-	"os"
 	"slices"
 	"testing"
 
+	"github.com/maestro-dev/maestro/internal/testreq"
 	"github.com/vishvananda/netlink"
 )
 
 func requireNetAdmin(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("netif tests need root (CAP_NET_ADMIN) under CI=true")
-		}
-		t.Skip("SKIPPING netif tests: they need root (CAP_NET_ADMIN)")
-	}
+	testreq.Root(t, "adding addresses to an interface needs CAP_NET_ADMIN")
 }
 
 // addrsIn lists the interface's addresses in 10.231.0.0/16, the test's range.

@@ -160,16 +160,6 @@ func (cg *cgroups) create(id string, res runtime.Resources) ([]string, error) {
 	return dirs, nil
 }
 
-// add moves pid into the cgroups.
-func (cg *cgroups) add(dirs []string, pid int) error {
-	for _, d := range dirs {
-		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(pid)), 0); err != nil {
-			return fmt.Errorf("adding pid %d to cgroup %s: %w", pid, d, err)
-		}
-	}
-	return nil
-}
-
 // removeCgroups deletes a container's cgroups; the kernel refuses (EBUSY)
 // while exiting processes are still accounted, so it retries briefly.
 func removeCgroups(dirs []string) error {

@@ -97,11 +97,6 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 		return abort(err)
 	}
 	st.StartTicks = ps.startTicks
-	if r.cg != nil {
-		if err := r.cg.add(st.Cgroups, st.Pid); err != nil {
-			return abort(err)
-		}
-	}
 	st.StartedAt = time.Now()
 	if err := writeJSON(filepath.Join(r.containerDir(id), stateFile), st); err != nil {
 		return abort(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/engine/runtime/process"
 	"github.com/maestro-dev/maestro/engine/runtime/runtimetest"
+	"github.com/maestro-dev/maestro/internal/testreq"
 )
 
 // env is a process runtime setup shared by a test's runtimes: one root,
@@ -142,7 +143,7 @@ func testPidReuse(t *testing.T, e *env) {
 
 func testCgroups(t *testing.T, e *env) {
 	if !e.cgroups {
-		t.Skip("cgroups are not available (not root, or not mounted): containers run without limits")
+		testreq.Missing(t, "cgroups (root and a mounted cgroup v2) to test that limits are enforced")
 	}
 	r := e.newRuntime(t)
 	sb := runtimetest.StartPod(t, r, e.caps, nil)

@@ -114,7 +114,7 @@ func supervise(rec containerRecord, st stateRecord, logf *os.File) exitRecord {
 	}
 	cmd := &exec.Cmd{Path: path, Args: argv, Env: env, Dir: cfg.WorkingDir, Stdout: pw, Stderr: pw}
 	oomBefore := oomKills(st.Cgroups)
-	if err := cmd.Start(); err != nil {
+	if err := startInCgroups(cmd, st.Cgroups); err != nil {
 		pw.Close()
 		pr.Close()
 		code := 127
@@ -155,6 +155,31 @@ func supervise(rec containerRecord, st stateRecord, logf *os.File) exitRecord {
 		ex.ExitCode = cmd.ProcessState.ExitCode()
 	}
 	return ex
+}
+
+// startInCgroups starts cmd inside the container's cgroups. With cgroup v2
+// (one directory) the kernel places the child there as it is created
+// (CLONE_INTO_CGROUP), so the shim is never in the container's cgroup and
+// can never be what an OOM kill picks; otherwise (v1, or a kernel before
+// 5.7) the shim joins the cgroups, starts the child, and leaves them.
+func startInCgroups(cmd *exec.Cmd, dirs []string) error {
+	if len(dirs) == 1 {
+		if dir, err := os.Open(dirs[0]); err == nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(dir.Fd())}
+			err = cmd.Start()
+			dir.Close()
+			if err == nil || !errors.Is(err, syscall.ENOSYS) && !errors.Is(err, syscall.EINVAL) {
+				return err
+			}
+			cmd.SysProcAttr, cmd.Process = nil, nil
+		}
+	}
+	for _, d := range dirs {
+		if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0); err != nil {
+			return fmt.Errorf("joining cgroup %s: %w", d, err)
+		}
+	}
+	return cmd.Start()
 }
 
 // leaveCgroups moves the shim into the shims' cgroups.

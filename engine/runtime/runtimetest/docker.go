@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/engine/runtime/docker"
+	"github.com/maestro-dev/maestro/internal/testreq"
 )
 
 // LabelTestRun marks every object a test makes, so a crashed run's
@@ -31,11 +31,7 @@ func RequireDocker(t testing.TB, opts docker.Options) *docker.Runtime {
 	defer cancel()
 	r, err := docker.New(ctx, opts)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("docker is required: install docker.io and start dockerd (make test does this): %v", err)
-		}
-		t.Skipf("SKIPPED: DOCKER IS NOT USABLE, so the docker runtime is untested: %v\n"+
-			"install docker.io and start dockerd to run these tests (with CI=true this is a failure)", err)
+		testreq.Missing(t, "a usable Docker engine (install docker.io and start dockerd; make test does this): %v", err)
 	}
 	t.Cleanup(func() { r.Close() })
 	return r

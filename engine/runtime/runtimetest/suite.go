@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/runtime"
+	"github.com/maestro-dev/maestro/internal/testreq"
 )
 
 // unknownID names nothing in any runtime.
@@ -491,7 +492,7 @@ func (s *suite) testAdoption(t *testing.T) {
 
 func (s *suite) testOOMKilled(t *testing.T) {
 	if !s.caps.MemoryLimits {
-		t.Skip("this runtime does not enforce memory limits here")
+		testreq.Missing(t, "memory limits enforced by this runtime here (cgroups: root and cgroup v2)")
 	}
 	r := s.newRuntime(t)
 	sb := s.pod(t, r)
