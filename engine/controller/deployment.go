@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -223,40 +222,8 @@ func (c *DeploymentController) claimReplicaSets(ctx context.Context, d *api.Depl
 	if err != nil {
 		return nil, fmt.Errorf("deployment %s: invalid selector: %w", d.Key(), err)
 	}
-	var owned []*api.ReplicaSet
-	var errs []error
-	var adoptErr error
-	checked := false
-	for _, rs := range c.rss.ByIndex(IndexNamespace, d.Namespace) {
-		switch rsClaimFor(&d.ObjectMeta, &rs.ObjectMeta, sel.Matches(labels.Set(rs.Labels))) {
-		case rsClaimKeep:
-			owned = append(owned, rs)
-		case rsClaimAdopt:
-			if !checked {
-				adoptErr, checked = c.canAdopt(ctx, d), true
-			}
-			if adoptErr != nil {
-				errs = append(errs, adoptErr)
-				continue
-			}
-			cp := *rs
-			cp.OwnerReferences = rsWithControllerRef(rs.OwnerReferences, d)
-			updated, err := c.client.ReplicaSets(rs.Namespace).Update(ctx, &cp)
-			switch {
-			case err == nil:
-				owned = append(owned, updated)
-			case !api.IsNotFound(err):
-				errs = append(errs, fmt.Errorf("adopting replica set %s: %w", rs.Key(), err))
-			}
-		case rsClaimRelease:
-			cp := *rs
-			cp.OwnerReferences = rsWithoutRef(rs.OwnerReferences, d.UID)
-			if _, err := c.client.ReplicaSets(rs.Namespace).Update(ctx, &cp); err != nil && !api.IsNotFound(err) {
-				errs = append(errs, fmt.Errorf("releasing replica set %s: %w", rs.Key(), err))
-			}
-		}
-	}
-	return owned, errors.Join(errs...)
+	return claim(ctx, d, sel, c.rss.ByIndex(IndexNamespace, d.Namespace), c.client.ReplicaSets(d.Namespace),
+		func(ctx context.Context) error { return c.canAdopt(ctx, d) })
 }
 
 // canAdopt re-reads d from the API before adopting for it.

@@ -228,40 +228,8 @@ func (c *ReplicaSetController) claimPods(ctx context.Context, rs *api.ReplicaSet
 	if err != nil {
 		return nil, fmt.Errorf("replica set %s: invalid selector: %w", rs.Key(), err)
 	}
-	var owned []*api.Pod
-	var errs []error
-	var adoptErr error
-	checked := false
-	for _, p := range c.pods.ByIndex(IndexNamespace, rs.Namespace) {
-		switch rsClaimFor(&rs.ObjectMeta, &p.ObjectMeta, sel.Matches(labels.Set(p.Labels))) {
-		case rsClaimKeep:
-			owned = append(owned, p)
-		case rsClaimAdopt:
-			if !checked {
-				adoptErr, checked = c.canAdopt(ctx, rs), true
-			}
-			if adoptErr != nil {
-				errs = append(errs, adoptErr)
-				continue
-			}
-			cp := *p
-			cp.OwnerReferences = rsWithControllerRef(p.OwnerReferences, rs)
-			updated, err := c.client.Pods(p.Namespace).Update(ctx, &cp)
-			switch {
-			case err == nil:
-				owned = append(owned, updated)
-			case !api.IsNotFound(err):
-				errs = append(errs, fmt.Errorf("adopting pod %s: %w", p.Key(), err))
-			}
-		case rsClaimRelease:
-			cp := *p
-			cp.OwnerReferences = rsWithoutRef(p.OwnerReferences, rs.UID)
-			if _, err := c.client.Pods(p.Namespace).Update(ctx, &cp); err != nil && !api.IsNotFound(err) {
-				errs = append(errs, fmt.Errorf("releasing pod %s: %w", p.Key(), err))
-			}
-		}
-	}
-	return owned, errors.Join(errs...)
+	return claim(ctx, rs, sel, c.pods.ByIndex(IndexNamespace, rs.Namespace), c.client.Pods(rs.Namespace),
+		func(ctx context.Context) error { return c.canAdopt(ctx, rs) })
 }
 
 // canAdopt re-reads rs from the API once before the first adoption: a
