@@ -42,8 +42,16 @@ type Proxier struct {
 
 	mu        sync.Mutex
 	frontends map[Frontend]frontend
+	// balancers are per service port and protocol, shared by its cluster
+	// IP and node port frontends, so round robin spans all of them.
+	balancers map[balancerKey]*balancer
 	synced    chan struct{}
 	syncOnce  sync.Once
+}
+
+type balancerKey struct {
+	service  ServicePort
+	protocol api.Protocol
 }
 
 type frontend interface {
@@ -61,7 +69,7 @@ func New(cfg Config) *Proxier {
 	}
 	t := cfg.Tuning.withDefaults()
 	p := &Proxier{cfg: cfg, tuning: t, health: newHealth(t), conns: newConnSet(), trigger: make(chan struct{}, 1),
-		log: cfg.Log, frontends: map[Frontend]frontend{}, synced: make(chan struct{})}
+		log: cfg.Log, frontends: map[Frontend]frontend{}, balancers: map[balancerKey]*balancer{}, synced: make(chan struct{})}
 	cfg.Services.AddHandler(client.Handler[*api.Service]{
 		OnAdd: func(*api.Service) { p.Trigger() }, OnUpdate: func(_, _ *api.Service) { p.Trigger() }, OnDelete: func(*api.Service) { p.Trigger() }})
 	cfg.Endpoints.AddHandler(client.Handler[*api.Endpoints]{
@@ -128,7 +136,9 @@ func (p *Proxier) sync(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	inUse := map[netip.AddrPort]bool{}
+	usedBalancers := map[balancerKey]bool{}
 	for fe, route := range desired {
+		usedBalancers[balancerKey{route.Service, fe.Protocol}] = true
 		for _, b := range route.Backends {
 			inUse[b] = true
 		}
@@ -151,12 +161,22 @@ func (p *Proxier) sync(ctx context.Context) error {
 			p.log.Debug("frontend closed", "frontend", fe.String())
 		}
 	}
+	for k := range p.balancers {
+		if !usedBalancers[k] {
+			delete(p.balancers, k)
+		}
+	}
 	p.health.forget(inUse)
 	return errors.Join(errs...)
 }
 
 func (p *Proxier) open(ctx context.Context, fe Frontend, route Route) (frontend, error) {
-	bal := newBalancer(p.health, p.tuning, route)
+	key := balancerKey{route.Service, fe.Protocol}
+	bal := p.balancers[key]
+	if bal == nil {
+		bal = newBalancer(p.health, p.tuning, route)
+		p.balancers[key] = bal
+	}
 	log := p.log.With("service", route.Service.String())
 	if fe.Protocol == api.ProtocolUDP {
 		return openUDP(ctx, fe, bal, log)

@@ -72,7 +72,10 @@ func startProxy(t *testing.T, svc *api.Service, tuning Tuning) *proxyEnv {
 	}
 	svcs := client.NewInformer(env.Client.Services(""), client.ListOptions{})
 	eps := client.NewInformer(env.Client.Endpoints(""), client.ListOptions{})
-	p := New(Config{Services: svcs, Endpoints: eps, Tuning: tuning, Log: testenv.Logger(t)})
+	node := func() []netip.Addr {
+		return []netip.Addr{netip.MustParseAddr("127.0.55.200"), netip.MustParseAddr("127.0.55.201")}
+	}
+	p := New(Config{Services: svcs, Endpoints: eps, NodeAddresses: node, Tuning: tuning, Log: testenv.Logger(t)})
 	go svcs.Run(ctx)
 	go eps.Run(ctx)
 	done := make(chan struct{})
@@ -311,4 +314,27 @@ func TestProxyUDP(t *testing.T) {
 		}
 	}
 	t.Fatal("no UDP answer through the service within 2s")
+}
+
+func TestProxyRoundRobinSpansClusterIPAndNodePorts(t *testing.T) {
+	svc := webService("")
+	svc.Spec.Type = api.ServiceTypeNodePort
+	e := startProxy(t, svc, Tuning{})
+	b1, b2 := startBackend(t, "127.0.55.51"), startBackend(t, "127.0.55.52")
+	e.setEndpoints(b1, b2)
+	e.waitServedBy(time.Second, b1, b2)
+	port := e.svc.Spec.Ports[0].NodePort
+	// Consecutive requests through different frontends of the service
+	// (two node addresses, then the cluster IP) take turns.
+	var order []string
+	for _, url := range []string{fmt.Sprintf("http://127.0.55.200:%d/", port), fmt.Sprintf("http://127.0.55.201:%d/", port), e.url("/")} {
+		body, err := get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		order = append(order, body)
+	}
+	if order[0] == order[1] || order[1] == order[2] {
+		t.Fatalf("frontends of one service port do not share a rotation: %v", order)
+	}
 }
