@@ -314,8 +314,12 @@ func TestUpdate(t *testing.T) {
 	_, err = update(func(s *api.Service) { s.Spec.Ports[1].NodePort = 30001 })
 	wantFieldError(t, err, "spec.ports[1].nodePort", "already allocated")
 
-	// The cluster IP is immutable.
-	_, err = update(func(s *api.Service) { s.Spec.ClusterIP = "10.0.0.9" })
+	// The cluster IP is immutable (the allocation is random: pick another).
+	other := "10.0.0.9"
+	if ip == other {
+		other = "10.0.0.8"
+	}
+	_, err = update(func(s *api.Service) { s.Spec.ClusterIP = other })
 	wantFieldError(t, err, "spec.clusterIP", "immutable")
 
 	// ClusterIP drops the node ports (repair frees them); back to NodePort
