@@ -19,10 +19,12 @@ func TestRepair(t *testing.T) {
 	t.Parallel()
 	st := newStore(t)
 	sv := newServer(t, st, withCIDR("10.0.0.0/28"), withPorts(30000, 30009))
-	web := sv.mustCreate(t, svc("web", clusterIP("10.0.0.2"), nodePorts(0)))
+	// Every value is explicit here: a random node port could take 30009,
+	// which the legacy service below needs.
+	web := sv.mustCreate(t, svc("web", clusterIP("10.0.0.2"), nodePorts(30001)))
 
 	// A create that fails after admission (the name exists) leaks its claims.
-	if _, err := sv.create(t, svc("web", clusterIP("10.0.0.3"), nodePorts(0))); !api.IsAlreadyExists(err) {
+	if _, err := sv.create(t, svc("web", clusterIP("10.0.0.3"), nodePorts(30002))); !api.IsAlreadyExists(err) {
 		t.Fatalf("second web: %v", err)
 	}
 	// An update to ClusterIP drops web's node port.
