@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
-	"github.com/maestro-dev/maestro/engine/api/resource"
 )
 
 // Conversions between maestro_deployment's model and api.Deployment.
@@ -46,56 +45,7 @@ func expandDeployment(ctx context.Context, plan *DeploymentResourceModel, d *api
 	}
 	t := spec.Template
 	d.Spec.Template.Labels = stringMap(ctx, t.Labels, diags)
-	live := map[string]api.Container{}
-	for _, c := range d.Spec.Template.Spec.Containers {
-		live[c.Name] = c
-	}
-	d.Spec.Template.Spec.Containers = nil
-	for _, cm := range t.Containers {
-		c := live[cm.Name.ValueString()] // keep fields Terraform does not manage
-		expandContainer(ctx, cm, &c, diags)
-		d.Spec.Template.Spec.Containers = append(d.Spec.Template.Spec.Containers, c)
-	}
-}
-
-func expandContainer(ctx context.Context, m containerModel, c *api.Container, diags *diag.Diagnostics) {
-	c.Name = m.Name.ValueString()
-	c.Image = m.Image.ValueString()
-	c.Args = stringList(ctx, m.Args, diags)
-	c.Command = stringList(ctx, m.Command, diags)
-	c.Env = nil
-	for _, e := range m.Env {
-		c.Env = append(c.Env, api.EnvVar{Name: e.Name.ValueString(), Value: e.Value.ValueString()})
-	}
-	c.Ports = nil
-	for _, p := range m.Ports {
-		proto := api.Protocol(p.Protocol.ValueString())
-		if proto == "" {
-			proto = api.ProtocolTCP
-		}
-		c.Ports = append(c.Ports, api.ContainerPort{Name: p.Name.ValueString(), ContainerPort: int32(p.ContainerPort.ValueInt64()), Protocol: proto})
-	}
-	c.Resources = api.ResourceRequirements{}
-	if r := m.Resources; r != nil {
-		c.Resources.Requests = expandResourceList(r.Requests)
-		c.Resources.Limits = expandResourceList(r.Limits)
-	}
-}
-
-func expandResourceList(m *resourceListModel) api.ResourceList {
-	if m == nil {
-		return nil
-	}
-	out := api.ResourceList{}
-	for name, v := range map[api.ResourceName]types.String{api.ResourceCPU: m.CPU, api.ResourceMemory: m.Memory} {
-		if q, err := resource.ParseQuantity(v.ValueString()); err == nil && !v.IsNull() {
-			out[name] = q // validated at plan time
-		}
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
+	expandPodSpec(ctx, &t.PodSpecModel, &d.Spec.Template.Spec, diags)
 }
 
 // intOrString reads "3" as a count and "25%" as a percentage.
@@ -144,15 +94,7 @@ func flattenDeployment(ctx context.Context, d *api.Deployment, m *DeploymentReso
 	}
 	t := spec.Template
 	t.Labels = mapOrNull(ctx, d.Spec.Template.Labels, diags)
-	priorContainers := t.Containers
-	t.Containers = nil
-	for i, c := range d.Spec.Template.Spec.Containers {
-		var prior *containerModel
-		if i < len(priorContainers) {
-			prior = &priorContainers[i]
-		}
-		t.Containers = append(t.Containers, flattenContainer(ctx, c, prior, diags))
-	}
+	flattenPodSpec(ctx, d.Spec.Template.Spec, &t.PodSpecModel, diags)
 }
 
 // flattenStrategy keeps the strategy block out of state when the
@@ -199,75 +141,6 @@ func optionalString(actual, serverDefault string, priorNull, importing bool) typ
 		return types.StringNull()
 	}
 	return types.StringValue(actual)
-}
-
-func flattenContainer(ctx context.Context, c api.Container, prior *containerModel, diags *diag.Diagnostics) containerModel {
-	if prior == nil {
-		prior = &containerModel{Args: types.ListNull(types.StringType), Command: types.ListNull(types.StringType)}
-	}
-	m := containerModel{
-		Name:    types.StringValue(c.Name),
-		Image:   types.StringValue(c.Image),
-		Args:    keepEmptyList(ctx, c.Args, prior.Args, diags),
-		Command: keepEmptyList(ctx, c.Command, prior.Command, diags),
-	}
-	for i, e := range c.Env {
-		priorNull := i >= len(prior.Env) || prior.Env[i].Value.IsNull()
-		m.Env = append(m.Env, envModel{Name: types.StringValue(e.Name), Value: optionalString(e.Value, "", priorNull, false)})
-	}
-	for i, p := range c.Ports {
-		priorPort := portModel{Name: types.StringNull(), Protocol: types.StringNull()}
-		if i < len(prior.Ports) {
-			priorPort = prior.Ports[i]
-		}
-		m.Ports = append(m.Ports, portModel{
-			Name:          optionalString(p.Name, "", priorPort.Name.IsNull(), false),
-			ContainerPort: types.Int64Value(int64(p.ContainerPort)),
-			Protocol:      optionalString(string(p.Protocol), string(api.ProtocolTCP), priorPort.Protocol.IsNull(), false),
-		})
-	}
-	if len(c.Resources.Requests)+len(c.Resources.Limits) > 0 || prior.Resources != nil {
-		var pr resourcesModel
-		if prior.Resources != nil {
-			pr = *prior.Resources
-		}
-		m.Resources = &resourcesModel{
-			Requests: flattenResourceList(c.Resources.Requests, pr.Requests),
-			Limits:   flattenResourceList(c.Resources.Limits, pr.Limits),
-		}
-	}
-	return m
-}
-
-// flattenResourceList keeps the configuration's spelling of a quantity
-// when the server's canonical form has the same value ("1000m" vs "1").
-func flattenResourceList(l api.ResourceList, prior *resourceListModel) *resourceListModel {
-	if len(l) == 0 && prior == nil {
-		return nil
-	}
-	if prior == nil {
-		prior = &resourceListModel{CPU: types.StringNull(), Memory: types.StringNull()}
-	}
-	one := func(name api.ResourceName, p types.String) types.String {
-		q, ok := l[name]
-		if !ok {
-			return types.StringNull()
-		}
-		if pq, err := resource.ParseQuantity(p.ValueString()); err == nil && !p.IsNull() && pq.Equal(q) {
-			return p
-		}
-		return types.StringValue(q.String())
-	}
-	return &resourceListModel{CPU: one(api.ResourceCPU, prior.CPU), Memory: one(api.ResourceMemory, prior.Memory)}
-}
-
-// keepEmptyList is the state of an optional list: null when the server
-// has none, unless the configuration spelled out an empty list.
-func keepEmptyList(ctx context.Context, actual []string, prior types.List, diags *diag.Diagnostics) types.List {
-	if len(actual) == 0 && !prior.IsNull() && !prior.IsUnknown() && len(prior.Elements()) == 0 {
-		return prior
-	}
-	return listOrNull(ctx, actual, diags)
 }
 
 // isPercent reports whether s is like "25%".

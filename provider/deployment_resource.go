@@ -82,39 +82,8 @@ type rollingUpdateModel struct {
 }
 
 type templateModel struct {
-	Labels     types.Map        `tfsdk:"labels"`
-	Containers []containerModel `tfsdk:"container"`
-}
-
-type containerModel struct {
-	Name      types.String    `tfsdk:"name"`
-	Image     types.String    `tfsdk:"image"`
-	Args      types.List      `tfsdk:"args"`
-	Command   types.List      `tfsdk:"command"`
-	Env       []envModel      `tfsdk:"env"`
-	Ports     []portModel     `tfsdk:"port"`
-	Resources *resourcesModel `tfsdk:"resources"`
-}
-
-type envModel struct {
-	Name  types.String `tfsdk:"name"`
-	Value types.String `tfsdk:"value"`
-}
-
-type portModel struct {
-	Name          types.String `tfsdk:"name"`
-	ContainerPort types.Int64  `tfsdk:"container_port"`
-	Protocol      types.String `tfsdk:"protocol"`
-}
-
-type resourcesModel struct {
-	Requests *resourceListModel `tfsdk:"requests"`
-	Limits   *resourceListModel `tfsdk:"limits"`
-}
-
-type resourceListModel struct {
-	CPU    types.String `tfsdk:"cpu"`
-	Memory types.String `tfsdk:"memory"`
+	Labels types.Map `tfsdk:"labels"`
+	PodSpecModel
 }
 
 func (r *DeploymentResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -221,92 +190,16 @@ func (r *DeploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 }
 
 func templateBlock() schema.SingleNestedBlock {
-	quantity := func(what string) schema.StringAttribute {
-		return schema.StringAttribute{
-			MarkdownDescription: what + " Compared by value: `1000m` and `1`, or `1Gi` and `1024Mi`, are the same.",
-			Optional:            true,
-			Validators:          []validator.String{quantityValidator{}},
-			PlanModifiers:       []planmodifier.String{quantitySemanticEquality{}},
-		}
-	}
-	resourceList := func(what string) schema.SingleNestedBlock {
-		return schema.SingleNestedBlock{
-			MarkdownDescription: what,
-			Attributes: map[string]schema.Attribute{
-				"cpu":    quantity("CPU, in cores (`0.5`) or millicores (`500m`)."),
-				"memory": quantity("Memory, in bytes with a suffix (`512Mi`, `1G`)."),
-			},
-		}
+	attrs := podSpecAttributes()
+	attrs["labels"] = schema.MapAttribute{
+		MarkdownDescription: "Labels of the pods; they must include the selector's match_labels.",
+		ElementType:         types.StringType,
+		Optional:            true,
 	}
 	return schema.SingleNestedBlock{
 		MarkdownDescription: "The pod the deployment stamps out.",
-		Attributes: map[string]schema.Attribute{
-			"labels": schema.MapAttribute{
-				MarkdownDescription: "Labels of the pods; they must include the selector's match_labels.",
-				ElementType:         types.StringType,
-				Optional:            true,
-			},
-		},
-		Blocks: map[string]schema.Block{
-			"container": schema.ListNestedBlock{
-				MarkdownDescription: "A container of the pod (at least one).",
-				NestedObject: schema.NestedBlockObject{
-					Attributes: map[string]schema.Attribute{
-						"name": schema.StringAttribute{
-							MarkdownDescription: "Container name (a DNS-1123 label).",
-							Required:            true,
-							Validators:          []validator.String{dnsLabelValidator{}},
-						},
-						"image": schema.StringAttribute{
-							MarkdownDescription: "Image reference.",
-							Required:            true,
-						},
-						"args": schema.ListAttribute{
-							MarkdownDescription: "Arguments to the entrypoint.",
-							ElementType:         types.StringType,
-							Optional:            true,
-						},
-						"command": schema.ListAttribute{
-							MarkdownDescription: "Entrypoint, replacing the image's.",
-							ElementType:         types.StringType,
-							Optional:            true,
-						},
-					},
-					Blocks: map[string]schema.Block{
-						"env": schema.ListNestedBlock{
-							MarkdownDescription: "An environment variable.",
-							NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
-								"name":  schema.StringAttribute{Required: true, MarkdownDescription: "Variable name."},
-								"value": schema.StringAttribute{Optional: true, MarkdownDescription: "Value (default empty)."},
-							}},
-						},
-						"port": schema.ListNestedBlock{
-							MarkdownDescription: "A port the container listens on.",
-							NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
-								"name": schema.StringAttribute{Optional: true, MarkdownDescription: "Port name, referenced by services."},
-								"container_port": schema.Int64Attribute{
-									Required:            true,
-									MarkdownDescription: "Port number (1-65535).",
-									Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 65535}},
-								},
-								"protocol": schema.StringAttribute{
-									Optional:            true,
-									MarkdownDescription: "`TCP` (default) or `UDP`.",
-									Validators:          []validator.String{oneOfValidator{string(api.ProtocolTCP), string(api.ProtocolUDP)}},
-								},
-							}},
-						},
-						"resources": schema.SingleNestedBlock{
-							MarkdownDescription: "Compute resources of the container.",
-							Blocks: map[string]schema.Block{
-								"requests": resourceList("What the scheduler reserves for the container."),
-								"limits":   resourceList("The most the container may use."),
-							},
-						},
-					},
-				},
-			},
-		},
+		Attributes:          attrs,
+		Blocks:              podSpecBlocks(),
 	}
 }
 
@@ -325,8 +218,15 @@ func (r *DeploymentResource) ValidateConfig(ctx context.Context, req resource.Va
 		resp.Diagnostics.AddAttributeError(path.Root("spec"), "Missing spec block", "A deployment needs a spec block with a selector and a template.")
 	case m.Spec.Selector == nil:
 		resp.Diagnostics.AddAttributeError(path.Root("spec").AtName("selector"), "Missing selector block", "Add spec.selector with match_labels that the template's labels include.")
-	case m.Spec.Template == nil || len(m.Spec.Template.Containers) == 0:
-		resp.Diagnostics.AddAttributeError(path.Root("spec").AtName("template"), "Missing container", "Add spec.template with at least one container block.")
+	case m.Spec.Template == nil:
+		resp.Diagnostics.AddAttributeError(path.Root("spec").AtName("template"), "Missing template", "Add spec.template with at least one container block.")
+	default:
+		tp := path.Root("spec").AtName("template")
+		validatePodSpec(&m.Spec.Template.PodSpecModel, tp, &resp.Diagnostics)
+		if rp := m.Spec.Template.RestartPolicy; known(rp) && rp.ValueString() != string(api.RestartAlways) {
+			resp.Diagnostics.AddAttributeError(tp.AtName("restart_policy"), "Invalid value",
+				fmt.Sprintf("%q: a deployment's pods are always restarted; restart_policy must be \"Always\" (use maestro_pod for OnFailure or Never).", rp.ValueString()))
+		}
 	}
 }
 

@@ -309,3 +309,277 @@ resource "maestro_deployment" "min" {
 		},
 	})
 }
+
+// fullTemplateConfig uses every block of the pod template.
+func fullTemplateConfig(provider, image string, period int) string {
+	return provider + fmt.Sprintf(`
+resource "maestro_config_map" "cfg" {
+  namespace = "default"
+  name      = "store-config"
+  data      = { mode = "fast" }
+}
+
+resource "maestro_deployment" "store" {
+  metadata {
+    name      = "store"
+    namespace = "default"
+  }
+  spec {
+    replicas = 2
+    selector {
+      match_labels = { app = "store" }
+    }
+    template {
+      labels                           = { app = "store" }
+      termination_grace_period_seconds = 5
+      node_selector                    = { "node.maestro.dev/simulated" = "true" }
+      container {
+        name  = "store"
+        image = %q
+        env {
+          name = "POD_NAME"
+          value_from {
+            field_ref { field_path = "metadata.name" }
+          }
+        }
+        env {
+          name = "MODE"
+          value_from {
+            config_map_key_ref {
+              name = maestro_config_map.cfg.name
+              key  = "mode"
+            }
+          }
+        }
+        port {
+          name           = "http"
+          container_port = 8080
+        }
+        volume_mount {
+          name       = "data"
+          mount_path = "/data"
+        }
+        volume_mount {
+          name       = "scratch"
+          mount_path = "/tmp"
+          read_only  = false
+        }
+        volume_mount {
+          name       = "config"
+          mount_path = "/etc/store"
+          read_only  = true
+        }
+        liveness_probe {
+          http_get {
+            path = "/healthz"
+            port = "http"
+          }
+          period_seconds = %d
+        }
+        readiness_probe {
+          tcp_socket { port = "8080" }
+          failure_threshold = 2
+        }
+        startup_probe {
+          exec { command = ["true"] }
+        }
+      }
+      volume {
+        name = "data"
+        persistent { name = "store-data" }
+      }
+      volume {
+        name = "scratch"
+        empty_dir { size_limit = "64Mi" }
+      }
+      volume {
+        name = "config"
+        config_map { name = maestro_config_map.cfg.name }
+      }
+      toleration {
+        key      = "dedicated"
+        operator = "Exists"
+        effect   = "NoSchedule"
+      }
+      toleration {
+        key                = "maestro.dev/unreachable"
+        effect             = "NoExecute"
+        value              = "x"
+        toleration_seconds = 60
+      }
+      topology_spread_constraint {
+        max_skew           = 1
+        topology_key       = "topology.maestro.dev/zone"
+        when_unsatisfiable = "ScheduleAnyway"
+        label_selector {
+          match_labels = { app = "store" }
+        }
+      }
+      affinity {
+        node_affinity {
+          required_term {
+            match_expression {
+              key      = "maestro.dev/hostname"
+              operator = "Exists"
+            }
+          }
+          preferred {
+            weight = 10
+            match_expression {
+              key      = "topology.maestro.dev/zone"
+              operator = "In"
+              values   = ["zone-a"]
+            }
+          }
+        }
+        pod_anti_affinity {
+          preferred {
+            weight       = 50
+            topology_key = "maestro.dev/hostname"
+            label_selector {
+              match_expression {
+                key      = "app"
+                operator = "In"
+                values   = ["store"]
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  timeouts {
+    create = "1m"
+    update = "1m"
+  }
+}
+`, image, period)
+}
+
+// Every block of the template round-trips: the server's defaults (probe
+// timings, toleration operator, restart policy) are no diff, import reads
+// back the same state, and a probe setting changes in place.
+func TestAccDeploymentResource_fullTemplate(t *testing.T) {
+	c, provider := accCluster(t, 3)
+	ctx := context.Background()
+	const addr = "maestro_deployment.store"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: fullTemplateConfig(provider, "demo:v1", 5),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(addr, "spec.template.restart_policy", "Always"),
+					resource.TestCheckResourceAttr(addr, "spec.template.container.0.liveness_probe.timeout_seconds", "1"),
+					resource.TestCheckResourceAttr(addr, "spec.template.container.0.liveness_probe.http_get.scheme", "HTTP"),
+					resource.TestCheckResourceAttr(addr, "spec.template.toleration.1.operator", "Equal"),
+					func(*terraform.State) error {
+						d, err := c.Client.Deployments("default").Get(ctx, "store")
+						if err != nil {
+							return err
+						}
+						s := d.Spec.Template.Spec
+						ct := s.Containers[0]
+						switch {
+						case len(s.Volumes) != 3 || s.Volumes[0].Persistent == nil || s.Volumes[0].Persistent.Name != "store-data":
+							return errorf("volumes %+v", s.Volumes)
+						case s.Volumes[1].EmptyDir == nil || s.Volumes[1].EmptyDir.SizeLimit == nil || s.Volumes[1].EmptyDir.SizeLimit.String() != "64Mi":
+							return errorf("empty dir %+v", s.Volumes[1].EmptyDir)
+						case ct.LivenessProbe == nil || ct.LivenessProbe.HTTPGet == nil || ct.LivenessProbe.HTTPGet.Port.String() != "http" || ct.LivenessProbe.PeriodSeconds != 5:
+							return errorf("liveness probe %+v", ct.LivenessProbe)
+						case ct.Env[1].ValueFrom == nil || ct.Env[1].ValueFrom.ConfigMapKeyRef == nil || ct.Env[1].ValueFrom.ConfigMapKeyRef.Key != "mode":
+							return errorf("env %+v", ct.Env)
+						case len(s.TopologySpreadConstraints) != 1 || s.TopologySpreadConstraints[0].WhenUnsatisfiable != api.ScheduleAnyway:
+							return errorf("spread %+v", s.TopologySpreadConstraints)
+						case s.Affinity == nil || s.Affinity.PodAntiAffinity == nil || len(s.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution) != 1:
+							return errorf("affinity %+v", s.Affinity)
+						case len(s.Tolerations) != 2 || api.Deref(s.Tolerations[1].TolerationSeconds, 0) != 60:
+							return errorf("tolerations %+v", s.Tolerations)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				ResourceName:            addr,
+				ImportState:             true,
+				ImportStateId:           "default/store",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts", "wait_for_rollout"},
+			},
+			{
+				Config: fullTemplateConfig(provider, "demo:v1", 7),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.TestCheckResourceAttr(addr, "spec.template.container.0.liveness_probe.period_seconds", "7"),
+			},
+		},
+	})
+}
+
+func TestAccDeploymentResource_templateValidation(t *testing.T) {
+	_, provider := accCluster(t, 0)
+	config := func(template string) string {
+		return provider + `
+resource "maestro_deployment" "bad" {
+  metadata {
+    name      = "bad"
+    namespace = "default"
+  }
+  spec {
+    selector {
+      match_labels = { app = "bad" }
+    }
+    template {
+      labels = { app = "bad" }
+` + template + `
+    }
+  }
+}`
+	}
+	container := func(extra string) string {
+		return `container {
+        name  = "bad"
+        image = "demo:v1"
+        ` + extra + `
+      }`
+	}
+	var steps []resource.TestStep
+	for _, tc := range []struct{ template, want string }{
+		{`restart_policy = "Sometimes"
+` + container(""), `(?s)restart_policy.*"Sometimes" must be one of`},
+		{`restart_policy = "Never"
+` + container(""), `(?s)restart_policy = "Never".*must be\s+"Always"`},
+		{container(`liveness_probe {
+          http_get { port = "8080" }
+          tcp_socket { port = "8080" }
+        }`), `(?s)Invalid probe handler.*Set exactly one probe handler block \(2 set\)`},
+		{container(`startup_probe {
+          exec { command = ["true"] }
+          success_threshold = 2
+        }`), `(?s)success_threshold = 2.*it\s+must\s+be\s+1`},
+		{container(`readiness_probe {
+          tcp_socket { port = "99999" }
+        }`), `(?s)port = "99999".*99999 must be a port number`},
+		{container(`readiness_probe {
+          tcp_socket { port = "80" }
+          period_seconds = 0
+        }`), `(?s)period_seconds = 0.*0 must be between 1`},
+		{container(`volume_mount {
+          name       = "nope"
+          mount_path = "/data"
+        }`), `(?s)name\s+= "nope".*No volume named "nope"`},
+		{container("") + `
+      volume {
+        name = "v"
+      }`, `(?s)Set exactly one volume source block \(0 set\)`},
+		{container(`env {
+          name = "X"
+          value_from {}
+        }`), `(?s)Set exactly one value source block \(0 set\)`},
+	} {
+		steps = append(steps, resource.TestStep{Config: config(tc.template), PlanOnly: true, ExpectError: regexp.MustCompile(tc.want)})
+	}
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
+}

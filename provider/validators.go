@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 
@@ -99,4 +101,60 @@ func (v int64RangeValidator) ValidateInt64(ctx context.Context, req validator.In
 		resp.Diagnostics.AddAttributeError(req.Path, "Value out of range",
 			fmt.Sprintf("%d %s.", n, v.Description(ctx)))
 	}
+}
+
+// portOrNameValidator checks a port given as a number (1-65535) or as the
+// name of a container port.
+type portOrNameValidator struct{}
+
+func (portOrNameValidator) Description(context.Context) string {
+	return "must be a port number (1-65535) or a port name (at most 15 lowercase letters, digits and '-')"
+}
+
+func (v portOrNameValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (v portOrNameValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	s := req.ConfigValue.ValueString()
+	if n, err := strconv.Atoi(s); err == nil {
+		if n < 1 || n > 65535 {
+			resp.Diagnostics.AddAttributeError(req.Path, "Invalid port", fmt.Sprintf("%d %s.", n, v.Description(ctx)))
+		}
+		return
+	}
+	if msg := api.IsIANASvcName(s); msg != "" {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid port", fmt.Sprintf("%q: %s.", s, msg))
+	}
+}
+
+// absPathValidator checks that a path is absolute.
+type absPathValidator struct{}
+
+func (absPathValidator) Description(context.Context) string { return "must be an absolute path" }
+
+func (v absPathValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (v absPathValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if s := req.ConfigValue.ValueString(); !strings.HasPrefix(s, "/") {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid path", fmt.Sprintf("%q %s (starting with '/').", s, v.Description(ctx)))
+	}
+}
+
+// quoteList renders values for a description: `a`, `b` or `c`.
+func quoteList(values []string) string {
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = "`" + v + "`"
+	}
+	if len(q) < 2 {
+		return strings.Join(q, "")
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
