@@ -14,20 +14,14 @@ import (
 // Conversions between maestro_deployment's model and api.Deployment.
 
 // expandDeployment writes the plan into d. d is empty on create and the
-// live object on update (prior is then the state), so fields Terraform
-// does not manage, and labels it does not track, survive the update.
-func expandDeployment(ctx context.Context, plan *DeploymentResourceModel, d *api.Deployment, prior *DeploymentResourceModel, diags *diag.Diagnostics) {
-	var d2 diag.Diagnostics
-	md := plan.Metadata
-	d.Name, d.Namespace = md.Name.ValueString(), md.Namespace.ValueString()
-	var priorLabels, priorAnnotations = types.MapNull(types.StringType), types.MapNull(types.StringType)
-	if prior != nil && prior.Metadata != nil {
-		priorLabels, priorAnnotations = prior.Metadata.Labels, prior.Metadata.Annotations
+// live object on update (state is then the prior state), so fields
+// Terraform does not manage, and labels it does not track, survive.
+func expandDeployment(ctx context.Context, plan, state, _ *DeploymentResourceModel, d *api.Deployment, diags *diag.Diagnostics) {
+	var prior *metadataModel
+	if state != nil {
+		prior = state.Metadata
 	}
-	d.Labels, d2 = mergeTracked(ctx, d.Labels, priorLabels, md.Labels)
-	diags.Append(d2...)
-	d.Annotations, d2 = mergeTracked(ctx, d.Annotations, priorAnnotations, md.Annotations)
-	diags.Append(d2...)
+	expandMetadata(ctx, plan.Metadata, prior, &d.ObjectMeta, diags)
 
 	spec := plan.Spec
 	if !spec.Replicas.IsNull() && !spec.Replicas.IsUnknown() {
@@ -60,24 +54,14 @@ func intOrString(v types.String) *api.IntOrString {
 }
 
 // flattenDeployment writes d into m. m holds the prior values (the plan
-// after a write, the state on refresh); a nil m.Metadata means import,
-// where everything the server has is taken. Optional values the prior
-// left out stay out when the server only filled in its default.
-func flattenDeployment(ctx context.Context, d *api.Deployment, m *DeploymentResourceModel, diags *diag.Diagnostics) {
-	importing := m.Metadata == nil
-	if importing {
-		m.Metadata = &metadataModel{Labels: types.MapNull(types.StringType), Annotations: types.MapNull(types.StringType)}
+// after a write, the state on refresh); on import it is empty and
+// everything the server has is taken. Optional values the prior left out
+// stay out when the server only filled in its default.
+func flattenDeployment(ctx context.Context, d *api.Deployment, m *DeploymentResourceModel, importing bool, diags *diag.Diagnostics) {
+	m.ID = flattenMetadata(ctx, &d.ObjectMeta, &m.Metadata, diags)
+	if m.Spec == nil {
 		m.Spec = &deploymentSpecModel{}
 	}
-	var d2 diag.Diagnostics
-	m.ID = types.StringValue(d.Namespace + "/" + d.Name)
-	md := m.Metadata
-	md.Name, md.Namespace, md.UID = types.StringValue(d.Name), types.StringValue(d.Namespace), types.StringValue(d.UID)
-	md.Labels, d2 = trackedMap(ctx, md.Labels, d.Labels, importing)
-	diags.Append(d2...)
-	md.Annotations, d2 = trackedMap(ctx, md.Annotations, d.Annotations, importing)
-	diags.Append(d2...)
-
 	spec := m.Spec
 	spec.Replicas = types.Int64Value(1)
 	if d.Spec.Replicas != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -18,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
 )
 
 var (
@@ -36,11 +38,44 @@ const (
 )
 
 // NewDeploymentResource is the constructor for maestro_deployment.
-func NewDeploymentResource() resource.Resource { return &DeploymentResource{} }
+func NewDeploymentResource() resource.Resource {
+	return &DeploymentResource{crud[*api.Deployment, DeploymentResourceModel]{
+		kind:   "deployment",
+		api:    (*client.Client).Deployments,
+		newObj: func() *api.Deployment { return &api.Deployment{} },
+		key: func(m *DeploymentResourceModel) (string, string) {
+			return m.Metadata.Namespace.ValueString(), m.Metadata.Name.ValueString()
+		},
+		expand:        expandDeployment,
+		flatten:       flattenDeployment,
+		importExample: "terraform import maestro_deployment.web default/web",
+		importModel: func() DeploymentResourceModel {
+			return DeploymentResourceModel{WaitForRollout: types.BoolValue(true), Timeouts: nullTimeouts(true)}
+		},
+		afterWrite: func(ctx context.Context, c *client.Client, d *api.Deployment, m *DeploymentResourceModel, creating bool, diags *diag.Diagnostics) {
+			if !m.WaitForRollout.ValueBool() {
+				return
+			}
+			timeout, d2 := m.Timeouts.Update(ctx, deploymentUpdateTimeout)
+			if creating {
+				timeout, d2 = m.Timeouts.Create(ctx, deploymentCreateTimeout)
+			}
+			diags.Append(d2...)
+			if err := waitForRollout(ctx, c, d, timeout); err != nil {
+				rolloutError(diags, d, err)
+			}
+		},
+		deleteTimeout: func(ctx context.Context, m *DeploymentResourceModel, diags *diag.Diagnostics) time.Duration {
+			timeout, d := m.Timeouts.Delete(ctx, deploymentDeleteTimeout)
+			diags.Append(d...)
+			return timeout
+		},
+	}}
+}
 
 // DeploymentResource manages a Deployment.
 type DeploymentResource struct {
-	handle *clientHandle
+	crud[*api.Deployment, DeploymentResourceModel]
 }
 
 // DeploymentResourceModel is the state of maestro_deployment.
@@ -50,14 +85,6 @@ type DeploymentResourceModel struct {
 	Spec           *deploymentSpecModel `tfsdk:"spec"`
 	WaitForRollout types.Bool           `tfsdk:"wait_for_rollout"`
 	Timeouts       timeouts.Value       `tfsdk:"timeouts"`
-}
-
-type metadataModel struct {
-	Name        types.String `tfsdk:"name"`
-	Namespace   types.String `tfsdk:"namespace"`
-	Labels      types.Map    `tfsdk:"labels"`
-	Annotations types.Map    `tfsdk:"annotations"`
-	UID         types.String `tfsdk:"uid"`
 }
 
 type deploymentSpecModel struct {
@@ -107,30 +134,7 @@ func (r *DeploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"metadata": schema.SingleNestedBlock{
-				MarkdownDescription: "Identity and labels of the deployment.",
-				Attributes: map[string]schema.Attribute{
-					"name": schema.StringAttribute{
-						MarkdownDescription: "Name (a DNS-1123 label). Changing it replaces the deployment.",
-						Required:            true,
-						Validators:          []validator.String{dnsLabelValidator{}},
-						PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-					},
-					"namespace": schema.StringAttribute{
-						MarkdownDescription: "Namespace. Changing it replaces the deployment.",
-						Required:            true,
-						Validators:          []validator.String{dnsLabelValidator{}},
-						PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-					},
-					"labels":      labelsAttribute("labels"),
-					"annotations": labelsAttribute("annotations"),
-					"uid": schema.StringAttribute{
-						MarkdownDescription: "Server-assigned identity of this incarnation of the deployment.",
-						Computed:            true,
-						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-					},
-				},
-			},
+			"metadata": metadataBlock("deployment"),
 			"spec": schema.SingleNestedBlock{
 				MarkdownDescription: "Desired state of the deployment.",
 				Attributes: map[string]schema.Attribute{
@@ -228,143 +232,4 @@ func (r *DeploymentResource) ValidateConfig(ctx context.Context, req resource.Va
 				fmt.Sprintf("%q: a deployment's pods are always restarted; restart_policy must be \"Always\" (use maestro_pod for OnFailure or Never).", rp.ValueString()))
 		}
 	}
-}
-
-func (r *DeploymentResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.handle = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
-func (r *DeploymentResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan DeploymentResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, diags := plan.Timeouts.Create(ctx, deploymentCreateTimeout)
-	resp.Diagnostics.Append(diags...)
-	d := &api.Deployment{}
-	expandDeployment(ctx, &plan, d, nil, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	created, err := c.Deployments(d.Namespace).Create(ctx, d)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot create deployment %s/%s", d.Namespace, d.Name), err)
-		return
-	}
-	flattenDeployment(ctx, created, &plan, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) // saved before waiting: a failed rollout taints it
-	if plan.WaitForRollout.ValueBool() && !resp.Diagnostics.HasError() {
-		if err := waitForRollout(ctx, c, created, timeout); err != nil {
-			rolloutError(&resp.Diagnostics, created, err)
-		}
-	}
-}
-
-func (r *DeploymentResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state DeploymentResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ns, name := state.Metadata.Namespace.ValueString(), state.Metadata.Name.ValueString()
-	d, err := c.Deployments(ns).Get(ctx, name)
-	if api.IsNotFound(err) {
-		resp.State.RemoveResource(ctx) // deleted outside Terraform: plan recreates it
-		return
-	}
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot read deployment %s/%s", ns, name), err)
-		return
-	}
-	flattenDeployment(ctx, d, &state, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *DeploymentResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state DeploymentResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, diags := plan.Timeouts.Update(ctx, deploymentUpdateTimeout)
-	resp.Diagnostics.Append(diags...)
-	ns, name := plan.Metadata.Namespace.ValueString(), plan.Metadata.Name.ValueString()
-	live, err := c.Deployments(ns).Get(ctx, name)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot read deployment %s/%s", ns, name), err)
-		return
-	}
-	expandDeployment(ctx, &plan, live, &state, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	updated, err := c.Deployments(ns).Update(ctx, live)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot update deployment %s/%s", ns, name), err)
-		return
-	}
-	flattenDeployment(ctx, updated, &plan, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	if plan.WaitForRollout.ValueBool() && !resp.Diagnostics.HasError() {
-		if err := waitForRollout(ctx, c, updated, timeout); err != nil {
-			rolloutError(&resp.Diagnostics, updated, err)
-		}
-	}
-}
-
-func (r *DeploymentResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state DeploymentResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	timeout, diags := state.Timeouts.Delete(ctx, deploymentDeleteTimeout)
-	resp.Diagnostics.Append(diags...)
-	ns, name := state.Metadata.Namespace.ValueString(), state.Metadata.Name.ValueString()
-	if err := c.Deployments(ns).Delete(ctx, name); err != nil && !api.IsNotFound(err) {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot delete deployment %s/%s", ns, name), err)
-		return
-	}
-	err := waitGone(ctx, timeout, func(ctx context.Context) error {
-		_, err := c.Deployments(ns).Get(ctx, name)
-		return err
-	})
-	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Deployment %s/%s was not deleted", ns, name),
-			fmt.Sprintf("The deployment is %v. Check its finalizers with `maestro get deployment %s -n %s -o yaml`.", err, name, ns))
-	}
-}
-
-func (r *DeploymentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	ns, name, err := splitID(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error()+", e.g. terraform import maestro_deployment.web default/web.")
-		return
-	}
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	d, err := c.Deployments(ns).Get(ctx, name)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot import deployment %s/%s", ns, name), err)
-		return
-	}
-	var m DeploymentResourceModel // no prior: flatten takes what the server has
-	flattenDeployment(ctx, d, &m, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), m.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("metadata"), m.Metadata)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("spec"), m.Spec)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("wait_for_rollout"), types.BoolValue(true))...)
 }

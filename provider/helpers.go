@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -161,4 +163,14 @@ func splitID(id string) (namespace, name string, err error) {
 		return "", "", fmt.Errorf("expected an import ID of the form namespace/name, got %q", id)
 	}
 	return ns, n, nil
+}
+
+// nullTimeouts is an unset timeouts block (create, update and delete;
+// withUpdate false leaves update out), for import.
+func nullTimeouts(withUpdate bool) timeouts.Value {
+	attrs := map[string]attr.Type{"create": types.StringType, "delete": types.StringType}
+	if withUpdate {
+		attrs["update"] = types.StringType
+	}
+	return timeouts.Value{Object: types.ObjectNull(attrs)}
 }

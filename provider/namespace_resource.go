@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -10,10 +9,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
 )
 
 var (
@@ -27,11 +26,26 @@ var (
 const namespaceDeleteTimeout = 5 * time.Minute
 
 // NewNamespaceResource is the constructor for maestro_namespace.
-func NewNamespaceResource() resource.Resource { return &NamespaceResource{} }
+func NewNamespaceResource() resource.Resource {
+	return &NamespaceResource{crud[*api.Namespace, NamespaceResourceModel]{
+		kind:          "namespace",
+		api:           func(c *client.Client, _ string) client.Resource[*api.Namespace] { return c.Namespaces() },
+		newObj:        func() *api.Namespace { return &api.Namespace{} },
+		key:           func(m *NamespaceResourceModel) (string, string) { return "", m.Name.ValueString() },
+		expand:        expandNamespace,
+		flatten:       flattenNamespace,
+		clusterScoped: true,
+		// A namespace being emptied is as good as gone: the plan recreates it.
+		gone: func(ns *api.Namespace) bool { return ns.DeletionTimestamp != nil },
+		deleteTimeout: func(context.Context, *NamespaceResourceModel, *diag.Diagnostics) time.Duration {
+			return namespaceDeleteTimeout
+		},
+	}}
+}
 
 // NamespaceResource manages a Namespace.
 type NamespaceResource struct {
-	handle *clientHandle
+	crud[*api.Namespace, NamespaceResourceModel]
 }
 
 // NamespaceResourceModel is the state of maestro_namespace.
@@ -56,12 +70,7 @@ func (r *NamespaceResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"name": schema.StringAttribute{
-				MarkdownDescription: "Name of the namespace (a DNS-1123 label). Changing it replaces the namespace.",
-				Required:            true,
-				Validators:          []validator.String{dnsLabelValidator{}},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"name":        nameAttribute("Name of the namespace (a DNS-1123 label). Changing it replaces the namespace."),
 			"labels":      labelsAttribute("labels"),
 			"annotations": labelsAttribute("annotations"),
 			"uid": schema.StringAttribute{
@@ -73,140 +82,21 @@ func (r *NamespaceResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 	}
 }
 
-// labelsAttribute is the schema of a labels or annotations map.
-func labelsAttribute(what string) schema.MapAttribute {
-	return schema.MapAttribute{
-		MarkdownDescription: fmt.Sprintf("Map of %s. Only the keys set here are managed: keys added by the server or other tools are left alone and never show as a diff.", what),
-		ElementType:         types.StringType,
-		Optional:            true,
+// expandNamespace writes the tracked labels and annotations into ns.
+func expandNamespace(ctx context.Context, plan, state, _ *NamespaceResourceModel, ns *api.Namespace, diags *diag.Diagnostics) {
+	ns.Name = plan.Name.ValueString()
+	var prior NamespaceResourceModel
+	if state != nil {
+		prior = *state
 	}
-}
-
-func (r *NamespaceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.handle = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
-func (r *NamespaceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan NamespaceResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ns := &api.Namespace{ObjectMeta: api.ObjectMeta{
-		Name:        plan.Name.ValueString(),
-		Labels:      stringMap(ctx, plan.Labels, &resp.Diagnostics),
-		Annotations: stringMap(ctx, plan.Annotations, &resp.Diagnostics),
-	}}
-	created, err := c.Namespaces().Create(ctx, ns)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot create namespace %q", ns.Name), err)
-		return
-	}
-	resp.Diagnostics.Append(flattenNamespace(ctx, created, &plan, false)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func (r *NamespaceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state NamespaceResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ns, err := c.Namespaces().Get(ctx, state.Name.ValueString())
-	if api.IsNotFound(err) || err == nil && ns.DeletionTimestamp != nil {
-		resp.State.RemoveResource(ctx) // deleted outside Terraform: plan recreates it
-		return
-	}
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot read namespace %q", state.Name.ValueString()), err)
-		return
-	}
-	resp.Diagnostics.Append(flattenNamespace(ctx, ns, &state, false)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *NamespaceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state NamespaceResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	name := plan.Name.ValueString()
-	ns, err := c.Namespaces().Get(ctx, name)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot read namespace %q", name), err)
-		return
-	}
-	var d diag.Diagnostics
-	ns.Labels, d = mergeTracked(ctx, ns.Labels, state.Labels, plan.Labels)
-	resp.Diagnostics.Append(d...)
-	ns.Annotations, d = mergeTracked(ctx, ns.Annotations, state.Annotations, plan.Annotations)
-	resp.Diagnostics.Append(d...)
-	updated, err := c.Namespaces().Update(ctx, ns)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot update namespace %q", name), err)
-		return
-	}
-	resp.Diagnostics.Append(flattenNamespace(ctx, updated, &plan, false)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func (r *NamespaceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state NamespaceResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	name := state.Name.ValueString()
-	if err := c.Namespaces().Delete(ctx, name); err != nil && !api.IsNotFound(err) {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot delete namespace %q", name), err)
-		return
-	}
-	err := waitGone(ctx, namespaceDeleteTimeout, func(ctx context.Context) error {
-		_, err := c.Namespaces().Get(ctx, name)
-		return err
-	})
-	if err != nil {
-		resp.Diagnostics.AddError(fmt.Sprintf("Namespace %q was not deleted", name),
-			fmt.Sprintf("The namespace is %v: something in it is not going away (look for finalizers with `maestro get all -n %s`).", err, name))
-	}
-}
-
-func (r *NamespaceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ns, err := c.Namespaces().Get(ctx, req.ID)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot import namespace %q", req.ID), err)
-		return
-	}
-	var state NamespaceResourceModel
-	resp.Diagnostics.Append(flattenNamespace(ctx, ns, &state, true)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	expandTracked(ctx, &ns.ObjectMeta, plan.Labels, plan.Annotations, prior.Labels, prior.Annotations, diags)
 }
 
 // flattenNamespace writes the object into the model, keeping only the
 // labels and annotations the model tracks (all non-system keys on import).
-func flattenNamespace(ctx context.Context, ns *api.Namespace, m *NamespaceResourceModel, importing bool) diag.Diagnostics {
-	var diags, d diag.Diagnostics
+func flattenNamespace(ctx context.Context, ns *api.Namespace, m *NamespaceResourceModel, importing bool, diags *diag.Diagnostics) {
 	m.ID = types.StringValue(ns.Name)
 	m.Name = types.StringValue(ns.Name)
 	m.UID = types.StringValue(ns.UID)
-	m.Labels, d = trackedMap(ctx, m.Labels, ns.Labels, importing)
-	diags.Append(d...)
-	m.Annotations, d = trackedMap(ctx, m.Annotations, ns.Annotations, importing)
-	diags.Append(d...)
-	return diags
+	flattenTracked(ctx, &ns.ObjectMeta, &m.Labels, &m.Annotations, importing, diags)
 }

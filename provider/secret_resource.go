@@ -2,19 +2,19 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
 )
 
 var (
@@ -24,11 +24,25 @@ var (
 )
 
 // NewSecretResource is the constructor for maestro_secret.
-func NewSecretResource() resource.Resource { return &SecretResource{} }
+func NewSecretResource() resource.Resource {
+	return &SecretResource{crud[*api.Secret, SecretResourceModel]{
+		kind:          "secret",
+		api:           (*client.Client).Secrets,
+		newObj:        func() *api.Secret { return &api.Secret{} },
+		key:           func(m *SecretResourceModel) (string, string) { return m.Namespace.ValueString(), m.Name.ValueString() },
+		expand:        expandSecret,
+		flatten:       flattenSecret,
+		writeError:    secretError,
+		importExample: "terraform import maestro_secret.db default/db-password",
+		importModel: func() SecretResourceModel {
+			return SecretResourceModel{DataWO: types.MapNull(types.StringType), DataWOVersion: types.Int64Null()}
+		},
+	}}
+}
 
 // SecretResource manages a Secret.
 type SecretResource struct {
-	handle *clientHandle
+	crud[*api.Secret, SecretResourceModel]
 }
 
 // SecretResourceModel is the state of maestro_secret. DataWO is
@@ -60,18 +74,8 @@ func (r *SecretResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				Computed:            true,
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"namespace": schema.StringAttribute{
-				MarkdownDescription: "Namespace of the secret. Changing it replaces the secret.",
-				Required:            true,
-				Validators:          []validator.String{dnsLabelValidator{}},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
-			"name": schema.StringAttribute{
-				MarkdownDescription: "Name of the secret (a DNS-1123 label). Changing it replaces the secret.",
-				Required:            true,
-				Validators:          []validator.String{dnsLabelValidator{}},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
+			"namespace":   nameAttribute("Namespace of the secret. Changing it replaces the secret."),
+			"name":        nameAttribute("Name of the secret (a DNS-1123 label). Changing it replaces the secret."),
 			"labels":      labelsAttribute("labels"),
 			"annotations": labelsAttribute("annotations"),
 			"type": schema.StringAttribute{
@@ -114,10 +118,6 @@ func (r *SecretResource) ValidateConfig(ctx context.Context, req resource.Valida
 	}
 }
 
-func (r *SecretResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.handle = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
 // secretError reports a failed call without any of the secret's values:
 // every value sent is masked in the server's message.
 func secretError(diags *diag.Diagnostics, summary string, err error, s *api.Secret) {
@@ -145,177 +145,62 @@ func toBytes(m map[string]string) map[string][]byte {
 	return out
 }
 
-func (r *SecretResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan, config SecretResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	s := &api.Secret{
-		ObjectMeta: api.ObjectMeta{
-			Namespace:   plan.Namespace.ValueString(),
-			Name:        plan.Name.ValueString(),
-			Labels:      stringMap(ctx, plan.Labels, &resp.Diagnostics),
-			Annotations: stringMap(ctx, plan.Annotations, &resp.Diagnostics),
-		},
-		Type: plan.Type.ValueString(),
-		Data: toBytes(stringMap(ctx, plan.Data, &resp.Diagnostics)),
-	}
-	if wo := stringMap(ctx, config.DataWO, &resp.Diagnostics); len(wo) > 0 {
-		if s.Data == nil {
-			s.Data = map[string][]byte{}
-		}
-		for k, v := range wo {
-			s.Data[k] = []byte(v)
-		}
-	}
-	created, err := c.Secrets(s.Namespace).Create(ctx, s)
-	if err != nil {
-		secretError(&resp.Diagnostics, fmt.Sprintf("Cannot create secret %s/%s", s.Namespace, s.Name), err, s)
-		return
-	}
-	resp.Diagnostics.Append(flattenSecret(ctx, created, &plan, false)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func (r *SecretResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state SecretResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ns, name := state.Namespace.ValueString(), state.Name.ValueString()
-	s, err := c.Secrets(ns).Get(ctx, name)
-	if api.IsNotFound(err) {
-		resp.State.RemoveResource(ctx) // deleted outside Terraform: plan recreates it
-		return
-	}
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot read secret %s/%s", ns, name), err)
-		return
-	}
-	resp.Diagnostics.Append(flattenSecret(ctx, s, &state, false)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *SecretResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state, config SecretResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ns, name := plan.Namespace.ValueString(), plan.Name.ValueString()
-	s, err := c.Secrets(ns).Get(ctx, name)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot read secret %s/%s", ns, name), err)
-		return
-	}
-	var d diag.Diagnostics
-	s.Labels, d = mergeTracked(ctx, s.Labels, state.Labels, plan.Labels)
-	resp.Diagnostics.Append(d...)
-	s.Annotations, d = mergeTracked(ctx, s.Annotations, state.Annotations, plan.Annotations)
-	resp.Diagnostics.Append(d...)
-	if plan.DataWOVersion.IsNull() {
-		s.Data = toBytes(stringMap(ctx, plan.Data, &resp.Diagnostics)) // every key managed
+// expandSecret writes the plan into s. Without data_wo_version every key
+// of data is managed. With it, only the keys of data are; the write-only
+// keys are sent on create and when the version changes, and otherwise
+// stay as they are.
+func expandSecret(ctx context.Context, plan, state, config *SecretResourceModel, s *api.Secret, diags *diag.Diagnostics) {
+	s.Namespace, s.Name = plan.Namespace.ValueString(), plan.Name.ValueString()
+	var prior SecretResourceModel
+	if state == nil {
+		s.Type = plan.Type.ValueString()
 	} else {
-		// Only the keys of data are managed; the write-only keys stay
-		// unless a new version sends them again.
-		live := map[string]string{}
-		for k, v := range s.Data {
-			live[k] = string(v)
+		prior = *state
+	}
+	expandTracked(ctx, &s.ObjectMeta, plan.Labels, plan.Annotations, prior.Labels, prior.Annotations, diags)
+	if plan.DataWOVersion.IsNull() && state != nil {
+		s.Data = toBytes(stringMap(ctx, plan.Data, diags))
+		return
+	}
+	live := map[string]string{}
+	for k, v := range s.Data {
+		live[k] = string(v)
+	}
+	merged, d := mergeTracked(ctx, live, prior.Data, plan.Data)
+	diags.Append(d...)
+	if state == nil || !plan.DataWOVersion.Equal(state.DataWOVersion) {
+		if merged == nil {
+			merged = map[string]string{}
 		}
-		merged, d := mergeTracked(ctx, live, state.Data, plan.Data)
-		resp.Diagnostics.Append(d...)
-		if !plan.DataWOVersion.Equal(state.DataWOVersion) {
-			if merged == nil {
-				merged = map[string]string{}
-			}
-			for k, v := range stringMap(ctx, config.DataWO, &resp.Diagnostics) {
-				merged[k] = v
-			}
+		for k, v := range stringMap(ctx, config.DataWO, diags) {
+			merged[k] = v
 		}
-		s.Data = toBytes(merged)
 	}
-	updated, err := c.Secrets(ns).Update(ctx, s)
-	if err != nil {
-		secretError(&resp.Diagnostics, fmt.Sprintf("Cannot update secret %s/%s", ns, name), err, s)
-		return
-	}
-	resp.Diagnostics.Append(flattenSecret(ctx, updated, &plan, false)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func (r *SecretResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state SecretResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ns, name := state.Namespace.ValueString(), state.Name.ValueString()
-	if err := c.Secrets(ns).Delete(ctx, name); err != nil && !api.IsNotFound(err) {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot delete secret %s/%s", ns, name), err)
-	}
-}
-
-func (r *SecretResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	ns, name, err := splitID(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error()+", e.g. terraform import maestro_secret.db default/db-password.")
-		return
-	}
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	s, err := c.Secrets(ns).Get(ctx, name)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot import secret %s/%s", ns, name), err)
-		return
-	}
-	state := SecretResourceModel{DataWO: types.MapNull(types.StringType), DataWOVersion: types.Int64Null()}
-	resp.Diagnostics.Append(flattenSecret(ctx, s, &state, true)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	s.Data = toBytes(merged)
 }
 
 // flattenSecret writes the object into the model. data holds every key,
 // unless data_wo_version is set: then only the keys data already tracks.
 // data_wo is always null.
-func flattenSecret(ctx context.Context, s *api.Secret, m *SecretResourceModel, importing bool) diag.Diagnostics {
-	var diags, d diag.Diagnostics
+func flattenSecret(ctx context.Context, s *api.Secret, m *SecretResourceModel, importing bool, diags *diag.Diagnostics) {
 	m.ID = types.StringValue(s.Namespace + "/" + s.Name)
 	m.Namespace = types.StringValue(s.Namespace)
 	m.Name = types.StringValue(s.Name)
 	m.Type = types.StringValue(s.Type)
 	m.DataWO = types.MapNull(types.StringType)
-	m.Labels, d = trackedMap(ctx, m.Labels, s.Labels, importing)
-	diags.Append(d...)
-	m.Annotations, d = trackedMap(ctx, m.Annotations, s.Annotations, importing)
-	diags.Append(d...)
+	flattenTracked(ctx, &s.ObjectMeta, &m.Labels, &m.Annotations, importing, diags)
 	data := map[string]string{}
 	for k, v := range s.Data {
 		data[k] = string(v)
 	}
+	var d diag.Diagnostics
 	switch {
 	case !m.DataWOVersion.IsNull() && !importing:
 		m.Data, d = trackedMap(ctx, m.Data, data, false)
 		diags.Append(d...)
 	case len(data) == 0 && !m.Data.IsNull() && !importing:
-		m.Data, d = types.MapValueFrom(ctx, types.StringType, map[string]string{}) // keep data = {}
-		diags.Append(d...)
+		m.Data = types.MapValueMust(types.StringType, map[string]attr.Value{}) // keep data = {}
 	default:
-		m.Data = mapOrNull(ctx, data, &diags)
+		m.Data = mapOrNull(ctx, data, diags)
 	}
-	return diags
 }

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -17,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
 )
 
 var (
@@ -26,11 +26,23 @@ var (
 )
 
 // NewServiceResource is the constructor for maestro_service.
-func NewServiceResource() resource.Resource { return &ServiceResource{} }
+func NewServiceResource() resource.Resource {
+	return &ServiceResource{crud[*api.Service, ServiceResourceModel]{
+		kind:   "service",
+		api:    (*client.Client).Services,
+		newObj: func() *api.Service { return &api.Service{} },
+		key: func(m *ServiceResourceModel) (string, string) {
+			return m.Metadata.Namespace.ValueString(), m.Metadata.Name.ValueString()
+		},
+		expand:        expandService,
+		flatten:       flattenService,
+		importExample: "terraform import maestro_service.web default/web",
+	}}
+}
 
 // ServiceResource manages a Service.
 type ServiceResource struct {
-	handle *clientHandle
+	crud[*api.Service, ServiceResourceModel]
 }
 
 // ServiceResourceModel is the state of maestro_service.
@@ -78,30 +90,7 @@ func (r *ServiceResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			},
 		},
 		Blocks: map[string]schema.Block{
-			"metadata": schema.SingleNestedBlock{
-				MarkdownDescription: "Identity and labels of the service.",
-				Attributes: map[string]schema.Attribute{
-					"name": schema.StringAttribute{
-						MarkdownDescription: "Name (a DNS-1123 label). Changing it replaces the service.",
-						Required:            true,
-						Validators:          []validator.String{dnsLabelValidator{}},
-						PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-					},
-					"namespace": schema.StringAttribute{
-						MarkdownDescription: "Namespace. Changing it replaces the service.",
-						Required:            true,
-						Validators:          []validator.String{dnsLabelValidator{}},
-						PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-					},
-					"labels":      labelsAttribute("labels"),
-					"annotations": labelsAttribute("annotations"),
-					"uid": schema.StringAttribute{
-						MarkdownDescription: "Server-assigned identity of this incarnation of the service.",
-						Computed:            true,
-						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-					},
-				},
-			},
+			"metadata": metadataBlock("service"),
 			"spec": schema.SingleNestedBlock{
 				MarkdownDescription: "Desired state of the service.",
 				Attributes: map[string]schema.Attribute{
@@ -239,23 +228,13 @@ func (nodePortKeep) PlanModifyInt64(ctx context.Context, req planmodifier.Int64R
 	}
 }
 
-func (r *ServiceResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.handle = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
-}
-
-// expandService writes the plan into s; prior is the state (nil on create).
-func expandService(ctx context.Context, plan *ServiceResourceModel, s *api.Service, prior *ServiceResourceModel, diags *diag.Diagnostics) {
-	var d diag.Diagnostics
-	md := plan.Metadata
-	s.Name, s.Namespace = md.Name.ValueString(), md.Namespace.ValueString()
-	priorLabels, priorAnnotations := types.MapNull(types.StringType), types.MapNull(types.StringType)
-	if prior != nil && prior.Metadata != nil {
-		priorLabels, priorAnnotations = prior.Metadata.Labels, prior.Metadata.Annotations
+// expandService writes the plan into s; state is nil on create.
+func expandService(ctx context.Context, plan, state, _ *ServiceResourceModel, s *api.Service, diags *diag.Diagnostics) {
+	var prior *metadataModel
+	if state != nil {
+		prior = state.Metadata
 	}
-	s.Labels, d = mergeTracked(ctx, s.Labels, priorLabels, md.Labels)
-	diags.Append(d...)
-	s.Annotations, d = mergeTracked(ctx, s.Annotations, priorAnnotations, md.Annotations)
-	diags.Append(d...)
+	expandMetadata(ctx, plan.Metadata, prior, &s.ObjectMeta, diags)
 
 	spec := plan.Spec
 	s.Spec.Type = spec.Type.ValueString()
@@ -282,24 +261,12 @@ func expandService(ctx context.Context, plan *ServiceResourceModel, s *api.Servi
 	s.Spec.Ports = ports
 }
 
-// flattenService writes s into m; a nil m.Metadata means import.
-func flattenService(ctx context.Context, s *api.Service, m *ServiceResourceModel, diags *diag.Diagnostics) {
-	importing := m.Metadata == nil
-	if importing {
-		m.Metadata = &metadataModel{Labels: types.MapNull(types.StringType), Annotations: types.MapNull(types.StringType)}
-	}
+// flattenService writes s into m (empty on import).
+func flattenService(ctx context.Context, s *api.Service, m *ServiceResourceModel, _ bool, diags *diag.Diagnostics) {
+	m.ID = flattenMetadata(ctx, &s.ObjectMeta, &m.Metadata, diags)
 	if m.Spec == nil {
 		m.Spec = &serviceSpecModel{}
 	}
-	var d diag.Diagnostics
-	m.ID = types.StringValue(s.Namespace + "/" + s.Name)
-	md := m.Metadata
-	md.Name, md.Namespace, md.UID = types.StringValue(s.Name), types.StringValue(s.Namespace), types.StringValue(s.UID)
-	md.Labels, d = trackedMap(ctx, md.Labels, s.Labels, importing)
-	diags.Append(d...)
-	md.Annotations, d = trackedMap(ctx, md.Annotations, s.Annotations, importing)
-	diags.Append(d...)
-
 	spec := m.Spec
 	spec.Type = types.StringValue(s.Spec.Type)
 	spec.Selector = mapOrNull(ctx, s.Spec.Selector, diags)
@@ -339,111 +306,4 @@ func flattenService(ctx context.Context, s *api.Service, m *ServiceResourceModel
 	}
 	diags.Append(d...)
 	m.LoadBalancerIngress = l
-}
-
-func (r *ServiceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan ServiceResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	s := &api.Service{}
-	expandService(ctx, &plan, s, nil, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	created, err := c.Services(s.Namespace).Create(ctx, s)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot create service %s/%s", s.Namespace, s.Name), err)
-		return
-	}
-	flattenService(ctx, created, &plan, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func (r *ServiceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state ServiceResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ns, name := state.Metadata.Namespace.ValueString(), state.Metadata.Name.ValueString()
-	s, err := c.Services(ns).Get(ctx, name)
-	if api.IsNotFound(err) {
-		resp.State.RemoveResource(ctx) // deleted outside Terraform: plan recreates it
-		return
-	}
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot read service %s/%s", ns, name), err)
-		return
-	}
-	flattenService(ctx, s, &state, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *ServiceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan, state ServiceResourceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ns, name := plan.Metadata.Namespace.ValueString(), plan.Metadata.Name.ValueString()
-	live, err := c.Services(ns).Get(ctx, name)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot read service %s/%s", ns, name), err)
-		return
-	}
-	expandService(ctx, &plan, live, &state, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	updated, err := c.Services(ns).Update(ctx, live)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot update service %s/%s", ns, name), err)
-		return
-	}
-	flattenService(ctx, updated, &plan, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func (r *ServiceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state ServiceResourceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	ns, name := state.Metadata.Namespace.ValueString(), state.Metadata.Name.ValueString()
-	if err := c.Services(ns).Delete(ctx, name); err != nil && !api.IsNotFound(err) {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot delete service %s/%s", ns, name), err)
-	}
-}
-
-func (r *ServiceResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	ns, name, err := splitID(req.ID)
-	if err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", err.Error()+", e.g. terraform import maestro_service.web default/web.")
-		return
-	}
-	c, diags := r.handle.Client()
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	s, err := c.Services(ns).Get(ctx, name)
-	if err != nil {
-		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot import service %s/%s", ns, name), err)
-		return
-	}
-	var m ServiceResourceModel // no prior: flatten takes what the server has
-	flattenService(ctx, s, &m, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

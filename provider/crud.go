@@ -1,0 +1,228 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
+)
+
+// crud is what every resource does the same way: read the plan or state,
+// get the client, call the API, report failures with the object's name,
+// treat an object deleted outside Terraform as gone (so the plan recreates
+// it), and write the model back. Each resource supplies the parts that
+// differ: the conversion between its model M and the API object T, and
+// optional hooks for waiting.
+type crud[T api.Object, M any] struct {
+	handle *clientHandle
+	// kind names the object in messages ("config map").
+	kind string
+	// api addresses the object's collection in a namespace ("" for
+	// cluster-scoped kinds).
+	api func(c *client.Client, namespace string) client.Resource[T]
+	// newObj returns an empty object to create.
+	newObj func() T
+	// key is the namespace and name a model addresses.
+	key func(m *M) (namespace, name string)
+	// expand writes the plan into obj: an empty object on create (state is
+	// nil), the live one on update. config is the configuration, for
+	// write-only attributes.
+	expand func(ctx context.Context, plan, state, config *M, obj T, diags *diag.Diagnostics)
+	// flatten writes obj into m, which holds the prior values (zero on
+	// import, where importing is true).
+	flatten func(ctx context.Context, obj T, m *M, importing bool, diags *diag.Diagnostics)
+
+	// Optional hooks.
+
+	// importModel is the model import starts from (default the zero M).
+	importModel func() M
+	// importExample is a sample import command for the error message.
+	importExample string
+	// clusterScoped kinds import by name rather than namespace/name.
+	clusterScoped bool
+	// gone reports a live object that counts as deleted (terminating).
+	gone func(obj T) bool
+	// afterWrite runs once the new state is saved, e.g. to wait for a
+	// rollout; an error taints the resource.
+	afterWrite func(ctx context.Context, c *client.Client, obj T, m *M, creating bool, diags *diag.Diagnostics)
+	// deleteTimeout, when set, makes delete wait until the object is gone.
+	deleteTimeout func(ctx context.Context, m *M, diags *diag.Diagnostics) time.Duration
+	// writeError reports a failed create or update (default apiError);
+	// secrets use it to keep values out of the message.
+	writeError func(diags *diag.Diagnostics, summary string, err error, obj T)
+}
+
+// name is how messages refer to an object.
+func (r *crud[T, M]) name(ns, name string) string {
+	if ns == "" {
+		return fmt.Sprintf("%s %q", r.kind, name)
+	}
+	return fmt.Sprintf("%s %s/%s", r.kind, ns, name)
+}
+
+// The methods below are promoted into every resource that embeds crud,
+// making it a resource.ResourceWithConfigure and ResourceWithImportState.
+
+func (r *crud[T, M]) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	r.handle = clientFromProviderData(req.ProviderData, &resp.Diagnostics)
+}
+
+func (r *crud[T, M]) reportWrite(diags *diag.Diagnostics, summary string, err error, obj T) {
+	if r.writeError != nil {
+		r.writeError(diags, summary, err, obj)
+		return
+	}
+	apiError(diags, summary, err)
+}
+
+func (r *crud[T, M]) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, config M
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	obj := r.newObj()
+	r.expand(ctx, &plan, nil, &config, obj, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ns, name := r.key(&plan)
+	created, err := r.api(c, ns).Create(ctx, obj)
+	if err != nil {
+		r.reportWrite(&resp.Diagnostics, "Cannot create "+r.name(ns, name), err, obj)
+		return
+	}
+	r.saveAndWait(ctx, c, created, &plan, true, &resp.State, &resp.Diagnostics)
+}
+
+func (r *crud[T, M]) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state M
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ns, name := r.key(&state)
+	obj, err := r.api(c, ns).Get(ctx, name)
+	if api.IsNotFound(err) || err == nil && r.gone != nil && r.gone(obj) {
+		resp.State.RemoveResource(ctx) // deleted outside Terraform: plan recreates it
+		return
+	}
+	if err != nil {
+		apiError(&resp.Diagnostics, "Cannot read "+r.name(ns, name), err)
+		return
+	}
+	r.flatten(ctx, obj, &state, false, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+func (r *crud[T, M]) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state, config M
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ns, name := r.key(&plan)
+	live, err := r.api(c, ns).Get(ctx, name)
+	if err != nil {
+		apiError(&resp.Diagnostics, "Cannot read "+r.name(ns, name), err)
+		return
+	}
+	r.expand(ctx, &plan, &state, &config, live, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	updated, err := r.api(c, ns).Update(ctx, live)
+	if err != nil {
+		r.reportWrite(&resp.Diagnostics, "Cannot update "+r.name(ns, name), err, live)
+		return
+	}
+	r.saveAndWait(ctx, c, updated, &plan, false, &resp.State, &resp.Diagnostics)
+}
+
+// stateSetter is the state of a create or update response.
+type stateSetter interface {
+	Set(ctx context.Context, val any) diag.Diagnostics
+}
+
+// saveAndWait records the written object, then runs afterWrite: the state
+// is saved first, so a failed wait leaves a tainted resource to replace
+// rather than an object Terraform does not know.
+func (r *crud[T, M]) saveAndWait(ctx context.Context, c *client.Client, obj T, m *M, creating bool, state stateSetter, diags *diag.Diagnostics) {
+	r.flatten(ctx, obj, m, false, diags)
+	diags.Append(state.Set(ctx, m)...)
+	if r.afterWrite != nil && !diags.HasError() {
+		r.afterWrite(ctx, c, obj, m, creating, diags)
+	}
+}
+
+func (r *crud[T, M]) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state M
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ns, name := r.key(&state)
+	if err := r.api(c, ns).Delete(ctx, name); err != nil && !api.IsNotFound(err) {
+		apiError(&resp.Diagnostics, "Cannot delete "+r.name(ns, name), err)
+		return
+	}
+	if r.deleteTimeout == nil {
+		return
+	}
+	timeout := r.deleteTimeout(ctx, &state, &resp.Diagnostics)
+	err := waitGone(ctx, timeout, func(ctx context.Context) error {
+		_, err := r.api(c, ns).Get(ctx, name)
+		return err
+	})
+	if err != nil {
+		nsFlag := ""
+		if ns != "" {
+			nsFlag = " -n " + ns
+		}
+		resp.Diagnostics.AddError(fmt.Sprintf("The %s was not deleted", r.name(ns, name)),
+			fmt.Sprintf("It is %v. Something keeps it (look for finalizers or terminating dependents with `maestro get %s %s%s -o yaml`).", err, r.api(c, ns).Kind().Plural, name, nsFlag))
+	}
+}
+
+func (r *crud[T, M]) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	ns, name := "", req.ID
+	if !r.clusterScoped {
+		var err error
+		if ns, name, err = splitID(req.ID); err != nil {
+			resp.Diagnostics.AddError("Invalid import ID", err.Error()+", e.g. "+r.importExample+".")
+			return
+		}
+	}
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	obj, err := r.api(c, ns).Get(ctx, name)
+	if err != nil {
+		apiError(&resp.Diagnostics, "Cannot import "+r.name(ns, name), err)
+		return
+	}
+	var m M
+	if r.importModel != nil {
+		m = r.importModel()
+	}
+	r.flatten(ctx, obj, &m, true, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}

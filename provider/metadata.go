@@ -1,0 +1,109 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/maestro-dev/maestro/engine/api"
+)
+
+// The metadata block of the workload resources (deployment, pod, service)
+// and the labels and annotations every resource tracks.
+
+type metadataModel struct {
+	Name        types.String `tfsdk:"name"`
+	Namespace   types.String `tfsdk:"namespace"`
+	Labels      types.Map    `tfsdk:"labels"`
+	Annotations types.Map    `tfsdk:"annotations"`
+	UID         types.String `tfsdk:"uid"`
+}
+
+// metadataBlock is the schema of a namespaced object's metadata block;
+// kind names the object in descriptions ("deployment").
+func metadataBlock(kind string) schema.SingleNestedBlock {
+	return schema.SingleNestedBlock{
+		MarkdownDescription: fmt.Sprintf("Identity and labels of the %s.", kind),
+		Attributes: map[string]schema.Attribute{
+			"name":        nameAttribute(fmt.Sprintf("Name (a DNS-1123 label). Changing it replaces the %s.", kind)),
+			"namespace":   nameAttribute(fmt.Sprintf("Namespace. Changing it replaces the %s.", kind)),
+			"labels":      labelsAttribute("labels"),
+			"annotations": labelsAttribute("annotations"),
+			"uid": schema.StringAttribute{
+				MarkdownDescription: fmt.Sprintf("Server-assigned identity of this incarnation of the %s.", kind),
+				Computed:            true,
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+		},
+	}
+}
+
+// nameAttribute is a required object name or namespace: a DNS-1123
+// label, checked at plan time, whose change replaces the object.
+func nameAttribute(description string) schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: description,
+		Required:            true,
+		Validators:          []validator.String{dnsLabelValidator{}},
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
+	}
+}
+
+// labelsAttribute is the schema of a labels or annotations map.
+func labelsAttribute(what string) schema.MapAttribute {
+	return schema.MapAttribute{
+		MarkdownDescription: fmt.Sprintf("Map of %s. Only the keys set here are managed: keys added by the server or other tools are left alone and never show as a diff.", what),
+		ElementType:         types.StringType,
+		Optional:            true,
+	}
+}
+
+// expandMetadata writes the planned metadata block into meta; prior is
+// the state's block (nil on create).
+func expandMetadata(ctx context.Context, md, prior *metadataModel, meta *api.ObjectMeta, diags *diag.Diagnostics) {
+	meta.Name, meta.Namespace = md.Name.ValueString(), md.Namespace.ValueString()
+	var p metadataModel // null maps: nothing tracked before
+	if prior != nil {
+		p = *prior
+	}
+	expandTracked(ctx, meta, md.Labels, md.Annotations, p.Labels, p.Annotations, diags)
+}
+
+// flattenMetadata is meta as the state's metadata block; md is the prior
+// block, nil on import. It returns the "namespace/name" ID.
+func flattenMetadata(ctx context.Context, meta *api.ObjectMeta, md **metadataModel, diags *diag.Diagnostics) types.String {
+	importing := *md == nil
+	if importing {
+		*md = &metadataModel{}
+	}
+	m := *md
+	m.Name, m.Namespace, m.UID = types.StringValue(meta.Name), types.StringValue(meta.Namespace), types.StringValue(meta.UID)
+	flattenTracked(ctx, meta, &m.Labels, &m.Annotations, importing, diags)
+	return types.StringValue(meta.Namespace + "/" + meta.Name)
+}
+
+// expandTracked applies the planned labels and annotations to the live
+// metadata; the prior maps are those the state tracked.
+func expandTracked(ctx context.Context, meta *api.ObjectMeta, labels, annotations, priorLabels, priorAnnotations types.Map, diags *diag.Diagnostics) {
+	var d diag.Diagnostics
+	meta.Labels, d = mergeTracked(ctx, meta.Labels, priorLabels, labels)
+	diags.Append(d...)
+	meta.Annotations, d = mergeTracked(ctx, meta.Annotations, priorAnnotations, annotations)
+	diags.Append(d...)
+}
+
+// flattenTracked sets the state's labels and annotations from meta,
+// keeping the keys the state tracks (every non-system key on import).
+func flattenTracked(ctx context.Context, meta *api.ObjectMeta, labels, annotations *types.Map, importing bool, diags *diag.Diagnostics) {
+	var d diag.Diagnostics
+	*labels, d = trackedMap(ctx, *labels, meta.Labels, importing)
+	diags.Append(d...)
+	*annotations, d = trackedMap(ctx, *annotations, meta.Annotations, importing)
+	diags.Append(d...)
+}
