@@ -48,7 +48,8 @@ type crud[T api.Object, M any] struct {
 	// gone reports a live object that counts as deleted (terminating).
 	gone func(obj T) bool
 	// afterWrite runs once the new state is saved, e.g. to wait for a
-	// rollout; an error taints the resource.
+	// rollout; an error taints the resource. What it changes in m is
+	// saved too.
 	afterWrite func(ctx context.Context, c *client.Client, obj T, m *M, creating bool, diags *diag.Diagnostics)
 	// deleteTimeout, when set, makes delete wait until the object is gone.
 	deleteTimeout func(ctx context.Context, m *M, diags *diag.Diagnostics) time.Duration
@@ -166,6 +167,7 @@ func (r *crud[T, M]) saveAndWait(ctx context.Context, c *client.Client, obj T, m
 	diags.Append(state.Set(ctx, m)...)
 	if r.afterWrite != nil && !diags.HasError() {
 		r.afterWrite(ctx, c, obj, m, creating, diags)
+		diags.Append(state.Set(ctx, m)...) // what the wait learned (a pod's node and address)
 	}
 }
 

@@ -27,6 +27,7 @@ var (
 	_ resource.ResourceWithConfigure      = (*DeploymentResource)(nil)
 	_ resource.ResourceWithImportState    = (*DeploymentResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*DeploymentResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*DeploymentResource)(nil)
 )
 
 // Default timeouts of a deployment's operations (the timeouts block
@@ -50,7 +51,7 @@ func NewDeploymentResource() resource.Resource {
 		flatten:       flattenDeployment,
 		importExample: "terraform import maestro_deployment.web default/web",
 		importModel: func() DeploymentResourceModel {
-			return DeploymentResourceModel{WaitForRollout: types.BoolValue(true), Timeouts: nullTimeouts(true)}
+			return DeploymentResourceModel{WaitForRollout: types.BoolValue(true), Timeouts: nullTimeouts()}
 		},
 		afterWrite: func(ctx context.Context, c *client.Client, d *api.Deployment, m *DeploymentResourceModel, creating bool, diags *diag.Diagnostics) {
 			if !m.WaitForRollout.ValueBool() {
@@ -232,4 +233,36 @@ func (r *DeploymentResource) ValidateConfig(ctx context.Context, req resource.Va
 				fmt.Sprintf("%q: a deployment's pods are always restarted; restart_policy must be \"Always\" (use maestro_pod for OnFailure or Never).", rp.ValueString()))
 		}
 	}
+}
+
+// ModifyPlan warns, when the cluster is reachable and the configuration
+// known, that the planned pods cannot all be placed (the API's dry-run
+// placement preview). Unchanged deployments are not previewed.
+func (r *DeploymentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || req.Plan.Raw.Equal(req.State.Raw) {
+		return
+	}
+	var plan, state DeploymentResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	creating := req.State.Raw.IsNull()
+	if !creating {
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	}
+	if resp.Diagnostics.HasError() || plan.Metadata == nil || plan.Spec == nil || plan.Spec.Selector == nil || plan.Spec.Template == nil {
+		return
+	}
+	previewPlacement(ctx, r.handle, req.Config, "deployment", &resp.Diagnostics, func(ctx context.Context, c *client.Client) (api.Object, bool, error) {
+		var diags diag.Diagnostics
+		d := &api.Deployment{}
+		if !creating && state.Metadata != nil {
+			live, err := c.Deployments(plan.Metadata.Namespace.ValueString()).Get(ctx, plan.Metadata.Name.ValueString())
+			if err != nil {
+				return nil, false, err
+			}
+			expandDeployment(ctx, &plan, &state, nil, live, &diags)
+			return live, true, diagErr(diags)
+		}
+		expandDeployment(ctx, &plan, nil, nil, d, &diags)
+		return d, false, diagErr(diags)
+	})
 }

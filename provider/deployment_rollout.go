@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -70,9 +71,7 @@ func replicasOf(d *api.Deployment) int32 {
 	return *d.Spec.Replicas
 }
 
-// podProblems summarizes why the deployment's pods are not ready: failed
-// pod conditions (e.g. PodScheduled=False with the scheduler's message)
-// and waiting containers.
+// podProblems summarizes why the deployment's pods are not ready.
 func podProblems(ctx context.Context, c *client.Client, d *api.Deployment) string {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -84,27 +83,68 @@ func podProblems(ctx context.Context, c *client.Client, d *api.Deployment) strin
 	if err != nil {
 		return fmt.Sprintf("listing its pods failed: %v", err)
 	}
+	return describePods(ctx, c, pods)
+}
+
+// maxLogTails bounds how many crashed containers' logs one summary reads.
+const maxLogTails = 2
+
+// logTailLines is how much of a crashed container's log a summary shows.
+const logTailLines = 5
+
+// describePods summarizes why pods are not ready: failed pod conditions
+// (e.g. PodScheduled=False with the scheduler's counted reasons), waiting
+// containers, and for a container that exited with an error its exit code
+// and the last lines of its log. Identical problems of several pods are
+// reported once.
+func describePods(ctx context.Context, c *client.Client, pods []*api.Pod) string {
 	seen := map[string]bool{}
 	var problems []string
+	add := func(p *api.Pod, msg string) {
+		if !seen[msg] {
+			seen[msg] = true
+			problems = append(problems, fmt.Sprintf("pod %s: %s", p.Name, msg))
+		}
+	}
+	tails := 0
 	for _, p := range pods {
 		for _, cond := range p.Status.Conditions {
-			if cond.Status != api.ConditionFalse || cond.Message == "" {
-				continue
-			}
-			msg := fmt.Sprintf("%s=False (%s): %s", cond.Type, cond.Reason, cond.Message)
-			if !seen[msg] {
-				seen[msg] = true
-				problems = append(problems, fmt.Sprintf("pod %s: %s", p.Name, msg))
+			if cond.Status == api.ConditionFalse && cond.Message != "" {
+				add(p, fmt.Sprintf("%s=False (%s): %s", cond.Type, cond.Reason, cond.Message))
 			}
 		}
 		for _, cs := range p.Status.ContainerStatuses {
-			if w := cs.State.Waiting; w != nil && w.Reason != "" {
-				msg := fmt.Sprintf("container %s waiting: %s %s", cs.Name, w.Reason, w.Message)
-				if !seen[msg] {
-					seen[msg] = true
-					problems = append(problems, fmt.Sprintf("pod %s: %s", p.Name, msg))
+			term := cs.State.Terminated
+			if term == nil {
+				term = cs.LastState.Terminated
+			}
+			crashed := term != nil && (term.ExitCode != 0 || term.Signal != 0)
+			w := cs.State.Waiting
+			if (w == nil || w.Reason == "") && !crashed {
+				continue
+			}
+			var b strings.Builder
+			fmt.Fprintf(&b, "container %s", cs.Name)
+			if w != nil && w.Reason != "" {
+				fmt.Fprintf(&b, " waiting: %s", w.Reason)
+				if w.Message != "" {
+					fmt.Fprintf(&b, " (%s)", w.Message)
 				}
 			}
+			if crashed {
+				fmt.Fprintf(&b, "; exited with code %d", term.ExitCode)
+				if term.Reason != "" {
+					fmt.Fprintf(&b, " (%s)", term.Reason)
+				}
+				if cs.RestartCount > 0 {
+					fmt.Fprintf(&b, " after %d restarts", cs.RestartCount)
+				}
+				if tails < maxLogTails {
+					tails++
+					b.WriteString(logTail(ctx, c, p, cs.Name))
+				}
+			}
+			add(p, b.String())
 		}
 	}
 	if len(problems) == 0 {
@@ -115,6 +155,20 @@ func podProblems(ctx context.Context, c *client.Client, d *api.Deployment) strin
 		problems = append(problems[:maxProblems], fmt.Sprintf("and %d more", len(problems)-maxProblems))
 	}
 	return strings.Join(problems, "; ")
+}
+
+// logTail is the end of a container's log, ready to append to a problem.
+func logTail(ctx context.Context, c *client.Client, p *api.Pod, container string) string {
+	var buf bytes.Buffer
+	err := c.PodLogs(ctx, p.Namespace, p.Name, client.LogOptions{Container: container, TailLines: logTailLines}, &buf)
+	text := strings.TrimRight(buf.String(), "\n")
+	switch {
+	case err != nil:
+		return fmt.Sprintf("; its log could not be read: %v", err)
+	case text == "":
+		return "; its log is empty"
+	}
+	return fmt.Sprintf("; its log ends with:\n    %s\n", strings.ReplaceAll(text, "\n", "\n    "))
 }
 
 // rolloutError reports a rollout that did not finish.

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -165,12 +166,22 @@ func splitID(id string) (namespace, name string, err error) {
 	return ns, n, nil
 }
 
-// nullTimeouts is an unset timeouts block (create, update and delete;
-// withUpdate false leaves update out), for import.
-func nullTimeouts(withUpdate bool) timeouts.Value {
-	attrs := map[string]attr.Type{"create": types.StringType, "delete": types.StringType}
-	if withUpdate {
-		attrs["update"] = types.StringType
+// nullTimeouts is an unset timeouts block (create, update and delete),
+// for import.
+func nullTimeouts() timeouts.Value {
+	return timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{
+		"create": types.StringType, "update": types.StringType, "delete": types.StringType,
+	})}
+}
+
+// diagErr turns error diagnostics into an error (nil without errors).
+func diagErr(diags diag.Diagnostics) error {
+	if !diags.HasError() {
+		return nil
 	}
-	return timeouts.Value{Object: types.ObjectNull(attrs)}
+	var msgs []string
+	for _, d := range diags.Errors() {
+		msgs = append(msgs, d.Summary()+": "+d.Detail())
+	}
+	return errors.New(strings.Join(msgs, "; "))
 }

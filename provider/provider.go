@@ -93,6 +93,7 @@ func (p *MaestroProvider) Resources(context.Context) []func() resource.Resource 
 		NewNamespaceResource,
 		NewConfigMapResource,
 		NewDeploymentResource,
+		NewPodResource,
 		NewServiceResource,
 		NewSecretResource,
 	}
