@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# make demo: start a local 3-node cluster (`maestro up`) on Docker, deploy
-# the demo application, talk to its pods, roll it out and back, and show
-# how bad input is refused.
+# make demo: start a local 3-node cluster (`maestro up`) on Docker, apply
+# the Terraform quickstart (examples/quickstart: frontend -> backend ->
+# store) with the provider built from this repository, and talk to it.
+#
+# Usage: scripts/demo.sh <maestro binary> <demo dir>
+# Everything it writes (cluster data, client config, Terraform CLI config,
+# a copy of the quickstart and its state) stays in the demo dir;
+# scripts/demo-down.sh (make demo-down) undoes it.
 set -euo pipefail
 maestro=$1
 dir=$2
+repo=$(cd "$(dirname "$0")/.." && pwd)
+bin=$(cd "$(dirname "$maestro")" && pwd)
+command -v terraform >/dev/null || { echo "demo: terraform is not on PATH; install it first" >&2; exit 1; }
 
-if [ -f "$dir/up.pid" ] && kill -0 "$(cat "$dir/up.pid")" 2>/dev/null; then
-  "$maestro" down --data-dir "$dir/up" >/dev/null || true
+# A demo left by an earlier run (its cluster running or crashed): undo it
+# as make demo-down does, so every run starts from scratch.
+if [ -d "$dir" ]; then
+  echo "==> removing the demo left in $dir"
+  "$(dirname "$0")/demo-down.sh" "$maestro" "$dir" >/dev/null 2>&1 || true
 fi
 rm -rf "$dir"; mkdir -p "$dir"
 export MAESTRO_CONFIG=$dir/config
@@ -20,62 +31,79 @@ for _ in $(seq 1 300); do
   if ! kill -0 "$(cat "$dir/up.pid")" 2>/dev/null; then echo "maestro up exited:"; cat "$dir/up.log"; exit 1; fi
   sleep 0.1
 done
+if ! grep -q "maestro is up" "$dir/up.log"; then echo "maestro up not ready after 30s:"; cat "$dir/up.log"; exit 1; fi
 sed -n '1,/^$/p' "$dir/up.log"
 
 run() { echo; echo "\$ maestro $*"; "$maestro" "$@"; }
 run get nodes
-run create -f examples/api/app.yaml
-run rollout status web -n shop --timeout 120s
-run get pods -n shop
-run get services -n shop
-run get endpoints -n shop
+
+# Terraform uses the provider in bin/ (no registry, no `terraform init`:
+# dev_overrides skips both) and never phones home.
+cat >"$dir/terraform.rc" <<RC
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/maestro-dev/maestro" = "$bin"
+  }
+  direct {}
+}
+RC
+export TF_CLI_CONFIG_FILE=$dir/terraform.rc CHECKPOINT_DISABLE=1
+cp -r "$repo/examples/quickstart" "$dir/quickstart"
+tf() { echo; echo "\$ terraform $*"; terraform -chdir="$dir/quickstart" "$@"; }
+
 echo
-echo "==> each pod answers on its own address"
-"$maestro" get pods -n shop -o json | python3 -c '
-import json, sys, urllib.request
-for p in json.load(sys.stdin)["items"]:
-    ip = p["status"]["podIP"]
-    body = urllib.request.urlopen("http://%s:8080/" % ip, timeout=3).read().decode().strip()
-    print("  curl http://%s:8080/  ->  %s" % (ip, body))
-'
+echo "==> the quickstart: frontend (NodePort) -> backend (3 pods over the zones) -> store (visit counter on a persistent volume)"
+tf apply -auto-approve -no-color -var "config_path=$MAESTRO_CONFIG"
+
+run get deployments -n quickstart
+run get pods -n quickstart
+run get services -n quickstart
 echo
-echo "==> the service balances over the pods: its cluster IP, its node port on every node, and by name from a pod"
-"$maestro" get services web -n shop -o json >"$dir/svc.json"
-"$maestro" get pods -n shop -o json >"$dir/pods.json"
+echo "==> where the pods run: the backend and frontend spread over the zones, the store stays in zone-a"
 "$maestro" get nodes -o json >"$dir/nodes.json"
+"$maestro" get pods -n quickstart -o json >"$dir/pods.json"
 python3 - "$dir" <<'PY'
-import json, sys, urllib.request
+import json, sys
 d = sys.argv[1]
-svc = json.load(open(d + "/svc.json"))
-ip, port = svc["spec"]["clusterIP"], svc["spec"]["ports"][0]["nodePort"]
-fetch = lambda url: urllib.request.urlopen(url, timeout=3).read().decode().strip()
-for _ in range(3):
-    print("  curl http://%s/  ->  %s" % (ip, fetch("http://%s/" % ip)))
-for n in json.load(open(d + "/nodes.json"))["items"]:
-    addr = [a["address"] for a in n["status"]["addresses"] if a["type"] == "InternalIP"][0]
-    print("  curl http://%s:%d/  ->  %s" % (addr, port, fetch("http://%s:%d/" % (addr, port))))
-pod = json.load(open(d + "/pods.json"))["items"][0]
-url = "http://%s:8080/call?url=http://web/" % pod["status"]["podIP"]
-print("  from pod %s: curl http://web/  ->  %s" % (pod["metadata"]["name"], fetch(url)))
+zone = {n["metadata"]["name"]: n["metadata"].get("labels", {}).get("topology.maestro.dev/zone", "?")
+        for n in json.load(open(d + "/nodes.json"))["items"]}
+tiers = {}
+for p in json.load(open(d + "/pods.json"))["items"]:
+    node = p["spec"].get("nodeName", "")
+    tiers.setdefault(p["metadata"]["labels"].get("app", "?"), []).append("%s (%s)" % (node, zone.get(node, "?")))
+for app in ("frontend", "backend", "store"):
+    print("  %-9s %s" % (app, ", ".join(sorted(tiers.get(app, [])))))
 PY
-pod=$("$maestro" get pods -n shop -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["metadata"]["name"])')
-run logs "$pod" -n shop --tail 3
+
+ip=$(terraform -chdir="$dir/quickstart" output -raw frontend_cluster_ip)
+node_port=$(terraform -chdir="$dir/quickstart" output -raw frontend_node_port)
 echo
-echo "==> a rolling restart keeps the app available, then we roll back"
-run rollout restart web -n shop
-run rollout status web -n shop --timeout 120s
-run rollout undo web -n shop
-run rollout status web -n shop --timeout 120s
-run rollout history web -n shop
-echo
-echo "\$ maestro create -f examples/api/invalid.yaml   # refused, every field named, nothing stored"
-"$maestro" create -f examples/api/invalid.yaml || true
+echo "==> GET / through the frontend's cluster IP: each tier answers, then its upstream's answer under it"
+# The service proxy may take a moment to learn the endpoints (/readyz
+# does not reach the store, so the count starts at 1 below).
+for _ in $(seq 1 50); do
+  curl -fsS --max-time 5 "http://$ip/readyz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+for _ in 1 2 3; do
+  echo "\$ curl http://$ip/"
+  curl -sS --max-time 10 "http://$ip/" | sed 's/^/  /'
+done
+addr=$("$maestro" get nodes -o json |
+  python3 -c 'import json,sys; n=json.load(sys.stdin)["items"][0]; print([a["address"] for a in n["status"]["addresses"] if a["type"]=="InternalIP"][0])')
+echo "\$ curl http://$addr:$node_port/   # the node port, on any node"
+curl -sS --max-time 10 "http://$addr:$node_port/" | sed 's/^/  /'
 
 cat <<MSG
 
-The cluster is still running (docker ps shows its containers). Try:
+The cluster and the quickstart are still running (docker ps shows the pods' containers). Try:
   export MAESTRO_CONFIG=$MAESTRO_CONFIG
-  $maestro scale deployment web -n shop --replicas 6 && $maestro get pods -n shop
-  $maestro top -n shop
-Stop everything with: make demo-down
+  $maestro get pods -n quickstart
+  curl http://$ip/
+
+Remove the quickstart (the cluster keeps running):
+  cd $dir/quickstart && TF_CLI_CONFIG_FILE=$TF_CLI_CONFIG_FILE CHECKPOINT_DISABLE=1 \\
+    terraform destroy -auto-approve -var config_path=$MAESTRO_CONFIG
+Stop everything (terraform destroy, then maestro down):
+  make demo-down
 MSG

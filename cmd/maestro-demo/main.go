@@ -8,6 +8,7 @@
 // Endpoints (text answers end with a newline):
 //
 //	GET  /                     pod=<name> namespace=<ns> version=<v> host=<hostname>
+//	                           [node=<node>] [visits=<n>], then the upstream's answer, indented
 //	GET  /healthz              200 ok, or 500 after POST /fail-health (POST /recover-health undoes it)
 //	GET  /readyz               200 ready, or 503 after POST /unready (POST /ready undoes it)
 //	POST /burn?seconds=N&cores=K  burn CPU on K goroutines for N seconds (answers at once)
@@ -18,8 +19,16 @@
 //	GET  /call?url=U           fetch U and answer with its status and body (502 if unreachable)
 //
 // The pod name is $POD_NAME (the hostname when unset), the namespace
-// $POD_NAMESPACE, the version --version or $VERSION (default v1), the port
-// --port or $PORT (default 8080).
+// $POD_NAMESPACE, the node $NODE_NAME (left out when unset), the version
+// --version or $VERSION (default v1), the port --port or $PORT (default 8080).
+//
+// Two flags make a chain of services out of several copies of the demo:
+// with --upstream URL ($UPSTREAM) GET / also fetches URL and answers with
+// its own identity line followed by the upstream's answer indented under
+// "  -> ", so frontend -> backend -> store reads as a tree (502, naming
+// the URL, when the upstream fails); with --counter-file PATH
+// ($COUNTER_FILE) GET / counts its visits in that file, which survives
+// restarts, and adds visits=N to its identity line.
 package main
 
 import (
@@ -44,7 +53,10 @@ type config struct {
 	version         string
 	podName         string
 	namespace       string
+	nodeName        string
 	hostname        string
+	upstream        string // GET / appends this URL's answer ("": none)
+	counterFile     string // GET / counts visits in this file ("": no counter)
 	exitAfter       time.Duration
 	exitCode        int
 	unreadyAfter    time.Duration
@@ -69,6 +81,8 @@ func parseConfig(args []string, getenv func(string) string, hostname string) (co
 	fs.DurationVar(&cfg.failHealthAfter, "fail-health-after", 0, "turn /healthz to 500 after this long (0: never)")
 	fs.BoolVar(&cfg.ignoreSIGTERM, "ignore-sigterm", false, "log SIGTERM and keep running (only SIGKILL stops it)")
 	fs.DurationVar(&cfg.shutdownDelay, "shutdown-delay", 0, "keep serving this long after SIGTERM before exiting")
+	fs.StringVar(&cfg.upstream, "upstream", "", "GET / also answers with this http(s) URL's answer; $UPSTREAM when not given")
+	fs.StringVar(&cfg.counterFile, "counter-file", "", "GET / counts visits in this file; $COUNTER_FILE when not given")
 	if err := fs.Parse(args); err != nil {
 		return config{}, usageError{err: err, usage: strings.TrimSpace(usage.String())}
 	}
@@ -87,6 +101,17 @@ func parseConfig(args []string, getenv func(string) string, hostname string) (co
 	if v := getenv("VERSION"); v != "" && !set["version"] {
 		cfg.version = v
 	}
+	if v := getenv("UPSTREAM"); v != "" && !set["upstream"] {
+		cfg.upstream = v
+	}
+	if v := getenv("COUNTER_FILE"); v != "" && !set["counter-file"] {
+		cfg.counterFile = v
+	}
+	if cfg.upstream != "" {
+		if !isHTTPURL(cfg.upstream) {
+			return config{}, fmt.Errorf("--upstream=%q is not an http:// or https:// URL", cfg.upstream)
+		}
+	}
 	if cfg.port < 1 || cfg.port > 65535 {
 		return config{}, fmt.Errorf("--port=%d is not a port number", cfg.port)
 	}
@@ -98,6 +123,7 @@ func parseConfig(args []string, getenv func(string) string, hostname string) (co
 		cfg.podName = hostname
 	}
 	cfg.namespace = getenv("POD_NAMESPACE")
+	cfg.nodeName = getenv("NODE_NAME")
 	return cfg, nil
 }
 
@@ -149,6 +175,16 @@ func run(cfg config, logger *log.Logger) int {
 		}
 		logger.Printf("maestro-demo listening on udp :%d", cfg.udpPort)
 		go serveUDP(ctx, conn, cfg.podName, logger)
+	}
+	if srv.visits != nil {
+		// Read the counter once now: an unreadable file is reported at
+		// start, not on the first visit.
+		n, err := srv.visits.load()
+		if err != nil {
+			logger.Printf("counter file: %v", err)
+			return 1
+		}
+		logger.Printf("counting visits in %s (visits=%d)", cfg.counterFile, n)
 	}
 	httpServer := &http.Server{Handler: srv.routes(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"syscall"
@@ -51,6 +52,15 @@ func TestParseConfig(t *testing.T) {
 				c.exitAfter, c.exitCode, c.unreadyAfter, c.failHealthAfter = 2*time.Second, 3, time.Second, 1500*time.Millisecond
 				c.ignoreSIGTERM, c.shutdownDelay, c.udpPort = true, 5*time.Second, 9999
 			})},
+		{name: "chain flags", args: []string{"--upstream=http://backend/", "--counter-file", "/data/visits"},
+			want: with(func(c *config) { c.upstream, c.counterFile = "http://backend/", "/data/visits" })},
+		{name: "chain environment", env: map[string]string{"UPSTREAM": "http://store:8080/", "COUNTER_FILE": "/v", "NODE_NAME": "node-2"},
+			want: with(func(c *config) { c.upstream, c.counterFile, c.nodeName = "http://store:8080/", "/v", "node-2" })},
+		{name: "chain flags win over environment", args: []string{"--upstream=https://a/", "--counter-file=/f"},
+			env:  map[string]string{"UPSTREAM": "http://b/", "COUNTER_FILE": "/e"},
+			want: with(func(c *config) { c.upstream, c.counterFile = "https://a/", "/f" })},
+		{name: "upstream without scheme", args: []string{"--upstream=backend"}, wantErr: `--upstream="backend"`},
+		{name: "bad UPSTREAM", env: map[string]string{"UPSTREAM": "ftp://x/"}, wantErr: `--upstream="ftp://x/"`},
 		{name: "bad PORT", env: map[string]string{"PORT": "http"}, wantErr: `$PORT="http"`},
 		{name: "port out of range", args: []string{"--port=70000"}, wantErr: "--port=70000"},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: "nope"},
@@ -265,4 +275,33 @@ func freePort(t *testing.T, network string) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+func TestProcessCounterSurvivesRestart(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "data", "visits")
+	visit := func(p *demoProcess) string {
+		t.Helper()
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", p.port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
+	}
+	first := startDemo(t, "--counter-file="+file)
+	for _, want := range []string{"visits=1\n", "visits=2\n"} {
+		if got := visit(first); !strings.HasSuffix(got, want) {
+			t.Errorf("answer %q, want it to end in %q", got, want)
+		}
+	}
+	first.cmd.Process.Signal(syscall.SIGTERM)
+	if code := first.exitCode(t, 5*time.Second); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	second := startDemo(t, "--counter-file="+file)
+	if got, want := visit(second), "pod=demo-1 namespace=test version=v1 host="; !strings.HasPrefix(got, want) ||
+		!strings.HasSuffix(got, " visits=3\n") {
+		t.Errorf("after a restart the answer is %q, want %q... visits=3", got, want)
+	}
 }

@@ -13,17 +13,19 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
 
 // Limits that keep a careless request from taking the demo down.
 const (
-	maxBurnSeconds = 3600
-	maxBurnCores   = 256
-	maxFileBytes   = 64 << 20
-	maxCallBytes   = 16 << 20
-	exitGrace      = 100 * time.Millisecond // lets the answer to /exit leave first
+	maxBurnSeconds  = 3600
+	maxBurnCores    = 256
+	maxFileBytes    = 64 << 20
+	maxCallBytes    = 16 << 20
+	upstreamTimeout = 3 * time.Second
+	exitGrace       = 100 * time.Millisecond // lets the answer to /exit leave first
 )
 
 // server holds the state the endpoints change. The zero values of
@@ -35,23 +37,37 @@ type server struct {
 	exit      func(code int)
 	environ   func() []string
 	client    *http.Client
+	upstream  string        // GET / appends its answer ("": none)
+	upstreams *http.Client  // fetches upstream, with a shorter timeout than client
+	visits    *visitCounter // nil: GET / counts nothing
 	unhealthy atomic.Bool
 	unready   atomic.Bool
 	burning   atomic.Int32 // CPU burners running
 }
 
 func newServer(ctx context.Context, cfg config, logger *log.Logger, exit func(int)) *server {
-	return &server{
-		ctx: ctx,
-		identity: fmt.Sprintf("pod=%s namespace=%s version=%s host=%s",
-			cfg.podName, cfg.namespace, cfg.version, cfg.hostname),
-		logger:  logger,
-		exit:    exit,
-		environ: os.Environ,
-		// Each call opens its own connection, as a new client would, so
-		// calls through a service spread over its endpoints.
-		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
+	identity := fmt.Sprintf("pod=%s namespace=%s version=%s host=%s",
+		cfg.podName, cfg.namespace, cfg.version, cfg.hostname)
+	if cfg.nodeName != "" {
+		identity += " node=" + cfg.nodeName
 	}
+	// Each call opens its own connection, as a new client would, so
+	// calls through a service spread over its endpoints.
+	transport := &http.Transport{DisableKeepAlives: true}
+	s := &server{
+		ctx:       ctx,
+		identity:  identity,
+		logger:    logger,
+		exit:      exit,
+		environ:   os.Environ,
+		client:    &http.Client{Timeout: 10 * time.Second, Transport: transport},
+		upstream:  cfg.upstream,
+		upstreams: &http.Client{Timeout: upstreamTimeout, Transport: transport},
+	}
+	if cfg.counterFile != "" {
+		s.visits = &visitCounter{path: cfg.counterFile}
+	}
+	return s
 }
 
 func (s *server) routes() http.Handler {
@@ -78,8 +94,78 @@ func text(w http.ResponseWriter, status int, format string, args ...any) {
 	fmt.Fprintf(w, format+"\n", args...)
 }
 
-func (s *server) identify(w http.ResponseWriter, _ *http.Request) {
-	text(w, http.StatusOK, "%s", s.identity)
+// identify answers with the identity line (plus the visit count with
+// --counter-file) and, with --upstream, the upstream's answer under it.
+func (s *server) identify(w http.ResponseWriter, r *http.Request) {
+	line := s.identity
+	if s.visits != nil {
+		n, err := s.visits.increment()
+		if err != nil {
+			s.logger.Printf("counting the visit: %v", err)
+			text(w, http.StatusInternalServerError, "%s\ncounting the visit: %v", line, err)
+			return
+		}
+		line += fmt.Sprintf(" visits=%d", n)
+	}
+	if s.upstream == "" {
+		text(w, http.StatusOK, "%s", line)
+		return
+	}
+	answer, err := s.fetchUpstream(r.Context())
+	if err != nil {
+		text(w, http.StatusBadGateway, "%s\n%s", line, indentUnder(err.Error()))
+		return
+	}
+	text(w, http.StatusOK, "%s\n%s", line, indentUnder(answer))
+}
+
+// fetchUpstream GETs --upstream on a fresh connection and returns its
+// answer; an unreachable upstream, or one answering anything but 200, is
+// an error that names the URL (with the upstream's own answer as a branch
+// under it, so a failure deep in a chain is seen from its top).
+func (s *server) fetchUpstream(ctx context.Context) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.upstream, nil)
+	if err != nil {
+		return "", fmt.Errorf("upstream %s: %w", s.upstream, err)
+	}
+	resp, err := s.upstreams.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("upstream %s failed: %w", s.upstream, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxCallBytes))
+	if err != nil {
+		return "", fmt.Errorf("upstream %s failed: reading its answer: %w", s.upstream, err)
+	}
+	answer := strings.TrimRight(string(body), "\n")
+	if resp.StatusCode != http.StatusOK && answer == "" {
+		return "", fmt.Errorf("upstream %s failed: %s", s.upstream, resp.Status)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("upstream %s failed: %s\n%s", s.upstream, resp.Status, indentUnder(answer))
+	}
+	return answer, nil
+}
+
+// indentUnder turns an answer into a branch of the caller's answer: its
+// first line under "  -> ", every other line indented to match, so the
+// answers of a chain of calls nest as a tree.
+func indentUnder(answer string) string {
+	lines := strings.Split(answer, "\n")
+	for i, l := range lines {
+		if i == 0 {
+			lines[i] = "  -> " + l
+		} else {
+			lines[i] = "  " + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// isHTTPURL reports whether raw is an absolute http:// or https:// URL.
+func isHTTPURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -220,8 +306,7 @@ func (s *server) exitHandler(w http.ResponseWriter, r *http.Request) {
 // the upstream could not be reached.
 func (s *server) call(w http.ResponseWriter, r *http.Request) {
 	target := r.URL.Query().Get("url")
-	u, err := url.Parse(target)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if !isHTTPURL(target) {
 		text(w, http.StatusBadRequest, "url must be an http:// or https:// URL, got %q", target)
 		return
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -27,10 +28,14 @@ type testServer struct {
 
 func newTestServer(t *testing.T) *testServer {
 	t.Helper()
+	return newTestServerWith(t, config{podName: "web-1", namespace: "shop", version: "v2", hostname: "node-a"})
+}
+
+func newTestServerWith(t *testing.T, cfg config) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	ts := &testServer{exits: make(chan int, 1), logs: &testenv.SyncBuffer{}}
-	cfg := config{podName: "web-1", namespace: "shop", version: "v2", hostname: "node-a"}
 	ts.server = newServer(ctx, cfg, log.New(ts.logs, "", 0), func(code int) { ts.exits <- code })
 	ts.environ = func() []string { return []string{"PORT=8080", "B=2", "A=1"} }
 	hs := httptest.NewServer(ts.routes())
@@ -222,4 +227,96 @@ func TestRequestsAreLogged(t *testing.T) {
 			t.Errorf("log line %d = %q, want prefix %q", i, lines[i], w)
 		}
 	}
+}
+
+func TestIdentityChain(t *testing.T) {
+	// A stub upstream answering with a fixed status and body.
+	stub := func(status int, body string) string {
+		s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+		}))
+		t.Cleanup(s.Close)
+		return s.URL + "/"
+	}
+	dead := httptest.NewServer(http.NotFoundHandler())
+	deadURL := dead.URL + "/"
+	dead.Close()
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(upstreamTimeout + 2*time.Second):
+		}
+	}))
+	t.Cleanup(slow.Close)
+	// A real three-tier chain: frontend -> backend -> store (counting).
+	chain := func(t *testing.T) string {
+		store := newTestServerWith(t, config{podName: "store-0", namespace: "qs", version: "v1", hostname: "store-0",
+			nodeName: "node-3", counterFile: filepath.Join(t.TempDir(), "data", "visits")})
+		backend := newTestServerWith(t, config{podName: "backend-1", namespace: "qs", version: "v1", hostname: "backend-1",
+			nodeName: "node-2", upstream: store.url + "/"})
+		return backend.url + "/"
+	}
+	const me = "pod=web-1 namespace=shop version=v2 host=node-a"
+
+	tests := []struct {
+		name     string
+		upstream func(t *testing.T) string // "" for none
+		counter  bool
+		want     []step // GET / answers, in order
+	}{
+		{name: "neither flag", want: []step{{"GET", "/", "", 200, me + "\n"}}},
+		{name: "counter", counter: true, want: []step{
+			{"GET", "/", "", 200, me + " visits=1\n"},
+			{"GET", "/", "", 200, me + " visits=2\n"},
+			{"GET", "/healthz", "", 200, "ok\n"}, // only GET / counts
+			{"GET", "/", "", 200, me + " visits=3\n"},
+		}},
+		{name: "upstream", upstream: func(*testing.T) string { return stub(200, "pod=store visits=7\n") },
+			want: []step{{"GET", "/", "", 200, me + "\n  -> pod=store visits=7\n"}}},
+		{name: "upstream answer of several lines is indented as a tree",
+			upstream: func(*testing.T) string { return stub(200, "pod=backend\n  -> pod=store\n") },
+			want:     []step{{"GET", "/", "", 200, me + "\n  -> pod=backend\n    -> pod=store\n"}}},
+		{name: "counter and upstream", counter: true, upstream: func(*testing.T) string { return stub(200, "pod=store") },
+			want: []step{{"GET", "/", "", 200, me + " visits=1\n  -> pod=store\n"}}},
+		{name: "three tiers", upstream: chain, want: []step{
+			{"GET", "/", "", 200, me + "\n  -> pod=backend-1 namespace=qs version=v1 host=backend-1 node=node-2\n" +
+				"    -> pod=store-0 namespace=qs version=v1 host=store-0 node=node-3 visits=1\n"},
+			{"GET", "/", "", 200, me + "\n  -> pod=backend-1 namespace=qs version=v1 host=backend-1 node=node-2\n" +
+				"    -> pod=store-0 namespace=qs version=v1 host=store-0 node=node-3 visits=2\n"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := config{podName: "web-1", namespace: "shop", version: "v2", hostname: "node-a"}
+			if tt.upstream != nil {
+				cfg.upstream = tt.upstream(t)
+			}
+			if tt.counter {
+				cfg.counterFile = filepath.Join(t.TempDir(), "visits")
+			}
+			runSteps(t, newTestServerWith(t, cfg), tt.want)
+		})
+	}
+
+	t.Run("failures name the upstream", func(t *testing.T) {
+		for _, tc := range []struct{ upstream, want string }{
+			{stub(503, "not ready\n"), "  -> upstream %s failed: 503 Service Unavailable\n    -> not ready\n"},
+			{stub(500, ""), "  -> upstream %s failed: 500 Internal Server Error\n"},
+			{deadURL, "  -> upstream %s failed: Get "},
+			{slow.URL + "/", "  -> upstream %s failed: Get "},
+		} {
+			ts := newTestServerWith(t, config{podName: "web-1", namespace: "shop", version: "v2", hostname: "node-a",
+				upstream: tc.upstream})
+			start := time.Now()
+			status, body := ts.do(t, "GET", "/", "")
+			want := me + "\n" + fmt.Sprintf(tc.want, tc.upstream)
+			if status != 502 || !strings.HasPrefix(body, want) {
+				t.Errorf("GET / = %d %q, want 502 starting %q", status, body, want)
+			}
+			if d := time.Since(start); d > upstreamTimeout+time.Second {
+				t.Errorf("answered after %s, want within the upstream timeout %s", d, upstreamTimeout)
+			}
+		}
+	})
 }
