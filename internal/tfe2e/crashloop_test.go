@@ -1,0 +1,72 @@
+package tfe2e_test
+
+import (
+	"testing"
+)
+
+// crashConfig is a deployment whose only container prints its startup
+// line and exits with status 3 a moment later, over and over; the
+// readiness probe's initial delay outlives every run, so no replica is
+// ever available, not even for an instant.
+const crashConfig = providerBlock + `
+resource "maestro_namespace" "crash" {
+  name = "crash"
+}
+
+resource "maestro_deployment" "crasher" {
+  metadata {
+    name      = "crasher"
+    namespace = maestro_namespace.crash.name
+  }
+  spec {
+    replicas = 1
+    selector {
+      match_labels = { app = "crasher" }
+    }
+    template {
+      labels = { app = "crasher" }
+      container {
+        name  = "crasher"
+        image = "maestro-demo:v1"
+        args  = ["--exit-after", "100ms", "--exit-code", "3"]
+        readiness_probe {
+          http_get {
+            path = "/readyz"
+            port = "8080"
+          }
+          initial_delay_seconds = 10
+        }
+      }
+    }
+  }
+  timeouts {
+    create = "{{timeout}}"
+  }
+}
+`
+
+// TestCrashLoopFailsWithExitCodeAndLogs applies a deployment that can
+// never roll out: apply must fail within its create timeout, and the
+// error must say why in the user's terms, the container's exit status and
+// the last lines it logged.
+func TestCrashLoopFailsWithExitCodeAndLogs(t *testing.T) {
+	t.Parallel()
+	c := startLocalCluster(t, 1)
+	w := newWorkspace(t, map[string]string{"main.tf": hcl(crashConfig, "{{timeout}}", "60s")})
+	w.setVar("config_path", c.ConfigPath)
+
+	r := w.apply()
+	if r.code == 0 {
+		t.Fatalf("apply of a crash-looping deployment succeeded\n%s", r)
+	}
+	wantOutput(t, r,
+		`Deployment crash/crasher did not roll out`,
+		// The exit status, however the provider words it ("exit code 3",
+		// "exited with code 3", "exit status 3").
+		`(?i)exit(ed)?( with)?( code| status)?[ =:]*3\b`,
+		// A line the container logged: its startup line, or the one it
+		// prints as it exits.
+		`maestro-demo listening on :8080|exiting with code 3 after 100ms`,
+	)
+	t.Logf("apply failed as it should:\n%s", r.stderr)
+}
