@@ -192,6 +192,7 @@ func (r *DeploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
+	resp.Schema.Blocks = cacheBlockTypes(resp.Schema.Blocks)
 }
 
 func templateBlock() schema.SingleNestedBlock {

@@ -111,6 +111,7 @@ func (r *PodResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
+	resp.Schema.Blocks = cacheBlockTypes(resp.Schema.Blocks)
 }
 
 // ValidateConfig checks the blocks the schema cannot require.
