@@ -107,3 +107,13 @@ func flattenTracked(ctx context.Context, meta *api.ObjectMeta, labels, annotatio
 	*annotations, d = trackedMap(ctx, *annotations, meta.Annotations, importing)
 	diags.Append(d...)
 }
+
+// computedString is a server-set attribute (an id, a node name) that
+// keeps its value across updates.
+func computedString(description string) schema.StringAttribute {
+	return schema.StringAttribute{
+		MarkdownDescription: description,
+		Computed:            true,
+		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+}

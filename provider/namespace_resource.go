@@ -65,11 +65,7 @@ func (r *NamespaceResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A namespace: a scope for names. Deleting it deletes everything in it.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "The namespace name.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id":          computedString("The namespace name."),
 			"name":        nameAttribute("Name of the namespace (a DNS-1123 label). Changing it replaces the namespace."),
 			"labels":      labelsAttribute("labels"),
 			"annotations": labelsAttribute("annotations"),

@@ -12,8 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -80,20 +78,13 @@ func (r *PodResource) Metadata(_ context.Context, req resource.MetadataRequest, 
 }
 
 func (r *PodResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	computed := func(desc string) schema.StringAttribute {
-		return schema.StringAttribute{
-			MarkdownDescription: desc,
-			Computed:            true,
-			PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-		}
-	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A single pod. Nothing replaces it when it fails or its node goes away; for that, use `maestro_deployment`. " +
 			"A running pod can change only its labels, annotations and container images in place: any other change to `spec` replaces it.",
 		Attributes: map[string]schema.Attribute{
-			"id":        computed("`namespace/name`."),
-			"node_name": computed("The node the scheduler placed the pod on."),
-			"pod_ip":    computed("The pod's IP address, once it runs."),
+			"id":        computedString("`namespace/name`."),
+			"node_name": computedString("The node the scheduler placed the pod on."),
+			"pod_ip":    computedString("The pod's IP address, once it runs."),
 			"wait_for_rollout": schema.BoolAttribute{
 				MarkdownDescription: "Wait after create and update until the pod is ready, or has run to completion (default `true`). A pod that cannot get there fails with the reason: the scheduler's, or a crashing container's exit code and log.",
 				Optional:            true,

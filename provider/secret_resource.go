@@ -69,11 +69,7 @@ func (r *SecretResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		MarkdownDescription: "A secret: confidential data that pods read as environment variables or files. " +
 			"Use `data_wo` (Terraform 1.11 or later) to keep the values out of plan and state.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "`namespace/name`.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id":          computedString("`namespace/name`."),
 			"namespace":   nameAttribute("Namespace of the secret. Changing it replaces the secret."),
 			"name":        nameAttribute("Name of the secret (a DNS-1123 label). Changing it replaces the secret."),
 			"labels":      labelsAttribute("labels"),

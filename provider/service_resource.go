@@ -77,11 +77,7 @@ func (r *ServiceResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A service: a stable address in front of a set of pods.",
 		Attributes: map[string]schema.Attribute{
-			"id": schema.StringAttribute{
-				MarkdownDescription: "`namespace/name`.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": computedString("`namespace/name`."),
 			"load_balancer_ingress": schema.ListAttribute{
 				MarkdownDescription: "IP addresses (or host names) traffic enters a `LoadBalancer` service through, as the status reports them.",
 				ElementType:         types.StringType,

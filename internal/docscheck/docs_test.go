@@ -22,9 +22,6 @@ import (
 // `make generate` does (tfplugindocs pinned in tools/go.mod, provider name
 // maestro, terraform from PATH) and fails if any file differs from docs/.
 func TestDocsUpToDate(t *testing.T) {
-	if testing.Short() {
-		t.Skip("docs staleness check skipped in -short mode")
-	}
 	tf, err := exec.LookPath("terraform")
 	if err != nil {
 		testreq.Missing(t, "terraform on PATH to check that docs/ is up to date (tfplugindocs reads the provider schema with it)")
