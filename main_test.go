@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"os"
+	"os/exec"
+	"testing"
+)
 
 func TestQuietSDKUnlessAsked(t *testing.T) {
 	for _, tc := range []struct {
@@ -21,5 +25,21 @@ func TestQuietSDKUnlessAsked(t *testing.T) {
 				t.Fatalf("TF_LOG_SDK set to %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// The release builds maestro and the provider for darwin and windows too
+// (.goreleaser.yml); Linux-only code must stay behind build tags.
+func TestCrossCompiles(t *testing.T) {
+	for _, target := range []struct{ goos, goarch string }{{"darwin", "arm64"}, {"windows", "amd64"}} {
+		for _, pkg := range []string{".", "./cmd/maestro"} {
+			t.Run(target.goos+"/"+pkg, func(t *testing.T) {
+				cmd := exec.Command("go", "build", "-o", os.DevNull, pkg)
+				cmd.Env = append(os.Environ(), "GOOS="+target.goos, "GOARCH="+target.goarch, "CGO_ENABLED=0")
+				if out, err := cmd.CombinedOutput(); err != nil {
+					t.Fatalf("go build %s for %s/%s: %v\n%s", pkg, target.goos, target.goarch, err, out)
+				}
+			})
+		}
 	}
 }

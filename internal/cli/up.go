@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -124,7 +122,7 @@ func newDownCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if processAlive(st.PID) {
-				if err := syscall.Kill(st.PID, syscall.SIGTERM); err != nil {
+				if err := terminate(st.PID); err != nil {
 					return fmt.Errorf("stopping maestro up (pid %d): %w", st.PID, err)
 				}
 				deadline := time.Now().Add(timeout)
@@ -192,18 +190,6 @@ func writeUpState(path string, st upState) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o600)
-}
-
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	if err := syscall.Kill(pid, 0); err != nil {
-		return false
-	}
-	// A zombie is not alive.
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	return err != nil || !containsState(b, 'Z')
 }
 
 func containsState(stat []byte, state byte) bool {

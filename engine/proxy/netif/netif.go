@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package netif keeps the host addresses the service proxy and cluster DNS
 // listen on: cluster IPs live as /32 (or /128) addresses on an interface of
 // the host (the loopback interface by default, or a dummy interface like
@@ -17,12 +19,6 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
-
-// DefaultName is the interface maestro's proxies share on a host: every
-// Linux host has it, where the dummy driver is a kernel module some hosts
-// lack. Several local clusters may use it at once as long as their service
-// ranges differ.
-const DefaultName = "lo"
 
 // Dummy is a dummy interface and the addresses one owner keeps on it.
 type Dummy struct {

@@ -1,3 +1,5 @@
+//go:build linux
+
 package process
 
 import (
@@ -18,18 +20,6 @@ import (
 
 // DefaultCgroupParent is the cgroup every container's cgroup is made in.
 const DefaultCgroupParent = "maestro"
-
-// Options configure a Runtime.
-type Options struct {
-	// Root is the state directory (created if missing).
-	Root string
-	// NodeIP is the IP of every sandbox: pods share the host's network.
-	NodeIP string
-	// CgroupParent is the cgroup, relative to the hierarchy's root, that
-	// holds the containers' cgroups. Default "maestro".
-	CgroupParent string
-	Log          *slog.Logger
-}
 
 // Runtime runs containers as host processes.
 type Runtime struct {

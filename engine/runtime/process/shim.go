@@ -1,3 +1,5 @@
+//go:build linux
+
 package process
 
 // The shim supervises one container's process. It is this very binary,
