@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 
@@ -47,15 +48,46 @@ type crud[T api.Object, M any] struct {
 	clusterScoped bool
 	// gone reports a live object that counts as deleted (terminating).
 	gone func(obj T) bool
-	// afterWrite runs once the new state is saved, e.g. to wait for a
-	// rollout; an error taints the resource. What it changes in m is
-	// saved too.
-	afterWrite func(ctx context.Context, c *client.Client, obj T, m *M, creating bool, diags *diag.Diagnostics)
-	// deleteTimeout, when set, makes delete wait until the object is gone.
-	deleteTimeout func(ctx context.Context, m *M, diags *diag.Diagnostics) time.Duration
+	// defaults are the operations' timeouts; a zero delete timeout means
+	// delete does not wait for the object to be gone.
+	defaults opTimeouts
+	// timeouts reads the model's timeouts block, which overrides the
+	// defaults (nil: the resource has none).
+	timeouts func(m *M) timeouts.Value
+	// waits reports whether create and update wait after writing
+	// (wait_for_rollout); afterWrite is that wait. It runs once the new
+	// state is saved, so a failure taints the resource; what it changes
+	// in m (a pod's node) is saved too.
+	waits      func(m *M) bool
+	afterWrite func(ctx context.Context, c *client.Client, obj T, m *M, timeout time.Duration, diags *diag.Diagnostics)
 	// writeError reports a failed create or update (default apiError);
 	// secrets use it to keep values out of the message.
 	writeError func(diags *diag.Diagnostics, summary string, err error, obj T)
+}
+
+// opTimeouts are default timeouts of create, update and delete.
+type opTimeouts struct{ create, update, delete time.Duration }
+
+// timeout is how long operation op ("create", "update", "delete") may
+// take for model m: its timeouts block's value, or the default.
+func (r *crud[T, M]) timeout(ctx context.Context, m *M, op string, diags *diag.Diagnostics) time.Duration {
+	def := map[string]time.Duration{"create": r.defaults.create, "update": r.defaults.update, "delete": r.defaults.delete}[op]
+	if r.timeouts == nil {
+		return def
+	}
+	t := r.timeouts(m)
+	var d diag.Diagnostics
+	var timeout time.Duration
+	switch op {
+	case "create":
+		timeout, d = t.Create(ctx, def)
+	case "update":
+		timeout, d = t.Update(ctx, def)
+	default:
+		timeout, d = t.Delete(ctx, def)
+	}
+	diags.Append(d...)
+	return timeout
 }
 
 // name is how messages refer to an object.
@@ -165,8 +197,12 @@ type stateSetter interface {
 func (r *crud[T, M]) saveAndWait(ctx context.Context, c *client.Client, obj T, m *M, creating bool, state stateSetter, diags *diag.Diagnostics) {
 	r.flatten(ctx, obj, m, false, diags)
 	diags.Append(state.Set(ctx, m)...)
-	if r.afterWrite != nil && !diags.HasError() {
-		r.afterWrite(ctx, c, obj, m, creating, diags)
+	if r.afterWrite != nil && r.waits(m) && !diags.HasError() {
+		op := "update"
+		if creating {
+			op = "create"
+		}
+		r.afterWrite(ctx, c, obj, m, r.timeout(ctx, m, op, diags), diags)
 		diags.Append(state.Set(ctx, m)...) // what the wait learned (a pod's node and address)
 	}
 }
@@ -184,10 +220,10 @@ func (r *crud[T, M]) Delete(ctx context.Context, req resource.DeleteRequest, res
 		apiError(&resp.Diagnostics, "Cannot delete "+r.name(ns, name), err)
 		return
 	}
-	if r.deleteTimeout == nil {
+	if r.defaults.delete == 0 {
 		return
 	}
-	timeout := r.deleteTimeout(ctx, &state, &resp.Diagnostics)
+	timeout := r.timeout(ctx, &state, "delete", &resp.Diagnostics)
 	err := waitGone(ctx, timeout, func(ctx context.Context) error {
 		_, err := r.api(c, ns).Get(ctx, name)
 		return err

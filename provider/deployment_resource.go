@@ -52,23 +52,13 @@ func NewDeploymentResource() resource.Resource {
 		importModel: func() DeploymentResourceModel {
 			return DeploymentResourceModel{WaitForRollout: types.BoolValue(true), Timeouts: nullTimeouts()}
 		},
-		afterWrite: func(ctx context.Context, c *client.Client, d *api.Deployment, m *DeploymentResourceModel, creating bool, diags *diag.Diagnostics) {
-			if !m.WaitForRollout.ValueBool() {
-				return
-			}
-			timeout, d2 := m.Timeouts.Update(ctx, deploymentUpdateTimeout)
-			if creating {
-				timeout, d2 = m.Timeouts.Create(ctx, deploymentCreateTimeout)
-			}
-			diags.Append(d2...)
+		defaults: opTimeouts{create: deploymentCreateTimeout, update: deploymentUpdateTimeout, delete: deploymentDeleteTimeout},
+		timeouts: func(m *DeploymentResourceModel) timeouts.Value { return m.Timeouts },
+		waits:    func(m *DeploymentResourceModel) bool { return m.WaitForRollout.ValueBool() },
+		afterWrite: func(ctx context.Context, c *client.Client, d *api.Deployment, _ *DeploymentResourceModel, timeout time.Duration, diags *diag.Diagnostics) {
 			if err := waitForRollout(ctx, c, d, timeout); err != nil {
 				rolloutError(diags, d, err)
 			}
-		},
-		deleteTimeout: func(ctx context.Context, m *DeploymentResourceModel, diags *diag.Diagnostics) time.Duration {
-			timeout, d := m.Timeouts.Delete(ctx, deploymentDeleteTimeout)
-			diags.Append(d...)
-			return timeout
 		},
 	}}
 }

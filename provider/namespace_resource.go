@@ -36,10 +36,8 @@ func NewNamespaceResource() resource.Resource {
 		flatten:       flattenNamespace,
 		clusterScoped: true,
 		// A namespace being emptied is as good as gone: the plan recreates it.
-		gone: func(ns *api.Namespace) bool { return ns.DeletionTimestamp != nil },
-		deleteTimeout: func(context.Context, *NamespaceResourceModel, *diag.Diagnostics) time.Duration {
-			return namespaceDeleteTimeout
-		},
+		gone:     func(ns *api.Namespace) bool { return ns.DeletionTimestamp != nil },
+		defaults: opTimeouts{delete: namespaceDeleteTimeout}, // delete waits until it is emptied and gone
 	}}
 }
 

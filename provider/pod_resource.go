@@ -47,12 +47,10 @@ func NewPodResource() resource.Resource {
 		importModel: func() PodResourceModel {
 			return PodResourceModel{WaitForRollout: types.BoolValue(true), Timeouts: nullTimeouts()}
 		},
+		defaults:   opTimeouts{create: podCreateTimeout, update: podCreateTimeout, delete: podDeleteTimeout},
+		timeouts:   func(m *PodResourceModel) timeouts.Value { return m.Timeouts },
+		waits:      func(m *PodResourceModel) bool { return m.WaitForRollout.ValueBool() },
 		afterWrite: waitForPodAfterWrite,
-		deleteTimeout: func(ctx context.Context, m *PodResourceModel, diags *diag.Diagnostics) time.Duration {
-			timeout, d := m.Timeouts.Delete(ctx, podDeleteTimeout)
-			diags.Append(d...)
-			return timeout
-		},
 	}}
 }
 
@@ -195,17 +193,9 @@ func flattenPod(ctx context.Context, p *api.Pod, m *PodResourceModel, _ bool, di
 	m.PodIP = types.StringValue(p.Status.PodIP)
 }
 
-// waitForPodAfterWrite waits for the written pod when wait_for_rollout is
-// set, and records where it runs.
-func waitForPodAfterWrite(ctx context.Context, c *client.Client, p *api.Pod, m *PodResourceModel, creating bool, diags *diag.Diagnostics) {
-	if !m.WaitForRollout.ValueBool() {
-		return
-	}
-	timeout, d := m.Timeouts.Update(ctx, podCreateTimeout)
-	if creating {
-		timeout, d = m.Timeouts.Create(ctx, podCreateTimeout)
-	}
-	diags.Append(d...)
+// waitForPodAfterWrite waits for the written pod (wait_for_rollout) and
+// records where it runs.
+func waitForPodAfterWrite(ctx context.Context, c *client.Client, p *api.Pod, m *PodResourceModel, timeout time.Duration, diags *diag.Diagnostics) {
 	ready, err := waitForPod(ctx, c, p, timeout)
 	if err != nil {
 		diags.AddError(fmt.Sprintf("Pod %s/%s did not become ready", p.Namespace, p.Name),
