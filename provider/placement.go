@@ -38,26 +38,33 @@ func previewPlacement(ctx context.Context, h *clientHandle, config tfsdk.Config,
 	}
 	ctx, cancel := context.WithTimeout(ctx, previewTimeout)
 	defer cancel()
-	obj, update, err := build(ctx, c)
-	if err == nil {
-		var prev api.PlacementPreview
-		opts := client.WriteOptions{DryRun: true, Placement: &prev}
-		res := client.Dynamic(c, api.KindOf(obj), obj.GetObjectMeta().Namespace)
-		if update {
-			_, err = res.Update(ctx, obj, opts)
-		} else {
-			_, err = res.Create(ctx, obj, opts)
-		}
-		if err == nil {
-			warnUnplaced(diags, kind, obj.GetObjectMeta(), prev)
-			return
-		}
-	}
-	{
+	prev, meta, err := dryRun(ctx, c, build)
+	if err != nil {
 		// The namespace may not exist yet, the server may be down: the
 		// apply will say so if it matters.
 		tflog.Debug(ctx, "placement preview skipped", map[string]any{"kind": kind, "error": err.Error()})
+		return
 	}
+	warnUnplaced(diags, kind, meta, prev)
+}
+
+// dryRun writes what build returns as a dry run and reads the server's
+// placement preview from the answer.
+func dryRun(ctx context.Context, c *client.Client, build func(context.Context, *client.Client) (api.Object, bool, error)) (api.PlacementPreview, *api.ObjectMeta, error) {
+	var prev api.PlacementPreview
+	obj, update, err := build(ctx, c)
+	if err != nil {
+		return prev, nil, err
+	}
+	meta := obj.GetObjectMeta()
+	opts := client.WriteOptions{DryRun: true, Placement: &prev}
+	res := client.Dynamic(c, api.KindOf(obj), meta.Namespace)
+	if update {
+		_, err = res.Update(ctx, obj, opts)
+	} else {
+		_, err = res.Create(ctx, obj, opts)
+	}
+	return prev, meta, err
 }
 
 // warnUnplaced adds the plan warning for pods the preview could not place.
