@@ -19,6 +19,9 @@ import (
 // objects serves the object API.
 func (s *Server) objects(w http.ResponseWriter, r *http.Request) {
 	info, err := parsePath(r.URL.Path)
+	if err == nil {
+		info.Fence, err = leaderFence(r)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -101,7 +104,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, info requestInfo
 		s.writeError(w, r, err)
 		return
 	}
-	out, err := s.reg.Create(r.Context(), obj, registry.WriteOptions{DryRun: isDryRun(r)})
+	out, err := s.reg.Create(r.Context(), obj, registry.WriteOptions{DryRun: isDryRun(r), Fence: info.Fence})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -138,7 +141,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, info requestInfo
 		s.writeError(w, r, err)
 		return
 	}
-	out, err := s.reg.Update(r.Context(), obj, registry.WriteOptions{DryRun: isDryRun(r), Subresource: info.Subresource})
+	out, err := s.reg.Update(r.Context(), obj, registry.WriteOptions{DryRun: isDryRun(r), Subresource: info.Subresource, Fence: info.Fence})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -159,6 +162,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, info requestInfo
 		s.writeError(w, r, err)
 		return
 	}
+	opts.Fence = info.Fence
 	obj, gone, err := s.reg.Delete(r.Context(), info.Kind, info.Namespace, info.Name, opts)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -299,7 +303,7 @@ func (s *Server) bind(w http.ResponseWriter, r *http.Request, info requestInfo) 
 		s.writeError(w, r, err)
 		return
 	}
-	rev, err := s.reg.Bind(r.Context(), info.Namespace, info.Name, b.Target.Name, b.ResourceVersion, isDryRun(r))
+	rev, err := s.reg.Bind(r.Context(), info.Namespace, info.Name, b.Target.Name, b.ResourceVersion, registry.WriteOptions{DryRun: isDryRun(r), Fence: info.Fence})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

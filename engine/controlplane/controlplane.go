@@ -172,7 +172,8 @@ func (cp *ControlPlane) ensureToken(ctx context.Context, file, description strin
 }
 
 // startLeader campaigns for leadership and runs cfg.Leader while leading,
-// with a client authenticated by this server's own system token.
+// with a client authenticated by this server's own system token whose
+// writes carry the term's fence.
 func (cp *ControlPlane) startLeader(ctx, runCtx context.Context) error {
 	token, err := cp.ensureToken(ctx, "system.token", "control loops of "+cp.cfg.DataDir)
 	if err != nil {
@@ -187,7 +188,9 @@ func (cp *ControlPlane) startLeader(ctx, runCtx context.Context) error {
 	cp.wg.Add(1)
 	go func() {
 		defer cp.wg.Done()
-		cp.lead(runCtx, func(ctx context.Context) { cp.cfg.Leader(ctx, c) })
+		cp.lead(runCtx, func(ctx context.Context, fence api.LeaderFence) {
+			cp.cfg.Leader(ctx, c.With(client.WithLeaderFence(fence)))
+		})
 	}()
 	return nil
 }

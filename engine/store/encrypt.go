@@ -144,18 +144,18 @@ func (s *encrypting) Create(ctx context.Context, key string, value []byte, preco
 }
 
 // Update replaces value, encrypted if key is to be encrypted.
-func (s *encrypting) Update(ctx context.Context, key string, value []byte, expected int64) (int64, error) {
+func (s *encrypting) Update(ctx context.Context, key string, value []byte, expected int64, preconditions ...Precondition) (int64, error) {
 	sealed, err := s.seal(key, value)
 	if err != nil {
 		return 0, err
 	}
-	return s.inner.Update(ctx, key, sealed, expected)
+	return s.inner.Update(ctx, key, sealed, expected, preconditions...)
 }
 
 // Delete deletes key and returns its decrypted last value. If that value
 // does not decrypt, the key is deleted all the same and the error says so.
-func (s *encrypting) Delete(ctx context.Context, key string, expected int64) (KV, error) {
-	kv, err := s.inner.Delete(ctx, key, expected)
+func (s *encrypting) Delete(ctx context.Context, key string, expected int64, preconditions ...Precondition) (KV, error) {
+	kv, err := s.inner.Delete(ctx, key, expected, preconditions...)
 	if err != nil {
 		return KV{}, err
 	}
