@@ -45,6 +45,9 @@ type Config struct {
 	// ClusterInfo is served at GET /v1/cluster-info (the cluster domain
 	// defaults to api.DefaultClusterDomain).
 	ClusterInfo api.ClusterInfo
+	// Maintenance rotates the encryption key for admins
+	// (POST /v1/encryption/rotate-key); nil answers 501.
+	Maintenance Maintenance
 }
 
 // Server is the HTTP handler of the API.
@@ -64,6 +67,7 @@ type Server struct {
 
 	pki         *pki.Bundle
 	agentClient *http.Client
+	maintenance Maintenance
 }
 
 // New builds the API server handler.
@@ -76,6 +80,8 @@ func New(cfg Config) *Server {
 		version: cfg.Version,
 		ready:   cfg.Ready,
 		cluster: cfg.ClusterInfo,
+
+		maintenance: cfg.Maintenance,
 	}
 	if s.cluster.ClusterDomain == "" {
 		s.cluster.ClusterDomain = api.DefaultClusterDomain
@@ -114,6 +120,7 @@ func New(cfg Config) *Server {
 	s.mux.Handle("GET /v1/cluster-info", s.authenticated(http.HandlerFunc(s.clusterInfo)))
 	s.mux.Handle("/v1/tokens", s.authenticated(http.HandlerFunc(s.tokensHandler)))
 	s.mux.Handle("/v1/tokens/{id}", s.authenticated(http.HandlerFunc(s.tokensHandler)))
+	s.mux.Handle("POST /v1/encryption/rotate-key", s.authenticated(http.HandlerFunc(s.rotateKey)))
 	s.mux.Handle("/v1/", s.authenticated(http.HandlerFunc(s.objects)))
 	return s
 }

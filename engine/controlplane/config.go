@@ -65,6 +65,10 @@ type Config struct {
 	// LeaseTTL bounds how long a dead leader keeps leadership of the
 	// scheduler and controllers (default DefaultLeaseTTL).
 	LeaseTTL time.Duration
+
+	// KeyFilePollInterval is how often the key file is read again, to pick
+	// up keys another server added (default DefaultKeyFilePollInterval).
+	KeyFilePollInterval time.Duration
 }
 
 // Defaults.
@@ -91,6 +95,9 @@ func (c *Config) setDefaults() error {
 	}
 	if !c.ServiceCIDR.IsValid() {
 		c.ServiceCIDR = allocator.DefaultServiceCIDR
+	}
+	if c.KeyFilePollInterval <= 0 {
+		c.KeyFilePollInterval = DefaultKeyFilePollInterval
 	}
 	if c.NodePortRange == (allocator.PortRange{}) {
 		c.NodePortRange = allocator.DefaultNodePortRange

@@ -32,6 +32,7 @@ type ControlPlane struct {
 	cfg          Config
 	clientConfig client.Config
 	store        store.Store
+	encrypting   *store.Encrypting
 	registry     *registry.Registry
 	tokens       *auth.Tokens
 	allocator    *allocator.Allocator
@@ -85,6 +86,8 @@ func Start(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	// change is a compare-and-swap, so servers never undo each other.
 	cp.wg.Add(1)
 	go func() { defer cp.wg.Done(); cp.allocator.Run(runCtx) }()
+	cp.wg.Add(1)
+	go func() { defer cp.wg.Done(); cp.watchKeyFile(runCtx) }()
 	if err := cp.serve(runCtx, adminToken); err != nil {
 		return nil, err
 	}
@@ -129,21 +132,8 @@ func (cp *ControlPlane) openStore(ctx context.Context) error {
 		cp.embedded = e
 		cp.etcdClient = e.Client()
 	}
-	keyFile := cfg.EncryptionKeyFile
-	if keyFile == "" {
-		keyFile = filepath.Join(cfg.DataDir, "encryption.key")
-	}
-	key, err := store.LoadOrCreateKey(keyFile)
-	if err != nil {
-		return fmt.Errorf("secret encryption key: %w", err)
-	}
 	inner := store.NewEtcd(cp.etcdClient, cfg.EtcdPrefix).WithLogger(cfg.Log)
-	s, err := store.NewEncrypting(inner, key, func(k string) bool { return strings.HasPrefix(k, registry.SecretsPrefix) })
-	if err != nil {
-		return err
-	}
-	cp.store = s
-	return nil
+	return cp.openEncryption(inner, false)
 }
 
 // bootstrapAdmin makes sure the data directory's admin token is stored.
@@ -228,7 +218,7 @@ func (cp *ControlPlane) serve(ctx context.Context, adminToken string) error {
 	srv := apiserver.New(apiserver.Config{
 		Registry: cp.registry, Tokens: cp.tokens, Log: cfg.Log.With("component", "apiserver"),
 		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready, PKI: bundle,
-		ClusterInfo: cp.ClusterInfo(),
+		ClusterInfo: cp.ClusterInfo(), Maintenance: cp,
 	})
 	cp.httpServer = &http.Server{
 		Handler:           srv.Handler(),

@@ -79,7 +79,7 @@ the Terraform provider read.`,
 	f.StringVar(&cfg.EtcdCertFile, "etcd-certfile", "", "client certificate for the external etcd cluster")
 	f.StringVar(&cfg.EtcdKeyFile, "etcd-keyfile", "", "client key for the external etcd cluster")
 	f.StringVar(&cfg.EtcdPrefix, "etcd-prefix", controlplane.DefaultEtcdPrefix, "key prefix of this cluster in etcd")
-	f.StringVar(&cfg.EncryptionKeyFile, "encryption-key-file", "", "AES-256 key for secrets at rest (default <data-dir>/encryption.key; share it between servers on one etcd)")
+	f.StringVar(&cfg.EncryptionKeyFile, "encryption-key-file", "", "key file for secrets at rest (default <data-dir>/encryption.key, created on first start; keep it outside the data dir, and share it between servers on one etcd)")
 	f.StringVar(&cfg.ClientConfigPath, "client-config", "", "where to write the client config (default $MAESTRO_CONFIG or ~/.maestro/config; \"-\" writes none)")
 	cfg.ServiceCIDR, cfg.NodePortRange = allocator.DefaultServiceCIDR, allocator.DefaultNodePortRange
 	f.Var((*cidrFlag)(&cfg.ServiceCIDR), "service-cidr", "range services' cluster IPs are allocated from; its tenth address is the cluster DNS address (servers sharing an etcd must agree)")
