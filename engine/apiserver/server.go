@@ -45,8 +45,8 @@ type Config struct {
 	// ClusterInfo is served at GET /v1/cluster-info (the cluster domain
 	// defaults to api.DefaultClusterDomain).
 	ClusterInfo api.ClusterInfo
-	// Maintenance rotates the encryption key for admins
-	// (POST /v1/encryption/rotate-key); nil answers 501.
+	// Maintenance takes backups and rotates the encryption key for admins
+	// (GET /v1/backup, POST /v1/encryption/rotate-key); nil answers 501.
 	Maintenance Maintenance
 }
 
@@ -120,6 +120,7 @@ func New(cfg Config) *Server {
 	s.mux.Handle("GET /v1/cluster-info", s.authenticated(http.HandlerFunc(s.clusterInfo)))
 	s.mux.Handle("/v1/tokens", s.authenticated(http.HandlerFunc(s.tokensHandler)))
 	s.mux.Handle("/v1/tokens/{id}", s.authenticated(http.HandlerFunc(s.tokensHandler)))
+	s.mux.Handle("GET /v1/backup", s.authenticated(http.HandlerFunc(s.backup)))
 	s.mux.Handle("POST /v1/encryption/rotate-key", s.authenticated(http.HandlerFunc(s.rotateKey)))
 	s.mux.Handle("/v1/", s.authenticated(http.HandlerFunc(s.objects)))
 	return s

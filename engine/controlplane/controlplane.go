@@ -91,7 +91,7 @@ func Start(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	if err := cp.serve(runCtx, adminToken); err != nil {
 		return nil, err
 	}
-	if cfg.Leader != nil {
+	if cfg.Leader != nil || cfg.BackupInterval > 0 {
 		if err := cp.startLeader(ctx, runCtx); err != nil {
 			return nil, err
 		}
@@ -121,6 +121,11 @@ func (cp *ControlPlane) openStore(ctx context.Context) error {
 		}
 		cp.etcdClient = c
 	} else {
+		if cfg.Restore != "" {
+			if err := cp.restore(); err != nil {
+				return err
+			}
+		}
 		e, err := store.StartEmbedded(ctx, store.EmbeddedConfig{
 			Dir:           filepath.Join(cfg.DataDir, "etcd"),
 			Logger:        cfg.Log.With("component", "etcd"),
@@ -133,7 +138,13 @@ func (cp *ControlPlane) openStore(ctx context.Context) error {
 		cp.etcdClient = e.Client()
 	}
 	inner := store.NewEtcd(cp.etcdClient, cfg.EtcdPrefix).WithLogger(cfg.Log)
-	return cp.openEncryption(inner, false)
+	if err := cp.openEncryption(inner, cfg.Restore != ""); err != nil {
+		return err
+	}
+	if cfg.Restore != "" {
+		return cp.checkRestoredSecrets(ctx)
+	}
+	return nil
 }
 
 // bootstrapAdmin makes sure the data directory's admin token is stored.
@@ -179,10 +190,27 @@ func (cp *ControlPlane) startLeader(ctx, runCtx context.Context) error {
 	go func() {
 		defer cp.wg.Done()
 		cp.lead(runCtx, func(ctx context.Context, fence api.LeaderFence) {
-			cp.cfg.Leader(ctx, c.With(client.WithLeaderFence(fence)))
+			cp.leaderTerm(ctx, c.With(client.WithLeaderFence(fence)))
 		})
 	}()
 	return nil
+}
+
+// leaderTerm runs what the leader runs for one term: cfg.Leader and the
+// periodic backups. The term ends when cfg.Leader returns.
+func (cp *ControlPlane) leaderTerm(ctx context.Context, c *client.Client) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if cp.cfg.BackupInterval > 0 {
+		wg.Go(func() { cp.runBackups(ctx) })
+	}
+	if cp.cfg.Leader != nil {
+		cp.cfg.Leader(ctx, c)
+		cancel()
+	}
+	<-ctx.Done()
 }
 
 func (cp *ControlPlane) ensureNamespaces(ctx context.Context) error {

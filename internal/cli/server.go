@@ -87,6 +87,7 @@ the Terraform provider read.`,
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", 0, "largest request body accepted (default 3 MiB)")
 	f.BoolVar(&controllers, "controllers", true, "run the scheduler and controllers (on the elected leader, when several servers share an etcd)")
 	f.DurationVar(&cfg.LeaseTTL, "leader-lease-ttl", controlplane.DefaultLeaseTTL, "how long a dead leader keeps leadership before another server takes over")
+	addBackupFlags(cmd, &cfg)
 	f.DurationVar(&mcfg.Controllers.NodeMonitorGracePeriod, "node-monitor-grace-period", controller.DefaultNodeMonitorGracePeriod, "how long a node may miss heartbeats before it is marked NotReady")
 	f.DurationVar(&mcfg.Controllers.PodEvictionTimeout, "pod-eviction-timeout", controller.DefaultPodEvictionTimeout, "how long pods stay on a NotReady node before eviction (pod tolerations override)")
 	f.DurationVar(&mcfg.Controllers.SecondaryEvictionInterval, "secondary-eviction-interval", controller.DefaultSecondaryEvictionInterval, "when more than --unhealthy-threshold of nodes are down, evict from one node per interval")
@@ -96,6 +97,15 @@ the Terraform provider read.`,
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
+}
+
+// addBackupFlags adds the flags of periodic backups and restores.
+func addBackupFlags(cmd *cobra.Command, cfg *controlplane.Config) {
+	f := cmd.Flags()
+	f.StringVar(&cfg.Restore, "restore", "", "restore this backup (maestro backup create) into the embedded etcd of a new data dir, then start; needs the backed-up cluster's --encryption-key-file (and its pki dir copied into --data-dir to keep agents and clients)")
+	f.DurationVar(&cfg.BackupInterval, "backup-interval", 0, "take a backup this often, on the leader (0: no periodic backups)")
+	f.IntVar(&cfg.BackupRetain, "backup-retain", controlplane.DefaultBackupRetain, "how many periodic backups to keep")
+	f.StringVar(&cfg.BackupDir, "backup-dir", "", "where periodic backups go (default <data-dir>/backups)")
 }
 
 func defaultDataDir() string {
