@@ -48,6 +48,7 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, cfg Config) er
 		controller.NewNodeLifecycleController(d),
 		controller.NewGarbageCollector(d),
 		controller.NewNamespaceController(d),
+		controller.NewVolumeController(d),
 	}
 	var sched *scheduler.Scheduler
 	if !cfg.DisableScheduler {
