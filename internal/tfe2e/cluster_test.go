@@ -156,7 +156,7 @@ func (c *cluster) removePersistentVolumes(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, n := range c.Local.Nodes {
-		prefix := volumes.PersistentVolumeName(n.Name, "")
+		prefix := volumes.PersistentVolumePrefix(n.Name)
 		list, err := c.docker.VolumeList(ctx, dvolume.ListOptions{Filters: dfilters.NewArgs(dfilters.Arg("name", prefix))})
 		if err != nil {
 			t.Errorf("listing the volumes of %s: %v", n.Name, err)
