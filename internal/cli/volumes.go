@@ -24,7 +24,8 @@ var volumeColumns = columns{[]string{"NAME", "NODE", "RECLAIM", "STATUS", "USED 
 func volumeDeleteNote(v *api.PersistentVolume) string {
 	var notes []string
 	if len(v.Status.UsedBy) > 0 {
-		notes = append(notes, fmt.Sprintf("in use by %s, it goes once they are gone", plural(len(v.Status.UsedBy), "pod", "pods")+" "+strings.Join(v.Status.UsedBy, ", ")))
+		notes = append(notes, fmt.Sprintf("in use by %s %s, so it goes once no pod uses it",
+			plural(len(v.Status.UsedBy), "pod", "pods"), strings.Join(v.Status.UsedBy, ", ")))
 	}
 	switch {
 	case v.Node() == "":

@@ -66,7 +66,7 @@ func TestGetAndDeleteVolumes(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ name, want string }{
-		{"data", "volume/data deleted: in use by pods web-1, web-2, web-3, it goes once they are gone; its data stays on node node-1 (reclaim policy Retain)"},
+		{"data", "volume/data deleted: in use by pods web-1, web-2, web-3, so it goes once no pod uses it; its data stays on node node-1 (reclaim policy Retain)"},
 		{"scratch", "volume/scratch deleted: its data on node node-2 is removed (reclaim policy Delete)"},
 		{"fresh", "volume/fresh deleted"},
 	} {
