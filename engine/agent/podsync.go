@@ -54,8 +54,11 @@ func (a *Agent) syncPod(ctx context.Context, key string) error {
 		a.setWaitingAll(pod, reasonConfigError, err.Error())
 		return a.errorWithStatus(ctx, pod, containers, fmt.Errorf("setting up volumes: %w", err))
 	}
-	var retryAt time.Time
+	initialized, retryAt := a.syncInit(ctx, pod, sb, mounts, containers)
 	for i := range pod.Spec.Containers {
+		if !initialized {
+			break
+		}
 		c := &pod.Spec.Containers[i]
 		at, err := a.syncContainer(ctx, pod, sb, c, mounts[c.Name], latest(containers, c.Name))
 		if err != nil {
@@ -181,16 +184,28 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb runtime.Sand
 		return time.Time{}, nil
 	}
 	if cur != nil && cur.State == runtime.ContainerExited {
-		if d, first := a.countExit(key, cur); first && d > 0 {
-			a.recorder.Eventf(pod, api.EventWarning, "BackOff", "Back-off %s restarting failed container %s", d, c.Name)
-		}
-		if until := a.restarts.until(key); now.Before(until) {
-			a.setWaiting(key, api.ReasonCrashLoopBackOff,
-				fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", until.Sub(cur.FinishedAt).Round(time.Second), c.Name, pod.Name))
+		if until := a.crashBackoff(pod, c.Name, cur, now); !until.IsZero() {
 			return until, nil
 		}
 	}
 	return a.startContainer(ctx, pod, sb, c, mounts, cur, hash)
+}
+
+// crashBackoff counts an exited container toward its restart back-off and,
+// while the back-off lasts, reports CrashLoopBackOff and returns when it
+// ends (zero: restart it now).
+func (a *Agent) crashBackoff(pod *api.Pod, name string, cur *runtime.Container, now time.Time) time.Time {
+	key := pod.UID + "/" + name
+	if d, first := a.countExit(key, cur); first && d > 0 {
+		a.recorder.Eventf(pod, api.EventWarning, "BackOff", "Back-off %s restarting failed container %s", d, name)
+	}
+	until := a.restarts.until(key)
+	if !now.Before(until) {
+		return time.Time{}
+	}
+	a.setWaiting(key, api.ReasonCrashLoopBackOff,
+		fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", until.Sub(cur.FinishedAt).Round(time.Second), name, pod.Name))
+	return until
 }
 
 // startContainer pulls the image if needed, then creates and starts the
@@ -466,8 +481,10 @@ func (a *Agent) setWaiting(key, reason, message string) {
 }
 
 func (a *Agent) setWaitingAll(pod *api.Pod, reason, message string) {
-	for _, c := range pod.Spec.Containers {
-		a.setWaiting(pod.UID+"/"+c.Name, reason, message)
+	for _, cs := range [][]api.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for _, c := range cs {
+			a.setWaiting(pod.UID+"/"+c.Name, reason, message)
+		}
 	}
 }
 
