@@ -30,10 +30,9 @@ func TestNextInitStep(t *testing.T) {
 	}
 	two := spec(api.RestartAlways, "one", "two")
 	tests := []struct {
-		name       string
-		spec       *api.PodSpec
-		containers []runtime.Container
-		// wantNext "" with wantDone false means failed for good (wantFailed).
+		name        string
+		spec        *api.PodSpec
+		containers  []runtime.Container
 		wantDone    bool
 		wantNext    string
 		wantCurrent int // attempt of Current; -1: nil
