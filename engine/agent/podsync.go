@@ -54,19 +54,10 @@ func (a *Agent) syncPod(ctx context.Context, key string) error {
 		a.setWaitingAll(pod, reasonConfigError, err.Error())
 		return a.errorWithStatus(ctx, pod, containers, fmt.Errorf("setting up volumes: %w", err))
 	}
+	// App containers start only once every init container has completed.
 	initialized, retryAt := a.syncInit(ctx, pod, sb, mounts, containers)
-	for i := range pod.Spec.Containers {
-		if !initialized {
-			break
-		}
-		c := &pod.Spec.Containers[i]
-		at, err := a.syncContainer(ctx, pod, sb, c, mounts[c.Name], latest(containers, c.Name))
-		if err != nil {
-			a.log.Warn("container sync failed", "pod", key, "container", c.Name, "err", err)
-		}
-		if !at.IsZero() && (retryAt.IsZero() || at.Before(retryAt)) {
-			retryAt = at
-		}
+	if initialized {
+		retryAt = a.syncApps(ctx, pod, sb, mounts, containers)
 	}
 	// Read again: the loop may have started or stopped containers.
 	if containers, err = a.rt.ListContainers(ctx, runtime.Filter{Node: a.cfg.NodeName, PodUID: pod.UID}); err != nil {
@@ -80,6 +71,23 @@ func (a *Agent) syncPod(ctx context.Context, key string) error {
 		a.queue.AddAfter(key, time.Until(retryAt))
 	}
 	return nil
+}
+
+// syncApps converges each app container and returns the earliest time one
+// asked to be looked at again (zero: none).
+func (a *Agent) syncApps(ctx context.Context, pod *api.Pod, sb runtime.Sandbox, mounts map[string][]runtime.Mount, containers []runtime.Container) time.Time {
+	var retryAt time.Time
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		at, err := a.syncContainer(ctx, pod, sb, c, mounts[c.Name], latest(containers, c.Name))
+		if err != nil {
+			a.log.Warn("container sync failed", "pod", pod.Key(), "container", c.Name, "err", err)
+		}
+		if !at.IsZero() && (retryAt.IsZero() || at.Before(retryAt)) {
+			retryAt = at
+		}
+	}
+	return retryAt
 }
 
 // errorWithStatus reports a pod-level failure in its status, then returns

@@ -174,11 +174,11 @@ func sandboxIDOf(sb *runtime.Sandbox) string {
 // phaseOf is the pod's phase: Pending until its init containers are done
 // (Failed if one failed under restartPolicy Never), then podPhase of its
 // app containers.
-func phaseOf(policy api.RestartPolicy, init initStep, statuses []api.ContainerStatus) api.PodPhase {
+func phaseOf(policy api.RestartPolicy, step initStep, statuses []api.ContainerStatus) api.PodPhase {
 	switch {
-	case init.Failed != nil:
+	case step.Failed != nil:
 		return api.PodFailed
-	case !init.Done:
+	case !step.Done:
 		return api.PodPending
 	}
 	running, exited, failed := 0, 0, 0
