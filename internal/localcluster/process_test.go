@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,10 @@ func TestProcessRuntime(t *testing.T) {
 	c, err := localcluster.Start(ctx, localcluster.Config{
 		DataDir: t.TempDir(), Nodes: 2, Runtime: localcluster.RuntimeProcess, Listen: "127.0.0.1:0",
 		ClientConfigPath: "-", UnsafeNoFsync: true, NodePrefix: "proc-", AddressPrefix: "127.0.99.", Log: testenv.Logger(t),
-		Agent: func(cfg *agent.Config) { cfg.RestartBackoffBase = time.Second; cfg.ServerPort = 0 },
+		// Its own service range (and so DNS address), as startCluster's: not
+		// the default another cluster on the machine may be using.
+		ServiceCIDR: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(os.Getpid()), byte(clusterSeq.Add(1) * 16)}), 28),
+		Agent:       func(cfg *agent.Config) { cfg.RestartBackoffBase = time.Second; cfg.ServerPort = 0 },
 	})
 	if err != nil {
 		t.Fatal(err)
