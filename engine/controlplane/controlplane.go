@@ -118,10 +118,17 @@ func (cp *ControlPlane) openStore(ctx context.Context) error {
 		}
 		cp.etcdClient = c
 	} else {
+		// Mutual TLS from a CA of its own: no local process without the
+		// client key in <data-dir>/pki can read or write the store.
+		etcdTLS, err := pki.EnsureEtcd(filepath.Join(cfg.DataDir, "pki"), time.Now())
+		if err != nil {
+			return fmt.Errorf("embedded etcd TLS: %w", err)
+		}
 		e, err := store.StartEmbedded(ctx, store.EmbeddedConfig{
 			Dir:           filepath.Join(cfg.DataDir, "etcd"),
 			Logger:        cfg.Log.With("component", "etcd"),
 			UnsafeNoFsync: cfg.UnsafeNoFsync,
+			TLS:           &etcdTLS,
 		})
 		if err != nil {
 			return err
