@@ -21,6 +21,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/apiserver"
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/apiserver/auth"
+	"github.com/maestro-dev/maestro/engine/apiserver/noderestriction"
 	"github.com/maestro-dev/maestro/engine/apiserver/pki"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 	"github.com/maestro-dev/maestro/engine/client"
@@ -71,7 +72,8 @@ func Start(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cp.registry = registry.New(registry.Options{Store: cp.store, Admitters: []registry.Admitter{cp.allocator}})
+	cp.registry = registry.New(registry.Options{Store: cp.store, Admitters: []registry.Admitter{cp.allocator,
+		noderestriction.New(auth.NewAdmissions(cp.store))}})
 	adminToken, err := cp.bootstrapAdmin(ctx)
 	if err != nil {
 		return nil, err
