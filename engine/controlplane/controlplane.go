@@ -233,7 +233,7 @@ func (cp *ControlPlane) serve(ctx context.Context, adminToken string) error {
 	}
 	srv := apiserver.New(apiserver.Config{
 		Registry: cp.registry, Tokens: cp.tokens, Log: cfg.Log.With("component", "apiserver"),
-		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready, PKI: bundle,
+		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready, PKI: bundle, NodeCredentialTTL: cfg.NodeCredentialTTL,
 		ClusterInfo: cp.ClusterInfo(),
 	})
 	cp.httpServer = &http.Server{
