@@ -146,30 +146,10 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 
 	closing := new(atomic.Bool)
 	zl := newZapLogger(cfg.Logger, level, closing)
-	var e *embed.Etcd
-	for attempt := 1; ; attempt++ {
-		clientURL, peerURL := cfg.ClientURL, cfg.PeerURL
-		for _, u := range []*string{&clientURL, &peerURL} {
-			if *u == "" {
-				addr, err := pickLoopbackAddr()
-				if err != nil {
-					return nil, fmt.Errorf("starting embedded etcd in %s: %w", cfg.Dir, err)
-				}
-				*u = cfg.TLS.scheme() + "://" + addr
-			}
-		}
-		e, err = startMember(ctx, cfg, clientURL, peerURL, level.String(), zl)
-		if err == nil {
-			break
-		}
-		picked := cfg.ClientURL == "" || cfg.PeerURL == ""
-		if !isAddrInUse(err) || !picked || attempt == embeddedBindRetries {
-			return nil, fmt.Errorf("starting embedded etcd in %s: %w", cfg.Dir, err)
-		}
-		log.WarnContext(ctx, "embedded etcd port taken; retrying with other ports",
-			"client_url", clientURL, "peer_url", peerURL, "attempt", attempt)
+	e, err := startOnFreePorts(ctx, cfg, level.String(), zl, log)
+	if err != nil {
+		return nil, fmt.Errorf("starting embedded etcd in %s: %w", cfg.Dir, err)
 	}
-
 	endpoints := []string{e.Config().AdvertiseClientUrls[0].String()}
 	tlsConfig, err := cfg.TLS.clientConfig()
 	if err != nil {
@@ -200,6 +180,33 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	go m.monitor()
 	log.InfoContext(ctx, "embedded etcd ready", "dir", cfg.Dir, "endpoints", endpoints)
 	return m, nil
+}
+
+// startOnFreePorts starts the member, picking the ports cfg leaves open
+// and picking again when another process takes one first.
+func startOnFreePorts(ctx context.Context, cfg EmbeddedConfig, level string, zl *zap.Logger, log *slog.Logger) (*embed.Etcd, error) {
+	for attempt := 1; ; attempt++ {
+		clientURL, peerURL := cfg.ClientURL, cfg.PeerURL
+		for _, u := range []*string{&clientURL, &peerURL} {
+			if *u == "" {
+				addr, err := pickLoopbackAddr()
+				if err != nil {
+					return nil, err
+				}
+				*u = cfg.TLS.scheme() + "://" + addr
+			}
+		}
+		e, err := startMember(ctx, cfg, clientURL, peerURL, level, zl)
+		if err == nil {
+			return e, nil
+		}
+		picked := cfg.ClientURL == "" || cfg.PeerURL == ""
+		if !isAddrInUse(err) || !picked || attempt == embeddedBindRetries {
+			return nil, err
+		}
+		log.WarnContext(ctx, "embedded etcd port taken; retrying with other ports",
+			"client_url", clientURL, "peer_url", peerURL, "attempt", attempt)
+	}
 }
 
 // startMember starts the member and waits for it to be ready.
