@@ -79,13 +79,15 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := s.revokeNodeTokens(ctx, req.NodeName); err != nil {
+	adm.Admitted = time.Now().UTC().Truncate(time.Second)
+	resp, err := s.issueNodeCredentials(ctx, &adm, prev, csr)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	adm.Admitted = time.Now().UTC().Truncate(time.Second)
-	resp, err := s.issueNodeCredentials(ctx, adm, prev, csr)
-	if err != nil {
+	// Only after winning the admission record: a concurrent join of the
+	// same name that lost must not revoke the winner's credential.
+	if err := s.revokeNodeTokens(ctx, req.NodeName, adm.Credential); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -134,7 +136,7 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	adm.Renewed = time.Now().UTC().Truncate(time.Second)
-	resp, err := s.issueNodeCredentials(ctx, adm, rev, csr)
+	resp, err := s.issueNodeCredentials(ctx, &adm, rev, csr)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -216,15 +218,15 @@ func (s *Server) refuseLiveNode(ctx context.Context, name string) (int64, error)
 	return rev, nil
 }
 
-// revokeNodeTokens deletes every node token of a name a new machine is
-// taking: the previous machine's credentials must not outlive it.
-func (s *Server) revokeNodeTokens(ctx context.Context, node string) error {
+// revokeNodeTokens deletes every node token of a name a new machine took
+// but its own (keep): the previous machine's credentials must not outlive it.
+func (s *Server) revokeNodeTokens(ctx context.Context, node, keep string) error {
 	recs, err := s.tokens.List(ctx)
 	if err != nil {
 		return err
 	}
 	for _, t := range recs {
-		if t.Role == auth.RoleNode && t.Node == node {
+		if t.Role == auth.RoleNode && t.Node == node && t.ID != keep {
 			if err := s.tokens.Delete(ctx, t.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
@@ -234,15 +236,15 @@ func (s *Server) revokeNodeTokens(ctx context.Context, node string) error {
 	return nil
 }
 
-// issueNodeCredentials records the admission (compare-and-swap against
-// revision prev, so concurrent joins of one name cannot both win), then
-// creates the node's token and signs its serving certificate, both valid
-// for the node credential lifetime.
-func (s *Server) issueNodeCredentials(ctx context.Context, adm auth.NodeAdmission, prev int64, csr *x509.CertificateRequest) (api.JoinResponse, error) {
+// issueNodeCredentials records the admission with a new credential id
+// (compare-and-swap against revision prev, so concurrent joins of one name
+// cannot both win), then creates the node's token and signs its serving
+// certificate, both valid for the node credential lifetime.
+func (s *Server) issueNodeCredentials(ctx context.Context, adm *auth.NodeAdmission, prev int64, csr *x509.CertificateRequest) (api.JoinResponse, error) {
 	token := auth.GenerateToken()
 	id, secret, _ := strings.Cut(token, ".")
 	adm.Credential = id
-	if err := s.admissions.Put(ctx, adm, prev); err != nil {
+	if err := s.admissions.Put(ctx, *adm, prev); err != nil {
 		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrExists) {
 			return api.JoinResponse{}, api.NewStatusError(http.StatusConflict, api.ReasonConflict,
 				"node %q is joining or renewing through another request at the same time; retry", adm.Node)

@@ -199,6 +199,17 @@ func TestJoinTokenSingleUse(t *testing.T) {
 		if _, err := join(t, env, tok.Token, "live-2"); err != nil {
 			t.Fatalf("token after a refused join: %v", err)
 		}
+		// Its machine replaced: once an admin deletes the Node, a new machine
+		// takes the name and the old machine's credential stops working.
+		if err := env.Client.Nodes().Delete(ctx, "live-1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := join(t, env, joinToken(t, env, api.TokenRequest{}).Token, "live-1"); err != nil {
+			t.Fatalf("joining as a deleted node's name: %v", err)
+		}
+		if _, err := live.client.Namespaces().Get(ctx, "default"); !api.IsUnauthorized(err) {
+			t.Fatalf("the replaced machine's credential: %v, want 401", err)
+		}
 	})
 
 	t.Run("only admitted addresses are signed", func(t *testing.T) {
