@@ -98,3 +98,55 @@ func TestProcessRuntime(t *testing.T) {
 		return err != nil, fmt.Sprint(err)
 	})
 }
+
+// TestRestartOnItsDataDir: `maestro up` again on its data directory brings
+// the same nodes back with their saved credentials (no new join), at the
+// addresses they were admitted with, so logs still come from their agents.
+func TestRestartOnItsDataDir(t *testing.T) {
+	demo := testenv.BuildBinary(t, "./cmd/maestro-demo")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := localcluster.Config{
+		// The same API address both times: agents keep the server's URL with their credentials.
+		DataDir: t.TempDir(), Nodes: 1, Runtime: localcluster.RuntimeProcess, Listen: testenv.FreeAddr(t),
+		ClientConfigPath: "-", UnsafeNoFsync: true, NodePrefix: "again-", AddressPrefix: "127.0.98.", Log: testenv.Logger(t),
+		ServiceCIDR: netip.MustParsePrefix("10.201.0.0/28"),
+		Agent:       func(cfg *agent.Config) { cfg.ServerPort = 0 },
+	}
+	for round := range 2 {
+		c, err := localcluster.Start(ctx, cfg)
+		if err != nil {
+			t.Fatalf("start %d: %v", round, err)
+		}
+		n, err := c.Client.Nodes().Get(ctx, "again-1")
+		if err != nil || n.Labels[api.LabelZone] != localcluster.Zones[0] || n.Labels[api.LabelNodePool] != "local" {
+			t.Fatalf("start %d: node %v: %v", round, n, err)
+		}
+		tokens, err := c.Client.ListTokens(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range tokens {
+			if tk.Role == "join" {
+				t.Errorf("start %d: join token %+v left (a restart needs none; the first start's are used up)", round, tk)
+			}
+		}
+		name := fmt.Sprintf("p%d", round)
+		port := int32(18090 + round)
+		p := &api.Pod{ObjectMeta: api.ObjectMeta{Name: name, Namespace: "default"}, Spec: api.PodSpec{
+			TerminationGracePeriodSeconds: api.Ptr[int64](1),
+			Containers:                    []api.Container{{Name: "app", Command: []string{demo}, Args: []string{fmt.Sprintf("--port=%d", port)}}},
+		}}
+		if _, err := c.Client.Pods("default").Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, 30*time.Second, "logs through the agent", func() (bool, string) {
+			var logs bytes.Buffer
+			err := c.Client.PodLogs(ctx, "default", name, client.LogOptions{}, &logs)
+			return err == nil && strings.Contains(logs.String(), "maestro-demo listening"), fmt.Sprint(logs.String(), err)
+		})
+		if err := c.Stop(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
