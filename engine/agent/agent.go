@@ -100,6 +100,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	var wg sync.WaitGroup
+	if c := a.cfg.Credentials; c != nil {
+		wg.Go(func() { c.Run(ctx) })
+	}
 	wg.Go(func() { a.recorder.Run(ctx) })
 	wg.Go(func() { a.heartbeats(ctx) })
 	wg.Go(func() { a.pods.Run(ctx) })

@@ -18,6 +18,10 @@ import (
 
 // objects serves the object API.
 func (s *Server) objects(w http.ResponseWriter, r *http.Request) {
+	if u := userFrom(r.Context()); u.Role == auth.RoleNode {
+		// Admission restricts what nodes write (noderestriction).
+		r = r.WithContext(registry.WithRequester(r.Context(), registry.Requester{Node: u.Node}))
+	}
 	info, err := parsePath(r.URL.Path)
 	if err != nil {
 		s.writeError(w, r, err)

@@ -45,6 +45,10 @@ type Config struct {
 	// ClusterInfo is served at GET /v1/cluster-info (the cluster domain
 	// defaults to api.DefaultClusterDomain).
 	ClusterInfo api.ClusterInfo
+	// NodeCredentialTTL is the lifetime of the token and serving
+	// certificate a node gets by joining or renewing (default
+	// DefaultNodeCredentialTTL).
+	NodeCredentialTTL time.Duration
 }
 
 // Server is the HTTP handler of the API.
@@ -64,6 +68,8 @@ type Server struct {
 
 	pki         *pki.Bundle
 	agentClient *http.Client
+	admissions  *auth.Admissions
+	nodeTTL     time.Duration
 }
 
 // New builds the API server handler.
@@ -76,7 +82,12 @@ func New(cfg Config) *Server {
 		version: cfg.Version,
 		ready:   cfg.Ready,
 		cluster: cfg.ClusterInfo,
+		nodeTTL: cfg.NodeCredentialTTL,
 	}
+	if s.nodeTTL <= 0 {
+		s.nodeTTL = DefaultNodeCredentialTTL
+	}
+	s.admissions = auth.NewAdmissions(cfg.Registry.Store())
 	if s.cluster.ClusterDomain == "" {
 		s.cluster.ClusterDomain = api.DefaultClusterDomain
 	}
@@ -111,6 +122,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /version", s.versionHandler)
 	s.mux.Handle("GET /metrics", s.authenticated(s.metricsHandler()))
 	s.mux.Handle("POST /v1/join", s.authenticated(http.HandlerFunc(s.join)))
+	s.mux.Handle("POST /v1/join/renew", s.authenticated(http.HandlerFunc(s.renew)))
 	s.mux.Handle("GET /v1/cluster-info", s.authenticated(http.HandlerFunc(s.clusterInfo)))
 	s.mux.Handle("/v1/tokens", s.authenticated(http.HandlerFunc(s.tokensHandler)))
 	s.mux.Handle("/v1/tokens/{id}", s.authenticated(http.HandlerFunc(s.tokensHandler)))

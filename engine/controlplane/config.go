@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/maestro-dev/maestro/engine/apiserver"
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/client"
 )
@@ -50,8 +51,11 @@ type Config struct {
 	NodePortRange allocator.PortRange
 
 	MaxRequestBytes int64
-	Version         string
-	Log             *slog.Logger
+	// NodeCredentialTTL is the lifetime of node credentials (default
+	// DefaultNodeCredentialTTL).
+	NodeCredentialTTL time.Duration
+	Version           string
+	Log               *slog.Logger
 	// UnsafeNoFsync makes the embedded etcd skip fsync (tests, benchmarks).
 	UnsafeNoFsync bool
 	// ShutdownTimeout bounds a graceful stop.
@@ -71,6 +75,8 @@ type Config struct {
 const (
 	DefaultListen     = "127.0.0.1:6443"
 	DefaultEtcdPrefix = "/maestro"
+	// DefaultNodeCredentialTTL is how long node credentials last.
+	DefaultNodeCredentialTTL = apiserver.DefaultNodeCredentialTTL
 )
 
 func (c *Config) setDefaults() error {
