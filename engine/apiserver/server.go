@@ -107,7 +107,7 @@ func New(cfg Config) *Server {
 		s.gatherer = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(s.gatherer)
-	s.authz = &auth.Authorizer{Pods: podLookup{s.reg}}
+	s.authz = &auth.Authorizer{Pods: podLookup{s.reg}, Volumes: volumeLookup{s.reg}}
 	if cfg.PKI != nil {
 		s.pki = cfg.PKI
 		c, err := newAgentClient(cfg.PKI)

@@ -58,6 +58,7 @@ var tables = map[string]columns{
 			itoa(d.Status.UpdatedReplicas), itoa(d.Status.AvailableReplicas), age(d.CreationTimestamp)}
 	}},
 	"Service": serviceColumns(nil),
+	"Volume":  volumeColumns,
 	"Endpoints": {[]string{"NAME", "ENDPOINTS", "AGE"}, func(o api.Object) []string {
 		e := o.(*api.Endpoints)
 		var eps []string
