@@ -96,6 +96,7 @@ func (p *MaestroProvider) Resources(context.Context) []func() resource.Resource 
 		NewPodResource,
 		NewServiceResource,
 		NewSecretResource,
+		NewVolumeResource,
 	}
 }
 

@@ -21,9 +21,10 @@ if [ -d "$dir/up" ]; then
   echo "==> maestro down"
   "$maestro" down --data-dir "$dir/up"
 fi
-# Persistent volumes are Docker volumes (maestro-pv-<node>_<name>) that
-# outlive their pods and `maestro down` too; remove the quickstart's so
-# the next demo counts from 1.
+# terraform destroy removed the store's volume and its data (reclaim policy
+# Delete) through the agent of its node. When the cluster was already down,
+# its Docker volume (maestro-pv-<node>_<namespace>_<name>) is still there:
+# remove it so the next demo counts from 1.
 if command -v docker >/dev/null 2>&1; then
   vols=$(docker volume ls -q --filter name=maestro-pv- 2>/dev/null | grep -E '_quickstart-store$' || true)
   if [ -n "$vols" ]; then

@@ -58,8 +58,9 @@ tf apply -auto-approve -no-color -var "config_path=$MAESTRO_CONFIG"
 run get deployments -n quickstart
 run get pods -n quickstart
 run get services -n quickstart
+run get volumes -n quickstart
 echo
-echo "==> where the pods run: the backend and frontend spread over the zones, the store stays in zone-a"
+echo "==> where the pods run: the backend and frontend spread over the zones, the store where its volume is"
 "$maestro" get nodes -o json >"$dir/nodes.json"
 "$maestro" get pods -n quickstart -o json >"$dir/pods.json"
 python3 - "$dir" <<'PY'

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs and starts the programs maestro's tests run for real, on Debian:
-# etcd-server (an external etcd cluster) and docker.io (the container
-# engine). Idempotent: does nothing when everything is present and running.
+# etcd-server (an external etcd cluster), docker.io (the container engine)
+# and iproute2 (ip: the emulated hosts of internal/testbed). Idempotent:
+# does nothing when everything is present and running.
 set -euo pipefail
 
 need=()
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || need+=(iproute2)
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then

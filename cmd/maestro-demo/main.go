@@ -29,6 +29,11 @@
 // the URL, when the upstream fails); with --counter-file PATH
 // ($COUNTER_FILE) GET / counts its visits in that file, which survives
 // restarts, and adds visits=N to its identity line.
+//
+// `maestro-demo task` runs once and exits instead of serving, the shape of
+// an init container: --append PATH=LINE (repeatable, in order) appends lines
+// to files, --attempts-file PATH with --fail-times N fails (--exit-code) the
+// first N runs counted in that file, --sleep D waits first.
 package main
 
 import (
@@ -138,6 +143,9 @@ func (e usageError) Error() string { return e.usage }
 func (e usageError) Unwrap() error { return e.err }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "task" {
+		os.Exit(task(os.Args[2:]))
+	}
 	hostname, _ := os.Hostname()
 	cfg, err := parseConfig(os.Args[1:], os.Getenv, hostname)
 	if errors.Is(err, flag.ErrHelp) {
@@ -149,6 +157,20 @@ func main() {
 		os.Exit(2)
 	}
 	os.Exit(run(cfg, log.New(os.Stdout, "", 0)))
+}
+
+// task runs `maestro-demo task` and returns its exit status.
+func task(args []string) int {
+	cfg, err := parseTask(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, err)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "maestro-demo task: %v\n", err)
+		return 2
+	}
+	return runTask(cfg, os.Stdout)
 }
 
 // run serves until a signal (or a request, or --exit-after) ends the

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/internal/testenv"
 	"github.com/maestro-dev/maestro/internal/testenv/cluster"
@@ -31,7 +32,7 @@ func TestAgentJoinsAndRestarts(t *testing.T) {
 	if err := os.WriteFile(ca, []byte(c.Config.CertificateAuthorityData), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	join, err := c.Client.CreateToken(ctx, api.TokenRequest{Role: "join", TTLSeconds: 60})
+	join, err := c.Client.CreateToken(ctx, api.TokenRequest{Role: "join", TTLSeconds: 60, Node: "joined-1", Addresses: []string{"127.0.96.1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +68,11 @@ func TestAgentJoinsAndRestarts(t *testing.T) {
 		p, err := c.Client.Pods("default").Get(ctx, "p")
 		return err == nil && p.Spec.NodeName == node && api.IsPodReady(p)
 	})
+	// Logs come from the agent, at the address the node was admitted with.
+	var logs strings.Builder
+	if err := c.Client.PodLogs(ctx, "default", "p", client.LogOptions{}, &logs); err != nil {
+		t.Fatalf("logs through the joined agent: %v", err)
+	}
 	// The node credential is a node token: it cannot read other nodes' pods.
 	creds, err := os.ReadFile(filepath.Join(dir, "agent", "credentials.json"))
 	if err != nil || !strings.Contains(string(creds), "servingCertificate") {
@@ -86,7 +92,7 @@ func TestAgentJoinsAndRestarts(t *testing.T) {
 	})
 
 	// An expired join token joins nothing.
-	old, err := c.Client.CreateToken(ctx, api.TokenRequest{Role: "join", TTLSeconds: 1})
+	old, err := c.Client.CreateToken(ctx, api.TokenRequest{Role: "join", TTLSeconds: 1, Addresses: []string{"127.0.96.2"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -241,7 +241,7 @@ func startProcessAgent(t *testing.T, c *client.Client, config, dataDir, node str
 		if err := os.WriteFile(ca, []byte(cfg.CertificateAuthorityData), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		join, err := c.CreateToken(context.Background(), api.TokenRequest{Role: "join", TTLSeconds: 60})
+		join, err := c.CreateToken(context.Background(), api.TokenRequest{Role: "join", TTLSeconds: 60, Node: node, Addresses: []string{"127.0.97.1"}})
 		if err != nil {
 			t.Fatal(err)
 		}

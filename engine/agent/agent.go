@@ -37,6 +37,8 @@ type Agent struct {
 	started  time.Time
 	// listenAddr is where logs and stats are served.
 	listenAddr string
+	// reclaimer removes the data of this node's deleted Volumes.
+	reclaimer *volumes.Reclaimer
 
 	mu sync.Mutex
 	// waiting holds why a container is not running ("pod-uid/name").
@@ -71,7 +73,9 @@ func New(cfg Config) (*Agent, error) {
 		started:   time.Now(),
 	}
 	a.config = newConfigCache(cfg.Client)
-	a.volumes = volumes.NewManager(filepath.Join(cfg.DataDir, "pods"), a.config, log)
+	a.volumes = volumes.NewManager(filepath.Join(cfg.DataDir, "pods"), a.config, a.config, log)
+	remover, _ := cfg.Runtime.(runtime.VolumeRemover) // nil: no volumes (process runtime)
+	a.reclaimer = volumes.NewReclaimer(cfg.Client, cfg.NodeName, remover, log)
 	a.prober = prober.NewManager(cfg.Runtime, a.onProbe, log)
 	a.pods = client.NewInformer(cfg.Client.Pods(""), client.ListOptions{FieldSelector: "spec.nodeName=" + cfg.NodeName},
 		client.WithLogger(log))
@@ -96,9 +100,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	var wg sync.WaitGroup
+	if c := a.cfg.Credentials; c != nil {
+		wg.Go(func() { c.Run(ctx) })
+	}
 	wg.Go(func() { a.recorder.Run(ctx) })
 	wg.Go(func() { a.heartbeats(ctx) })
 	wg.Go(func() { a.pods.Run(ctx) })
+	wg.Go(func() { a.reclaimer.Run(ctx) })
 	wg.Go(func() { a.stats.run(ctx, a.rt, a.cfg.NodeName, a.cfg.StatsInterval) })
 	defer wg.Wait()
 	defer a.prober.Stop()

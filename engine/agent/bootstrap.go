@@ -2,14 +2,14 @@ package agent
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/apiserver/pki"
@@ -19,15 +19,8 @@ import (
 // credentialsFile holds a joined node's credentials in its data directory.
 const credentialsFile = "credentials.json"
 
-// Credentials are what a node gets by joining: its API token, the cluster
-// CA, and its serving certificate.
-type Credentials struct {
-	Server    string `json:"server"`
-	Token     string `json:"token"`
-	CACertPEM string `json:"caCertificate"`
-	CertPEM   string `json:"servingCertificate"`
-	KeyPEM    string `json:"servingKey"`
-}
+// ErrNotJoined: the data directory holds no credentials.
+var ErrNotJoined = errors.New("agent: node has not joined yet")
 
 // BootstrapConfig describes how a node joins.
 type BootstrapConfig struct {
@@ -36,26 +29,35 @@ type BootstrapConfig struct {
 	// CAPEM is the cluster CA the server's certificate must chain to.
 	CAPEM    []byte
 	NodeName string
-	Address  string
-	DataDir  string
+	// Address is the node's address: its serving certificate names it, so
+	// the node must be admitted with it (the join token's addresses, or
+	// the address the server sees the join come from).
+	Address string
+	DataDir string
+	// Rejoin joins with JoinToken even when valid credentials are saved
+	// (replacing credentials from an older version that never expire).
+	Rejoin bool
+	Log    *slog.Logger
 }
 
 // Bootstrap returns the node's credentials: saved ones from an earlier
-// join, or new ones obtained with the join token (which may have expired
-// since: a joined node no longer needs it).
+// join while they are valid (the join token may have expired since: a
+// joined node no longer needs it), or new ones obtained with the join
+// token.
 func Bootstrap(ctx context.Context, cfg BootstrapConfig) (*Credentials, error) {
-	path := filepath.Join(cfg.DataDir, credentialsFile)
-	if b, err := os.ReadFile(path); err == nil {
-		var c Credentials
-		if err := json.Unmarshal(b, &c); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", path, err)
-		}
-		return &c, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if cfg.JoinToken == "" {
-		return nil, fmt.Errorf("node %s has not joined yet (no %s): a join token is required (`maestro token create --role join`)", cfg.NodeName, path)
+	c, err := LoadCredentials(cfg.DataDir, cfg.Log)
+	switch {
+	case err == nil && !c.Expired(time.Now()) && !(cfg.Rejoin && cfg.JoinToken != ""):
+		return c, nil
+	case err == nil && cfg.JoinToken == "":
+		return nil, fmt.Errorf("the credentials of node %s in %s expired at %s (the agent renews them while it runs): "+
+			"join again with a new join token (`maestro token create --role join --node %s`)",
+			cfg.NodeName, c.path, c.Expires().Format(time.RFC3339), cfg.NodeName)
+	case err != nil && !errors.Is(err, ErrNotJoined):
+		return nil, err
+	case err != nil && cfg.JoinToken == "":
+		return nil, fmt.Errorf("node %s has not joined yet (no %s): a join token is required (`maestro token create --role join`)",
+			cfg.NodeName, filepath.Join(cfg.DataDir, credentialsFile))
 	}
 	var ips []net.IP
 	if ip := net.ParseIP(cfg.Address); ip != nil {
@@ -74,32 +76,37 @@ func Bootstrap(ctx context.Context, cfg BootstrapConfig) (*Credentials, error) {
 	if err != nil {
 		return nil, fmt.Errorf("joining %s as node %s: %w", cfg.Server, cfg.NodeName, err)
 	}
-	c := &Credentials{Server: cfg.Server, Token: resp.Token, CACertPEM: resp.CACertificate, CertPEM: resp.ServingCertificate, KeyPEM: string(keyPEM)}
-	b, _ := json.MarshalIndent(c, "", "  ")
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		return nil, fmt.Errorf("saving node credentials: %w", err)
+	return newCredentials(filepath.Join(cfg.DataDir, credentialsFile), cfg.Server, cfg.NodeName, resp, keyPEM, cfg.Log)
+}
+
+// LoadCredentials reads the credentials saved in a node's data directory
+// (ErrNotJoined when there are none).
+func LoadCredentials(dataDir string, log *slog.Logger) (*Credentials, error) {
+	path := filepath.Join(dataDir, credentialsFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNotJoined
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	var f credentialFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	c := &Credentials{path: path, log: orDiscard(log)}
+	if err := c.set(f); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	return c, nil
 }
 
-// Client is an API client authenticated as the node.
-func (c *Credentials) Client(opts ...client.Option) (*client.Client, error) {
-	return client.New(client.Config{Server: c.Server, Token: c.Token, CertificateAuthorityData: c.CACertPEM}, opts...)
-}
-
-// TLS returns the agent's serving certificate and the pool that verifies
-// the API server's client certificate.
-func (c *Credentials) TLS() (tls.Certificate, *x509.CertPool, error) {
-	cert, err := tls.X509KeyPair([]byte(c.CertPEM), []byte(c.KeyPEM))
-	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("loading the serving certificate: %w", err)
+func orDiscard(log *slog.Logger) *slog.Logger {
+	if log == nil {
+		return slog.New(slog.DiscardHandler)
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM([]byte(c.CACertPEM)) {
-		return tls.Certificate{}, nil, errors.New("no cluster CA in the node credentials")
-	}
-	return cert, pool, nil
+	return log
 }

@@ -35,6 +35,11 @@ type Config struct {
 	// ClusterCA verifies the API server's client certificate.
 	ServingCert tls.Certificate
 	ClusterCA   *x509.CertPool
+	// Credentials, when set, are the node's joined credentials: the agent
+	// renews them before they expire (Client should come from them, so it
+	// follows) and serves with their current certificate instead of
+	// ServingCert.
+	Credentials *Credentials
 
 	HeartbeatInterval  time.Duration
 	ResyncInterval     time.Duration

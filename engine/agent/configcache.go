@@ -50,6 +50,15 @@ func (cc *configCache) Secret(ctx context.Context, namespace, name string) (*api
 	return obj.(*api.Secret), nil
 }
 
+// Volume implements volumes.Source.
+func (cc *configCache) Volume(ctx context.Context, namespace, name string) (*api.PersistentVolume, error) {
+	obj, err := cc.get(ctx, "vol/"+namespace+"/"+name, func() (any, error) { return cc.c.Volumes(namespace).Get(ctx, name) })
+	if err != nil {
+		return nil, err
+	}
+	return obj.(*api.PersistentVolume), nil
+}
+
 func (cc *configCache) get(ctx context.Context, key string, read func() (any, error)) (any, error) {
 	cc.mu.Lock()
 	e, ok := cc.m[key]

@@ -9,7 +9,10 @@
 //	worker: syncPod(key)
 //	  pod deleted or terminating -> stop containers (SIGTERM, grace, SIGKILL),
 //	                                remove sandbox and volumes, delete the pod
-//	  otherwise -> sandbox -> volumes -> for each container:
+//	  otherwise -> sandbox -> volumes
+//	            -> init containers one at a time, each to exit 0 (failures:
+//	               back-off, or the pod fails under restartPolicy Never)
+//	            -> once initialized, for each app container:
 //	                 running + same spec + live -> keep (probes)
 //	                 exited / missing -> restart policy + backoff (CrashLoopBackOff)
 //	                                     -> image (pull policy) -> create + start

@@ -54,16 +54,10 @@ func (a *Agent) syncPod(ctx context.Context, key string) error {
 		a.setWaitingAll(pod, reasonConfigError, err.Error())
 		return a.errorWithStatus(ctx, pod, containers, fmt.Errorf("setting up volumes: %w", err))
 	}
-	var retryAt time.Time
-	for i := range pod.Spec.Containers {
-		c := &pod.Spec.Containers[i]
-		at, err := a.syncContainer(ctx, pod, sb, c, mounts[c.Name], latest(containers, c.Name))
-		if err != nil {
-			a.log.Warn("container sync failed", "pod", key, "container", c.Name, "err", err)
-		}
-		if !at.IsZero() && (retryAt.IsZero() || at.Before(retryAt)) {
-			retryAt = at
-		}
+	// App containers start only once every init container has completed.
+	initialized, retryAt := a.syncInit(ctx, pod, sb, mounts, containers)
+	if initialized {
+		retryAt = a.syncApps(ctx, pod, sb, mounts, containers)
 	}
 	// Read again: the loop may have started or stopped containers.
 	if containers, err = a.rt.ListContainers(ctx, runtime.Filter{Node: a.cfg.NodeName, PodUID: pod.UID}); err != nil {
@@ -77,6 +71,23 @@ func (a *Agent) syncPod(ctx context.Context, key string) error {
 		a.queue.AddAfter(key, time.Until(retryAt))
 	}
 	return nil
+}
+
+// syncApps converges each app container and returns the earliest time one
+// asked to be looked at again (zero: none).
+func (a *Agent) syncApps(ctx context.Context, pod *api.Pod, sb runtime.Sandbox, mounts map[string][]runtime.Mount, containers []runtime.Container) time.Time {
+	var retryAt time.Time
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		at, err := a.syncContainer(ctx, pod, sb, c, mounts[c.Name], latest(containers, c.Name))
+		if err != nil {
+			a.log.Warn("container sync failed", "pod", pod.Key(), "container", c.Name, "err", err)
+		}
+		if !at.IsZero() && (retryAt.IsZero() || at.Before(retryAt)) {
+			retryAt = at
+		}
+	}
+	return retryAt
 }
 
 // errorWithStatus reports a pod-level failure in its status, then returns
@@ -181,16 +192,28 @@ func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb runtime.Sand
 		return time.Time{}, nil
 	}
 	if cur != nil && cur.State == runtime.ContainerExited {
-		if d, first := a.countExit(key, cur); first && d > 0 {
-			a.recorder.Eventf(pod, api.EventWarning, "BackOff", "Back-off %s restarting failed container %s", d, c.Name)
-		}
-		if until := a.restarts.until(key); now.Before(until) {
-			a.setWaiting(key, api.ReasonCrashLoopBackOff,
-				fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", until.Sub(cur.FinishedAt).Round(time.Second), c.Name, pod.Name))
+		if until := a.crashBackoff(pod, c.Name, cur, now); !until.IsZero() {
 			return until, nil
 		}
 	}
 	return a.startContainer(ctx, pod, sb, c, mounts, cur, hash)
+}
+
+// crashBackoff counts an exited container toward its restart back-off and,
+// while the back-off lasts, reports CrashLoopBackOff and returns when it
+// ends (zero: restart it now).
+func (a *Agent) crashBackoff(pod *api.Pod, name string, cur *runtime.Container, now time.Time) time.Time {
+	key := pod.UID + "/" + name
+	if d, first := a.countExit(key, cur); first && d > 0 {
+		a.recorder.Eventf(pod, api.EventWarning, "BackOff", "Back-off %s restarting failed container %s", d, name)
+	}
+	until := a.restarts.until(key)
+	if !now.Before(until) {
+		return time.Time{}
+	}
+	a.setWaiting(key, api.ReasonCrashLoopBackOff,
+		fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", until.Sub(cur.FinishedAt).Round(time.Second), name, pod.Name))
+	return until
 }
 
 // startContainer pulls the image if needed, then creates and starts the
@@ -466,8 +489,10 @@ func (a *Agent) setWaiting(key, reason, message string) {
 }
 
 func (a *Agent) setWaitingAll(pod *api.Pod, reason, message string) {
-	for _, c := range pod.Spec.Containers {
-		a.setWaiting(pod.UID+"/"+c.Name, reason, message)
+	for _, cs := range [][]api.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for _, c := range cs {
+			a.setWaiting(pod.UID+"/"+c.Name, reason, message)
+		}
 	}
 }
 

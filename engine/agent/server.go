@@ -19,7 +19,21 @@ import (
 // Only the API server may call it: clients must present a certificate
 // from the cluster CA naming the API server.
 func (a *Agent) serve(ctx context.Context) (*http.Server, error) {
-	if len(a.cfg.ServingCert.Certificate) == 0 || a.cfg.ClusterCA == nil {
+	tlsConfig := &tls.Config{
+		Certificates: []tls.Certificate{a.cfg.ServingCert},
+		ClientCAs:    a.cfg.ClusterCA,
+		ClientAuth:   tls.VerifyClientCertIfGiven,
+		MinVersion:   tls.VersionTLS12,
+	}
+	if c := a.cfg.Credentials; c != nil {
+		_, pool, err := c.TLS()
+		if err != nil {
+			return nil, err
+		}
+		// Renewed certificates are served from the next handshake on.
+		tlsConfig.Certificates, tlsConfig.GetCertificate, tlsConfig.ClientCAs = nil, c.GetCertificate, pool
+	}
+	if tlsConfig.GetCertificate == nil && len(a.cfg.ServingCert.Certificate) == 0 || tlsConfig.ClientCAs == nil {
 		a.log.Warn("no serving certificate: logs and stats of this node's pods are unavailable")
 		return &http.Server{}, nil
 	}
@@ -33,13 +47,8 @@ func (a *Agent) serve(ctx context.Context) (*http.Server, error) {
 	mux.Handle("GET /logs/{ns}/{pod}/{container}", a.onlyAPIServer(a.serveLogs))
 	mux.Handle("GET /stats/{ns}/{pod}", a.onlyAPIServer(a.serveStats))
 	srv := &http.Server{
-		Handler: mux,
-		TLSConfig: &tls.Config{
-			Certificates: []tls.Certificate{a.cfg.ServingCert},
-			ClientCAs:    a.cfg.ClusterCA,
-			ClientAuth:   tls.VerifyClientCertIfGiven,
-			MinVersion:   tls.VersionTLS12,
-		},
+		Handler:           mux,
+		TLSConfig:         tlsConfig,
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}

@@ -45,28 +45,21 @@ func (a *Agent) computeStatus(pod *api.Pod, sb *runtime.Sandbox, containers []ru
 	if st.StartTime == nil {
 		st.StartTime = &now
 	}
-	allReady, running, exited, failed := true, 0, 0, 0
+	initStep := nextInitStep(&pod.Spec, sandboxIDOf(sb), containers)
+	st.InitContainerStatuses = a.initStatuses(pod, containers)
+	allReady := true
 	for _, c := range pod.Spec.Containers {
 		cs := a.containerStatus(pod, &c, containers)
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
 		allReady = allReady && cs.Ready
-		switch {
-		case cs.State.Running != nil:
-			running++
-		case cs.State.Terminated != nil:
-			exited++
-			if cs.State.Terminated.ExitCode != 0 {
-				failed++
-			}
-		}
 	}
-	st.Phase = podPhase(pod.Spec.RestartPolicy, len(pod.Spec.Containers), running, exited, failed, hasStarted(st.ContainerStatuses))
+	st.Phase = phaseOf(pod.Spec.RestartPolicy, initStep, st.ContainerStatuses)
 	ready := api.ConditionFalse
 	if allReady && pod.DeletionTimestamp == nil {
 		ready = api.ConditionTrue
 	}
 	for _, c := range []api.Condition{
-		{Type: api.PodInitialized, Status: api.ConditionTrue},
+		initializedCondition(initStep, st.InitContainerStatuses),
 		{Type: api.ContainersReady, Status: boolCondition(allReady)},
 		{Type: api.PodReady, Status: ready},
 	} {
@@ -85,7 +78,7 @@ func (a *Agent) containerStatus(pod *api.Pod, c *api.Container, containers []run
 	}
 	if cur == nil {
 		if !waiting {
-			w = api.ContainerStateWaiting{Reason: reasonContainerCreating}
+			w = api.ContainerStateWaiting{Reason: defaultWaiting(pod)}
 		}
 		cs.State = api.ContainerState{Waiting: &w}
 		return cs
@@ -109,11 +102,21 @@ func (a *Agent) containerStatus(pod *api.Pod, c *api.Container, containers []run
 		cs.Started = api.Ptr(false)
 	default:
 		if !waiting {
-			w = api.ContainerStateWaiting{Reason: reasonContainerCreating}
+			w = api.ContainerStateWaiting{Reason: defaultWaiting(pod)}
 		}
 		cs.State = api.ContainerState{Waiting: &w}
 	}
 	return cs
+}
+
+// defaultWaiting is why a container the runtime does not run yet waits,
+// when nothing more precise is known: Kubernetes says PodInitializing for
+// every container of a pod with init containers.
+func defaultWaiting(pod *api.Pod) string {
+	if len(pod.Spec.InitContainers) > 0 {
+		return reasonPodInitializing
+	}
+	return reasonContainerCreating
 }
 
 // readiness is the readiness probe's result; a container this agent
@@ -159,6 +162,38 @@ func previous(cs []runtime.Container, name string, cur *runtime.Container) *runt
 		}
 	}
 	return out
+}
+
+func sandboxIDOf(sb *runtime.Sandbox) string {
+	if sb == nil {
+		return ""
+	}
+	return sb.ID
+}
+
+// phaseOf is the pod's phase: Pending until its init containers are done
+// (Failed if one failed under restartPolicy Never), then podPhase of its
+// app containers.
+func phaseOf(policy api.RestartPolicy, step initStep, statuses []api.ContainerStatus) api.PodPhase {
+	switch {
+	case step.Failed != nil:
+		return api.PodFailed
+	case !step.Done:
+		return api.PodPending
+	}
+	running, exited, failed := 0, 0, 0
+	for _, cs := range statuses {
+		switch {
+		case cs.State.Running != nil:
+			running++
+		case cs.State.Terminated != nil:
+			exited++
+			if cs.State.Terminated.ExitCode != 0 {
+				failed++
+			}
+		}
+	}
+	return podPhase(policy, len(statuses), running, exited, failed, hasStarted(statuses))
 }
 
 // podPhase follows Kubernetes: Running while any container runs or will be

@@ -37,6 +37,8 @@ func Default(obj Object) {
 		defaultSecret(o)
 	case *Autoscaler:
 		defaultAutoscalerSpec(&o.Spec)
+	case *PersistentVolume:
+		defaultPersistentVolume(o)
 	case *NodePool:
 		if o.Spec.Size == nil {
 			o.Spec.Size = Ptr(o.Spec.MinSize)

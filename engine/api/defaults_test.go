@@ -274,7 +274,7 @@ func TestDefaultIdempotent(t *testing.T) {
 	objs := []Object{
 		basePod(), realisticDeployment(), baseDeployment(), baseReplicaSet(), baseService(),
 		baseConfigMap(), baseAutoscaler(), baseNodePool(), baseMachine(), baseNode(), baseEvent(),
-		baseNamespace(), baseEndpoints(),
+		baseNamespace(), baseEndpoints(), baseVolume(),
 		&Secret{ObjectMeta: ObjectMeta{Name: "s", Namespace: "default"}, StringData: map[string]string{"k": "v"}},
 		&Deployment{ObjectMeta: ObjectMeta{Name: "recreate", Namespace: "default"}, Spec: DeploymentSpec{
 			Strategy: DeploymentStrategy{Type: RecreateStrategy}, Template: baseTemplate()}},

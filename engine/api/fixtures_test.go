@@ -118,6 +118,10 @@ func baseEvent() *Event {
 	}
 }
 
+func baseVolume() *PersistentVolume {
+	return &PersistentVolume{ObjectMeta: ObjectMeta{Name: "data", Namespace: "default"}}
+}
+
 func baseNamespace() *Namespace {
 	return &Namespace{ObjectMeta: ObjectMeta{Name: "team-a"}}
 }

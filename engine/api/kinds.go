@@ -32,6 +32,7 @@ var Kinds = []KindInfo{
 	{Kind: "Endpoints", Plural: "endpoints", Namespaced: true, ShortNames: []string{"ep"}, New: func() Object { return &Endpoints{} }},
 	{Kind: "ConfigMap", Plural: "configmaps", Namespaced: true, ShortNames: []string{"cm"}, New: func() Object { return &ConfigMap{} }},
 	{Kind: "Secret", Plural: "secrets", Namespaced: true, New: func() Object { return &Secret{} }},
+	{Kind: "Volume", Plural: "volumes", Namespaced: true, HasStatus: true, ShortNames: []string{"vol"}, New: func() Object { return &PersistentVolume{} }},
 	{Kind: "Autoscaler", Plural: "autoscalers", Namespaced: true, HasStatus: true, ShortNames: []string{"hpa"}, New: func() Object { return &Autoscaler{} }},
 	{Kind: "Event", Plural: "events", Namespaced: true, ShortNames: []string{"ev"}, New: func() Object { return &Event{} }},
 }

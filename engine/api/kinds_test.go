@@ -37,6 +37,8 @@ func TestLookupKind(t *testing.T) {
 		{"autoscalers", "Autoscaler"},
 		{"ev", "Event"},
 		{"event", "Event"},
+		{"vol", "Volume"},
+		{"volumes", "Volume"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,7 +80,7 @@ func TestLookupKindUnknown(t *testing.T) {
 			}
 			// The message lists every kind by plural, sorted, so a user can pick one.
 			const want = "known: autoscalers, configmaps, deployments, endpoints, events, machines, namespaces, " +
-				"nodepools, nodes, pods, replicasets, secrets, services"
+				"nodepools, nodes, pods, replicasets, secrets, services, volumes"
 			if !strings.Contains(msg, want) {
 				t.Errorf("error %q does not list the known kinds (%s)", msg, want)
 			}
@@ -103,7 +105,7 @@ func TestKindOf(t *testing.T) {
 		"Namespace": &Namespace{}, "Node": &Node{}, "NodePool": &NodePool{}, "Machine": &Machine{},
 		"Pod": &Pod{}, "ReplicaSet": &ReplicaSet{}, "Deployment": &Deployment{}, "Service": &Service{},
 		"Endpoints": &Endpoints{}, "ConfigMap": &ConfigMap{}, "Secret": &Secret{}, "Autoscaler": &Autoscaler{},
-		"Event": &Event{},
+		"Event": &Event{}, "Volume": &PersistentVolume{},
 	}
 	if len(objs) != len(Kinds) {
 		t.Fatalf("test covers %d kinds, registry has %d: add the new kind here", len(objs), len(Kinds))

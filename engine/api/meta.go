@@ -187,4 +187,8 @@ const (
 	LabelRegion       = "topology.maestro.dev/region"
 	LabelInstanceType = "node.maestro.dev/instance-type"
 	LabelNodePool     = "node.maestro.dev/pool"
+	// LabelNodeRestrictionPrefix starts labels a node can never set or
+	// change on itself (only admins, controllers and its join token can),
+	// so workloads can select nodes by them safely.
+	LabelNodeRestrictionPrefix = "node-restriction.maestro.dev/"
 )

@@ -34,6 +34,8 @@ func Validate(obj Object) ErrorList {
 		errs = append(errs, validateSecret(o)...)
 	case *Autoscaler:
 		errs = append(errs, validateAutoscalerSpec(&o.Spec, NewPath("spec"))...)
+	case *PersistentVolume:
+		errs = append(errs, validatePersistentVolume(o)...)
 	case *NodePool:
 		errs = append(errs, validateNodePoolSpec(&o.Spec, NewPath("spec"))...)
 	case *Machine:

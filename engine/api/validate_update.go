@@ -37,6 +37,8 @@ func ValidateUpdate(old, new Object) ErrorList {
 		if o.Type != n.Type {
 			errs = append(errs, Forbidden(NewPath("type"), "is immutable"))
 		}
+	case *PersistentVolume:
+		errs = append(errs, validatePersistentVolumeUpdate(old.(*PersistentVolume), n)...)
 	case *Machine:
 		if !reflect.DeepEqual(old.(*Machine).Spec, n.Spec) {
 			errs = append(errs, Forbidden(NewPath("spec"), "is immutable; delete the machine to replace it"))

@@ -150,6 +150,7 @@ func TestValidateUpdateUnchanged(t *testing.T) {
 		service(func(s *Service) { s.Spec.ClusterIP = "10.96.0.1" }),
 		configMap(func(c *ConfigMap) { c.Immutable = Ptr(true) }), secret(func(s *Secret) { s.Immutable = Ptr(true) }),
 		machine(nil), nodePool(nil), node(nil), event(nil), namespace(nil), endpoints(nil), autoscaler(nil),
+		volume(func(v *PersistentVolume) { v.Spec.NodeName, v.Status.NodeName = "node-1", "node-1" }),
 	} {
 		t.Run(KindOf(obj).Kind, func(t *testing.T) {
 			assertErrors(t, ValidateUpdate(obj, clone(t, obj)), nil)

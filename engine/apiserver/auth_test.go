@@ -1,6 +1,7 @@
 package apiserver_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -174,5 +175,45 @@ func TestRevokedAndExpiredTokens(t *testing.T) {
 	_, err = env.Client.CreateToken(ctx, api.TokenRequest{Role: "root"})
 	if !api.IsInvalid(err) || !strings.Contains(err.Error(), "role") {
 		t.Fatalf("unknown role: %v, want Invalid naming role", err)
+	}
+}
+
+func TestTokenRequestValidation(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t)
+	ctx := ctxT(t)
+	before := len(listTokens(t, env))
+	cases := []struct {
+		req   api.TokenRequest
+		field string
+	}{
+		{api.TokenRequest{Role: "viewer", Uses: 2}, "uses"},
+		{api.TokenRequest{Role: "node", Node: "n1", Addresses: []string{"10.0.0.1"}}, "addresses"},
+		{api.TokenRequest{Role: "admin", Labels: map[string]string{"a": "b"}}, "labels"},
+		{api.TokenRequest{Role: "join", Uses: -1}, "uses"},
+		{api.TokenRequest{Role: "join", Addresses: []string{"10.0.0.1", "node-1.example"}}, "addresses[1]"},
+		{api.TokenRequest{Role: "join", Addresses: []string{"0.0.0.0"}}, "addresses[0]"},
+		{api.TokenRequest{Role: "join", Labels: map[string]string{"bad key!": "x"}}, "labels"},
+		{api.TokenRequest{Role: "join", Node: "Not_A_Name"}, "node"},
+	}
+	for _, tc := range cases {
+		_, err := env.Client.CreateToken(ctx, tc.req)
+		if !api.IsInvalid(err) || !slices.ContainsFunc(causes(err), func(f string) bool { return strings.HasPrefix(f, tc.field) }) {
+			t.Errorf("CreateToken(%+v) = %v (fields %v), want 422 naming %s", tc.req, err, causes(err), tc.field)
+		}
+	}
+	if tokens := listTokens(t, env); len(tokens) != before {
+		t.Errorf("refused requests stored tokens: %+v", tokens)
+	}
+	resp, err := env.Client.CreateToken(ctx, api.TokenRequest{Role: "join", Uses: 3, Node: "n1", Addresses: []string{"::ffff:10.0.0.1"},
+		Labels: map[string]string{api.LabelZone: "zone-a"}})
+	if err != nil || resp.Uses != 3 {
+		t.Fatalf("join token with bindings: %+v, %v", resp, err)
+	}
+	for _, info := range listTokens(t, env) {
+		if info.ID == resp.ID && (info.UsesLeft != 3 || info.Node != "n1" || len(info.Addresses) != 1 || info.Addresses[0] != "10.0.0.1" ||
+			info.Labels[api.LabelZone] != "zone-a") {
+			t.Errorf("listed %+v", info)
+		}
 	}
 }

@@ -18,6 +18,10 @@ import (
 
 // objects serves the object API.
 func (s *Server) objects(w http.ResponseWriter, r *http.Request) {
+	if u := userFrom(r.Context()); u.Role == auth.RoleNode {
+		// Admission restricts what nodes write (noderestriction).
+		r = r.WithContext(registry.WithRequester(r.Context(), registry.Requester{Node: u.Node}))
+	}
 	info, err := parsePath(r.URL.Path)
 	if err == nil {
 		info.Fence, err = leaderFence(r)
@@ -73,7 +77,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, info requestInfo) 
 		s.writeError(w, r, err)
 		return
 	}
-	node, _ := sel.Fields.Value("spec.nodeName")
+	node, _ := sel.Fields.Value(registry.NodeField(info.Kind))
 	if err := s.authorize(r.Context(), auth.Request{Verb: auth.VerbList, Kind: info.Kind, Namespace: info.Namespace, NodeName: node}); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -283,6 +287,22 @@ func (p podLookup) PodsOnNode(ctx context.Context, namespace, node string) ([]*a
 		pods[i] = o.(*api.Pod)
 	}
 	return pods, nil
+}
+
+// volumeLookup answers the node authorizer's questions about volumes.
+type volumeLookup struct{ reg *registry.Registry }
+
+var volumeKind = api.MustKind("Volume")
+
+func (v volumeLookup) Volume(ctx context.Context, namespace, name string) (*api.PersistentVolume, error) {
+	obj, err := v.reg.Get(ctx, volumeKind, namespace, name)
+	if api.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading volume for authorization: %w", err)
+	}
+	return obj.(*api.PersistentVolume), nil
 }
 
 // bind assigns a pod to a node (the scheduler's write).

@@ -96,7 +96,17 @@ func (s *Server) previewPlacement(ctx context.Context, namespace string, pods []
 		}
 		existing = append(existing, p)
 	}
-	placements := scheduler.Preview(scheduler.NewSnapshotFrom(nodes, existing), pods)
+	volObjs, _, err := s.reg.List(ctx, volumeKind, namespace, registry.Selectors{})
+	if err != nil {
+		return nil, err
+	}
+	vols := make([]*api.PersistentVolume, len(volObjs))
+	for i, o := range volObjs {
+		vols[i] = o.(*api.PersistentVolume)
+	}
+	snap := scheduler.NewSnapshotFrom(nodes, existing)
+	snap.UseVolumes(vols)
+	placements := scheduler.Preview(snap, pods)
 	prev := &api.PlacementPreview{Pods: len(placements), Nodes: map[string]int{}}
 	for _, pl := range placements {
 		if pl.Node != "" {

@@ -45,6 +45,10 @@ type Config struct {
 	// ClusterInfo is served at GET /v1/cluster-info (the cluster domain
 	// defaults to api.DefaultClusterDomain).
 	ClusterInfo api.ClusterInfo
+	// NodeCredentialTTL is the lifetime of the token and serving
+	// certificate a node gets by joining or renewing (default
+	// DefaultNodeCredentialTTL).
+	NodeCredentialTTL time.Duration
 	// Maintenance takes backups and rotates the encryption key for admins
 	// (GET /v1/backup, POST /v1/encryption/rotate-key); nil answers 501.
 	Maintenance Maintenance
@@ -67,22 +71,28 @@ type Server struct {
 
 	pki         *pki.Bundle
 	agentClient *http.Client
+	admissions  *auth.Admissions
+	nodeTTL     time.Duration
 	maintenance Maintenance
 }
 
 // New builds the API server handler.
 func New(cfg Config) *Server {
 	s := &Server{
-		reg:     cfg.Registry,
-		tokens:  cfg.Tokens,
-		log:     cfg.Log,
-		maxBody: cfg.MaxRequestBytes,
-		version: cfg.Version,
-		ready:   cfg.Ready,
-		cluster: cfg.ClusterInfo,
-
+		reg:         cfg.Registry,
+		tokens:      cfg.Tokens,
+		log:         cfg.Log,
+		maxBody:     cfg.MaxRequestBytes,
+		version:     cfg.Version,
+		ready:       cfg.Ready,
+		cluster:     cfg.ClusterInfo,
+		nodeTTL:     cfg.NodeCredentialTTL,
 		maintenance: cfg.Maintenance,
 	}
+	if s.nodeTTL <= 0 {
+		s.nodeTTL = DefaultNodeCredentialTTL
+	}
+	s.admissions = auth.NewAdmissions(cfg.Registry.Store())
 	if s.cluster.ClusterDomain == "" {
 		s.cluster.ClusterDomain = api.DefaultClusterDomain
 	}
@@ -102,7 +112,7 @@ func New(cfg Config) *Server {
 		s.gatherer = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(s.gatherer)
-	s.authz = &auth.Authorizer{Pods: podLookup{s.reg}}
+	s.authz = &auth.Authorizer{Pods: podLookup{s.reg}, Volumes: volumeLookup{s.reg}}
 	if cfg.PKI != nil {
 		s.pki = cfg.PKI
 		c, err := newAgentClient(cfg.PKI)
@@ -117,6 +127,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /version", s.versionHandler)
 	s.mux.Handle("GET /metrics", s.authenticated(s.metricsHandler()))
 	s.mux.Handle("POST /v1/join", s.authenticated(http.HandlerFunc(s.join)))
+	s.mux.Handle("POST /v1/join/renew", s.authenticated(http.HandlerFunc(s.renew)))
 	s.mux.Handle("GET /v1/cluster-info", s.authenticated(http.HandlerFunc(s.clusterInfo)))
 	s.mux.Handle("/v1/tokens", s.authenticated(http.HandlerFunc(s.tokensHandler)))
 	s.mux.Handle("/v1/tokens/{id}", s.authenticated(http.HandlerFunc(s.tokensHandler)))

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"time"
 
@@ -29,7 +30,11 @@ func (s *Server) tokensHandler(w http.ResponseWriter, r *http.Request) {
 		}
 		out := make([]api.TokenInfo, len(recs))
 		for i, t := range recs {
-			out[i] = api.TokenInfo{ID: t.ID, Role: t.Role, Node: t.Node, Description: t.Description, Created: t.Created, Expires: t.Expires}
+			out[i] = api.TokenInfo{ID: t.ID, Role: t.Role, Node: t.Node, Description: t.Description, Created: t.Created, Expires: t.Expires,
+				Addresses: t.Addresses, Labels: t.Labels}
+			if t.Role == auth.RoleJoin {
+				out[i].UsesLeft = t.UsesLeft()
+			}
 		}
 		writeJSON(w, http.StatusOK, api.TokenList{Items: out})
 	case r.Method == http.MethodDelete && id != "":
@@ -56,11 +61,30 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, api.NewBadRequest("decoding token request: %v", err))
 		return
 	}
+	if errs := validateTokenRequest(req); len(errs) > 0 {
+		s.writeError(w, r, api.NewInvalid("Token", "", errs))
+		return
+	}
+	token, rec, err := s.tokens.Create(r.Context(), auth.CreateOptions{Role: req.Role, Node: req.Node,
+		TTL: time.Duration(req.TTLSeconds) * time.Second, Description: req.Description,
+		Uses: req.Uses, Addresses: canonicalIPs(req.Addresses), Labels: req.Labels})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	resp := api.TokenResponse{Token: token, ID: rec.ID, Role: rec.Role, Node: rec.Node, Expires: rec.Expires}
+	if rec.Role == auth.RoleJoin {
+		resp.Uses = max(rec.Uses, 1)
+	}
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+func validateTokenRequest(req api.TokenRequest) api.ErrorList {
 	var errs api.ErrorList
 	if !auth.ValidRole(req.Role) {
 		errs = append(errs, api.NotSupported(api.NewPath("role"), req.Role, auth.RoleAdmin, auth.RoleViewer, auth.RoleNode, auth.RoleJoin))
 	}
-	if req.Role == auth.RoleNode {
+	if req.Role == auth.RoleNode || req.Role == auth.RoleJoin && req.Node != "" {
 		if msg := api.IsDNS1123Subdomain(req.Node); msg != "" {
 			errs = append(errs, api.Invalid(api.NewPath("node"), req.Node, msg))
 		}
@@ -68,15 +92,37 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	if req.TTLSeconds < 0 {
 		errs = append(errs, api.Invalid(api.NewPath("ttlSeconds"), req.TTLSeconds, "must be greater than or equal to 0"))
 	}
-	if len(errs) > 0 {
-		s.writeError(w, r, api.NewInvalid("Token", "", errs))
-		return
+	if req.Role != auth.RoleJoin {
+		for _, f := range []struct {
+			field string
+			set   bool
+		}{{"uses", req.Uses != 0}, {"addresses", len(req.Addresses) > 0}, {"labels", len(req.Labels) > 0}} {
+			if f.set {
+				errs = append(errs, api.Forbidden(api.NewPath(f.field), "only join tokens admit nodes with uses, addresses and labels"))
+			}
+		}
+		return errs
 	}
-	token, rec, err := s.tokens.Create(r.Context(), auth.CreateOptions{Role: req.Role, Node: req.Node,
-		TTL: time.Duration(req.TTLSeconds) * time.Second, Description: req.Description})
-	if err != nil {
-		s.writeError(w, r, err)
-		return
+	if req.Uses < 0 {
+		errs = append(errs, api.Invalid(api.NewPath("uses"), req.Uses, "must be greater than or equal to 0 (0 means 1)"))
 	}
-	writeJSON(w, http.StatusCreated, api.TokenResponse{Token: token, ID: rec.ID, Role: rec.Role, Node: rec.Node, Expires: rec.Expires})
+	for i, a := range req.Addresses {
+		if ip := net.ParseIP(a); ip == nil || ip.IsUnspecified() {
+			errs = append(errs, api.Invalid(api.NewPath("addresses").Index(i), a, "must be an IP address"))
+		}
+	}
+	return append(errs, api.ValidateLabels(req.Labels, api.NewPath("labels"))...)
+}
+
+// canonicalIPs spells addresses the way net.IP prints them.
+func canonicalIPs(addrs []string) []string {
+	out := make([]string, 0, len(addrs))
+	for _, a := range addrs {
+		ip := net.ParseIP(a)
+		if v4 := ip.To4(); v4 != nil {
+			ip = v4
+		}
+		out = append(out, ip.String())
+	}
+	return out
 }

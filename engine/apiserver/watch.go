@@ -11,6 +11,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/apiserver/auth"
+	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 )
 
 // Watches end after a randomized time so clients spread back across
@@ -28,7 +29,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, info requestInfo)
 		s.writeError(w, r, err)
 		return
 	}
-	node, _ := sel.Fields.Value("spec.nodeName")
+	node, _ := sel.Fields.Value(registry.NodeField(info.Kind))
 	if err := s.authorize(r.Context(), auth.Request{Verb: auth.VerbWatch, Kind: info.Kind, Namespace: info.Namespace, NodeName: node}); err != nil {
 		s.writeError(w, r, err)
 		return

@@ -22,11 +22,12 @@ import (
 
 // Client talks to one API server.
 type Client struct {
-	server    string
-	token     string
-	http      *http.Client
-	userAgent string
-	fence     string
+	server      string
+	token       string
+	tokenSource func() string
+	http        *http.Client
+	userAgent   string
+	fence       string
 }
 
 // Option adjusts a Client.
@@ -34,6 +35,10 @@ type Option func(*Client)
 
 // WithUserAgent names the component in server logs.
 func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
+
+// WithTokenSource makes the client ask for its bearer token on every
+// request, for credentials that rotate while the client lives (a node's).
+func WithTokenSource(f func() string) Option { return func(c *Client) { c.tokenSource = f } }
 
 // WithHTTPClient replaces the HTTP client (tests).
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
@@ -150,7 +155,11 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		if err != nil {
 			return nil, fmt.Errorf("building request: %w", err)
 		}
-		req.Header.Set("Authorization", "Bearer "+c.token)
+		token := c.token
+		if c.tokenSource != nil {
+			token = c.tokenSource()
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set("User-Agent", c.userAgent)
 		if c.fence != "" {

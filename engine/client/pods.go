@@ -16,6 +16,15 @@ func (c *Client) Join(ctx context.Context, req api.JoinRequest) (api.JoinRespons
 	return resp, err
 }
 
+// RenewNodeCredentials exchanges the client's node token, before it
+// expires, for a new token and serving certificate (the old token keeps
+// working for a grace period).
+func (c *Client) RenewNodeCredentials(ctx context.Context, req api.JoinRequest) (api.JoinResponse, error) {
+	var resp api.JoinResponse
+	err := c.Do(ctx, "POST", "/v1/join/renew", nil, req, &resp)
+	return resp, err
+}
+
 // LogOptions select a container's log lines.
 type LogOptions struct {
 	Container  string

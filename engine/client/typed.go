@@ -22,4 +22,7 @@ func (c *Client) Secrets(ns string) Resource[*api.Secret]       { return For[*ap
 func (c *Client) Autoscalers(ns string) Resource[*api.Autoscaler] {
 	return For[*api.Autoscaler](c, ns)
 }
+func (c *Client) Volumes(ns string) Resource[*api.PersistentVolume] {
+	return For[*api.PersistentVolume](c, ns)
+}
 func (c *Client) Events(ns string) Resource[*api.Event] { return For[*api.Event](c, ns) }

@@ -52,6 +52,7 @@ func NewGarbageCollector(d Deps) *GarbageCollector {
 		gcKindFor[*api.Machine](gc), gcKindFor[*api.Pod](gc), gcKindFor[*api.ReplicaSet](gc),
 		gcKindFor[*api.Deployment](gc), gcKindFor[*api.Service](gc), gcKindFor[*api.Endpoints](gc),
 		gcKindFor[*api.ConfigMap](gc), gcKindFor[*api.Secret](gc), gcKindFor[*api.Autoscaler](gc),
+		gcKindFor[*api.PersistentVolume](gc),
 	} {
 		gc.kinds[k.info.Kind] = k
 	}

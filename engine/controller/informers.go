@@ -95,6 +95,9 @@ func (f *Informers) Endpoints() *client.Informer[*api.Endpoints] {
 func (f *Informers) Namespaces() *client.Informer[*api.Namespace] {
 	return InformerFor[*api.Namespace](f)
 }
+func (f *Informers) Volumes() *client.Informer[*api.PersistentVolume] {
+	return InformerFor[*api.PersistentVolume](f)
+}
 
 // Start runs every informer created so far (and later ones as they are
 // created) until ctx ends.

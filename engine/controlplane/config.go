@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/maestro-dev/maestro/engine/apiserver"
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/client"
 )
@@ -51,8 +52,11 @@ type Config struct {
 	NodePortRange allocator.PortRange
 
 	MaxRequestBytes int64
-	Version         string
-	Log             *slog.Logger
+	// NodeCredentialTTL is the lifetime of node credentials (default
+	// DefaultNodeCredentialTTL).
+	NodeCredentialTTL time.Duration
+	Version           string
+	Log               *slog.Logger
 	// UnsafeNoFsync makes the embedded etcd skip fsync (tests, benchmarks).
 	UnsafeNoFsync bool
 	// ShutdownTimeout bounds a graceful stop.
@@ -87,6 +91,8 @@ type Config struct {
 const (
 	DefaultListen     = "127.0.0.1:6443"
 	DefaultEtcdPrefix = "/maestro"
+	// DefaultNodeCredentialTTL is how long node credentials last.
+	DefaultNodeCredentialTTL = apiserver.DefaultNodeCredentialTTL
 )
 
 func (c *Config) setDefaults() error {

@@ -21,6 +21,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/apiserver"
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/apiserver/auth"
+	"github.com/maestro-dev/maestro/engine/apiserver/noderestriction"
 	"github.com/maestro-dev/maestro/engine/apiserver/pki"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 	"github.com/maestro-dev/maestro/engine/client"
@@ -72,7 +73,8 @@ func Start(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cp.registry = registry.New(registry.Options{Store: cp.store, Admitters: []registry.Admitter{cp.allocator}})
+	cp.registry = registry.New(registry.Options{Store: cp.store, Admitters: []registry.Admitter{cp.allocator,
+		noderestriction.New(auth.NewAdmissions(cp.store))}})
 	adminToken, err := cp.bootstrapAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -126,10 +128,17 @@ func (cp *ControlPlane) openStore(ctx context.Context) error {
 				return err
 			}
 		}
+		// Mutual TLS from a CA of its own: no local process without the
+		// client key in <data-dir>/pki can read or write the store.
+		etcdTLS, err := pki.EnsureEtcd(filepath.Join(cfg.DataDir, "pki"), time.Now())
+		if err != nil {
+			return fmt.Errorf("embedded etcd TLS: %w", err)
+		}
 		e, err := store.StartEmbedded(ctx, store.EmbeddedConfig{
 			Dir:           filepath.Join(cfg.DataDir, "etcd"),
 			Logger:        cfg.Log.With("component", "etcd"),
 			UnsafeNoFsync: cfg.UnsafeNoFsync,
+			TLS:           &etcdTLS,
 		})
 		if err != nil {
 			return err
@@ -245,7 +254,7 @@ func (cp *ControlPlane) serve(ctx context.Context, adminToken string) error {
 	}
 	srv := apiserver.New(apiserver.Config{
 		Registry: cp.registry, Tokens: cp.tokens, Log: cfg.Log.With("component", "apiserver"),
-		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready, PKI: bundle,
+		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready, PKI: bundle, NodeCredentialTTL: cfg.NodeCredentialTTL,
 		ClusterInfo: cp.ClusterInfo(), Maintenance: cp,
 	})
 	cp.httpServer = &http.Server{

@@ -48,12 +48,13 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, cfg Config) er
 		controller.NewNodeLifecycleController(d),
 		controller.NewGarbageCollector(d),
 		controller.NewNamespaceController(d),
+		controller.NewVolumeController(d),
 	}
 	var sched *scheduler.Scheduler
 	if !cfg.DisableScheduler {
 		sc := cfg.Scheduler
 		sc.Client, sc.Log = c, log.With("component", "scheduler")
-		sc.PodInformer, sc.NodeInformer = inf.Pods(), inf.Nodes()
+		sc.PodInformer, sc.NodeInformer, sc.VolumeInformer = inf.Pods(), inf.Nodes(), inf.Volumes()
 		var err error
 		if sched, err = scheduler.New(sc); err != nil {
 			return err

@@ -210,6 +210,13 @@ type Runtime interface {
 	Stats(ctx context.Context, id string) (Usage, error)
 }
 
+// VolumeRemover is a runtime with named volumes (Docker's): RemoveVolume
+// deletes one with its data, an error while a container uses it; a volume
+// that does not exist is no error. The process runtime has no volumes.
+type VolumeRemover interface {
+	RemoveVolume(ctx context.Context, name string) error
+}
+
 // ErrNotFound is returned for unknown sandbox or container ids.
 var ErrNotFound = errors.New("runtime: not found")
 

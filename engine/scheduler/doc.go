@@ -7,6 +7,7 @@
 //
 //	pod informer ──┬─ bound pods ───────────────> Cache (nodes, allocations, assumed pods)
 //	node informer ─┘                                 │  │ pod-change log
+//	volume informer ──> VolumeBook (where each Volume lives, assumed first placements)
 //	      │ unbound pods                             │  │
 //	      v                                          │  v
 //	   Queue: active heap <- backoff heap <- unschedulable pool
@@ -19,7 +20,9 @@
 //	      ├─ Score: each scorer normalized to 0..100, weighted sum
 //	      ├─ Select: highest total, ties broken at random
 //	      ├─ fits nowhere: back to the pool; PodScheduled=False with the counted reasons
-//	      └─ Assume in the Cache ─> worker: Binder (CAS update of spec.nodeName)
+//	      └─ Assume in the Cache ─> worker: place new volumes (create the Volume, or
+//	                                  CAS its status.nodeName), then Binder (CAS
+//	                                  update of spec.nodeName)
 //	                                  ok: watch confirms the assumption
 //	                                  failed: forget, back to the queue with backoff
 //
@@ -37,6 +40,9 @@
 //     that fits nowhere is a Result whose Diagnosis renders as
 //     "0/5 nodes available: 3 insufficient memory, 2 node(s) didn't match
 //     Pod's node affinity/selector".
+//   - VolumeBook and volumeFilter (volumes.go) keep a pod on the node that
+//     holds its persistent volumes' data; the first placement of a volume
+//     decides that node.
 //   - Queue orders pending pods and keeps unschedulable ones out of the
 //     loop until an event could let them fit.
 //   - Scheduler wires informers, queue, cache, pipeline and Binder.

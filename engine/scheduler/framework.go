@@ -23,6 +23,7 @@ const (
 	ReasonPodAffinity
 	ReasonPodAntiAffinity
 	ReasonTopologySpread
+	ReasonVolume
 	numReasons
 )
 
@@ -38,6 +39,7 @@ var reasonText = [numReasons]string{
 	ReasonPodAffinity:        "node(s) didn't match pod affinity rules",
 	ReasonPodAntiAffinity:    "node(s) didn't match pod anti-affinity rules",
 	ReasonTopologySpread:     "node(s) didn't match pod topology spread constraints",
+	ReasonVolume:             "node(s) can't use the pod's volumes",
 }
 
 // String is the reason as it appears in failure messages.

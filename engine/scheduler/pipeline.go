@@ -115,6 +115,11 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 		// Readiness first: a node that cannot run anything should be
 		// reported as not ready, not as short of memory.
 		{"NodeReady", nodeReadyFilter{}, never},
+		// Persistent volumes pin a pod to the node holding their data:
+		// every other node is out whatever else it offers, and saying
+		// so is the one answer that helps ("insufficient memory" on a
+		// node the pod can never use would mislead).
+		{"Volumes", volumeFilter{}, func(s *CycleState) bool { return s.volNode == "" && !s.volBlocked }},
 		// The user's explicit placement (selector, affinity) next: when it
 		// excludes a node, that is the explanation users expect to read.
 		{"NodeAffinity", nodeAffinityFilter{}, func(s *CycleState) bool { return s.pod.NodeAffinity == nil }},
@@ -182,6 +187,9 @@ func (r Result) Fits() bool { return r.Node != "" }
 type Diagnosis struct {
 	Nodes  int
 	Counts [numReasons]int
+	// Volumes says where the pod's volumes are when they ruled nodes out
+	// (`volume "data" is on node "node-2"`).
+	Volumes string
 }
 
 // add counts a rejection.
@@ -236,6 +244,10 @@ func (d *Diagnosis) Message() string {
 		b.WriteByte(' ')
 		b.WriteString(e.text)
 	}
+	if d.Volumes != "" && d.Counts[ReasonVolume] > 0 {
+		b.WriteString("; ")
+		b.WriteString(d.Volumes)
+	}
 	return b.String()
 }
 
@@ -272,6 +284,7 @@ func (p *Pipeline) Schedule(snap *Snapshot, pi *PodInfo) Result {
 	feasible, examined, diag := p.findFeasible(snap, st)
 	if len(feasible) == 0 {
 		diag.Nodes = n
+		diag.Volumes = st.volDetail
 		return Result{Examined: examined, Diagnosis: diag}
 	}
 	res := Result{Feasible: len(feasible), Examined: examined}

@@ -50,6 +50,9 @@ type PodInfo struct {
 	PreferredAffinity     []AffinityTerm
 	PreferredAntiAffinity []AffinityTerm
 	Spread                []SpreadConstraint
+
+	// Volumes names the persistent volumes (Volume objects) the pod uses.
+	Volumes []string
 }
 
 // HostPort is a port a pod binds on its node.
@@ -142,6 +145,7 @@ func NewPodInfo(p *api.Pod) (*PodInfo, error) {
 		pi.NonZeroMemory = defaultScoringMemory
 	}
 	pi.HostPorts = hostPortsOf(&p.Spec)
+	pi.Volumes = api.PersistentVolumeNames(&p.Spec)
 
 	var errs []error
 	var err error

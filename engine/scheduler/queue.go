@@ -33,6 +33,8 @@ const (
 	// PodAddedReasons: a pod was bound, which may satisfy affinity or
 	// raise the emptiest spread domain.
 	PodAddedReasons = Status(1<<ReasonPodAffinity | 1<<ReasonTopologySpread)
+	// VolumeReasons: a Volume was placed, changed or deleted.
+	VolumeReasons = Status(1 << ReasonVolume)
 	// LabelReasons: a bound pod's labels changed.
 	LabelReasons = Status(1<<ReasonPodAffinity | 1<<ReasonPodAntiAffinity | 1<<ReasonTopologySpread)
 )

@@ -46,6 +46,10 @@ type Config struct {
 	// nil means the scheduler creates and runs its own.
 	PodInformer  *client.Informer[*api.Pod]
 	NodeInformer *client.Informer[*api.Node]
+	// VolumeInformer may be shared too; nil means the scheduler runs its
+	// own when it has a Client (without either, volumes tie pods to no
+	// node).
+	VolumeInformer *client.Informer[*api.PersistentVolume]
 	// Queue tunes backoff and the unschedulable flush (tests).
 	Queue QueueOptions
 }
@@ -59,6 +63,7 @@ type Scheduler struct {
 	queue    *Queue
 	pipeline *Pipeline
 	snapshot *Snapshot
+	volumes  *VolumeBook
 	binder   Binder
 	jobs     chan func(context.Context)
 }
@@ -92,13 +97,15 @@ func New(cfg Config) (*Scheduler, error) {
 		return nil, errors.New("scheduler: without a Client, both informers must be given")
 	}
 	log := cfg.Log.With("component", "scheduler")
+	volumes := NewVolumeBook()
 	return &Scheduler{
 		cfg:      cfg,
 		log:      log,
 		cache:    NewCache(CacheOptions{AssumeTTL: cfg.AssumeTTL, Log: log}),
 		queue:    NewQueue(cfg.Queue),
 		pipeline: p,
-		snapshot: &Snapshot{},
+		snapshot: &Snapshot{volumes: volumes},
+		volumes:  volumes,
 		binder:   cfg.Binder,
 		jobs:     make(chan func(context.Context), 1024),
 	}, nil
@@ -119,7 +126,9 @@ func (s *Scheduler) Preview(pods []*api.Pod) []Placement {
 	if err != nil {
 		panic(err) // New accepted the same configuration
 	}
-	return p.Preview(s.cache.Snapshot(), pods)
+	snap := s.cache.Snapshot()
+	snap.volumes = s.volumes
+	return p.Preview(snap, pods)
 }
 
 // Run watches pods and nodes and schedules until ctx ends. It returns
@@ -135,19 +144,29 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if ownPods {
 		pods = client.NewInformer(s.cfg.Client.Pods(""), client.ListOptions{}, client.WithLogger(s.log))
 	}
+	vols, ownVols := s.cfg.VolumeInformer, s.cfg.VolumeInformer == nil && s.cfg.Client != nil
+	if ownVols {
+		vols = client.NewInformer(s.cfg.Client.Volumes(""), client.ListOptions{}, client.WithLogger(s.log))
+	}
 	// Handlers go in before our own informers start, so no event is
 	// missed; a shared informer that already runs replays its cache as adds.
 	nodes.AddHandler(s.nodeHandler())
 	pods.AddHandler(s.podHandler())
+	if vols != nil {
+		vols.AddHandler(s.volumeHandler())
+	}
 	if ownNodes {
 		wg.Go(func() { nodes.Run(ctx) })
 	}
 	if ownPods {
 		wg.Go(func() { pods.Run(ctx) })
 	}
-	// Scheduling before both caches are loaded would place pods as if
-	// the cluster were empty.
-	if !nodes.WaitForSync(ctx) || !pods.WaitForSync(ctx) {
+	if ownVols {
+		wg.Go(func() { vols.Run(ctx) })
+	}
+	// Scheduling before the caches are loaded would place pods as if the
+	// cluster were empty (and their volumes on no node).
+	if !nodes.WaitForSync(ctx) || !pods.WaitForSync(ctx) || vols != nil && !vols.WaitForSync(ctx) {
 		return nil
 	}
 	s.log.Info("scheduler started", "scheduler", s.cfg.SchedulerName)
@@ -240,14 +259,22 @@ func (s *Scheduler) scheduleOne(ctx context.Context) bool {
 	}
 	s.queue.Binding(qp)
 	node := res.Node
-	s.dispatch(ctx, func(ctx context.Context) { s.bind(ctx, qp, node) })
+	vols := s.volumes.assume(pi, node)
+	s.dispatch(ctx, func(ctx context.Context) { s.bind(ctx, qp, node, vols) })
 	return true
 }
 
-// bind writes the binding and settles the assumption either way.
-func (s *Scheduler) bind(ctx context.Context, qp *QueuedPod, node string) {
+// bind places the pod's new volumes, writes the binding and settles the
+// assumptions either way (vols: the volume placements assumed).
+func (s *Scheduler) bind(ctx context.Context, qp *QueuedPod, node string, vols []string) {
 	pi := s.queue.Latest(qp) // the newest resourceVersion the watch brought
-	err := s.binder.Bind(ctx, pi.Pod, node)
+	err := s.bindVolumes(ctx, pi, node)
+	if err == nil {
+		err = s.binder.Bind(ctx, pi.Pod, node)
+	}
+	if err != nil {
+		s.volumes.forget(vols)
+	}
 	switch {
 	case err == nil:
 		s.cache.FinishBinding(pi.Key)

@@ -37,6 +37,12 @@ type Snapshot struct {
 	// must clone before changing.
 	shared   []bool
 	deltaBuf []podDelta
+
+	// volumes says where Volumes live (nil: nowhere known, so volumes tie
+	// no pod to a node); previewVolumes holds the placements a preview
+	// assumed for volumes its pods would create.
+	volumes        *VolumeBook
+	previewVolumes map[string]string
 }
 
 // NumNodes is the number of registered nodes in the view.
@@ -164,6 +170,8 @@ func (s *Snapshot) previewCopy() *Snapshot {
 		treeVersion:      s.treeVersion,
 		preferTaintNodes: s.preferTaintNodes,
 		shared:           make([]bool, len(s.nodes)),
+		volumes:          s.volumes,
+		previewVolumes:   map[string]string{},
 	}
 	for i, n := range c.nodes {
 		c.byName[n.Name] = n
@@ -187,5 +195,10 @@ func (s *Snapshot) place(pi *PodInfo, node string) error {
 	}
 	n.addPod(pi)
 	s.index.apply(pi, node, 1)
+	for _, name := range pi.Volumes {
+		if key := api.Key(pi.Namespace, name); s.volumeWhere(key).node == "" {
+			s.previewVolumes[key] = node
+		}
+	}
 	return nil
 }

@@ -41,6 +41,14 @@ type CycleState struct {
 	// eligible marks, by slot, nodes that pass the pod's node affinity
 	// (used to count spread domains when the pod has node affinity).
 	eligible []bool
+
+	// volNode is the node holding the pod's persistent volumes ("" when
+	// none is placed yet); volBlocked rules out every node (a volume being
+	// deleted, volumes on two nodes); volDetail says which volume and
+	// where, for the failure message.
+	volNode    string
+	volBlocked bool
+	volDetail  string
 }
 
 // spreadState is one topology spread constraint with its domain counts.
@@ -82,6 +90,7 @@ func (s *CycleState) PreFilter(snap *Snapshot, pi *PodInfo) {
 	s.owner, s.ownerZone = nil, nil
 
 	idx := snap.index
+	s.preFilterVolumes(snap, pi)
 	s.preFilterSpread(snap, pi)
 	s.preFilterAffinity(idx, pi)
 	if pi.OwnerUID != "" {

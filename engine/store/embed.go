@@ -44,12 +44,18 @@ type EmbeddedConfig struct {
 	// members cannot run on one Dir at once.
 	Dir string
 	// ClientURL is where the member serves clients, such as
-	// "http://127.0.0.1:2379"; "" picks a free 127.0.0.1 port. It must be a
-	// loopback address.
+	// "https://127.0.0.1:2379"; "" picks a free 127.0.0.1 port. It must be a
+	// loopback address, https when TLS is set.
 	ClientURL string
 	// PeerURL is where the member listens for peers; "" picks a free
-	// 127.0.0.1 port. It must be a loopback address.
+	// 127.0.0.1 port. It must be a loopback address, https when TLS is set.
 	PeerURL string
+	// TLS, when set, makes the member serve clients and peers over HTTPS
+	// only and refuse any client without a certificate from TLS.CAFile;
+	// the member's own client uses TLS.ClientCertFile. Without it the
+	// member serves plain HTTP on loopback, which any local process can
+	// read and write: `maestro server` always sets it.
+	TLS *EmbeddedTLS
 	// Logger receives etcd's own logs (component=etcd) at or above
 	// LogLevel, and the embedding's. nil discards them all.
 	Logger *slog.Logger
@@ -103,8 +109,13 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting embedded etcd in %s: log level: %w", cfg.Dir, err)
 	}
+	if cfg.TLS != nil {
+		if err := cfg.TLS.validate(); err != nil {
+			return nil, fmt.Errorf("starting embedded etcd in %s: %w", cfg.Dir, err)
+		}
+	}
 	for _, u := range []string{cfg.ClientURL, cfg.PeerURL} {
-		if err := checkLoopbackURL(u); err != nil {
+		if err := checkLoopbackURL(u, cfg.TLS != nil); err != nil {
 			return nil, fmt.Errorf("starting embedded etcd in %s: %w", cfg.Dir, err)
 		}
 	}
@@ -135,34 +146,20 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 
 	closing := new(atomic.Bool)
 	zl := newZapLogger(cfg.Logger, level, closing)
-	var e *embed.Etcd
-	for attempt := 1; ; attempt++ {
-		clientURL, peerURL := cfg.ClientURL, cfg.PeerURL
-		for _, u := range []*string{&clientURL, &peerURL} {
-			if *u == "" {
-				addr, err := pickLoopbackAddr()
-				if err != nil {
-					return nil, fmt.Errorf("starting embedded etcd in %s: %w", cfg.Dir, err)
-				}
-				*u = "http://" + addr
-			}
-		}
-		e, err = startMember(ctx, cfg, clientURL, peerURL, level.String(), zl)
-		if err == nil {
-			break
-		}
-		picked := cfg.ClientURL == "" || cfg.PeerURL == ""
-		if !isAddrInUse(err) || !picked || attempt == embeddedBindRetries {
-			return nil, fmt.Errorf("starting embedded etcd in %s: %w", cfg.Dir, err)
-		}
-		log.WarnContext(ctx, "embedded etcd port taken; retrying with other ports",
-			"client_url", clientURL, "peer_url", peerURL, "attempt", attempt)
+	e, err := startOnFreePorts(ctx, cfg, level.String(), zl, log)
+	if err != nil {
+		return nil, fmt.Errorf("starting embedded etcd in %s: %w", cfg.Dir, err)
 	}
-
 	endpoints := []string{e.Config().AdvertiseClientUrls[0].String()}
+	tlsConfig, err := cfg.TLS.clientConfig()
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("starting embedded etcd in %s: %w", cfg.Dir, err)
+	}
 	client, err := clientv3.New(clientv3.Config{
 		Endpoints:   endpoints,
 		DialTimeout: 5 * time.Second,
+		TLS:         tlsConfig,
 		Logger:      zl,
 	})
 	if err != nil {
@@ -183,6 +180,33 @@ func StartEmbedded(ctx context.Context, cfg EmbeddedConfig) (*Embedded, error) {
 	go m.monitor()
 	log.InfoContext(ctx, "embedded etcd ready", "dir", cfg.Dir, "endpoints", endpoints)
 	return m, nil
+}
+
+// startOnFreePorts starts the member, picking the ports cfg leaves open
+// and picking again when another process takes one first.
+func startOnFreePorts(ctx context.Context, cfg EmbeddedConfig, level string, zl *zap.Logger, log *slog.Logger) (*embed.Etcd, error) {
+	for attempt := 1; ; attempt++ {
+		clientURL, peerURL := cfg.ClientURL, cfg.PeerURL
+		for _, u := range []*string{&clientURL, &peerURL} {
+			if *u == "" {
+				addr, err := pickLoopbackAddr()
+				if err != nil {
+					return nil, err
+				}
+				*u = cfg.TLS.scheme() + "://" + addr
+			}
+		}
+		e, err := startMember(ctx, cfg, clientURL, peerURL, level, zl)
+		if err == nil {
+			return e, nil
+		}
+		picked := cfg.ClientURL == "" || cfg.PeerURL == ""
+		if !isAddrInUse(err) || !picked || attempt == embeddedBindRetries {
+			return nil, err
+		}
+		log.WarnContext(ctx, "embedded etcd port taken; retrying with other ports",
+			"client_url", clientURL, "peer_url", peerURL, "attempt", attempt)
+	}
 }
 
 // startMember starts the member and waits for it to be ready.
@@ -216,6 +240,10 @@ func startMember(ctx context.Context, cfg EmbeddedConfig, clientURL, peerURL, le
 	ec.AutoCompactionMode = embed.CompactorModePeriodic
 	ec.AutoCompactionRetention = retention
 	ec.EnableGRPCGateway = false
+	if cfg.TLS != nil {
+		ec.ClientTLSInfo = cfg.TLS.serverInfo(cfg.TLS.ServerCertFile, cfg.TLS.ServerKeyFile)
+		ec.PeerTLSInfo = cfg.TLS.serverInfo(cfg.TLS.PeerCertFile, cfg.TLS.PeerKeyFile)
+	}
 
 	e, err := embed.StartEtcd(ec)
 	if err != nil {
@@ -314,8 +342,9 @@ func isAddrInUse(err error) bool {
 	return errors.Is(err, syscall.EADDRINUSE) || strings.Contains(err.Error(), "address already in use")
 }
 
-// checkLoopbackURL accepts "" or an http(s) URL on a loopback host.
-func checkLoopbackURL(raw string) error {
+// checkLoopbackURL accepts "" or an http(s) URL on a loopback host (https
+// only when the member uses TLS).
+func checkLoopbackURL(raw string, tls bool) error {
 	if raw == "" {
 		return nil
 	}
@@ -325,6 +354,9 @@ func checkLoopbackURL(raw string) error {
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("URL %q: scheme must be http or https", raw)
+	}
+	if tls && u.Scheme != "https" {
+		return fmt.Errorf("URL %q: scheme must be https (the member serves TLS only)", raw)
 	}
 	host := u.Hostname()
 	if host == "localhost" {

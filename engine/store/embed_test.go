@@ -144,6 +144,11 @@ func TestEmbeddedConfigErrors(t *testing.T) {
 		{name: "no dir", cfg: store.EmbeddedConfig{}, want: "Dir is empty"},
 		{name: "non-loopback client URL", cfg: store.EmbeddedConfig{Dir: t.TempDir(), ClientURL: "http://0.0.0.0:2379"}, want: "loopback"},
 		{name: "bad log level", cfg: store.EmbeddedConfig{Dir: t.TempDir(), LogLevel: "loud"}, want: "log level"},
+		{name: "TLS without a client key", cfg: store.EmbeddedConfig{Dir: t.TempDir(), TLS: &store.EmbeddedTLS{CAFile: "ca",
+			ServerCertFile: "s", ServerKeyFile: "s", PeerCertFile: "p", PeerKeyFile: "p", ClientCertFile: "c"}}, want: "ClientKeyFile"},
+		{name: "TLS on a plain URL", cfg: store.EmbeddedConfig{Dir: t.TempDir(), ClientURL: "http://127.0.0.1:2379", TLS: &store.EmbeddedTLS{
+			CAFile: "ca", ServerCertFile: "s", ServerKeyFile: "s", PeerCertFile: "p", PeerKeyFile: "p", ClientCertFile: "c", ClientKeyFile: "c"}},
+			want: "must be https"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

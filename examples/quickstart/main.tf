@@ -4,8 +4,9 @@
 #
 # Every tier is the demo app (maestro-demo). GET / on a tier answers with the
 # pod that served it, followed by its upstream's answer, so one request to the
-# frontend shows the whole chain; the store counts visits in a file on a named
-# persistent volume, so the count survives the store's pod being replaced.
+# frontend shows the whole chain; the store counts visits in a file on a
+# maestro_volume, so the count survives the store's pod being replaced: the
+# volume's data lives on one node and the store's pods run only there.
 
 terraform {
   required_providers {
@@ -36,6 +37,20 @@ resource "maestro_namespace" "quickstart" {
 
 # --- store: one pod counting visits on a persistent volume ------------------
 
+# The count. Its node is the one the store's first pod lands on; later pods
+# go there too (or wait, if that node is down). Destroying the deployment
+# leaves the volume; destroying the volume removes the count (reclaim policy
+# Delete; the default, Retain, would keep it on the node).
+resource "maestro_volume" "store" {
+  metadata {
+    name      = "quickstart-store"
+    namespace = maestro_namespace.quickstart.name
+  }
+  spec {
+    reclaim_policy = "Delete"
+  }
+}
+
 resource "maestro_deployment" "store" {
   metadata {
     name      = "store"
@@ -58,10 +73,6 @@ resource "maestro_deployment" "store" {
 
     template {
       labels = { app = "store" }
-
-      # A persistent volume is kept by its node: pin the store to one zone
-      # so a replacement pod finds the count its predecessor left.
-      node_selector = { (local.zone_label) = "zone-a" }
 
       container {
         name  = "store"
@@ -110,7 +121,7 @@ resource "maestro_deployment" "store" {
 
       volume {
         name = "data"
-        persistent { name = "quickstart-store" }
+        persistent { name = maestro_volume.store.metadata.name }
       }
     }
   }

@@ -76,7 +76,7 @@ containers running; the next start adopts them.`,
 				}
 			}
 			creds, err := agent.Bootstrap(ctx, agent.BootstrapConfig{Server: server, JoinToken: joinToken, CAPEM: caPEM,
-				NodeName: nodeName, Address: address, DataDir: dataDir})
+				NodeName: nodeName, Address: address, DataDir: dataDir, Log: log})
 			if err != nil {
 				return err
 			}
@@ -106,7 +106,7 @@ containers running; the next start adopts them.`,
 				return err
 			}
 			acfg := agent.Config{NodeName: nodeName, Client: cl, Runtime: rt, Address: address, Labels: nodeLabels,
-				DataDir: dataDir, ServerPort: port, ServingCert: cert, ClusterCA: pool, HeartbeatInterval: heartbeat,
+				DataDir: dataDir, ServerPort: port, ServingCert: cert, ClusterCA: pool, Credentials: creds, HeartbeatInterval: heartbeat,
 				RestartBackoffBase: backoffBase, Version: version.Version, Log: log}
 			if runProxy {
 				nodeIP, err := netip.ParseAddr(address)

@@ -217,6 +217,31 @@ func TestTokens(t *testing.T) {
 	if _, _, err := run(t, viewerCfg, "delete", "ns", "shop"); err == nil {
 		t.Fatal("viewer delete succeeded")
 	}
+
+	// A join token for one machine: its name, its address, its pool.
+	out, _, err = run(t, cfg, "token", "create", "--role", "join", "--node", "worker-7", "--uses", "2",
+		"--address", "10.0.0.7", "--labels", "node.maestro.dev/pool=gpu", "--description", "pool gpu")
+	if err != nil {
+		t.Fatalf("join token create: %v\n%s", err, out)
+	}
+	id := strings.SplitN(strings.TrimSpace(out), ".", 2)[0]
+	tokens, err := env.Client.ListTokens(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range tokens {
+		if tk.ID == id && (tk.Node != "worker-7" || tk.UsesLeft != 2 || len(tk.Addresses) != 1 || tk.Addresses[0] != "10.0.0.7" ||
+			tk.Labels[api.LabelNodePool] != "gpu" || tk.Expires == nil) {
+			t.Errorf("join token stored as %+v", tk)
+		}
+	}
+	out, _, err = run(t, cfg, "token", "list")
+	if err != nil || !strings.Contains(out, "USES LEFT") || !regexp.MustCompile(id+`\s+join\s+worker-7\s+2\s`).MatchString(out) {
+		t.Fatalf("token list: %v\n%s", err, out)
+	}
+	if _, errOut, err := run(t, cfg, "token", "create", "--role", "join", "--address", "not-an-ip"); err == nil || !strings.Contains(errOut+err.Error(), "addresses[0]") {
+		t.Fatalf("join token for a bad address: %v %s", err, errOut)
+	}
 }
 
 func TestGetServices(t *testing.T) {

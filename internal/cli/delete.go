@@ -49,12 +49,21 @@ func newDeleteCmd(g *globals) *cobra.Command {
 			res := client.Dynamic(c, kind, ns)
 			failed := false
 			for _, name := range args[1:] {
+				var note string
+				if kind.Kind == "Volume" {
+					if v, err := c.Volumes(ns).Get(cmd.Context(), name); err == nil {
+						note = volumeDeleteNote(v)
+					}
+				}
 				if err := res.Delete(cmd.Context(), name, opts); err != nil {
 					fmt.Fprintf(g.errOut, "Error: %s\n", formatError(err))
 					failed = true
 					continue
 				}
-				fmt.Fprintf(g.out, "%s/%s deleted\n", strings.ToLower(kind.Kind), name)
+				if note != "" {
+					note = ": " + note
+				}
+				fmt.Fprintf(g.out, "%s/%s deleted%s\n", strings.ToLower(kind.Kind), name, note)
 			}
 			if failed {
 				return exitCode(1)

@@ -38,14 +38,14 @@ var tables = map[string]columns{
 	}},
 	"Pod": {[]string{"NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"}, func(o api.Object) []string {
 		p := o.(*api.Pod)
-		ready, restarts := 0, int32(0)
+		ready := 0
 		for _, cs := range p.Status.ContainerStatuses {
 			if cs.Ready {
 				ready++
 			}
-			restarts += cs.RestartCount
 		}
-		return []string{p.Name, fmt.Sprintf("%d/%d", ready, len(p.Spec.Containers)), podStatus(p),
+		status, restarts := podStatus(p)
+		return []string{p.Name, fmt.Sprintf("%d/%d", ready, len(p.Spec.Containers)), status,
 			strconv.Itoa(int(restarts)), age(p.CreationTimestamp), dash(p.Status.PodIP), dash(p.Spec.NodeName)}
 	}},
 	"ReplicaSet": {[]string{"NAME", "DESIRED", "CURRENT", "READY", "AGE"}, func(o api.Object) []string {
@@ -58,6 +58,7 @@ var tables = map[string]columns{
 			itoa(d.Status.UpdatedReplicas), itoa(d.Status.AvailableReplicas), age(d.CreationTimestamp)}
 	}},
 	"Service": serviceColumns(nil),
+	"Volume":  volumeColumns,
 	"Endpoints": {[]string{"NAME", "ENDPOINTS", "AGE"}, func(o api.Object) []string {
 		e := o.(*api.Endpoints)
 		var eps []string
@@ -173,26 +174,69 @@ func printColumns(w io.Writer, cols columns, kind *api.KindInfo, objs []api.Obje
 	return tw.Flush()
 }
 
-// podStatus is the one-word state people expect to see for a pod.
-func podStatus(p *api.Pod) string {
+// podStatus is the one-word state people expect to see for a pod and its
+// restart count, as kubectl shows them: while init containers run, their
+// progress (Init:1/2) or trouble (Init:CrashLoopBackOff) and their restarts;
+// then the app containers'.
+func podStatus(p *api.Pod) (string, int32) {
+	status, restarts, initializing := initProgress(p)
+	if !initializing {
+		status, restarts = appStatus(p)
+	}
 	if p.DeletionTimestamp != nil {
-		return "Terminating"
+		return "Terminating", restarts
+	}
+	return status, restarts
+}
+
+// initProgress is the state of a pod whose init containers have not all
+// completed: the first one that has not, with kubectl's words.
+func initProgress(p *api.Pod) (string, int32, bool) {
+	if c := api.FindCondition(p.Status.Conditions, api.PodInitialized); c != nil && c.Status == api.ConditionTrue {
+		return "", 0, false
+	}
+	var restarts int32
+	for i, cs := range p.Status.InitContainerStatuses {
+		restarts += cs.RestartCount
+		t, w := cs.State.Terminated, cs.State.Waiting
+		switch {
+		case t != nil && t.ExitCode == 0:
+			continue
+		case t != nil && t.Reason != "":
+			return "Init:" + t.Reason, restarts, true
+		case t != nil && t.Signal != 0:
+			return fmt.Sprintf("Init:Signal:%d", t.Signal), restarts, true
+		case t != nil:
+			return fmt.Sprintf("Init:ExitCode:%d", t.ExitCode), restarts, true
+		case w != nil && w.Reason != "" && w.Reason != "PodInitializing":
+			return "Init:" + w.Reason, restarts, true
+		}
+		return fmt.Sprintf("Init:%d/%d", i, len(p.Spec.InitContainers)), restarts, true
+	}
+	return "", 0, false
+}
+
+// appStatus is the state of a pod past its init containers.
+func appStatus(p *api.Pod) (string, int32) {
+	var restarts int32
+	for _, cs := range p.Status.ContainerStatuses {
+		restarts += cs.RestartCount
 	}
 	for _, cs := range p.Status.ContainerStatuses {
 		if w := cs.State.Waiting; w != nil && w.Reason != "" {
-			return w.Reason
+			return w.Reason, restarts
 		}
 		if t := cs.State.Terminated; t != nil && t.Reason != "" && p.Status.Phase != api.PodSucceeded {
-			return t.Reason
+			return t.Reason, restarts
 		}
 	}
 	if p.Status.Phase == api.PodPending && p.Status.Reason != "" {
-		return p.Status.Reason
+		return p.Status.Reason, restarts
 	}
 	if c := api.FindCondition(p.Status.Conditions, api.PodScheduled); c != nil && c.Status == api.ConditionFalse {
-		return "Pending"
+		return "Pending", restarts
 	}
-	return dash(string(p.Status.Phase))
+	return dash(string(p.Status.Phase)), restarts
 }
 
 // age renders a duration like kubectl: 45s, 12m, 3h, 5d.

@@ -85,6 +85,8 @@ the Terraform provider read.`,
 	f.Var((*cidrFlag)(&cfg.ServiceCIDR), "service-cidr", "range services' cluster IPs are allocated from; its tenth address is the cluster DNS address (servers sharing an etcd must agree)")
 	f.Var((*portRangeFlag)(&cfg.NodePortRange), "service-node-port-range", "MIN-MAX range node ports of NodePort and LoadBalancer services are allocated from")
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", 0, "largest request body accepted (default 3 MiB)")
+	f.DurationVar(&cfg.NodeCredentialTTL, "node-credential-ttl", controlplane.DefaultNodeCredentialTTL,
+		"lifetime of the token and certificate a node gets by joining; agents renew them after two thirds of it")
 	f.BoolVar(&controllers, "controllers", true, "run the scheduler and controllers (on the elected leader, when several servers share an etcd)")
 	f.DurationVar(&cfg.LeaseTTL, "leader-lease-ttl", controlplane.DefaultLeaseTTL, "how long a dead leader keeps leadership before another server takes over")
 	addBackupFlags(cmd, &cfg)

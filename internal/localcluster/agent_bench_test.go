@@ -25,7 +25,7 @@ func BenchmarkAgentIdle(b *testing.B) {
 	demo, pause := testenv.DemoImage(b), testenv.PauseImage(b)
 	bin := testenv.BuildBinary(b, "./cmd/maestro")
 	c := cluster.Start(b)
-	join, err := c.Client.CreateToken(c.Ctx, api.TokenRequest{Role: "join", TTLSeconds: 600})
+	join, err := c.Client.CreateToken(c.Ctx, api.TokenRequest{Role: "join", TTLSeconds: 600, Node: "idle-agent", Addresses: []string{"127.0.97.1"}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -141,16 +141,11 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		DNSPort: cfg.DNSPort, VerifyPodRecords: true, Log: cfg.Log}); err != nil {
 		return nil, err
 	}
-	join, err := c.Client.CreateToken(ctx, api.TokenRequest{Role: "join", TTLSeconds: 600, Description: "maestro up"})
-	if err != nil {
-		return nil, fmt.Errorf("creating a join token: %w", err)
-	}
 	for i := 1; i <= cfg.Nodes; i++ {
 		name := fmt.Sprintf("%s%d", cfg.NodePrefix, i)
 		n := &Node{Name: name, Zone: Zones[(i-1)%len(Zones)], Address: fmt.Sprintf("%s%d", cfg.AddressPrefix, i), cluster: c,
 			dataDir: filepath.Join(cfg.DataDir, "agents", name)}
-		if n.creds, err = agent.Bootstrap(ctx, agent.BootstrapConfig{Server: c.CP.ClientConfig().Server, JoinToken: join.Token,
-			CAPEM: []byte(c.CP.ClientConfig().CertificateAuthorityData), NodeName: n.Name, Address: n.Address, DataDir: n.dataDir}); err != nil {
+		if n.creds, err = n.bootstrap(ctx); err != nil {
 			return nil, err
 		}
 		c.Nodes = append(c.Nodes, n)
@@ -238,6 +233,41 @@ func (n *Node) Stop() {
 	}
 }
 
+// labels are the node's placement labels: its join token admits it with
+// them, and its agent registers them.
+func (n *Node) labels() map[string]string {
+	return map[string]string{api.LabelZone: n.Zone, api.LabelNodePool: "local", api.LabelInstanceType: "local"}
+}
+
+// bootstrap loads the node's saved credentials or joins it with a join
+// token made for it alone: its name, its loopback address (the join comes
+// from 127.0.0.1, so the address must be the token's) and its labels.
+func (n *Node) bootstrap(ctx context.Context) (*agent.Credentials, error) {
+	log := n.cluster.log.With("component", "agent", "node", n.Name)
+	saved, err := agent.LoadCredentials(n.dataDir, log)
+	if err != nil && !errors.Is(err, agent.ErrNotJoined) {
+		return nil, err
+	}
+	if saved != nil && !saved.Expired(time.Now()) && !saved.Expires().IsZero() {
+		return saved, nil
+	}
+	cc := n.cluster.CP.ClientConfig()
+	join, err := n.cluster.Client.CreateToken(ctx, api.TokenRequest{Role: "join", TTLSeconds: 600, Node: n.Name,
+		Addresses: []string{n.Address}, Labels: n.labels(), Description: "maestro up: " + n.Name})
+	if err != nil {
+		return nil, fmt.Errorf("creating a join token for %s: %w", n.Name, err)
+	}
+	creds, err := agent.Bootstrap(ctx, agent.BootstrapConfig{Server: cc.Server, JoinToken: join.Token, CAPEM: []byte(cc.CertificateAuthorityData),
+		NodeName: n.Name, Address: n.Address, DataDir: n.dataDir, Log: log, Rejoin: saved != nil})
+	if err != nil && saved != nil && !saved.Expired(time.Now()) {
+		// Credentials from before they expired (and before admissions were
+		// recorded) still work; re-joining failed, e.g. the node is still Ready.
+		log.Warn("cannot replace the node's credentials from an older version; keeping them (logs and stats need a re-join)", "err", err)
+		return saved, nil
+	}
+	return creds, err
+}
+
 func (n *Node) agentConfig() (agent.Config, error) {
 	cl, err := n.creds.Client(client.WithUserAgent("maestro-agent/" + n.Name))
 	if err != nil {
@@ -252,9 +282,8 @@ func (n *Node) agentConfig() (agent.Config, error) {
 		return agent.Config{}, err
 	}
 	cfg := agent.Config{
-		NodeName: n.Name, Client: cl, Runtime: rt, Address: n.Address, DataDir: n.dataDir,
-		Labels:      map[string]string{api.LabelZone: n.Zone, api.LabelNodePool: "local", api.LabelInstanceType: "local"},
-		ServingCert: cert, ClusterCA: pool, Version: n.cluster.cfg.Version, Log: n.cluster.log.With("component", "agent"),
+		NodeName: n.Name, Client: cl, Runtime: rt, Address: n.Address, DataDir: n.dataDir, Labels: n.labels(),
+		ServingCert: cert, ClusterCA: pool, Credentials: n.creds, Version: n.cluster.cfg.Version, Log: n.cluster.log.With("component", "agent"),
 		ServerPort: agent.DefaultServerPort,
 	}
 	if h := n.cluster.Host; h != nil {

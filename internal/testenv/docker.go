@@ -34,7 +34,8 @@ import (
 )
 
 // Images the tests run; both are imported from binaries built by
-// BuildBinary, never pulled.
+// BuildBinary, never pulled, under these references with the binary's
+// digest appended to the tag (see testImage).
 const (
 	DemoImageRef  = "maestro-demo:test"
 	PauseImageRef = "maestro-pause:test"
@@ -155,17 +156,17 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// DemoImage makes sure the local engine has DemoImageRef, built from the
-// current ./cmd/maestro-demo, and returns the reference. Its entrypoint
+// DemoImage makes sure the local engine has the image of the current
+// ./cmd/maestro-demo (DemoImageRef-<digest>) and returns its reference. Its entrypoint
 // is /maestro-demo; flags go in the container's command.
 func DemoImage(t testing.TB) string {
 	t.Helper()
 	return testImage(t, "./cmd/maestro-demo", DemoImageRef, "/maestro-demo")
 }
 
-// PauseImage makes sure the local engine has PauseImageRef, built from the
-// current ./cmd/maestro-pause (entrypoint /pause), and returns the
-// reference.
+// PauseImage makes sure the local engine has the image of the current
+// ./cmd/maestro-pause (PauseImageRef-<digest>, entrypoint /pause) and
+// returns its reference.
 func PauseImage(t testing.TB) string {
 	t.Helper()
 	return testImage(t, "./cmd/maestro-pause", PauseImageRef, "/pause")
@@ -173,21 +174,63 @@ func PauseImage(t testing.TB) string {
 
 var images memo
 
-// testImage imports the binary of pkg as ref once per test process; an
-// image already there from an identical binary is kept.
+// testImage imports the binary of pkg once per test process and returns
+// its reference: ref with the binary's digest appended to the tag
+// (maestro-demo:test-1a2b3c4d5e6f), so checkouts building different
+// binaries (branches worked on side by side) never swap the image under
+// each other's running tests. An image already there from an identical
+// binary is kept; tags of other binaries unused for a day are removed.
 func testImage(t testing.TB, pkg, ref, entrypoint string) string {
 	t.Helper()
 	cli := RequireDocker(t)
 	bin := BuildBinary(t, pkg)
-	_, err := images.do(ref, func() (string, error) {
+	tagged, err := images.do(ref, func() (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		return ensureImage(ctx, cli, ref, bin, entrypoint)
+		sum, err := fileSHA256(bin)
+		if err != nil {
+			return "", err
+		}
+		tagged := ref + "-" + sum[:12]
+		if _, err := ensureImage(ctx, cli, tagged, bin, entrypoint); err != nil {
+			return "", err
+		}
+		removeStaleTags(ctx, cli, ref, tagged, 24*time.Hour)
+		return tagged, nil
 	})
 	if err != nil {
 		t.Fatalf("making image %s: %v", ref, err)
 	}
-	return ref
+	return tagged
+}
+
+func fileSHA256(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// removeStaleTags removes, best effort, images tagged ref-<digest> other
+// than keep and older than age; an image some container still uses stays
+// (no force).
+func removeStaleTags(ctx context.Context, cli *client.Client, ref, keep string, age time.Duration) {
+	list, err := cli.ImageList(ctx, image.ListOptions{Filters: filters.NewArgs(filters.Arg("reference", ref+"-*"))})
+	if err != nil {
+		return
+	}
+	for _, img := range list {
+		if time.Since(time.Unix(img.Created, 0)) < age {
+			continue
+		}
+		for _, tag := range img.RepoTags {
+			if tag != keep && strings.HasPrefix(tag, ref+"-") {
+				_, _ = cli.ImageRemove(ctx, tag, image.RemoveOptions{PruneChildren: true})
+			}
+		}
+	}
 }
 
 // ensureImage returns the ID of ref, importing it from the binary at bin

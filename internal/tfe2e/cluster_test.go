@@ -149,26 +149,38 @@ func (c *cluster) containers(t testing.TB) []string {
 	return out
 }
 
+// persistentVolumes lists the Docker volumes the nodes keep for
+// persistent volumes (their data).
+func (c *cluster) persistentVolumes(t testing.TB) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out []string
+	for _, n := range c.Local.Nodes {
+		prefix := volumes.PersistentVolumePrefix(n.Name)
+		list, err := c.docker.VolumeList(ctx, dvolume.ListOptions{Filters: dfilters.NewArgs(dfilters.Arg("name", prefix))})
+		if err != nil {
+			t.Errorf("listing the volumes of %s: %v", n.Name, err)
+			return out
+		}
+		for _, v := range list.Volumes {
+			if strings.HasPrefix(v.Name, prefix) {
+				out = append(out, v.Name)
+			}
+		}
+	}
+	return out
+}
+
 // removePersistentVolumes removes the Docker volumes the nodes kept for
 // persistent volumes (they outlive pods on purpose, not the test).
 func (c *cluster) removePersistentVolumes(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for _, n := range c.Local.Nodes {
-		prefix := volumes.PersistentVolumeName(n.Name, "")
-		list, err := c.docker.VolumeList(ctx, dvolume.ListOptions{Filters: dfilters.NewArgs(dfilters.Arg("name", prefix))})
-		if err != nil {
-			t.Errorf("listing the volumes of %s: %v", n.Name, err)
-			return
-		}
-		for _, v := range list.Volumes {
-			if !strings.HasPrefix(v.Name, prefix) {
-				continue
-			}
-			if err := c.docker.VolumeRemove(ctx, v.Name, true); err != nil {
-				t.Errorf("removing volume %s: %v", v.Name, err)
-			}
+	for _, name := range c.persistentVolumes(t) {
+		if err := c.docker.VolumeRemove(ctx, name, true); err != nil {
+			t.Errorf("removing volume %s: %v", name, err)
 		}
 	}
 }

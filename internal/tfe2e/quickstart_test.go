@@ -10,13 +10,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/maestro-dev/maestro/engine/client"
 )
 
 // TestQuickstart applies examples/quickstart as a user would, on a
 // three-node cluster like `maestro up --nodes 3`: the second plan is empty,
 // a request to the frontend walks the whole chain (frontend, backend,
-// store counting visits), and destroy leaves nothing behind, neither
-// objects in the namespace nor containers on the nodes.
+// store counting visits on a maestro_volume that lives where the store
+// runs), and destroy leaves nothing behind: no objects in the namespace,
+// no containers on the nodes, and no data (the volume's reclaim policy is
+// Delete, so the agent of its node removed it).
 func TestQuickstart(t *testing.T) {
 	t.Parallel()
 	c := startLocalCluster(t, 3)
@@ -66,8 +70,17 @@ func TestQuickstart(t *testing.T) {
 		})
 	}
 
-	w.mustDestroy()
 	ctx := context.Background()
+	store, err := c.Client.Volumes("quickstart").Get(ctx, "quickstart-store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods, _, err := c.Client.Pods("quickstart").List(ctx, client.ListOptions{LabelSelector: "app=store"})
+	if err != nil || len(pods) != 1 || store.Status.NodeName == "" || pods[0].Spec.NodeName != store.Status.NodeName {
+		t.Fatalf("the store's volume lives on %q; store pods %d (%v)", store.Status.NodeName, len(pods), err)
+	}
+
+	w.mustDestroy()
 	eventually(t, time.Minute, "no objects left in namespace quickstart", func() (bool, string) {
 		left, err := namespaceObjects(ctx, c.Client, "quickstart")
 		if err != nil {
@@ -79,6 +92,9 @@ func TestQuickstart(t *testing.T) {
 		left := c.containers(t)
 		return len(left) == 0, strings.Join(left, " ")
 	})
+	if left := c.persistentVolumes(t); len(left) > 0 {
+		t.Errorf("data left on the nodes after destroy: %v", left)
+	}
 }
 
 // get fetches a URL on a fresh connection with a short timeout.

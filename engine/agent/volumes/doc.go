@@ -10,8 +10,12 @@
 //	                             when the agent can mount one)
 //
 // hostPath volumes are bind mounts of the node's path; persistent volumes
-// are runtime named volumes (PersistentVolumeName), which outlive pods and
-// which Cleanup never touches.
+// are runtime named volumes (PersistentVolumeName: node, namespace and
+// Volume name), which outlive pods and which Cleanup never touches. Setup
+// mounts one only when its Volume lives on this node (ElsewhereError
+// otherwise: a pod never starts on an empty copy of its data); the
+// Reclaimer removes the data of this node's Volumes deleted with reclaim
+// policy Delete, once no pod uses them, and then releases the Volume.
 //
 // Config maps and secrets are projected with Kubernetes' atomic update
 // scheme, so a container never sees half of an update:

@@ -14,16 +14,38 @@ import (
 	"github.com/maestro-dev/maestro/engine/runtime"
 )
 
-// fakeSource serves config maps and secrets from memory.
+// fakeSource serves config maps, secrets and Volumes from memory.
 type fakeSource struct {
 	mu         sync.Mutex
 	configMaps map[string]*api.ConfigMap
 	secrets    map[string]*api.Secret
+	volumes    map[string]*api.PersistentVolume
 	err        error // returned for every read when set
 }
 
 func newFakeSource() *fakeSource {
-	return &fakeSource{configMaps: map[string]*api.ConfigMap{}, secrets: map[string]*api.Secret{}}
+	return &fakeSource{configMaps: map[string]*api.ConfigMap{}, secrets: map[string]*api.Secret{},
+		volumes: map[string]*api.PersistentVolume{}}
+}
+
+// setVolume records a Volume of namespace ns living on node ("" for none).
+func (f *fakeSource) setVolume(name, node string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.volumes[name] = &api.PersistentVolume{ObjectMeta: api.ObjectMeta{Namespace: "ns", Name: name},
+		Status: api.PersistentVolumeStatus{NodeName: node}}
+}
+
+func (f *fakeSource) Volume(_ context.Context, ns, name string) (*api.PersistentVolume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	if v, ok := f.volumes[name]; ok && ns == "ns" {
+		return v, nil
+	}
+	return nil, api.NewNotFound("Volume", name)
 }
 
 func (f *fakeSource) setConfigMap(name string, data map[string]string) {
@@ -90,7 +112,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := &env{root: t.TempDir(), src: newFakeSource(), logs: &logBuffer{}}
-	e.m = NewManager(e.root, e.src, slog.New(slog.NewTextHandler(e.logs, nil)))
+	e.m = NewManager(e.root, e.src, e.src, slog.New(slog.NewTextHandler(e.logs, nil)))
 	return e
 }
 

@@ -20,6 +20,7 @@ import (
 type Manager struct {
 	root string
 	src  Source
+	vols VolumeSource
 	log  *slog.Logger
 	// mountable: the agent can mount tmpfs (it runs as root); tests turn
 	// it off to check the fallbacks.
@@ -36,12 +37,12 @@ type podLock struct {
 }
 
 // NewManager returns a manager keeping pod volumes under root (the agent's
-// pods dir) and reading config maps and secrets from src.
-func NewManager(root string, src Source, log *slog.Logger) *Manager {
+// pods dir), reading config maps and secrets from src and Volumes from vols.
+func NewManager(root string, src Source, vols VolumeSource, log *slog.Logger) *Manager {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Manager{root: root, src: src, log: log, mountable: canMount(),
+	return &Manager{root: root, src: src, vols: vols, log: log, mountable: canMount(),
 		locks: map[string]*podLock{}, warned: map[string]bool{}}
 }
 
@@ -100,14 +101,31 @@ func (m *Manager) setupVolume(ctx context.Context, pod *api.Pod, v *api.Volume, 
 		p = prepared{readOnly: true}
 		p.hostPath, err = m.setupSecret(ctx, pod, v)
 	case v.Persistent != nil:
-		if nodeName == "" {
-			return p, errors.New("persistent volume needs the node name")
-		}
-		p.volumeName = PersistentVolumeName(nodeName, v.Persistent.Name)
+		p.volumeName, err = m.persistentVolume(ctx, pod, v.Persistent.Name, nodeName)
 	default:
 		err = errors.New("no volume source set")
 	}
 	return p, err
+}
+
+// persistentVolume returns the runtime volume of a pod's Volume after
+// checking that the Volume lives on this node: the scheduler places pods
+// only there, and this is the check that holds when a pod gets here any
+// other way (bound by hand, a stale binding).
+func (m *Manager) persistentVolume(ctx context.Context, pod *api.Pod, name, node string) (string, error) {
+	if node == "" {
+		return "", errors.New("persistent volume needs the node name")
+	}
+	v, err := m.vols.Volume(ctx, pod.Namespace, name)
+	switch {
+	case api.IsNotFound(err):
+		return "", &ElsewhereError{Volume: name}
+	case err != nil:
+		return "", fmt.Errorf("reading volume %q: %w", name, err)
+	case v.Node() != node:
+		return "", &ElsewhereError{Volume: name, Node: v.Node()}
+	}
+	return PersistentVolumeName(node, pod.Namespace, name), nil
 }
 
 // Cleanup removes a pod's volume dirs, unmounting its tmpfs mounts first.

@@ -14,15 +14,6 @@ import (
 	"github.com/maestro-dev/maestro/engine/runtime"
 )
 
-func TestPersistentVolumeName(t *testing.T) {
-	if got := PersistentVolumeName("node-1", "data"); got != "maestro-pv-node-1_data" {
-		t.Fatalf("got %q", got)
-	}
-	if PersistentVolumeName("a-b", "c") == PersistentVolumeName("a", "b-c") {
-		t.Fatal("names of different node/volume pairs collide")
-	}
-}
-
 func TestEmptyDir(t *testing.T) {
 	e := newEnv(t)
 	pod := testPod("uid-1", []api.Volume{{Name: "scratch", VolumeSource: api.VolumeSource{EmptyDir: &api.EmptyDirVolumeSource{}}}},
@@ -316,26 +307,6 @@ func TestSecretWithoutTmpfs(t *testing.T) {
 	}
 	if m := mounts["app"]; len(m) != 1 || !m[0].ReadOnly || m[0].HostPath != dir {
 		t.Fatalf("mounts = %+v", m)
-	}
-}
-
-func TestPersistent(t *testing.T) {
-	e := newEnv(t)
-	vols := []api.Volume{{Name: "data", VolumeSource: api.VolumeSource{Persistent: &api.PersistentVolumeSource{Name: "pgdata"}}}}
-	mounts, err := e.setup(t, testPod("uid-1", vols, api.VolumeMount{Name: "data", MountPath: "/var/lib/pg"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string][]runtime.Mount{"app": {{VolumeName: "maestro-pv-node-1_pgdata", ContainerPath: "/var/lib/pg"}}}
-	if !equalMounts(mounts, want) {
-		t.Fatalf("mounts = %+v, want %+v", mounts, want)
-	}
-	_, err = e.setup(t, testPod("uid-2", vols, api.VolumeMount{Name: "data", MountPath: "/x", SubPath: "sub"}))
-	if err == nil || !strings.Contains(err.Error(), "subPath is not supported") {
-		t.Fatalf("err = %v", err)
-	}
-	if _, err := e.m.Setup(t.Context(), testPod("uid-3", vols), ""); err == nil {
-		t.Fatal("no error without a node name")
 	}
 }
 

@@ -24,8 +24,9 @@ type Request struct {
 	Namespace   string
 	Name        string
 	Subresource string
-	// NodeName is the spec.nodeName a list or watch of pods is pinned to by
-	// its field selector ("" when not pinned).
+	// NodeName is the node a list or watch is pinned to by its field
+	// selector (pods: spec.nodeName, volumes: status.nodeName; "" when not
+	// pinned).
 	NodeName string
 	// Object is the object being created (its name may be generated).
 	Object api.Object
@@ -39,9 +40,16 @@ type PodLookup interface {
 	PodsOnNode(ctx context.Context, namespace, node string) ([]*api.Pod, error)
 }
 
+// VolumeLookup gives the node authorizer the Volumes it asks about.
+type VolumeLookup interface {
+	// Volume returns a stored volume (nil, nil when it does not exist).
+	Volume(ctx context.Context, namespace, name string) (*api.PersistentVolume, error)
+}
+
 // Authorizer decides whether a user may make a request.
 type Authorizer struct {
-	Pods PodLookup
+	Pods    PodLookup
+	Volumes VolumeLookup
 }
 
 // Authorize returns nil when allowed, or an *api.StatusError (403) saying why not.
@@ -95,6 +103,8 @@ func (a *Authorizer) authorizeNode(ctx context.Context, u User, r Request) error
 		return a.authorizeNodePod(ctx, u, r)
 	case "ConfigMap", "Secret":
 		return a.authorizeNodeConfig(ctx, u, r)
+	case "Volume":
+		return a.authorizeNodeVolume(ctx, u, r)
 	}
 	return deny(u, r, "not allowed for the node role")
 }
@@ -131,7 +141,7 @@ func (a *Authorizer) authorizeNodePod(ctx context.Context, u User, r Request) er
 // pod bound to it references it.
 func (a *Authorizer) authorizeNodeConfig(ctx context.Context, u User, r Request) error {
 	if r.Verb != VerbGet {
-		return deny(u, r, "a node may only get the config maps and secrets its pods use, by name")
+		return deny(u, r, "a node may only get the "+r.Kind.Plural+" its pods use, by name")
 	}
 	pods, err := a.Pods.PodsOnNode(ctx, r.Namespace, u.Node)
 	if err != nil {
@@ -145,12 +155,46 @@ func (a *Authorizer) authorizeNodeConfig(ctx context.Context, u User, r Request)
 	return deny(u, r, "no pod bound to this node uses it")
 }
 
-// PodReferences reports whether a pod spec uses the named config map or
-// secret (kind "ConfigMap" or "Secret") in env, envFrom or volumes.
+// authorizeNodeVolume lets a node read the Volumes that live on it or that
+// its pods use (to check where their data is), list and watch those on it,
+// and update those on it (to remove the data finalizer once it removed the
+// data, which is on that node anyway).
+func (a *Authorizer) authorizeNodeVolume(ctx context.Context, u User, r Request) error {
+	switch r.Verb {
+	case VerbList, VerbWatch:
+		if r.NodeName == u.Node {
+			return nil
+		}
+		return deny(u, r, "a node may only list or watch volumes with fieldSelector status.nodeName="+u.Node)
+	case VerbGet, VerbUpdate:
+		if r.Subresource != "" {
+			break
+		}
+		if a.Volumes != nil {
+			v, err := a.Volumes.Volume(ctx, r.Namespace, r.Name)
+			if err != nil {
+				return err
+			}
+			if v != nil && v.Status.NodeName == u.Node {
+				return nil
+			}
+		}
+		if r.Verb == VerbGet {
+			return a.authorizeNodeConfig(ctx, u, r)
+		}
+		return deny(u, r, "the volume does not live on this node")
+	}
+	return deny(u, r, "a node may read the volumes its pods use and update only those on it")
+}
+
+// PodReferences reports whether a pod spec uses the named config map,
+// secret or persistent volume (kind "ConfigMap", "Secret" or "Volume") in
+// env, envFrom or volumes.
 func PodReferences(spec *api.PodSpec, kind, name string) bool {
 	for _, v := range spec.Volumes {
 		if kind == "ConfigMap" && v.ConfigMap != nil && v.ConfigMap.Name == name ||
-			kind == "Secret" && v.Secret != nil && v.Secret.SecretName == name {
+			kind == "Secret" && v.Secret != nil && v.Secret.SecretName == name ||
+			kind == "Volume" && v.Persistent != nil && v.Persistent.Name == name {
 			return true
 		}
 	}

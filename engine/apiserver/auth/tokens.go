@@ -42,14 +42,33 @@ const tokensPrefix = "/tokens/"
 
 // Token is the stored record of a credential (never the secret itself).
 type Token struct {
-	ID          string     `json:"id"`
-	Role        string     `json:"role"`
+	ID   string `json:"id"`
+	Role string `json:"role"`
+	// Node is the node a node token belongs to, or the only name a join
+	// token admits ("" admits any).
 	Node        string     `json:"node,omitempty"`
 	SecretHash  string     `json:"secretHash"`
 	Description string     `json:"description,omitempty"`
 	Created     time.Time  `json:"created"`
 	Expires     *time.Time `json:"expires,omitempty"`
+
+	// Join tokens only. Uses is how many joins the token admits in all (0
+	// means 1: single use, also for records older than the field); Used
+	// counts them, in compare-and-swap writes.
+	Uses int `json:"uses,omitempty"`
+	Used int `json:"used,omitempty"`
+	// Addresses are the only addresses a node joining with the token is
+	// admitted with ("" : the address the join comes from).
+	Addresses []string `json:"addresses,omitempty"`
+	// Labels are set on the Node at registration and the node cannot
+	// change them (zone, pool, instance type).
+	Labels map[string]string `json:"labels,omitempty"`
 }
+
+// UsesLeft is how many more joins a join token admits.
+func (r Token) UsesLeft() int { return max(r.Uses, 1) - r.Used }
+
+func (r Token) expired(now time.Time) bool { return r.Expires != nil && !now.Before(*r.Expires) }
 
 // User is an authenticated caller.
 type User struct {
@@ -64,6 +83,9 @@ type Tokens struct {
 	store store.Store
 	now   func() time.Time
 	log   *slog.Logger
+	// SweepInterval is how often Run deletes expired tokens (default
+	// DefaultSweepInterval); set it before Run.
+	SweepInterval time.Duration
 
 	mu    sync.RWMutex
 	cache map[string]Token
@@ -86,6 +108,11 @@ type CreateOptions struct {
 	Node        string
 	TTL         time.Duration // 0: never expires
 	Description string
+	// Join tokens: how many joins (0: one), and the addresses and labels
+	// the nodes are admitted with (see Token).
+	Uses      int
+	Addresses []string
+	Labels    map[string]string
 	// Secret, when set, is used instead of a random one (for a token string
 	// the server generated and saved before storing it).
 	ID, Secret string
@@ -99,6 +126,9 @@ func (t *Tokens) Create(ctx context.Context, o CreateOptions) (string, Token, er
 	if o.Role == RoleNode && o.Node == "" {
 		return "", Token{}, errors.New("a node token needs the node name")
 	}
+	if o.Role != RoleJoin && (o.Uses != 0 || len(o.Addresses) > 0 || len(o.Labels) > 0) {
+		return "", Token{}, errors.New("uses, addresses and labels are for join tokens only")
+	}
 	id, secret := o.ID, o.Secret
 	if id == "" {
 		id = randomString(6)
@@ -107,7 +137,8 @@ func (t *Tokens) Create(ctx context.Context, o CreateOptions) (string, Token, er
 		secret = randomString(26)
 	}
 	rec := Token{ID: id, Role: o.Role, Node: o.Node, SecretHash: hashSecret(secret),
-		Description: o.Description, Created: t.now().UTC().Truncate(time.Second)}
+		Description: o.Description, Created: t.now().UTC().Truncate(time.Second),
+		Uses: o.Uses, Addresses: o.Addresses, Labels: o.Labels}
 	if o.TTL > 0 {
 		exp := rec.Created.Add(o.TTL)
 		rec.Expires = &exp
@@ -156,9 +187,7 @@ func (t *Tokens) Delete(ctx context.Context, id string) error {
 	if _, err := t.store.Delete(ctx, tokensPrefix+id, 0); err != nil {
 		return fmt.Errorf("deleting token %s: %w", id, err)
 	}
-	t.mu.Lock()
-	delete(t.cache, id)
-	t.mu.Unlock()
+	t.forget(id)
 	return nil
 }
 
@@ -202,15 +231,19 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (User, error) {
 	if subtle.ConstantTimeCompare([]byte(hashSecret(secret)), []byte(rec.SecretHash)) != 1 {
 		return User{}, ErrInvalidToken
 	}
-	if rec.Expires != nil && !t.now().Before(*rec.Expires) {
+	if rec.expired(t.now()) || rec.Role == RoleJoin && rec.UsesLeft() <= 0 {
 		return User{}, ErrInvalidToken
 	}
 	return User{Name: "token:" + rec.ID, TokenID: rec.ID, Role: rec.Role, Node: rec.Node}, nil
 }
 
 // Run keeps the cache in step with the store until ctx ends, so a token
-// revoked through another API server stops working here too.
+// revoked through another API server stops working here too, and deletes
+// expired tokens every SweepInterval.
 func (t *Tokens) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { t.sweepLoop(ctx) })
+	defer wg.Wait()
 	for ctx.Err() == nil {
 		if err := t.syncOnce(ctx); err != nil && ctx.Err() == nil {
 			t.log.Warn("token cache watch ended; relisting", "err", err)

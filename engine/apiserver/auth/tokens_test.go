@@ -114,6 +114,9 @@ func TestTokensCreateRejects(t *testing.T) {
 		"unknown role":        {Role: "superuser"},
 		"empty role":          {},
 		"node without a name": {Role: RoleNode},
+		"viewer with uses":    {Role: RoleViewer, Uses: 2},
+		"node with addresses": {Role: RoleNode, Node: "n", Addresses: []string{"10.0.0.1"}},
+		"admin with labels":   {Role: RoleAdmin, Labels: map[string]string{"a": "b"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if token, _, err := tk.Create(ctx, o); err == nil {

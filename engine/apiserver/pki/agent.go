@@ -19,40 +19,47 @@ const (
 	// APIServerClientName is the common name of the client certificate
 	// the API server presents to agents (for logs and stats).
 	APIServerClientName = "maestro-apiserver"
-	agentCertValidity   = 365 * 24 * time.Hour
 )
 
-// SignAgentServing signs an agent's certificate request with the node CA.
-// Only IP addresses and the node's own name are accepted as names.
-func (b *Bundle) SignAgentServing(csrPEM []byte, node string, now time.Time) ([]byte, error) {
+// ParseAgentCSR decodes and checks an agent's certificate request: a valid
+// signature, and no names but the node's own and IP addresses (whether the
+// node is admitted with those addresses is the caller's decision).
+func ParseAgentCSR(csrPEM []byte, node string) (*x509.CertificateRequest, error) {
 	block, _ := pem.Decode(csrPEM)
 	if block == nil || block.Type != "CERTIFICATE REQUEST" {
-		return nil, errors.New("csr: not a PEM certificate request")
+		return nil, errors.New("not a PEM certificate request")
 	}
 	csr, err := x509.ParseCertificateRequest(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("csr: %w", err)
+		return nil, err
 	}
 	if err := csr.CheckSignature(); err != nil {
-		return nil, fmt.Errorf("csr: %w", err)
+		return nil, err
 	}
 	for _, name := range csr.DNSNames {
 		if name != node {
-			return nil, fmt.Errorf("csr: DNS name %q is not the node's name %q", name, node)
+			return nil, fmt.Errorf("DNS name %q is not the node's name %q", name, node)
 		}
 	}
 	if len(csr.URIs)+len(csr.EmailAddresses) > 0 {
-		return nil, errors.New("csr: only IP addresses and the node name are allowed")
+		return nil, errors.New("only IP addresses and the node name are allowed")
 	}
+	return csr, nil
+}
+
+// SignAgentServing signs an agent's serving certificate with the node CA,
+// valid for validity: the node's name (what the API server verifies) and
+// the request's IP addresses.
+func (b *Bundle) SignAgentServing(csr *x509.CertificateRequest, node string, validity time.Duration, now time.Time) ([]byte, error) {
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
 		Subject:      pkix.Name{CommonName: "maestro-agent:" + node, Organization: []string{"maestro-nodes"}},
 		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(agentCertValidity),
+		NotAfter:     now.Add(validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		IPAddresses:  csr.IPAddresses,
-		DNSNames:     csr.DNSNames,
+		DNSNames:     []string{node},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, b.NodeCA, csr.PublicKey, b.nodeCAKey)
 	if err != nil {

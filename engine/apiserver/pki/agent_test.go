@@ -17,7 +17,11 @@ func TestAgentCertificates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certPEM, err := b.SignAgentServing(csrPEM, "node-1", t0)
+	csr, err := ParseAgentCSR(csrPEM, "node-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, err := b.SignAgentServing(csr, "node-1", 30*24*time.Hour, t0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +38,14 @@ func TestAgentCertificates(t *testing.T) {
 	if _, err := cert.Verify(opts); err != nil {
 		t.Fatalf("agent certificate does not verify against the node CA: %v", err)
 	}
+	// The API server verifies the node's name.
+	opts.DNSName = "node-1"
+	if _, err := cert.Verify(opts); err != nil {
+		t.Fatalf("agent certificate does not verify for the node's name: %v", err)
+	}
+	if !cert.NotAfter.Equal(t0.Add(30 * 24 * time.Hour).Truncate(time.Second)) {
+		t.Errorf("agent certificate expires %v, want the credential lifetime", cert.NotAfter)
+	}
 	// It must never pass for anything with clients that trust the cluster CA.
 	opts.Roots = clusterPool
 	if _, err := cert.Verify(opts); err == nil {
@@ -42,11 +54,11 @@ func TestAgentCertificates(t *testing.T) {
 
 	// A node may not ask for other names.
 	_, evil, _ := NewAgentCSR("localhost", nil)
-	if _, err := b.SignAgentServing(evil, "node-1", t0); err == nil || !strings.Contains(err.Error(), "not the node's name") {
+	if _, err := ParseAgentCSR(evil, "node-1"); err == nil || !strings.Contains(err.Error(), "not the node's name") {
 		t.Fatalf("CSR for another name: %v", err)
 	}
-	if _, err := b.SignAgentServing([]byte("junk"), "node-1", t0); err == nil {
-		t.Fatal("junk CSR signed")
+	if _, err := ParseAgentCSR([]byte("junk"), "node-1"); err == nil {
+		t.Fatal("junk CSR accepted")
 	}
 
 	// The API server's client certificate verifies against the cluster CA

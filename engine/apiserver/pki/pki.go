@@ -121,19 +121,35 @@ func ensureCA(dir, certFile, keyFile, commonName, label string, now time.Time) (
 }
 
 func issueServerCert(dir string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, hosts []string, now time.Time) error {
+	return issueLeaf(filepath.Join(dir, ServerCertFile), filepath.Join(dir, ServerKeyFile), ca, caKey, leafSpec{
+		commonName: "maestro-apiserver", validity: serverValidity, hosts: hosts,
+		usage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}, now)
+}
+
+// leafSpec describes a certificate a CA of the data directory issues.
+type leafSpec struct {
+	commonName string
+	validity   time.Duration
+	hosts      []string // IPs or DNS names
+	usage      []x509.ExtKeyUsage
+}
+
+// issueLeaf makes a key and a certificate signed by ca and writes both.
+func issueLeaf(certPath, keyPath string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, spec leafSpec, now time.Time) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return fmt.Errorf("generating server key: %w", err)
+		return fmt.Errorf("generating key for %s: %w", certPath, err)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: "maestro-apiserver", Organization: []string{"maestro"}},
+		Subject:      pkix.Name{CommonName: spec.commonName, Organization: []string{"maestro"}},
 		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(serverValidity),
+		NotAfter:     now.Add(spec.validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:  spec.usage,
 	}
-	for _, h := range hosts {
+	for _, h := range spec.hosts {
 		if ip := net.ParseIP(h); ip != nil {
 			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
 		} else if h != "" {
@@ -142,10 +158,10 @@ func issueServerCert(dir string, ca *x509.Certificate, caKey *ecdsa.PrivateKey, 
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
-		return fmt.Errorf("creating server certificate: %w", err)
+		return fmt.Errorf("creating certificate %s: %w", certPath, err)
 	}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	return writeKeyPair(filepath.Join(dir, ServerCertFile), filepath.Join(dir, ServerKeyFile), certPEM, key)
+	return writeKeyPair(certPath, keyPath, certPEM, key)
 }
 
 // serverCertOK reports whether an existing certificate is signed by the CA,
@@ -173,10 +189,10 @@ func writeKeyPair(certPath, keyPath string, certPEM []byte, key *ecdsa.PrivateKe
 		return fmt.Errorf("encoding key: %w", err)
 	}
 	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
-	if err := writeFileAtomic(keyPath, keyPEM, 0o600); err != nil {
+	if err := WriteFileAtomic(keyPath, keyPEM, 0o600); err != nil {
 		return err
 	}
-	return writeFileAtomic(certPath, certPEM, 0o644)
+	return WriteFileAtomic(certPath, certPEM, 0o644)
 }
 
 func parsePair(certPEM, keyPEM []byte) (*x509.Certificate, *ecdsa.PrivateKey, error) {
@@ -196,14 +212,26 @@ func parsePair(certPEM, keyPEM []byte) (*x509.Certificate, *ecdsa.PrivateKey, er
 	return cert, key, nil
 }
 
-// writeFileAtomic writes through a temporary file and rename, so a crash
-// never leaves a half-written key.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+// WriteFileAtomic writes through a synced temporary file and a rename, so
+// a crash never leaves a half-written key or credential.
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, mode); err != nil {
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil

@@ -348,3 +348,62 @@ func TestEnsureUnwritableDir(t *testing.T) {
 		t.Error("Ensure under a regular file succeeded")
 	}
 }
+
+// TestEnsureEtcd: the embedded etcd's material comes from a CA of its own
+// (nothing the cluster CA signs passes), is kept across starts, and is
+// renewed near expiry.
+func TestEnsureEtcd(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	cluster := ensure(t, dir, []string{"127.0.0.1"}, t0)
+	files, err := EnsureEtcd(dir, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(files.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	check := func(cert, key string, usage x509.ExtKeyUsage, host string) *x509.Certificate {
+		t.Helper()
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := x509.ParseCertificate(pair.Certificate[0])
+		if _, err := c.Verify(x509.VerifyOptions{Roots: pool, DNSName: host, CurrentTime: t0, KeyUsages: []x509.ExtKeyUsage{usage}}); err != nil {
+			t.Errorf("%s: %v", cert, err)
+		}
+		if fi, err := os.Stat(key); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", key, fi.Mode().Perm())
+		}
+		return c
+	}
+	server := check(files.ServerCertFile, files.ServerKeyFile, x509.ExtKeyUsageServerAuth, "127.0.0.1")
+	check(files.PeerCertFile, files.PeerKeyFile, x509.ExtKeyUsageClientAuth, "localhost")
+	client := check(files.ClientCertFile, files.ClientKeyFile, x509.ExtKeyUsageClientAuth, "")
+	if client.Subject.CommonName != EtcdClientName {
+		t.Errorf("client certificate for %q", client.Subject.CommonName)
+	}
+	// The cluster CA's certificates do not chain to the etcd CA.
+	if _, err := leaf(t, cluster).Verify(x509.VerifyOptions{Roots: pool, CurrentTime: t0}); err == nil {
+		t.Error("the API serving certificate verifies against the etcd CA")
+	}
+	// Kept across starts; renewed within 30 days of expiry.
+	again, err := EnsureEtcd(dir, t0.Add(24*time.Hour))
+	if err != nil || again != files {
+		t.Fatalf("second EnsureEtcd: %v %+v", err, again)
+	}
+	if s := check(files.ServerCertFile, files.ServerKeyFile, x509.ExtKeyUsageServerAuth, "127.0.0.1"); !s.Equal(server) {
+		t.Error("a fresh server certificate was issued without need")
+	}
+	late := server.NotAfter.Add(-10 * 24 * time.Hour)
+	if _, err := EnsureEtcd(dir, late); err != nil {
+		t.Fatal(err)
+	}
+	pair, _ := tls.LoadX509KeyPair(files.ServerCertFile, files.ServerKeyFile)
+	if renewed, _ := x509.ParseCertificate(pair.Certificate[0]); !renewed.NotAfter.After(server.NotAfter) {
+		t.Errorf("server certificate not renewed near expiry (expires %v)", renewed.NotAfter)
+	}
+}

@@ -123,6 +123,22 @@ func objectFields(obj api.Object) map[string]string {
 		f["type"] = o.Type
 	case *api.Machine:
 		f["spec.pool"] = o.Spec.Pool
+	case *api.PersistentVolume:
+		f["status.nodeName"] = o.Status.NodeName
+		f["status.phase"] = o.Status.Phase
 	}
 	return f
+}
+
+// NodeField is the field that pins a list or watch of a kind to one node
+// (pods: spec.nodeName; volumes: status.nodeName), which is how a node
+// may list what is its own; "" for other kinds.
+func NodeField(kind *api.KindInfo) string {
+	switch kind.Kind {
+	case "Pod":
+		return "spec.nodeName"
+	case "Volume":
+		return "status.nodeName"
+	}
+	return ""
 }

@@ -369,6 +369,7 @@ func (r *Registry) writeError(kind *api.KindInfo, name string, err error) error 
 }
 
 func (r *Registry) admit(ctx context.Context, a Attributes) error {
+	a.Requester = RequesterFrom(ctx)
 	for _, ad := range r.admitters {
 		if err := ad.Admit(ctx, a); err != nil {
 			return err

@@ -27,6 +27,15 @@ func prepareForCreate(obj api.Object, now time.Time) {
 		if o.Spec.NodeName != "" {
 			api.SetCondition(&o.Status.Conditions, api.Condition{Type: api.PodScheduled, Status: api.ConditionTrue}, now)
 		}
+	case *api.PersistentVolume:
+		o.Status = api.PersistentVolumeStatus{}
+		placeVolume(o)
+		// In-use protection and data reclaim (see api.FinalizerVolumeProtection).
+		for _, f := range []string{api.FinalizerVolumeProtection, api.FinalizerVolumeData} {
+			if !slices.Contains(o.Finalizers, f) {
+				o.Finalizers = append(o.Finalizers, f)
+			}
+		}
 	default:
 		api.CopyStatus(obj, api.KindOf(obj).New())
 	}
@@ -44,6 +53,22 @@ func prepareForUpdate(old, new api.Object, now time.Time) {
 		}
 	case *api.Service:
 		keepAllocations(old.(*api.Service), n)
+	case *api.PersistentVolume:
+		placeVolume(n)
+	}
+}
+
+// placeVolume records a pinned volume as living on its pin, so the node
+// a volume lives on is always status.nodeName.
+func placeVolume(v *api.PersistentVolume) {
+	if v.Status.NodeName == "" && v.Spec.NodeName != "" {
+		v.Status.NodeName = v.Spec.NodeName
+	}
+	if v.Status.Phase == "" || v.Status.Phase == api.VolumePending {
+		v.Status.Phase = api.VolumePending
+		if v.Status.NodeName != "" {
+			v.Status.Phase = api.VolumeAvailable
+		}
 	}
 }
 

@@ -27,6 +27,27 @@ type Attributes struct {
 	Old         api.Object // the stored object (nil on create)
 	Subresource string
 	DryRun      bool
+	// Requester is who asked for the write (from the request's context).
+	Requester Requester
+}
+
+// Requester is who makes a write, for admitters that decide by it.
+type Requester struct {
+	// Node is the node's name when the caller is a node's agent ("" otherwise).
+	Node string
+}
+
+type requesterKey struct{}
+
+// WithRequester records who makes the writes done with ctx.
+func WithRequester(ctx context.Context, r Requester) context.Context {
+	return context.WithValue(ctx, requesterKey{}, r)
+}
+
+// RequesterFrom is the requester recorded in ctx (zero when none).
+func RequesterFrom(ctx context.Context) Requester {
+	r, _ := ctx.Value(requesterKey{}).(Requester)
+	return r
 }
 
 // Admitter checks, and may mutate, a write after validation and before it

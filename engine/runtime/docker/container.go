@@ -109,6 +109,17 @@ func (r *Runtime) mounts(ctx context.Context, cfg runtime.ContainerConfig) ([]mo
 	return out, nil
 }
 
+// RemoveVolume deletes a named volume and its data; one that does not
+// exist is no error, one a container still uses is.
+func (r *Runtime) RemoveVolume(ctx context.Context, name string) error {
+	err := r.c.VolumeRemove(ctx, name, false)
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return fmt.Errorf("docker runtime: removing volume %q: %w", name, err)
+	}
+	r.log.Debug("volume removed", "volume", name)
+	return nil
+}
+
 // StartContainer starts a created container.
 func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 	if err := r.c.ContainerStart(ctx, id, container.StartOptions{}); err != nil {

@@ -65,7 +65,10 @@ type Runtime struct {
 	details   map[string]details
 }
 
-var _ runtime.Runtime = (*Runtime)(nil)
+var (
+	_ runtime.Runtime       = (*Runtime)(nil)
+	_ runtime.VolumeRemover = (*Runtime)(nil)
+)
 
 // New connects to the engine and checks that it answers.
 func New(ctx context.Context, opts Options) (*Runtime, error) {

@@ -184,6 +184,22 @@ func testNamedVolume(t *testing.T, r *docker.Runtime, env *runtimetest.DockerEnv
 	if err != nil || v.Labels[runtimetest.LabelTestRun] != env.RunID || v.Labels[runtime.LabelManaged] != "true" {
 		t.Errorf("volume %+v, %v; want it labelled", v, err)
 	}
+	// Removal: refused while a container uses the volume, then done, then
+	// a no-op.
+	if err := r.RemoveVolume(t.Context(), vol); err == nil {
+		t.Error("removed a volume a container uses")
+	}
+	if err := r.RemoveContainer(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		if err := r.RemoveVolume(t.Context(), vol); err != nil {
+			t.Fatalf("removal %d: %v", i+1, err)
+		}
+	}
+	if _, err := r.Client().VolumeInspect(t.Context(), vol); err == nil {
+		t.Error("the volume is still there")
+	}
 }
 
 func testReadOnlyBind(t *testing.T, r *docker.Runtime, _ *runtimetest.DockerEnv, caps runtimetest.Capabilities) {

@@ -36,6 +36,7 @@ func Run(t *testing.T, newRuntime func(t *testing.T) runtime.Runtime, caps Capab
 		{"Exec", s.testExec},
 		{"Stats", s.testStats},
 		{"Adoption", s.testAdoption},
+		{"ExitedAdoption", s.testExitedAdoption},
 		{"OOMKilled", s.testOOMKilled},
 	}
 	for _, tc := range tests {
@@ -486,6 +487,48 @@ func (s *suite) testAdoption(t *testing.T) {
 	for i, r := range []runtime.Runtime{r1, r2} {
 		if c, err := r.InspectContainer(ctx, id); err != nil || c.ExitCode != 9 || c.State != runtime.ContainerExited {
 			t.Errorf("runtime %d sees %+v, %v; want Exited 9", i+1, c, err)
+		}
+	}
+}
+
+// testExitedAdoption: containers that exited stay listed, with their exit
+// code, attempt, sandbox and logs, for a new runtime (an agent restart).
+// The agent reads from these records which init containers completed, so a
+// restarted agent does not run them again.
+func (s *suite) testExitedAdoption(t *testing.T) {
+	r1 := s.newRuntime(t)
+	sb := s.pod(t, r1)
+	done := s.caps.Container("init-done", "-print", "wrote the config", "-exit", "0")
+	done.Attempt = 1
+	failed := s.caps.Container("init-failed", "-print", "migration failed", "-exit", "3")
+	ids := map[string]string{"init-done": Start(t, r1, sb, done), "init-failed": Start(t, r1, sb, failed)}
+	for _, id := range ids {
+		WaitExited(t, r1, id)
+	}
+
+	r2 := s.newRuntime(t) // the agent restarted
+	cs, err := r2.ListContainers(t.Context(), runtime.Filter{PodUID: sb.PodUID})
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("new runtime's containers = %+v, %v; want the 2 exited ones", cs, err)
+	}
+	for _, tc := range []struct {
+		name, reason, log string
+		exit, attempt     int
+	}{
+		{"init-done", "Completed", "wrote the config\n", 0, 1},
+		{"init-failed", "Error", "migration failed\n", 3, 0},
+	} {
+		c, ok := find(cs, ids[tc.name])
+		if !ok {
+			t.Errorf("%s not listed by the new runtime: %+v", tc.name, cs)
+			continue
+		}
+		if c.Name != tc.name || c.State != runtime.ContainerExited || c.ExitCode != tc.exit || c.Reason != tc.reason ||
+			c.Attempt != tc.attempt || c.SandboxID != sb.ID || c.FinishedAt.IsZero() || c.FinishedAt.Before(c.StartedAt) {
+			t.Errorf("%s through the new runtime = %+v; want Exited %d (%s), attempt %d, in sandbox %s", tc.name, c, tc.exit, tc.reason, tc.attempt, sb.ID)
+		}
+		if logs := Logs(t, r2, c.ID, runtime.LogOptions{}); logs != tc.log {
+			t.Errorf("%s logs through the new runtime = %q, want %q", tc.name, logs, tc.log)
 		}
 	}
 }

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"testing"
+	"time"
+
+	"github.com/maestro-dev/maestro/engine/api"
+)
+
+func TestPodStatus(t *testing.T) {
+	waiting := func(name, reason string, restarts int32) api.ContainerStatus {
+		return api.ContainerStatus{Name: name, RestartCount: restarts, State: api.ContainerState{Waiting: &api.ContainerStateWaiting{Reason: reason}}}
+	}
+	running := func(name string, restarts int32) api.ContainerStatus {
+		return api.ContainerStatus{Name: name, RestartCount: restarts, State: api.ContainerState{Running: &api.ContainerStateRunning{}}}
+	}
+	exited := func(name string, code int32, reason string, restarts int32) api.ContainerStatus {
+		return api.ContainerStatus{Name: name, RestartCount: restarts,
+			State: api.ContainerState{Terminated: &api.ContainerStateTerminated{ExitCode: code, Reason: reason}}}
+	}
+	initialized := func(s api.ConditionStatus) []api.Condition {
+		return []api.Condition{{Type: api.PodInitialized, Status: s}}
+	}
+	pod := func(phase api.PodPhase, conds []api.Condition, inits, apps []api.ContainerStatus) *api.Pod {
+		p := &api.Pod{Spec: api.PodSpec{Containers: []api.Container{{Name: "app"}}},
+			Status: api.PodStatus{Phase: phase, Conditions: conds, InitContainerStatuses: inits, ContainerStatuses: apps}}
+		for _, cs := range inits {
+			p.Spec.InitContainers = append(p.Spec.InitContainers, api.Container{Name: cs.Name})
+		}
+		return p
+	}
+	deleting := pod(api.PodPending, initialized(api.ConditionFalse), []api.ContainerStatus{running("one", 1)}, nil)
+	deleting.DeletionTimestamp = &time.Time{}
+	tests := []struct {
+		name         string
+		pod          *api.Pod
+		want         string
+		wantRestarts int32
+	}{
+		{"first init container running", pod(api.PodPending, initialized(api.ConditionFalse),
+			[]api.ContainerStatus{running("one", 0), waiting("two", "PodInitializing", 0)},
+			[]api.ContainerStatus{waiting("app", "PodInitializing", 0)}), "Init:0/2", 0},
+		{"second init container running", pod(api.PodPending, initialized(api.ConditionFalse),
+			[]api.ContainerStatus{exited("one", 0, "Completed", 1), running("two", 0)},
+			[]api.ContainerStatus{waiting("app", "PodInitializing", 0)}), "Init:1/2", 1},
+		{"init container in back-off", pod(api.PodPending, initialized(api.ConditionFalse),
+			[]api.ContainerStatus{waiting("one", "CrashLoopBackOff", 2)},
+			[]api.ContainerStatus{waiting("app", "PodInitializing", 0)}), "Init:CrashLoopBackOff", 2},
+		{"init container failed", pod(api.PodFailed, initialized(api.ConditionFalse),
+			[]api.ContainerStatus{exited("one", 5, "Error", 0)},
+			[]api.ContainerStatus{waiting("app", "PodInitializing", 0)}), "Init:Error", 0},
+		{"init container failed without a reason", pod(api.PodFailed, initialized(api.ConditionFalse),
+			[]api.ContainerStatus{exited("one", 5, "", 0)}, nil), "Init:ExitCode:5", 0},
+		{"init image not pulled", pod(api.PodPending, initialized(api.ConditionFalse),
+			[]api.ContainerStatus{waiting("one", "ImagePullBackOff", 0)}, nil), "Init:ImagePullBackOff", 0},
+		{"initialized, app starting", pod(api.PodPending, initialized(api.ConditionTrue),
+			[]api.ContainerStatus{exited("one", 0, "Completed", 3)},
+			[]api.ContainerStatus{waiting("app", "PodInitializing", 0)}), "PodInitializing", 0},
+		{"initialized and running: app restarts only", pod(api.PodRunning, initialized(api.ConditionTrue),
+			[]api.ContainerStatus{exited("one", 0, "Completed", 3)},
+			[]api.ContainerStatus{running("app", 1)}), "Running", 1},
+		{"no init containers", pod(api.PodRunning, initialized(api.ConditionTrue), nil,
+			[]api.ContainerStatus{running("app", 4)}), "Running", 4},
+		{"app crash loop", pod(api.PodRunning, initialized(api.ConditionTrue), nil,
+			[]api.ContainerStatus{waiting("app", "CrashLoopBackOff", 4)}), "CrashLoopBackOff", 4},
+		{"terminating while initializing", deleting, "Terminating", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, restarts := podStatus(tc.pod)
+			if got != tc.want || restarts != tc.wantRestarts {
+				t.Errorf("podStatus = %q, %d restarts; want %q, %d", got, restarts, tc.want, tc.wantRestarts)
+			}
+		})
+	}
+}
