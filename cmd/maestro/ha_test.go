@@ -47,9 +47,16 @@ type server struct {
 func startServer(t *testing.T, etcd, keyFile string) *server {
 	t.Helper()
 	dir := t.TempDir()
-	s := &server{log: &testenv.SyncBuffer{}, config: filepath.Join(dir, "config"), exited: make(chan struct{})}
-	s.cmd = exec.Command(maestroBin, "server", "--data-dir", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0",
-		"--etcd-endpoints", etcd, "--encryption-key-file", keyFile, "--client-config", s.config, "--log-level", "info")
+	return runServer(t, filepath.Join(dir, "config"), "--data-dir", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0",
+		"--etcd-endpoints", etcd, "--encryption-key-file", keyFile)
+}
+
+// runServer starts `maestro server` with args, writing its client config
+// to config, and waits until it serves.
+func runServer(t *testing.T, config string, args ...string) *server {
+	t.Helper()
+	s := &server{log: &testenv.SyncBuffer{}, config: config, exited: make(chan struct{})}
+	s.cmd = exec.Command(maestroBin, append(append([]string{"server"}, args...), "--client-config", s.config, "--log-level", "info")...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {

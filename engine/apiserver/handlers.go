@@ -23,6 +23,9 @@ func (s *Server) objects(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(registry.WithRequester(r.Context(), registry.Requester{Node: u.Node}))
 	}
 	info, err := parsePath(r.URL.Path)
+	if err == nil {
+		info.Fence, err = leaderFence(r)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -105,7 +108,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, info requestInfo
 		s.writeError(w, r, err)
 		return
 	}
-	out, err := s.reg.Create(r.Context(), obj, registry.WriteOptions{DryRun: isDryRun(r)})
+	out, err := s.reg.Create(r.Context(), obj, registry.WriteOptions{DryRun: isDryRun(r), Fence: info.Fence})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -142,7 +145,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, info requestInfo
 		s.writeError(w, r, err)
 		return
 	}
-	out, err := s.reg.Update(r.Context(), obj, registry.WriteOptions{DryRun: isDryRun(r), Subresource: info.Subresource})
+	out, err := s.reg.Update(r.Context(), obj, registry.WriteOptions{DryRun: isDryRun(r), Subresource: info.Subresource, Fence: info.Fence})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -163,6 +166,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, info requestInfo
 		s.writeError(w, r, err)
 		return
 	}
+	opts.Fence = info.Fence
 	obj, gone, err := s.reg.Delete(r.Context(), info.Kind, info.Namespace, info.Name, opts)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -319,7 +323,7 @@ func (s *Server) bind(w http.ResponseWriter, r *http.Request, info requestInfo) 
 		s.writeError(w, r, err)
 		return
 	}
-	rev, err := s.reg.Bind(r.Context(), info.Namespace, info.Name, b.Target.Name, b.ResourceVersion, isDryRun(r))
+	rev, err := s.reg.Bind(r.Context(), info.Namespace, info.Name, b.Target.Name, b.ResourceVersion, registry.WriteOptions{DryRun: isDryRun(r), Fence: info.Fence})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -45,6 +45,12 @@ type rawResponse struct {
 
 func (r *rawHTTP) do(t *testing.T, method, path, token, contentType string, body []byte) rawResponse {
 	t.Helper()
+	return r.doWith(t, method, path, token, body, map[string]string{"Content-Type": contentType})
+}
+
+// doWith is do with any headers ("" values are not sent).
+func (r *rawHTTP) doWith(t *testing.T, method, path, token string, body []byte, headers map[string]string) rawResponse {
+	t.Helper()
 	req, err := http.NewRequest(method, r.env.Config.Server+path, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -52,8 +58,10 @@ func (r *rawHTTP) do(t *testing.T, method, path, token, contentType string, body
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	for k, v := range headers {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {

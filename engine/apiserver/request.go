@@ -13,6 +13,8 @@ type requestInfo struct {
 	Namespace   string
 	Name        string
 	Subresource string
+	// Fence is the leader fence of a write (leaderFence), nil for others.
+	Fence *api.LeaderFence
 }
 
 // parsePath maps an object API path (below /v1/) to what it addresses.

@@ -49,6 +49,9 @@ type Config struct {
 	// certificate a node gets by joining or renewing (default
 	// DefaultNodeCredentialTTL).
 	NodeCredentialTTL time.Duration
+	// Maintenance takes backups and rotates the encryption key for admins
+	// (GET /v1/backup, POST /v1/encryption/rotate-key); nil answers 501.
+	Maintenance Maintenance
 }
 
 // Server is the HTTP handler of the API.
@@ -70,19 +73,21 @@ type Server struct {
 	agentClient *http.Client
 	admissions  *auth.Admissions
 	nodeTTL     time.Duration
+	maintenance Maintenance
 }
 
 // New builds the API server handler.
 func New(cfg Config) *Server {
 	s := &Server{
-		reg:     cfg.Registry,
-		tokens:  cfg.Tokens,
-		log:     cfg.Log,
-		maxBody: cfg.MaxRequestBytes,
-		version: cfg.Version,
-		ready:   cfg.Ready,
-		cluster: cfg.ClusterInfo,
-		nodeTTL: cfg.NodeCredentialTTL,
+		reg:         cfg.Registry,
+		tokens:      cfg.Tokens,
+		log:         cfg.Log,
+		maxBody:     cfg.MaxRequestBytes,
+		version:     cfg.Version,
+		ready:       cfg.Ready,
+		cluster:     cfg.ClusterInfo,
+		nodeTTL:     cfg.NodeCredentialTTL,
+		maintenance: cfg.Maintenance,
 	}
 	if s.nodeTTL <= 0 {
 		s.nodeTTL = DefaultNodeCredentialTTL
@@ -126,6 +131,8 @@ func New(cfg Config) *Server {
 	s.mux.Handle("GET /v1/cluster-info", s.authenticated(http.HandlerFunc(s.clusterInfo)))
 	s.mux.Handle("/v1/tokens", s.authenticated(http.HandlerFunc(s.tokensHandler)))
 	s.mux.Handle("/v1/tokens/{id}", s.authenticated(http.HandlerFunc(s.tokensHandler)))
+	s.mux.Handle("GET /v1/backup", s.authenticated(http.HandlerFunc(s.backup)))
+	s.mux.Handle("POST /v1/encryption/rotate-key", s.authenticated(http.HandlerFunc(s.rotateKey)))
 	s.mux.Handle("/v1/", s.authenticated(http.HandlerFunc(s.objects)))
 	return s
 }

@@ -27,6 +27,7 @@ type Client struct {
 	tokenSource func() string
 	http        *http.Client
 	userAgent   string
+	fence       string
 }
 
 // Option adjusts a Client.
@@ -41,6 +42,20 @@ func WithTokenSource(f func() string) Option { return func(c *Client) { c.tokenS
 
 // WithHTTPClient replaces the HTTP client (tests).
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// WithLeaderFence makes every write of the client conditional on the
+// leader term f still holding (see api.LeaderFenceHeader): the client of
+// an elected leader's components.
+func WithLeaderFence(f api.LeaderFence) Option { return func(c *Client) { c.fence = f.String() } }
+
+// With returns a copy of c with opts applied; it shares c's connections.
+func (c *Client) With(opts ...Option) *Client {
+	cp := *c
+	for _, o := range opts {
+		o(&cp)
+	}
+	return &cp
+}
 
 // New builds a client from a config.
 func New(cfg Config, opts ...Option) (*Client, error) {
@@ -147,6 +162,9 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Accept", "application/json")
 		req.Header.Set("User-Agent", c.userAgent)
+		if c.fence != "" {
+			req.Header.Set(api.LeaderFenceHeader, c.fence)
+		}
 		if payload != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/apiserver"
@@ -69,6 +70,21 @@ type Config struct {
 	// LeaseTTL bounds how long a dead leader keeps leadership of the
 	// scheduler and controllers (default DefaultLeaseTTL).
 	LeaseTTL time.Duration
+
+	// Restore is a backup file (`maestro backup create`) restored into the
+	// embedded etcd member before the server starts. The data directory
+	// must not hold a member yet; the key file must hold the keys the
+	// backed-up secrets were sealed with.
+	Restore string
+	// BackupInterval, when positive, makes the leader write a backup every
+	// interval into BackupDir (default <data-dir>/backups), keeping the
+	// newest BackupRetain (default DefaultBackupRetain).
+	BackupInterval time.Duration
+	BackupRetain   int
+	BackupDir      string
+	// KeyFilePollInterval is how often the key file is read again, to pick
+	// up keys another server added (default DefaultKeyFilePollInterval).
+	KeyFilePollInterval time.Duration
 }
 
 // Defaults.
@@ -97,6 +113,19 @@ func (c *Config) setDefaults() error {
 	}
 	if !c.ServiceCIDR.IsValid() {
 		c.ServiceCIDR = allocator.DefaultServiceCIDR
+	}
+	if c.KeyFilePollInterval <= 0 {
+		c.KeyFilePollInterval = DefaultKeyFilePollInterval
+	}
+	if c.BackupRetain <= 0 {
+		c.BackupRetain = DefaultBackupRetain
+	}
+	if c.BackupDir == "" {
+		c.BackupDir = filepath.Join(c.DataDir, "backups")
+	}
+	if c.Restore != "" && len(c.EtcdEndpoints) > 0 {
+		return errors.New("--restore restores into the embedded etcd member; to restore an external etcd, " +
+			"extract the snapshot with `maestro backup extract` and restore it with etcdutl (see README)")
 	}
 	if c.NodePortRange == (allocator.PortRange{}) {
 		c.NodePortRange = allocator.DefaultNodePortRange

@@ -33,6 +33,7 @@ type ControlPlane struct {
 	cfg          Config
 	clientConfig client.Config
 	store        store.Store
+	encrypting   *store.Encrypting
 	registry     *registry.Registry
 	tokens       *auth.Tokens
 	allocator    *allocator.Allocator
@@ -87,10 +88,12 @@ func Start(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	// change is a compare-and-swap, so servers never undo each other.
 	cp.wg.Add(1)
 	go func() { defer cp.wg.Done(); cp.allocator.Run(runCtx) }()
+	cp.wg.Add(1)
+	go func() { defer cp.wg.Done(); cp.watchKeyFile(runCtx) }()
 	if err := cp.serve(runCtx, adminToken); err != nil {
 		return nil, err
 	}
-	if cfg.Leader != nil {
+	if cfg.Leader != nil || cfg.BackupInterval > 0 {
 		if err := cp.startLeader(ctx, runCtx); err != nil {
 			return nil, err
 		}
@@ -120,6 +123,11 @@ func (cp *ControlPlane) openStore(ctx context.Context) error {
 		}
 		cp.etcdClient = c
 	} else {
+		if cfg.Restore != "" {
+			if err := cp.restore(); err != nil {
+				return err
+			}
+		}
 		// Mutual TLS from a CA of its own: no local process without the
 		// client key in <data-dir>/pki can read or write the store.
 		etcdTLS, err := pki.EnsureEtcd(filepath.Join(cfg.DataDir, "pki"), time.Now())
@@ -138,20 +146,13 @@ func (cp *ControlPlane) openStore(ctx context.Context) error {
 		cp.embedded = e
 		cp.etcdClient = e.Client()
 	}
-	keyFile := cfg.EncryptionKeyFile
-	if keyFile == "" {
-		keyFile = filepath.Join(cfg.DataDir, "encryption.key")
-	}
-	key, err := store.LoadOrCreateKey(keyFile)
-	if err != nil {
-		return fmt.Errorf("secret encryption key: %w", err)
-	}
 	inner := store.NewEtcd(cp.etcdClient, cfg.EtcdPrefix).WithLogger(cfg.Log)
-	s, err := store.NewEncrypting(inner, key, func(k string) bool { return strings.HasPrefix(k, registry.SecretsPrefix) })
-	if err != nil {
+	if err := cp.openEncryption(inner, cfg.Restore != ""); err != nil {
 		return err
 	}
-	cp.store = s
+	if cfg.Restore != "" {
+		return cp.checkRestoredSecrets(ctx)
+	}
 	return nil
 }
 
@@ -181,7 +182,8 @@ func (cp *ControlPlane) ensureToken(ctx context.Context, file, description strin
 }
 
 // startLeader campaigns for leadership and runs cfg.Leader while leading,
-// with a client authenticated by this server's own system token.
+// with a client authenticated by this server's own system token whose
+// writes carry the term's fence.
 func (cp *ControlPlane) startLeader(ctx, runCtx context.Context) error {
 	token, err := cp.ensureToken(ctx, "system.token", "control loops of "+cp.cfg.DataDir)
 	if err != nil {
@@ -196,9 +198,28 @@ func (cp *ControlPlane) startLeader(ctx, runCtx context.Context) error {
 	cp.wg.Add(1)
 	go func() {
 		defer cp.wg.Done()
-		cp.lead(runCtx, func(ctx context.Context) { cp.cfg.Leader(ctx, c) })
+		cp.lead(runCtx, func(ctx context.Context, fence api.LeaderFence) {
+			cp.leaderTerm(ctx, c.With(client.WithLeaderFence(fence)))
+		})
 	}()
 	return nil
+}
+
+// leaderTerm runs what the leader runs for one term: cfg.Leader and the
+// periodic backups. The term ends when cfg.Leader returns.
+func (cp *ControlPlane) leaderTerm(ctx context.Context, c *client.Client) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if cp.cfg.BackupInterval > 0 {
+		wg.Go(func() { cp.runBackups(ctx) })
+	}
+	if cp.cfg.Leader != nil {
+		cp.cfg.Leader(ctx, c)
+		cancel()
+	}
+	<-ctx.Done()
 }
 
 func (cp *ControlPlane) ensureNamespaces(ctx context.Context) error {
@@ -234,7 +255,7 @@ func (cp *ControlPlane) serve(ctx context.Context, adminToken string) error {
 	srv := apiserver.New(apiserver.Config{
 		Registry: cp.registry, Tokens: cp.tokens, Log: cfg.Log.With("component", "apiserver"),
 		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready, PKI: bundle, NodeCredentialTTL: cfg.NodeCredentialTTL,
-		ClusterInfo: cp.ClusterInfo(),
+		ClusterInfo: cp.ClusterInfo(), Maintenance: cp,
 	})
 	cp.httpServer = &http.Server{
 		Handler:           srv.Handler(),

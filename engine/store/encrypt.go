@@ -1,109 +1,112 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
-// Encryption at rest
-//
-// An encrypted value is stored as
-//
-//	"maestro:enc:aesgcm:v1:" | nonce (12 bytes) | AES-256-GCM ciphertext and tag
-//
-// with a random nonce per write and the key (as passed to the Store, without
-// the etcd prefix) as additional authenticated data, so that a ciphertext
-// copied under another key does not decrypt. Values without the prefix are
-// read as they are, so that data written before encryption was enabled stays
-// readable (and is encrypted on its next write).
+// Encryption at rest: the values of some keys (the secrets) are sealed by
+// a Keyring (see keyring.go for the format) before they reach the inner
+// store, and opened when read back. Values that are not sealed are read as
+// they are, so that data written before encryption was enabled stays
+// readable (and is sealed on its next write).
 
-// EncryptedPrefix starts every value the encrypting store encrypts.
-const EncryptedPrefix = "maestro:enc:aesgcm:v1:"
-
-// KeySize is the size of an encryption key: AES-256.
-const KeySize = 32
-
-// ErrDecrypt reports a value that has EncryptedPrefix but does not decrypt:
-// a wrong key, or a value tampered with or cut short.
-var ErrDecrypt = errors.New("store: stored value does not decrypt")
-
-// encrypting is a Store that encrypts the values of some keys before they
-// reach its inner store, and decrypts what it reads back.
-type encrypting struct {
+// Encrypting is a Store that seals the values of some keys before they
+// reach its inner store, and opens what it reads back. Its keyring can be
+// replaced while it runs (key rotation).
+type Encrypting struct {
 	inner   Store
-	aead    cipher.AEAD
+	keys    atomic.Pointer[Keyring]
 	encrypt func(key string) bool
+
+	// refresh, when set, reloads the keyring when a value names a key the
+	// current one lacks (another server rotated the shared key file).
+	refreshMu   sync.Mutex
+	refresh     func() (*Keyring, error)
+	refreshedAt time.Time
 }
 
-var _ Store = (*encrypting)(nil)
+var _ Store = (*Encrypting)(nil)
+
+// refreshInterval bounds how often an unknown key ID reloads the keyring.
+const refreshInterval = 500 * time.Millisecond
 
 // NewEncrypting wraps inner so that the values of the keys for which
-// encrypt returns true (every key, when encrypt is nil) are stored encrypted
-// with key, which must be KeySize bytes. Values read through it (Get, List,
-// Delete, and the values and previous values of watch events) are
-// decrypted whatever encrypt says.
-func NewEncrypting(inner Store, key []byte, encrypt func(key string) bool) (Store, error) {
+// encrypt returns true (every key, when encrypt is nil) are sealed with the
+// primary key of keys. Values read through it (Get, List, Delete, and the
+// values and previous values of watch events) are opened whatever encrypt
+// says.
+func NewEncrypting(inner Store, keys *Keyring, encrypt func(key string) bool) (*Encrypting, error) {
 	if inner == nil {
 		return nil, errors.New("encrypting store: inner store is nil")
 	}
-	if len(key) != KeySize {
-		return nil, fmt.Errorf("encrypting store: key is %d bytes; AES-256 needs %d", len(key), KeySize)
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("encrypting store: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("encrypting store: %w", err)
+	if keys == nil {
+		return nil, errors.New("encrypting store: keyring is nil")
 	}
 	if encrypt == nil {
 		encrypt = func(string) bool { return true }
 	}
-	return &encrypting{inner: inner, aead: aead, encrypt: encrypt}, nil
+	s := &Encrypting{inner: inner, encrypt: encrypt}
+	s.keys.Store(keys)
+	return s, nil
+}
+
+// Keyring is the keyring in use.
+func (s *Encrypting) Keyring() *Keyring { return s.keys.Load() }
+
+// SetKeyring replaces the keyring: later writes are sealed with its
+// primary key, and reads open values with its keys.
+func (s *Encrypting) SetKeyring(keys *Keyring) { s.keys.Store(keys) }
+
+// SetRefresh sets how to reload the keyring when a value names a key the
+// current one lacks (at most every refreshInterval).
+func (s *Encrypting) SetRefresh(refresh func() (*Keyring, error)) {
+	s.refreshMu.Lock()
+	s.refresh = refresh
+	s.refreshMu.Unlock()
 }
 
 // seal encrypts value for key if key is to be encrypted.
-func (s *encrypting) seal(key string, value []byte) ([]byte, error) {
+func (s *Encrypting) seal(key string, value []byte) ([]byte, error) {
 	if !s.encrypt(key) {
 		return value, nil
 	}
-	ns := s.aead.NonceSize()
-	out := make([]byte, len(EncryptedPrefix)+ns, len(EncryptedPrefix)+ns+len(value)+s.aead.Overhead())
-	copy(out, EncryptedPrefix)
-	nonce := out[len(EncryptedPrefix):]
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("encrypting %q: reading a nonce: %w", key, err)
-	}
-	return s.aead.Seal(out, nonce, value, []byte(key)), nil
+	return s.keys.Load().seal(key, value)
 }
 
-// open decrypts a stored value; a value without EncryptedPrefix is returned
-// as it is.
-func (s *encrypting) open(key string, stored []byte) ([]byte, error) {
-	if !bytes.HasPrefix(stored, []byte(EncryptedPrefix)) {
-		return stored, nil
+// open decrypts a stored value; a value that is not sealed is returned as
+// it is. A value sealed with a key the keyring lacks reloads the keyring
+// once and tries again.
+func (s *Encrypting) open(key string, stored []byte) ([]byte, error) {
+	plain, _, err := s.keys.Load().open(key, stored)
+	if errors.Is(err, errUnknownKey) && s.refreshKeyring() {
+		plain, _, err = s.keys.Load().open(key, stored)
 	}
-	data := stored[len(EncryptedPrefix):]
-	ns := s.aead.NonceSize()
-	if len(data) < ns+s.aead.Overhead() {
-		return nil, fmt.Errorf("decrypting %q: %w: %d bytes is too short", key, ErrDecrypt, len(data))
+	return plain, err
+}
+
+// refreshKeyring reloads the keyring and reports whether it changed.
+func (s *Encrypting) refreshKeyring() bool {
+	s.refreshMu.Lock()
+	defer s.refreshMu.Unlock()
+	if s.refresh == nil || time.Since(s.refreshedAt) < refreshInterval {
+		return false
 	}
-	plain, err := s.aead.Open(nil, data[:ns], data[ns:], []byte(key))
-	if err != nil {
-		return nil, fmt.Errorf("decrypting %q: %w: wrong key or tampered value", key, ErrDecrypt)
+	s.refreshedAt = time.Now()
+	ring, err := s.refresh()
+	if err != nil || ring == nil {
+		return false
 	}
-	return plain, nil
+	s.keys.Store(ring)
+	return true
 }
 
 // Get returns the decrypted value of key.
-func (s *encrypting) Get(ctx context.Context, key string) (KV, error) {
+func (s *Encrypting) Get(ctx context.Context, key string) (KV, error) {
 	kv, err := s.inner.Get(ctx, key)
 	if err != nil {
 		return KV{}, err
@@ -116,7 +119,7 @@ func (s *encrypting) Get(ctx context.Context, key string) (KV, error) {
 
 // List returns the decrypted values under prefix; one value that does not
 // decrypt fails the whole list.
-func (s *encrypting) List(ctx context.Context, prefix string) ([]KV, int64, error) {
+func (s *Encrypting) List(ctx context.Context, prefix string) ([]KV, int64, error) {
 	kvs, rev, err := s.inner.List(ctx, prefix)
 	if err != nil {
 		return nil, 0, err
@@ -130,12 +133,12 @@ func (s *encrypting) List(ctx context.Context, prefix string) ([]KV, int64, erro
 }
 
 // CurrentRevision is the inner store's.
-func (s *encrypting) CurrentRevision(ctx context.Context) (int64, error) {
+func (s *Encrypting) CurrentRevision(ctx context.Context) (int64, error) {
 	return s.inner.CurrentRevision(ctx)
 }
 
 // Create stores value, encrypted if key is to be encrypted.
-func (s *encrypting) Create(ctx context.Context, key string, value []byte, preconditions ...Precondition) (int64, error) {
+func (s *Encrypting) Create(ctx context.Context, key string, value []byte, preconditions ...Precondition) (int64, error) {
 	sealed, err := s.seal(key, value)
 	if err != nil {
 		return 0, err
@@ -144,18 +147,18 @@ func (s *encrypting) Create(ctx context.Context, key string, value []byte, preco
 }
 
 // Update replaces value, encrypted if key is to be encrypted.
-func (s *encrypting) Update(ctx context.Context, key string, value []byte, expected int64) (int64, error) {
+func (s *Encrypting) Update(ctx context.Context, key string, value []byte, expected int64, preconditions ...Precondition) (int64, error) {
 	sealed, err := s.seal(key, value)
 	if err != nil {
 		return 0, err
 	}
-	return s.inner.Update(ctx, key, sealed, expected)
+	return s.inner.Update(ctx, key, sealed, expected, preconditions...)
 }
 
 // Delete deletes key and returns its decrypted last value. If that value
 // does not decrypt, the key is deleted all the same and the error says so.
-func (s *encrypting) Delete(ctx context.Context, key string, expected int64) (KV, error) {
-	kv, err := s.inner.Delete(ctx, key, expected)
+func (s *Encrypting) Delete(ctx context.Context, key string, expected int64, preconditions ...Precondition) (KV, error) {
+	kv, err := s.inner.Delete(ctx, key, expected, preconditions...)
 	if err != nil {
 		return KV{}, err
 	}
@@ -167,17 +170,17 @@ func (s *encrypting) Delete(ctx context.Context, key string, expected int64) (KV
 }
 
 // Compact compacts the inner store.
-func (s *encrypting) Compact(ctx context.Context, revision int64) error {
+func (s *Encrypting) Compact(ctx context.Context, revision int64) error {
 	return s.inner.Compact(ctx, revision)
 }
 
 // Close closes the inner store.
-func (s *encrypting) Close() error { return s.inner.Close() }
+func (s *Encrypting) Close() error { return s.inner.Close() }
 
 // Watch watches the inner store and decrypts the values and previous values
 // of its events. An event that does not decrypt ends the watch with an error
 // naming the key.
-func (s *encrypting) Watch(ctx context.Context, prefix string, fromRevision int64) (Watcher, error) {
+func (s *Encrypting) Watch(ctx context.Context, prefix string, fromRevision int64) (Watcher, error) {
 	inner, err := s.inner.Watch(ctx, prefix, fromRevision)
 	if err != nil {
 		return nil, err
@@ -195,7 +198,7 @@ func (s *encrypting) Watch(ctx context.Context, prefix string, fromRevision int6
 
 // decryptingWatcher decrypts the events of an inner watcher.
 type decryptingWatcher struct {
-	store    *encrypting
+	store    *Encrypting
 	inner    Watcher
 	events   chan Event
 	stop     chan struct{}

@@ -15,17 +15,42 @@ import (
 
 func isSecret(key string) bool { return strings.HasPrefix(key, "/secrets/") }
 
-func TestNewEncryptingRejectsBadKeys(t *testing.T) {
-	inner := store.NewEtcd(nil, "/unused")
+// keyring is a one-key keyring for tests.
+func keyring(t *testing.T, id string, secret []byte) *store.Keyring {
+	t.Helper()
+	k, err := store.NewKeyring(store.Key{ID: id, Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestNewKeyringRejectsBadKeys(t *testing.T) {
+	good := make([]byte, store.KeySize)
 	for _, n := range []int{0, 16, 24, 31, 33, 64} {
-		if _, err := store.NewEncrypting(inner, make([]byte, n), isSecret); err == nil {
-			t.Errorf("NewEncrypting accepted a %d-byte key", n)
+		if _, err := store.NewKeyring(store.Key{ID: "k1", Secret: make([]byte, n)}); err == nil {
+			t.Errorf("NewKeyring accepted a %d-byte key", n)
 		} else if !strings.Contains(err.Error(), "32") {
 			t.Errorf("error for a %d-byte key does not say what is needed: %v", n, err)
 		}
 	}
-	if _, err := store.NewEncrypting(nil, make([]byte, store.KeySize), isSecret); err == nil {
+	for name, keys := range map[string][]store.Key{
+		"no keys":      nil,
+		"empty id":     {{ID: "", Secret: good}},
+		"id with ':'":  {{ID: "a:b", Secret: good}},
+		"upper case":   {{ID: "K1", Secret: good}},
+		"duplicate id": {{ID: "k1", Secret: good}, {ID: "k1", Secret: good}},
+	} {
+		if _, err := store.NewKeyring(keys...); err == nil {
+			t.Errorf("NewKeyring accepted %s", name)
+		}
+	}
+	inner := store.NewEtcd(nil, "/unused")
+	if _, err := store.NewEncrypting(nil, keyring(t, "k1", good), isSecret); err == nil {
 		t.Error("NewEncrypting accepted a nil inner store")
+	}
+	if _, err := store.NewEncrypting(inner, nil, isSecret); err == nil {
+		t.Error("NewEncrypting accepted a nil keyring")
 	}
 }
 
@@ -41,7 +66,7 @@ func TestEncryptingAtRest(t *testing.T) {
 	for i := range key {
 		key[i] = byte(i)
 	}
-	s, err := store.NewEncrypting(inner, key, isSecret)
+	s, err := store.NewEncrypting(inner, keyring(t, "k1", key), isSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +93,7 @@ func TestEncryptingAtRest(t *testing.T) {
 		t.Fatal(err)
 	}
 	stored := rawValue("/secrets/db")
-	if !bytes.HasPrefix(stored, []byte(store.EncryptedPrefix)) || bytes.Contains(stored, plaintext) ||
+	if !bytes.HasPrefix(stored, []byte(store.SealedPrefix+"k1:")) || bytes.Contains(stored, plaintext) ||
 		bytes.Contains(stored, []byte("hunter2")) {
 		t.Fatalf("secret stored as %q", stored)
 	}
@@ -149,7 +174,7 @@ func TestEncryptingAtRest(t *testing.T) {
 	checkTamperErr("Delete", err)
 
 	// A store with another key cannot read the secrets.
-	other, _ := store.NewEncrypting(inner, bytes.Repeat([]byte{1}, store.KeySize), isSecret)
+	other, _ := store.NewEncrypting(inner, keyring(t, "k1", bytes.Repeat([]byte{1}, store.KeySize)), isSecret)
 	if _, err := s.Create(ctx, "/secrets/new", plaintext); err != nil {
 		t.Fatal(err)
 	}
@@ -158,15 +183,15 @@ func TestEncryptingAtRest(t *testing.T) {
 	}
 }
 
-func TestLoadOrCreateKey(t *testing.T) {
+func TestLoadOrCreateKeyring(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "keys", "store.key")
-	key, err := store.LoadOrCreateKey(path)
+	ring, err := store.LoadOrCreateKeyring(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(key) != store.KeySize || bytes.Equal(key, make([]byte, store.KeySize)) {
-		t.Fatalf("new key %x", key)
+	if len(ring.IDs()) != 1 || ring.Primary() == "" {
+		t.Fatalf("new key file has keys %v", ring.IDs())
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -175,9 +200,9 @@ func TestLoadOrCreateKey(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 {
 		t.Fatalf("key file mode %04o, want 0600", fi.Mode().Perm())
 	}
-	again, err := store.LoadOrCreateKey(path)
-	if err != nil || !bytes.Equal(again, key) {
-		t.Fatalf("reloaded key %x (%v), want %x", again, err, key)
+	again, err := store.LoadOrCreateKeyring(path)
+	if err != nil || again.Primary() != ring.Primary() {
+		t.Fatalf("reloaded key file: %v (%v), want primary %s", again, err, ring.Primary())
 	}
 	leftovers, _ := filepath.Glob(filepath.Join(dir, "keys", ".key-*"))
 	if len(leftovers) != 0 {
@@ -187,20 +212,21 @@ func TestLoadOrCreateKey(t *testing.T) {
 	// Racing creators agree on one key.
 	racePath := filepath.Join(dir, "race.key")
 	var wg sync.WaitGroup
-	keys := make([][]byte, 8)
-	for i := range keys {
+	ids := make([]string, 8)
+	for i := range ids {
 		wg.Go(func() {
-			k, err := store.LoadOrCreateKey(racePath)
+			k, err := store.LoadOrCreateKeyring(racePath)
 			if err != nil {
 				t.Error(err)
+				return
 			}
-			keys[i] = k
+			ids[i] = k.Primary()
 		})
 	}
 	wg.Wait()
-	for _, k := range keys[1:] {
-		if !bytes.Equal(k, keys[0]) {
-			t.Fatal("racing LoadOrCreateKey calls returned different keys")
+	for _, id := range ids[1:] {
+		if id != ids[0] {
+			t.Fatal("racing LoadOrCreateKeyring calls returned different keys")
 		}
 	}
 
@@ -215,6 +241,10 @@ func TestLoadOrCreateKey(t *testing.T) {
 		{name: "empty", content: nil, mode: 0o600, want: "0 bytes"},
 		{name: "group readable", content: make([]byte, 32), mode: 0o640, want: "chmod 600"},
 		{name: "world readable", content: make([]byte, 32), mode: 0o644, want: "chmod 600"},
+		{name: "bad JSON", content: []byte(`{"keys": [`), mode: 0o600, want: "unexpected EOF"},
+		{name: "unknown field", content: []byte(`{"keys": [], "primary": "x"}`), mode: 0o600, want: "primary"},
+		{name: "no keys", content: []byte(`{"keys": []}`), mode: 0o600, want: "no keys"},
+		{name: "short key", content: []byte(`{"keys": [{"id": "k1", "secret": "AAAA"}]}`), mode: 0o600, want: "3 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,9 +255,9 @@ func TestLoadOrCreateKey(t *testing.T) {
 			if err := os.Chmod(p, tt.mode); err != nil {
 				t.Fatal(err)
 			}
-			_, err := store.LoadOrCreateKey(p)
+			_, err := store.LoadOrCreateKeyring(p)
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), p) {
-				t.Fatalf("LoadOrCreateKey: %v, want an error naming %s and saying %q", err, p, tt.want)
+				t.Fatalf("LoadOrCreateKeyring: %v, want an error naming %s and saying %q", err, p, tt.want)
 			}
 			// The bad file is left alone, not replaced by a new key.
 			if b, _ := os.ReadFile(p); len(b) != len(tt.content) {

@@ -58,9 +58,12 @@ func TestEtcdExternalConformance(t *testing.T) {
 
 func TestEncryptingConformance(t *testing.T) {
 	m := startEmbedded(t)
-	key := bytes.Repeat([]byte{7}, store.KeySize)
+	ring, err := store.NewKeyring(store.Key{ID: "k1", Secret: bytes.Repeat([]byte{7}, store.KeySize)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	storetest.Run(t, storeFactory(m.Client(), "/encrypted", func(t *testing.T, inner store.Store) store.Store {
-		s, err := store.NewEncrypting(inner, key, nil)
+		s, err := store.NewEncrypting(inner, ring, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // Sentinel errors. A compare-and-swap failure is a result the caller handles
@@ -20,17 +21,40 @@ var (
 	ErrConflict  = errors.New("store: revision conflict")
 	ErrCompacted = errors.New("store: revision compacted")
 	ErrFuture    = errors.New("store: revision is in the future")
-	// ErrPrecondition: a Create's precondition on another key failed.
+	// ErrPrecondition: a write's precondition on another key failed (the
+	// error is a *PreconditionError naming the key).
 	ErrPrecondition = errors.New("store: precondition failed")
 )
 
-// Precondition requires another key to be at exactly ModRevision when a
-// Create commits, in the same transaction: "create this object only while
-// its namespace is still as I last saw it".
+// Precondition requires another key to be as the caller last saw it when a
+// write commits, in the same transaction: "create this object only while
+// its namespace is still as I last saw it", or "write only while my leader
+// key still exists".
 type Precondition struct {
-	Key         string
+	Key string
+	// ModRevision is the revision the key must be at (its last write).
 	ModRevision int64
+	// CreateRevision, when non-zero, is compared instead of ModRevision:
+	// the key must be the incarnation created at that revision, whatever
+	// was written to it since. A lease-bound key (a leader's election key)
+	// that expired, or was deleted and created again, fails it.
+	CreateRevision int64
 }
+
+// PreconditionError says which precondition of a write failed.
+type PreconditionError struct {
+	Precondition Precondition
+}
+
+func (e *PreconditionError) Error() string {
+	if e.Precondition.CreateRevision != 0 {
+		return fmt.Sprintf("%v: %q is not the key created at revision %d", ErrPrecondition, e.Precondition.Key, e.Precondition.CreateRevision)
+	}
+	return fmt.Sprintf("%v: %q is not at revision %d", ErrPrecondition, e.Precondition.Key, e.Precondition.ModRevision)
+}
+
+// Is makes errors.Is(err, ErrPrecondition) hold.
+func (e *PreconditionError) Is(target error) bool { return target == ErrPrecondition }
 
 // KV is one stored value with its revisions.
 type KV struct {
@@ -87,17 +111,20 @@ type Reader interface {
 }
 
 // Writer is the write view of a store. Every write returns the revision it
-// was stored at.
+// was stored at. A write with preconditions commits only if every one holds
+// (in the same transaction), and otherwise fails with a *PreconditionError
+// (errors.Is ErrPrecondition) naming the first that failed; when they all
+// hold, the write's own outcome (ErrExists, ErrConflict, ErrNotFound) is
+// reported as without them.
 type Writer interface {
-	// Create stores a new key, or fails with ErrExists, or with
-	// ErrPrecondition when a precondition does not hold.
+	// Create stores a new key, or fails with ErrExists.
 	Create(ctx context.Context, key string, value []byte, preconditions ...Precondition) (revision int64, err error)
 	// Update replaces the value of key if its ModRevision equals expected;
 	// otherwise it fails with ErrConflict (or ErrNotFound if key is absent).
-	Update(ctx context.Context, key string, value []byte, expected int64) (revision int64, err error)
+	Update(ctx context.Context, key string, value []byte, expected int64, preconditions ...Precondition) (revision int64, err error)
 	// Delete removes key if its ModRevision equals expected (0 means any);
 	// otherwise ErrConflict or ErrNotFound. It returns the deleted value.
-	Delete(ctx context.Context, key string, expected int64) (deleted KV, err error)
+	Delete(ctx context.Context, key string, expected int64, preconditions ...Precondition) (deleted KV, err error)
 }
 
 // Watcher delivers events in revision order until it is stopped, its context

@@ -54,6 +54,8 @@ func NewRoot() *cobra.Command {
 		newLogsCmd(g),
 		newTopCmd(g),
 		newImageCmd(g),
+		newBackupCmd(g),
+		newSecretsCmd(g),
 	)
 	return root
 }

@@ -79,7 +79,7 @@ the Terraform provider read.`,
 	f.StringVar(&cfg.EtcdCertFile, "etcd-certfile", "", "client certificate for the external etcd cluster")
 	f.StringVar(&cfg.EtcdKeyFile, "etcd-keyfile", "", "client key for the external etcd cluster")
 	f.StringVar(&cfg.EtcdPrefix, "etcd-prefix", controlplane.DefaultEtcdPrefix, "key prefix of this cluster in etcd")
-	f.StringVar(&cfg.EncryptionKeyFile, "encryption-key-file", "", "AES-256 key for secrets at rest (default <data-dir>/encryption.key; share it between servers on one etcd)")
+	f.StringVar(&cfg.EncryptionKeyFile, "encryption-key-file", "", "key file for secrets at rest (default <data-dir>/encryption.key, created on first start; keep it outside the data dir, and share it between servers on one etcd)")
 	f.StringVar(&cfg.ClientConfigPath, "client-config", "", "where to write the client config (default $MAESTRO_CONFIG or ~/.maestro/config; \"-\" writes none)")
 	cfg.ServiceCIDR, cfg.NodePortRange = allocator.DefaultServiceCIDR, allocator.DefaultNodePortRange
 	f.Var((*cidrFlag)(&cfg.ServiceCIDR), "service-cidr", "range services' cluster IPs are allocated from; its tenth address is the cluster DNS address (servers sharing an etcd must agree)")
@@ -89,6 +89,7 @@ the Terraform provider read.`,
 		"lifetime of the token and certificate a node gets by joining; agents renew them after two thirds of it")
 	f.BoolVar(&controllers, "controllers", true, "run the scheduler and controllers (on the elected leader, when several servers share an etcd)")
 	f.DurationVar(&cfg.LeaseTTL, "leader-lease-ttl", controlplane.DefaultLeaseTTL, "how long a dead leader keeps leadership before another server takes over")
+	addBackupFlags(cmd, &cfg)
 	f.DurationVar(&mcfg.Controllers.NodeMonitorGracePeriod, "node-monitor-grace-period", controller.DefaultNodeMonitorGracePeriod, "how long a node may miss heartbeats before it is marked NotReady")
 	f.DurationVar(&mcfg.Controllers.PodEvictionTimeout, "pod-eviction-timeout", controller.DefaultPodEvictionTimeout, "how long pods stay on a NotReady node before eviction (pod tolerations override)")
 	f.DurationVar(&mcfg.Controllers.SecondaryEvictionInterval, "secondary-eviction-interval", controller.DefaultSecondaryEvictionInterval, "when more than --unhealthy-threshold of nodes are down, evict from one node per interval")
@@ -98,6 +99,15 @@ the Terraform provider read.`,
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
+}
+
+// addBackupFlags adds the flags of periodic backups and restores.
+func addBackupFlags(cmd *cobra.Command, cfg *controlplane.Config) {
+	f := cmd.Flags()
+	f.StringVar(&cfg.Restore, "restore", "", "restore this backup (maestro backup create) into the embedded etcd of a new data dir, then start; needs the backed-up cluster's --encryption-key-file (and its pki dir copied into --data-dir to keep agents and clients)")
+	f.DurationVar(&cfg.BackupInterval, "backup-interval", 0, "take a backup this often, on the leader (0: no periodic backups)")
+	f.IntVar(&cfg.BackupRetain, "backup-retain", controlplane.DefaultBackupRetain, "how many periodic backups to keep")
+	f.StringVar(&cfg.BackupDir, "backup-dir", "", "where periodic backups go (default <data-dir>/backups)")
 }
 
 func defaultDataDir() string {

@@ -30,6 +30,26 @@ type EtcdTLS struct {
 // returns the client URL once etcd answers.
 func StartEtcd(t testing.TB, tlsFiles *EtcdTLS) string {
 	t.Helper()
+	return StartEtcdProcess(t, tlsFiles).URL
+}
+
+// EtcdProcess is an external etcd started by StartEtcdProcess.
+type EtcdProcess struct {
+	// URL is the client URL.
+	URL string
+	cmd *exec.Cmd
+}
+
+// Pause stops the etcd process (SIGSTOP), as a hung machine or a long
+// stall would: connections stay open and nothing answers.
+func (p *EtcdProcess) Pause() error { return p.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume continues a paused etcd (SIGCONT).
+func (p *EtcdProcess) Resume() error { return p.cmd.Process.Signal(syscall.SIGCONT) }
+
+// StartEtcdProcess is StartEtcd, returning the process as well.
+func StartEtcdProcess(t testing.TB, tlsFiles *EtcdTLS) *EtcdProcess {
+	t.Helper()
 	bin := os.Getenv("MAESTRO_TEST_ETCD")
 	if bin == "" {
 		bin = RequireTool(t, "etcd", "install Debian's etcd-server package (apt-get install etcd-server; `make test` does this)")
@@ -38,9 +58,9 @@ func StartEtcd(t testing.TB, tlsFiles *EtcdTLS) string {
 	}
 	var lastErr error
 	for attempt := 1; attempt <= 5; attempt++ {
-		url, err := tryStartEtcd(t, bin, tlsFiles)
+		p, err := tryStartEtcd(t, bin, tlsFiles)
 		if err == nil {
-			return url
+			return p
 		}
 		lastErr = err
 		if !strings.Contains(err.Error(), "address already in use") {
@@ -49,15 +69,15 @@ func StartEtcd(t testing.TB, tlsFiles *EtcdTLS) string {
 		t.Logf("external etcd lost a port race (attempt %d); retrying", attempt)
 	}
 	t.Fatalf("starting external etcd: %v", lastErr)
-	return ""
+	return nil
 }
 
-func tryStartEtcd(t testing.TB, bin string, tlsFiles *EtcdTLS) (string, error) {
+func tryStartEtcd(t testing.TB, bin string, tlsFiles *EtcdTLS) (*EtcdProcess, error) {
 	clientAddr, peerAddr := FreeAddr(t), FreeAddr(t)
 	// tmpfs when there is one: etcd 3.4 has no --unsafe-no-fsync.
 	dir, err := os.MkdirTemp(cmp.Or(shm(), os.TempDir()), "maestro-etcd-")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	clientURL, peerURL := "http://"+clientAddr, "http://"+peerAddr
@@ -87,7 +107,7 @@ func tryStartEtcd(t testing.TB, bin string, tlsFiles *EtcdTLS) (string, error) {
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return "", err
+		return nil, err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -108,16 +128,16 @@ func tryStartEtcd(t testing.TB, bin string, tlsFiles *EtcdTLS) (string, error) {
 					t.Logf("external etcd output:\n%s", out.String())
 				}
 			})
-			return clientURL, nil
+			return &EtcdProcess{URL: clientURL, cmd: cmd}, nil
 		}
 		select {
 		case werr := <-exited:
-			return "", fmt.Errorf("etcd exited (%v):\n%s", werr, out.String())
+			return nil, fmt.Errorf("etcd exited (%v):\n%s", werr, out.String())
 		default:
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return "", fmt.Errorf("etcd not healthy within 30s: %w\n%s", err, out.String())
+			return nil, fmt.Errorf("etcd not healthy within 30s: %w\n%s", err, out.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

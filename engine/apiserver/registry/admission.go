@@ -59,11 +59,13 @@ func (r *Registry) guard(ctx context.Context, kind *api.KindInfo, namespace stri
 }
 
 // createGuarded stores a new namespaced object while its namespace exists
-// and is active, re-reading the namespace when it changed.
-func (r *Registry) createGuarded(ctx context.Context, kind *api.KindInfo, key, namespace string, val []byte, pre store.Precondition) (int64, error) {
+// and is active (and its leader fence, if any, holds), re-reading the
+// namespace when it changed.
+func (r *Registry) createGuarded(ctx context.Context, kind *api.KindInfo, key, namespace string, val []byte, pre store.Precondition, fence *api.LeaderFence) (int64, error) {
 	for attempt := 0; ; attempt++ {
-		rev, err := r.store.Create(ctx, key, val, pre)
-		if !errors.Is(err, store.ErrPrecondition) || attempt == 3 {
+		rev, err := r.store.Create(ctx, key, val, append([]store.Precondition{pre}, fencing(fence)...)...)
+		var pe *store.PreconditionError
+		if !errors.As(err, &pe) || pe.Precondition.Key != pre.Key || attempt == 3 {
 			return rev, err
 		}
 		if pre, err = r.guard(ctx, kind, namespace, true); err != nil {

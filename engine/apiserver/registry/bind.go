@@ -12,8 +12,9 @@ var podKind = api.MustKind("Pod")
 
 // Bind sets a pod's node, once: it fails with Conflict if the pod is bound
 // already, is being deleted, or (with a non-zero precondition) changed since
-// the caller saw it. It returns the pod's new resourceVersion.
-func (r *Registry) Bind(ctx context.Context, namespace, name, node string, precondition int64, dryRun bool) (int64, error) {
+// the caller saw it. It returns the pod's new resourceVersion. opts.Subresource
+// is ignored.
+func (r *Registry) Bind(ctx context.Context, namespace, name, node string, precondition int64, opts WriteOptions) (int64, error) {
 	if msg := api.IsDNS1123Subdomain(node); node == "" || msg != "" {
 		return 0, api.NewInvalid("Binding", name, api.ErrorList{api.Invalid(api.NewPath("target").Child("name"), node, msg+"(a node name)")})
 	}
@@ -35,7 +36,7 @@ func (r *Registry) Bind(ctx context.Context, namespace, name, node string, preco
 		return 0, err
 	}
 	next.(*api.Pod).Spec.NodeName = node
-	out, err := r.write(ctx, podKind, current, stored, next, WriteOptions{DryRun: dryRun})
+	out, err := r.write(ctx, podKind, current, stored, next, WriteOptions{DryRun: opts.DryRun, Fence: opts.Fence})
 	if err != nil {
 		return 0, err
 	}

@@ -188,7 +188,7 @@ func TestWritesFromTheHubCacheNeverAlterSharedObjects(t *testing.T) {
 	before, _ := json.Marshal(seen)
 
 	// Bind, then update the status, each with the revision the hub holds.
-	rv, err := r.Bind(ctx, "default", "p", "node-1", seen.ResourceVersion, false)
+	rv, err := r.Bind(ctx, "default", "p", "node-1", seen.ResourceVersion, WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -150,9 +152,9 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, opts WriteOptions
 		key := Key(kind, meta.Namespace, meta.Name)
 		var rev int64
 		if kind.Namespaced {
-			rev, err = r.createGuarded(ctx, kind, key, meta.Namespace, val, pre)
+			rev, err = r.createGuarded(ctx, kind, key, meta.Namespace, val, pre, opts.Fence)
 		} else {
-			rev, err = r.store.Create(ctx, key, val)
+			rev, err = r.store.Create(ctx, key, val, fencing(opts.Fence)...)
 		}
 		if errors.Is(err, store.ErrExists) && generated && attempt < 5 {
 			meta.Name = meta.GenerateName + randomSuffix()
@@ -162,7 +164,7 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, opts WriteOptions
 			return nil, api.NewAlreadyExists(kind.Kind, meta.Name)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("creating %s %q: %w", kind.Kind, meta.Name, err)
+			return nil, r.writeError(kind, meta.Name, err)
 		}
 		meta.ResourceVersion = rev
 		return obj, nil
@@ -260,13 +262,13 @@ func (r *Registry) write(ctx context.Context, kind *api.KindInfo, current api.Ob
 	key := Key(kind, meta.Namespace, meta.Name)
 	if meta.DeletionTimestamp != nil && len(meta.Finalizers) == 0 {
 		// The last finalizer is gone: the pending delete completes now.
-		if _, err := r.store.Delete(ctx, key, meta.ResourceVersion); err != nil {
+		if _, err := r.store.Delete(ctx, key, meta.ResourceVersion, fencing(opts.Fence)...); err != nil {
 			return nil, r.writeError(kind, meta.Name, err)
 		}
 		r.released(ctx, next)
 		return next, nil
 	}
-	rev, err := r.store.Update(ctx, key, val, meta.ResourceVersion)
+	rev, err := r.store.Update(ctx, key, val, meta.ResourceVersion, fencing(opts.Fence)...)
 	if err != nil {
 		return nil, r.writeError(kind, meta.Name, err)
 	}
@@ -319,7 +321,7 @@ func (r *Registry) deleteOnce(ctx context.Context, kind *api.KindInfo, current a
 		if opts.DryRun {
 			return current, true, nil
 		}
-		if _, err := r.store.Delete(ctx, key, meta.ResourceVersion); err != nil {
+		if _, err := r.store.Delete(ctx, key, meta.ResourceVersion, fencing(opts.Fence)...); err != nil {
 			return nil, false, r.writeError(kind, meta.Name, err)
 		}
 		r.released(ctx, current)
@@ -339,7 +341,7 @@ func (r *Registry) deleteOnce(ctx context.Context, kind *api.KindInfo, current a
 	if err != nil {
 		return nil, false, err
 	}
-	rev, err := r.store.Update(ctx, key, val, meta.ResourceVersion)
+	rev, err := r.store.Update(ctx, key, val, meta.ResourceVersion, fencing(opts.Fence)...)
 	if err != nil {
 		return nil, false, r.writeError(kind, meta.Name, err)
 	}
@@ -349,6 +351,12 @@ func (r *Registry) deleteOnce(ctx context.Context, kind *api.KindInfo, current a
 
 // writeError turns store sentinels into API errors.
 func (r *Registry) writeError(kind *api.KindInfo, name string, err error) error {
+	var pe *store.PreconditionError
+	if errors.As(err, &pe) && strings.HasPrefix(pe.Precondition.Key, "/leader/") {
+		return api.NewStatusError(http.StatusPreconditionFailed, api.ReasonLeaderFenced,
+			"write of %s %q refused: the leader term %s@%d it was made in has ended (its lease expired or was given up); "+
+				"the new leader decides again", kind.Kind, name, pe.Precondition.Key, pe.Precondition.CreateRevision)
+	}
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return api.NewConflict(kind.Kind, name, "changed while this request was being processed")
@@ -388,6 +396,14 @@ func randomSuffix() string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// fencing is the store precondition of a leader fence (none for nil).
+func fencing(f *api.LeaderFence) []store.Precondition {
+	if f == nil {
+		return nil
+	}
+	return []store.Precondition{{Key: f.Key, CreateRevision: f.Revision}}
 }
 
 func containsString(list []string, s string) bool {

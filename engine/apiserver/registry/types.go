@@ -86,6 +86,10 @@ type WriteOptions struct {
 	DryRun bool
 	// Subresource "status" updates only the status.
 	Subresource string
+	// Fence, when set, must still hold when the write commits (in the same
+	// store transaction): the elected leader's term, so that the writes of
+	// a leader that lost its lease fail instead of landing.
+	Fence *api.LeaderFence
 }
 
 // Propagation policies for deletes.
@@ -104,6 +108,8 @@ type DeleteOptions struct {
 	// deletes at once.
 	GracePeriodSeconds *int64
 	PropagationPolicy  string
+	// Fence is as in WriteOptions.
+	Fence *api.LeaderFence
 }
 
 // Event is one change seen by a watch, already filtered by selectors.

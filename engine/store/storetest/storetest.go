@@ -29,6 +29,7 @@ import (
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("CreateGet", func(t *testing.T) { testCreateGet(t, newStore(t)) })
 	t.Run("CreatePreconditions", func(t *testing.T) { testCreatePreconditions(t, newStore(t)) })
+	t.Run("WritePreconditions", func(t *testing.T) { testWritePreconditions(t, newStore) })
 	t.Run("Update", func(t *testing.T) { testUpdate(t, newStore) })
 	t.Run("Delete", func(t *testing.T) { testDelete(t, newStore) })
 	t.Run("InvalidKeys", func(t *testing.T) { testInvalidKeys(t, newStore(t)) })
@@ -186,6 +187,98 @@ func testCreatePreconditions(t *testing.T, s store.Store) {
 	if _, err := s.Create(ctx, "/objs/late", []byte("x"), store.Precondition{Key: "/ns/a", ModRevision: newRev}); err != nil {
 		t.Fatalf("Create with the parent's new revision: %v", err)
 	}
+}
+
+// testWritePreconditions: Update and Delete commit only while every
+// precondition holds, comparing ModRevision or, when given, CreateRevision
+// (a key deleted and created again is another key); a failure names the
+// precondition and leaves the key as it was.
+func testWritePreconditions(t *testing.T, newStore func(*testing.T) store.Store) {
+	type write func(s store.Store, rev int64, pre store.Precondition) error
+	writes := map[string]write{
+		"Update": func(s store.Store, rev int64, pre store.Precondition) error {
+			_, err := s.Update(ctxFor(t), "/k", []byte("v2"), rev, pre)
+			return err
+		},
+		"Delete": func(s store.Store, rev int64, pre store.Precondition) error {
+			_, err := s.Delete(ctxFor(t), "/k", rev, pre)
+			return err
+		},
+		"Create": func(s store.Store, _ int64, pre store.Precondition) error {
+			_, err := s.Create(ctxFor(t), "/new", []byte("v"), pre)
+			return err
+		},
+	}
+	tests := []struct {
+		name string
+		// fence prepares the key /fence and returns the precondition on it.
+		fence func(t *testing.T, s store.Store) store.Precondition
+		ok    bool
+	}{
+		{"mod revision holds", func(t *testing.T, s store.Store) store.Precondition {
+			return store.Precondition{Key: "/fence", ModRevision: mustCreate(t, s, "/fence", "a")}
+		}, true},
+		{"mod revision moved", func(t *testing.T, s store.Store) store.Precondition {
+			rev := mustCreate(t, s, "/fence", "a")
+			mustUpdate(t, s, "/fence", "b", rev)
+			return store.Precondition{Key: "/fence", ModRevision: rev}
+		}, false},
+		{"create revision holds after updates", func(t *testing.T, s store.Store) store.Precondition {
+			rev := mustCreate(t, s, "/fence", "a")
+			mustUpdate(t, s, "/fence", "b", rev)
+			return store.Precondition{Key: "/fence", CreateRevision: rev}
+		}, true},
+		{"key deleted", func(t *testing.T, s store.Store) store.Precondition {
+			rev := mustCreate(t, s, "/fence", "a")
+			if _, err := s.Delete(ctxFor(t), "/fence", 0); err != nil {
+				t.Fatal(err)
+			}
+			return store.Precondition{Key: "/fence", CreateRevision: rev}
+		}, false},
+		{"key created again", func(t *testing.T, s store.Store) store.Precondition {
+			rev := mustCreate(t, s, "/fence", "a")
+			if _, err := s.Delete(ctxFor(t), "/fence", 0); err != nil {
+				t.Fatal(err)
+			}
+			mustCreate(t, s, "/fence", "a")
+			return store.Precondition{Key: "/fence", CreateRevision: rev}
+		}, false},
+	}
+	for name, w := range writes {
+		for _, tt := range tests {
+			t.Run(name+"/"+tt.name, func(t *testing.T) {
+				s := newStore(t)
+				rev := mustCreate(t, s, "/k", "v1")
+				pre := tt.fence(t, s)
+				err := w(s, rev, pre)
+				if tt.ok {
+					if err != nil {
+						t.Fatalf("%s with a precondition that holds: %v", name, err)
+					}
+					return
+				}
+				wantErr(t, name, err, store.ErrPrecondition)
+				var pe *store.PreconditionError
+				if !errors.As(err, &pe) || pe.Precondition != pre {
+					t.Fatalf("%s: %v does not name the failed precondition %+v", name, err, pre)
+				}
+				if kv := wantValue(t, s, "/k", "v1"); kv.ModRevision != rev {
+					t.Fatalf("failed %s moved /k to revision %d", name, kv.ModRevision)
+				}
+				if _, err := s.Get(ctxFor(t), "/new"); !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("failed %s created /new: %v", name, err)
+				}
+			})
+		}
+	}
+	// With every precondition holding, the write's own outcome is reported.
+	s := newStore(t)
+	rev := mustCreate(t, s, "/k", "v1")
+	pre := store.Precondition{Key: "/k", CreateRevision: rev}
+	_, err := s.Update(ctxFor(t), "/k", []byte("v2"), rev+100, pre)
+	wantErr(t, "Update at a stale revision with a holding precondition", err, store.ErrConflict)
+	_, err = s.Delete(ctxFor(t), "/missing", 0, pre)
+	wantErr(t, "Delete of a missing key with a holding precondition", err, store.ErrNotFound)
 }
 
 func testUpdate(t *testing.T, newStore func(*testing.T) store.Store) {
