@@ -3,7 +3,6 @@ package apiserver
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/api/labels"
 	"github.com/maestro-dev/maestro/engine/apiserver/auth"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
+	"github.com/maestro-dev/maestro/engine/apiserver/strictjson"
 )
 
 // objects serves the object API.
@@ -173,7 +173,8 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, info requestInfo
 }
 
 // decodeBody reads a request body of the addressed kind, strictly: an
-// unknown field is an error naming it, so a typo never silently drops a setting.
+// unknown field, a repeated key or a value of the wrong type is an error
+// naming its path, so a typo never silently drops a setting.
 func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, info requestInfo) (api.Object, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
 	var tooLarge *http.MaxBytesError
@@ -189,10 +190,8 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, info request
 			"content type %q is not supported: send application/json", ct)
 	}
 	obj := info.Kind.New()
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(obj); err != nil {
-		return nil, api.NewBadRequest("decoding %s: %v", info.Kind.Kind, err)
+	if err := strictjson.Unmarshal(body, obj); err != nil {
+		return nil, decodeError(info.Kind.Kind, err)
 	}
 	if tm := obj.GetTypeMeta(); tm.Kind != "" && tm.Kind != info.Kind.Kind {
 		return nil, api.NewBadRequest("body is a %s but the URL addresses %s", tm.Kind, info.Kind.Plural)
@@ -201,6 +200,18 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, info request
 		return nil, api.NewBadRequest("metadata.namespace %q does not match the namespace in the URL %q", ns, info.Namespace)
 	}
 	return obj, nil
+}
+
+// decodeError is a 400 whose causes name the fields strict decoding
+// rejected.
+func decodeError(kind string, err error) error {
+	var errs api.ErrorList
+	if !errors.As(err, &errs) {
+		return api.NewBadRequest("decoding %s: %v", kind, err)
+	}
+	se := api.NewBadRequest("decoding %s: %v", kind, errs)
+	se.Status.Details = &api.StatusDetails{Kind: kind, Causes: errs}
+	return se
 }
 
 func parseSelectors(r *http.Request, kind *api.KindInfo) (registry.Selectors, error) {
@@ -284,10 +295,12 @@ func (p podLookup) PodsOnNode(ctx context.Context, namespace, node string) ([]*a
 // bind assigns a pod to a node (the scheduler's write).
 func (s *Server) bind(w http.ResponseWriter, r *http.Request, info requestInfo) {
 	var b api.Binding
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		s.writeError(w, r, api.NewBadRequest("decoding Binding: %v", err))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err == nil {
+		err = strictjson.Unmarshal(body, &b)
+	}
+	if err != nil {
+		s.writeError(w, r, decodeError("Binding", err))
 		return
 	}
 	if b.Name != "" && b.Name != info.Name {

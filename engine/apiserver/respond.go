@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/store"
 )
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -21,18 +22,38 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_, _ = w.Write([]byte("\n"))
 }
 
+// retryAfterUnavailable is what a 503 tells clients to wait, in seconds.
+const retryAfterUnavailable = 2
+
 // writeError answers with an API error; anything else becomes a 500 whose
-// cause is logged (the message still says what failed).
+// cause is logged (the message still says what failed), except the store's
+// "unavailable" (503 with Retry-After) and "too large" (413).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var se *api.StatusError
-	if !errors.As(err, &se) {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		se = api.NewInternal(err)
-	}
+	se := s.statusOf(r, err)
 	if d := se.Status.Details; d != nil && d.RetryAfterSeconds > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds))
 	}
 	writeJSON(w, se.Status.Code, se.Status)
+}
+
+// statusOf maps an error onto the API error a client gets.
+func (s *Server) statusOf(r *http.Request, err error) *api.StatusError {
+	var se *api.StatusError
+	switch {
+	case errors.As(err, &se):
+		return se
+	case errors.Is(err, store.ErrUnavailable):
+		s.log.Warn("store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		se = api.NewStatusError(http.StatusServiceUnavailable, api.ReasonServiceUnavailable,
+			"the store (etcd) is unavailable: %v; retry shortly", err)
+		se.Status.Details = &api.StatusDetails{RetryAfterSeconds: retryAfterUnavailable}
+		return se
+	case errors.Is(err, store.ErrTooLarge):
+		return api.NewStatusError(http.StatusRequestEntityTooLarge, api.ReasonRequestEntityTooLarge,
+			"the store refused the object as too large: %v", err)
+	}
+	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	return api.NewInternal(err)
 }
 
 // statusRecorder remembers the response code for metrics and logs.

@@ -65,6 +65,10 @@ type Config struct {
 	// LeaseTTL bounds how long a dead leader keeps leadership of the
 	// scheduler and controllers (default DefaultLeaseTTL).
 	LeaseTTL time.Duration
+
+	// MaxObjectBytes bounds one stored object (default
+	// registry.DefaultMaxObjectBytes, 1 MiB: below etcd's request limit).
+	MaxObjectBytes int
 }
 
 // Defaults.

@@ -71,7 +71,8 @@ func Start(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 	if err != nil {
 		return nil, err
 	}
-	cp.registry = registry.New(registry.Options{Store: cp.store, Admitters: []registry.Admitter{cp.allocator}})
+	cp.registry = registry.New(registry.Options{Store: cp.store, Admitters: []registry.Admitter{cp.allocator},
+		MaxObjectBytes: cfg.MaxObjectBytes})
 	adminToken, err := cp.bootstrapAdmin(ctx)
 	if err != nil {
 		return nil, err

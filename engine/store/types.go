@@ -22,6 +22,12 @@ var (
 	ErrFuture    = errors.New("store: revision is in the future")
 	// ErrPrecondition: a Create's precondition on another key failed.
 	ErrPrecondition = errors.New("store: precondition failed")
+	// ErrUnavailable: the store cannot serve now (etcd unreachable, no
+	// leader, no answer within the request timeout); retry later. A write
+	// that failed so may or may not have been applied.
+	ErrUnavailable = errors.New("store: unavailable")
+	// ErrTooLarge: the value is over the store's request size limit.
+	ErrTooLarge = errors.New("store: value too large")
 )
 
 // Precondition requires another key to be at exactly ModRevision when a

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
+	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/controller"
 	"github.com/maestro-dev/maestro/engine/controlplane"
@@ -85,6 +86,7 @@ the Terraform provider read.`,
 	f.Var((*cidrFlag)(&cfg.ServiceCIDR), "service-cidr", "range services' cluster IPs are allocated from; its tenth address is the cluster DNS address (servers sharing an etcd must agree)")
 	f.Var((*portRangeFlag)(&cfg.NodePortRange), "service-node-port-range", "MIN-MAX range node ports of NodePort and LoadBalancer services are allocated from")
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", 0, "largest request body accepted (default 3 MiB)")
+	f.IntVar(&cfg.MaxObjectBytes, "max-object-bytes", registry.DefaultMaxObjectBytes, "largest object stored, encoded (413 beyond; keep it below etcd's request limit, 1.5 MiB by default)")
 	f.BoolVar(&controllers, "controllers", true, "run the scheduler and controllers (on the elected leader, when several servers share an etcd)")
 	f.DurationVar(&cfg.LeaseTTL, "leader-lease-ttl", controlplane.DefaultLeaseTTL, "how long a dead leader keeps leadership before another server takes over")
 	f.DurationVar(&mcfg.Controllers.NodeMonitorGracePeriod, "node-monitor-grace-period", controller.DefaultNodeMonitorGracePeriod, "how long a node may miss heartbeats before it is marked NotReady")
