@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/store"
@@ -43,7 +44,11 @@ func (s *Server) statusOf(r *http.Request, err error) *api.StatusError {
 	case errors.As(err, &se):
 		return se
 	case errors.Is(err, store.ErrUnavailable):
-		s.log.Warn("store unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
+		// Once per interval: an outage must not flood the log.
+		if now := time.Now().UnixNano(); now-s.unavailableLogged.Load() > int64(10*time.Second) {
+			s.unavailableLogged.Store(now)
+			s.log.Warn("store unavailable: answering 503", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
 		se = api.NewStatusError(http.StatusServiceUnavailable, api.ReasonServiceUnavailable,
 			"the store (etcd) is unavailable: %v; retry shortly", err)
 		se.Status.Details = &api.StatusDetails{RetryAfterSeconds: retryAfterUnavailable}

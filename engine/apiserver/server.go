@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,6 +65,8 @@ type Server struct {
 
 	pki         *pki.Bundle
 	agentClient *http.Client
+
+	unavailableLogged atomic.Int64 // unix nanos of the last "store unavailable" log
 }
 
 // New builds the API server handler.

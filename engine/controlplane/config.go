@@ -10,6 +10,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/store"
 )
 
 // Config describes one control plane process.
@@ -69,6 +70,10 @@ type Config struct {
 	// MaxObjectBytes bounds one stored object (default
 	// registry.DefaultMaxObjectBytes, 1 MiB: below etcd's request limit).
 	MaxObjectBytes int
+	// EtcdRequestTimeout bounds every store call (default
+	// store.DefaultRequestTimeout): during an etcd outage requests answer
+	// 503 after it instead of hanging.
+	EtcdRequestTimeout time.Duration
 }
 
 // Defaults.
@@ -89,6 +94,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
+	}
+	if c.EtcdRequestTimeout <= 0 {
+		c.EtcdRequestTimeout = store.DefaultRequestTimeout
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second

@@ -138,7 +138,7 @@ func (cp *ControlPlane) openStore(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("secret encryption key: %w", err)
 	}
-	inner := store.NewEtcd(cp.etcdClient, cfg.EtcdPrefix).WithLogger(cfg.Log)
+	inner := store.WithTimeout(store.NewEtcd(cp.etcdClient, cfg.EtcdPrefix).WithLogger(cfg.Log), cfg.EtcdRequestTimeout)
 	s, err := store.NewEncrypting(inner, key, func(k string) bool { return strings.HasPrefix(k, registry.SecretsPrefix) })
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/controller"
 	"github.com/maestro-dev/maestro/engine/controlplane"
 	"github.com/maestro-dev/maestro/engine/manager"
+	"github.com/maestro-dev/maestro/engine/store"
 	"github.com/maestro-dev/maestro/internal/version"
 )
 
@@ -79,6 +80,7 @@ the Terraform provider read.`,
 	f.StringVar(&cfg.EtcdCAFile, "etcd-cafile", "", "CA certificate of the external etcd cluster")
 	f.StringVar(&cfg.EtcdCertFile, "etcd-certfile", "", "client certificate for the external etcd cluster")
 	f.StringVar(&cfg.EtcdKeyFile, "etcd-keyfile", "", "client key for the external etcd cluster")
+	f.DurationVar(&cfg.EtcdRequestTimeout, "etcd-request-timeout", store.DefaultRequestTimeout, "deadline of every etcd call: while etcd does not answer, requests get 503 with Retry-After after it")
 	f.StringVar(&cfg.EtcdPrefix, "etcd-prefix", controlplane.DefaultEtcdPrefix, "key prefix of this cluster in etcd")
 	f.StringVar(&cfg.EncryptionKeyFile, "encryption-key-file", "", "AES-256 key for secrets at rest (default <data-dir>/encryption.key; share it between servers on one etcd)")
 	f.StringVar(&cfg.ClientConfigPath, "client-config", "", "where to write the client config (default $MAESTRO_CONFIG or ~/.maestro/config; \"-\" writes none)")
