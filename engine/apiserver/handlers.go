@@ -23,9 +23,8 @@ func (s *Server) objects(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	q := r.URL.Query()
 	switch {
-	case r.Method == http.MethodGet && info.Name == "" && q.Get("watch") != "" && q.Get("watch") != "0" && q.Get("watch") != "false":
+	case isWatch(r, info):
 		s.watch(w, r, info)
 	case r.Method == http.MethodGet && info.Name == "":
 		s.list(w, r, info)
@@ -232,10 +231,7 @@ func parseSelectors(r *http.Request, kind *api.KindInfo) (registry.Selectors, er
 	return sel, nil
 }
 
-func isDryRun(r *http.Request) bool {
-	v := r.URL.Query().Get("dryRun")
-	return v != "" && v != "0" && v != "false"
-}
+func isDryRun(r *http.Request) bool { return truthy(r.URL.Query().Get("dryRun")) }
 
 func deleteOptions(r *http.Request) (registry.DeleteOptions, error) {
 	q := r.URL.Query()

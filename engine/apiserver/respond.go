@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/apiserver/flowcontrol"
 	"github.com/maestro-dev/maestro/engine/store"
 )
 
@@ -40,8 +41,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 // statusOf maps an error onto the API error a client gets.
 func (s *Server) statusOf(r *http.Request, err error) *api.StatusError {
 	var se *api.StatusError
+	var rej *flowcontrol.Rejection
 	switch {
 	case errors.As(err, &se):
+		return se
+	case errors.As(err, &rej):
+		se = api.NewStatusError(http.StatusTooManyRequests, api.ReasonTooManyRequests, "%s (priority level %s)", rej.Error(), rej.Level)
+		se.Status.Details = &api.StatusDetails{RetryAfterSeconds: max(1, int(rej.RetryAfter.Round(time.Second)/time.Second))}
 		return se
 	case errors.Is(err, store.ErrUnavailable):
 		// Once per interval: an outage must not flood the log.

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/maestro-dev/maestro/engine/apiserver"
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/store"
@@ -74,6 +75,10 @@ type Config struct {
 	// store.DefaultRequestTimeout): during an etcd outage requests answer
 	// 503 after it instead of hanging.
 	EtcdRequestTimeout time.Duration
+	// Limits bound what one client can take of the API server (seats per
+	// priority level and identity, open watches, read and write
+	// deadlines); zero values take apiserver.DefaultLimits.
+	Limits apiserver.Limits
 }
 
 // Defaults.
@@ -95,6 +100,7 @@ func (c *Config) setDefaults() error {
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
+	c.Limits = c.Limits.WithDefaults()
 	if c.EtcdRequestTimeout <= 0 {
 		c.EtcdRequestTimeout = store.DefaultRequestTimeout
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -149,12 +150,13 @@ func (cp *ControlPlane) openStore(ctx context.Context) error {
 
 // bootstrapAdmin makes sure the data directory's admin token is stored.
 func (cp *ControlPlane) bootstrapAdmin(ctx context.Context) (string, error) {
-	return cp.ensureToken(ctx, "admin.token", "bootstrap admin of "+cp.cfg.DataDir)
+	return cp.ensureToken(ctx, "admin.token", "bootstrap admin of "+cp.cfg.DataDir, false)
 }
 
 // ensureToken keeps an admin-role token in a data directory file and in
-// the store, creating both on first start.
-func (cp *ControlPlane) ensureToken(ctx context.Context, file, description string) (string, error) {
+// the store, creating both on first start; a system token's requests run
+// at the system priority level.
+func (cp *ControlPlane) ensureToken(ctx context.Context, file, description string, system bool) (string, error) {
 	path := filepath.Join(cp.cfg.DataDir, file)
 	b, err := os.ReadFile(path)
 	token := strings.TrimSpace(string(b))
@@ -166,7 +168,7 @@ func (cp *ControlPlane) ensureToken(ctx context.Context, file, description strin
 	} else if err != nil {
 		return "", fmt.Errorf("reading %s: %w", path, err)
 	}
-	if err := cp.tokens.Ensure(ctx, token, auth.CreateOptions{Role: auth.RoleAdmin, Description: description}); err != nil {
+	if err := cp.tokens.Ensure(ctx, token, auth.CreateOptions{Role: auth.RoleAdmin, System: system, Description: description}); err != nil {
 		return "", fmt.Errorf("storing token %s: %w", file, err)
 	}
 	return token, nil
@@ -175,7 +177,7 @@ func (cp *ControlPlane) ensureToken(ctx context.Context, file, description strin
 // startLeader campaigns for leadership and runs cfg.Leader while leading,
 // with a client authenticated by this server's own system token.
 func (cp *ControlPlane) startLeader(ctx, runCtx context.Context) error {
-	token, err := cp.ensureToken(ctx, "system.token", "control loops of "+cp.cfg.DataDir)
+	token, err := cp.ensureToken(ctx, "system.token", "control loops of "+cp.cfg.DataDir, true)
 	if err != nil {
 		return err
 	}
@@ -226,14 +228,17 @@ func (cp *ControlPlane) serve(ctx context.Context, adminToken string) error {
 	srv := apiserver.New(apiserver.Config{
 		Registry: cp.registry, Tokens: cp.tokens, Log: cfg.Log.With("component", "apiserver"),
 		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready, PKI: bundle,
-		ClusterInfo: cp.ClusterInfo(),
+		ClusterInfo: cp.ClusterInfo(), Limits: cfg.Limits,
 	})
 	cp.httpServer = &http.Server{
 		Handler:           srv.Handler(),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{bundle.Server}, MinVersion: tls.VersionTLS12},
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// Failed handshakes and broken connections are routine on an
+		// exposed port: debug, not a line each on stderr.
+		ErrorLog:    slog.NewLogLogger(cfg.Log.Handler(), slog.LevelDebug),
+		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
 	cp.wg.Add(1)
 	go func() {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/maestro-dev/maestro/engine/apiserver"
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 	"github.com/maestro-dev/maestro/engine/client"
@@ -89,6 +90,7 @@ the Terraform provider read.`,
 	f.Var((*portRangeFlag)(&cfg.NodePortRange), "service-node-port-range", "MIN-MAX range node ports of NodePort and LoadBalancer services are allocated from")
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", 0, "largest request body accepted (default 3 MiB)")
 	f.IntVar(&cfg.MaxObjectBytes, "max-object-bytes", registry.DefaultMaxObjectBytes, "largest object stored, encoded (413 beyond; keep it below etcd's request limit, 1.5 MiB by default)")
+	addLimitFlags(cmd, &cfg.Limits)
 	f.BoolVar(&controllers, "controllers", true, "run the scheduler and controllers (on the elected leader, when several servers share an etcd)")
 	f.DurationVar(&cfg.LeaseTTL, "leader-lease-ttl", controlplane.DefaultLeaseTTL, "how long a dead leader keeps leadership before another server takes over")
 	f.DurationVar(&mcfg.Controllers.NodeMonitorGracePeriod, "node-monitor-grace-period", controller.DefaultNodeMonitorGracePeriod, "how long a node may miss heartbeats before it is marked NotReady")
@@ -100,6 +102,23 @@ the Terraform provider read.`,
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
+}
+
+// addLimitFlags binds the flags that bound what one client can take of the
+// API server.
+func addLimitFlags(cmd *cobra.Command, l *apiserver.Limits) {
+	*l = apiserver.DefaultLimits()
+	f := cmd.Flags()
+	f.IntVar(&l.SystemSeats, "max-requests-inflight-system", l.SystemSeats, "requests of the control plane's own components (scheduler, controllers) running at once")
+	f.IntVar(&l.NodeSeats, "max-requests-inflight-node", l.NodeSeats, "requests of node agents and joining machines running at once")
+	f.IntVar(&l.WorkloadSeats, "max-requests-inflight-workload", l.WorkloadSeats, "requests of admin and viewer tokens (people, CI, Terraform) running at once")
+	f.IntVar(&l.SeatsPerIdentity, "max-requests-inflight-per-identity", l.SeatsPerIdentity, "requests one token may have running at once at the node and workload levels")
+	f.IntVar(&l.QueueLength, "request-queue-length", l.QueueLength, "requests one token may have waiting for a seat (429 with Retry-After beyond)")
+	f.DurationVar(&l.QueueWait, "request-queue-wait", l.QueueWait, "how long a request waits for a seat before a 429 with Retry-After")
+	f.IntVar(&l.WatchesPerIdentity, "max-watches-per-identity", l.WatchesPerIdentity, "watches and followed logs one token may hold open (429 beyond; the control plane's own are exempt)")
+	f.DurationVar(&l.HeaderTimeout, "request-header-timeout", l.HeaderTimeout, "deadline for a request's headers to arrive")
+	f.DurationVar(&l.BodyTimeout, "request-body-timeout", l.BodyTimeout, "deadline for a request's body to arrive, read before the request takes a seat (408 beyond)")
+	f.DurationVar(&l.RequestTimeout, "request-timeout", l.RequestTimeout, "deadline for writing an answer (watches and followed logs excepted)")
 }
 
 func defaultDataDir() string {
