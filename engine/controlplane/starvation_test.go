@@ -66,78 +66,72 @@ func TestSlowClientsCannotStarveControllers(t *testing.T) {
 	// Node readiness is sampled from the store from the first slow
 	// request until 3 s after the last (the lifecycle controller may act
 	// on what it saw once the attack ends).
-	began := time.Now()
-	var mu sync.Mutex
-	var failures []string
-	fail := func(format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		failures = append(failures, fmt.Sprintf("%5.1fs: ", time.Since(began).Seconds())+fmt.Sprintf(format, args...))
-	}
+	f := &findings{began: time.Now()}
 	samplerCtx, stopSampler := context.WithCancel(ctx)
 	sampled := make(chan struct{})
 	go func() {
 		defer close(sampled)
 		for samplerCtx.Err() == nil {
 			if notReady := notReadyNodes(t, c, nodes); len(notReady) > 0 {
-				fail("nodes not ready: %v", notReady)
+				f.add(&f.nodes, "nodes not ready: %v", notReady)
 			}
 			time.Sleep(250 * time.Millisecond)
 		}
 	}()
-
 	attackCtx, stopAttack := context.WithCancel(ctx)
 	a := newAttacker(t, c.Config.Server, c.Config.CertificateAuthorityData, viewer.Token)
-	var wg sync.WaitGroup
-	for i := range 1000 {
-		if i < 900 {
-			wg.Go(func() { a.slowPOST(attackCtx) })
-		} else {
-			wg.Go(func() { a.slowGET(attackCtx) })
-		}
-		time.Sleep(5 * time.Millisecond) // a 5 s ramp, not one burst of handshakes
-	}
+	attacking := a.run(attackCtx, 900, 100)
 	a.waitConnected(t, 1000, 60*time.Second)
-	t.Logf("1000 slow requests sent after %s", time.Since(began).Round(time.Millisecond))
+	t.Logf("1000 slow requests sent after %s", time.Since(f.began).Round(time.Millisecond))
 
-	// The admin's GETs must get an answer, never a 429. A 503 says the
-	// store did not answer in time: on a shared machine etcd can be
-	// starved of CPU by others; that is logged, it is not this test's
-	// subject.
+	probeAdmin(t, c, f, 25*time.Second)
+	stopAttack()
+	attacking.Wait()
+	time.Sleep(3 * time.Second)
+	stopSampler()
+	<-sampled
+	t.Logf("attacker answers: %s", a.answers())
+	if len(f.nodes)+len(f.gets) > 0 {
+		t.Fatalf("during the attack: %d admin GETs failed, first ones:\n%s\n%d samples found nodes not ready, first ones:\n%s",
+			len(f.gets), strings.Join(f.gets[:min(len(f.gets), 5)], "\n"), len(f.nodes), strings.Join(f.nodes[:min(len(f.nodes), 5)], "\n"))
+	}
+}
+
+// findings collects what went wrong during the attack, with when.
+type findings struct {
+	began       time.Time
+	mu          sync.Mutex
+	nodes, gets []string
+}
+
+func (f *findings) add(to *[]string, format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	*to = append(*to, fmt.Sprintf("%5.1fs: ", time.Since(f.began).Seconds())+fmt.Sprintf(format, args...))
+}
+
+// probeAdmin GETs an object as the admin every 250 ms for d and logs the
+// latencies. Every GET must get an answer, never a 429. A 503 says the
+// store did not answer in time: on a shared machine etcd can be starved of
+// CPU by others; that is logged, it is not this test's subject.
+func probeAdmin(t *testing.T, c *cluster.Cluster, f *findings, d time.Duration) {
 	admin := newProbeClient(c.Config.CertificateAuthorityData)
 	var latencies []time.Duration
 	storeSlow := 0
-	for until := time.Now().Add(25 * time.Second); time.Now().Before(until); time.Sleep(250 * time.Millisecond) {
+	for until := time.Now().Add(d); time.Now().Before(until); time.Sleep(250 * time.Millisecond) {
 		code, took, err := admin.get(c.Config.Server+"/v1/namespaces/default/configmaps/cm-0", c.Config.Token)
 		latencies = append(latencies, took)
 		switch {
 		case err == nil && code == http.StatusServiceUnavailable:
 			storeSlow++
 		case err != nil || code != http.StatusOK:
-			fail("admin GET: %d %v after %s", code, err, took.Round(time.Millisecond))
+			f.add(&f.gets, "admin GET: %d %v after %s", code, err, took.Round(time.Millisecond))
 		}
 	}
-	stopAttack()
-	wg.Wait()
-	time.Sleep(3 * time.Second)
-	stopSampler()
-	<-sampled
 	slices.Sort(latencies)
-	t.Logf("admin GET during the attack: %d requests (%d answered 503: the store was slow), p50 %s, p90 %s, max %s; attacker answers: %s",
-		len(latencies), storeSlow, latencies[len(latencies)/2].Round(time.Millisecond), latencies[len(latencies)*9/10].Round(time.Millisecond),
-		latencies[len(latencies)-1].Round(time.Millisecond), a.answers())
-	if len(failures) > 0 {
-		var nodes, gets []string
-		for _, f := range failures {
-			if strings.Contains(f, "admin GET") {
-				gets = append(gets, f)
-			} else {
-				nodes = append(nodes, f)
-			}
-		}
-		t.Fatalf("during the attack: %d admin GETs failed, first ones:\n%s\n%d samples found nodes not ready, first ones:\n%s",
-			len(gets), strings.Join(gets[:min(len(gets), 5)], "\n"), len(nodes), strings.Join(nodes[:min(len(nodes), 5)], "\n"))
-	}
+	pct := func(p int) time.Duration { return latencies[(len(latencies)-1)*p/100].Round(time.Millisecond) }
+	t.Logf("admin GET during the attack: %d requests (%d answered 503: the store was slow), p50 %s, p90 %s, max %s",
+		len(latencies), storeSlow, pct(50), pct(90), pct(100))
 }
 
 // notReadyNodes reads the nodes from the store (not through the API under
@@ -186,6 +180,21 @@ func newAttacker(t *testing.T, server, caPEM, token string) *attacker {
 		// this attack is about.
 		tls: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", NextProtos: []string{"http/1.1"},
 			ClientSessionCache: tls.NewLRUClientSessionCache(16)}}
+}
+
+// run starts posts slow POSTs and gets slow GETs, 5 ms apart (a ramp,
+// not one burst of handshakes), until ctx ends.
+func (a *attacker) run(ctx context.Context, posts, gets int) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for i := range posts + gets {
+		if i < posts {
+			wg.Go(func() { a.slowPOST(ctx) })
+		} else {
+			wg.Go(func() { a.slowGET(ctx) })
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return &wg
 }
 
 func (a *attacker) dial(ctx context.Context) (*tls.Conn, error) {
