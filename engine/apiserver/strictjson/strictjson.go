@@ -67,5 +67,10 @@ func Unmarshal(data []byte, v any) error {
 		}
 		return err
 	}
+	// The scan passes over malformed literals ("null0"); the decoder
+	// stops where the value ends.
+	if rest := bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n"); len(rest) > 0 {
+		return fmt.Errorf("unexpected data after the object at byte %d: send one JSON object", len(data)-len(rest))
+	}
 	return nil
 }
