@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/maestro-dev/maestro/engine/api"
 )
@@ -133,7 +136,10 @@ func (sc *scanner) object(s *schema, depth int) error {
 	})
 }
 
-// dict checks a map's (or an arbitrary object's) keys are unique.
+// dict checks a map's (or an arbitrary object's) keys are unique. Keys
+// are compared as bytes of the input (no copies); past 16 keys a set of
+// their hashes (pooled: big maps are where the time goes) finds a repeat
+// without comparing against every key.
 func (sc *scanner) dict(s *schema, depth int) error {
 	elem := s.elem
 	if s.shape == anything {
@@ -141,33 +147,45 @@ func (sc *scanner) dict(s *schema, depth int) error {
 	}
 	var small [16][]byte
 	seen := small[:0]
-	var big map[string]struct{}
-	return sc.members(func(key []byte) error {
-		if big == nil && len(seen) == cap(small) {
-			big = make(map[string]struct{}, 2*len(seen))
+	var big *keySet
+	err := sc.members(func(key []byte) error {
+		if len(seen) == cap(small) && big == nil {
+			big = keySets.Get().(*keySet)
 			for _, k := range seen {
-				big[string(k)] = struct{}{}
+				big.hashes[maphash.Bytes(keySeed, k)] = struct{}{}
 			}
 		}
+		repeated := true
 		if big != nil {
-			if _, dup := big[string(key)]; dup {
-				return duplicate(string(key), true)
+			h := maphash.Bytes(keySeed, key)
+			if _, hit := big.hashes[h]; !hit {
+				big.hashes[h] = struct{}{}
+				repeated = false
 			}
-			big[string(key)] = struct{}{}
-		} else {
-			for _, k := range seen {
-				if bytes.Equal(k, key) {
-					return duplicate(string(key), true)
-				}
-			}
-			seen = append(seen, key)
 		}
+		if repeated && slices.ContainsFunc(seen, func(k []byte) bool { return bytes.Equal(k, key) }) {
+			return duplicate(string(key), true)
+		}
+		seen = append(seen, key)
 		if err := sc.value(elem, depth+1); err != nil {
 			return wrap(err, step{name: string(key), isKey: true})
 		}
 		return nil
 	})
+	if big != nil {
+		clear(big.hashes)
+		keySets.Put(big)
+	}
+	return err
 }
+
+// keySet is the hashes of a big map's keys.
+type keySet struct{ hashes map[uint64]struct{} }
+
+var keySets = sync.Pool{New: func() any { return &keySet{hashes: map[uint64]struct{}{}} }}
+
+// keySeed seeds the hashes of map keys.
+var keySeed = maphash.MakeSeed()
 
 // members walks `{"k": v, ...}`, calling member for each key with pos at
 // its value; member must consume the value.
@@ -252,20 +270,31 @@ func (sc *scanner) list(s *schema, depth int) error {
 }
 
 // str passes over a string starting at pos and returns it with its
-// quotes, and whether it holds escapes.
+// quotes, and whether it holds escapes. It jumps from quote to quote
+// (bytes.IndexByte), since strings are most of an API object's bytes.
 func (sc *scanner) str() ([]byte, bool, error) {
 	start, escaped := sc.pos, false
-	for i := sc.pos + 1; i < len(sc.data); i++ {
-		switch sc.data[i] {
-		case '\\':
+	for i := start + 1; ; {
+		j := bytes.IndexByte(sc.data[i:], '"')
+		if j < 0 {
+			return nil, false, errSyntax
+		}
+		end := i + j
+		if bytes.IndexByte(sc.data[i:end], '\\') >= 0 {
 			escaped = true
-			i++
-		case '"':
-			sc.pos = i + 1
+		}
+		// The quote ends the string unless an odd run of backslashes
+		// escapes it.
+		k := end - 1
+		for k > start && sc.data[k] == '\\' {
+			k--
+		}
+		if (end-1-k)%2 == 0 {
+			sc.pos = end + 1
 			return sc.data[start:sc.pos], escaped, nil
 		}
+		i = end + 1
 	}
-	return nil, false, errSyntax
 }
 
 // literal passes over a number, true, false or null.
