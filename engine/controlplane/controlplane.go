@@ -235,10 +235,8 @@ func (cp *ControlPlane) serve(ctx context.Context, adminToken string) error {
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{bundle.Server}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
-		// Failed handshakes and broken connections are routine on an
-		// exposed port: debug, not a line each on stderr.
-		ErrorLog:    slog.NewLogLogger(cfg.Log.Handler(), slog.LevelDebug),
-		BaseContext: func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ErrorLog:          slog.NewLogLogger(cfg.Log.Handler(), slog.LevelDebug), // failed handshakes are routine on an open port
 	}
 	cp.wg.Add(1)
 	go func() {

@@ -53,6 +53,9 @@ func locate(data []byte, s *schema, p api.Path) api.ErrorList {
 			}
 		}
 	default:
+		if s.typ == nil {
+			break // a `,string` field: only its struct decodes it
+		}
 		if err := json.Unmarshal(data, reflect.New(s.typ).Interface()); err != nil {
 			return api.ErrorList{valueError(p, s.typ, err)}
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -112,7 +113,7 @@ func addFields(s *schema, t reflect.Type, seen map[reflect.Type]*schema) {
 		if tag == "-" {
 			continue
 		}
-		name, _, _ := strings.Cut(tag, ",")
+		name, opts, _ := strings.Cut(tag, ",")
 		ft := sf.Type
 		for ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
@@ -126,6 +127,10 @@ func addFields(s *schema, t reflect.Type, seen map[reflect.Type]*schema) {
 		}
 		if name == "" {
 			name = sf.Name
+		}
+		if slices.Contains(strings.Split(opts, ","), "string") {
+			add(s, name, &schema{}) // a value quoted as a string: opaque, not checked alone
+			continue
 		}
 		add(s, name, build(sf.Type, seen))
 	}

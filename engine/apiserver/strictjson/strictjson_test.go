@@ -116,6 +116,23 @@ func TestUnmarshalSyntaxErrors(t *testing.T) {
 	}
 }
 
+// TestUnmarshalQuotedField: a `json:",string"` field is decoded by its
+// struct, so an error elsewhere does not blame it.
+func TestUnmarshalQuotedField(t *testing.T) {
+	var v struct {
+		N int64 `json:"n,string"`
+		B bool  `json:"b"`
+	}
+	if err := Unmarshal([]byte(`{"n":"42"}`), &v); err != nil || v.N != 42 {
+		t.Fatalf("quoted number: %v, %d", err, v.N)
+	}
+	err := Unmarshal([]byte(`{"n":"42","b":"yes"}`), &v)
+	var errs api.ErrorList
+	if !errors.As(err, &errs) || len(errs) != 1 || errs[0].Field != "b" {
+		t.Fatalf("got %v, want one error at b", err)
+	}
+}
+
 func TestUnmarshalNeedsAPointer(t *testing.T) {
 	if err := Unmarshal([]byte(`{}`), api.Pod{}); err == nil {
 		t.Error("a non-pointer was accepted")
