@@ -18,6 +18,7 @@ const (
 	ReasonInvalid               = "Invalid"
 	ReasonRequestEntityTooLarge = "RequestEntityTooLarge"
 	ReasonTooManyRequests       = "TooManyRequests"
+	ReasonRequestTimeout        = "RequestTimeout"
 	ReasonMethodNotAllowed      = "MethodNotAllowed"
 	ReasonUnsupportedMediaType  = "UnsupportedMediaType"
 	ReasonInternalError         = "InternalError"

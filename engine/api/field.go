@@ -24,8 +24,9 @@ func (p Path) Child(name string) Path {
 // Index appends a list index.
 func (p Path) Index(i int) Path { return p + "[" + Path(strconv.Itoa(i)) + "]" }
 
-// Key appends a map key.
-func (p Path) Key(k string) Path { return p + "[" + Path(k) + "]" }
+// Key appends a map key, quoted (`metadata.labels["app"]`), so a key with
+// dots, slashes or spaces still reads as one key.
+func (p Path) Key(k string) Path { return p + "[" + Path(strconv.Quote(k)) + "]" }
 
 func (p Path) String() string { return string(p) }
 
@@ -40,6 +41,12 @@ const (
 	ErrDuplicate    ErrorType = "FieldValueDuplicate"
 	ErrForbidden    ErrorType = "FieldValueForbidden"
 	ErrTooLong      ErrorType = "FieldValueTooLong"
+	ErrTooMany      ErrorType = "FieldValueTooMany"
+	// ErrUnknown is a field the kind does not have (strict decoding).
+	ErrUnknown ErrorType = "FieldValueUnknown"
+	// ErrTypeInvalid is a value the field's type cannot hold: a string for
+	// a number, a quantity that does not parse, invalid base64 (decoding).
+	ErrTypeInvalid ErrorType = "FieldValueTypeInvalid"
 )
 
 // FieldError is one problem with one field. Its message never includes the
@@ -89,6 +96,11 @@ func Forbidden(p Path, detail string) *FieldError {
 // TooLong reports a value over its length limit.
 func TooLong(p Path, max int) *FieldError {
 	return &FieldError{Field: p.String(), Type: ErrTooLong, Detail: fmt.Sprintf("must have at most %d bytes", max)}
+}
+
+// TooMany reports a list or map with more entries than allowed.
+func TooMany(p Path, actual, max int) *FieldError {
+	return &FieldError{Field: p.String(), Type: ErrTooMany, Detail: fmt.Sprintf("has %d entries: must have at most %d", actual, max)}
 }
 
 func showValue(v any) string {

@@ -6,8 +6,16 @@ import (
 	"github.com/maestro-dev/maestro/engine/api/labels"
 )
 
-// maxAnnotationsBytes bounds the total size of an object's annotations.
-const maxAnnotationsBytes = 256 * 1024
+// Limits on metadata, as Kubernetes has them (annotations) or as cloud
+// providers do (labels: Kubernetes has no count limit, and 100,000 labels
+// once made an object etcd stored but every client choked on).
+const (
+	// MaxAnnotationsBytes bounds the total size of an object's annotations
+	// (keys and values), Kubernetes' limit.
+	MaxAnnotationsBytes = 256 * 1024
+	// MaxLabels bounds how many labels one object (or template) carries.
+	MaxLabels = 256
+)
 
 // Validate checks a (defaulted) object and returns every problem with its
 // field path.
@@ -96,12 +104,16 @@ func validateObjectName(name string, kind *KindInfo, p Path) ErrorList {
 	return nil
 }
 
-// ValidateLabels checks label keys and values.
+// ValidateLabels checks label keys and values, and how many there are.
 func ValidateLabels(ls map[string]string, p Path) ErrorList {
+	if len(ls) > MaxLabels {
+		// One error, not one per label: 100,000 labels make one mistake.
+		return ErrorList{TooMany(p, len(ls), MaxLabels)}
+	}
 	var errs ErrorList
 	for _, k := range sortedKeys(ls) {
 		if err := labels.ValidateKey(k); err != nil {
-			errs = append(errs, Invalid(p, k, err.Error()))
+			errs = append(errs, Invalid(p.Key(k), k, err.Error()))
 		}
 		if err := labels.ValidateValue(ls[k]); err != nil {
 			errs = append(errs, Invalid(p.Key(k), ls[k], err.Error()))
@@ -116,11 +128,11 @@ func validateAnnotations(as map[string]string, p Path) ErrorList {
 	for _, k := range sortedKeys(as) {
 		total += len(k) + len(as[k])
 		if err := labels.ValidateKey(k); err != nil {
-			errs = append(errs, Invalid(p, k, err.Error()))
+			errs = append(errs, Invalid(p.Key(k), k, err.Error()))
 		}
 	}
-	if total > maxAnnotationsBytes {
-		errs = append(errs, TooLong(p, maxAnnotationsBytes))
+	if total > MaxAnnotationsBytes {
+		errs = append(errs, TooLong(p, MaxAnnotationsBytes))
 	}
 	return errs
 }

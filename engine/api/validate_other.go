@@ -10,13 +10,13 @@ func validateConfigMap(c *ConfigMap) ErrorList {
 	for _, k := range sortedKeys(c.Data) {
 		total += len(k) + len(c.Data[k])
 		if msg := IsConfigKey(k); msg != "" {
-			errs = append(errs, Invalid(NewPath("data"), k, msg))
+			errs = append(errs, Invalid(NewPath("data").Key(k), k, msg))
 		}
 	}
 	for _, k := range sortedKeys(c.BinaryData) {
 		total += len(k) + len(c.BinaryData[k])
 		if msg := IsConfigKey(k); msg != "" {
-			errs = append(errs, Invalid(NewPath("binaryData"), k, msg))
+			errs = append(errs, Invalid(NewPath("binaryData").Key(k), k, msg))
 		}
 		if _, dup := c.Data[k]; dup {
 			errs = append(errs, Duplicate(NewPath("binaryData").Key(k), k))
@@ -35,7 +35,7 @@ func validateSecret(s *Secret) ErrorList {
 	for _, k := range sortedKeys(s.Data) {
 		total += len(k) + len(s.Data[k])
 		if msg := IsConfigKey(k); msg != "" {
-			errs = append(errs, Invalid(NewPath("data"), k, msg))
+			errs = append(errs, Invalid(NewPath("data").Key(k), k, msg))
 		}
 	}
 	if total > maxConfigBytes {

@@ -20,20 +20,20 @@ func TestValidateConfigMapAndSecretInvalid(t *testing.T) {
 	runInvalidCases(t, []invalidCase{
 		{"config map name with uppercase", configMap(func(c *ConfigMap) { c.Name = "Web-Config" }), []string{"invalid metadata.name"}},
 		{"config map namespace missing", configMap(func(c *ConfigMap) { c.Namespace = "" }), []string{"required metadata.namespace"}},
-		{"config map key with a slash", configMap(func(c *ConfigMap) { c.Data["conf/app"] = "x" }), []string{"invalid data"}},
-		{"config map key '..'", configMap(func(c *ConfigMap) { c.Data[".."] = "x" }), []string{"invalid data"}},
-		{"config map key starting with '..'", configMap(func(c *ConfigMap) { c.Data["..data"] = "x" }), []string{"invalid data"}},
-		{"config map empty key", configMap(func(c *ConfigMap) { c.Data[""] = "x" }), []string{"invalid data"}},
+		{"config map key with a slash", configMap(func(c *ConfigMap) { c.Data["conf/app"] = "x" }), []string{`invalid data["conf/app"]`}},
+		{"config map key '..'", configMap(func(c *ConfigMap) { c.Data[".."] = "x" }), []string{`invalid data[".."]`}},
+		{"config map key starting with '..'", configMap(func(c *ConfigMap) { c.Data["..data"] = "x" }), []string{`invalid data["..data"]`}},
+		{"config map empty key", configMap(func(c *ConfigMap) { c.Data[""] = "x" }), []string{`invalid data[""]`}},
 		{"binary key also in data", configMap(func(c *ConfigMap) { c.BinaryData = map[string][]byte{"app.conf": {0}} }),
-			[]string{"duplicate binaryData[app.conf]"}},
-		{"binary key invalid", configMap(func(c *ConfigMap) { c.BinaryData = map[string][]byte{"a b": {0}} }), []string{"invalid binaryData"}},
+			[]string{`duplicate binaryData["app.conf"]`}},
+		{"binary key invalid", configMap(func(c *ConfigMap) { c.BinaryData = map[string][]byte{"a b": {0}} }), []string{`invalid binaryData["a b"]`}},
 		{"config map over 1MiB", configMap(func(c *ConfigMap) { c.Data["big"] = big }), []string{"toolong data"}},
 		{"config map over 1MiB counting binary data", configMap(func(c *ConfigMap) {
 			c.BinaryData = map[string][]byte{"blob": []byte(big[:len(big)/2+1])}
 			c.Data["text"] = big[:len(big)/2]
 		}), []string{"toolong data"}},
 
-		{"secret key with a space", secret(func(s *Secret) { s.Data["pass word"] = []byte("x") }), []string{"invalid data"}},
+		{"secret key with a space", secret(func(s *Secret) { s.Data["pass word"] = []byte("x") }), []string{`invalid data["pass word"]`}},
 		{"secret type missing", secret(func(s *Secret) { s.Type = "" }), []string{"required type"}},
 		{"secret over 1MiB", secret(func(s *Secret) { s.Data["big"] = []byte(big) }), []string{"toolong data"}},
 		{"secret name with underscore", secret(func(s *Secret) { s.Name = "web_secret" }), []string{"invalid metadata.name"}},
@@ -48,7 +48,7 @@ func TestValidateSecretNeverShowsValues(t *testing.T) {
 		t.Run(key[:min(len(key), 20)], func(t *testing.T) {
 			s := secret(func(s *Secret) { s.Data = map[string][]byte{key: []byte(value), "ok": []byte(value)} })
 			errs := Validate(s)
-			assertErrors(t, errs, []string{"invalid data"})
+			assertErrors(t, errs, []string{"invalid " + NewPath("data").Key(key).String()})
 			if strings.Contains(errs.Error(), value) {
 				t.Errorf("error message shows the secret value: %s", errs.Error())
 			}
@@ -70,7 +70,7 @@ func TestValidateSecretStringDataFolded(t *testing.T) {
 	s.StringData = map[string]string{"bad key": "s3cr3t-value"}
 	Default(s)
 	errs := Validate(s)
-	assertErrors(t, errs, []string{"invalid data"})
+	assertErrors(t, errs, []string{`invalid data["bad key"]`})
 	if strings.Contains(errs.Error(), "s3cr3t-value") {
 		t.Errorf("error message shows the secret value: %s", errs.Error())
 	}
@@ -133,7 +133,7 @@ func TestValidateNodePoolAndMachineInvalid(t *testing.T) {
 			[]string{"invalid spec.maxSize", "invalid spec.size"}},
 		{"size above maxSize", nodePool(func(p *NodePool) { p.Spec.Size = Ptr[int32](4) }), []string{"invalid spec.size"}},
 		{"size below minSize", nodePool(func(p *NodePool) { p.Spec.Size = Ptr[int32](0) }), []string{"invalid spec.size"}},
-		{"node label key invalid", nodePool(func(p *NodePool) { p.Spec.Labels = map[string]string{"bad key": "x"} }), []string{"invalid spec.labels"}},
+		{"node label key invalid", nodePool(func(p *NodePool) { p.Spec.Labels = map[string]string{"bad key": "x"} }), []string{`invalid spec.labels["bad key"]`}},
 		{"taint effect unknown", nodePool(func(p *NodePool) { p.Spec.Taints = []Taint{{Key: "gpu", Effect: "Evict"}} }),
 			[]string{"unsupported spec.taints[0].effect"}},
 		{"duplicate taint key and effect", nodePool(func(p *NodePool) {
@@ -159,7 +159,7 @@ func TestValidateNodeEventNamespaceInvalid(t *testing.T) {
 		{"node duplicate taint", node(func(n *Node) {
 			n.Spec.Taints = append(n.Spec.Taints, Taint{Key: "dedicated", Value: "db", Effect: TaintNoSchedule})
 		}), []string{"duplicate spec.taints[1]"}},
-		{"node label value invalid", node(func(n *Node) { n.Labels[LabelZone] = "zone a" }), []string{"invalid metadata.labels[" + LabelZone + "]"}},
+		{"node label value invalid", node(func(n *Node) { n.Labels[LabelZone] = "zone a" }), []string{`invalid metadata.labels["` + LabelZone + `"]`}},
 
 		{"event without involved object", event(func(e *Event) { e.InvolvedObject = ObjectReference{} }),
 			[]string{"required involvedObject.kind", "required involvedObject.name"}},

@@ -39,9 +39,9 @@ func TestValidatePodInvalid(t *testing.T) {
 		{"name missing", pod(func(p *Pod) { p.Name = "" }), []string{"required metadata.name"}},
 		{"namespace missing", pod(func(p *Pod) { p.Namespace = "" }), []string{"required metadata.namespace"}},
 		{"namespace not a DNS label", pod(func(p *Pod) { p.Namespace = "Team_A" }), []string{"invalid metadata.namespace"}},
-		{"label key invalid", pod(func(p *Pod) { p.Labels["bad key"] = "x" }), []string{"invalid metadata.labels"}},
-		{"label value invalid", pod(func(p *Pod) { p.Labels["app"] = "-web" }), []string{"invalid metadata.labels[app]"}},
-		{"annotation key invalid", pod(func(p *Pod) { p.Annotations = map[string]string{"/note": "x"} }), []string{"invalid metadata.annotations"}},
+		{"label key invalid", pod(func(p *Pod) { p.Labels["bad key"] = "x" }), []string{`invalid metadata.labels["bad key"]`}},
+		{"label value invalid", pod(func(p *Pod) { p.Labels["app"] = "-web" }), []string{`invalid metadata.labels["app"]`}},
+		{"annotation key invalid", pod(func(p *Pod) { p.Annotations = map[string]string{"/note": "x"} }), []string{`invalid metadata.annotations["/note"]`}},
 		{"annotations over 256KiB", pod(func(p *Pod) {
 			p.Annotations = map[string]string{"note": strings.Repeat("x", 256*1024)}
 		}), []string{"toolong metadata.annotations"}},
@@ -82,8 +82,8 @@ func TestValidatePodInvalid(t *testing.T) {
 		{"dns policy unknown", pod(func(p *Pod) { p.Spec.DNSPolicy = "ClusterFirstWithHostNet" }), []string{"unsupported spec.dnsPolicy"}},
 		{"negative grace period", pod(func(p *Pod) { p.Spec.TerminationGracePeriodSeconds = Ptr[int64](-1) }), []string{"invalid spec.terminationGracePeriodSeconds"}},
 		{"zero active deadline", pod(func(p *Pod) { p.Spec.ActiveDeadlineSeconds = Ptr[int64](0) }), []string{"invalid spec.activeDeadlineSeconds"}},
-		{"node selector key invalid", pod(func(p *Pod) { p.Spec.NodeSelector = map[string]string{"-zone": "a"} }), []string{"invalid spec.nodeSelector"}},
-		{"node selector value invalid", pod(func(p *Pod) { p.Spec.NodeSelector = map[string]string{"zone": "a b"} }), []string{"invalid spec.nodeSelector[zone]"}},
+		{"node selector key invalid", pod(func(p *Pod) { p.Spec.NodeSelector = map[string]string{"-zone": "a"} }), []string{`invalid spec.nodeSelector["-zone"]`}},
+		{"node selector value invalid", pod(func(p *Pod) { p.Spec.NodeSelector = map[string]string{"zone": "a b"} }), []string{`invalid spec.nodeSelector["zone"]`}},
 		{"node name invalid", pod(func(p *Pod) { p.Spec.NodeName = "Node_1" }), []string{"invalid spec.nodeName"}},
 		{"hostname with a dot", pod(func(p *Pod) { p.Spec.Hostname = "web.local" }), []string{"invalid spec.hostname"}},
 
@@ -91,23 +91,23 @@ func TestValidatePodInvalid(t *testing.T) {
 		// relations and ranges can be wrong here.
 		{"cpu request above limit", pod(withResources(ResourceRequirements{
 			Requests: ResourceList{ResourceCPU: qty("2")}, Limits: ResourceList{ResourceCPU: qty("1500m")},
-		})), []string{"invalid " + c0 + ".resources.requests[cpu]"}},
+		})), []string{"invalid " + c0 + ".resources.requests[\"cpu\"]"}},
 		{"memory request above limit", pod(withResources(ResourceRequirements{
 			Requests: ResourceList{ResourceMemory: qty("1Gi"), ResourceCPU: qty("100m")},
 			Limits:   ResourceList{ResourceMemory: qty("512Mi"), ResourceCPU: qty("1")},
-		})), []string{"invalid " + c0 + ".resources.requests[memory]"}},
+		})), []string{"invalid " + c0 + ".resources.requests[\"memory\"]"}},
 		{"unsupported resource name", pod(withResources(ResourceRequirements{
 			Limits: ResourceList{"nvidia.com/gpu": qty("1")},
-		})), []string{"unsupported " + c0 + ".resources.limits[nvidia.com/gpu]"}},
+		})), []string{"unsupported " + c0 + ".resources.limits[\"nvidia.com/gpu\"]"}},
 		{"pods is node capacity only", pod(withResources(ResourceRequirements{
 			Requests: ResourceList{ResourcePods: qty("1")},
-		})), []string{"unsupported " + c0 + ".resources.requests[pods]"}},
+		})), []string{"unsupported " + c0 + ".resources.requests[\"pods\"]"}},
 		{"negative cpu request", pod(withResources(ResourceRequirements{
 			Requests: ResourceList{ResourceCPU: qty("-100m")},
-		})), []string{"invalid " + c0 + ".resources.requests[cpu]"}},
+		})), []string{"invalid " + c0 + ".resources.requests[\"cpu\"]"}},
 		{"fractional bytes of memory", pod(withResources(ResourceRequirements{
 			Limits: ResourceList{ResourceMemory: qty("1500m")},
-		})), []string{"invalid " + c0 + ".resources.limits[memory]"}},
+		})), []string{"invalid " + c0 + ".resources.limits[\"memory\"]"}},
 
 		// env
 		{"env name missing", pod(withEnv(EnvVar{Value: "x"})), []string{"required " + c0 + ".env[0].name"}},

@@ -110,7 +110,7 @@ func TestValidateSchedulingInvalid(t *testing.T) {
 		{"pod anti-affinity selector label value invalid", pod(withAffinity(&Affinity{PodAntiAffinity: &PodAntiAffinity{
 			RequiredDuringSchedulingIgnoredDuringExecution: []PodAffinityTerm{{TopologyKey: LabelHostname,
 				LabelSelector: &LabelSelector{MatchLabels: map[string]string{"app": "web!"}}}},
-		}})), []string{"invalid " + aaReq + "[0].labelSelector.matchLabels[app]"}},
+		}})), []string{"invalid " + aaReq + `[0].labelSelector.matchLabels["app"]`}},
 
 		// tolerations
 		{"toleration operator unknown", pod(withTolerations(Toleration{Key: "dedicated", Operator: "Like", Value: "gpu"})),
@@ -142,7 +142,7 @@ func TestValidateSchedulingInvalid(t *testing.T) {
 			[]string{"unsupported " + tsc0 + ".whenUnsatisfiable"}},
 		{"spread selector key invalid", pod(withSpread(spread(func(c *TopologySpreadConstraint) {
 			c.LabelSelector = &LabelSelector{MatchLabels: map[string]string{"bad key": "x"}}
-		}))), []string{"invalid " + tsc0 + ".labelSelector.matchLabels"}},
+		}))), []string{"invalid " + tsc0 + `.labelSelector.matchLabels["bad key"]`}},
 		{"second spread constraint broken", pod(withSpread(
 			spread(func(*TopologySpreadConstraint) {}),
 			spread(func(c *TopologySpreadConstraint) { c.MaxSkew = -1; c.TopologyKey = "" }))),

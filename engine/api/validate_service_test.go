@@ -39,8 +39,8 @@ func TestValidateServiceInvalid(t *testing.T) {
 			s.Spec.Type = ServiceTypeNodePort
 			s.Spec.Ports[0].NodePort = 70000
 		}), []string{"invalid spec.ports[0].nodePort"}},
-		{"selector key invalid", service(func(s *Service) { s.Spec.Selector = map[string]string{"bad key": "web"} }), []string{"invalid spec.selector"}},
-		{"selector value invalid", service(func(s *Service) { s.Spec.Selector = map[string]string{"app": "web app"} }), []string{"invalid spec.selector[app]"}},
+		{"selector key invalid", service(func(s *Service) { s.Spec.Selector = map[string]string{"bad key": "web"} }), []string{`invalid spec.selector["bad key"]`}},
+		{"selector value invalid", service(func(s *Service) { s.Spec.Selector = map[string]string{"app": "web app"} }), []string{`invalid spec.selector["app"]`}},
 		{"namespace missing", service(func(s *Service) { s.Namespace = "" }), []string{"required metadata.namespace"}},
 	})
 }

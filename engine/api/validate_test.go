@@ -290,7 +290,7 @@ func TestFieldErrorMessages(t *testing.T) {
 		{"duplicate", Duplicate(p, "http"), `spec.ports[2].name: duplicate value "http"`},
 		{"forbidden", Forbidden(p, "not here"), `spec.ports[2].name: forbidden: not here`},
 		{"too long", TooLong(p, 15), `spec.ports[2].name: must have at most 15 bytes`},
-		{"map key path", Required(NewPath("data").Key("app.conf"), ""), `data[app.conf]: required`},
+		{"map key path", Required(NewPath("data").Key("app.conf"), ""), `data["app.conf"]: required`},
 		{"child of empty path", Required(Path("").Child("reason"), ""), `reason: required`},
 	}
 	for _, tc := range cases {

@@ -42,14 +42,14 @@ func TestValidateDeploymentInvalid(t *testing.T) {
 		}), []string{"unsupported spec.selector.matchExpressions[0].operator"}},
 		{"selector label key invalid", deployment(func(d *Deployment) {
 			d.Spec.Selector = &LabelSelector{MatchLabels: map[string]string{"bad key": "web"}}
-		}), []string{"invalid spec.selector.matchLabels"}},
+		}), []string{`invalid spec.selector.matchLabels["bad key"]`}},
 		{"template label value invalid", deployment(func(d *Deployment) {
 			d.Spec.Selector.MatchLabels["tier"] = "front"
 			d.Spec.Template.Labels["tier"] = "front end"
-		}), []string{"invalid spec.template.metadata.labels[tier]"}},
+		}), []string{`invalid spec.template.metadata.labels["tier"]`}},
 		{"template annotation key invalid", deployment(func(d *Deployment) {
 			d.Spec.Template.Annotations = map[string]string{"a/b/c": "x"}
-		}), []string{"invalid spec.template.metadata.annotations"}},
+		}), []string{`invalid spec.template.metadata.annotations["a/b/c"]`}},
 		{"template restart policy Never", deployment(func(d *Deployment) { d.Spec.Template.Spec.RestartPolicy = RestartNever }),
 			[]string{"unsupported " + ts + ".restartPolicy"}},
 		{"template restart policy OnFailure", deployment(func(d *Deployment) { d.Spec.Template.Spec.RestartPolicy = RestartOnFailure }),
@@ -65,7 +65,7 @@ func TestValidateDeploymentInvalid(t *testing.T) {
 		{"template requests above limits", deployment(func(d *Deployment) {
 			d.Spec.Template.Spec.Containers[0].Resources = ResourceRequirements{
 				Requests: ResourceList{ResourceCPU: qty("1")}, Limits: ResourceList{ResourceCPU: qty("999m")}}
-		}), []string{"invalid " + ts + ".containers[0].resources.requests[cpu]"}},
+		}), []string{"invalid " + ts + ".containers[0].resources.requests[\"cpu\"]"}},
 
 		// strategy
 		{"strategy type unknown", deployment(func(d *Deployment) { d.Spec.Strategy.Type = "BlueGreen" }), []string{"unsupported spec.strategy.type"}},

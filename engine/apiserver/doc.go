@@ -3,9 +3,12 @@
 // Paths: /v1/namespaces/{ns}/{plural}[/{name}[/status]] for namespaced kinds,
 // /v1/{plural}[/{name}[/status]] for cluster-scoped kinds (and for lists of a
 // namespaced kind across all namespaces). A request passes, in order:
-// recovery -> metrics -> in-flight limit (429) -> authentication (401) ->
-// routing -> authorization (403) -> body limit (413) and strict decoding (400)
-// -> the registry (validation 422, conflicts 409, admission) -> JSON answer.
+// recovery -> metrics -> authentication (401) -> body read within a deadline
+// (408, 413) -> a seat of the caller's priority level (429 with Retry-After;
+// watches take none but count against a per-token limit) -> routing ->
+// authorization (403) -> strict decoding (400 naming the field) -> the
+// registry (validation 422, size 413, conflicts 409, admission; 503 when the
+// store does not answer) -> JSON answer.
 // Watches (?watch=1&resourceVersion=N) stream newline-delimited JSON events
 // and answer 410 (reason Expired) when N was compacted. GET /v1/cluster-info
 // describes the service network (service CIDR, DNS address, cluster domain,

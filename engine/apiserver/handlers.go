@@ -3,7 +3,6 @@ package apiserver
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/api/labels"
 	"github.com/maestro-dev/maestro/engine/apiserver/auth"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
+	"github.com/maestro-dev/maestro/engine/apiserver/strictjson"
 )
 
 // objects serves the object API.
@@ -30,9 +30,8 @@ func (s *Server) objects(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	q := r.URL.Query()
 	switch {
-	case r.Method == http.MethodGet && info.Name == "" && q.Get("watch") != "" && q.Get("watch") != "0" && q.Get("watch") != "false":
+	case isWatch(r, info):
 		s.watch(w, r, info)
 	case r.Method == http.MethodGet && info.Name == "":
 		s.list(w, r, info)
@@ -181,7 +180,8 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, info requestInfo
 }
 
 // decodeBody reads a request body of the addressed kind, strictly: an
-// unknown field is an error naming it, so a typo never silently drops a setting.
+// unknown field, a repeated key or a value of the wrong type is an error
+// naming its path, so a typo never silently drops a setting.
 func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, info requestInfo) (api.Object, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
 	var tooLarge *http.MaxBytesError
@@ -197,10 +197,8 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, info request
 			"content type %q is not supported: send application/json", ct)
 	}
 	obj := info.Kind.New()
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(obj); err != nil {
-		return nil, api.NewBadRequest("decoding %s: %v", info.Kind.Kind, err)
+	if err := strictjson.Unmarshal(body, obj); err != nil {
+		return nil, decodeError(info.Kind.Kind, err)
 	}
 	if tm := obj.GetTypeMeta(); tm.Kind != "" && tm.Kind != info.Kind.Kind {
 		return nil, api.NewBadRequest("body is a %s but the URL addresses %s", tm.Kind, info.Kind.Plural)
@@ -209,6 +207,18 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, info request
 		return nil, api.NewBadRequest("metadata.namespace %q does not match the namespace in the URL %q", ns, info.Namespace)
 	}
 	return obj, nil
+}
+
+// decodeError is a 400 whose causes name the fields strict decoding
+// rejected.
+func decodeError(kind string, err error) error {
+	var errs api.ErrorList
+	if !errors.As(err, &errs) {
+		return api.NewBadRequest("decoding %s: %v", kind, err)
+	}
+	se := api.NewBadRequest("decoding %s: %v", kind, errs)
+	se.Status.Details = &api.StatusDetails{Kind: kind, Causes: errs}
+	return se
 }
 
 func parseSelectors(r *http.Request, kind *api.KindInfo) (registry.Selectors, error) {
@@ -229,10 +239,7 @@ func parseSelectors(r *http.Request, kind *api.KindInfo) (registry.Selectors, er
 	return sel, nil
 }
 
-func isDryRun(r *http.Request) bool {
-	v := r.URL.Query().Get("dryRun")
-	return v != "" && v != "0" && v != "false"
-}
+func isDryRun(r *http.Request) bool { return truthy(r.URL.Query().Get("dryRun")) }
 
 func deleteOptions(r *http.Request) (registry.DeleteOptions, error) {
 	q := r.URL.Query()
@@ -308,10 +315,12 @@ func (v volumeLookup) Volume(ctx context.Context, namespace, name string) (*api.
 // bind assigns a pod to a node (the scheduler's write).
 func (s *Server) bind(w http.ResponseWriter, r *http.Request, info requestInfo) {
 	var b api.Binding
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		s.writeError(w, r, api.NewBadRequest("decoding Binding: %v", err))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
+	if err == nil {
+		err = strictjson.Unmarshal(body, &b)
+	}
+	if err != nil {
+		s.writeError(w, r, decodeError("Binding", err))
 		return
 	}
 	if b.Name != "" && b.Name != info.Name {

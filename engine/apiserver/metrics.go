@@ -68,7 +68,7 @@ func classify(r *http.Request) (verb, resource string) {
 	switch r.Method {
 	case http.MethodGet:
 		switch {
-		case r.URL.Query().Get("watch") != "":
+		case err == nil && isWatch(r, info):
 			verb = "watch"
 		case err == nil && info.Name == "":
 			verb = "list"

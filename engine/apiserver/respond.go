@@ -5,8 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/apiserver/flowcontrol"
+	"github.com/maestro-dev/maestro/engine/store"
 )
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
@@ -21,18 +24,47 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_, _ = w.Write([]byte("\n"))
 }
 
+// retryAfterUnavailable is what a 503 tells clients to wait, in seconds.
+const retryAfterUnavailable = 2
+
 // writeError answers with an API error; anything else becomes a 500 whose
-// cause is logged (the message still says what failed).
+// cause is logged (the message still says what failed), except the store's
+// "unavailable" (503 with Retry-After) and "too large" (413).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	var se *api.StatusError
-	if !errors.As(err, &se) {
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		se = api.NewInternal(err)
-	}
+	se := s.statusOf(r, err)
 	if d := se.Status.Details; d != nil && d.RetryAfterSeconds > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds))
 	}
 	writeJSON(w, se.Status.Code, se.Status)
+}
+
+// statusOf maps an error onto the API error a client gets.
+func (s *Server) statusOf(r *http.Request, err error) *api.StatusError {
+	var se *api.StatusError
+	var rej *flowcontrol.Rejection
+	switch {
+	case errors.As(err, &se):
+		return se
+	case errors.As(err, &rej):
+		se = api.NewStatusError(http.StatusTooManyRequests, api.ReasonTooManyRequests, "%s (priority level %s)", rej.Error(), rej.Level)
+		se.Status.Details = &api.StatusDetails{RetryAfterSeconds: max(1, int(rej.RetryAfter.Round(time.Second)/time.Second))}
+		return se
+	case errors.Is(err, store.ErrUnavailable):
+		// Once per interval: an outage must not flood the log.
+		if now := time.Now().UnixNano(); now-s.unavailableLogged.Load() > int64(10*time.Second) {
+			s.unavailableLogged.Store(now)
+			s.log.Warn("store unavailable: answering 503", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		se = api.NewStatusError(http.StatusServiceUnavailable, api.ReasonServiceUnavailable,
+			"the store (etcd) is unavailable: %v; retry shortly", err)
+		se.Status.Details = &api.StatusDetails{RetryAfterSeconds: retryAfterUnavailable}
+		return se
+	case errors.Is(err, store.ErrTooLarge):
+		return api.NewStatusError(http.StatusRequestEntityTooLarge, api.ReasonRequestEntityTooLarge,
+			"the store refused the object as too large: %v", err)
+	}
+	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	return api.NewInternal(err)
 }
 
 // statusRecorder remembers the response code for metrics and logs.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,15 +15,13 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/apiserver/auth"
+	"github.com/maestro-dev/maestro/engine/apiserver/flowcontrol"
 	"github.com/maestro-dev/maestro/engine/apiserver/pki"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 )
 
-// Defaults for Config.
-const (
-	DefaultMaxRequestBytes = 3 << 20
-	DefaultMaxInFlight     = 800
-)
+// DefaultMaxRequestBytes is Config.MaxRequestBytes' default.
+const DefaultMaxRequestBytes = 3 << 20
 
 // Config assembles a Server.
 type Config struct {
@@ -31,8 +30,9 @@ type Config struct {
 	Log      *slog.Logger
 	// MaxRequestBytes bounds request bodies (413 beyond).
 	MaxRequestBytes int64
-	// MaxInFlight bounds concurrent non-watch requests (429 beyond).
-	MaxInFlight int
+	// Limits bound what one client can take of the server: seats per
+	// priority level and identity (429 beyond), open watches, deadlines.
+	Limits Limits
 	// Metrics is where request metrics are registered and /metrics reads;
 	// nil uses a private registry.
 	Metrics *prometheus.Registry
@@ -61,7 +61,7 @@ type Server struct {
 	authz    *auth.Authorizer
 	log      *slog.Logger
 	maxBody  int64
-	inflight chan struct{}
+	flow     *flowcontrol.Controller
 	metrics  *metrics
 	gatherer *prometheus.Registry
 	version  string
@@ -74,6 +74,9 @@ type Server struct {
 	admissions  *auth.Admissions
 	nodeTTL     time.Duration
 	maintenance Maintenance
+
+	limits            Limits
+	unavailableLogged atomic.Int64 // unix nanos of the last "store unavailable" log
 }
 
 // New builds the API server handler.
@@ -102,16 +105,13 @@ func New(cfg Config) *Server {
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxRequestBytes
 	}
-	n := cfg.MaxInFlight
-	if n <= 0 {
-		n = DefaultMaxInFlight
-	}
-	s.inflight = make(chan struct{}, n)
+	s.limits = cfg.Limits.WithDefaults()
 	s.gatherer = cfg.Metrics
 	if s.gatherer == nil {
 		s.gatherer = prometheus.NewRegistry()
 	}
 	s.metrics = newMetrics(s.gatherer)
+	s.flow = flowcontrol.New(s.limits.flowControl(), s.gatherer)
 	s.authz = &auth.Authorizer{Pods: podLookup{s.reg}, Volumes: volumeLookup{s.reg}}
 	if cfg.PKI != nil {
 		s.pki = cfg.PKI
@@ -160,7 +160,8 @@ func (s *Server) Handler() http.Handler {
 
 type userKey struct{}
 
-// authenticated requires a valid bearer token and limits in-flight requests.
+// authenticated requires a valid bearer token and runs the request within
+// the caller's priority level (see limited).
 func (s *Server) authenticated(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -178,19 +179,7 @@ func (s *Server) authenticated(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		if r.URL.Query().Get("watch") == "" {
-			select {
-			case s.inflight <- struct{}{}:
-				defer func() { <-s.inflight }()
-			default:
-				e := api.NewStatusError(http.StatusTooManyRequests, api.ReasonTooManyRequests,
-					"too many requests in flight (limit %d); retry shortly", cap(s.inflight))
-				e.Status.Details = &api.StatusDetails{RetryAfterSeconds: 1}
-				s.writeError(w, r, e)
-				return
-			}
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+		s.limited(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)), u, next)
 	})
 }
 

@@ -3,7 +3,6 @@ package apiserver
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -86,12 +85,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, info requestInfo)
 		}
 	}
 	if err := wa.Err(); err != nil {
-		var se *api.StatusError
-		if !errors.As(err, &se) {
-			s.log.Error("watch failed", "kind", info.Kind.Kind, "err", err)
-			se = api.NewInternal(err)
-		}
-		status, _ := json.Marshal(se.Status)
+		status, _ := json.Marshal(s.statusOf(r, err).Status)
 		_ = enc.Encode(api.WatchEvent{Type: api.WatchError, Object: status})
 		_ = rc.Flush()
 	}

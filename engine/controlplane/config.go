@@ -12,6 +12,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/apiserver"
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/store"
 )
 
 // Config describes one control plane process.
@@ -85,6 +86,17 @@ type Config struct {
 	// KeyFilePollInterval is how often the key file is read again, to pick
 	// up keys another server added (default DefaultKeyFilePollInterval).
 	KeyFilePollInterval time.Duration
+	// MaxObjectBytes bounds one stored object (default
+	// registry.DefaultMaxObjectBytes, 1 MiB: below etcd's request limit).
+	MaxObjectBytes int
+	// EtcdRequestTimeout bounds every store call (default
+	// store.DefaultRequestTimeout): during an etcd outage requests answer
+	// 503 after it instead of hanging.
+	EtcdRequestTimeout time.Duration
+	// Limits bound what one client can take of the API server (seats per
+	// priority level and identity, open watches, read and write
+	// deadlines); zero values take apiserver.DefaultLimits.
+	Limits apiserver.Limits
 }
 
 // Defaults.
@@ -107,6 +119,10 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()
+	}
+	c.Limits = c.Limits.WithDefaults()
+	if c.EtcdRequestTimeout <= 0 {
+		c.EtcdRequestTimeout = store.DefaultRequestTimeout
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
@@ -74,7 +75,7 @@ func Start(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 		return nil, err
 	}
 	cp.registry = registry.New(registry.Options{Store: cp.store, Admitters: []registry.Admitter{cp.allocator,
-		noderestriction.New(auth.NewAdmissions(cp.store))}})
+		noderestriction.New(auth.NewAdmissions(cp.store))}, MaxObjectBytes: cfg.MaxObjectBytes})
 	adminToken, err := cp.bootstrapAdmin(ctx)
 	if err != nil {
 		return nil, err
@@ -146,7 +147,7 @@ func (cp *ControlPlane) openStore(ctx context.Context) error {
 		cp.embedded = e
 		cp.etcdClient = e.Client()
 	}
-	inner := store.NewEtcd(cp.etcdClient, cfg.EtcdPrefix).WithLogger(cfg.Log)
+	inner := store.WithTimeout(store.NewEtcd(cp.etcdClient, cfg.EtcdPrefix).WithLogger(cfg.Log), cfg.EtcdRequestTimeout)
 	if err := cp.openEncryption(inner, cfg.Restore != ""); err != nil {
 		return err
 	}
@@ -158,12 +159,13 @@ func (cp *ControlPlane) openStore(ctx context.Context) error {
 
 // bootstrapAdmin makes sure the data directory's admin token is stored.
 func (cp *ControlPlane) bootstrapAdmin(ctx context.Context) (string, error) {
-	return cp.ensureToken(ctx, "admin.token", "bootstrap admin of "+cp.cfg.DataDir)
+	return cp.ensureToken(ctx, "admin.token", "bootstrap admin of "+cp.cfg.DataDir, false)
 }
 
 // ensureToken keeps an admin-role token in a data directory file and in
-// the store, creating both on first start.
-func (cp *ControlPlane) ensureToken(ctx context.Context, file, description string) (string, error) {
+// the store, creating both on first start; a system token's requests run
+// at the system priority level.
+func (cp *ControlPlane) ensureToken(ctx context.Context, file, description string, system bool) (string, error) {
 	path := filepath.Join(cp.cfg.DataDir, file)
 	b, err := os.ReadFile(path)
 	token := strings.TrimSpace(string(b))
@@ -175,7 +177,7 @@ func (cp *ControlPlane) ensureToken(ctx context.Context, file, description strin
 	} else if err != nil {
 		return "", fmt.Errorf("reading %s: %w", path, err)
 	}
-	if err := cp.tokens.Ensure(ctx, token, auth.CreateOptions{Role: auth.RoleAdmin, Description: description}); err != nil {
+	if err := cp.tokens.Ensure(ctx, token, auth.CreateOptions{Role: auth.RoleAdmin, System: system, Description: description}); err != nil {
 		return "", fmt.Errorf("storing token %s: %w", file, err)
 	}
 	return token, nil
@@ -185,7 +187,7 @@ func (cp *ControlPlane) ensureToken(ctx context.Context, file, description strin
 // with a client authenticated by this server's own system token whose
 // writes carry the term's fence.
 func (cp *ControlPlane) startLeader(ctx, runCtx context.Context) error {
-	token, err := cp.ensureToken(ctx, "system.token", "control loops of "+cp.cfg.DataDir)
+	token, err := cp.ensureToken(ctx, "system.token", "control loops of "+cp.cfg.DataDir, true)
 	if err != nil {
 		return err
 	}
@@ -255,14 +257,15 @@ func (cp *ControlPlane) serve(ctx context.Context, adminToken string) error {
 	srv := apiserver.New(apiserver.Config{
 		Registry: cp.registry, Tokens: cp.tokens, Log: cfg.Log.With("component", "apiserver"),
 		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready, PKI: bundle, NodeCredentialTTL: cfg.NodeCredentialTTL,
-		ClusterInfo: cp.ClusterInfo(), Maintenance: cp,
+		ClusterInfo: cp.ClusterInfo(), Maintenance: cp, Limits: cfg.Limits,
 	})
 	cp.httpServer = &http.Server{
 		Handler:           srv.Handler(),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{bundle.Server}, MinVersion: tls.VersionTLS12},
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ErrorLog:          slog.NewLogLogger(cfg.Log.Handler(), slog.LevelDebug), // failed handshakes are routine on an open port
 	}
 	cp.wg.Add(1)
 	go func() {

@@ -24,6 +24,10 @@ type NodeSpec struct {
 	Pods   int64             // default 110
 	Labels map[string]string
 	Taints []api.Taint
+	// Client, when set, writes this node's Node object (registration and
+	// heartbeats) instead of the fleet's client: with a node token the
+	// node reaches the API as a real agent does.
+	Client *client.Client
 }
 
 // Config tunes a fleet.
@@ -100,12 +104,13 @@ func (f *Fleet) Add(ctx context.Context, spec NodeSpec) (*Node, error) {
 	}
 	n := &Node{Spec: spec, address: f.nodeAddress()}
 	node := n.apiNode(time.Now())
-	_, err := f.cfg.Client.Nodes().Create(ctx, node)
+	nodes := f.nodesClient(n)
+	_, err := nodes.Create(ctx, node)
 	if api.IsAlreadyExists(err) {
 		var existing *api.Node
-		if existing, err = f.cfg.Client.Nodes().Get(ctx, spec.Name); err == nil {
+		if existing, err = nodes.Get(ctx, spec.Name); err == nil {
 			existing.Status = node.Status
-			_, err = f.cfg.Client.Nodes().UpdateStatus(ctx, existing)
+			_, err = nodes.UpdateStatus(ctx, existing)
 		}
 	}
 	if err != nil {
@@ -119,6 +124,14 @@ func (f *Fleet) Add(ctx context.Context, spec NodeSpec) (*Node, error) {
 		f.queue.Add(p.Key())
 	}
 	return n, nil
+}
+
+// nodesClient is how node n writes its Node object.
+func (f *Fleet) nodesClient(n *Node) client.Resource[*api.Node] {
+	if n.Spec.Client != nil {
+		return n.Spec.Client.Nodes()
+	}
+	return f.cfg.Client.Nodes()
 }
 
 // Node returns a simulated node by name.
@@ -188,7 +201,7 @@ func (f *Fleet) heartbeats(ctx context.Context) {
 // heartbeat renews the node's Ready condition (and clears a NotReady the
 // lifecycle controller set while the node was silent).
 func (f *Fleet) heartbeat(ctx context.Context, n *Node) {
-	nodes := f.cfg.Client.Nodes()
+	nodes := f.nodesClient(n)
 	cur, err := nodes.Get(ctx, n.Spec.Name)
 	if err != nil {
 		return

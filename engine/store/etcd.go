@@ -193,12 +193,41 @@ func translate(ctx context.Context, err error) error {
 		return fmt.Errorf("%w: %w", ErrFuture, err)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return err
+	case isUnavailable(err):
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case errors.Is(err, rpctypes.ErrRequestTooLarge), errors.Is(err, rpctypes.ErrGRPCRequestTooLarge):
+		return fmt.Errorf("%w: %w", ErrTooLarge, err)
 	}
 	switch status.Code(err) {
 	case codes.Canceled:
 		return fmt.Errorf("%w: %w", context.Canceled, err)
 	case codes.DeadlineExceeded:
 		return fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+	case codes.Unavailable:
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case codes.ResourceExhausted:
+		// The client's own send limit ("trying to send message larger
+		// than max"); etcd's "too many requests" is caught above.
+		return fmt.Errorf("%w: %w", ErrTooLarge, err)
 	}
 	return err
+}
+
+// isUnavailable reports etcd's answers that mean "not now": no leader, a
+// leader change or a timeout inside etcd, or overload.
+func isUnavailable(err error) bool {
+	for _, e := range []error{
+		rpctypes.ErrNoLeader, rpctypes.ErrGRPCNoLeader,
+		rpctypes.ErrLeaderChanged, rpctypes.ErrGRPCLeaderChanged,
+		rpctypes.ErrTimeout, rpctypes.ErrGRPCTimeout,
+		rpctypes.ErrTimeoutDueToLeaderFail, rpctypes.ErrGRPCTimeoutDueToLeaderFail,
+		rpctypes.ErrTimeoutDueToConnectionLost, rpctypes.ErrGRPCTimeoutDueToConnectionLost,
+		rpctypes.ErrTooManyRequests, rpctypes.ErrGRPCRequestTooManyRequests,
+		rpctypes.ErrNotCapable, rpctypes.ErrGRPCNotCapable,
+	} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

@@ -24,6 +24,12 @@ var (
 	// ErrPrecondition: a write's precondition on another key failed (the
 	// error is a *PreconditionError naming the key).
 	ErrPrecondition = errors.New("store: precondition failed")
+	// ErrUnavailable: the store cannot serve now (etcd unreachable, no
+	// leader, no answer within the request timeout); retry later. A write
+	// that failed so may or may not have been applied.
+	ErrUnavailable = errors.New("store: unavailable")
+	// ErrTooLarge: the value is over the store's request size limit.
+	ErrTooLarge = errors.New("store: value too large")
 )
 
 // Precondition requires another key to be as the caller last saw it when a

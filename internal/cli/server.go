@@ -9,11 +9,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/maestro-dev/maestro/engine/apiserver"
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
+	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/controller"
 	"github.com/maestro-dev/maestro/engine/controlplane"
 	"github.com/maestro-dev/maestro/engine/manager"
+	"github.com/maestro-dev/maestro/engine/store"
 	"github.com/maestro-dev/maestro/internal/version"
 )
 
@@ -78,6 +81,7 @@ the Terraform provider read.`,
 	f.StringVar(&cfg.EtcdCAFile, "etcd-cafile", "", "CA certificate of the external etcd cluster")
 	f.StringVar(&cfg.EtcdCertFile, "etcd-certfile", "", "client certificate for the external etcd cluster")
 	f.StringVar(&cfg.EtcdKeyFile, "etcd-keyfile", "", "client key for the external etcd cluster")
+	f.DurationVar(&cfg.EtcdRequestTimeout, "etcd-request-timeout", store.DefaultRequestTimeout, "deadline of every etcd call: while etcd does not answer, requests get 503 with Retry-After after it")
 	f.StringVar(&cfg.EtcdPrefix, "etcd-prefix", controlplane.DefaultEtcdPrefix, "key prefix of this cluster in etcd")
 	f.StringVar(&cfg.EncryptionKeyFile, "encryption-key-file", "", "key file for secrets at rest (default <data-dir>/encryption.key, created on first start; keep it outside the data dir, and share it between servers on one etcd)")
 	f.StringVar(&cfg.ClientConfigPath, "client-config", "", "where to write the client config (default $MAESTRO_CONFIG or ~/.maestro/config; \"-\" writes none)")
@@ -87,6 +91,8 @@ the Terraform provider read.`,
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", 0, "largest request body accepted (default 3 MiB)")
 	f.DurationVar(&cfg.NodeCredentialTTL, "node-credential-ttl", controlplane.DefaultNodeCredentialTTL,
 		"lifetime of the token and certificate a node gets by joining; agents renew them after two thirds of it")
+	f.IntVar(&cfg.MaxObjectBytes, "max-object-bytes", registry.DefaultMaxObjectBytes, "largest object stored, encoded (413 beyond; keep it below etcd's request limit, 1.5 MiB by default)")
+	addLimitFlags(cmd, &cfg.Limits)
 	f.BoolVar(&controllers, "controllers", true, "run the scheduler and controllers (on the elected leader, when several servers share an etcd)")
 	f.DurationVar(&cfg.LeaseTTL, "leader-lease-ttl", controlplane.DefaultLeaseTTL, "how long a dead leader keeps leadership before another server takes over")
 	addBackupFlags(cmd, &cfg)
@@ -108,6 +114,23 @@ func addBackupFlags(cmd *cobra.Command, cfg *controlplane.Config) {
 	f.DurationVar(&cfg.BackupInterval, "backup-interval", 0, "take a backup this often, on the leader (0: no periodic backups)")
 	f.IntVar(&cfg.BackupRetain, "backup-retain", controlplane.DefaultBackupRetain, "how many periodic backups to keep")
 	f.StringVar(&cfg.BackupDir, "backup-dir", "", "where periodic backups go (default <data-dir>/backups)")
+}
+
+// addLimitFlags binds the flags that bound what one client can take of the
+// API server.
+func addLimitFlags(cmd *cobra.Command, l *apiserver.Limits) {
+	*l = apiserver.DefaultLimits()
+	f := cmd.Flags()
+	f.IntVar(&l.SystemSeats, "max-requests-inflight-system", l.SystemSeats, "requests of the control plane's own components (scheduler, controllers) running at once")
+	f.IntVar(&l.NodeSeats, "max-requests-inflight-node", l.NodeSeats, "requests of node agents and joining machines running at once")
+	f.IntVar(&l.WorkloadSeats, "max-requests-inflight-workload", l.WorkloadSeats, "requests of admin and viewer tokens (people, CI, Terraform) running at once")
+	f.IntVar(&l.SeatsPerIdentity, "max-requests-inflight-per-identity", l.SeatsPerIdentity, "requests one token may have running at once at the node and workload levels")
+	f.IntVar(&l.QueueLength, "request-queue-length", l.QueueLength, "requests one token may have waiting for a seat (429 with Retry-After beyond)")
+	f.DurationVar(&l.QueueWait, "request-queue-wait", l.QueueWait, "how long a request waits for a seat before a 429 with Retry-After")
+	f.IntVar(&l.WatchesPerIdentity, "max-watches-per-identity", l.WatchesPerIdentity, "watches and followed logs one token may hold open (429 beyond; the control plane's own are exempt)")
+	f.DurationVar(&l.HeaderTimeout, "request-header-timeout", l.HeaderTimeout, "deadline for a request's headers to arrive")
+	f.DurationVar(&l.BodyTimeout, "request-body-timeout", l.BodyTimeout, "deadline for a request's body to arrive, read before the request takes a seat (408 beyond)")
+	f.DurationVar(&l.RequestTimeout, "request-timeout", l.RequestTimeout, "deadline for writing an answer (watches and followed logs excepted)")
 }
 
 func defaultDataDir() string {

@@ -33,21 +33,24 @@ func StartEtcd(t testing.TB, tlsFiles *EtcdTLS) string {
 	return StartEtcdProcess(t, tlsFiles).URL
 }
 
-// EtcdProcess is an external etcd started by StartEtcdProcess.
+// EtcdProcess is an external etcd member a test can pause, kill and
+// restart, to play an outage.
 type EtcdProcess struct {
-	// URL is the client URL.
+	// URL is the client URL; it stays the same across restarts.
 	URL string
-	cmd *exec.Cmd
+
+	t    testing.TB
+	bin  string
+	args []string
+	dial store.ExternalConfig
+	out  *syncBuffer
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan error
 }
 
-// Pause stops the etcd process (SIGSTOP), as a hung machine or a long
-// stall would: connections stay open and nothing answers.
-func (p *EtcdProcess) Pause() error { return p.cmd.Process.Signal(syscall.SIGSTOP) }
-
-// Resume continues a paused etcd (SIGCONT).
-func (p *EtcdProcess) Resume() error { return p.cmd.Process.Signal(syscall.SIGCONT) }
-
-// StartEtcdProcess is StartEtcd, returning the process as well.
+// StartEtcdProcess is StartEtcd returning the process.
 func StartEtcdProcess(t testing.TB, tlsFiles *EtcdTLS) *EtcdProcess {
 	t.Helper()
 	bin := os.Getenv("MAESTRO_TEST_ETCD")
@@ -60,6 +63,12 @@ func StartEtcdProcess(t testing.TB, tlsFiles *EtcdTLS) *EtcdProcess {
 	for attempt := 1; attempt <= 5; attempt++ {
 		p, err := tryStartEtcd(t, bin, tlsFiles)
 		if err == nil {
+			t.Cleanup(func() {
+				p.Kill()
+				if t.Failed() {
+					t.Logf("external etcd output:\n%s", p.out.String())
+				}
+			})
 			return p
 		}
 		lastErr = err
@@ -90,56 +99,92 @@ func tryStartEtcd(t testing.TB, bin string, tlsFiles *EtcdTLS) (*EtcdProcess, er
 		dial.CAFile, dial.CertFile, dial.KeyFile = tlsFiles.CA, tlsFiles.ClientCert, tlsFiles.ClientKey
 	}
 	dial.Endpoints = []string{clientURL}
-	cmd := exec.Command(bin, append([]string{
+	p := &EtcdProcess{URL: clientURL, t: t, bin: bin, dial: dial, out: &syncBuffer{}, args: append([]string{
 		"--name", "external", "--data-dir", dir,
 		"--listen-client-urls", clientURL, "--advertise-client-urls", clientURL,
 		"--listen-peer-urls", peerURL, "--initial-advertise-peer-urls", peerURL,
 		"--initial-cluster", "external=" + peerURL, "--initial-cluster-state", "new",
 		"--logger", "zap", "--log-outputs", "stderr", "--log-level", "warn",
-	}, extra...)...)
+	}, extra...)}
+	return p, p.start()
+}
+
+// start runs the process and waits until etcd answers.
+func (p *EtcdProcess) start() error {
+	cmd := exec.Command(p.bin, p.args...)
 	// etcd reads ETCD_* variables as flags: keep the caller's out.
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "ETCD_") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	}
+	p.mu.Lock()
+	p.cmd, p.exited = cmd, exited
+	p.mu.Unlock()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		client, err := store.DialExternal(ctx, dial)
+		client, err := store.DialExternal(ctx, p.dial)
 		cancel()
 		if err == nil {
 			client.Close()
-			t.Cleanup(func() {
-				stop()
-				if t.Failed() {
-					t.Logf("external etcd output:\n%s", out.String())
-				}
-			})
-			return &EtcdProcess{URL: clientURL, cmd: cmd}, nil
+			return nil
 		}
 		select {
 		case werr := <-exited:
-			return nil, fmt.Errorf("etcd exited (%v):\n%s", werr, out.String())
+			exited <- werr
+			return fmt.Errorf("etcd exited (%v):\n%s", werr, p.out.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("etcd not healthy within 30s: %w\n%s", err, out.String())
+			p.Kill()
+			return fmt.Errorf("etcd not healthy within 30s: %w\n%s", err, p.out.String())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Pause stops the process (SIGSTOP): its sockets stay open and requests
+// hang, as with a member stuck on a disk or cut off by a partition.
+func (p *EtcdProcess) Pause() { p.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused process (SIGCONT).
+func (p *EtcdProcess) Resume() { p.signal(syscall.SIGCONT) }
+
+func (p *EtcdProcess) signal(sig syscall.Signal) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("signalling etcd: %v", err)
+	}
+}
+
+// Kill ends the process (SIGKILL) and waits for it; the data stays.
+func (p *EtcdProcess) Kill() {
+	p.mu.Lock()
+	cmd, exited := p.cmd, p.exited
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	werr := <-exited
+	exited <- werr // a second Kill returns at once
+}
+
+// Restart starts a killed member again on its data directory and ports,
+// and waits until it answers.
+func (p *EtcdProcess) Restart() {
+	p.t.Helper()
+	if err := p.start(); err != nil {
+		p.t.Fatalf("restarting etcd: %v", err)
 	}
 }
 

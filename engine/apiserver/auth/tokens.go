@@ -49,6 +49,7 @@ type Token struct {
 	Node        string     `json:"node,omitempty"`
 	SecretHash  string     `json:"secretHash"`
 	Description string     `json:"description,omitempty"`
+	System      bool       `json:"system,omitempty"` // the control plane's own components: system priority
 	Created     time.Time  `json:"created"`
 	Expires     *time.Time `json:"expires,omitempty"`
 
@@ -76,6 +77,7 @@ type User struct {
 	TokenID string
 	Role    string
 	Node    string // for RoleNode
+	System  bool   // the control plane's own components
 }
 
 // Tokens issues and checks tokens.
@@ -106,6 +108,7 @@ func NewTokens(s store.Store, log *slog.Logger) *Tokens {
 type CreateOptions struct {
 	Role        string
 	Node        string
+	System      bool          // see Token.System
 	TTL         time.Duration // 0: never expires
 	Description string
 	// Join tokens: how many joins (0: one), and the addresses and labels
@@ -139,6 +142,7 @@ func (t *Tokens) Create(ctx context.Context, o CreateOptions) (string, Token, er
 	rec := Token{ID: id, Role: o.Role, Node: o.Node, SecretHash: hashSecret(secret),
 		Description: o.Description, Created: t.now().UTC().Truncate(time.Second),
 		Uses: o.Uses, Addresses: o.Addresses, Labels: o.Labels}
+	rec.System = o.System
 	if o.TTL > 0 {
 		exp := rec.Created.Add(o.TTL)
 		rec.Expires = &exp
@@ -170,6 +174,9 @@ func (t *Tokens) Ensure(ctx context.Context, token string, o CreateOptions) erro
 			return fmt.Errorf("token %s is stored with a different secret or role than the one given: "+
 				"the data directory and the store belong to different clusters", id)
 		}
+		if rec.System != o.System { // stored before the flag existed
+			return t.setSystem(ctx, rec, kv.ModRevision, o.System)
+		}
 		return nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("reading token %s: %w", id, err)
@@ -180,6 +187,21 @@ func (t *Tokens) Ensure(ctx context.Context, token string, o CreateOptions) erro
 		return nil
 	}
 	return err
+}
+
+// setSystem rewrites a stored token's System flag.
+func (t *Tokens) setSystem(ctx context.Context, rec Token, rev int64, system bool) error {
+	rec.System = system
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	// A conflict means another server rewrote it first: the same change.
+	if _, err := t.store.Update(ctx, tokensPrefix+rec.ID, b, rev); err != nil && !errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("updating token %s: %w", rec.ID, err)
+	}
+	t.put(rec)
+	return nil
 }
 
 // Delete revokes a token.
@@ -234,7 +256,7 @@ func (t *Tokens) Authenticate(ctx context.Context, token string) (User, error) {
 	if rec.expired(t.now()) || rec.Role == RoleJoin && rec.UsesLeft() <= 0 {
 		return User{}, ErrInvalidToken
 	}
-	return User{Name: "token:" + rec.ID, TokenID: rec.ID, Role: rec.Role, Node: rec.Node}, nil
+	return User{Name: "token:" + rec.ID, TokenID: rec.ID, Role: rec.Role, Node: rec.Node, System: rec.System}, nil
 }
 
 // Run keeps the cache in step with the store until ctx ends, so a token

@@ -27,6 +27,8 @@ type Registry struct {
 	hubQueueSize int
 
 	namespaces namespaceGuards
+
+	maxObjectBytes int
 }
 
 // Options configure a Registry.
@@ -34,6 +36,9 @@ type Options struct {
 	Store     store.Store
 	Clock     Clock
 	Admitters []Admitter
+	// MaxObjectBytes bounds an object's stored encoding (413 beyond);
+	// 0 means DefaultMaxObjectBytes.
+	MaxObjectBytes int
 }
 
 // New builds a registry. Namespaced objects are only created in an
@@ -43,6 +48,10 @@ func New(opts Options) *Registry {
 		admitters: opts.Admitters, namespaces: namespaceGuards{known: map[string]namespaceState{}}}
 	if r.now == nil {
 		r.now = time.Now
+	}
+	r.maxObjectBytes = opts.MaxObjectBytes
+	if r.maxObjectBytes <= 0 {
+		r.maxObjectBytes = DefaultMaxObjectBytes
 	}
 	return r
 }
@@ -141,15 +150,23 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, opts WriteOptions
 	if err := r.admit(ctx, Attributes{Op: OpCreate, Kind: kind, Object: obj, DryRun: opts.DryRun}); err != nil {
 		return nil, err
 	}
-	if opts.DryRun {
-		return obj, nil
-	}
 	for attempt := 0; ; attempt++ {
 		val, err := encode(obj)
 		if err != nil {
 			return nil, err
 		}
+		if err := r.checkSize(kind, meta.Name, val); err != nil {
+			return nil, err
+		}
 		key := Key(kind, meta.Namespace, meta.Name)
+		if opts.DryRun {
+			if !generated {
+				if err := r.checkAbsent(ctx, kind, key, meta.Name); err != nil {
+					return nil, err
+				}
+			}
+			return obj, nil
+		}
 		var rev int64
 		if kind.Namespaced {
 			rev, err = r.createGuarded(ctx, kind, key, meta.Namespace, val, pre, opts.Fence)
@@ -253,6 +270,9 @@ func (r *Registry) write(ctx context.Context, kind *api.KindInfo, current api.Ob
 	}
 	val, err := encode(next)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.checkSize(kind, meta.Name, val); err != nil {
 		return nil, err
 	}
 	if string(val) == string(stored) || opts.DryRun {

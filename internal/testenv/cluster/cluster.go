@@ -33,6 +33,8 @@ type Options struct {
 	// Fsync makes the embedded etcd sync to disk, as in production (tests
 	// skip it by default).
 	Fsync bool
+	// ControlPlane, when set, edits the control plane's config.
+	ControlPlane func(*controlplane.Config)
 }
 
 // Option edits the options.
@@ -50,6 +52,9 @@ func Start(t testing.TB, opts ...Option) *Cluster {
 	env := testenv.Start(t, testenv.WithConfig(func(c *controlplane.Config) {
 		c.Leader = func(ctx context.Context, cl *client.Client) { _ = manager.Run(ctx, cl, log, o.Manager) }
 		c.UnsafeNoFsync = !o.Fsync
+		if o.ControlPlane != nil {
+			o.ControlPlane(c)
+		}
 	}))
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
