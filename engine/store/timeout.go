@@ -68,7 +68,10 @@ func (t *timeoutStore) Create(ctx context.Context, key string, value []byte, pre
 }
 
 func (t *timeoutStore) Update(ctx context.Context, key string, value []byte, expected int64, pre ...Precondition) (rev int64, err error) {
-	err = t.bound(ctx, func(ctx context.Context) error { rev, err = t.Store.Update(ctx, key, value, expected, pre...); return err })
+	err = t.bound(ctx, func(ctx context.Context) error {
+		rev, err = t.Store.Update(ctx, key, value, expected, pre...)
+		return err
+	})
 	return rev, err
 }
 
