@@ -16,4 +16,20 @@ type ClusterInfo struct {
 	ClusterDomain string `json:"clusterDomain"`
 	// NodePortRange is the range node ports are allocated from ("30000-32767").
 	NodePortRange string `json:"nodePortRange"`
+	// ClusterID identifies the cluster (stable across restarts): agents
+	// label every container they make with it and touch no other.
+	ClusterID string `json:"clusterID,omitempty"`
+	// PodCIDR is the range node pod CIDRs are carved from ("10.244.0.0/16").
+	PodCIDR string `json:"podCIDR,omitempty"`
+	// PodNetworkMode is how nodes route each other's pods: "auto" (host-gw
+	// to peers on a shared link, WireGuard to the others), "host-gw" or
+	// "wireguard".
+	PodNetworkMode string `json:"podNetworkMode,omitempty"`
 }
+
+// Pod network modes (maestro server --pod-network).
+const (
+	PodNetworkAuto      = "auto"
+	PodNetworkHostGW    = "host-gw"
+	PodNetworkWireGuard = "wireguard"
+)

@@ -17,11 +17,20 @@ type NodeSpec struct {
 	Taints        []Taint `json:"taints,omitempty"`
 	// ProviderID is the cloud's identifier of the machine behind the node.
 	ProviderID string `json:"providerID,omitempty"`
+	// PodCIDR is the range this node's pods take their addresses from. The
+	// control plane assigns it when the node registers (from `maestro server
+	// --pod-cidr`) and releases it when the Node is deleted; a node cannot
+	// set or change it.
+	PodCIDR string `json:"podCIDR,omitempty"`
 }
 
 // Node condition types.
 const (
 	NodeReady = "Ready"
+	// NodeNetworkUnavailable is True while the node has no pod network:
+	// no pod CIDR could be given (reason PodCIDRExhausted), or the agent
+	// could not set its network up.
+	NodeNetworkUnavailable = "NetworkUnavailable"
 )
 
 // Taints the node lifecycle controller manages.
@@ -40,6 +49,18 @@ type NodeStatus struct {
 	NodeInfo    NodeSystemInfo `json:"nodeInfo,omitzero"`
 	// DaemonEndpoint is where the API server reaches the agent for logs.
 	DaemonEndpoint string `json:"daemonEndpoint,omitempty"`
+	// Network is what other nodes need to route this node's pods.
+	Network *NodeNetworkStatus `json:"network,omitempty"`
+}
+
+// NodeNetworkStatus is published by a node's agent so its peers can route
+// to its pod CIDR.
+type NodeNetworkStatus struct {
+	// PublicKey is the node's WireGuard public key (base64); empty when
+	// the node takes part only in host-gw routing.
+	PublicKey string `json:"publicKey,omitempty"`
+	// Endpoint is the UDP host:port peers send WireGuard traffic to.
+	Endpoint string `json:"endpoint,omitempty"`
 }
 
 // Node address types.
