@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -25,13 +26,15 @@ const (
 	// hubLoadTimeout bounds the list and the start of the store watch
 	// that (re)fill a cache.
 	hubLoadTimeout = time.Minute
-	// At most hubInitialStreams watches of a kind stream their initial
-	// objects at once, each for at most hubInitialSlotHold before the
-	// next takes its turn anyway (a client that reads slowly does not
-	// hold the others up for long).
-	hubInitialStreams  = 4
-	hubInitialSlotHold = 5 * time.Second
+	// A watch streaming its initial objects holds its turn (see
+	// initialTurn) for at most hubInitialTurn: a client that reads slowly
+	// holds the others up only that long.
+	hubInitialTurn = time.Second
 )
+
+// initialStreams is how many watches stream their initial objects at once,
+// across kinds: half the CPUs, so the other half always serves the rest.
+func initialStreams() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 
 // errNotBuffered sends a watcher whose start revision the cache no longer
 // holds to a watch of its own on the store.
@@ -62,8 +65,8 @@ type hub struct {
 	sorted  []*object // objects in key order; nil after a change until the next snapshot
 	subs    map[*hubSub]struct{}
 
-	slots    chan struct{} // turns to stream initial objects
-	slotHold time.Duration
+	turns    chan struct{} // turns to stream initial objects, shared by all hubs
+	turnHold time.Duration
 }
 
 // hubLoad is one filling of the cache; waiters read err once done is closed.
@@ -81,27 +84,28 @@ type hubSub struct {
 	initial []*object // in key order; shared, never modify
 }
 
-func newHub(kind *api.KindInfo, s store.Store, queueSize int) *hub {
+func newHub(kind *api.KindInfo, s store.Store, queueSize int, turns chan struct{}) *hub {
 	return &hub{kind: kind, store: s, queueSize: queueSize, subs: map[*hubSub]struct{}{},
-		ring:  newRing(hubBufferSize, hubBufferBytes),
-		slots: make(chan struct{}, hubInitialStreams), slotHold: hubInitialSlotHold}
+		ring: newRing(hubBufferSize, hubBufferBytes), turns: turns, turnHold: hubInitialTurn}
 }
 
-// initialSlot waits for a turn to stream a snapshot. Streaming the initial
-// objects is the costly part of a watch from revision 0 (every object is
-// written out); when hundreds start at once, taking turns lets them finish
-// as fast overall while other requests still get the CPU. The turn ends
-// with release, with ctx, or after slotHold.
-func (h *hub) initialSlot(ctx context.Context) (release func(), err error) {
+// initialTurn waits for a turn to stream a snapshot. Streaming the initial
+// objects is the costly part of a watch from revision 0: every object is
+// written out, through a chain of goroutines per connection that keeps a
+// CPU busy. When hundreds start at once, taking turns gets them done about
+// as fast while the other CPUs still answer every other request, as API
+// Priority and Fairness charges watch initialization in Kubernetes. The
+// turn ends with release, with ctx, or after turnHold.
+func (h *hub) initialTurn(ctx context.Context) (release func(), err error) {
 	select {
-	case h.slots <- struct{}{}:
+	case h.turns <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	var once sync.Once
-	free := func() { once.Do(func() { <-h.slots }) }
+	free := func() { once.Do(func() { <-h.turns }) }
 	stopAfter := context.AfterFunc(ctx, free)
-	timer := time.AfterFunc(h.slotHold, free)
+	timer := time.AfterFunc(h.turnHold, free)
 	return func() {
 		stopAfter()
 		timer.Stop()

@@ -425,9 +425,9 @@ func TestInitialStreamsTakeTurns(t *testing.T) {
 	ctx := context.Background()
 	createCM(t, r, "a", nil)
 	h := r.hubFor(cmKind)
-	h.slotHold = time.Hour
+	h.turnHold = time.Hour
 	var stuck []*Watch
-	for range hubInitialStreams {
+	for range cap(h.turns) {
 		w, err := r.Watch(ctx, cmKind, "", 0, Selectors{})
 		if err != nil {
 			t.Fatal(err)
@@ -456,8 +456,8 @@ func TestInitialStreamsTakeTurns(t *testing.T) {
 	for _, w := range stuck {
 		w.Stop()
 	}
-	h.slotHold = 50 * time.Millisecond
-	for range hubInitialStreams {
+	h.turnHold = 50 * time.Millisecond
+	for range cap(h.turns) {
 		w, err := r.Watch(ctx, cmKind, "", 0, Selectors{})
 		if err != nil {
 			t.Fatal(err)

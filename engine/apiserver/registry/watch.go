@@ -42,8 +42,8 @@ type source struct {
 	initial []*object
 	err     func() error
 	stop    func()
-	// slot waits for a turn to stream initial objects (nil: no limit).
-	slot func(ctx context.Context) (release func(), err error)
+	// turn waits for a turn to stream initial objects (nil: no limit).
+	turn func(ctx context.Context) (release func(), err error)
 }
 
 // Watch delivers every change after fromRevision to objects of kind in
@@ -78,7 +78,7 @@ func (r *Registry) watchSource(ctx context.Context, kind *api.KindInfo, namespac
 	sub, err := h.subscribe(ctx, from, namespace)
 	switch {
 	case err == nil:
-		return source{changes: sub.ch, from: sub.from, initial: sub.initial, slot: h.initialSlot,
+		return source{changes: sub.ch, from: sub.from, initial: sub.initial, turn: h.initialTurn,
 			err: func() error { return nil }, stop: func() { h.unsubscribe(sub) }}, nil
 	case from == 0, errors.Is(err, store.ErrFuture), ctx.Err() != nil:
 		return source{}, err
@@ -113,7 +113,10 @@ func (r *Registry) hubFor(kind *api.KindInfo) *hub {
 	defer r.hubsMu.Unlock()
 	h, ok := r.hubs[kind.Kind]
 	if !ok {
-		h = newHub(kind, r.store, r.hubQueueSize)
+		if r.initialTurns == nil {
+			r.initialTurns = make(chan struct{}, initialStreams())
+		}
+		h = newHub(kind, r.store, r.hubQueueSize, r.initialTurns)
 		r.hubs[kind.Kind] = h
 	}
 	return h
@@ -154,15 +157,15 @@ func (w *Watch) Next() (Event, bool) {
 
 // nextInitial delivers the initial objects that match the selectors, with
 // their shared encodings, then the bookmark. It waits first for a turn to
-// stream them (see hub.initialSlot).
+// stream them (see hub.initialTurn).
 func (w *Watch) nextInitial() (Event, bool) {
-	if w.src.slot != nil {
-		release, err := w.src.slot(w.ctx)
+	if w.src.turn != nil {
+		release, err := w.src.turn(w.ctx)
 		if err != nil {
 			w.end(nil)
 			return Event{}, false
 		}
-		w.release, w.src.slot = release, nil
+		w.release, w.src.turn = release, nil
 	}
 	for len(w.initial) > 0 {
 		o := w.initial[0]
