@@ -473,4 +473,40 @@ func TestInitialStreamsTakeTurns(t *testing.T) {
 	initialEvents(t, late) // once the stuck watches' turns time out
 }
 
+// Pending tells a writer whether to hold its flush: changes queued that
+// the watch does not see must not count, or the event before them would
+// wait in the writer's buffer for the next change the watch sees.
+func TestPendingCountsOnlyWhatTheWatchSees(t *testing.T) {
+	r := newTestRegistry(t)
+	ctx := context.Background()
+	w0, err := r.Watch(ctx, cmKind, "", 0, Selectors{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w0.Stop()
+	_, from := initialEvents(t, w0)
+	createCM(t, r, "mine", map[string]string{"team": "x"})
+	last := createCM(t, r, "other", map[string]string{"team": "y"})
+	drain(t, w0, last.GetObjectMeta().ResourceVersion)
+	sel, _ := labels.Parse("team=x")
+	w, err := r.Watch(ctx, cmKind, "", from, Selectors{Labels: sel}) // both changes queued at once
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	if !w.Pending() {
+		t.Fatal("nothing pending with a change the watch sees queued")
+	}
+	if ev, ok := w.Next(); !ok || ev.Object.GetObjectMeta().Name != "mine" {
+		t.Fatalf("Next = %v %v, want mine", ev.Type, ok)
+	}
+	if w.Pending() {
+		t.Fatal("pending after the only change the watch sees: its writer would not flush")
+	}
+	createCM(t, r, "mine-too", map[string]string{"team": "x"})
+	if ev, ok := w.Next(); !ok || ev.Object.GetObjectMeta().Name != "mine-too" {
+		t.Fatalf("Next = %v %v, want mine-too", ev.Type, ok)
+	}
+}
+
 var _ store.Watcher = (*flakyWatcher)(nil)

@@ -23,6 +23,7 @@ type Watch struct {
 	initial   []*object // initial objects still to deliver
 	bookmark  bool      // the bookmark after the initial objects is due
 	release   func()    // ends the turn to stream initial objects, once taken
+	ahead     *Event    // the event Pending found, for Next
 
 	cancel  context.CancelFunc
 	endOnce sync.Once
@@ -128,31 +129,55 @@ func (w *Watch) Next() (Event, bool) {
 	if w.bookmark {
 		return w.nextInitial()
 	}
-	for w.ctx.Err() == nil {
+	return w.poll(true)
+}
+
+// poll returns the next event this watch sees, waiting for one if wait is
+// set; without wait, false means none is queued or the watch has ended.
+func (w *Watch) poll(wait bool) (Event, bool) {
+	if ev := w.ahead; ev != nil {
+		w.ahead = nil
+		return *ev, true
+	}
+	for {
+		var c *change
+		var ok bool
 		select {
+		case <-w.done:
+			return Event{}, false
 		case <-w.ctx.Done():
-		case c, ok := <-w.src.changes:
-			if !ok {
-				var err error
-				if err = w.src.err(); err != nil && w.ctx.Err() == nil {
-					err = watchError(err, w.rev)
-				}
-				w.end(err)
+			w.end(nil)
+			return Event{}, false
+		case c, ok = <-w.src.changes:
+		default:
+			if !wait {
 				return Event{}, false
 			}
-			ev, visible, err := c.seenBy(w.namespace, w.sel)
-			if err != nil {
-				w.end(err)
+			select {
+			case <-w.ctx.Done():
+				w.end(nil)
 				return Event{}, false
-			}
-			w.rev = c.rev
-			if visible {
-				return ev, true
+			case c, ok = <-w.src.changes:
 			}
 		}
+		if !ok {
+			var err error
+			if err = w.src.err(); err != nil && w.ctx.Err() == nil {
+				err = watchError(err, w.rev)
+			}
+			w.end(err)
+			return Event{}, false
+		}
+		ev, visible, err := c.seenBy(w.namespace, w.sel)
+		if err != nil {
+			w.end(err)
+			return Event{}, false
+		}
+		w.rev = c.rev
+		if visible {
+			return ev, true
+		}
 	}
-	w.end(nil)
-	return Event{}, false
 }
 
 // nextInitial delivers the initial objects that match the selectors, with
@@ -187,8 +212,19 @@ func (w *Watch) nextInitial() (Event, bool) {
 }
 
 // Pending reports whether Next has an event without waiting, so a writer
-// can gather a burst into one write. Use it only from Next's goroutine.
-func (w *Watch) Pending() bool { return w.bookmark || len(w.src.changes) > 0 }
+// can gather a burst into one write and flush before Next waits. Queued
+// changes this watch does not see do not count. Use it only from Next's
+// goroutine.
+func (w *Watch) Pending() bool {
+	if w.bookmark || w.ahead != nil {
+		return true
+	}
+	if ev, ok := w.poll(false); ok {
+		w.ahead = &ev
+		return true
+	}
+	return false
+}
 
 // Events delivers the watch's events on a channel, closed when the watch
 // ends; Err then says why.
