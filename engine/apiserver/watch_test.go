@@ -200,3 +200,38 @@ func TestWatchFromCompactedRevisionIsExpired(t *testing.T) {
 		t.Fatalf("watch from a compacted revision: %v, want 410 Expired", err)
 	}
 }
+
+// A filtered watch flushes each event it sends, even when changes it does
+// not see are queued behind it (a node's watch of its pods while other
+// nodes' pods change).
+func TestFilteredWatchFlushesPastChangesItDoesNotSee(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t)
+	ctx := ctxT(t)
+	pods := env.Client.Pods("default")
+	rev, _ := env.CP.Store().CurrentRevision(ctx)
+	// Start the cache for pods, so the watch below replays from it.
+	w0, err := pods.Watch(ctx, client.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w0.Stop()
+	if _, err := pods.Create(ctx, pod("mine", "node-1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pods.Create(ctx, pod("other", "node-2")); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		next(t, w0)
+	}
+	// Both changes are queued at once for this watch; only the first is its.
+	w, err := pods.Watch(ctx, client.ListOptions{FieldSelector: "spec.nodeName=node-1", ResourceVersion: rev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	if ev := next(t, w); ev.Type != api.WatchAdded || ev.Object.Name != "mine" {
+		t.Fatalf("got %s %s, want ADDED mine", ev.Type, ev.Object.Name)
+	}
+}

@@ -7,7 +7,9 @@
 //	         but status for /status) -> defaults -> validation -> admission ->
 //	         generation bump on desired-state change -> store.Update (CAS)
 //	delete:  finalizers or graceful hold -> deletionTimestamp; else store.Delete (CAS)
-//	watch:   store.Watch -> decode -> selector transitions (ADDED/MODIFIED/DELETED)
+//	watch:   one cache per kind (list once, then store.Watch; decode and
+//	         encode each change once) -> snapshot (from revision 0) or ring
+//	         -> selector transitions (ADDED/MODIFIED/DELETED)
 //
 // The API server's HTTP layer sits on top; the scheduler, controllers and
 // agents reach it only through the HTTP API and engine/client.

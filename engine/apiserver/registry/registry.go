@@ -25,6 +25,7 @@ type Registry struct {
 	hubsMu       sync.Mutex
 	hubs         map[string]*hub
 	hubQueueSize int
+	initialTurns chan struct{} // shared by every hub: see hub.initialTurn
 
 	namespaces namespaceGuards
 

@@ -118,7 +118,7 @@ type Event struct {
 	Object   api.Object
 	Revision int64
 	// encoded returns the object's JSON, made once and shared by every
-	// watcher of the change (nil for events of the initial listing).
+	// watcher that sends the object (nil for bookmarks).
 	encoded func() []byte
 }
 
