@@ -13,6 +13,10 @@ var (
 	// DefaultNodeCIDRMaskSize is the prefix length of each node's share: a
 	// /24 per node (254 pod addresses), 256 nodes in the default range.
 	DefaultNodeCIDRMaskSize = 24
+	// LargePodCIDR is a pod range for clusters of many simulated nodes
+	// (test clusters, `maestro simnodes`): 32,768 node CIDRs of /24, clear
+	// of the default service range 10.96.0.0/16.
+	LargePodCIDR = netip.MustParsePrefix("10.128.0.0/9")
 )
 
 // MaxNodeCIDRBits bounds how many node CIDRs a range is cut into (2^16 =
