@@ -91,7 +91,7 @@ the Terraform provider read.`,
 	cfg.ServiceCIDR, cfg.NodePortRange = allocator.DefaultServiceCIDR, allocator.DefaultNodePortRange
 	f.Var((*cidrFlag)(&cfg.ServiceCIDR), "service-cidr", "range services' cluster IPs are allocated from; its tenth address is the cluster DNS address (servers sharing an etcd must agree)")
 	f.Var((*portRangeFlag)(&cfg.NodePortRange), "service-node-port-range", "MIN-MAX range node ports of NodePort and LoadBalancer services are allocated from")
-	addPodNetworkFlags(cmd, &cfg)
+	addPodNetworkFlags(cmd, &cfg.PodCIDR, &cfg.NodeCIDRMaskSize, &cfg.PodNetworkMode)
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", 0, "largest request body accepted (default 3 MiB)")
 	f.DurationVar(&cfg.NodeCredentialTTL, "node-credential-ttl", controlplane.DefaultNodeCredentialTTL,
 		"lifetime of the token and certificate a node gets by joining; agents renew them after two thirds of it")
@@ -112,13 +112,13 @@ the Terraform provider read.`,
 }
 
 // addPodNetworkFlags adds the flags of the pod network: the range node pod
-// CIDRs come from and how nodes route to each other.
-func addPodNetworkFlags(cmd *cobra.Command, cfg *controlplane.Config) {
+// CIDRs come from and how nodes route to each other (maestro server, up).
+func addPodNetworkFlags(cmd *cobra.Command, cidr *netip.Prefix, maskSize *int, mode *string) {
 	f := cmd.Flags()
-	cfg.PodCIDR, cfg.NodeCIDRMaskSize = network.DefaultPodCIDR, network.DefaultNodeCIDRMaskSize
-	f.Var((*podCIDRFlag)(&cfg.PodCIDR), "pod-cidr", "range each node's pod CIDR is carved from when it registers (must not overlap --service-cidr; servers sharing an etcd must agree)")
-	f.IntVar(&cfg.NodeCIDRMaskSize, "node-cidr-mask-size", network.DefaultNodeCIDRMaskSize, "prefix length of each node's pod CIDR (24: 254 pods per node, 256 nodes in a /16)")
-	f.StringVar(&cfg.PodNetworkMode, "pod-network", api.PodNetworkAuto, "how nodes reach each other's pods: auto (host-gw to nodes on a shared link, WireGuard to the others), host-gw or wireguard")
+	*cidr = network.DefaultPodCIDR
+	f.Var((*podCIDRFlag)(cidr), "pod-cidr", "range each node's pod CIDR is carved from when it registers (must not overlap --service-cidr; servers sharing an etcd must agree)")
+	f.IntVar(maskSize, "node-cidr-mask-size", network.DefaultNodeCIDRMaskSize, "prefix length of each node's pod CIDR (24: 254 pods per node, 256 nodes in a /16)")
+	f.StringVar(mode, "pod-network", api.PodNetworkAuto, "how nodes reach each other's pods: auto (host-gw to nodes on a shared link, WireGuard to the others), host-gw or wireguard")
 }
 
 // addBackupFlags adds the flags of periodic backups and restores.
