@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,8 +26,8 @@ type server struct {
 }
 
 // startServer starts a control plane on dir (reusing what it holds) with
-// the given pod range and /24 node CIDRs.
-func startServer(t *testing.T, dir, podCIDR string) *server {
+// the given pod range and /24 node CIDRs; edit changes the config.
+func startServer(t *testing.T, dir, podCIDR string, edit ...func(*controlplane.Config)) *server {
 	t.Helper()
 	log := testenv.Logger(t)
 	cfg := controlplane.Config{
@@ -35,6 +37,9 @@ func startServer(t *testing.T, dir, podCIDR string) *server {
 			d := controller.Deps{Client: cl, Log: log}.WithDefaults()
 			controller.RunAll(ctx, d, []controller.Runnable{nodeipam.New(d)})
 		},
+	}
+	for _, e := range edit {
+		e(&cfg)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -203,6 +208,60 @@ func TestPodCIDRsSurviveRestart(t *testing.T) {
 	for n, cidr := range after {
 		if other, dup := seen[cidr]; dup {
 			t.Fatalf("after the restart nodes %s and %s both hold %s (%v)", other, n, cidr, after)
+		}
+		seen[cidr] = n
+	}
+}
+
+// TestPodCIDRsAcrossLeaderChange: two servers share an etcd; when the
+// leader goes, the other one's allocator takes over from the stored
+// Nodes, keeps every assignment and gives no CIDR twice, also to nodes
+// registering during the change.
+func TestPodCIDRsAcrossLeaderChange(t *testing.T) {
+	t.Parallel()
+	etcd := testenv.StartEtcd(t, nil)
+	keyFile := filepath.Join(t.TempDir(), "key")
+	var leader atomic.Value // name of the server whose allocator runs
+	servers := map[string]*server{}
+	for _, name := range []string{"a", "b"} {
+		servers[name] = startServer(t, t.TempDir(), "10.244.0.0/21", func(c *controlplane.Config) {
+			c.EtcdEndpoints, c.EncryptionKeyFile, c.LeaseTTL = []string{etcd}, keyFile, 2*time.Second
+			run := c.Leader
+			c.Leader = func(ctx context.Context, cl *client.Client) {
+				leader.Store(name)
+				run(ctx, cl)
+			}
+		})
+	}
+	first := servers["a"]
+	first.register(t, "n0", "n1", "n2")
+	before := map[string]string{"n1": first.cidrOf(t, "n1"), "n2": first.cidrOf(t, "n2")}
+	first.cidrOf(t, "n0")
+	first.remove(t, "n0")
+
+	old, _ := leader.Load().(string)
+	if old == "" {
+		t.Fatal("no leader ran the allocator")
+	}
+	survivor := servers[map[string]string{"a": "b", "b": "a"}[old]]
+	if err := servers[old].cp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	survivor.register(t, "m0", "m1", "m2", "m3") // while the survivor takes over
+	got := map[string]string{}
+	for _, n := range []string{"n1", "n2", "m0", "m1", "m2", "m3"} {
+		got[n] = survivor.cidrOf(t, n)
+	}
+	if now, _ := leader.Load().(string); now == old {
+		t.Fatalf("leadership stayed with the closed server %s", old)
+	}
+	if got["n1"] != before["n1"] || got["n2"] != before["n2"] {
+		t.Fatalf("assignments changed across the leader change: before %v, after %v", before, got)
+	}
+	seen := map[string]string{}
+	for n, cidr := range got {
+		if other, dup := seen[cidr]; dup {
+			t.Fatalf("nodes %s and %s both hold %s (%v)", other, n, cidr, got)
 		}
 		seen[cidr] = n
 	}
