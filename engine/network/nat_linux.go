@@ -1,0 +1,108 @@
+//go:build linux
+
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"strings"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// applyNAT writes the node's table (ip maestro-<bridge>) from scratch in
+// one netlink batch: a postrouting chain that masquerades traffic from the
+// node's pod CIDR to anything outside the cluster pod CIDR. Pod-to-pod
+// traffic, on this node or another, keeps the pod's address. Writing the
+// same rules again changes nothing, so restarted agents converge, and each
+// node's table is its own, so nodes sharing a host leave each other alone.
+func applyNAT(r natRules) error {
+	c, err := nftables.New()
+	if err != nil {
+		return fmt.Errorf("network: nftables: %w", err)
+	}
+	t := c.AddTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: tableName(r.Bridge)})
+	post := c.AddChain(&nftables.Chain{Name: "postrouting", Table: t, Type: nftables.ChainTypeNAT,
+		Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource})
+	c.FlushChain(post)
+	exprs := append(matchPrefix(12, r.PodCIDR, expr.CmpOpEq), matchPrefix(16, r.ClusterCIDR, expr.CmpOpNeq)...)
+	c.AddRule(&nftables.Rule{Table: t, Chain: post, Exprs: append(exprs, &expr.Masq{})})
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("network: writing nftables table %s: %w", tableName(r.Bridge), err)
+	}
+	return nil
+}
+
+// removeNAT deletes the node's table; a missing one is no error.
+func removeNAT(bridge string) error {
+	c, err := nftables.New()
+	if err != nil {
+		return fmt.Errorf("network: nftables: %w", err)
+	}
+	c.DelTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: tableName(bridge)})
+	if err := c.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("network: deleting nftables table %s: %w", tableName(bridge), err)
+	}
+	return nil
+}
+
+// matchPrefix matches the IPv4 header's address at offset (12 source, 16
+// destination) against p.
+func matchPrefix(offset uint32, p netip.Prefix, op expr.CmpOp) []expr.Any {
+	mask := make([]byte, 4)
+	for i := range p.Bits() {
+		mask[i/8] |= 1 << (7 - i%8)
+	}
+	addr := p.Masked().Addr().As4()
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: mask, Xor: make([]byte, 4)},
+		&expr.Cmp{Op: op, Register: 1, Data: addr[:]},
+	}
+}
+
+// forwardComment marks the iptables rules this package adds.
+const forwardComment = "maestro pod network"
+
+// ensureForwardAccept lets the bridge's traffic through the iptables
+// FORWARD chain. Docker sets that chain's policy to DROP, and a drop in
+// any table is final, so an accept in maestro's own nftables table would
+// not help: the rules go where Docker's policy is, through the iptables
+// command (which speaks to nf_tables or the legacy backend, whichever the
+// host uses). Without an iptables command there is no such policy to
+// pass, and nothing is done.
+func ensureForwardAccept(ctx context.Context, bridge string) error {
+	ipt, err := exec.LookPath("iptables")
+	if err != nil {
+		return nil
+	}
+	for _, dir := range []string{"-i", "-o"} {
+		rule := []string{"FORWARD", dir, bridge, "-m", "comment", "--comment", forwardComment, "-j", "ACCEPT"}
+		if exec.CommandContext(ctx, ipt, append([]string{"-w", "-C"}, rule...)...).Run() == nil {
+			continue
+		}
+		out, err := exec.CommandContext(ctx, ipt, append([]string{"-w", "-I"}, rule...)...).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("network: iptables -I %s: %w: %s", strings.Join(rule, " "), err, strings.TrimSpace(string(out)))
+		}
+	}
+	return nil
+}
+
+// removeForwardAccept deletes the rules ensureForwardAccept added.
+func removeForwardAccept(ctx context.Context, bridge string) {
+	ipt, err := exec.LookPath("iptables")
+	if err != nil {
+		return
+	}
+	for _, dir := range []string{"-i", "-o"} {
+		rule := []string{"FORWARD", dir, bridge, "-m", "comment", "--comment", forwardComment, "-j", "ACCEPT"}
+		for exec.CommandContext(ctx, ipt, append([]string{"-w", "-D"}, rule...)...).Run() == nil {
+		}
+	}
+}
