@@ -38,6 +38,11 @@ func ensureBridge(name string, gw netip.Prefix, mtu int) error {
 	if err := netlink.AddrReplace(link, &netlink.Addr{IPNet: ipNet(gw)}); err != nil {
 		return fmt.Errorf("network: address %s on bridge %s: %w", gw, name, err)
 	}
+	// Host ports on a loopback address are DNATed from 127.x to pods
+	// through the bridge, which the kernel allows only with this.
+	if err := os.WriteFile("/proc/sys/net/ipv4/conf/"+name+"/route_localnet", []byte("1"), 0o644); err != nil {
+		return fmt.Errorf("network: route_localnet on bridge %s: %w", name, err)
+	}
 	if err := netlink.LinkSetUp(link); err != nil {
 		return fmt.Errorf("network: bringing bridge %s up: %w", name, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 )
@@ -27,15 +28,69 @@ func applyNAT(r natRules) error {
 		return fmt.Errorf("network: nftables: %w", err)
 	}
 	t := c.AddTable(&nftables.Table{Family: nftables.TableFamilyIPv4, Name: tableName(r.Bridge)})
-	post := c.AddChain(&nftables.Chain{Name: "postrouting", Table: t, Type: nftables.ChainTypeNAT,
-		Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource})
-	c.FlushChain(post)
+	chain := func(name string, typ nftables.ChainType, hook *nftables.ChainHook, prio *nftables.ChainPriority) *nftables.Chain {
+		ch := c.AddChain(&nftables.Chain{Name: name, Table: t, Type: typ, Hooknum: hook, Priority: prio})
+		c.FlushChain(ch)
+		return ch
+	}
+	post := chain("postrouting", nftables.ChainTypeNAT, nftables.ChainHookPostrouting, nftables.ChainPriorityNATSource)
+	pre := chain("prerouting", nftables.ChainTypeNAT, nftables.ChainHookPrerouting, nftables.ChainPriorityNATDest)
+	out := chain("output", nftables.ChainTypeNAT, nftables.ChainHookOutput, nftables.ChainPriorityNATDest)
+	guard := chain("guard", nftables.ChainTypeFilter, nftables.ChainHookPrerouting, nftables.ChainPriorityRaw)
+
 	exprs := append(matchPrefix(12, r.PodCIDR, expr.CmpOpEq), matchPrefix(16, r.ClusterCIDR, expr.CmpOpNeq)...)
 	c.AddRule(&nftables.Rule{Table: t, Chain: post, Exprs: append(exprs, &expr.Masq{})})
+	// Host ports on a loopback address: the host's own client (source
+	// 127.x) reaches the pod through the bridge (route_localnet on it), and
+	// the pod must answer the bridge's address instead.
+	c.AddRule(&nftables.Rule{Table: t, Chain: post, Exprs: append(append(
+		matchPrefix(12, loopback, expr.CmpOpEq), matchOif(r.Bridge)...), &expr.Masq{})})
+	// route_localnet would let a pod send to the host's 127.x services
+	// through the bridge (CVE-2020-8558): drop what comes in that way.
+	c.AddRule(&nftables.Rule{Table: t, Chain: guard, Exprs: append(append(
+		matchIif(r.Bridge), matchPrefix(16, loopback, expr.CmpOpEq)...), &expr.Verdict{Kind: expr.VerdictDrop})})
+	for _, p := range r.HostPorts {
+		for _, ch := range []*nftables.Chain{pre, out} {
+			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: dnat(p)})
+		}
+	}
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("network: writing nftables table %s: %w", tableName(r.Bridge), err)
 	}
 	return nil
+}
+
+var loopback = netip.MustParsePrefix("127.0.0.0/8")
+
+// dnat sends p's packets to the pod.
+func dnat(p HostPort) []expr.Any {
+	podIP := p.PodIP.As4()
+	return append(matchPrefix(16, netip.PrefixFrom(p.HostIP, 32), expr.CmpOpEq),
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{protoNumbers[p.Protocol]}},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.BigEndian.PutUint16(p.Port)},
+		&expr.Immediate{Register: 1, Data: podIP[:]},
+		&expr.Immediate{Register: 2, Data: binaryutil.BigEndian.PutUint16(p.PodPort)},
+		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: 2, Specified: true},
+	)
+}
+
+func matchIif(name string) []expr.Any {
+	return []expr.Any{&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname(name)}}
+}
+
+func matchOif(name string) []expr.Any {
+	return []expr.Any{&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname(name)}}
+}
+
+// ifname is an interface name as the kernel compares it (NUL-padded).
+func ifname(n string) []byte {
+	b := make([]byte, 16)
+	copy(b, n)
+	return b
 }
 
 // removeNAT deletes the node's table; a missing one is no error.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"path/filepath"
+	"sync"
 )
 
 // DefaultMTU is the pods' MTU when Config.MTU is zero.
@@ -40,8 +41,11 @@ type Node struct {
 	Gateway     netip.Addr
 	MTU         int
 
-	ipam *IPAM
-	log  *slog.Logger
+	ipam  *IPAM
+	ports *hostPorts
+	// rulesMu makes each table rewrite use the latest host ports.
+	rulesMu sync.Mutex
+	log     *slog.Logger
 }
 
 // Setup makes the node's network ready for pods: the IPAM state, the
@@ -63,7 +67,7 @@ func Setup(ctx context.Context, cfg Config) (*Node, error) {
 	if err := ensureForwardAccept(ctx, n.Bridge); err != nil {
 		return nil, err
 	}
-	if err := applyNAT(natRules{Bridge: n.Bridge, PodCIDR: n.PodCIDR, ClusterCIDR: n.ClusterCIDR}); err != nil {
+	if err := n.applyRules(); err != nil {
 		return nil, err
 	}
 	n.log.Info("pod network ready", "pod_cidr", n.PodCIDR, "gateway", n.Gateway,
@@ -99,7 +103,11 @@ func newNode(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Node{Bridge: BridgeName(cfg.ClusterID, cfg.NodeName), PodCIDR: cfg.PodCIDR,
+	ports, err := openHostPorts(filepath.Join(cfg.StateDir, "hostports.json"))
+	if err != nil {
+		return nil, err
+	}
+	return &Node{ports: ports, Bridge: BridgeName(cfg.ClusterID, cfg.NodeName), PodCIDR: cfg.PodCIDR,
 		ClusterCIDR: cfg.ClusterCIDR.Masked(), Gateway: ipam.Gateway(), MTU: cfg.MTU, ipam: ipam,
 		log: cfg.Log.With("component", "network", "bridge", BridgeName(cfg.ClusterID, cfg.NodeName))}, nil
 }
@@ -128,10 +136,34 @@ func (n *Node) Attach(ctx context.Context, owner, netnsPath string) (netip.Addr,
 // Detach deletes owner's host veth (its peer goes with it) and frees its
 // address. Unknown owners are no error.
 func (n *Node) Detach(ctx context.Context, owner string) error {
+	if err := n.SetHostPorts(ctx, owner, nil); err != nil {
+		return err
+	}
 	if err := deleteLink(hostVethName(owner)); err != nil {
 		return err
 	}
 	return n.ipam.Release(owner)
+}
+
+// SetHostPorts publishes owner's host ports (none: unpublishes them).
+func (n *Node) SetHostPorts(ctx context.Context, owner string, ports []HostPort) error {
+	for _, p := range ports {
+		if err := p.validate(); err != nil {
+			return err
+		}
+	}
+	changed, err := n.ports.set(owner, ports)
+	if err != nil || !changed {
+		return err
+	}
+	return n.applyRules()
+}
+
+// applyRules rewrites the node's nftables table from its state.
+func (n *Node) applyRules() error {
+	n.rulesMu.Lock()
+	defer n.rulesMu.Unlock()
+	return applyNAT(natRules{Bridge: n.Bridge, PodCIDR: n.PodCIDR, ClusterCIDR: n.ClusterCIDR, HostPorts: n.ports.all()})
 }
 
 // IP is owner's address, if it has one.
@@ -172,4 +204,5 @@ type natRules struct {
 	Bridge      string
 	PodCIDR     netip.Prefix // the node's
 	ClusterCIDR netip.Prefix // every node's; traffic to it keeps its source
+	HostPorts   []HostPort
 }

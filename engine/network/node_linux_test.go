@@ -187,6 +187,43 @@ func TestNodeNetwork(t *testing.T) {
 		t.Errorf("the host saw pod1 as %s, want %s", got, ip1)
 	}
 
+	// Host ports: from outside on the host's address, and from the host
+	// itself on a loopback address.
+	host.exec(t, "ip", "link", "set", "lo", "up")
+	host.in(t, func() {
+		err := n.SetHostPorts(t.Context(), "sb2", []HostPort{
+			{HostIP: netip.MustParseAddr("192.0.2.1"), Port: 9000, PodPort: 8090, Protocol: "tcp", PodIP: ip2},
+			{HostIP: netip.MustParseAddr("127.0.0.1"), Port: 9001, PodPort: 8091, Protocol: "tcp", PodIP: ip2},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	_, seen = sourceSeen(t, pod2, ":8090")
+	dialFrom(t, outside, "192.0.2.1:9000")
+	if got := wait(t, seen, "outside to the host port"); got != "192.0.2.2" {
+		t.Errorf("pod2 saw the outside client as %s, want 192.0.2.2", got)
+	}
+	_, seen = sourceSeen(t, pod2, ":8091")
+	dialFrom(t, host, "127.0.0.1:9001")
+	if got := wait(t, seen, "the host to a loopback host port"); got != n.Gateway.String() {
+		t.Errorf("pod2 saw the host's loopback client as %s, want the gateway %s", got, n.Gateway)
+	}
+	host.in(t, func() {
+		if err := n.SetHostPorts(t.Context(), "sb2", []HostPort{{HostIP: netip.Addr{}, Port: 1, PodPort: 1, Protocol: "tcp"}}); err == nil {
+			t.Error("a host port without a valid hostIP was accepted")
+		}
+		if err := n.SetHostPorts(t.Context(), "sb2", nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	outside.in(t, func() {
+		if c, err := net.DialTimeout("tcp", "192.0.2.1:9000", time.Second); err == nil {
+			c.Close()
+			t.Error("the host port still answers after it was unpublished")
+		}
+	})
+
 	// A restarted agent: Setup again over what exists, same addresses.
 	host.in(t, func() {
 		n2, err := Setup(t.Context(), cfg)
@@ -196,8 +233,8 @@ func TestNodeNetwork(t *testing.T) {
 		if got, ok := n2.IP("sb1"); !ok || got != ip1 {
 			t.Errorf("after a restart sb1 has %v (%v), want %s", got, ok, ip1)
 		}
-		if rules := natRuleCount(t, n2.Bridge); rules != 1 {
-			t.Errorf("after Setup twice the table has %d rules, want 1", rules)
+		if rules := natRuleCount(t, n2.Bridge); rules != 2 {
+			t.Errorf("after Setup twice the postrouting chain has %d rules, want 2", rules)
 		}
 		if err := n2.Retain(t.Context(), map[string]bool{"sb2": true}); err != nil {
 			t.Fatal(err)

@@ -78,8 +78,15 @@ const (
 type Sandbox struct {
 	ID                            string
 	PodUID, Namespace, Name, Node string
-	// IP is the pod's address (the node's for host-network pods).
-	IP        string
+	// IP is the pod's address (the node's for host-network pods). A
+	// runtime leaves it empty for a sandbox with a network namespace of
+	// its own: the pod network (engine/network) gives the address.
+	IP string
+	// NetNS is the path of the sandbox's network namespace while it runs
+	// ("/proc/<pid>/ns/net", or a bind mount), for the pod network to plug
+	// into; empty when the sandbox shares the host's network. RunSandbox
+	// sets it; ListSandboxes may leave it empty.
+	NetNS     string
 	State     SandboxState
 	CreatedAt time.Time
 	Labels    map[string]string
