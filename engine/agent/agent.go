@@ -14,6 +14,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/client/record"
 	"github.com/maestro-dev/maestro/engine/client/workqueue"
+	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/runtime"
 )
 
@@ -25,6 +26,7 @@ type Agent struct {
 	cfg      Config
 	log      *slog.Logger
 	rt       runtime.Runtime
+	net      podNet
 	pods     *client.Informer[*api.Pod]
 	queue    *workqueue.Queue[string]
 	prober   *prober.Manager
@@ -60,7 +62,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	log := cfg.Log.With("node", cfg.NodeName)
 	a := &Agent{
-		cfg: cfg, log: log, rt: cfg.Runtime,
+		cfg: cfg, log: log,
 		queue:     workqueue.New[string](workqueue.WithName("agent-pods")),
 		recorder:  record.New(cfg.Client, "agent", log),
 		restarts:  newBackoff(cfg.RestartBackoffBase, cfg.RestartBackoffMax),
@@ -72,6 +74,10 @@ func New(cfg Config) (*Agent, error) {
 		exits:     map[string]string{},
 		started:   time.Now(),
 	}
+	// Sandboxes go through the pod network, which attaches them once the
+	// node has a pod CIDR (podnetwork.go).
+	a.net.rt = network.WrapRuntime(cfg.Runtime, nil)
+	a.rt = a.net.rt
 	a.config = newConfigCache(cfg.Client)
 	a.volumes = volumes.NewManager(filepath.Join(cfg.DataDir, "pods"), a.config, a.config, log)
 	remover, _ := cfg.Runtime.(runtime.VolumeRemover) // nil: no volumes (process runtime)
@@ -105,6 +111,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { a.recorder.Run(ctx) })
 	wg.Go(func() { a.heartbeats(ctx) })
+	wg.Go(func() { a.waitForPodNetwork(ctx) })
 	wg.Go(func() { a.pods.Run(ctx) })
 	wg.Go(func() { a.reclaimer.Run(ctx) })
 	wg.Go(func() { a.stats.run(ctx, a.rt, a.cfg.NodeName, a.cfg.StatsInterval) })

@@ -26,8 +26,20 @@ type Config struct {
 	Taints []api.Taint
 	// Capacity overrides what the host reports (cpu, memory, pods).
 	Capacity api.ResourceList
-	// DataDir holds pod volumes and the agent's state.
+	// DataDir holds pod volumes and the agent's state (the pod network's
+	// addresses in DataDir/network).
 	DataDir string
+
+	// PodCIDR is the node's pod range when its Node has no spec.podCIDR
+	// (which the control plane sets, and which wins): for clusters without
+	// the control plane's allocator. Empty: wait for spec.podCIDR.
+	PodCIDR string
+	// ClusterPodCIDR is the whole cluster's pod range (traffic to it is not
+	// masqueraded); empty: cluster-info's.
+	ClusterPodCIDR string
+	// ClusterID names the node's bridge together with the node name;
+	// empty: cluster-info's.
+	ClusterID string
 
 	// ServerPort is where logs and stats are served (on Address); 0 picks a free port.
 	ServerPort int

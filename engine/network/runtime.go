@@ -22,8 +22,8 @@ var ErrNoPodCIDR = errors.New("network: the node has no pod CIDR yet")
 // namespace (Sandbox.NetNS), Runtime plugs it into the Node and reports
 // the IPAM address as Sandbox.IP. Sandboxes without a namespace of their
 // own (host network) pass through untouched. The node may be set later
-// (SetNode), once the node's pod CIDR is known; until then pod sandboxes
-// fail with ErrNoPodCIDR.
+// (SetNode), once the node's pod CIDR is known; until then sandboxes with
+// a namespace of their own fail with ErrNoPodCIDR (and are removed).
 type Runtime struct {
 	runtime.Runtime
 	node atomic.Pointer[Node]
@@ -52,9 +52,6 @@ func (r *Runtime) Node() *Node { return r.node.Load() }
 // sandbox is removed again, so no pod runs without its network.
 func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (runtime.Sandbox, error) {
 	n := r.node.Load()
-	if n == nil && !cfg.HostNetwork {
-		return runtime.Sandbox{}, ErrNoPodCIDR
-	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	sb, err := r.Runtime.RunSandbox(ctx, cfg)

@@ -44,9 +44,13 @@ type Config struct {
 	BinDir string
 	// InfraImage overrides the pause image reference.
 	InfraImage string
-	// DockerNetwork is the bridge all local nodes share (default "maestro").
-	DockerNetwork string
-	Manager       manager.Config
+	// PodCIDR is the cluster's pod range (default 10.244.0.0/16): node i
+	// takes its i-th /24 (until the control plane's allocator gives
+	// spec.podCIDR, which wins). Each node has its own bridge; all are on
+	// this host, so pods of different nodes reach each other without
+	// routes. Clusters running at once on one machine need distinct ranges.
+	PodCIDR netip.Prefix
+	Manager manager.Config
 	// Agent tweaks every agent's config (tests shorten backoffs).
 	Agent func(*agent.Config)
 	// UnsafeNoFsync skips etcd fsyncs (tests).
@@ -83,9 +87,11 @@ type Cluster struct {
 // Node is one local node and its agent.
 type Node struct {
 	Name, Zone, Address string
-	dataDir             string
-	cluster             *Cluster
-	creds               *agent.Credentials
+	// PodCIDR is the node's pod range (see Config.PodCIDR).
+	PodCIDR netip.Prefix
+	dataDir string
+	cluster *Cluster
+	creds   *agent.Credentials
 
 	mu     sync.Mutex
 	agent  *agent.Agent
@@ -109,6 +115,12 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	}
 	if cfg.AddressPrefix == "" {
 		cfg.AddressPrefix = "127.0.1."
+	}
+	if !cfg.PodCIDR.IsValid() {
+		cfg.PodCIDR = DefaultPodCIDR
+	}
+	if cfg.PodCIDR.Bits() > 23 || cfg.Nodes >= 1<<(24-cfg.PodCIDR.Bits()) {
+		return nil, fmt.Errorf("pod CIDR %s: too small for %d nodes with a /24 each", cfg.PodCIDR, cfg.Nodes)
 	}
 	c := &Cluster{cfg: cfg, log: cfg.Log}
 	defer func() {
@@ -144,7 +156,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	for i := 1; i <= cfg.Nodes; i++ {
 		name := fmt.Sprintf("%s%d", cfg.NodePrefix, i)
 		n := &Node{Name: name, Zone: Zones[(i-1)%len(Zones)], Address: fmt.Sprintf("%s%d", cfg.AddressPrefix, i), cluster: c,
-			dataDir: filepath.Join(cfg.DataDir, "agents", name)}
+			PodCIDR: nodePodCIDR(cfg.PodCIDR, i), dataDir: filepath.Join(cfg.DataDir, "agents", name)}
 		if n.creds, err = n.bootstrap(ctx); err != nil {
 			return nil, err
 		}
@@ -156,6 +168,17 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		}
 	}
 	return c, c.WaitReady(ctx, time.Minute)
+}
+
+// DefaultPodCIDR is a local cluster's pod range (the server's default).
+var DefaultPodCIDR = netip.MustParsePrefix("10.244.0.0/16")
+
+// nodePodCIDR is the i-th /24 of cluster.
+func nodePodCIDR(cluster netip.Prefix, i int) netip.Prefix {
+	a := cluster.Masked().Addr().As4()
+	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	v += uint32(i) << 8
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), 24)
 }
 
 // nodeAddresses are the addresses of the cluster's nodes, all on this host.
@@ -285,6 +308,7 @@ func (n *Node) agentConfig() (agent.Config, error) {
 		NodeName: n.Name, Client: cl, Runtime: rt, Address: n.Address, DataDir: n.dataDir, Labels: n.labels(),
 		ServingCert: cert, ClusterCA: pool, Credentials: n.creds, Version: n.cluster.cfg.Version, Log: n.cluster.log.With("component", "agent"),
 		ServerPort: agent.DefaultServerPort,
+		PodCIDR:    n.PodCIDR.String(), ClusterPodCIDR: n.cluster.cfg.PodCIDR.String(),
 	}
 	if h := n.cluster.Host; h != nil {
 		cfg.DNS, cfg.ServiceEnv = h.PodDNS(), h.ServiceEnv
