@@ -30,6 +30,7 @@ func TestProcessRuntime(t *testing.T) {
 		// Its own service range (and so DNS address), as startCluster's: not
 		// the default another cluster on the machine may be using.
 		ServiceCIDR: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(os.Getpid()), byte(clusterSeq.Add(1) * 16)}), 28),
+		PodCIDR:     testenv.PodCIDR(),
 		Agent:       func(cfg *agent.Config) { cfg.RestartBackoffBase = time.Second; cfg.ServerPort = 0 },
 	})
 	if err != nil {
@@ -111,6 +112,7 @@ func TestRestartOnItsDataDir(t *testing.T) {
 		DataDir: t.TempDir(), Nodes: 1, Runtime: localcluster.RuntimeProcess, Listen: testenv.FreeAddr(t),
 		ClientConfigPath: "-", UnsafeNoFsync: true, NodePrefix: "again-", AddressPrefix: "127.0.98.", Log: testenv.Logger(t),
 		ServiceCIDR: netip.MustParsePrefix("10.201.0.0/28"),
+		PodCIDR:     testenv.PodCIDR(),
 		Agent:       func(cfg *agent.Config) { cfg.ServerPort = 0 },
 	}
 	for round := range 2 {

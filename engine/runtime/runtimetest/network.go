@@ -12,7 +12,7 @@ import (
 )
 
 // NewPodNetwork sets up a pod network of the test's own on this host: a
-// bridge named after runID and a random /24 of 10.232.0.0/13 (so test runs
+// bridge named after runID and a random /24 of 10.248.0.0/14 (so test runs
 // side by side rarely meet), removed with its rules when t ends. It needs
 // root (testreq.Root).
 func NewPodNetwork(t testing.TB, runID string) *network.Node {
@@ -20,9 +20,9 @@ func NewPodNetwork(t testing.TB, runID string) *network.Node {
 	testreq.Root(t, "the pod network (bridge, veth pairs, nftables)")
 	b := make([]byte, 2)
 	_, _ = rand.Read(b)
-	cidr := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 232 + b[0]%8, b[1], 0}), 24)
+	cidr := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 248 + b[0]%4, b[1], 0}), 24)
 	n, err := network.Setup(context.Background(), network.Config{NodeName: "node-1", ClusterID: "test-" + runID,
-		PodCIDR: cidr, ClusterCIDR: netip.MustParsePrefix("10.232.0.0/13"), StateDir: t.TempDir()})
+		PodCIDR: cidr, ClusterCIDR: netip.MustParsePrefix("10.248.0.0/14"), StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("setting up the test's pod network: %v", err)
 	}
