@@ -121,13 +121,17 @@ func (a *Agent) podNetworkConfig(ctx context.Context, cidr netip.Prefix) network
 
 // waitForPodNetwork polls the Node until the pod network is up (a new
 // node's CIDR comes moments after it registers; heartbeats are slower),
-// then leaves changes to the heartbeats.
+// publishes the condition, then leaves changes to the heartbeats.
 func (a *Agent) waitForPodNetwork(ctx context.Context) {
 	t := time.NewTicker(podNetworkPollInterval)
 	defer t.Stop()
 	for {
 		node, err := a.cfg.Client.Nodes().Get(ctx, a.cfg.NodeName)
 		if err == nil && a.syncPodNetwork(ctx, node) {
+			// Say so now rather than at the next heartbeat.
+			if err := a.heartbeat(ctx); err != nil && ctx.Err() == nil {
+				a.log.Debug("heartbeat after the pod network came up failed", "err", err)
+			}
 			return
 		}
 		select {
