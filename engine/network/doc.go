@@ -16,5 +16,7 @@
 //     wrapper attaches it and reports the IPAM address as Sandbox.IP.
 //
 // Routes between nodes (host-gw, WireGuard) live in network/mesh; they only
-// need Node's Bridge, PodCIDR and Gateway.
+// need Node's Bridge, PodCIDR and Gateway. The arithmetic of carving node
+// pod CIDRs out of the cluster range, for the control plane's allocator,
+// needs no host access and lives here too (cidr.go).
 package network

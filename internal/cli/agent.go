@@ -65,6 +65,11 @@ containers running; the next start adopts them.`,
 			if dataDir == "" {
 				dataDir = filepath.Join(defaultHome(), "agent-"+nodeName)
 			}
+			for flag, v := range map[string]string{"--pod-cidr": podCIDR, "--cluster-pod-cidr": clusterPodCIDR} {
+				if _, err := netip.ParsePrefix(v); v != "" && err != nil {
+					return fmt.Errorf("%s %q: %w", flag, v, err)
+				}
+			}
 			nodeLabels, err := parseLabels(labels)
 			if err != nil {
 				return err
