@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -124,7 +125,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.housekeeping(ctx) })
 	wg.Go(func() { a.watchRuntime(ctx) })
 	workqueue.Run(ctx, a.queue, podWorkers, a.syncPod, func(key string, err error) {
-		if ctx.Err() == nil && !api.IsConflict(err) {
+		switch {
+		case ctx.Err() != nil || api.IsConflict(err):
+		case errors.Is(err, network.ErrNoPodCIDR): // said once, in podnetwork.go
+			a.log.Debug("pod waits for the pod network", "pod", key)
+		default:
 			a.log.Warn("pod sync failed; retrying", "pod", key, "err", err)
 		}
 	})

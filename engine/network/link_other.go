@@ -14,7 +14,8 @@ func ensureBridge(string, netip.Prefix, int) error      { return errUnsupported 
 func deleteLink(string) error                           { return nil }
 func attach(attachSpec) error                           { return errUnsupported }
 func enableForwarding() error                           { return errUnsupported }
-func applyNAT(natRules) error                           { return errUnsupported }
-func removeNAT(string) error                            { return nil }
+func applyNAT(context.Context, string, natRules) error  { return errUnsupported }
+func removeNAT(context.Context, string, string) error   { return nil }
+func nftablesWorks() bool                               { return false }
 func ensureForwardAccept(context.Context, string) error { return errUnsupported }
 func removeForwardAccept(context.Context, string)       {}

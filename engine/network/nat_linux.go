@@ -16,13 +16,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// applyNAT writes the node's table (ip maestro-<bridge>) from scratch in
+// applyNFT writes the node's table (ip maestro-<bridge>) from scratch in
 // one netlink batch: a postrouting chain that masquerades traffic from the
 // node's pod CIDR to anything outside the cluster pod CIDR. Pod-to-pod
 // traffic, on this node or another, keeps the pod's address. Writing the
 // same rules again changes nothing, so restarted agents converge, and each
 // node's table is its own, so nodes sharing a host leave each other alone.
-func applyNAT(r natRules) error {
+func applyNFT(r natRules) error {
 	c, err := nftables.New()
 	if err != nil {
 		return fmt.Errorf("network: nftables: %w", err)
@@ -93,8 +93,8 @@ func ifname(n string) []byte {
 	return b
 }
 
-// removeNAT deletes the node's table; a missing one is no error.
-func removeNAT(bridge string) error {
+// removeNFT deletes the node's table; a missing one is no error.
+func removeNFT(bridge string) error {
 	c, err := nftables.New()
 	if err != nil {
 		return fmt.Errorf("network: nftables: %w", err)
@@ -104,6 +104,32 @@ func removeNAT(bridge string) error {
 		return fmt.Errorf("network: deleting nftables table %s: %w", tableName(bridge), err)
 	}
 	return nil
+}
+
+// nftablesWorks tells whether the kernel speaks nf_tables.
+func nftablesWorks() bool {
+	c, err := nftables.New()
+	if err != nil {
+		return false
+	}
+	_, err = c.ListTablesOfFamily(nftables.TableFamilyIPv4)
+	return err == nil
+}
+
+// applyNAT writes the node's rules with the firewall backend fw.
+func applyNAT(ctx context.Context, fw string, r natRules) error {
+	if fw == FirewallIPTables {
+		return applyIPT(ctx, r)
+	}
+	return applyNFT(r)
+}
+
+// removeNAT removes the node's rules; missing ones are no error.
+func removeNAT(ctx context.Context, fw, bridge string) error {
+	if fw == FirewallIPTables {
+		return removeIPT(ctx, bridge)
+	}
+	return removeNFT(bridge)
 }
 
 // matchPrefix matches the IPv4 header's address at offset (12 source, 16

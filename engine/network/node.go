@@ -27,8 +27,18 @@ type Config struct {
 	// MTU of the bridge and veths; DefaultMTU when zero (the WireGuard
 	// mesh may need less).
 	MTU int
-	Log *slog.Logger
+	// Firewall is where the node's NAT rules go: FirewallNFTables (over
+	// netlink) or FirewallIPTables (the iptables command); empty picks
+	// nftables when the kernel speaks it, iptables otherwise.
+	Firewall string
+	Log      *slog.Logger
 }
+
+// Firewall backends (Config.Firewall).
+const (
+	FirewallNFTables = "nftables"
+	FirewallIPTables = "iptables"
+)
 
 // Node is the pod network of one node: what routes between nodes (the
 // mesh) need to know is exported; the rest goes through its methods.
@@ -40,6 +50,8 @@ type Node struct {
 	ClusterCIDR netip.Prefix
 	Gateway     netip.Addr
 	MTU         int
+	// Firewall is the backend the node's rules are in.
+	Firewall string
 
 	ipam  *IPAM
 	ports *hostPorts
@@ -70,7 +82,7 @@ func Setup(ctx context.Context, cfg Config) (*Node, error) {
 	if err := n.applyRules(); err != nil {
 		return nil, err
 	}
-	n.log.Info("pod network ready", "pod_cidr", n.PodCIDR, "gateway", n.Gateway,
+	n.log.Info("pod network ready", "firewall", n.Firewall, "pod_cidr", n.PodCIDR, "gateway", n.Gateway,
 		"cluster_cidr", n.ClusterCIDR)
 	return n, nil
 }
@@ -99,6 +111,16 @@ func newNode(cfg Config) (*Node, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	switch cfg.Firewall {
+	case FirewallNFTables, FirewallIPTables:
+	case "":
+		cfg.Firewall = FirewallIPTables
+		if nftablesWorks() {
+			cfg.Firewall = FirewallNFTables
+		}
+	default:
+		return nil, fmt.Errorf("network: Config.Firewall %q: must be %s or %s", cfg.Firewall, FirewallNFTables, FirewallIPTables)
+	}
 	ipam, err := OpenIPAM(filepath.Join(cfg.StateDir, "ipam.json"), cfg.PodCIDR)
 	if err != nil {
 		return nil, err
@@ -107,7 +129,7 @@ func newNode(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Node{ports: ports, Bridge: BridgeName(cfg.ClusterID, cfg.NodeName), PodCIDR: cfg.PodCIDR,
+	return &Node{ports: ports, Firewall: cfg.Firewall, Bridge: BridgeName(cfg.ClusterID, cfg.NodeName), PodCIDR: cfg.PodCIDR,
 		ClusterCIDR: cfg.ClusterCIDR.Masked(), Gateway: ipam.Gateway(), MTU: cfg.MTU, ipam: ipam,
 		log: cfg.Log.With("component", "network", "bridge", BridgeName(cfg.ClusterID, cfg.NodeName))}, nil
 }
@@ -163,7 +185,7 @@ func (n *Node) SetHostPorts(ctx context.Context, owner string, ports []HostPort)
 func (n *Node) applyRules() error {
 	n.rulesMu.Lock()
 	defer n.rulesMu.Unlock()
-	return applyNAT(natRules{Bridge: n.Bridge, PodCIDR: n.PodCIDR, ClusterCIDR: n.ClusterCIDR, HostPorts: n.ports.all()})
+	return applyNAT(context.Background(), n.Firewall, natRules{Bridge: n.Bridge, PodCIDR: n.PodCIDR, ClusterCIDR: n.ClusterCIDR, HostPorts: n.ports.all()})
 }
 
 // IP is owner's address, if it has one.
@@ -186,7 +208,7 @@ func (n *Node) Retain(ctx context.Context, live map[string]bool) error {
 // rules. The IPAM state stays; for tests and node teardown.
 func (n *Node) Remove(ctx context.Context) error {
 	removeForwardAccept(ctx, n.Bridge)
-	return errors.Join(removeNAT(n.Bridge), deleteLink(n.Bridge))
+	return errors.Join(removeNAT(ctx, n.Firewall, n.Bridge), deleteLink(n.Bridge))
 }
 
 // attachSpec is one pod's side of the network.

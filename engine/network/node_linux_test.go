@@ -136,7 +136,16 @@ func wait(t *testing.T, seen <-chan string, what string) string {
 // address, traffic leaving the cluster CIDR is masqueraded to the host's,
 // Setup again (an agent restart) converges, and Detach frees everything.
 func TestNodeNetwork(t *testing.T) {
+	for _, fw := range []string{FirewallNFTables, FirewallIPTables} {
+		t.Run(fw, func(t *testing.T) { testNodeNetwork(t, fw) })
+	}
+}
+
+func testNodeNetwork(t *testing.T, fw string) {
 	run := netnsPrereqs(t)
+	if _, err := exec.LookPath("iptables"); err != nil && fw == FirewallIPTables {
+		testreq.Missing(t, "the iptables command")
+	}
 	host, outside := newNS(t, run, "host"), newNS(t, run, "out")
 	pod1, pod2 := newNS(t, run, "pod1"), newNS(t, run, "pod2")
 	host.exec(t, "ip", "link", "add", "out0", "type", "veth", "peer", "name", "eth0", "netns", outside.name)
@@ -146,7 +155,7 @@ func TestNodeNetwork(t *testing.T) {
 	outside.exec(t, "ip", "link", "set", "eth0", "up")
 
 	cfg := Config{NodeName: "n1", ClusterID: run, PodCIDR: netip.MustParsePrefix("10.244.3.0/24"),
-		ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16"), StateDir: t.TempDir()}
+		ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16"), StateDir: t.TempDir(), Firewall: fw}
 	var n *Node
 	var ip1, ip2 netip.Addr
 	host.in(t, func() {
@@ -233,7 +242,7 @@ func TestNodeNetwork(t *testing.T) {
 		if got, ok := n2.IP("sb1"); !ok || got != ip1 {
 			t.Errorf("after a restart sb1 has %v (%v), want %s", got, ok, ip1)
 		}
-		if rules := natRuleCount(t, n2.Bridge); rules != 2 {
+		if rules := masqueradeRules(t, n2); rules != 2 {
 			t.Errorf("after Setup twice the postrouting chain has %d rules, want 2", rules)
 		}
 		if err := n2.Retain(t.Context(), map[string]bool{"sb2": true}); err != nil {
@@ -260,7 +269,16 @@ func TestNodeNetwork(t *testing.T) {
 	}
 }
 
-func natRuleCount(t *testing.T, bridge string) int {
+// masqueradeRules counts the rules of the node's postrouting chain.
+func masqueradeRules(t *testing.T, n *Node) int {
+	if n.Firewall == FirewallIPTables {
+		out, err := exec.Command("iptables", "-w", "-t", "nat", "-S", iptChains(n.Bridge)[0].name).CombinedOutput()
+		if err != nil {
+			t.Fatalf("iptables -S: %v: %s", err, out)
+		}
+		return strings.Count(string(out), "\n-A ")
+	}
+	bridge := n.Bridge
 	c, err := nftables.New()
 	if err != nil {
 		t.Fatal(err)

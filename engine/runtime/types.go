@@ -224,6 +224,13 @@ type VolumeRemover interface {
 	RemoveVolume(ctx context.Context, name string) error
 }
 
+// NetworkNamespacer is a runtime that says whether its sandboxes (those
+// not on the host network) get network namespaces of their own, to be
+// plugged into the pod network. A runtime that is not one always does.
+type NetworkNamespacer interface {
+	OwnNetworkNamespaces() bool
+}
+
 // ErrNotFound is returned for unknown sandbox or container ids.
 var ErrNotFound = errors.New("runtime: not found")
 

@@ -76,6 +76,10 @@ func (r *Runtime) Version(context.Context) (string, error) {
 	return "linux " + strings.TrimSpace(string(b)), nil
 }
 
+// OwnNetworkNamespaces reports whether pods get network namespaces (root,
+// without HostNetworkOnly) or share the host's.
+func (r *Runtime) OwnNetworkNamespaces() bool { return r.netns }
+
 // CgroupsEnabled reports whether containers get cgroups with limits.
 func (r *Runtime) CgroupsEnabled() bool { return r.cg != nil }
 
