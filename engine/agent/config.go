@@ -30,13 +30,6 @@ type Config struct {
 	// addresses in DataDir/network).
 	DataDir string
 
-	// PodCIDR is the node's pod range when its Node has no spec.podCIDR
-	// (which the control plane sets, and which wins): for clusters without
-	// the control plane's allocator. Empty: wait for spec.podCIDR.
-	PodCIDR string
-	// ClusterPodCIDR is the whole cluster's pod range (traffic to it is not
-	// masqueraded); empty: cluster-info's.
-	ClusterPodCIDR string
 	// ClusterID names the node's bridge together with the node name;
 	// empty: cluster-info's.
 	ClusterID string

@@ -37,13 +37,9 @@ type podNet struct {
 }
 
 // podCIDR is the node's pod CIDR: the Node's spec.podCIDR, set by the
-// control plane, or else Config.PodCIDR (a static one, for clusters
-// without the control plane's allocator).
+// control plane (zero while it has none).
 func (a *Agent) podCIDR(node *api.Node) (netip.Prefix, error) {
 	s := node.Spec.PodCIDR
-	if s == "" {
-		s = a.cfg.PodCIDR
-	}
 	if s == "" {
 		return netip.Prefix{}, nil
 	}
@@ -79,7 +75,11 @@ func (a *Agent) syncPodNetwork(ctx context.Context, node *api.Node) bool {
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, podNetworkSetupTimeout)
 	defer cancel()
-	n, err := network.Setup(setupCtx, a.podNetworkConfig(setupCtx, cidr))
+	cfg, err := a.podNetworkConfig(setupCtx, cidr)
+	var n *network.Node
+	if err == nil {
+		n, err = network.Setup(setupCtx, cfg)
+	}
 	if err != nil {
 		a.log.Error("setting up the pod network failed", "pod_cidr", cidr, "err", err)
 		a.net.cond = networkCondition(api.ConditionTrue, ReasonPodNetworkFailed, err.Error())
@@ -96,27 +96,25 @@ func (a *Agent) syncPodNetwork(ctx context.Context, node *api.Node) bool {
 }
 
 // podNetworkConfig is the network of a node with cidr; the cluster's pod
-// range and id come from the config, else from cluster-info.
-func (a *Agent) podNetworkConfig(ctx context.Context, cidr netip.Prefix) network.Config {
+// range (not masqueraded) and id come from cluster-info.
+func (a *Agent) podNetworkConfig(ctx context.Context, cidr netip.Prefix) (network.Config, error) {
 	cfg := network.Config{NodeName: a.cfg.NodeName, ClusterID: a.cfg.ClusterID, PodCIDR: cidr,
 		StateDir: filepath.Join(a.cfg.DataDir, podNetworkStateDirectory), Log: a.log}
-	cluster := a.cfg.ClusterPodCIDR
-	if cluster == "" || cfg.ClusterID == "" {
-		if info, err := a.cfg.Client.ClusterInfo(ctx); err == nil {
-			if cluster == "" {
-				cluster = info.PodCIDR
-			}
-			if cfg.ClusterID == "" {
-				cfg.ClusterID = info.ClusterID
-			}
-		} else {
-			a.log.Warn("cluster-info unavailable; the cluster pod range is taken to be the node's own", "err", err)
-		}
+	info, err := a.cfg.Client.ClusterInfo(ctx)
+	if err != nil {
+		return cfg, fmt.Errorf("reading the cluster's pod range from cluster-info: %w", err)
 	}
-	if p, err := netip.ParsePrefix(cluster); err == nil {
+	if cfg.ClusterID == "" {
+		cfg.ClusterID = info.ClusterID
+	}
+	if info.PodCIDR != "" {
+		p, err := netip.ParsePrefix(info.PodCIDR)
+		if err != nil {
+			return cfg, fmt.Errorf("cluster-info podCIDR %q: %w", info.PodCIDR, err)
+		}
 		cfg.ClusterCIDR = p.Masked()
 	}
-	return cfg
+	return cfg, nil
 }
 
 // waitForPodNetwork polls the Node until the pod network is up (a new

@@ -322,13 +322,16 @@ func (cp *ControlPlane) ClientConfig() client.Config { return cp.clientConfig }
 // tenth address of the service CIDR).
 func (cp *ControlPlane) ClusterDNS() netip.Addr { return allocator.DNSAddress(cp.cfg.ServiceCIDR) }
 
-// ClusterInfo describes the service network (GET /v1/cluster-info).
+// ClusterInfo describes the service and pod networks (GET /v1/cluster-info).
 func (cp *ControlPlane) ClusterInfo() api.ClusterInfo {
 	return api.ClusterInfo{
-		ServiceCIDR:   cp.cfg.ServiceCIDR.String(),
-		ClusterDNS:    cp.ClusterDNS().String(),
-		ClusterDomain: api.DefaultClusterDomain,
-		NodePortRange: cp.cfg.NodePortRange.String(),
+		ServiceCIDR:      cp.cfg.ServiceCIDR.String(),
+		ClusterDNS:       cp.ClusterDNS().String(),
+		ClusterDomain:    api.DefaultClusterDomain,
+		NodePortRange:    cp.cfg.NodePortRange.String(),
+		PodCIDR:          cp.cfg.PodCIDR.String(),
+		NodeCIDRMaskSize: cp.cfg.NodeCIDRMaskSize,
+		PodNetworkMode:   cp.cfg.PodNetworkMode,
 	}
 }
 

@@ -18,5 +18,6 @@
 // Routes between nodes (host-gw, WireGuard) live in network/mesh; they only
 // need Node's Bridge, PodCIDR and Gateway. The arithmetic of carving node
 // pod CIDRs out of the cluster range, for the control plane's allocator,
-// needs no host access and lives here too (cidr.go).
+// needs no host access and lives here too (cidr.go), used by the control
+// plane's allocator (engine/controller/nodeipam) and its flag validation.
 package network

@@ -26,7 +26,7 @@ func newAgentCmd(g *globals) *cobra.Command {
 		server, joinToken, caFile, nodeName, address, runtimeName, dataDir string
 		labels                                                             []string
 		port                                                               int
-		podCIDR, clusterPodCIDR, infraImage, pauseBinary                   string
+		infraImage, pauseBinary                                            string
 		heartbeat, backoffBase                                             time.Duration
 		logLevel, logFormat                                                string
 		runProxy                                                           bool
@@ -64,11 +64,6 @@ containers running; the next start adopts them.`,
 			}
 			if dataDir == "" {
 				dataDir = filepath.Join(defaultHome(), "agent-"+nodeName)
-			}
-			for flag, v := range map[string]string{"--pod-cidr": podCIDR, "--cluster-pod-cidr": clusterPodCIDR} {
-				if _, err := netip.ParsePrefix(v); v != "" && err != nil {
-					return fmt.Errorf("%s %q: %w", flag, v, err)
-				}
 			}
 			nodeLabels, err := parseLabels(labels)
 			if err != nil {
@@ -112,7 +107,7 @@ containers running; the next start adopts them.`,
 			}
 			acfg := agent.Config{NodeName: nodeName, Client: cl, Runtime: rt, Address: address, Labels: nodeLabels,
 				DataDir: dataDir, ServerPort: port, ServingCert: cert, ClusterCA: pool, Credentials: creds, HeartbeatInterval: heartbeat,
-				RestartBackoffBase: backoffBase, PodCIDR: podCIDR, ClusterPodCIDR: clusterPodCIDR, Version: version.Version, Log: log}
+				RestartBackoffBase: backoffBase, Version: version.Version, Log: log}
 			if runProxy {
 				nodeIP, err := netip.ParseAddr(address)
 				if err != nil {
@@ -143,8 +138,6 @@ containers running; the next start adopts them.`,
 	f.StringSliceVar(&labels, "labels", nil, "node labels, key=value (zone, pool, instance type...)")
 	f.StringVar(&dataDir, "data-dir", "", "agent state: credentials and pod volumes (default ~/.maestro/agent-<node>)")
 	f.IntVar(&port, "port", agent.DefaultServerPort, "port for logs and stats (on --address)")
-	f.StringVar(&podCIDR, "pod-cidr", "", "this node's pod range when the control plane gives none (its spec.podCIDR wins); default: wait for spec.podCIDR")
-	f.StringVar(&clusterPodCIDR, "cluster-pod-cidr", "", "the cluster's pod range, not masqueraded (default: from cluster-info)")
 	f.StringVar(&infraImage, "infra-image", docker.DefaultInfraImage, "pod infra (pause) image")
 	f.StringVar(&pauseBinary, "pause-binary", "", "static pause program to build the infra image from when it is missing (default: maestro-pause next to maestro)")
 	f.DurationVar(&heartbeat, "heartbeat-interval", agent.DefaultHeartbeatInterval, "how often the node renews its Ready condition")

@@ -99,6 +99,7 @@ remove its containers.`,
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:6443", "API address (port 0 picks one)")
 	f.StringVar(&cfg.ClientConfigPath, "client-config", "", "where to write the client config (default $MAESTRO_CONFIG or ~/.maestro/config)")
 	f.StringVar(&cfg.BinDir, "bin-dir", "", "directory with maestro-pause and maestro-demo (default: next to maestro)")
+	addPodNetworkFlags(cmd, &cfg.PodCIDR, &cfg.NodeCIDRMaskSize, &cfg.PodNetworkMode)
 	f.StringVar(&logLevel, "log-level", "warn", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd

@@ -44,13 +44,7 @@ type Config struct {
 	BinDir string
 	// InfraImage overrides the pause image reference.
 	InfraImage string
-	// PodCIDR is the cluster's pod range (default 10.244.0.0/16): node i
-	// takes its i-th /24 (until the control plane's allocator gives
-	// spec.podCIDR, which wins). Each node has its own bridge; all are on
-	// this host, so pods of different nodes reach each other without
-	// routes. Clusters running at once on one machine need distinct ranges.
-	PodCIDR netip.Prefix
-	Manager manager.Config
+	Manager    manager.Config
 	// Agent tweaks every agent's config (tests shorten backoffs).
 	Agent func(*agent.Config)
 	// UnsafeNoFsync skips etcd fsyncs (tests).
@@ -65,6 +59,15 @@ type Config struct {
 	// 10.96.0.0/16). The proxy owns the addresses of this range on the
 	// host, so clusters running at once on one machine need distinct ones.
 	ServiceCIDR netip.Prefix
+	// PodCIDR, NodeCIDRMaskSize and PodNetworkMode are the server's pod
+	// network settings (zero values: its defaults, 10.244.0.0/16, /24, auto).
+	// Each node's agent puts its pods on a bridge of its own; all are on
+	// this host, so pods of different nodes reach each other with no routes
+	// to set up. Clusters running at once on one machine need distinct
+	// pod ranges (their bridges would claim the same routes).
+	PodCIDR          netip.Prefix
+	NodeCIDRMaskSize int
+	PodNetworkMode   string
 	// DNSPort is the cluster DNS's port on its address (default 53).
 	DNSPort int
 	Version string
@@ -87,11 +90,9 @@ type Cluster struct {
 // Node is one local node and its agent.
 type Node struct {
 	Name, Zone, Address string
-	// PodCIDR is the node's pod range (see Config.PodCIDR).
-	PodCIDR netip.Prefix
-	dataDir string
-	cluster *Cluster
-	creds   *agent.Credentials
+	dataDir             string
+	cluster             *Cluster
+	creds               *agent.Credentials
 
 	mu     sync.Mutex
 	agent  *agent.Agent
@@ -116,12 +117,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if cfg.AddressPrefix == "" {
 		cfg.AddressPrefix = "127.0.1."
 	}
-	if !cfg.PodCIDR.IsValid() {
-		cfg.PodCIDR = DefaultPodCIDR
-	}
-	if cfg.PodCIDR.Bits() > 23 || cfg.Nodes >= 1<<(24-cfg.PodCIDR.Bits()) {
-		return nil, fmt.Errorf("pod CIDR %s: too small for %d nodes with a /24 each", cfg.PodCIDR, cfg.Nodes)
-	}
+
 	c := &Cluster{cfg: cfg, log: cfg.Log}
 	defer func() {
 		if err != nil {
@@ -136,6 +132,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		DataDir: filepath.Join(cfg.DataDir, "server"), Listen: cfg.Listen, ClientConfigPath: cfg.ClientConfigPath,
 		UnsafeNoFsync: cfg.UnsafeNoFsync, Version: cfg.Version, Log: cfg.Log.With("component", "server"),
 		ServiceCIDR: cfg.ServiceCIDR,
+		PodCIDR:     cfg.PodCIDR, NodeCIDRMaskSize: cfg.NodeCIDRMaskSize, PodNetworkMode: cfg.PodNetworkMode,
 		Leader: func(ctx context.Context, cl *client.Client) {
 			if err := manager.Run(ctx, cl, mlog, cfg.Manager); err != nil {
 				mlog.Error("control loops failed", "err", err)
@@ -156,7 +153,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	for i := 1; i <= cfg.Nodes; i++ {
 		name := fmt.Sprintf("%s%d", cfg.NodePrefix, i)
 		n := &Node{Name: name, Zone: Zones[(i-1)%len(Zones)], Address: fmt.Sprintf("%s%d", cfg.AddressPrefix, i), cluster: c,
-			PodCIDR: nodePodCIDR(cfg.PodCIDR, i), dataDir: filepath.Join(cfg.DataDir, "agents", name)}
+			dataDir: filepath.Join(cfg.DataDir, "agents", name)}
 		if n.creds, err = n.bootstrap(ctx); err != nil {
 			return nil, err
 		}
@@ -168,17 +165,6 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		}
 	}
 	return c, c.WaitReady(ctx, time.Minute)
-}
-
-// DefaultPodCIDR is a local cluster's pod range (the server's default).
-var DefaultPodCIDR = netip.MustParsePrefix("10.244.0.0/16")
-
-// nodePodCIDR is the i-th /24 of cluster.
-func nodePodCIDR(cluster netip.Prefix, i int) netip.Prefix {
-	a := cluster.Masked().Addr().As4()
-	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
-	v += uint32(i) << 8
-	return netip.PrefixFrom(netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), 24)
 }
 
 // nodeAddresses are the addresses of the cluster's nodes, all on this host.
@@ -308,7 +294,6 @@ func (n *Node) agentConfig() (agent.Config, error) {
 		NodeName: n.Name, Client: cl, Runtime: rt, Address: n.Address, DataDir: n.dataDir, Labels: n.labels(),
 		ServingCert: cert, ClusterCA: pool, Credentials: n.creds, Version: n.cluster.cfg.Version, Log: n.cluster.log.With("component", "agent"),
 		ServerPort: agent.DefaultServerPort,
-		PodCIDR:    n.PodCIDR.String(), ClusterPodCIDR: n.cluster.cfg.PodCIDR.String(),
 	}
 	if h := n.cluster.Host; h != nil {
 		cfg.DNS, cfg.ServiceEnv = h.PodDNS(), h.ServiceEnv

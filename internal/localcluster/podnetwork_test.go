@@ -34,16 +34,19 @@ func TestPodNetworkOnOneHost(t *testing.T) {
 	}
 	for _, p := range pods {
 		n := c.node(t, p.Spec.NodeName)
-		ip, err := netip.ParseAddr(p.Status.PodIP)
-		if err != nil || !n.PodCIDR.Contains(ip) {
-			t.Errorf("pod %s on %s has IP %q, want one of the node's pod CIDR %s", p.Name, n.Name, p.Status.PodIP, n.PodCIDR)
-		}
-		if body, err := get(fmt.Sprintf("http://%s:%d/", n.Address, hostPort)); err != nil || !strings.Contains(body, "pod="+p.Name) {
-			t.Errorf("host port %d on node %s (%s): %q, %v; want pod %s", hostPort, n.Name, n.Address, body, err, p.Name)
-		}
 		node, err := c.Client.Nodes().Get(c.ctx, n.Name)
 		if err != nil {
 			t.Fatal(err)
+		}
+		cidr, err := netip.ParsePrefix(node.Spec.PodCIDR)
+		if err != nil {
+			t.Fatalf("node %s spec.podCIDR %q: %v", n.Name, node.Spec.PodCIDR, err)
+		}
+		if ip, err := netip.ParseAddr(p.Status.PodIP); err != nil || !cidr.Contains(ip) {
+			t.Errorf("pod %s on %s has IP %q, want one of the node's pod CIDR %s", p.Name, n.Name, p.Status.PodIP, cidr)
+		}
+		if body, err := get(fmt.Sprintf("http://%s:%d/", n.Address, hostPort)); err != nil || !strings.Contains(body, "pod="+p.Name) {
+			t.Errorf("host port %d on node %s (%s): %q, %v; want pod %s", hostPort, n.Name, n.Address, body, err, p.Name)
 		}
 		if cond := api.FindCondition(node.Status.Conditions, api.NodeNetworkUnavailable); cond == nil ||
 			cond.Status != api.ConditionFalse || cond.Reason != agent.ReasonPodNetworkReady {

@@ -69,8 +69,12 @@ func TestProcessRuntime(t *testing.T) {
 	addr := "127.0.0.1"
 	if os.Geteuid() == 0 {
 		addr = web.Status.PodIP
-		if ip, err := netip.ParseAddr(addr); err != nil || !c.Nodes[0].PodCIDR.Contains(ip) && !c.Nodes[1].PodCIDR.Contains(ip) {
-			t.Errorf("process pod IP %s: want one of its node's pod CIDR", addr)
+		node, err := c.Client.Nodes().Get(ctx, web.Spec.NodeName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cidr, err := netip.ParsePrefix(node.Spec.PodCIDR); err != nil || !cidr.Contains(netip.MustParseAddr(addr)) {
+			t.Errorf("process pod IP %s: want one of its node's pod CIDR %q", addr, node.Spec.PodCIDR)
 		}
 	} else if web.Status.PodIP != web.Status.HostIP || !strings.HasPrefix(web.Status.PodIP, "127.0.99.") {
 		t.Errorf("process pod IP %s, host %s: want the node address", web.Status.PodIP, web.Status.HostIP)
