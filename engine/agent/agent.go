@@ -190,7 +190,8 @@ func podKey(labels map[string]string) string {
 }
 
 // StopAllPods stops and removes every container and sandbox of this node
-// (`maestro down`), within the pods' grace periods.
+// (`maestro down`), within the pods' grace periods, then the node's pod
+// network (bridge and rules).
 func (a *Agent) StopAllPods(ctx context.Context) error {
 	sbs, err := a.rt.ListSandboxes(ctx, runtime.Filter{Node: a.cfg.NodeName})
 	if err != nil {
@@ -206,6 +207,12 @@ func (a *Agent) StopAllPods(ctx context.Context) error {
 	for err := range errs {
 		if err != nil {
 			return err
+		}
+	}
+	// No pods left: the node's bridge and rules go too.
+	if n := a.net.rt.Node(); n != nil {
+		if err := n.Remove(ctx); err != nil {
+			return fmt.Errorf("removing the pod network: %w", err)
 		}
 	}
 	return nil

@@ -38,6 +38,19 @@ func ensureBridge(name string, gw netip.Prefix, mtu int) error {
 	if err := netlink.AddrReplace(link, &netlink.Addr{IPNet: ipNet(gw)}); err != nil {
 		return fmt.Errorf("network: address %s on bridge %s: %w", gw, name, err)
 	}
+	// Only the gateway: an address of an earlier CIDR would keep routing
+	// that range here.
+	addrs, err := netlink.AddrList(link, netlink.FAMILY_V4)
+	if err != nil {
+		return fmt.Errorf("network: addresses of bridge %s: %w", name, err)
+	}
+	for _, a := range addrs {
+		if a.IPNet.String() != ipNet(gw).String() {
+			if err := netlink.AddrDel(link, &a); err != nil {
+				return fmt.Errorf("network: removing the old address %s from bridge %s: %w", a.IPNet, name, err)
+			}
+		}
+	}
 	// Host ports on a loopback address are DNATed from 127.x to pods
 	// through the bridge, which the kernel allows only with this.
 	if err := os.WriteFile("/proc/sys/net/ipv4/conf/"+name+"/route_localnet", []byte("1"), 0o644); err != nil {

@@ -254,7 +254,22 @@ func testNodeNetwork(t *testing.T, fw string) {
 		if _, ok := n2.IP("sb1"); ok {
 			t.Error("sb1 kept its address after Retain dropped it")
 		}
-		if err := n2.Remove(t.Context()); err != nil {
+		// The node's CIDR changes: the bridge keeps only the new gateway.
+		moved := cfg
+		moved.PodCIDR = netip.MustParsePrefix("10.244.4.0/24")
+		n3, err := Setup(t.Context(), moved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		br, err := netlink.LinkByName(n3.Bridge)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs, _ := netlink.AddrList(br, netlink.FAMILY_V4)
+		if len(addrs) != 1 || addrs[0].IPNet.String() != "10.244.4.1/24" {
+			t.Errorf("bridge addresses after the CIDR changed: %v, want only 10.244.4.1/24", addrs)
+		}
+		if err := n3.Remove(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := netlink.LinkByName(n2.Bridge); err == nil {
