@@ -99,3 +99,73 @@ func freeTCPPort(t *testing.T) int32 {
 	defer l.Close()
 	return int32(l.Addr().(*net.TCPAddr).Port)
 }
+
+// TestPodNetworkWaitsForPodCIDR: a node the control plane has no pod CIDR
+// for keeps the control plane's NetworkUnavailable reason (its agent does
+// not overwrite it) and a pod bound to it waits without an address; once a
+// CIDR frees up and is given to it, the agent sets its network up and the
+// pod runs with an address of it.
+func TestPodNetworkWaitsForPodCIDR(t *testing.T) {
+	c := startCluster(t, 3, func(cfg *localcluster.Config) {
+		cfg.PodCIDR = netip.PrefixFrom(cfg.PodCIDR.Addr(), 23) // two node CIDRs for three nodes
+	})
+	var waiting, donor *localcluster.Node
+	eventually(t, 20*time.Second, "two nodes with a pod CIDR, one exhausted", func() (bool, string) {
+		waiting, donor = nil, nil
+		var states []string
+		for _, n := range c.Nodes {
+			node, err := c.Client.Nodes().Get(c.ctx, n.Name)
+			if err != nil {
+				return false, err.Error()
+			}
+			cond := api.FindCondition(node.Status.Conditions, api.NodeNetworkUnavailable)
+			switch {
+			case node.Spec.PodCIDR == "" && cond != nil && cond.Reason == "PodCIDRExhausted":
+				waiting = n
+			case node.Spec.PodCIDR != "" && donor == nil:
+				donor = n
+			}
+			states = append(states, fmt.Sprintf("%s:%q:%+v", n.Name, node.Spec.PodCIDR, cond))
+		}
+		return waiting != nil && donor != nil, strings.Join(states, " ")
+	})
+	pod := &api.Pod{ObjectMeta: api.ObjectMeta{Name: "waiter", Namespace: "default"}, Spec: api.PodSpec{
+		NodeName:                      waiting.Name,
+		TerminationGracePeriodSeconds: api.Ptr[int64](1),
+		Containers:                    []api.Container{{Name: "app", Image: c.demo, ImagePullPolicy: api.PullNever}},
+	}}
+	if _, err := c.Client.Pods("default").Create(c.ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * time.Second) // longer than a heartbeat
+	node, err := c.Client.Nodes().Get(c.ctx, waiting.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cond := api.FindCondition(node.Status.Conditions, api.NodeNetworkUnavailable); cond == nil || cond.Reason != "PodCIDRExhausted" {
+		t.Errorf("node %s without a CIDR: NetworkUnavailable %+v, want the control plane's PodCIDRExhausted kept", waiting.Name, cond)
+	}
+	if p, err := c.Client.Pods("default").Get(c.ctx, "waiter"); err != nil || p.Status.PodIP != "" || api.IsPodReady(p) {
+		t.Fatalf("pod on a node without a pod network: %+v, %v; want it waiting, without an address", p.Status, err)
+	}
+
+	// Free a CIDR: the donor node goes away.
+	donor.Stop()
+	if err := c.Client.Nodes().Delete(c.ctx, donor.Name); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, "the waiting pod running with an address of its node's new CIDR", func() (bool, string) {
+		node, err := c.Client.Nodes().Get(c.ctx, waiting.Name)
+		if err != nil {
+			return false, err.Error()
+		}
+		p, err := c.Client.Pods("default").Get(c.ctx, "waiter")
+		if err != nil {
+			return false, err.Error()
+		}
+		cidr, err := netip.ParsePrefix(node.Spec.PodCIDR)
+		ip, ipErr := netip.ParseAddr(p.Status.PodIP)
+		ok := err == nil && ipErr == nil && cidr.Contains(ip) && api.IsPodReady(p)
+		return ok, fmt.Sprintf("node CIDR %q, pod %s IP %q", node.Spec.PodCIDR, podState(p), p.Status.PodIP)
+	})
+}
