@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/client/record"
 	"github.com/maestro-dev/maestro/engine/client/workqueue"
+	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/runtime"
 )
 
@@ -25,6 +27,7 @@ type Agent struct {
 	cfg      Config
 	log      *slog.Logger
 	rt       runtime.Runtime
+	net      podNet
 	pods     *client.Informer[*api.Pod]
 	queue    *workqueue.Queue[string]
 	prober   *prober.Manager
@@ -60,7 +63,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	log := cfg.Log.With("node", cfg.NodeName)
 	a := &Agent{
-		cfg: cfg, log: log, rt: cfg.Runtime,
+		cfg: cfg, log: log,
 		queue:     workqueue.New[string](workqueue.WithName("agent-pods")),
 		recorder:  record.New(cfg.Client, "agent", log),
 		restarts:  newBackoff(cfg.RestartBackoffBase, cfg.RestartBackoffMax),
@@ -72,6 +75,10 @@ func New(cfg Config) (*Agent, error) {
 		exits:     map[string]string{},
 		started:   time.Now(),
 	}
+	// Sandboxes go through the pod network, which attaches them once the
+	// node has a pod CIDR (podnetwork.go).
+	a.net.rt = network.WrapRuntime(cfg.Runtime, nil)
+	a.rt = a.net.rt
 	a.config = newConfigCache(cfg.Client)
 	a.volumes = volumes.NewManager(filepath.Join(cfg.DataDir, "pods"), a.config, a.config, log)
 	remover, _ := cfg.Runtime.(runtime.VolumeRemover) // nil: no volumes (process runtime)
@@ -105,6 +112,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { a.recorder.Run(ctx) })
 	wg.Go(func() { a.heartbeats(ctx) })
+	wg.Go(func() { a.waitForPodNetwork(ctx) })
 	wg.Go(func() { a.pods.Run(ctx) })
 	wg.Go(func() { a.reclaimer.Run(ctx) })
 	wg.Go(func() { a.stats.run(ctx, a.rt, a.cfg.NodeName, a.cfg.StatsInterval) })
@@ -117,7 +125,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.housekeeping(ctx) })
 	wg.Go(func() { a.watchRuntime(ctx) })
 	workqueue.Run(ctx, a.queue, podWorkers, a.syncPod, func(key string, err error) {
-		if ctx.Err() == nil && !api.IsConflict(err) {
+		switch {
+		case ctx.Err() != nil || api.IsConflict(err):
+		case errors.Is(err, network.ErrNoPodCIDR): // said once, in podnetwork.go
+			a.log.Debug("pod waits for the pod network", "pod", key)
+		default:
 			a.log.Warn("pod sync failed; retrying", "pod", key, "err", err)
 		}
 	})
@@ -178,7 +190,8 @@ func podKey(labels map[string]string) string {
 }
 
 // StopAllPods stops and removes every container and sandbox of this node
-// (`maestro down`), within the pods' grace periods.
+// (`maestro down`), within the pods' grace periods, then the node's pod
+// network (bridge and rules).
 func (a *Agent) StopAllPods(ctx context.Context) error {
 	sbs, err := a.rt.ListSandboxes(ctx, runtime.Filter{Node: a.cfg.NodeName})
 	if err != nil {
@@ -194,6 +207,12 @@ func (a *Agent) StopAllPods(ctx context.Context) error {
 	for err := range errs {
 		if err != nil {
 			return err
+		}
+	}
+	// No pods left: the node's bridge and rules go too.
+	if n := a.net.rt.Node(); n != nil {
+		if err := n.Remove(ctx); err != nil {
+			return fmt.Errorf("removing the pod network: %w", err)
 		}
 	}
 	return nil

@@ -26,8 +26,13 @@ type Config struct {
 	Taints []api.Taint
 	// Capacity overrides what the host reports (cpu, memory, pods).
 	Capacity api.ResourceList
-	// DataDir holds pod volumes and the agent's state.
+	// DataDir holds pod volumes and the agent's state (the pod network's
+	// addresses in DataDir/network).
 	DataDir string
+
+	// ClusterID names the node's bridge together with the node name;
+	// empty: cluster-info's.
+	ClusterID string
 
 	// ServerPort is where logs and stats are served (on Address); 0 picks a free port.
 	ServerPort int

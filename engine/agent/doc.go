@@ -9,7 +9,8 @@
 //	worker: syncPod(key)
 //	  pod deleted or terminating -> stop containers (SIGTERM, grace, SIGKILL),
 //	                                remove sandbox and volumes, delete the pod
-//	  otherwise -> sandbox -> volumes
+//	  otherwise -> sandbox (through network.Runtime: attached to the node's
+//	               pod network, address from its IPAM) -> volumes
 //	            -> init containers one at a time, each to exit 0 (failures:
 //	               back-off, or the pod fails under restartPolicy Never)
 //	            -> once initialized, for each app container:
@@ -18,7 +19,10 @@
 //	                                     -> image (pull policy) -> create + start
 //	            -> status from what the runtime reports (only written on change)
 //	housekeeping: orphaned containers (pods that are gone) are removed;
-//	              dead containers beyond the last one per container are pruned
+//	              dead containers beyond the last one per container are pruned;
+//	              addresses of sandboxes that are gone are freed
+//	pod network (podnetwork.go): the Node's spec.podCIDR (polled until set,
+//	  then on heartbeats) -> network.Setup -> NetworkUnavailable condition
 //
 // Everything the agent knows comes from the API and from the runtime's
 // labels, so a restarted agent adopts running containers instead of

@@ -16,6 +16,9 @@ func (a *Agent) housekeeping(ctx context.Context) {
 		if err := a.removeOrphans(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("removing orphaned containers failed", "err", err)
 		}
+		if err := a.reconcilePodNetwork(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("freeing addresses of removed sandboxes failed", "err", err)
+		}
 		for _, p := range a.pods.List() {
 			a.queue.Add(p.Key())
 		}

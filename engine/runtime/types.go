@@ -78,8 +78,15 @@ const (
 type Sandbox struct {
 	ID                            string
 	PodUID, Namespace, Name, Node string
-	// IP is the pod's address (the node's for host-network pods).
-	IP        string
+	// IP is the pod's address (the node's for host-network pods). A
+	// runtime leaves it empty for a sandbox with a network namespace of
+	// its own: the pod network (engine/network) gives the address.
+	IP string
+	// NetNS is the path of the sandbox's network namespace while it runs
+	// ("/proc/<pid>/ns/net", or a bind mount), for the pod network to plug
+	// into; empty when the sandbox shares the host's network. RunSandbox
+	// sets it; ListSandboxes may leave it empty.
+	NetNS     string
 	State     SandboxState
 	CreatedAt time.Time
 	Labels    map[string]string
@@ -215,6 +222,13 @@ type Runtime interface {
 // that does not exist is no error. The process runtime has no volumes.
 type VolumeRemover interface {
 	RemoveVolume(ctx context.Context, name string) error
+}
+
+// NetworkNamespacer is a runtime that says whether its sandboxes (those
+// not on the host network) get network namespaces of their own, to be
+// plugged into the pod network. A runtime that is not one always does.
+type NetworkNamespacer interface {
+	OwnNetworkNamespaces() bool
 }
 
 // ErrNotFound is returned for unknown sandbox or container ids.

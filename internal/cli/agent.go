@@ -26,7 +26,7 @@ func newAgentCmd(g *globals) *cobra.Command {
 		server, joinToken, caFile, nodeName, address, runtimeName, dataDir string
 		labels                                                             []string
 		port                                                               int
-		dockerNetwork, infraImage, pauseBinary                             string
+		infraImage, pauseBinary                                            string
 		heartbeat, backoffBase                                             time.Duration
 		logLevel, logFormat                                                string
 		runProxy                                                           bool
@@ -96,7 +96,7 @@ containers running; the next start adopts them.`,
 						pauseBinary = filepath.Join(filepath.Dir(exe), "maestro-pause")
 					}
 				}
-				rt, err = docker.New(ctx, docker.Options{Network: dockerNetwork, InfraImage: infraImage, InfraBinary: pauseBinary, NodeIP: address, Log: log})
+				rt, err = docker.New(ctx, docker.Options{InfraImage: infraImage, InfraBinary: pauseBinary, NodeIP: address, Log: log})
 			case "process":
 				rt, err = process.New(process.Options{Root: filepath.Join(dataDir, "process"), NodeIP: address, Log: log})
 			default:
@@ -138,7 +138,6 @@ containers running; the next start adopts them.`,
 	f.StringSliceVar(&labels, "labels", nil, "node labels, key=value (zone, pool, instance type...)")
 	f.StringVar(&dataDir, "data-dir", "", "agent state: credentials and pod volumes (default ~/.maestro/agent-<node>)")
 	f.IntVar(&port, "port", agent.DefaultServerPort, "port for logs and stats (on --address)")
-	f.StringVar(&dockerNetwork, "docker-network", docker.DefaultNetwork, "Docker bridge network for pods")
 	f.StringVar(&infraImage, "infra-image", docker.DefaultInfraImage, "pod infra (pause) image")
 	f.StringVar(&pauseBinary, "pause-binary", "", "static pause program to build the infra image from when it is missing (default: maestro-pause next to maestro)")
 	f.DurationVar(&heartbeat, "heartbeat-interval", agent.DefaultHeartbeatInterval, "how often the node renews its Ready condition")

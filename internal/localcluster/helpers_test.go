@@ -59,6 +59,7 @@ func startClusterB(t testing.TB, n int, tweak ...func(*localcluster.Config)) *lc
 		// Distinct from every other cluster running on the machine (other
 		// test packages, `maestro up`).
 		ServiceCIDR: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(os.Getpid()), byte(seq * 16)}), 28),
+		PodCIDR:     testenv.PodCIDR(),
 		Log:         testenv.Logger(t),
 		Agent: func(c *agent.Config) {
 			c.RestartBackoffBase = time.Second

@@ -44,9 +44,7 @@ type Config struct {
 	BinDir string
 	// InfraImage overrides the pause image reference.
 	InfraImage string
-	// DockerNetwork is the bridge all local nodes share (default "maestro").
-	DockerNetwork string
-	Manager       manager.Config
+	Manager    manager.Config
 	// Agent tweaks every agent's config (tests shorten backoffs).
 	Agent func(*agent.Config)
 	// UnsafeNoFsync skips etcd fsyncs (tests).
@@ -63,6 +61,10 @@ type Config struct {
 	ServiceCIDR netip.Prefix
 	// PodCIDR, NodeCIDRMaskSize and PodNetworkMode are the server's pod
 	// network settings (zero values: its defaults, 10.244.0.0/16, /24, auto).
+	// Each node's agent puts its pods on a bridge of its own; all are on
+	// this host, so pods of different nodes reach each other with no routes
+	// to set up. Clusters running at once on one machine need distinct
+	// pod ranges (their bridges would claim the same routes).
 	PodCIDR          netip.Prefix
 	NodeCIDRMaskSize int
 	PodNetworkMode   string
@@ -115,6 +117,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if cfg.AddressPrefix == "" {
 		cfg.AddressPrefix = "127.0.1."
 	}
+
 	c := &Cluster{cfg: cfg, log: cfg.Log}
 	defer func() {
 		if err != nil {

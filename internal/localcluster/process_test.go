@@ -30,6 +30,7 @@ func TestProcessRuntime(t *testing.T) {
 		// Its own service range (and so DNS address), as startCluster's: not
 		// the default another cluster on the machine may be using.
 		ServiceCIDR: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(os.Getpid()), byte(clusterSeq.Add(1) * 16)}), 28),
+		PodCIDR:     testenv.PodCIDR(),
 		Agent:       func(cfg *agent.Config) { cfg.RestartBackoffBase = time.Second; cfg.ServerPort = 0 },
 	})
 	if err != nil {
@@ -63,10 +64,22 @@ func TestProcessRuntime(t *testing.T) {
 		web = p
 		return api.IsPodReady(p), podState(p)
 	})
-	if web.Status.PodIP != web.Status.HostIP || !strings.HasPrefix(web.Status.PodIP, "127.0.99.") {
+	// As root each pod has a network namespace on the node's pod network;
+	// otherwise pods share the host's.
+	addr := "127.0.0.1"
+	if os.Geteuid() == 0 {
+		addr = web.Status.PodIP
+		node, err := c.Client.Nodes().Get(ctx, web.Spec.NodeName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cidr, err := netip.ParsePrefix(node.Spec.PodCIDR); err != nil || !cidr.Contains(netip.MustParseAddr(addr)) {
+			t.Errorf("process pod IP %s: want one of its node's pod CIDR %q", addr, node.Spec.PodCIDR)
+		}
+	} else if web.Status.PodIP != web.Status.HostIP || !strings.HasPrefix(web.Status.PodIP, "127.0.99.") {
 		t.Errorf("process pod IP %s, host %s: want the node address", web.Status.PodIP, web.Status.HostIP)
 	}
-	if body, err := get("http://127.0.0.1:18080/"); err != nil || !strings.Contains(body, "pod=") {
+	if body, err := get("http://" + addr + ":18080/"); err != nil || !strings.Contains(body, "pod=") {
 		t.Errorf("the process answers %q, %v", body, err)
 	}
 	if data, err := os.ReadFile(order); string(data) != "one\ntwo\n" {
@@ -94,7 +107,7 @@ func TestProcessRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "process stopped", func() (bool, string) {
-		_, err := get("http://127.0.0.1:18080/")
+		_, err := get("http://" + addr + ":18080/")
 		return err != nil, fmt.Sprint(err)
 	})
 }
@@ -111,6 +124,7 @@ func TestRestartOnItsDataDir(t *testing.T) {
 		DataDir: t.TempDir(), Nodes: 1, Runtime: localcluster.RuntimeProcess, Listen: testenv.FreeAddr(t),
 		ClientConfigPath: "-", UnsafeNoFsync: true, NodePrefix: "again-", AddressPrefix: "127.0.98.", Log: testenv.Logger(t),
 		ServiceCIDR: netip.MustParsePrefix("10.201.0.0/28"),
+		PodCIDR:     testenv.PodCIDR(),
 		Agent:       func(cfg *agent.Config) { cfg.ServerPort = 0 },
 	}
 	for round := range 2 {

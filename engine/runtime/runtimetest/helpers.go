@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/maestro-dev/maestro/engine/network"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,10 @@ type Capabilities struct {
 	MemoryLimits bool
 	// Labels go on every sandbox and container the suite makes.
 	Labels map[string]string
+	// Network is the pod network the runtime's sandboxes are attached to
+	// (the runtime under test is wrapped by network.WrapRuntime); nil when
+	// pods share the host's network.
+	Network *network.Node
 }
 
 // Container is a config running the test program with args.

@@ -38,6 +38,7 @@ func Run(t *testing.T, newRuntime func(t *testing.T) runtime.Runtime, caps Capab
 		{"Adoption", s.testAdoption},
 		{"ExitedAdoption", s.testExitedAdoption},
 		{"OOMKilled", s.testOOMKilled},
+		{"PodNetwork", s.testPodNetwork},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

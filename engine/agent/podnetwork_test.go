@@ -1,0 +1,54 @@
+package agent
+
+import (
+	"testing"
+
+	"github.com/maestro-dev/maestro/engine/api"
+)
+
+// The agent says what it knows about the pod network, but a reason another
+// writer set (the control plane's PodCIDRExhausted, the mesh's) is left
+// alone unless the agent has a failure to report over a healthy state.
+func TestNetworkCondition(t *testing.T) {
+	cond := func(s api.ConditionStatus, reason string) *api.Condition {
+		return &api.Condition{Type: api.NodeNetworkUnavailable, Status: s, Reason: reason}
+	}
+	tests := []struct {
+		name       string
+		agent      *api.Condition // what the agent has to say
+		cur        *api.Condition // on the Node
+		wantSet    bool
+		wantTrue   bool
+		wantReason string
+	}{
+		{"nothing to say", nil, nil, false, false, ""},
+		{"no CIDR yet, no condition", cond(api.ConditionTrue, ReasonNoPodCIDR), nil, true, true, ReasonNoPodCIDR},
+		{"no CIDR: the control plane's exhaustion stays", cond(api.ConditionTrue, ReasonNoPodCIDR),
+			cond(api.ConditionTrue, "PodCIDRExhausted"), false, false, ""},
+		{"ready over our own waiting", cond(api.ConditionFalse, ReasonPodNetworkReady),
+			cond(api.ConditionTrue, ReasonNoPodCIDR), true, false, ReasonPodNetworkReady},
+		{"ready: another writer's False stays", cond(api.ConditionFalse, ReasonPodNetworkReady),
+			cond(api.ConditionFalse, "PodCIDRAssigned"), false, false, ""},
+		{"ready: another writer's failure stays", cond(api.ConditionFalse, ReasonPodNetworkReady),
+			cond(api.ConditionTrue, "WireGuardFailed"), false, false, ""},
+		{"setup failed over the control plane's False", cond(api.ConditionTrue, ReasonPodNetworkFailed),
+			cond(api.ConditionFalse, "PodCIDRAssigned"), true, true, ReasonPodNetworkFailed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &Agent{}
+			a.net.cond = tc.agent
+			var cur []api.Condition
+			if tc.cur != nil {
+				cur = append(cur, *tc.cur)
+			}
+			got := a.networkCondition(cur)
+			if (got != nil) != tc.wantSet {
+				t.Fatalf("networkCondition = %+v, want set=%v", got, tc.wantSet)
+			}
+			if got != nil && ((got.Status == api.ConditionTrue) != tc.wantTrue || got.Reason != tc.wantReason) {
+				t.Errorf("networkCondition = %s/%s, want true=%v %s", got.Status, got.Reason, tc.wantTrue, tc.wantReason)
+			}
+		})
+	}
+}

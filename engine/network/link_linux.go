@@ -1,0 +1,174 @@
+//go:build linux
+
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+// podIfName is the pod's end of its veth pair, inside its namespace.
+const podIfName = "eth0"
+
+// ensureBridge creates the bridge if missing, gives it the gateway address
+// and brings it up. Idempotent.
+func ensureBridge(name string, gw netip.Prefix, mtu int) error {
+	link, err := netlink.LinkByName(name)
+	if isLinkNotFound(err) {
+		attrs := netlink.NewLinkAttrs()
+		attrs.Name, attrs.MTU = name, mtu
+		if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: attrs}); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("network: creating bridge %s: %w (needs CAP_NET_ADMIN)", name, err)
+		}
+		link, err = netlink.LinkByName(name)
+	}
+	if err != nil {
+		return fmt.Errorf("network: bridge %s: %w", name, err)
+	}
+	if _, ok := link.(*netlink.Bridge); !ok {
+		return fmt.Errorf("network: %s exists and is a %s, not a bridge", name, link.Type())
+	}
+	if err := netlink.AddrReplace(link, &netlink.Addr{IPNet: ipNet(gw)}); err != nil {
+		return fmt.Errorf("network: address %s on bridge %s: %w", gw, name, err)
+	}
+	// Only the gateway: an address of an earlier CIDR would keep routing
+	// that range here.
+	addrs, err := netlink.AddrList(link, netlink.FAMILY_V4)
+	if err != nil {
+		return fmt.Errorf("network: addresses of bridge %s: %w", name, err)
+	}
+	for _, a := range addrs {
+		if a.IPNet.String() != ipNet(gw).String() {
+			if err := netlink.AddrDel(link, &a); err != nil {
+				return fmt.Errorf("network: removing the old address %s from bridge %s: %w", a.IPNet, name, err)
+			}
+		}
+	}
+	// Host ports on a loopback address are DNATed from 127.x to pods
+	// through the bridge, which the kernel allows only with this.
+	if err := os.WriteFile("/proc/sys/net/ipv4/conf/"+name+"/route_localnet", []byte("1"), 0o644); err != nil {
+		return fmt.Errorf("network: route_localnet on bridge %s: %w", name, err)
+	}
+	if err := netlink.LinkSetUp(link); err != nil {
+		return fmt.Errorf("network: bringing bridge %s up: %w", name, err)
+	}
+	return nil
+}
+
+// deleteLink removes a link of this namespace; a missing one is no error.
+func deleteLink(name string) error {
+	link, err := netlink.LinkByName(name)
+	if isLinkNotFound(err) {
+		return nil
+	}
+	if err == nil {
+		err = netlink.LinkDel(link)
+	}
+	if err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("network: deleting %s: %w", name, err)
+	}
+	return nil
+}
+
+// attach makes the pod's veth pair: eth0 in the namespace with the address
+// and a default route via the gateway (lo up), the host end on the bridge.
+// It starts from scratch each time (an earlier, partial attach is undone),
+// so calling it again converges.
+func attach(s attachSpec) error {
+	ns, err := netns.GetFromPath(s.NetNS)
+	if err != nil {
+		return fmt.Errorf("network: opening the pod's network namespace %s: %w", s.NetNS, err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return fmt.Errorf("network: netlink in %s: %w", s.NetNS, err)
+	}
+	defer h.Close()
+	if old, err := h.LinkByName(podIfName); err == nil {
+		if err := h.LinkDel(old); err != nil {
+			return fmt.Errorf("network: removing the old %s of %s: %w", podIfName, s.NetNS, err)
+		}
+	}
+	if err := deleteLink(s.HostVeth); err != nil {
+		return err
+	}
+	br, err := netlink.LinkByName(s.Bridge)
+	if err != nil {
+		return fmt.Errorf("network: bridge %s: %w", s.Bridge, err)
+	}
+	attrs := netlink.NewLinkAttrs()
+	attrs.Name, attrs.MTU, attrs.MasterIndex = s.HostVeth, s.MTU, br.Attrs().Index
+	veth := &netlink.Veth{LinkAttrs: attrs, PeerName: podIfName, PeerNamespace: netlink.NsFd(ns)}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return fmt.Errorf("network: creating veth %s: %w", s.HostVeth, err)
+	}
+	if err := setupPodSide(h, s); err != nil {
+		_ = deleteLink(s.HostVeth)
+		return err
+	}
+	host, err := netlink.LinkByName(s.HostVeth)
+	if err == nil {
+		err = netlink.LinkSetUp(host)
+	}
+	if err != nil {
+		_ = deleteLink(s.HostVeth)
+		return fmt.Errorf("network: bringing %s up: %w", s.HostVeth, err)
+	}
+	return nil
+}
+
+// setupPodSide configures the namespace's end through a handle into it.
+func setupPodSide(h *netlink.Handle, s attachSpec) error {
+	lo, err := h.LinkByName("lo")
+	if err == nil {
+		err = h.LinkSetUp(lo)
+	}
+	if err != nil {
+		return fmt.Errorf("network: lo in %s: %w", s.NetNS, err)
+	}
+	eth, err := h.LinkByName(podIfName)
+	if err != nil {
+		return fmt.Errorf("network: %s in %s: %w", podIfName, s.NetNS, err)
+	}
+	if err := h.AddrReplace(eth, &netlink.Addr{IPNet: ipNet(s.Addr)}); err != nil {
+		return fmt.Errorf("network: address %s in %s: %w", s.Addr, s.NetNS, err)
+	}
+	if err := h.LinkSetUp(eth); err != nil {
+		return fmt.Errorf("network: bringing %s up in %s: %w", podIfName, s.NetNS, err)
+	}
+	route := &netlink.Route{LinkIndex: eth.Attrs().Index, Gw: net.IP(s.Gateway.AsSlice())}
+	if err := h.RouteReplace(route); err != nil {
+		return fmt.Errorf("network: default route via %s in %s: %w", s.Gateway, s.NetNS, err)
+	}
+	return nil
+}
+
+// enableForwarding turns on IPv4 forwarding (the host routes between pods
+// and the world).
+func enableForwarding() error {
+	const path = "/proc/sys/net/ipv4/ip_forward"
+	if b, err := os.ReadFile(path); err == nil && len(b) > 0 && b[0] == '1' {
+		return nil
+	}
+	if err := os.WriteFile(path, []byte("1"), 0o644); err != nil {
+		return fmt.Errorf("network: enabling IPv4 forwarding: %w", err)
+	}
+	return nil
+}
+
+func isLinkNotFound(err error) bool {
+	var nf netlink.LinkNotFoundError
+	return errors.As(err, &nf)
+}
+
+func ipNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: net.IP(p.Addr().AsSlice()), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}

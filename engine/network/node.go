@@ -1,0 +1,230 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"sync"
+)
+
+// DefaultMTU is the pods' MTU when Config.MTU is zero.
+const DefaultMTU = 1500
+
+// Config describes one node's pod network.
+type Config struct {
+	// NodeName and ClusterID name the bridge (see BridgeName).
+	NodeName, ClusterID string
+	// PodCIDR is the node's range (Node.Spec.PodCIDR); required.
+	PodCIDR netip.Prefix
+	// ClusterCIDR is the whole cluster's pod range: traffic to it is not
+	// masqueraded. Zero means PodCIDR (a cluster of one node).
+	ClusterCIDR netip.Prefix
+	// StateDir keeps the IPAM file (the agent's data dir/network).
+	StateDir string
+	// MTU of the bridge and veths; DefaultMTU when zero (the WireGuard
+	// mesh may need less).
+	MTU int
+	// Firewall is where the node's NAT rules go: FirewallNFTables (over
+	// netlink) or FirewallIPTables (the iptables command); empty picks
+	// nftables when the kernel speaks it, iptables otherwise.
+	Firewall string
+	Log      *slog.Logger
+}
+
+// Firewall backends (Config.Firewall).
+const (
+	FirewallNFTables = "nftables"
+	FirewallIPTables = "iptables"
+)
+
+// Node is the pod network of one node: what routes between nodes (the
+// mesh) need to know is exported; the rest goes through its methods.
+type Node struct {
+	// Bridge is the node's bridge; Gateway, the address pods route via,
+	// sits on it.
+	Bridge      string
+	PodCIDR     netip.Prefix
+	ClusterCIDR netip.Prefix
+	Gateway     netip.Addr
+	MTU         int
+	// Firewall is the backend the node's rules are in.
+	Firewall string
+
+	ipam  *IPAM
+	ports *hostPorts
+	// rulesMu makes each table rewrite use the latest host ports.
+	rulesMu sync.Mutex
+	log     *slog.Logger
+}
+
+// Setup makes the node's network ready for pods: the IPAM state, the
+// bridge with the gateway address, forwarding, masquerade. Every step is
+// idempotent, so a restarted agent converges on what it left; what the
+// agent leaves at its stop (bridge, rules, pods' veths) stays, so running
+// pods keep their network while the agent is down. Remove takes it away.
+func Setup(ctx context.Context, cfg Config) (*Node, error) {
+	n, err := newNode(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := enableForwarding(); err != nil {
+		return nil, err
+	}
+	if err := ensureBridge(n.Bridge, netip.PrefixFrom(n.Gateway, n.PodCIDR.Bits()), n.MTU); err != nil {
+		return nil, err
+	}
+	if err := ensureForwardAccept(ctx, n.Bridge); err != nil {
+		return nil, err
+	}
+	if err := n.applyRules(); err != nil {
+		return nil, err
+	}
+	n.log.Info("pod network ready", "firewall", n.Firewall, "pod_cidr", n.PodCIDR, "gateway", n.Gateway,
+		"cluster_cidr", n.ClusterCIDR)
+	return n, nil
+}
+
+// newNode checks cfg and opens the IPAM state, touching nothing else.
+func newNode(cfg Config) (*Node, error) {
+	if cfg.NodeName == "" {
+		return nil, errors.New("network: Config.NodeName is required")
+	}
+	if !cfg.PodCIDR.IsValid() || !cfg.PodCIDR.Addr().Is4() {
+		return nil, fmt.Errorf("network: Config.PodCIDR %q: an IPv4 prefix is required", cfg.PodCIDR)
+	}
+	if cfg.StateDir == "" {
+		return nil, errors.New("network: Config.StateDir is required")
+	}
+	cfg.PodCIDR = cfg.PodCIDR.Masked()
+	if !cfg.ClusterCIDR.IsValid() {
+		cfg.ClusterCIDR = cfg.PodCIDR
+	}
+	if !cfg.ClusterCIDR.Addr().Is4() || cfg.ClusterCIDR.Bits() > cfg.PodCIDR.Bits() || !cfg.ClusterCIDR.Contains(cfg.PodCIDR.Addr()) {
+		return nil, fmt.Errorf("network: Config.ClusterCIDR %s must contain the node's pod CIDR %s", cfg.ClusterCIDR, cfg.PodCIDR)
+	}
+	if cfg.MTU == 0 {
+		cfg.MTU = DefaultMTU
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	switch cfg.Firewall {
+	case FirewallNFTables, FirewallIPTables:
+	case "":
+		cfg.Firewall = FirewallIPTables
+		if nftablesWorks() {
+			cfg.Firewall = FirewallNFTables
+		}
+	default:
+		return nil, fmt.Errorf("network: Config.Firewall %q: must be %s or %s", cfg.Firewall, FirewallNFTables, FirewallIPTables)
+	}
+	ipam, err := OpenIPAM(filepath.Join(cfg.StateDir, "ipam.json"), cfg.PodCIDR)
+	if err != nil {
+		return nil, err
+	}
+	ports, err := openHostPorts(filepath.Join(cfg.StateDir, "hostports.json"))
+	if err != nil {
+		return nil, err
+	}
+	return &Node{ports: ports, Firewall: cfg.Firewall, Bridge: BridgeName(cfg.ClusterID, cfg.NodeName), PodCIDR: cfg.PodCIDR,
+		ClusterCIDR: cfg.ClusterCIDR.Masked(), Gateway: ipam.Gateway(), MTU: cfg.MTU, ipam: ipam,
+		log: cfg.Log.With("component", "network", "bridge", BridgeName(cfg.ClusterID, cfg.NodeName))}, nil
+}
+
+// Attach gives owner (a sandbox id) an address and plugs the network
+// namespace at netnsPath into the bridge. Calling it again for the same
+// owner keeps the address and redoes the links.
+func (n *Node) Attach(ctx context.Context, owner, netnsPath string) (netip.Addr, error) {
+	if netnsPath == "" {
+		return netip.Addr{}, fmt.Errorf("network: attaching %s: no network namespace", owner)
+	}
+	ip, err := n.ipam.Allocate(owner)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	err = attach(attachSpec{NetNS: netnsPath, HostVeth: hostVethName(owner), Bridge: n.Bridge,
+		Addr: netip.PrefixFrom(ip, n.PodCIDR.Bits()), Gateway: n.Gateway, MTU: n.MTU})
+	if err != nil {
+		_ = n.ipam.Release(owner)
+		return netip.Addr{}, err
+	}
+	n.log.Debug("pod attached", "sandbox", owner, "ip", ip, "veth", hostVethName(owner))
+	return ip, nil
+}
+
+// Detach deletes owner's host veth (its peer goes with it) and frees its
+// address. Unknown owners are no error.
+func (n *Node) Detach(ctx context.Context, owner string) error {
+	if err := n.SetHostPorts(ctx, owner, nil); err != nil {
+		return err
+	}
+	if err := deleteLink(hostVethName(owner)); err != nil {
+		return err
+	}
+	return n.ipam.Release(owner)
+}
+
+// SetHostPorts publishes owner's host ports (none: unpublishes them).
+func (n *Node) SetHostPorts(ctx context.Context, owner string, ports []HostPort) error {
+	for _, p := range ports {
+		if err := p.validate(); err != nil {
+			return err
+		}
+	}
+	changed, err := n.ports.set(owner, ports)
+	if err != nil || !changed {
+		return err
+	}
+	return n.applyRules()
+}
+
+// applyRules rewrites the node's nftables table from its state.
+func (n *Node) applyRules() error {
+	n.rulesMu.Lock()
+	defer n.rulesMu.Unlock()
+	return applyNAT(context.Background(), n.Firewall, natRules{Bridge: n.Bridge, PodCIDR: n.PodCIDR, ClusterCIDR: n.ClusterCIDR, HostPorts: n.ports.all()})
+}
+
+// IP is owner's address, if it has one.
+func (n *Node) IP(owner string) (netip.Addr, bool) { return n.ipam.Lookup(owner) }
+
+// Retain frees the addresses (and host veths) of owners that live does not
+// hold: the level-based step against the runtime's sandboxes.
+func (n *Node) Retain(ctx context.Context, live map[string]bool) error {
+	var errs []error
+	for _, o := range n.ipam.Owners() {
+		if !live[o] {
+			n.log.Info("freeing the address of a sandbox that is gone", "sandbox", o)
+			errs = append(errs, n.Detach(ctx, o))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Remove deletes the bridge (and so every pod's host veth) and the node's
+// rules. The IPAM state stays; for tests and node teardown.
+func (n *Node) Remove(ctx context.Context) error {
+	removeForwardAccept(ctx, n.Bridge)
+	return errors.Join(removeNAT(ctx, n.Firewall, n.Bridge), deleteLink(n.Bridge))
+}
+
+// attachSpec is one pod's side of the network.
+type attachSpec struct {
+	NetNS    string       // path of the pod's network namespace
+	HostVeth string       // host end's name
+	Bridge   string       // the host end's master
+	Addr     netip.Prefix // the pod's address, with the CIDR's length
+	Gateway  netip.Addr   // default route
+	MTU      int
+}
+
+// natRules is what the node's nftables table holds.
+type natRules struct {
+	Bridge      string
+	PodCIDR     netip.Prefix // the node's
+	ClusterCIDR netip.Prefix // every node's; traffic to it keeps its source
+	HostPorts   []HostPort
+}

@@ -1,0 +1,105 @@
+//go:build linux
+
+package network
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/maestro-dev/maestro/engine/runtime"
+)
+
+// fakeRuntime keeps sandboxes in memory; each one's namespace is one the
+// test made (netns), or none for host-network pods.
+type fakeRuntime struct {
+	runtime.Runtime // unused methods panic
+	netns           string
+	mu              sync.Mutex
+	sbs             []runtime.Sandbox
+	runs            int
+}
+
+func (f *fakeRuntime) RunSandbox(_ context.Context, cfg runtime.SandboxConfig) (runtime.Sandbox, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.runs++
+	sb := runtime.Sandbox{ID: cfg.PodUID + "-sb", PodUID: cfg.PodUID, Node: cfg.Node, State: runtime.SandboxReady, NetNS: f.netns}
+	if cfg.HostNetwork {
+		sb.NetNS, sb.IP = "", "192.0.2.10"
+	}
+	f.sbs = append(f.sbs, sb)
+	return sb, nil
+}
+
+func (f *fakeRuntime) StopSandbox(context.Context, string, time.Duration) error { return nil }
+
+func (f *fakeRuntime) RemoveSandbox(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sbs = slices.DeleteFunc(f.sbs, func(sb runtime.Sandbox) bool { return sb.ID == id })
+	return nil
+}
+
+func (f *fakeRuntime) ListSandboxes(context.Context, runtime.Filter) ([]runtime.Sandbox, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.sbs), nil
+}
+
+// TestRuntimeWrapper: sandboxes wait for the node's network without being
+// made, get the IPAM address (also when listed), are removed again when
+// attaching fails, host-network sandboxes pass through, and Reconcile
+// frees the addresses of sandboxes the runtime no longer has.
+func TestRuntimeWrapper(t *testing.T) {
+	run := netnsPrereqs(t)
+	host, pod := newNS(t, run, "host"), newNS(t, run, "pod")
+	inner := &fakeRuntime{netns: pod.path}
+	r := WrapRuntime(inner, nil)
+	ctx := t.Context()
+	if _, err := r.RunSandbox(ctx, runtime.SandboxConfig{PodUID: "a"}); !errors.Is(err, ErrNoPodCIDR) || inner.runs != 0 {
+		t.Fatalf("RunSandbox without a node: %v after %d runtime calls; want ErrNoPodCIDR and none", err, inner.runs)
+	}
+	if sb, err := r.RunSandbox(ctx, runtime.SandboxConfig{PodUID: "h", HostNetwork: true}); err != nil || sb.IP != "192.0.2.10" {
+		t.Fatalf("host-network sandbox without a node: %+v, %v; want it as the runtime made it", sb, err)
+	}
+	host.in(t, func() {
+		n, err := Setup(ctx, Config{NodeName: "n1", ClusterID: run, PodCIDR: netip.MustParsePrefix("10.244.9.0/24"), StateDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.SetNode(n)
+		a, err := r.RunSandbox(ctx, runtime.SandboxConfig{PodUID: "a"})
+		if err != nil || a.IP != "10.244.9.2" {
+			t.Fatalf("RunSandbox = %+v, %v; want the first pod address 10.244.9.2", a, err)
+		}
+		list, _ := r.ListSandboxes(ctx, runtime.Filter{})
+		if i := slices.IndexFunc(list, func(sb runtime.Sandbox) bool { return sb.ID == a.ID }); i < 0 || list[i].IP != a.IP {
+			t.Errorf("ListSandboxes = %+v; want %s with %s", list, a.ID, a.IP)
+		}
+		inner.netns = "/nonexistent/netns"
+		if _, err := r.RunSandbox(ctx, runtime.SandboxConfig{PodUID: "b"}); err == nil {
+			t.Error("RunSandbox with a namespace that cannot be opened succeeded")
+		}
+		if list, _ := inner.ListSandboxes(ctx, runtime.Filter{}); slices.ContainsFunc(list, func(sb runtime.Sandbox) bool { return sb.PodUID == "b" }) {
+			t.Error("the sandbox whose attach failed was left in the runtime")
+		}
+		if _, ok := n.IP("b-sb"); ok {
+			t.Error("the sandbox whose attach failed kept an address")
+		}
+		_ = inner.RemoveSandbox(ctx, a.ID) // gone behind the agent's back
+		if err := r.Reconcile(ctx, ""); err != nil {
+			t.Fatal(err)
+		}
+		if ip, ok := n.IP(a.ID); ok {
+			t.Errorf("after Reconcile the removed sandbox still holds %s", ip)
+		}
+		if err := n.Remove(ctx); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
