@@ -58,7 +58,7 @@ func TestCompute(t *testing.T) {
 			nodes:  []*api.Node{self, sameSite, otherSite},
 			routes: []Route{hostGWRoute}, skipped: []string{"c/" + SkipNotOnLink}},
 		{name: "wireguard: every peer through the mesh", mode: api.PodNetworkWireGuard,
-			nodes: []*api.Node{self, sameSite, otherSite},
+			nodes:  []*api.Node{self, sameSite, otherSite},
 			routes: []Route{{Node: "b", Dst: pfx("10.244.2.0/24"), Dev: "wg", Src: addr("10.244.1.1")}, wgRoute},
 			peers:  []Peer{wgPeerB, wgPeer}},
 		{name: "no gateway on this host yet: no preferred source", mode: api.PodNetworkWireGuard,
