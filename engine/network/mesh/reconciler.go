@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -205,4 +207,22 @@ func (r *Reconciler) Close() error {
 	err := r.dev.close()
 	r.dev = nil
 	return err
+}
+
+// Peers are the WireGuard device's peers now (none while it has no
+// device), sorted by public key; Node is not known to the device and
+// stays empty.
+func (r *Reconciler) Peers() ([]Peer, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.dev == nil {
+		return nil, nil
+	}
+	have, err := r.dev.peers()
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Collect(maps.Values(have))
+	slices.SortFunc(out, func(a, b Peer) int { return strings.Compare(a.PublicKey, b.PublicKey) })
+	return out, nil
 }

@@ -95,7 +95,9 @@ func (r netlinkRoutes) replace(ctx context.Context, rt Route) error {
 // remove deletes an owned route.
 func (r netlinkRoutes) remove(ctx context.Context, rt Route) error {
 	err := r.enter(func() error {
-		return netlink.RouteDel(&netlink.Route{Protocol: RouteProtocol, Table: unix.RT_TABLE_MAIN,
+		// Scope nowhere matches a route of any scope (host-gw routes are
+		// universe, WireGuard ones link).
+		return netlink.RouteDel(&netlink.Route{Protocol: RouteProtocol, Table: unix.RT_TABLE_MAIN, Scope: netlink.SCOPE_NOWHERE,
 			Dst: &net.IPNet{IP: rt.Dst.Addr().AsSlice(), Mask: net.CIDRMask(rt.Dst.Bits(), 32)}})
 	})
 	if err != nil {
