@@ -290,4 +290,3 @@ func checkPodTraffic(t *testing.T, from, to *podHost) {
 		t.Errorf("UDP %s -> %s: got %q, %v; want %q", from.pod, udp, got, err, want)
 	}
 }
-
