@@ -127,17 +127,19 @@ func (a *Agent) nodeObject(ctx context.Context) (*api.Node, error) {
 	}
 	now := time.Now().UTC()
 	host, _ := os.Hostname()
+	network, netConds := a.meshStatus()
 	return &api.Node{
 		ObjectMeta: api.ObjectMeta{Name: a.cfg.NodeName, Labels: labels},
 		Spec:       api.NodeSpec{Taints: a.cfg.Taints},
 		Status: api.NodeStatus{
 			Capacity: capacity, Allocatable: capacity,
-			Conditions: []api.Condition{{Type: api.NodeReady, Status: api.ConditionTrue, Reason: "AgentReady",
-				Message: "agent is posting ready status", LastHeartbeatTime: now}},
+			Conditions: append([]api.Condition{{Type: api.NodeReady, Status: api.ConditionTrue, Reason: "AgentReady",
+				Message: "agent is posting ready status", LastHeartbeatTime: now}}, netConds...),
 			Addresses: []api.NodeAddress{{Type: api.NodeInternalIP, Address: a.cfg.Address}, {Type: api.NodeHostName, Address: host}},
 			NodeInfo: api.NodeSystemInfo{AgentVersion: a.cfg.Version, Runtime: a.rt.Name() + "://" + version,
 				OperatingSystem: goruntime.GOOS, Architecture: goruntime.GOARCH, KernelVersion: kernelVersion()},
 			DaemonEndpoint: a.endpoint(),
+			Network:        network,
 		},
 	}, nil
 }

@@ -19,8 +19,9 @@ type Input struct {
 	// Mode is api.PodNetworkAuto ("" means auto), HostGW or WireGuard.
 	Mode string
 	// LocalAddrs are this host's own addresses: a peer whose InternalIP
-	// is one of them shares this host (`maestro up`), so its pods are
-	// reached through its bridge here and need no route.
+	// is one of them (or a loopback address) shares this host (`maestro
+	// up`), so its pods are reached through its bridge here and need no
+	// route.
 	LocalAddrs []netip.Addr
 	// LocalSubnets are the subnets directly connected to this host.
 	LocalSubnets []netip.Prefix
@@ -154,7 +155,8 @@ func planPeer(in Input, n *api.Node, selfCIDR netip.Prefix) (Route, *Peer, *Skip
 	if err != nil {
 		return skip(SkipNoAddress, "no valid InternalIP in status.addresses")
 	}
-	if slices.Contains(in.LocalAddrs, ip) {
+	if ip.IsLoopback() || slices.Contains(in.LocalAddrs, ip) {
+		// Loopback: `maestro up` gives its nodes 127.0.1.<i>, all this host's.
 		return skip(SkipLocal, "InternalIP %s is this host's: its pod bridge is local", ip)
 	}
 	onLink := slices.ContainsFunc(in.LocalSubnets, func(p netip.Prefix) bool { return p.Contains(ip) })
