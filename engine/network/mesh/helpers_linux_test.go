@@ -104,8 +104,15 @@ type podHost struct {
 
 func addPodHost(t *testing.T, tb *testbed.Testbed, site *testbed.Site, name, cidr string) *podHost {
 	t.Helper()
-	h := &podHost{Host: tb.AddHost(site, name), cidr: netip.MustParsePrefix(cidr), dir: t.TempDir()}
-	h.pod = h.cidr.Addr().Next()
+	h := &podHost{Host: tb.AddHost(site, name), dir: t.TempDir()}
+	h.setPodCIDR(t, netip.MustParsePrefix(cidr))
+	return h
+}
+
+// setPodCIDR puts the first address of cidr on the stand-in bridge.
+func (h *podHost) setPodCIDR(t *testing.T, cidr netip.Prefix) {
+	t.Helper()
+	h.cidr, h.pod = cidr, cidr.Addr().Next()
 	for _, argv := range [][]string{
 		{"ip", "link", "add", "mstpod", "type", "bridge"},
 		{"ip", "addr", "add", netip.PrefixFrom(h.pod, h.cidr.Bits()).String(), "dev", "mstpod"},
@@ -115,7 +122,6 @@ func addPodHost(t *testing.T, tb *testbed.Testbed, site *testbed.Site, name, cid
 			t.Fatal(err)
 		}
 	}
-	return h
 }
 
 func (h *podHost) node() *api.Node {
