@@ -102,7 +102,7 @@ type podHost struct {
 	dir  string // the agent data dir (the WireGuard key)
 }
 
-func addPodHost(t *testing.T, tb *testbed.Testbed, site *testbed.Site, name, cidr string) *podHost {
+func addPodHost(t testing.TB, tb *testbed.Testbed, site *testbed.Site, name, cidr string) *podHost {
 	t.Helper()
 	h := &podHost{Host: tb.AddHost(site, name), dir: t.TempDir()}
 	h.setPodCIDR(t, netip.MustParsePrefix(cidr))
@@ -110,7 +110,7 @@ func addPodHost(t *testing.T, tb *testbed.Testbed, site *testbed.Site, name, cid
 }
 
 // setPodCIDR puts the first address of cidr on the stand-in bridge.
-func (h *podHost) setPodCIDR(t *testing.T, cidr netip.Prefix) {
+func (h *podHost) setPodCIDR(t testing.TB, cidr netip.Prefix) {
 	t.Helper()
 	h.cidr, h.pod = cidr, cidr.Addr().Next()
 	for _, argv := range [][]string{
@@ -165,7 +165,7 @@ func startReconciler(t, owner testing.TB, c *cluster, h *podHost, mode string) *
 }
 
 // eventually polls cond until it returns nil or the time is up.
-func eventually(t *testing.T, what string, timeout time.Duration, cond func() error) {
+func eventually(t testing.TB, what string, timeout time.Duration, cond func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -181,7 +181,7 @@ func eventually(t *testing.T, what string, timeout time.Duration, cond func() er
 }
 
 // ownedRoutes are the host's routes with maestro's protocol, one per line.
-func ownedRoutes(t *testing.T, h *testbed.Host) string {
+func ownedRoutes(t testing.TB, h *testbed.Host) string {
 	t.Helper()
 	out, err := h.Exec(t.Context(), "ip", "-4", "route", "show", "proto", fmt.Sprint(int(mesh.RouteProtocol)))
 	if err != nil {
@@ -237,13 +237,7 @@ func serveWhoAmI(t *testing.T, h *testbed.Host, addr netip.Addr) (tcp, udp netip
 // askTCP sends payload from src (an address of host h) to dst over TCP
 // and returns the answer.
 func askTCP(ctx context.Context, h *testbed.Host, src netip.Addr, dst netip.AddrPort, payload string) (string, error) {
-	var c net.Conn
-	err := h.Do(func() error {
-		d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0)), Timeout: 5 * time.Second}
-		var err error
-		c, err = d.DialContext(ctx, "tcp", dst.String())
-		return err
-	})
+	c, err := dialFrom(h, src, dst)(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -254,6 +248,23 @@ func askTCP(ctx context.Context, h *testbed.Host, src netip.Addr, dst netip.Addr
 	}
 	b, err := io.ReadAll(c)
 	return string(b), err
+}
+
+// dialFrom dials TCP from host h, from address src (any when invalid).
+func dialFrom(h *testbed.Host, src netip.Addr, dst netip.AddrPort) func(context.Context) (net.Conn, error) {
+	return func(ctx context.Context) (net.Conn, error) {
+		var c net.Conn
+		err := h.Do(func() error {
+			d := net.Dialer{Timeout: 5 * time.Second}
+			if src.IsValid() {
+				d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0))
+			}
+			var err error
+			c, err = d.DialContext(ctx, "tcp", dst.String())
+			return err
+		})
+		return c, err
+	}
 }
 
 // askUDP sends payload from src to dst over UDP (a few tries: the first
