@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"reflect"
 
@@ -32,7 +31,9 @@ func (a *Agent) newMesh() error {
 	}
 	addr, err := netip.ParseAddr(a.cfg.Address)
 	if err != nil {
-		return fmt.Errorf("agent: node address %q is not an IP address, which the pod network mesh needs (its WireGuard endpoint): %w", a.cfg.Address, err)
+		a.log.Warn("pod network mesh disabled: the node address is not an IP address (routes to it and its WireGuard endpoint need one)",
+			"address", a.cfg.Address)
+		return nil
 	}
 	a.nodes = client.NewInformer(a.cfg.Client.Nodes(), client.ListOptions{}, client.WithLogger(a.log))
 	a.mesh, err = mesh.New(mesh.Config{NodeName: a.cfg.NodeName, Address: addr, Nodes: a.nodes, Publisher: meshPublisher{a},
