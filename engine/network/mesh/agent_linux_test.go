@@ -87,6 +87,16 @@ func TestAgentsMeshAcrossSites(t *testing.T) {
 		})
 	}
 	checkPodTraffic(t, h1, h2)
+
+	// Heartbeats (every 3s) rewrite the status: the network stays on it.
+	time.Sleep(4 * time.Second)
+	n, err := nodes.Get(ctx, h1.NodeName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cond := api.FindCondition(n.Status.Conditions, api.NodeNetworkUnavailable); n.Status.Network == nil || cond == nil || cond.Status != api.ConditionFalse {
+		t.Fatalf("after heartbeats: status.network %+v, NetworkUnavailable %+v", n.Status.Network, cond)
+	}
 }
 
 // podCIDR is the node's pod CIDR: the control plane's when it assigns

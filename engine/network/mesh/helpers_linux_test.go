@@ -67,7 +67,10 @@ func (c *cluster) condition(node string) *api.Condition {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if n := c.nodes[node]; n != nil {
-		return api.FindCondition(n.Status.Conditions, api.NodeNetworkUnavailable)
+		if cond := api.FindCondition(n.Status.Conditions, api.NodeNetworkUnavailable); cond != nil {
+			cp := *cond // the table changes under its lock only
+			return &cp
+		}
 	}
 	return nil
 }
