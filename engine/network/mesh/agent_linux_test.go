@@ -20,7 +20,7 @@ import (
 // Node, routes the others' pod CIDRs (host-gw in its site, WireGuard
 // across), reports NetworkUnavailable=False, and drops a deleted Node.
 func TestAgentsMeshAcrossSites(t *testing.T) {
-	tb := testbed.New(t, testbed.Options{})
+	tb := newTestbed(t)
 	a, b := tb.AddSite("a"), tb.AddSite("b")
 	h1 := &podHost{Host: tb.AddHost(a, "h1")}
 	h2 := &podHost{Host: tb.AddHost(a, "h2")}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/internal/netbench"
-	"github.com/maestro-dev/maestro/internal/testbed"
 )
 
 // BenchmarkMeshThroughput compares, on one emulated link between two
@@ -24,7 +23,7 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkMeshThroughput -benchtime 1x ./engine/network/mesh
 func BenchmarkMeshThroughput(b *testing.B) {
-	tb := testbed.New(b, testbed.Options{})
+	tb := newTestbed(b)
 	site := tb.AddSite("a")
 	h1 := addPodHost(b, tb, site, "h1", "10.244.1.0/24")
 	h2 := addPodHost(b, tb, site, "h2", "10.244.2.0/24")

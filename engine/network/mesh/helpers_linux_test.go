@@ -18,7 +18,18 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/network/mesh"
 	"github.com/maestro-dev/maestro/internal/testbed"
+	"github.com/maestro-dev/maestro/internal/testreq"
 )
+
+// newTestbed is a test bed whose hosts can run userspace WireGuard.
+func newTestbed(t testing.TB) *testbed.Testbed {
+	t.Helper()
+	tb := testbed.New(t, testbed.Options{})
+	if _, err := os.Stat("/dev/net/tun"); err != nil {
+		testreq.Missing(t, "/dev/net/tun for userspace WireGuard: %v", err)
+	}
+	return tb
+}
 
 // cluster stands in for the API server and the agents' Node informers:
 // a Node table whose changes trigger every reconciler, as the agent's

@@ -10,7 +10,6 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/network/mesh"
-	"github.com/maestro-dev/maestro/internal/testbed"
 )
 
 // TestMeshAcrossSites runs the agent's mesh reconciler on three emulated
@@ -22,7 +21,7 @@ import (
 // the NetworkUnavailable condition while WireGuard's port is taken, stale
 // route removal on restart, and that a deleted Node's route and peer go.
 func TestMeshAcrossSites(t *testing.T) {
-	tb := testbed.New(t, testbed.Options{})
+	tb := newTestbed(t)
 	a, b := tb.AddSite("a"), tb.AddSite("b")
 	h1 := addPodHost(t, tb, a, "h1", "10.244.1.0/24")
 	h2 := addPodHost(t, tb, a, "h2", "10.244.2.0/24")
