@@ -130,6 +130,18 @@ func TestMeshAcrossSites(t *testing.T) {
 		return
 	}
 
+	t.Run("a deleted WireGuard interface comes back", func(t *testing.T) {
+		if _, err := h3.Exec(t.Context(), "ip", "link", "del", "maestro-wg"); err != nil {
+			t.Fatal(err)
+		}
+		c.change(func(map[string]*api.Node) {}) // a Node event, or the resync, notices
+		eventually(t, "h3's routes back", 20*time.Second, func() error { return hasRoutes(ownedRoutes(t, h3.Host), wantRoutes[h3]) })
+		checkPodTraffic(t, h3, h1)
+	})
+	if t.Failed() {
+		return
+	}
+
 	t.Run("host-gw mode routes no site it is not on, so plain text crosses", func(t *testing.T) {
 		for _, r := range recs {
 			r.SetMode(api.PodNetworkHostGW)

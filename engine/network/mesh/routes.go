@@ -4,6 +4,7 @@ package mesh
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -133,4 +134,15 @@ func hostAddrs(enter func(func() error) error) ([]netip.Addr, []netip.Prefix, er
 		return nil, nil, fmt.Errorf("mesh: listing this host's addresses: %w", err)
 	}
 	return addrs, subnets, nil
+}
+
+// linkExists reports whether the interface is there (errors other than
+// "not found" count as there: the next netlink call reports them).
+func linkExists(enter func(func() error) error, name string) bool {
+	err := enter(func() error {
+		_, err := netlink.LinkByName(name)
+		return err
+	})
+	var nf netlink.LinkNotFoundError
+	return !errors.As(err, &nf)
 }

@@ -113,6 +113,12 @@ func (r *Reconciler) logSkips(skipped []Skip) {
 // syncPeers opens the WireGuard device when peers need it and makes its
 // peers match.
 func (r *Reconciler) syncPeers(want []Peer) error {
+	if r.dev != nil && !linkExists(r.cfg.Enter, r.cfg.Interface) {
+		// Deleted under the agent (ip link del): make it again.
+		r.cfg.Log.Warn("WireGuard interface gone, recreating it", "interface", r.cfg.Interface)
+		_ = r.dev.close()
+		r.dev = nil
+	}
 	if r.dev == nil {
 		if len(want) == 0 {
 			return nil // no device until a peer needs one (several agents may share a host)

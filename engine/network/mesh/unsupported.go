@@ -32,3 +32,5 @@ func hostAddrs(func(func() error) error) ([]netip.Addr, []netip.Prefix, error) {
 func openDevice(func(func() error) error, string, string, wgtypes.Key, int, *slog.Logger) (wgDevice, error) {
 	return nil, errUnsupported
 }
+
+func linkExists(func(func() error) error, string) bool { return false }
