@@ -42,9 +42,14 @@ func (a *Agent) newMesh() error {
 	if err != nil {
 		return err
 	}
-	// Level-based: any Node change re-plans every route.
+	// Level-based: a Node added, deleted or changed in what routes depend
+	// on re-plans every route (heartbeats do not; the resync catches all).
 	trigger := func(*api.Node) { a.mesh.Trigger() }
-	a.nodes.AddHandler(client.Handler[*api.Node]{OnAdd: trigger, OnUpdate: func(_, n *api.Node) { trigger(n) }, OnDelete: trigger})
+	a.nodes.AddHandler(client.Handler[*api.Node]{OnAdd: trigger, OnDelete: trigger, OnUpdate: func(old, n *api.Node) {
+		if mesh.Changed(old, n) {
+			a.mesh.Trigger()
+		}
+	}})
 	return nil
 }
 

@@ -186,3 +186,24 @@ func planPeer(in Input, n *api.Node, selfCIDR netip.Prefix) (Route, *Peer, *Skip
 	peer := &Peer{Node: n.Name, PublicKey: nw.PublicKey, Endpoint: ep, AllowedIPs: []netip.Prefix{cidr}}
 	return Route{Node: n.Name, Dst: cidr, Dev: in.Interface}, peer, nil
 }
+
+// Changed reports whether a Node update changes anything Compute reads
+// (pod CIDR, InternalIP, published key and endpoint): heartbeats, which
+// change only conditions, need no sync.
+func Changed(old, n *api.Node) bool {
+	if old == nil || n == nil {
+		return true
+	}
+	if old.Spec.PodCIDR != n.Spec.PodCIDR ||
+		api.NodeAddressOf(old, api.NodeInternalIP) != api.NodeAddressOf(n, api.NodeInternalIP) {
+		return true
+	}
+	var a, b api.NodeNetworkStatus
+	if old.Status.Network != nil {
+		a = *old.Status.Network
+	}
+	if n.Status.Network != nil {
+		b = *n.Status.Network
+	}
+	return a != b
+}

@@ -127,3 +127,31 @@ func TestComputeDeletedNodeDropsOut(t *testing.T) {
 		t.Fatalf("after deletion: %+v", p)
 	}
 }
+
+func TestChanged(t *testing.T) {
+	base := testNode("c", "10.244.3.0/24", "10.9.0.3", keyC, "10.9.0.3:51820")
+	edit := func(fn func(n *api.Node)) *api.Node {
+		n := testNode("c", "10.244.3.0/24", "10.9.0.3", keyC, "10.9.0.3:51820")
+		fn(n)
+		return n
+	}
+	cases := []struct {
+		name string
+		n    *api.Node
+		want bool
+	}{
+		{"heartbeat", edit(func(n *api.Node) {
+			n.Status.Conditions = []api.Condition{{Type: api.NodeReady, Status: api.ConditionTrue}}
+		}), false},
+		{"label", edit(func(n *api.Node) { n.Labels = map[string]string{"a": "b"} }), false},
+		{"pod CIDR", edit(func(n *api.Node) { n.Spec.PodCIDR = "10.244.4.0/24" }), true},
+		{"address", edit(func(n *api.Node) { n.Status.Addresses[0].Address = "10.9.0.4" }), true},
+		{"key", edit(func(n *api.Node) { n.Status.Network.PublicKey = keyB }), true},
+		{"network gone", edit(func(n *api.Node) { n.Status.Network = nil }), true},
+	}
+	for _, tc := range cases {
+		if got := Changed(base, tc.n); got != tc.want {
+			t.Errorf("%s: Changed = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
