@@ -19,6 +19,9 @@
 //	            -> status from what the runtime reports (only written on change)
 //	housekeeping: orphaned containers (pods that are gone) are removed;
 //	              dead containers beyond the last one per container are pruned
+//	mesh: informer on all Nodes --> engine/network/mesh reconciler: routes to
+//	      the other nodes' pod CIDRs (host-gw or WireGuard); its key, endpoint
+//	      and NetworkUnavailable go out with the node's status (heartbeat)
 //
 // Everything the agent knows comes from the API and from the runtime's
 // labels, so a restarted agent adopts running containers instead of
