@@ -16,6 +16,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/client/record"
 	"github.com/maestro-dev/maestro/engine/client/workqueue"
 	"github.com/maestro-dev/maestro/engine/network"
+	"github.com/maestro-dev/maestro/engine/network/mesh"
 	"github.com/maestro-dev/maestro/engine/runtime"
 )
 
@@ -42,6 +43,9 @@ type Agent struct {
 	listenAddr string
 	// reclaimer removes the data of this node's deleted Volumes.
 	reclaimer *volumes.Reclaimer
+	// nodes feeds mesh, which routes to other nodes' pods (nil: disabled).
+	nodes *client.Informer[*api.Node]
+	mesh  *mesh.Reconciler
 
 	mu sync.Mutex
 	// waiting holds why a container is not running ("pod-uid/name").
@@ -54,6 +58,9 @@ type Agent struct {
 	// exits is the last exited container counted toward each container's
 	// restart backoff ("pod-uid/name" -> container id).
 	exits map[string]string
+	// netStatus and netCondition are what the mesh last published.
+	netStatus    *api.NodeNetworkStatus
+	netCondition *api.Condition
 }
 
 // New builds an agent; Run starts it.
@@ -92,6 +99,9 @@ func New(cfg Config) (*Agent, error) {
 		OnUpdate: func(_, p *api.Pod) { enqueue(p) },
 		OnDelete: enqueue,
 	})
+	if err := a.newMesh(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -115,6 +125,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.waitForPodNetwork(ctx) })
 	wg.Go(func() { a.pods.Run(ctx) })
 	wg.Go(func() { a.reclaimer.Run(ctx) })
+	wg.Go(func() { a.runMesh(ctx) })
 	wg.Go(func() { a.stats.run(ctx, a.rt, a.cfg.NodeName, a.cfg.StatsInterval) })
 	defer wg.Wait()
 	defer a.prober.Stop()

@@ -60,6 +60,9 @@ type Config struct {
 	// (FOO_SERVICE_HOST...), added before a container's own env.
 	ServiceEnv func(namespace string) []string
 
+	// Mesh configures the routes to other nodes' pods.
+	Mesh MeshConfig
+
 	Version string
 	Log     *slog.Logger
 }

@@ -23,6 +23,9 @@
 //	              addresses of sandboxes that are gone are freed
 //	pod network (podnetwork.go): the Node's spec.podCIDR (polled until set,
 //	  then on heartbeats) -> network.Setup -> NetworkUnavailable condition
+//	mesh: informer on all Nodes --> engine/network/mesh reconciler: routes to
+//	      the other nodes' pod CIDRs (host-gw or WireGuard); its key, endpoint
+//	      and NetworkUnavailable go out with the node's status (heartbeat)
 //
 // Everything the agent knows comes from the API and from the runtime's
 // labels, so a restarted agent adopts running containers instead of

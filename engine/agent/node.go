@@ -139,6 +139,7 @@ func (a *Agent) nodeObject(ctx context.Context) (*api.Node, error) {
 	}
 	now := time.Now().UTC()
 	host, _ := os.Hostname()
+	network, _ := a.meshStatus()
 	return &api.Node{
 		ObjectMeta: api.ObjectMeta{Name: a.cfg.NodeName, Labels: labels},
 		Spec:       api.NodeSpec{Taints: a.cfg.Taints},
@@ -150,6 +151,7 @@ func (a *Agent) nodeObject(ctx context.Context) (*api.Node, error) {
 			NodeInfo: api.NodeSystemInfo{AgentVersion: a.cfg.Version, Runtime: a.rt.Name() + "://" + version,
 				OperatingSystem: goruntime.GOOS, Architecture: goruntime.GOARCH, KernelVersion: kernelVersion()},
 			DaemonEndpoint: a.endpoint(),
+			Network:        network,
 		},
 	}, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/network"
+	"github.com/maestro-dev/maestro/engine/network/mesh"
 )
 
 // Reasons of the NetworkUnavailable condition the agent sets. It only ever
@@ -140,17 +141,39 @@ func (a *Agent) waitForPodNetwork(ctx context.Context) {
 	}
 }
 
+// agentNetworkReasons are the NetworkUnavailable reasons this agent
+// writes: its node's own network and the mesh to the other nodes.
+var agentNetworkReasons = []string{ReasonNoPodCIDR, ReasonPodNetworkFailed, ReasonPodNetworkReady,
+	mesh.ReasonMeshReady, mesh.ReasonWireGuardUnavailable, mesh.ReasonRoutesFailed, mesh.ReasonUnknownMode}
+
+// agentNetworkCondition is the agent's one view of NetworkUnavailable out
+// of its two parts: a problem of the node's own pod network first (pods
+// cannot even start), then one of the mesh, else ready.
+func (a *Agent) agentNetworkCondition() *api.Condition {
+	a.net.mu.Lock()
+	local := a.net.cond
+	a.net.mu.Unlock()
+	_, meshCond := a.meshStatus()
+	switch {
+	case local != nil && local.Status == api.ConditionTrue:
+		return local
+	case meshCond != nil && meshCond.Status == api.ConditionTrue:
+		return meshCond
+	case local != nil:
+		return local
+	}
+	return meshCond
+}
+
 // networkCondition returns the condition to publish over cur's, or nil to
 // leave cur alone (it is another writer's).
 func (a *Agent) networkCondition(cur []api.Condition) *api.Condition {
-	a.net.mu.Lock()
-	defer a.net.mu.Unlock()
-	want := a.net.cond
+	want := a.agentNetworkCondition()
 	if want == nil {
 		return nil
 	}
 	old := api.FindCondition(cur, api.NodeNetworkUnavailable)
-	own := []string{ReasonNoPodCIDR, ReasonPodNetworkFailed, ReasonPodNetworkReady}
+	own := agentNetworkReasons
 	switch {
 	case old == nil:
 		return want

@@ -14,6 +14,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/agent"
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/network/mesh"
 	"github.com/maestro-dev/maestro/engine/proxy"
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/engine/runtime/docker"
@@ -31,6 +32,8 @@ func newAgentCmd(g *globals) *cobra.Command {
 		logLevel, logFormat                                                string
 		runProxy                                                           bool
 		proxyInterface                                                     string
+		wgPort                                                             int
+		wgInterface, wgImpl                                                string
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -107,7 +110,8 @@ containers running; the next start adopts them.`,
 			}
 			acfg := agent.Config{NodeName: nodeName, Client: cl, Runtime: rt, Address: address, Labels: nodeLabels,
 				DataDir: dataDir, ServerPort: port, ServingCert: cert, ClusterCA: pool, Credentials: creds, HeartbeatInterval: heartbeat,
-				RestartBackoffBase: backoffBase, Version: version.Version, Log: log}
+				RestartBackoffBase: backoffBase, Version: version.Version, Log: log,
+				Mesh: agent.MeshConfig{Port: wgPort, Interface: wgInterface, Implementation: wgImpl}}
 			if runProxy {
 				nodeIP, err := netip.ParseAddr(address)
 				if err != nil {
@@ -144,6 +148,9 @@ containers running; the next start adopts them.`,
 	f.DurationVar(&backoffBase, "restart-backoff", agent.DefaultRestartBackoffBase, "first delay of the crash-loop back-off (doubles up to 5 minutes)")
 	f.BoolVar(&runProxy, "proxy", true, "run this host's service proxy and cluster DNS (one per host)")
 	f.StringVar(&proxyInterface, "proxy-interface", "", "interface that carries cluster IPs (default lo)")
+	f.IntVar(&wgPort, "wireguard-port", mesh.DefaultPort, "UDP port of this node's WireGuard endpoint (pod traffic to nodes on other subnets)")
+	f.StringVar(&wgInterface, "wireguard-interface", mesh.DefaultInterface, "name of the WireGuard interface")
+	f.StringVar(&wgImpl, "wireguard-implementation", mesh.ImplAuto, "auto (the kernel's when its module loads, else userspace), kernel or userspace (wireguard-go over /dev/net/tun)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
