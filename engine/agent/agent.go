@@ -37,6 +37,9 @@ type Agent struct {
 	started  time.Time
 	// listenAddr is where logs and stats are served.
 	listenAddr string
+	// cluster is the cluster's id (set by Run before anything touches the
+	// runtime): every sandbox made carries it, every list asks for it.
+	cluster string
 	// reclaimer removes the data of this node's deleted Volumes.
 	reclaimer *volumes.Reclaimer
 
@@ -91,6 +94,9 @@ func New(cfg Config) (*Agent, error) {
 // Run registers the node and runs its pods until ctx ends. Containers keep
 // running when the agent stops; a new agent adopts them.
 func (a *Agent) Run(ctx context.Context) error {
+	if err := a.resolveCluster(ctx); err != nil {
+		return err
+	}
 	srv, err := a.serve(ctx)
 	if err != nil {
 		return err
@@ -107,7 +113,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.heartbeats(ctx) })
 	wg.Go(func() { a.pods.Run(ctx) })
 	wg.Go(func() { a.reclaimer.Run(ctx) })
-	wg.Go(func() { a.stats.run(ctx, a.rt, a.cfg.NodeName, a.cfg.StatsInterval) })
+	wg.Go(func() { a.stats.run(ctx, a.rt, a.filter(""), a.cfg.StatsInterval) })
 	defer wg.Wait()
 	defer a.prober.Stop()
 	if !a.pods.WaitForSync(ctx) {
@@ -145,7 +151,7 @@ func (a *Agent) watchRuntime(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		cs, err := a.rt.ListContainers(ctx, runtime.Filter{Node: a.cfg.NodeName})
+		cs, err := a.rt.ListContainers(ctx, a.filter(""))
 		if err != nil {
 			continue
 		}
@@ -180,7 +186,10 @@ func podKey(labels map[string]string) string {
 // StopAllPods stops and removes every container and sandbox of this node
 // (`maestro down`), within the pods' grace periods.
 func (a *Agent) StopAllPods(ctx context.Context) error {
-	sbs, err := a.rt.ListSandboxes(ctx, runtime.Filter{Node: a.cfg.NodeName})
+	if a.cluster == "" {
+		return fmt.Errorf("node %s: the agent never learned its cluster's id (it did not run); no containers touched", a.cfg.NodeName)
+	}
+	sbs, err := a.rt.ListSandboxes(ctx, a.filter(""))
 	if err != nil {
 		return fmt.Errorf("listing sandboxes: %w", err)
 	}
