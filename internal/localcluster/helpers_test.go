@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -58,7 +56,7 @@ func startClusterB(t testing.TB, n int, tweak ...func(*localcluster.Config)) *lc
 		AddressPrefix: fmt.Sprintf("127.0.%d.", 100+seq),
 		// Distinct from every other cluster running on the machine (other
 		// test packages, `maestro up`).
-		ServiceCIDR: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(os.Getpid()), byte(seq * 16)}), 28),
+		ServiceCIDR: testenv.ServiceCIDR(),
 		Log:         testenv.Logger(t),
 		Agent: func(c *agent.Config) {
 			c.RestartBackoffBase = time.Second
