@@ -41,6 +41,9 @@ type Agent struct {
 	started  time.Time
 	// listenAddr is where logs and stats are served.
 	listenAddr string
+	// cluster is the cluster's id (set by Run before anything touches the
+	// runtime): every sandbox made carries it, every list asks for it.
+	cluster string
 	// reclaimer removes the data of this node's deleted Volumes.
 	reclaimer *volumes.Reclaimer
 	// nodes feeds mesh, which routes to other nodes' pods (nil: disabled).
@@ -108,6 +111,9 @@ func New(cfg Config) (*Agent, error) {
 // Run registers the node and runs its pods until ctx ends. Containers keep
 // running when the agent stops; a new agent adopts them.
 func (a *Agent) Run(ctx context.Context) error {
+	if err := a.resolveCluster(ctx); err != nil {
+		return err
+	}
 	srv, err := a.serve(ctx)
 	if err != nil {
 		return err
@@ -126,7 +132,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.pods.Run(ctx) })
 	wg.Go(func() { a.reclaimer.Run(ctx) })
 	wg.Go(func() { a.runMesh(ctx) })
-	wg.Go(func() { a.stats.run(ctx, a.rt, a.cfg.NodeName, a.cfg.StatsInterval) })
+	wg.Go(func() { a.stats.run(ctx, a.rt, a.filter(""), a.cfg.StatsInterval) })
 	defer wg.Wait()
 	defer a.prober.Stop()
 	if !a.pods.WaitForSync(ctx) {
@@ -168,7 +174,7 @@ func (a *Agent) watchRuntime(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		cs, err := a.rt.ListContainers(ctx, runtime.Filter{Node: a.cfg.NodeName})
+		cs, err := a.rt.ListContainers(ctx, a.filter(""))
 		if err != nil {
 			continue
 		}
@@ -204,7 +210,10 @@ func podKey(labels map[string]string) string {
 // (`maestro down`), within the pods' grace periods, then the node's pod
 // network (bridge and rules).
 func (a *Agent) StopAllPods(ctx context.Context) error {
-	sbs, err := a.rt.ListSandboxes(ctx, runtime.Filter{Node: a.cfg.NodeName})
+	if a.cluster == "" {
+		return fmt.Errorf("node %s: the agent never learned its cluster's id (it did not run); no containers touched", a.cfg.NodeName)
+	}
+	sbs, err := a.rt.ListSandboxes(ctx, a.filter(""))
 	if err != nil {
 		return fmt.Errorf("listing sandboxes: %w", err)
 	}

@@ -29,5 +29,9 @@
 //
 // Everything the agent knows comes from the API and from the runtime's
 // labels, so a restarted agent adopts running containers instead of
-// restarting them.
+// restarting them. It learns its cluster's id from the API server before
+// it touches the runtime, labels every sandbox with it, and lists only
+// its cluster's containers on its node (Agent.filter): other clusters'
+// and unlabelled containers on the same engine are never adopted or
+// removed.
 package agent

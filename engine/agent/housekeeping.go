@@ -38,11 +38,11 @@ func (a *Agent) removeOrphans(ctx context.Context) error {
 	for _, p := range a.pods.List() {
 		live[p.UID] = true
 	}
-	sbs, err := a.rt.ListSandboxes(ctx, runtime.Filter{Node: a.cfg.NodeName})
+	sbs, err := a.rt.ListSandboxes(ctx, a.filter(""))
 	if err != nil {
 		return err
 	}
-	cs, err := a.rt.ListContainers(ctx, runtime.Filter{Node: a.cfg.NodeName})
+	cs, err := a.rt.ListContainers(ctx, a.filter(""))
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,12 @@ import (
 // Labels every sandbox and container carries, so the agent can find them
 // again (adoption after a restart, orphan cleanup).
 const (
-	LabelManaged       = "maestro.managed" // "true"
+	LabelManaged = "maestro.managed" // "true"
+	// LabelCluster is the id of the cluster whose agent made the object
+	// (api.ClusterInfo.ClusterID): agents of several clusters on one engine
+	// each see only their own. Objects without it (made by a maestro from
+	// before cluster ids, or by a test) belong to no cluster.
+	LabelCluster       = "maestro.cluster"
 	LabelNode          = "maestro.node"
 	LabelPodUID        = "maestro.pod.uid"
 	LabelPodName       = "maestro.pod.name"
@@ -56,6 +61,9 @@ type DNSConfig struct {
 
 // SandboxConfig describes a pod's sandbox.
 type SandboxConfig struct {
+	// Cluster is the id of the agent's cluster (LabelCluster); its
+	// containers inherit it.
+	Cluster                       string
 	PodUID, Namespace, Name, Node string
 	Hostname                      string
 	HostNetwork                   bool
@@ -155,10 +163,13 @@ type Container struct {
 	Labels  map[string]string
 }
 
-// Filter selects sandboxes or containers; empty fields match all.
+// Filter selects sandboxes or containers; empty fields match all. Agents
+// always set Cluster, so they never see another cluster's objects nor
+// those without a cluster.
 type Filter struct {
-	Node   string
-	PodUID string
+	Cluster string
+	Node    string
+	PodUID  string
 	// Labels must all match.
 	Labels map[string]string
 }

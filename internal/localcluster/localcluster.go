@@ -2,7 +2,9 @@
 // control plane with embedded etcd, the scheduler and controllers, and N
 // node agents, each with its own name, zone and loopback address, sharing
 // one container runtime. It is what `maestro up` runs and what end-to-end
-// tests and benchmarks start.
+// tests and benchmarks start. Several run side by side on one machine:
+// identity.go plans, per cluster name, the addresses, ranges and node
+// names that keep them apart (see Plan), and machine.go records them.
 package localcluster
 
 import (

@@ -29,7 +29,7 @@ func TestProcessRuntime(t *testing.T) {
 		ClientConfigPath: "-", UnsafeNoFsync: true, NodePrefix: "proc-", AddressPrefix: "127.0.99.", Log: testenv.Logger(t),
 		// Its own service range (and so DNS address), as startCluster's: not
 		// the default another cluster on the machine may be using.
-		ServiceCIDR: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(os.Getpid()), byte(clusterSeq.Add(1) * 16)}), 28),
+		ServiceCIDR: testenv.ServiceCIDR(),
 		PodCIDR:     testenv.PodCIDR(),
 		Agent:       func(cfg *agent.Config) { cfg.RestartBackoffBase = time.Second; cfg.ServerPort = 0 },
 	})

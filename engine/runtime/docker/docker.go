@@ -80,10 +80,14 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if _, err := c.Ping(pingCtx); err != nil {
+	ping, err := c.Ping(pingCtx)
+	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("docker runtime: cannot reach the Docker engine at %s: %w (is dockerd running?)", c.DaemonHost(), err)
 	}
+	// Settle the API version now: left to the first requests, concurrent
+	// ones race on it (ContainerList reads it before negotiating).
+	c.NegotiateAPIVersionPing(ping)
 	return &Runtime{
 		c:       c,
 		opts:    opts,
