@@ -34,6 +34,13 @@ func TestMeshAcrossSites(t *testing.T) {
 		}
 	})
 
+	// Forwarding off (new namespaces may inherit it on): the mesh turns it on.
+	for _, h := range hosts {
+		if _, err := h.Exec(t.Context(), "sh", "-c", "echo 0 > /proc/sys/net/ipv4/ip_forward"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	// WireGuard's port is taken on h3: its node reports NetworkUnavailable
 	// until the port is free.
 	blocker, err := h3.ListenPacket("udp4", fmt.Sprintf(":%d", mesh.DefaultPort))
@@ -72,6 +79,13 @@ func TestMeshAcrossSites(t *testing.T) {
 	}
 	for h, want := range wantRoutes {
 		eventually(t, h.Name+"'s routes", 20*time.Second, func() error { return hasRoutes(ownedRoutes(t, h.Host), want) })
+	}
+
+	// Forwarding is on: real pods sit behind the bridge.
+	for _, h := range hosts {
+		if out, err := h.Exec(t.Context(), "cat", "/proc/sys/net/ipv4/ip_forward"); err != nil || strings.TrimSpace(out) != "1" {
+			t.Errorf("%s: ip_forward %q, %v; want 1", h.Name, out, err)
+		}
 	}
 
 	// Pod to pod, every pair, both ways, TCP and UDP, sources preserved.

@@ -37,6 +37,13 @@ func (r *Reconciler) Sync(ctx context.Context) error {
 		routes = hostGWOnly(routes) // keep what works without the device
 	}
 	routeErr := r.syncRoutes(ctx, routes)
+	if routeErr == nil && len(routes) > 0 {
+		changed, err := ensureForwarding(r.cfg.Enter)
+		if changed {
+			r.cfg.Log.Info("IPv4 forwarding turned on (pod traffic from other nodes)")
+		}
+		routeErr = err
+	}
 	if routeErr != nil && cond == nil {
 		cond = unavailable(ReasonRoutesFailed, routeErr)
 	}

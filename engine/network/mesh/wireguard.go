@@ -128,6 +128,8 @@ func openUserspace(enter func(func() error) error, name string, key wgtypes.Key,
 		if err := d.dev.IpcSet("private_key=" + k + "\nlisten_port=" + strconv.Itoa(port) + "\n"); err != nil {
 			return fmt.Errorf("setting up %s: %w", name, err)
 		}
+		// Batch size 1 means the TUN has no offloads (no GSO/GRO): slower.
+		log.Debug("wireguard-go device", "interface", name, "batch", d.dev.BatchSize())
 		if err := d.dev.Up(); err != nil {
 			return fmt.Errorf("listening on UDP port %d for %s: %w", port, name, err)
 		}
