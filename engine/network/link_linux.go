@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -18,8 +19,8 @@ import (
 const podIfName = "eth0"
 
 // ensureBridge creates the bridge if missing, gives it the gateway address
-// and brings it up. Idempotent.
-func ensureBridge(name string, gw netip.Prefix, mtu int) error {
+// and alias and brings it up. Idempotent.
+func ensureBridge(name, alias string, gw netip.Prefix, mtu int) error {
 	link, err := netlink.LinkByName(name)
 	if isLinkNotFound(err) {
 		attrs := netlink.NewLinkAttrs()
@@ -51,6 +52,11 @@ func ensureBridge(name string, gw netip.Prefix, mtu int) error {
 			}
 		}
 	}
+	if link.Attrs().Alias != alias {
+		if err := netlink.LinkSetAlias(link, alias); err != nil {
+			return fmt.Errorf("network: alias of bridge %s: %w", name, err)
+		}
+	}
 	// Host ports on a loopback address are DNATed from 127.x to pods
 	// through the bridge, which the kernel allows only with this.
 	if err := os.WriteFile("/proc/sys/net/ipv4/conf/"+name+"/route_localnet", []byte("1"), 0o644); err != nil {
@@ -60,6 +66,21 @@ func ensureBridge(name string, gw netip.Prefix, mtu int) error {
 		return fmt.Errorf("network: bringing bridge %s up: %w", name, err)
 	}
 	return nil
+}
+
+// bridgesByAlias lists this namespace's bridges whose alias has prefix.
+func bridgesByAlias(prefix string) (map[string]string, error) {
+	links, err := netlink.LinkList()
+	if err != nil {
+		return nil, fmt.Errorf("network: listing links: %w", err)
+	}
+	out := map[string]string{}
+	for _, l := range links {
+		if _, ok := l.(*netlink.Bridge); ok && strings.HasPrefix(l.Attrs().Alias, prefix) {
+			out[l.Attrs().Name] = l.Attrs().Alias
+		}
+	}
+	return out, nil
 }
 
 // deleteLink removes a link of this namespace; a missing one is no error.

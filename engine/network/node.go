@@ -73,7 +73,7 @@ func Setup(ctx context.Context, cfg Config) (*Node, error) {
 	if err := enableForwarding(); err != nil {
 		return nil, err
 	}
-	if err := ensureBridge(n.Bridge, netip.PrefixFrom(n.Gateway, n.PodCIDR.Bits()), n.MTU); err != nil {
+	if err := ensureBridge(n.Bridge, bridgeAlias(cfg.ClusterID, cfg.NodeName), netip.PrefixFrom(n.Gateway, n.PodCIDR.Bits()), n.MTU); err != nil {
 		return nil, err
 	}
 	if err := ensureForwardAccept(ctx, n.Bridge); err != nil {
@@ -209,6 +209,29 @@ func (n *Node) Retain(ctx context.Context, live map[string]bool) error {
 func (n *Node) Remove(ctx context.Context) error {
 	removeForwardAccept(ctx, n.Bridge)
 	return errors.Join(removeNAT(ctx, n.Firewall, n.Bridge), deleteLink(n.Bridge))
+}
+
+// bridgeAlias marks a node's bridge (ip link shows it), so people and
+// janitors can tell whose it is.
+func bridgeAlias(clusterID, node string) string {
+	return AliasPrefix + "cluster=" + clusterID + " node=" + node
+}
+
+// AliasPrefix starts the alias of every node bridge.
+const AliasPrefix = "maestro pod network "
+
+// Bridges lists this host's node bridges (name -> alias) whose alias
+// starts with AliasPrefix + "cluster=" + clusterPrefix.
+func Bridges(clusterPrefix string) (map[string]string, error) {
+	return bridgesByAlias(AliasPrefix + "cluster=" + clusterPrefix)
+}
+
+// RemoveBridge deletes a node's bridge and rules (both firewall backends)
+// by the bridge's name: Node.Remove for a node whose agent is gone (a
+// janitor's leftovers).
+func RemoveBridge(ctx context.Context, bridge string) error {
+	removeForwardAccept(ctx, bridge)
+	return errors.Join(removeNAT(ctx, FirewallNFTables, bridge), removeNAT(ctx, FirewallIPTables, bridge), deleteLink(bridge))
 }
 
 // attachSpec is one pod's side of the network.

@@ -3,7 +3,11 @@ package runtimetest
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
 	"net/netip"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +25,9 @@ func NewPodNetwork(t testing.TB, runID string) *network.Node {
 	b := make([]byte, 2)
 	_, _ = rand.Read(b)
 	cidr := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 248 + b[0]%4, b[1], 0}), 24)
-	n, err := network.Setup(context.Background(), network.Config{NodeName: "node-1", ClusterID: "test-" + runID,
+	removeLeftoverNetworks(t)
+	clusterID := fmt.Sprintf("test-%d-%s", os.Getpid(), runID)
+	n, err := network.Setup(context.Background(), network.Config{NodeName: "node-1", ClusterID: clusterID,
 		PodCIDR: cidr, ClusterCIDR: netip.MustParsePrefix("10.248.0.0/14"), StateDir: t.TempDir()})
 	if err != nil {
 		t.Fatalf("setting up the test's pod network: %v", err)
@@ -34,4 +40,30 @@ func NewPodNetwork(t testing.TB, runID string) *network.Node {
 		}
 	})
 	return n
+}
+
+// removeLeftoverNetworks removes the pod networks of test processes that
+// died without cleaning up (killed runs): their bridges are marked with the
+// test's cluster id "test-<pid>-<run>".
+func removeLeftoverNetworks(t testing.TB) {
+	bridges, err := network.Bridges("test-")
+	if err != nil {
+		t.Logf("looking for leftover test pod networks: %v", err)
+		return
+	}
+	for name, alias := range bridges {
+		rest := alias[strings.Index(alias, "cluster=test-")+len("cluster=test-"):]
+		pid, err := strconv.Atoi(rest[:max(strings.IndexByte(rest, '-'), 0)])
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			continue // its test still runs
+		}
+		if err := network.RemoveBridge(context.Background(), name); err != nil {
+			t.Logf("removing the leftover test pod network %s (%s): %v", name, alias, err)
+		} else {
+			t.Logf("removed the leftover pod network %s of a test run that died (%s)", name, alias)
+		}
+	}
 }
