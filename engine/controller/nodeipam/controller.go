@@ -48,18 +48,8 @@ func New(d controller.Deps) *Controller {
 	// Heartbeats rewrite every Node every few seconds: only nodes with
 	// something to do are enqueued.
 	c.nodes.AddHandler(client.Handler[*api.Node]{
-		OnAdd: func(n *api.Node) {
-			c.observe(n)
-			if needsWork(n) {
-				c.runner.Enqueue(n)
-			}
-		},
-		OnUpdate: func(_, n *api.Node) {
-			c.observe(n)
-			if needsWork(n) {
-				c.runner.Enqueue(n)
-			}
-		},
+		OnAdd:    func(n *api.Node) { c.onNode(nil, n) },
+		OnUpdate: c.onNode,
 		OnDelete: func(n *api.Node) {
 			if c.release(n.Name) {
 				c.enqueueWaiting()
@@ -67,6 +57,17 @@ func New(d controller.Deps) *Controller {
 		},
 	})
 	return c
+}
+
+// onNode records a CIDR that appeared on a node and enqueues the node if
+// it has something to do.
+func (c *Controller) onNode(old, n *api.Node) {
+	if old == nil || old.Spec.PodCIDR != n.Spec.PodCIDR {
+		c.observe(n)
+	}
+	if needsWork(n) {
+		c.runner.Enqueue(n)
+	}
 }
 
 // Run reads the pod range from the API server, takes the CIDRs the stored

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/maestro-dev/maestro/engine/api"
 )
@@ -71,5 +70,3 @@ func (c *Controller) setCondition(ctx context.Context, node *api.Node, want *api
 	}
 	return nil
 }
-
-func itoa(v uint64) string { return strconv.FormatUint(v, 10) }
