@@ -18,8 +18,8 @@ import (
 const (
 	// ReasonPodCIDRExhausted: no node CIDR of the cluster's pod range is free.
 	ReasonPodCIDRExhausted = "PodCIDRExhausted"
-	// ReasonPodCIDRAssigned: the node got its pod CIDR (the event, and the
-	// condition once an exhaustion is over).
+	// ReasonPodCIDRAssigned: the condition's reason once an exhaustion is
+	// over and the node got its pod CIDR.
 	ReasonPodCIDRAssigned = "PodCIDRAssigned"
 )
 
