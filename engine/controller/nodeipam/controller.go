@@ -50,11 +50,7 @@ func New(d controller.Deps) *Controller {
 	c.nodes.AddHandler(client.Handler[*api.Node]{
 		OnAdd:    func(n *api.Node) { c.onNode(nil, n) },
 		OnUpdate: c.onNode,
-		OnDelete: func(n *api.Node) {
-			if c.release(n.Name) {
-				c.enqueueWaiting()
-			}
-		},
+		OnDelete: func(n *api.Node) { c.forget(n.Name) },
 	})
 	return c
 }
@@ -128,6 +124,14 @@ func needsWork(n *api.Node) bool {
 func exhausted(n *api.Node) bool {
 	cond := api.FindCondition(n.Status.Conditions, api.NodeNetworkUnavailable)
 	return cond != nil && cond.Status == api.ConditionTrue && cond.Reason == ReasonPodCIDRExhausted
+}
+
+// forget frees a deleted node's CIDR and, if it held one, enqueues the
+// nodes waiting for one.
+func (c *Controller) forget(node string) {
+	if c.release(node) {
+		c.enqueueWaiting()
+	}
 }
 
 // enqueueWaiting enqueues every node still without a pod CIDR.

@@ -11,7 +11,7 @@ import (
 func (c *Controller) reconcile(ctx context.Context, key string) error {
 	node, ok := c.nodes.Get(key)
 	if !ok {
-		c.release(key) // gone: level-based, whatever the handler saw
+		c.forget(key) // gone: level-based, whatever the delete handler saw
 		return nil
 	}
 	if node.Spec.PodCIDR != "" {
@@ -30,7 +30,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	// write that timed out may have landed); only a deleted node frees it.
 	out, err := c.d.Client.Nodes().Update(ctx, &up)
 	if api.IsNotFound(err) {
-		c.release(node.Name)
+		c.forget(node.Name)
 		return nil
 	}
 	if err != nil {
