@@ -127,11 +127,17 @@ func TestRestartOnItsDataDir(t *testing.T) {
 		PodCIDR:     testenv.PodCIDR(),
 		Agent:       func(cfg *agent.Config) { cfg.ServerPort = 0 },
 	}
+	var podCIDR string // the node's, from the server's default range; kept across the restart
 	for round := range 2 {
 		c, err := localcluster.Start(ctx, cfg)
 		if err != nil {
 			t.Fatalf("start %d: %v", round, err)
 		}
+		got := waitPodCIDR(t, c, "again-1")
+		if p := netip.MustParsePrefix(got); p.Bits() != 24 || !netip.MustParsePrefix("10.244.0.0/16").Contains(p.Addr()) || (round == 1 && got != podCIDR) {
+			t.Fatalf("start %d: node pod CIDR %s, want a /24 of the default 10.244.0.0/16, the same after the restart (%q)", round, got, podCIDR)
+		}
+		podCIDR = got
 		n, err := c.Client.Nodes().Get(ctx, "again-1")
 		if err != nil || n.Labels[api.LabelZone] != localcluster.Zones[0] || n.Labels[api.LabelNodePool] != "local" {
 			t.Fatalf("start %d: node %v: %v", round, n, err)
@@ -162,5 +168,21 @@ func TestRestartOnItsDataDir(t *testing.T) {
 		if err := c.Stop(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// waitPodCIDR waits (10 s) for the control plane to give the node its pod CIDR.
+func waitPodCIDR(t *testing.T, c *localcluster.Cluster, node string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := c.Client.Nodes().Get(context.Background(), node)
+		if err == nil && n.Spec.PodCIDR != "" {
+			return n.Spec.PodCIDR
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s got no pod CIDR within 10 s (%v)", node, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
