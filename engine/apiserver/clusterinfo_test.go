@@ -19,7 +19,12 @@ func TestClusterInfo(t *testing.T) {
 		c.ServiceCIDR = netip.MustParsePrefix("10.100.0.0/24")
 	}))
 	ctx := ctxT(t)
-	want := api.ClusterInfo{ServiceCIDR: "10.100.0.0/24", ClusterDNS: "10.100.0.10", ClusterDomain: "cluster.local", NodePortRange: "30000-32767"}
+	// Nodes read the cluster id too: their agents label containers with it.
+	want := api.ClusterInfo{ServiceCIDR: "10.100.0.0/24", ClusterDNS: "10.100.0.10", ClusterDomain: "cluster.local", NodePortRange: "30000-32767",
+		ClusterID: env.CP.ClusterInfo().ClusterID}
+	if want.ClusterID == "" {
+		t.Fatal("the control plane has no cluster id")
+	}
 	for _, role := range []string{"admin", "viewer", "node"} {
 		c := env.Client
 		if role != "admin" {
