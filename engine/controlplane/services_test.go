@@ -38,8 +38,12 @@ func TestServersShareServiceAllocations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// One cluster: both servers serve the id of the store they share.
 		want := api.ClusterInfo{ServiceCIDR: "10.200.0.0/28", ClusterDNS: "10.200.0.10", ClusterDomain: "cluster.local", NodePortRange: "30100-30199",
-			PodCIDR: "10.244.0.0/16", NodeCIDRMaskSize: 24, PodNetworkMode: "auto"}
+			PodCIDR: "10.244.0.0/16", NodeCIDRMaskSize: 24, PodNetworkMode: "auto", ClusterID: a.ClusterInfo().ClusterID}
+		if want.ClusterID == "" {
+			t.Fatal("server 0 has no cluster id")
+		}
 		if *info != want {
 			t.Errorf("server %d cluster info %+v, want %+v", i, *info, want)
 		}
