@@ -17,6 +17,8 @@
 //	POST /file?path=P          write the request body to P (parents created)
 //	POST /exit?code=N          answer, then exit with status N (default 0)
 //	GET  /call?url=U           fetch U and answer with its status and body (502 if unreachable)
+//	GET  /whoami               remote=<ip:port>: the caller's address as this pod sees it
+//	GET  /udp?addr=A&data=D    send D to the UDP address A, answer with the reply (504 if none)
 //
 // The pod name is $POD_NAME (the hostname when unset), the namespace
 // $POD_NAMESPACE, the node $NODE_NAME (left out when unset), the version

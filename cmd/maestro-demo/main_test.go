@@ -252,7 +252,7 @@ func TestUDPEcho(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := string(buf[:n]), "pod=demo-1 "+payload; got != want {
+		if got, want := string(buf[:n]), "pod=demo-1 from="+conn.LocalAddr().String()+" "+payload; got != want {
 			t.Errorf("reply %q, want %q", got, want)
 		}
 	}

@@ -85,6 +85,8 @@ func (s *server) routes() http.Handler {
 	mux.HandleFunc("POST /file", s.writeFile)
 	mux.HandleFunc("POST /exit", s.exitHandler)
 	mux.HandleFunc("GET /call", s.call)
+	mux.HandleFunc("GET /whoami", s.whoami)
+	mux.HandleFunc("GET /udp", s.udpCall)
 	return s.logRequests(mux)
 }
 

@@ -7,8 +7,8 @@ import (
 	"net"
 )
 
-// serveUDP answers every datagram with "pod=<name> <payload>" until ctx
-// ends (which closes conn).
+// serveUDP answers every datagram with "pod=<name> from=<ip:port> <payload>"
+// (from is the sender as this pod sees it) until ctx ends (which closes conn).
 func serveUDP(ctx context.Context, conn *net.UDPConn, podName string, logger *log.Logger) {
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
@@ -23,7 +23,8 @@ func serveUDP(ctx context.Context, conn *net.UDPConn, podName string, logger *lo
 			logger.Printf("udp: %v", err)
 			continue
 		}
-		reply := append(prefix[:len(prefix):len(prefix)], buf[:n]...)
+		reply := append(prefix[:len(prefix):len(prefix)], "from="+from.String()+" "...)
+		reply = append(reply, buf[:n]...)
 		if _, err := conn.WriteToUDP(reply, from); err != nil {
 			logger.Printf("udp reply to %s: %v", from, err)
 			continue

@@ -21,6 +21,8 @@ type ClusterInfo struct {
 	ClusterID string `json:"clusterID,omitempty"`
 	// PodCIDR is the range node pod CIDRs are carved from ("10.244.0.0/16").
 	PodCIDR string `json:"podCIDR,omitempty"`
+	// NodeCIDRMaskSize is the prefix length of each node's pod CIDR (24).
+	NodeCIDRMaskSize int `json:"nodeCIDRMaskSize,omitempty"`
 	// PodNetworkMode is how nodes route each other's pods: "auto" (host-gw
 	// to peers on a shared link, WireGuard to the others), "host-gw" or
 	// "wireguard".

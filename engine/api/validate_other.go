@@ -1,5 +1,7 @@
 package api
 
+import "net/netip"
+
 // maxConfigBytes bounds config maps and secrets (etcd's request limit is
 // about 1.5 MiB; leave room for metadata).
 const maxConfigBytes = 1024 * 1024
@@ -48,7 +50,15 @@ func validateSecret(s *Secret) ErrorList {
 }
 
 func validateNodeSpec(s *NodeSpec, p Path) ErrorList {
-	return validateTaints(s.Taints, p.Child("taints"))
+	errs := validateTaints(s.Taints, p.Child("taints"))
+	if s.PodCIDR != "" {
+		if c, err := netip.ParsePrefix(s.PodCIDR); err != nil {
+			errs = append(errs, Invalid(p.Child("podCIDR"), s.PodCIDR, "must be a CIDR such as 10.244.1.0/24"))
+		} else if c.Masked() != c {
+			errs = append(errs, Invalid(p.Child("podCIDR"), s.PodCIDR, "host bits are set; did you mean "+c.Masked().String()+"?"))
+		}
+	}
+	return errs
 }
 
 func validateAutoscalerSpec(s *AutoscalerSpec, p Path) ErrorList {

@@ -39,6 +39,10 @@ func ValidateUpdate(old, new Object) ErrorList {
 		}
 	case *PersistentVolume:
 		errs = append(errs, validatePersistentVolumeUpdate(old.(*PersistentVolume), n)...)
+	case *Node:
+		if o := old.(*Node); o.Spec.PodCIDR != "" && n.Spec.PodCIDR != o.Spec.PodCIDR {
+			errs = append(errs, Forbidden(NewPath("spec").Child("podCIDR"), "is immutable once assigned; delete the node to give it another"))
+		}
 	case *Machine:
 		if !reflect.DeepEqual(old.(*Machine).Spec, n.Spec) {
 			errs = append(errs, Forbidden(NewPath("spec"), "is immutable; delete the machine to replace it"))

@@ -11,17 +11,18 @@ import (
 	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
-// TestClusterInfo: every authenticated role reads the service network;
-// anonymous callers do not.
+// TestClusterInfo: every authenticated role reads the service and pod
+// networks; anonymous callers do not.
 func TestClusterInfo(t *testing.T) {
 	t.Parallel()
 	env := testenv.Start(t, testenv.WithConfig(func(c *controlplane.Config) {
 		c.ServiceCIDR = netip.MustParsePrefix("10.100.0.0/24")
+		c.PodCIDR, c.NodeCIDRMaskSize, c.PodNetworkMode = netip.MustParsePrefix("10.32.0.0/12"), 26, api.PodNetworkWireGuard
 	}))
 	ctx := ctxT(t)
 	// Nodes read the cluster id too: their agents label containers with it.
 	want := api.ClusterInfo{ServiceCIDR: "10.100.0.0/24", ClusterDNS: "10.100.0.10", ClusterDomain: "cluster.local", NodePortRange: "30000-32767",
-		ClusterID: env.CP.ClusterInfo().ClusterID}
+		PodCIDR: "10.32.0.0/12", NodeCIDRMaskSize: 26, PodNetworkMode: "wireguard", ClusterID: env.CP.ClusterInfo().ClusterID}
 	if want.ClusterID == "" {
 		t.Fatal("the control plane has no cluster id")
 	}
@@ -41,9 +42,10 @@ func TestClusterInfo(t *testing.T) {
 
 	raw := newRaw(t, env)
 	resp := raw.do(t, "GET", "/v1/cluster-info", env.Config.Token, "", nil)
-	var fields map[string]string
+	var fields map[string]any
 	if err := json.Unmarshal(resp.Body, &fields); err != nil || fields["clusterDNS"] != "10.100.0.10" || fields["serviceCIDR"] != "10.100.0.0/24" ||
-		fields["clusterDomain"] != "cluster.local" || fields["nodePortRange"] != "30000-32767" {
+		fields["clusterDomain"] != "cluster.local" || fields["nodePortRange"] != "30000-32767" ||
+		fields["podCIDR"] != "10.32.0.0/12" || fields["nodeCIDRMaskSize"] != 26.0 || fields["podNetworkMode"] != "wireguard" {
 		t.Errorf("wire form %s (%v)", resp.Body, err)
 	}
 	if resp := raw.do(t, "GET", "/v1/cluster-info", "", "", nil); resp.Code != http.StatusUnauthorized {

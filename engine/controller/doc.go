@@ -10,7 +10,8 @@
 //
 // Controllers: replicaset.go, deployment*.go, endpoints.go, service.go
 // (load balancer status), nodelifecycle*.go, garbagecollector.go,
-// namespace.go. engine/manager runs
+// namespace.go; nodeipam/ (pod CIDRs) is a package of its own, built from
+// the same Deps. engine/manager runs
 // them all (RunAll, manager.go) with the scheduler; the control plane
 // starts it on the elected leader.
 package controller

@@ -76,6 +76,11 @@ type Deps struct {
 	Now func() time.Time
 }
 
+// WithDefaults fills what is unset: the defaults of Config, slog's default
+// logger, time.Now, a new informer factory and event recorder. Controllers
+// in packages of their own build from it.
+func (d Deps) WithDefaults() Deps { return d.withDefaults() }
+
 func (d Deps) withDefaults() Deps {
 	d.Config = d.Config.WithDefaults()
 	if d.Log == nil {

@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/apiserver"
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/store"
 )
 
@@ -51,6 +53,15 @@ type Config struct {
 	// NodePortRange is the range node ports are allocated from (default
 	// allocator.DefaultNodePortRange, 30000-32767).
 	NodePortRange allocator.PortRange
+	// PodCIDR is the cluster's pod range (default network.DefaultPodCIDR,
+	// 10.244.0.0/16); each node gets a CIDR of NodeCIDRMaskSize bits
+	// (default network.DefaultNodeCIDRMaskSize, 24) from it when it
+	// registers. It must not overlap ServiceCIDR.
+	PodCIDR          netip.Prefix
+	NodeCIDRMaskSize int
+	// PodNetworkMode is how nodes route each other's pods: api.PodNetworkAuto
+	// (default), api.PodNetworkHostGW or api.PodNetworkWireGuard.
+	PodNetworkMode string
 
 	MaxRequestBytes int64
 	// NodeCredentialTTL is the lifetime of node credentials (default
@@ -152,5 +163,41 @@ func (c *Config) setDefaults() error {
 	if err := c.NodePortRange.Validate(); err != nil {
 		return fmt.Errorf("%w (--service-node-port-range)", err)
 	}
-	return nil
+	return c.setPodNetworkDefaults()
+}
+
+// setPodNetworkDefaults fills and checks the pod network settings; errors
+// name the flag at fault.
+func (c *Config) setPodNetworkDefaults() error {
+	if !c.PodCIDR.IsValid() {
+		c.PodCIDR = network.DefaultPodCIDR
+	}
+	if c.NodeCIDRMaskSize == 0 {
+		c.NodeCIDRMaskSize = network.DefaultNodeCIDRMaskSize
+	}
+	if c.PodNetworkMode == "" {
+		c.PodNetworkMode = api.PodNetworkAuto
+	}
+	if _, err := network.NewCIDRSet(c.PodCIDR, c.NodeCIDRMaskSize); err != nil {
+		flag := "--pod-cidr"
+		if errors.Is(err, network.ErrInvalidMaskSize) {
+			flag = "--node-cidr-mask-size"
+		}
+		return fmt.Errorf("%w (%s)", err, flag)
+	}
+	if c.PodCIDR.Overlaps(c.ServiceCIDR) {
+		return fmt.Errorf("pod CIDR %s overlaps the service CIDR %s: pod and service addresses must be distinct (--pod-cidr, --service-cidr)",
+			c.PodCIDR, c.ServiceCIDR)
+	}
+	return ValidatePodNetworkMode(c.PodNetworkMode)
+}
+
+// ValidatePodNetworkMode checks a --pod-network value.
+func ValidatePodNetworkMode(mode string) error {
+	switch mode {
+	case api.PodNetworkAuto, api.PodNetworkHostGW, api.PodNetworkWireGuard:
+		return nil
+	}
+	return fmt.Errorf("pod network mode %q: want %s, %s or %s (--pod-network)",
+		mode, api.PodNetworkAuto, api.PodNetworkHostGW, api.PodNetworkWireGuard)
 }

@@ -326,15 +326,18 @@ func (cp *ControlPlane) ClientConfig() client.Config { return cp.clientConfig }
 // tenth address of the service CIDR).
 func (cp *ControlPlane) ClusterDNS() netip.Addr { return allocator.DNSAddress(cp.cfg.ServiceCIDR) }
 
-// ClusterInfo describes the cluster: its id and service network (GET
-// /v1/cluster-info).
+// ClusterInfo describes the cluster: its id, service and pod networks
+// (GET /v1/cluster-info).
 func (cp *ControlPlane) ClusterInfo() api.ClusterInfo {
 	return api.ClusterInfo{
-		ClusterID:     cp.clusterID,
-		ServiceCIDR:   cp.cfg.ServiceCIDR.String(),
-		ClusterDNS:    cp.ClusterDNS().String(),
-		ClusterDomain: api.DefaultClusterDomain,
-		NodePortRange: cp.cfg.NodePortRange.String(),
+		ClusterID:        cp.clusterID,
+		ServiceCIDR:      cp.cfg.ServiceCIDR.String(),
+		ClusterDNS:       cp.ClusterDNS().String(),
+		ClusterDomain:    api.DefaultClusterDomain,
+		NodePortRange:    cp.cfg.NodePortRange.String(),
+		PodCIDR:          cp.cfg.PodCIDR.String(),
+		NodeCIDRMaskSize: cp.cfg.NodeCIDRMaskSize,
+		PodNetworkMode:   cp.cfg.PodNetworkMode,
 	}
 }
 

@@ -40,7 +40,7 @@ func TestServersShareServiceAllocations(t *testing.T) {
 		}
 		// One cluster: both servers serve the id of the store they share.
 		want := api.ClusterInfo{ServiceCIDR: "10.200.0.0/28", ClusterDNS: "10.200.0.10", ClusterDomain: "cluster.local", NodePortRange: "30100-30199",
-			ClusterID: a.ClusterInfo().ClusterID}
+			PodCIDR: "10.244.0.0/16", NodeCIDRMaskSize: 24, PodNetworkMode: "auto", ClusterID: a.ClusterInfo().ClusterID}
 		if want.ClusterID == "" {
 			t.Fatal("server 0 has no cluster id")
 		}
@@ -88,6 +88,8 @@ func TestServersShareServiceAllocations(t *testing.T) {
 	}
 }
 
+// TestBadServiceRangesAreClearErrors: bad service and pod network settings
+// fail the start with an error naming the flag.
 func TestBadServiceRangesAreClearErrors(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -96,6 +98,12 @@ func TestBadServiceRangesAreClearErrors(t *testing.T) {
 	}{
 		{controlplane.Config{ServiceCIDR: netip.MustParsePrefix("10.96.0.1/16")}, "did you mean 10.96.0.0/16"},
 		{controlplane.Config{NodePortRange: allocator.PortRange{Min: 40000, Max: 30000}}, "--service-node-port-range"},
+		{controlplane.Config{PodCIDR: netip.MustParsePrefix("10.244.1.0/16")}, "did you mean 10.244.0.0/16? (--pod-cidr)"},
+		{controlplane.Config{NodeCIDRMaskSize: 16}, "/16 is not longer than the pod CIDR 10.244.0.0/16's prefix /16, so each node would get the whole range or more; use a mask between /17 and /30 (--node-cidr-mask-size)"},
+		{controlplane.Config{NodeCIDRMaskSize: 31}, "fewer than 2 host bits per node (a gateway and one pod); use /30 or shorter (--node-cidr-mask-size)"},
+		{controlplane.Config{PodCIDR: netip.MustParsePrefix("10.0.0.0/8")},
+			"pod CIDR 10.0.0.0/8 overlaps the service CIDR 10.96.0.0/16: pod and service addresses must be distinct (--pod-cidr, --service-cidr)"},
+		{controlplane.Config{PodNetworkMode: "vxlan"}, `pod network mode "vxlan": want auto, host-gw or wireguard (--pod-network)`},
 	} {
 		tc.cfg.DataDir = t.TempDir()
 		_, err := controlplane.Start(context.Background(), tc.cfg)

@@ -13,6 +13,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/client/record"
 	"github.com/maestro-dev/maestro/engine/controller"
+	"github.com/maestro-dev/maestro/engine/controller/nodeipam"
 	"github.com/maestro-dev/maestro/engine/scheduler"
 )
 
@@ -49,6 +50,7 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, cfg Config) er
 		controller.NewGarbageCollector(d),
 		controller.NewNamespaceController(d),
 		controller.NewVolumeController(d),
+		nodeipam.New(d),
 	}
 	var sched *scheduler.Scheduler
 	if !cfg.DisableScheduler {

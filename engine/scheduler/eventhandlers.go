@@ -105,7 +105,8 @@ func (s *Scheduler) enqueue(p *api.Pod) {
 // nodeChangeMatters reports whether a node update could let a pending pod
 // fit: heartbeats alone (the most frequent node update) do not.
 func nodeChangeMatters(old, n *api.Node) bool {
-	if api.IsNodeReady(old) != api.IsNodeReady(n) || old.Spec.Unschedulable != n.Spec.Unschedulable {
+	if api.IsNodeReady(old) != api.IsNodeReady(n) || old.Spec.Unschedulable != n.Spec.Unschedulable ||
+		networkUnavailable(old) != networkUnavailable(n) {
 		return true
 	}
 	if !mapsEqual(old.Labels, n.Labels) || !slices.EqualFunc(old.Spec.Taints, n.Spec.Taints, taintEqual) {

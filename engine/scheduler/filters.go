@@ -11,6 +11,7 @@ import (
 // Compile-time checks.
 var (
 	_ Filter = nodeReadyFilter{}
+	_ Filter = nodeNetworkFilter{}
 	_ Filter = taintFilter{}
 	_ Filter = nodeAffinityFilter{}
 	_ Filter = resourceFitFilter{}
@@ -33,6 +34,18 @@ func (nodeReadyFilter) Filter(s *CycleState, n *NodeInfo) Status {
 	}
 	if n.unschedulable && !tolerates(s.pod.Pod.Spec.Tolerations, &unschedulableTaint) {
 		return Reject(ReasonNodeUnschedulable)
+	}
+	return 0
+}
+
+// nodeNetworkFilter rejects nodes without a pod network (no pod CIDR
+// given, or the agent could not set it up) for pods that need one: every
+// pod but those on the host's network.
+type nodeNetworkFilter struct{}
+
+func (nodeNetworkFilter) Filter(_ *CycleState, n *NodeInfo) Status {
+	if n.noNetwork {
+		return Reject(ReasonNetworkUnavailable)
 	}
 	return 0
 }

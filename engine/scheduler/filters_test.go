@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -52,6 +53,40 @@ func TestNodeReadyFilter(t *testing.T) {
 		{name: "not ready wins over cordoned", nodes: one(node("n1", cordoned(), notReady())), pod: pod("p"),
 			want: []Reason{ReasonNodeNotReady}},
 	})
+}
+
+func TestNodeNetworkFilter(t *testing.T) {
+	noNetwork := func(status api.ConditionStatus) nodeOpt {
+		return func(n *api.Node) {
+			n.Status.Conditions = append(n.Status.Conditions, api.Condition{Type: api.NodeNetworkUnavailable, Status: status, Reason: "PodCIDRExhausted"})
+		}
+	}
+	runFilterCases(t, nodeNetworkFilter{}, []filterCase{
+		{name: "no condition", nodes: one(node("n1")), pod: pod("p")},
+		{name: "network available", nodes: one(node("n1", noNetwork(api.ConditionFalse))), pod: pod("p")},
+		{name: "network unavailable", nodes: one(node("n1", noNetwork(api.ConditionTrue))), pod: pod("p"),
+			want: []Reason{ReasonNetworkUnavailable}},
+	})
+	// hostNetwork pods skip the stage (the pipeline's skip function).
+	p, err := NewPipeline(PipelineConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := NewSnapshotFrom(one(node("n1", noNetwork(api.ConditionTrue))), nil)
+	for _, tc := range []struct {
+		host bool
+		want string
+	}{{false, ""}, {true, "n1"}} {
+		pd := pod("p")
+		pd.Spec.HostNetwork = tc.host
+		res := p.Schedule(snap, mustPodInfo(t, pd))
+		if res.Node != tc.want {
+			t.Errorf("hostNetwork=%v: placed on %q, want %q (%s)", tc.host, res.Node, tc.want, res.Diagnosis.Message())
+		}
+		if tc.want == "" && !strings.Contains(res.Diagnosis.Message(), "1 node(s) had no pod network") {
+			t.Errorf("diagnosis %q does not say the node had no pod network", res.Diagnosis.Message())
+		}
+	}
 }
 
 func TestTaintFilter(t *testing.T) {

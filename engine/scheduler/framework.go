@@ -24,6 +24,7 @@ const (
 	ReasonPodAntiAffinity
 	ReasonTopologySpread
 	ReasonVolume
+	ReasonNetworkUnavailable
 	numReasons
 )
 
@@ -40,6 +41,7 @@ var reasonText = [numReasons]string{
 	ReasonPodAntiAffinity:    "node(s) didn't match pod anti-affinity rules",
 	ReasonTopologySpread:     "node(s) didn't match pod topology spread constraints",
 	ReasonVolume:             "node(s) can't use the pod's volumes",
+	ReasonNetworkUnavailable: "node(s) had no pod network",
 }
 
 // String is the reason as it appears in failure messages.

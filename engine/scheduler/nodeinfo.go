@@ -18,7 +18,10 @@ type NodeInfo struct {
 	// touches as few cache lines as possible.
 	ready         bool
 	unschedulable bool
-	slot          int // position in the snapshot's node list
+	// noNetwork: NetworkUnavailable=True (no pod CIDR, or the agent's
+	// pod network is down); only hostNetwork pods can run there.
+	noNetwork bool
+	slot      int // position in the snapshot's node list
 
 	allocCPU, allocMemory, allocPods int64
 	// Sums over pods: requests for fitting, non-zero requests for scoring.
@@ -75,6 +78,7 @@ func (n *NodeInfo) setNode(node *api.Node) (labelsChanged bool) {
 	n.labels = node.Labels
 	n.ready = api.IsNodeReady(node)
 	n.unschedulable = node.Spec.Unschedulable
+	n.noNetwork = networkUnavailable(node)
 	n.taints, n.preferTaints = nil, nil
 	for _, t := range node.Spec.Taints {
 		if t.Effect == api.TaintPreferNoSchedule {
@@ -99,6 +103,12 @@ func (n *NodeInfo) setNode(node *api.Node) (labelsChanged bool) {
 		n.allocPods = q.MilliValue() / 1000
 	}
 	return labelsChanged
+}
+
+// networkUnavailable reports whether the node says it has no pod network.
+func networkUnavailable(n *api.Node) bool {
+	c := api.FindCondition(n.Status.Conditions, api.NodeNetworkUnavailable)
+	return c != nil && c.Status == api.ConditionTrue
 }
 
 // addPod counts a pod on the node.

@@ -115,6 +115,9 @@ func NewPipeline(cfg PipelineConfig) (*Pipeline, error) {
 		// Readiness first: a node that cannot run anything should be
 		// reported as not ready, not as short of memory.
 		{"NodeReady", nodeReadyFilter{}, never},
+		// A node without a pod network is as unusable to a pod that
+		// needs one; a hostNetwork pod does not.
+		{"NodeNetwork", nodeNetworkFilter{}, func(s *CycleState) bool { return s.pod.Pod.Spec.HostNetwork }},
 		// Persistent volumes pin a pod to the node holding their data:
 		// every other node is out whatever else it offers, and saying
 		// so is the one answer that helps ("insufficient memory" on a

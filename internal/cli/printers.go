@@ -19,22 +19,31 @@ type columns struct {
 	row     func(obj api.Object) []string
 }
 
+// nodeStatus is Ready or NotReady, with what keeps pods off the node:
+// "Ready,SchedulingDisabled", "Ready,NetworkUnavailable".
+func nodeStatus(n *api.Node) string {
+	status := "NotReady"
+	if api.IsNodeReady(n) {
+		status = "Ready"
+	}
+	if n.Spec.Unschedulable {
+		status += ",SchedulingDisabled"
+	}
+	if c := api.FindCondition(n.Status.Conditions, api.NodeNetworkUnavailable); c != nil && c.Status == api.ConditionTrue {
+		status += ",NetworkUnavailable"
+	}
+	return status
+}
+
 var tables = map[string]columns{
 	"Namespace": {[]string{"NAME", "STATUS", "AGE"}, func(o api.Object) []string {
 		ns := o.(*api.Namespace)
 		return []string{ns.Name, ns.Status.Phase, age(ns.CreationTimestamp)}
 	}},
-	"Node": {[]string{"NAME", "STATUS", "ZONE", "ADDRESS", "AGE", "VERSION"}, func(o api.Object) []string {
+	"Node": {[]string{"NAME", "STATUS", "ZONE", "ADDRESS", "POD-CIDR", "AGE", "VERSION"}, func(o api.Object) []string {
 		n := o.(*api.Node)
-		status := "NotReady"
-		if api.IsNodeReady(n) {
-			status = "Ready"
-		}
-		if n.Spec.Unschedulable {
-			status += ",SchedulingDisabled"
-		}
-		return []string{n.Name, status, dash(n.Labels[api.LabelZone]), dash(api.NodeAddressOf(n, api.NodeInternalIP)),
-			age(n.CreationTimestamp), dash(n.Status.NodeInfo.AgentVersion)}
+		return []string{n.Name, nodeStatus(n), dash(n.Labels[api.LabelZone]), dash(api.NodeAddressOf(n, api.NodeInternalIP)),
+			dash(n.Spec.PodCIDR), age(n.CreationTimestamp), dash(n.Status.NodeInfo.AgentVersion)}
 	}},
 	"Pod": {[]string{"NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"}, func(o api.Object) []string {
 		p := o.(*api.Pod)

@@ -74,3 +74,32 @@ func TestPodStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestNodeColumns(t *testing.T) {
+	ready := api.Condition{Type: api.NodeReady, Status: api.ConditionTrue}
+	noNetwork := api.Condition{Type: api.NodeNetworkUnavailable, Status: api.ConditionTrue, Reason: "PodCIDRExhausted"}
+	tests := []struct {
+		name            string
+		node            api.Node
+		status, podCIDR string
+	}{
+		{"assigned", api.Node{Spec: api.NodeSpec{PodCIDR: "10.244.3.0/24"}, Status: api.NodeStatus{Conditions: []api.Condition{ready}}},
+			"Ready", "10.244.3.0/24"},
+		{"waiting for a CIDR", api.Node{Status: api.NodeStatus{Conditions: []api.Condition{ready, noNetwork}}},
+			"Ready,NetworkUnavailable", "<none>"},
+		{"cordoned, not ready", api.Node{Spec: api.NodeSpec{Unschedulable: true, PodCIDR: "10.244.4.0/24"}},
+			"NotReady,SchedulingDisabled", "10.244.4.0/24"},
+	}
+	cols := tables["Node"]
+	if cols.headers[4] != "POD-CIDR" {
+		t.Fatalf("headers %v: want POD-CIDR fifth", cols.headers)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			row := cols.row(&tt.node)
+			if row[1] != tt.status || row[4] != tt.podCIDR {
+				t.Fatalf("row %v: want status %q and pod CIDR %q", row, tt.status, tt.podCIDR)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/apiserver"
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
@@ -16,6 +17,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/controller"
 	"github.com/maestro-dev/maestro/engine/controlplane"
 	"github.com/maestro-dev/maestro/engine/manager"
+	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/store"
 	"github.com/maestro-dev/maestro/internal/version"
 )
@@ -63,7 +65,8 @@ the Terraform provider read.`,
 				return fmt.Errorf("starting server: %w", err)
 			}
 			log.Info("maestro server ready", "url", cp.ClientConfig().Server, "data_dir", cfg.DataDir,
-				"service_cidr", cfg.ServiceCIDR.String(), "cluster_dns", cp.ClusterDNS().String())
+				"service_cidr", cfg.ServiceCIDR.String(), "cluster_dns", cp.ClusterDNS().String(),
+				"pod_cidr", cfg.PodCIDR.String(), "node_cidr_mask_size", cfg.NodeCIDRMaskSize, "pod_network", cfg.PodNetworkMode)
 			waitErr := cp.Wait(ctx)
 			log.Info("shutting down")
 			if err := cp.Close(); err != nil && waitErr == nil {
@@ -88,6 +91,7 @@ the Terraform provider read.`,
 	cfg.ServiceCIDR, cfg.NodePortRange = allocator.DefaultServiceCIDR, allocator.DefaultNodePortRange
 	f.Var((*cidrFlag)(&cfg.ServiceCIDR), "service-cidr", "range services' cluster IPs are allocated from; its tenth address is the cluster DNS address (servers sharing an etcd must agree)")
 	f.Var((*portRangeFlag)(&cfg.NodePortRange), "service-node-port-range", "MIN-MAX range node ports of NodePort and LoadBalancer services are allocated from")
+	addPodNetworkFlags(cmd, &cfg.PodCIDR, &cfg.NodeCIDRMaskSize, &cfg.PodNetworkMode)
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", 0, "largest request body accepted (default 3 MiB)")
 	f.DurationVar(&cfg.NodeCredentialTTL, "node-credential-ttl", controlplane.DefaultNodeCredentialTTL,
 		"lifetime of the token and certificate a node gets by joining; agents renew them after two thirds of it")
@@ -105,6 +109,16 @@ the Terraform provider read.`,
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
+}
+
+// addPodNetworkFlags adds the flags of the pod network: the range node pod
+// CIDRs come from and how nodes route to each other (maestro server, up).
+func addPodNetworkFlags(cmd *cobra.Command, cidr *netip.Prefix, maskSize *int, mode *string) {
+	f := cmd.Flags()
+	*cidr = network.DefaultPodCIDR
+	f.Var((*podCIDRFlag)(cidr), "pod-cidr", "range each node's pod CIDR is carved from when it registers (must not overlap --service-cidr; servers sharing an etcd must agree)")
+	f.IntVar(maskSize, "node-cidr-mask-size", network.DefaultNodeCIDRMaskSize, "prefix length of each node's pod CIDR (24: 254 pods per node, 256 nodes in a /16)")
+	f.StringVar(mode, "pod-network", api.PodNetworkAuto, "how nodes reach each other's pods: auto (host-gw to nodes on a shared link, WireGuard to the others), host-gw or wireguard")
 }
 
 // addBackupFlags adds the flags of periodic backups and restores.
@@ -157,6 +171,25 @@ func (f *cidrFlag) Set(s string) error {
 		return err
 	}
 	*f = cidrFlag(p)
+	return nil
+}
+
+// podCIDRFlag is the --pod-cidr flag; a value that is no network address
+// fails at parse time (the mask size is checked against it at start).
+type podCIDRFlag netip.Prefix
+
+func (f *podCIDRFlag) String() string { return netip.Prefix(*f).String() }
+func (f *podCIDRFlag) Type() string   { return "cidr" }
+
+func (f *podCIDRFlag) Set(s string) error {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return fmt.Errorf("not a CIDR (e.g. %s): %w", network.DefaultPodCIDR, err)
+	}
+	if err := network.ValidatePodCIDR(p); err != nil {
+		return err
+	}
+	*f = podCIDRFlag(p)
 	return nil
 }
 

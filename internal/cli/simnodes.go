@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/maestro-dev/maestro/engine/api/resource"
+	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/simnode"
 )
 
@@ -50,6 +55,7 @@ it unready). The nodes stay registered after exit and turn NotReady.`,
 				return err
 			}
 			ctx := cmd.Context()
+			warnPodCIDRCapacity(ctx, c, count, cmd.ErrOrStderr())
 			fleet := simnode.NewFleet(simnode.Config{Client: c, Log: log, HeartbeatInterval: heartbeat})
 			zoneList := strings.Split(zones, ",")
 			for i := range count {
@@ -75,4 +81,32 @@ it unready). The nodes stay registered after exit and turn NotReady.`,
 	f.StringVar(&logLevel, "log-level", "warn", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
+}
+
+// warnPodCIDRCapacity says so when the cluster's pod range cannot give
+// every simulated node a pod CIDR: the rest would wait with
+// NetworkUnavailable=True and take no pods, which skews a scale experiment.
+func warnPodCIDRCapacity(ctx context.Context, c *client.Client, count int, w io.Writer) {
+	info, err := c.ClusterInfo(ctx)
+	if err != nil {
+		return // the registration that follows reports a broken connection
+	}
+	cluster, err := netip.ParsePrefix(info.PodCIDR)
+	if err != nil {
+		return
+	}
+	set, err := network.NewCIDRSet(cluster, info.NodeCIDRMaskSize)
+	if err != nil {
+		return
+	}
+	nodes, _, err := c.Nodes().List(ctx, client.ListOptions{})
+	if err != nil {
+		return
+	}
+	if need := uint64(len(nodes) + count); need > set.Size() {
+		fmt.Fprintf(w, "warning: the cluster's pod CIDR %s holds %d node CIDRs of /%d and %d nodes exist: %d of these simulated nodes "+
+			"will get none (NetworkUnavailable=True, PodCIDRExhausted) and take no pods; for scale experiments start the server "+
+			"with a larger range, e.g. --pod-cidr %s (%d nodes of /24)\n",
+			set.Cluster(), set.Size(), set.MaskSize(), len(nodes), need-set.Size(), network.LargePodCIDR, 1<<(24-network.LargePodCIDR.Bits()))
+	}
 }

@@ -92,6 +92,7 @@ cluster's to ~/.maestro/config-<name> (or --client-config, --config).`,
 	f.StringVar(&cfg.Listen, "listen", "", "API address (default 127.0.0.1:6443, another cluster's recorded one; port 0 picks one)")
 	f.StringVar(&cfg.ClientConfigPath, "client-config", "", "where to write the client config (default $MAESTRO_CONFIG or ~/.maestro/config; ~/.maestro/config-<name> for another --name)")
 	f.StringVar(&cfg.BinDir, "bin-dir", "", "directory with maestro-pause and maestro-demo (default: next to maestro)")
+	addPodNetworkFlags(cmd, &cfg.PodCIDR, &cfg.NodeCIDRMaskSize, &cfg.PodNetworkMode)
 	f.StringVar(&logLevel, "log-level", "warn", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd

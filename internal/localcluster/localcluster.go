@@ -53,9 +53,10 @@ type Config struct {
 	Agent func(*agent.Config)
 	// UnsafeNoFsync skips etcd fsyncs (tests).
 	UnsafeNoFsync bool
-	// NodePrefix names the nodes <prefix>1..N (default "node-"). Agents own
-	// every container labelled with their node's name, so two clusters on
-	// one machine must use different prefixes.
+	// NodePrefix names the nodes <prefix>1..N (default "node-"). Agents
+	// touch only their own cluster's containers, but persistent volumes
+	// are named after nodes, so clusters on one machine use different
+	// prefixes (Identity gives them that).
 	NodePrefix string
 	// AddressPrefix gives node i the address <prefix>i (default "127.0.1.").
 	AddressPrefix string
@@ -63,6 +64,11 @@ type Config struct {
 	// 10.96.0.0/16). The proxy owns the addresses of this range on the
 	// host, so clusters running at once on one machine need distinct ones.
 	ServiceCIDR netip.Prefix
+	// PodCIDR, NodeCIDRMaskSize and PodNetworkMode are the server's pod
+	// network settings (zero values: its defaults, 10.244.0.0/16, /24, auto).
+	PodCIDR          netip.Prefix
+	NodeCIDRMaskSize int
+	PodNetworkMode   string
 	// DNSPort is the cluster DNS's port on its address (default 53).
 	DNSPort int
 	Version string
@@ -126,6 +132,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		DataDir: filepath.Join(cfg.DataDir, "server"), Listen: cfg.Listen, ClientConfigPath: cfg.ClientConfigPath,
 		UnsafeNoFsync: cfg.UnsafeNoFsync, Version: cfg.Version, Log: cfg.Log.With("component", "server"),
 		ServiceCIDR: cfg.ServiceCIDR,
+		PodCIDR:     cfg.PodCIDR, NodeCIDRMaskSize: cfg.NodeCIDRMaskSize, PodNetworkMode: cfg.PodNetworkMode,
 		Leader: func(ctx context.Context, cl *client.Client) {
 			if err := manager.Run(ctx, cl, mlog, cfg.Manager); err != nil {
 				mlog.Error("control loops failed", "err", err)

@@ -16,6 +16,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/controlplane"
+	"github.com/maestro-dev/maestro/engine/network"
 )
 
 // Env is a running test cluster.
@@ -48,6 +49,10 @@ func Start(t testing.TB, opts ...Option) *Env {
 		// default range; WithConfig changes it.
 		ServiceCIDR:   allocator.DefaultServiceCIDR,
 		NodePortRange: allocator.DefaultNodePortRange,
+		// Room for thousands of simulated nodes (the default range holds
+		// 256), so scale tests never run out of pod CIDRs.
+		PodCIDR:          network.LargePodCIDR,
+		NodeCIDRMaskSize: network.DefaultNodeCIDRMaskSize,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -10,6 +10,8 @@
 //     registered: placement decisions rest on them;
 //   - the taints controllers and admins own (not ready, unreachable,
 //     unschedulable) and spec.unschedulable;
+//   - spec.podCIDR, which the control plane assigns (a node choosing its
+//     own could take another node's pod addresses);
 //
 // nor delete its Node (that would drop them all). The check compares the
 // stored and the new object in the registry's admission step, so no way of
@@ -96,13 +98,21 @@ func (a *Admitter) admitCreate(ctx context.Context, node string, n *api.Node) er
 	if n.Spec.Unschedulable {
 		return deny(node, "spec.unschedulable", "cordoning is for admins")
 	}
+	if n.Spec.PodCIDR != "" {
+		return deny(node, "spec.podCIDR", podCIDRWhy)
+	}
 	return nil
 }
+
+const podCIDRWhy = "the control plane assigns pod CIDRs (maestro server --pod-cidr)"
 
 // admitUpdate refuses changes to what the node does not own.
 func (a *Admitter) admitUpdate(ctx context.Context, node string, old, n *api.Node) error {
 	if old.Spec.Unschedulable != n.Spec.Unschedulable {
 		return deny(node, "spec.unschedulable", "cordoning and uncordoning are for admins")
+	}
+	if old.Spec.PodCIDR != n.Spec.PodCIDR {
+		return deny(node, "spec.podCIDR", podCIDRWhy)
 	}
 	if key, changed := taintChange(old.Spec.Taints, n.Spec.Taints); changed {
 		return deny(node, "spec.taints", "the taint "+key+" is the node controllers' and admins'")

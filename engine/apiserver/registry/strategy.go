@@ -55,6 +55,12 @@ func prepareForUpdate(old, new api.Object, now time.Time) {
 		keepAllocations(old.(*api.Service), n)
 	case *api.PersistentVolume:
 		placeVolume(n)
+	case *api.Node:
+		// The control plane assigns the pod CIDR; a writer that does
+		// not know it (an agent built before it existed) keeps it.
+		if n.Spec.PodCIDR == "" {
+			n.Spec.PodCIDR = old.(*api.Node).Spec.PodCIDR
+		}
 	}
 }
 
