@@ -47,7 +47,7 @@ containers.
 
 Several clusters run side by side under different --name values: each has
 its own data directory (~/.maestro/up-<name>), API port, service range (and
-so cluster DNS address), node names and addresses, chosen on its first
+so cluster DNS address), pod range, node names and addresses, chosen on its first
 start so that they differ from the other clusters' and recorded in
 <data-dir>/cluster.json. The default cluster, "maestro", keeps
 ~/.maestro/up, port 6443, 10.96.0.0/16 and nodes node-N at 127.0.1.N. Its
