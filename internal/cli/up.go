@@ -47,7 +47,7 @@ containers.
 
 Several clusters run side by side under different --name values: each has
 its own data directory (~/.maestro/up-<name>), API port, service range (and
-so cluster DNS address), node names and addresses, chosen on its first
+so cluster DNS address), pod range, node names and addresses, chosen on its first
 start so that they differ from the other clusters' and recorded in
 <data-dir>/cluster.json. The default cluster, "maestro", keeps
 ~/.maestro/up, port 6443, 10.96.0.0/16 and nodes node-N at 127.0.1.N. Its
@@ -78,11 +78,10 @@ cluster's to ~/.maestro/config-<name> (or --client-config, --config).`,
 			if err != nil {
 				return err
 			}
-			id.Apply(&cfg)
-			if !cmd.Flags().Changed("pod-cidr") {
-				// Each local cluster its own pod range: their bridges
-				// share this host's routing table.
-				cfg.PodCIDR = id.PodCIDR
+			podCIDR := cfg.PodCIDR
+			id.Apply(&cfg) // each local cluster its own ranges: they share this host
+			if cmd.Flags().Changed("pod-cidr") {
+				cfg.PodCIDR = podCIDR
 			}
 			cfg.ClientConfigPath = upClientConfig(g, cfg.ClientConfigPath, name)
 			cfg.Log, cfg.Version = log, version.Version

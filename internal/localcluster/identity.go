@@ -119,12 +119,12 @@ func hashName(name string) uint32 {
 }
 
 // Apply puts the identity's host settings into a cluster config: the API
-// address (unless cfg has one already), the service range, and the nodes'
-// names and addresses.
+// address (unless cfg has one already), the service and pod ranges, and
+// the nodes' names and addresses.
 func (id Identity) Apply(cfg *Config) {
 	if cfg.Listen == "" {
 		cfg.Listen = id.Listen
 	}
-	cfg.ServiceCIDR = id.ServiceCIDR
+	cfg.ServiceCIDR, cfg.PodCIDR = id.ServiceCIDR, id.PodCIDR
 	cfg.NodePrefix, cfg.AddressPrefix = id.NodePrefix, id.AddressPrefix
 }

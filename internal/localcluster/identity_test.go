@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
+	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
 type fakeMachine struct {
@@ -61,10 +62,14 @@ func TestPlan(t *testing.T) {
 
 // Every slot's host resources are its own: no two slots share a service
 // range, pod range, node address range or API port, and none overlaps the
-// ranges tests use (10.200.0.0/16 services, 127.0.x.x node addresses) or
-// the emulated hosts (10.213.0.0/16).
+// ranges tests use (testenv.ServiceCIDR's services, 127.0.x.x node
+// addresses) or the emulated hosts (10.213.0.0/16).
 func TestSlotsDoNotOverlap(t *testing.T) {
-	reserved := []netip.Prefix{netip.MustParsePrefix("10.200.0.0/16"), netip.MustParsePrefix("10.213.0.0/16")}
+	tests := netip.MustParsePrefix("10.95.0.0/16")
+	if r := testenv.ServiceCIDR(); !tests.Contains(r.Addr()) {
+		t.Fatalf("testenv.ServiceCIDR() = %s, outside %s", r, tests)
+	}
+	reserved := []netip.Prefix{tests, netip.MustParsePrefix("10.213.0.0/16")}
 	seen := map[string]int{}
 	var ranges []netip.Prefix
 	for slot := 0; slot <= MaxSlot; slot++ {

@@ -51,9 +51,10 @@ type Config struct {
 	Agent func(*agent.Config)
 	// UnsafeNoFsync skips etcd fsyncs (tests).
 	UnsafeNoFsync bool
-	// NodePrefix names the nodes <prefix>1..N (default "node-"). Agents own
-	// every container labelled with their node's name, so two clusters on
-	// one machine must use different prefixes.
+	// NodePrefix names the nodes <prefix>1..N (default "node-"). Agents
+	// touch only their own cluster's containers, but persistent volumes
+	// are named after nodes, so clusters on one machine use different
+	// prefixes (Identity gives them that).
 	NodePrefix string
 	// AddressPrefix gives node i the address <prefix>i (default "127.0.1.").
 	AddressPrefix string

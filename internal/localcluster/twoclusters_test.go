@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/agent"
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/internal/localcluster"
 )
@@ -32,6 +34,7 @@ func TestTwoLocalClusters(t *testing.T) {
 	run := make([]byte, 3)
 	_, _ = rand.Read(run)
 	var clusters []*lc
+	var ids []localcluster.Identity
 	for _, suffix := range []string{"a", "b"} {
 		name := "tc" + hex.EncodeToString(run) + "-" + suffix
 		dataDir := localcluster.DataDir(home, name)
@@ -49,13 +52,36 @@ func TestTwoLocalClusters(t *testing.T) {
 				c.ResyncInterval = time.Second         // housekeeping every second
 			}
 		}))
-		t.Logf("cluster %s: slot %d, API %s, services %s, nodes %s1.., at %s1..", name, id.Slot, id.Listen, id.ServiceCIDR,
-			id.NodePrefix, id.AddressPrefix)
+		ids = append(ids, id)
+		t.Logf("cluster %s: slot %d, API %s, services %s, pods %s, nodes %s1.., at %s1..", name, id.Slot, id.Listen, id.ServiceCIDR,
+			id.PodCIDR, id.NodePrefix, id.AddressPrefix)
 	}
 	a, b := clusters[0], clusters[1]
 	idA, idB := a.CP.ClusterInfo().ClusterID, b.CP.ClusterInfo().ClusterID
 	if idA == "" || idA == idB {
 		t.Fatalf("cluster ids %q and %q: want two distinct ids", idA, idB)
+	}
+
+	// Each cluster's nodes get pod CIDRs from its own range.
+	for i, c := range clusters {
+		if info := c.CP.ClusterInfo(); info.PodCIDR != ids[i].PodCIDR.String() {
+			t.Errorf("cluster %s serves pod range %s, want its planned %s", ids[i].Name, info.PodCIDR, ids[i].PodCIDR)
+		}
+		eventually(t, 10*time.Second, "node pod CIDRs inside the cluster's range", func() (bool, string) {
+			nodes, _, err := c.Client.Nodes().List(c.ctx, client.ListOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			var got []string
+			for _, n := range nodes {
+				p, err := netip.ParsePrefix(n.Spec.PodCIDR)
+				if err != nil || !ids[i].PodCIDR.Contains(p.Addr()) {
+					return false, fmt.Sprintf("%s: %q", n.Name, n.Spec.PodCIDR)
+				}
+				got = append(got, n.Spec.PodCIDR)
+			}
+			return len(got) == len(c.Nodes), fmt.Sprint(got)
+		})
 	}
 
 	// Each cluster serves its own app under the same names.
