@@ -3,10 +3,11 @@ package mesh
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"reflect"
-	"strconv"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/network"
 )
 
 // Sync converges the host on the Node list once: level-based, so it may
@@ -38,7 +39,9 @@ func (r *Reconciler) Sync(ctx context.Context) error {
 	}
 	routeErr := r.syncRoutes(ctx, routes)
 	if routeErr == nil && len(routes) > 0 {
-		changed, err := ensureForwarding(r.cfg.Enter)
+		// Packets for this node's pods arrive from other nodes (on the
+		// link or the WireGuard interface) and leave through the bridge.
+		changed, err := network.EnableIPv4Forwarding(r.cfg.Enter)
 		if changed {
 			r.cfg.Log.Info("IPv4 forwarding turned on (pod traffic from other nodes)")
 		}
@@ -57,7 +60,7 @@ func (r *Reconciler) Sync(ctx context.Context) error {
 	var network *api.NodeNetworkStatus
 	if r.mode != api.PodNetworkHostGW {
 		network = &api.NodeNetworkStatus{PublicKey: r.PublicKey(),
-			Endpoint: r.cfg.Address.String() + ":" + strconv.Itoa(r.cfg.Port)}
+			Endpoint: netip.AddrPortFrom(r.cfg.Address, uint16(r.cfg.Port)).String()}
 	}
 	if wgErr != nil {
 		return r.publish(ctx, network, cond, wgErr)
