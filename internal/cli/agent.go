@@ -68,6 +68,10 @@ containers running; the next start adopts them.`,
 			if dataDir == "" {
 				dataDir = filepath.Join(defaultHome(), "agent-"+nodeName)
 			}
+			// Before joining: a bad flag leaves no node behind.
+			if err := checkWireGuardFlags(wgPort, wgInterface, wgImpl); err != nil {
+				return err
+			}
 			nodeLabels, err := parseLabels(labels)
 			if err != nil {
 				return err
@@ -154,6 +158,21 @@ containers running; the next start adopts them.`,
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
+}
+
+// checkWireGuardFlags checks the mesh's flags (mesh.New checks them too,
+// but only after the node joined); errors name the flag.
+func checkWireGuardFlags(port int, iface, impl string) error {
+	if err := mesh.CheckPort(port); err != nil {
+		return fmt.Errorf("--wireguard-port %w", err)
+	}
+	if err := mesh.CheckInterface(iface); err != nil {
+		return fmt.Errorf("--wireguard-interface %w", err)
+	}
+	if err := mesh.CheckImplementation(impl); err != nil {
+		return fmt.Errorf("--wireguard-implementation %w", err)
+	}
+	return nil
 }
 
 func parseLabels(kvs []string) (map[string]string, error) {

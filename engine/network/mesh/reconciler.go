@@ -102,20 +102,20 @@ func New(cfg Config) (*Reconciler, error) {
 	if cfg.Port == 0 {
 		cfg.Port = DefaultPort
 	}
-	if cfg.Port < 1 || cfg.Port > 65535 {
-		return nil, fmt.Errorf("mesh: WireGuard port %d: want 1-65535", cfg.Port)
+	if err := CheckPort(cfg.Port); err != nil {
+		return nil, fmt.Errorf("mesh: WireGuard port %w", err)
 	}
 	if cfg.Interface == "" {
 		cfg.Interface = DefaultInterface
 	}
-	if len(cfg.Interface) > 15 {
-		return nil, fmt.Errorf("mesh: WireGuard interface %q: at most 15 characters", cfg.Interface)
+	if err := CheckInterface(cfg.Interface); err != nil {
+		return nil, fmt.Errorf("mesh: WireGuard interface %w", err)
 	}
 	if cfg.Implementation == "" {
 		cfg.Implementation = ImplAuto
 	}
-	if !slices.Contains([]string{ImplAuto, ImplKernel, ImplUserspace}, cfg.Implementation) {
-		return nil, fmt.Errorf("mesh: WireGuard implementation %q: want auto, kernel or userspace", cfg.Implementation)
+	if err := CheckImplementation(cfg.Implementation); err != nil {
+		return nil, fmt.Errorf("mesh: WireGuard implementation %w", err)
 	}
 	if cfg.Resync <= 0 {
 		cfg.Resync = DefaultResync
