@@ -16,7 +16,8 @@ type MeshConfig struct {
 	Disabled bool
 	// Port is the WireGuard UDP port (mesh.DefaultPort).
 	Port int
-	// Interface is the WireGuard interface (mesh.DefaultInterface).
+	// Interface is the WireGuard interface ("": mesh.InterfaceName of
+	// the cluster id).
 	Interface string
 	// Implementation is mesh.ImplAuto, ImplKernel or ImplUserspace.
 	Implementation string
@@ -35,9 +36,17 @@ func (a *Agent) newMesh() error {
 			"address", a.cfg.Address)
 		return nil
 	}
+	if addr.IsLoopback() {
+		// Every node is an address on this host's lo (`maestro up`): the
+		// peers' bridges are local and need no route, and a mesh here
+		// would only share (and fight over) the host's routes, WireGuard
+		// interface and port with other agents.
+		a.log.Info("pod network mesh off: the node address is a loopback address (all nodes on this host)", "address", addr)
+		return nil
+	}
 	a.nodes = client.NewInformer(a.cfg.Client.Nodes(), client.ListOptions{}, client.WithLogger(a.log))
 	a.mesh, err = mesh.New(mesh.Config{NodeName: a.cfg.NodeName, Address: addr, Nodes: a.nodes, Publisher: meshPublisher{a},
-		Mode: a.podNetworkMode, DataDir: a.cfg.DataDir, Port: a.cfg.Mesh.Port, Interface: a.cfg.Mesh.Interface,
+		ClusterInfo: a.cfg.Client.ClusterInfo, DataDir: a.cfg.DataDir, Port: a.cfg.Mesh.Port, Interface: a.cfg.Mesh.Interface,
 		Implementation: a.cfg.Mesh.Implementation, Enter: a.cfg.Mesh.Enter, Log: a.log.With("component", "mesh")})
 	if err != nil {
 		return err
@@ -63,16 +72,6 @@ func (a *Agent) runMesh(ctx context.Context) {
 		return
 	}
 	a.mesh.Run(ctx)
-}
-
-// podNetworkMode is the cluster's mode from /v1/cluster-info ("" until
-// the server serves one: auto).
-func (a *Agent) podNetworkMode(ctx context.Context) (string, error) {
-	info, err := a.cfg.Client.ClusterInfo(ctx)
-	if err != nil {
-		return "", err
-	}
-	return info.PodNetworkMode, nil
 }
 
 // meshPublisher records the mesh's status for nodeObject and writes it

@@ -68,6 +68,10 @@ containers running; the next start adopts them.`,
 			if dataDir == "" {
 				dataDir = filepath.Join(defaultHome(), "agent-"+nodeName)
 			}
+			// Before joining: a bad flag leaves no node behind.
+			if err := checkWireGuardFlags(wgPort, wgInterface, wgImpl); err != nil {
+				return err
+			}
 			nodeLabels, err := parseLabels(labels)
 			if err != nil {
 				return err
@@ -149,11 +153,28 @@ containers running; the next start adopts them.`,
 	f.BoolVar(&runProxy, "proxy", true, "run this host's service proxy and cluster DNS (one per host)")
 	f.StringVar(&proxyInterface, "proxy-interface", "", "interface that carries cluster IPs (default lo)")
 	f.IntVar(&wgPort, "wireguard-port", mesh.DefaultPort, "UDP port of this node's WireGuard endpoint (pod traffic to nodes on other subnets)")
-	f.StringVar(&wgInterface, "wireguard-interface", mesh.DefaultInterface, "name of the WireGuard interface")
+	f.StringVar(&wgInterface, "wireguard-interface", "", `name of the WireGuard interface (default "mwg-" and 8 hex digits of the cluster id)`)
 	f.StringVar(&wgImpl, "wireguard-implementation", mesh.ImplAuto, "auto (the kernel's when its module loads, else userspace), kernel or userspace (wireguard-go over /dev/net/tun)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
+}
+
+// checkWireGuardFlags checks the mesh's flags (mesh.New checks them too,
+// but only after the node joined); errors name the flag.
+func checkWireGuardFlags(port int, iface, impl string) error {
+	if err := mesh.CheckPort(port); err != nil {
+		return fmt.Errorf("--wireguard-port %w", err)
+	}
+	if iface != "" { // empty: named after the cluster id
+		if err := mesh.CheckInterface(iface); err != nil {
+			return fmt.Errorf("--wireguard-interface %w", err)
+		}
+	}
+	if err := mesh.CheckImplementation(impl); err != nil {
+		return fmt.Errorf("--wireguard-implementation %w", err)
+	}
+	return nil
 }
 
 func parseLabels(kvs []string) (map[string]string, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/engine/runtime/docker"
 	"github.com/maestro-dev/maestro/internal/localcluster"
@@ -206,6 +207,9 @@ func newDownCmd(g *globals) *cobra.Command {
 					return err
 				}
 			}
+			if err := removeNodeNetworks(cmd.Context(), st.Cluster, st.Nodes); err != nil {
+				return err
+			}
 			_ = os.Remove(statePath)
 			fmt.Fprintln(g.out, "local cluster stopped")
 			return nil
@@ -249,6 +253,22 @@ func removeNodeContainers(ctx context.Context, cluster string, nodes []string) e
 		}
 	}
 	return nil
+}
+
+// removeNodeNetworks removes the pod networks (bridges, firewall rules)
+// of a dead cluster's nodes. Only root can have made them (pod networking
+// needs CAP_NET_ADMIN), so without root there is nothing to do.
+func removeNodeNetworks(ctx context.Context, cluster string, nodes []string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	var errs []error
+	for _, n := range nodes {
+		if err := network.RemoveNode(ctx, cluster, n); err != nil {
+			errs = append(errs, fmt.Errorf("removing the pod network of node %s: %w", n, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func readUpState(path string) (upState, error) {

@@ -58,10 +58,17 @@ func TestAgentsMeshAcrossSites(t *testing.T) {
 			return nil
 		})
 	}
+	// The WireGuard interface is named after the cluster, so agents of
+	// two clusters on one host do not share one.
+	info, err := srv.Client.ClusterInfo(ctx)
+	if err != nil || info.ClusterID == "" {
+		t.Fatalf("cluster-info: %+v, %v; want a cluster id", info, err)
+	}
+	wg := " dev " + mesh.InterfaceName(info.ClusterID)
 	want := map[*podHost][]string{
-		h1: {h2.cidr.String() + " via " + h2.Addr.String(), h3.cidr.String() + " dev maestro-wg"},
-		h2: {h1.cidr.String() + " via " + h1.Addr.String(), h3.cidr.String() + " dev maestro-wg"},
-		h3: {h1.cidr.String() + " dev maestro-wg", h2.cidr.String() + " dev maestro-wg"},
+		h1: {h2.cidr.String() + " via " + h2.Addr.String(), h3.cidr.String() + wg},
+		h2: {h1.cidr.String() + " via " + h1.Addr.String(), h3.cidr.String() + wg},
+		h3: {h1.cidr.String() + wg, h2.cidr.String() + wg},
 	}
 	for h, routes := range want {
 		eventually(t, h.Name+"'s routes", time.Minute, func() error { return hasRoutes(ownedRoutes(t, h.Host), routes) })

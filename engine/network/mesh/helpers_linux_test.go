@@ -156,7 +156,7 @@ func startReconciler(t, owner testing.TB, c *cluster, h *podHost, mode string) *
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})).With("host", h.Name)
 	r, err := mesh.New(mesh.Config{NodeName: h.NodeName(), Address: h.Addr, Nodes: c, Publisher: publisher{c, h.NodeName()},
-		DataDir: h.dir, Implementation: mesh.ImplAuto, Resync: 2 * time.Second, Enter: h.Do, Log: log})
+		ClusterCIDR: netip.MustParsePrefix("10.244.0.0/16"), DataDir: h.dir, Implementation: mesh.ImplAuto, Resync: 2 * time.Second, Enter: h.Do, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

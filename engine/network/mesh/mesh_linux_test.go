@@ -113,11 +113,14 @@ func TestMeshAcrossSites(t *testing.T) {
 	t.Run("restart removes stale routes and keeps the key", func(t *testing.T) {
 		key := recs["h1"].PublicKey()
 		recs["h1"].stop()
-		// A route left by an earlier run (its node is long gone), and a
-		// route someone else owns.
+		// A route left by an earlier run (its node is long gone), a
+		// route someone else owns, and one of maestro's protocol outside
+		// this cluster's pod range (another cluster's agent on this host).
+		proto := fmt.Sprint(int(mesh.RouteProtocol))
 		for _, argv := range [][]string{
-			{"ip", "route", "add", "10.244.99.0/24", "via", h2.Addr.String(), "proto", fmt.Sprint(int(mesh.RouteProtocol))},
+			{"ip", "route", "add", "10.244.99.0/24", "via", h2.Addr.String(), "proto", proto},
 			{"ip", "route", "add", "10.244.98.0/24", "via", h2.Addr.String(), "proto", "static"},
+			{"ip", "route", "add", "10.245.7.0/24", "via", h2.Addr.String(), "proto", proto},
 		} {
 			if _, err := h1.Exec(t.Context(), argv...); err != nil {
 				t.Fatal(err)
@@ -132,11 +135,14 @@ func TestMeshAcrossSites(t *testing.T) {
 			if strings.Contains(owned, "10.244.99.0/24") {
 				return fmt.Errorf("stale route still there:\n%s", owned)
 			}
-			return hasRoutes(owned, wantRoutes[h1])
+			return hasRoutes(owned, append([]string{"10.245.7.0/24"}, wantRoutes[h1]...))
 		})
 		all, _ := h1.Exec(t.Context(), "ip", "route")
 		if !strings.Contains(all, "10.244.98.0/24") {
 			t.Errorf("the reconciler removed a route it does not own:\n%s", all)
+		}
+		if _, err := h1.Exec(t.Context(), "ip", "route", "del", "10.245.7.0/24"); err != nil {
+			t.Errorf("another cluster's route (outside the pod range) is gone: %v", err)
 		}
 		checkPodTraffic(t, h1, h3)
 	})

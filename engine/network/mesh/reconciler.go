@@ -2,6 +2,8 @@ package mesh
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,13 +57,23 @@ type Config struct {
 	Address   netip.Addr
 	Nodes     NodeLister
 	Publisher Publisher
-	// Mode returns the cluster's pod network mode (GET /v1/cluster-info);
-	// nil or "" means auto. It is asked at start and at every resync.
-	Mode func(ctx context.Context) (string, error)
+	// ClusterInfo returns the cluster's settings (GET /v1/cluster-info),
+	// asked at start and at every resync: the pod network mode ("" is
+	// auto), the cluster's pod range (only stale routes inside it are
+	// deleted) and the cluster id (the default interface name). Nil: auto,
+	// ClusterCIDR and DefaultInterface.
+	ClusterInfo func(ctx context.Context) (*api.ClusterInfo, error)
+	// ClusterCIDR is the cluster's pod range until ClusterInfo serves one.
+	// While none is known, no stale route is deleted: a route of maestro's
+	// protocol outside the range may be another cluster's on this host.
+	ClusterCIDR netip.Prefix
 	// DataDir holds the node's WireGuard private key (KeyFile).
-	DataDir        string
-	Port           int    // WireGuard UDP port (DefaultPort)
-	Interface      string // WireGuard interface (DefaultInterface)
+	DataDir string
+	Port    int // WireGuard UDP port (DefaultPort)
+	// Interface is the WireGuard interface; empty: InterfaceName of the
+	// cluster id (DefaultInterface without ClusterInfo or a cluster id),
+	// so agents of different clusters on one host do not share one.
+	Interface      string
 	Implementation string // ImplAuto (default), ImplKernel or ImplUserspace
 	Resync         time.Duration
 	// Enter runs fn in the host's network namespace; nil runs it directly
@@ -81,6 +93,9 @@ type Reconciler struct {
 	mu            sync.Mutex // one sync at a time; guards the fields below
 	dev           wgDevice
 	mode          string
+	clusterCIDR   netip.Prefix // stale routes are deleted only inside it
+	iface         string       // the WireGuard interface ("" until known)
+	infoLoaded    bool         // ClusterInfo answered at least once
 	lastSkipped   []Skip
 	lastNetwork   *api.NodeNetworkStatus
 	lastCondition *api.Condition
@@ -102,20 +117,19 @@ func New(cfg Config) (*Reconciler, error) {
 	if cfg.Port == 0 {
 		cfg.Port = DefaultPort
 	}
-	if cfg.Port < 1 || cfg.Port > 65535 {
-		return nil, fmt.Errorf("mesh: WireGuard port %d: want 1-65535", cfg.Port)
+	if err := CheckPort(cfg.Port); err != nil {
+		return nil, fmt.Errorf("mesh: WireGuard port %w", err)
 	}
-	if cfg.Interface == "" {
-		cfg.Interface = DefaultInterface
-	}
-	if len(cfg.Interface) > 15 {
-		return nil, fmt.Errorf("mesh: WireGuard interface %q: at most 15 characters", cfg.Interface)
+	if cfg.Interface != "" {
+		if err := CheckInterface(cfg.Interface); err != nil {
+			return nil, fmt.Errorf("mesh: WireGuard interface %w", err)
+		}
 	}
 	if cfg.Implementation == "" {
 		cfg.Implementation = ImplAuto
 	}
-	if !slices.Contains([]string{ImplAuto, ImplKernel, ImplUserspace}, cfg.Implementation) {
-		return nil, fmt.Errorf("mesh: WireGuard implementation %q: want auto, kernel or userspace", cfg.Implementation)
+	if err := CheckImplementation(cfg.Implementation); err != nil {
+		return nil, fmt.Errorf("mesh: WireGuard implementation %w", err)
 	}
 	if cfg.Resync <= 0 {
 		cfg.Resync = DefaultResync
@@ -130,8 +144,12 @@ func New(cfg Config) (*Reconciler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Reconciler{cfg: cfg, key: key, routes: netlinkRoutes{enter: cfg.Enter},
-		trigger: make(chan struct{}, 1), mode: api.PodNetworkAuto}, nil
+	r := &Reconciler{cfg: cfg, key: key, routes: netlinkRoutes{enter: cfg.Enter},
+		trigger: make(chan struct{}, 1), mode: api.PodNetworkAuto, clusterCIDR: cfg.ClusterCIDR.Masked(), iface: cfg.Interface}
+	if r.iface == "" && cfg.ClusterInfo == nil {
+		r.iface = DefaultInterface
+	}
+	return r, nil
 }
 
 // PublicKey is the node's WireGuard public key (base64).
@@ -151,8 +169,11 @@ func (r *Reconciler) Run(ctx context.Context) {
 	defer r.Close()
 	tick := time.NewTicker(r.cfg.Resync)
 	defer tick.Stop()
-	r.refreshMode(ctx)
+	r.refresh(ctx)
 	for {
+		if !r.loaded() {
+			r.refresh(ctx) // the interface name and pod range wait for it
+		}
 		if err := r.Sync(ctx); err != nil && ctx.Err() == nil {
 			r.cfg.Log.Warn("pod network mesh: sync failed, retrying", "err", err, "retry", retryDelay)
 			time.AfterFunc(retryDelay, r.Trigger)
@@ -162,30 +183,59 @@ func (r *Reconciler) Run(ctx context.Context) {
 			return
 		case <-r.trigger:
 		case <-tick.C:
-			r.refreshMode(ctx)
+			r.refresh(ctx)
 		}
 	}
 }
 
-// refreshMode asks for the cluster's mode; on error the last one stays.
-func (r *Reconciler) refreshMode(ctx context.Context) {
-	if r.cfg.Mode == nil {
+// refresh reads the cluster's settings; on error the last ones stay.
+func (r *Reconciler) refresh(ctx context.Context) {
+	if r.cfg.ClusterInfo == nil {
 		return
 	}
-	mode, err := r.cfg.Mode(ctx)
+	info, err := r.cfg.ClusterInfo(ctx)
 	if err != nil {
-		r.cfg.Log.Warn("pod network mesh: reading the cluster's pod network mode", "err", err)
+		r.cfg.Log.Warn("pod network mesh: reading the cluster's settings (cluster-info)", "err", err)
 		return
 	}
+	mode := info.PodNetworkMode
 	if mode == "" {
 		mode = api.PodNetworkAuto
 	}
+	cidr, err := netip.ParsePrefix(info.PodCIDR)
+	if info.PodCIDR != "" && err != nil {
+		r.cfg.Log.Warn("pod network mesh: cluster-info's podCIDR is not a prefix; stale routes stay", "pod_cidr", info.PodCIDR)
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.infoLoaded = true
 	if mode != r.mode {
 		r.cfg.Log.Info("pod network mode", "mode", mode)
 		r.mode = mode
 	}
+	if err == nil && cidr.Masked() != r.clusterCIDR {
+		r.clusterCIDR = cidr.Masked()
+	}
+	if r.iface == "" { // fixed once known: the device keeps its name
+		r.iface = InterfaceName(info.ClusterID)
+	}
+}
+
+func (r *Reconciler) loaded() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cfg.ClusterInfo == nil || r.infoLoaded
+}
+
+// InterfaceName is the default WireGuard interface of a cluster's agents:
+// "mwg-" and 8 hex digits of a hash of the cluster id (15 characters at
+// most), or DefaultInterface without an id (a server that serves none).
+func InterfaceName(clusterID string) string {
+	if clusterID == "" {
+		return DefaultInterface
+	}
+	sum := sha256.Sum256([]byte(clusterID))
+	return "mwg-" + hex.EncodeToString(sum[:4])
 }
 
 // SetMode sets the mode until the next refresh from Config.Mode.

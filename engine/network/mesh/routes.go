@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"strings"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -147,30 +145,4 @@ func linkExists(enter func(func() error) error, name string) bool {
 	})
 	var nf netlink.LinkNotFoundError
 	return !errors.As(err, &nf)
-}
-
-// ipForwardPath is the host's IPv4 forwarding switch (per network
-// namespace: the opener's thread's).
-const ipForwardPath = "/proc/sys/net/ipv4/ip_forward"
-
-// ensureForwarding turns IPv4 forwarding on: packets for this node's pods
-// arrive from other nodes (on the link or the WireGuard interface) and
-// leave through the pod bridge. It reports whether it changed anything.
-func ensureForwarding(enter func(func() error) error) (bool, error) {
-	changed := false
-	err := enter(func() error {
-		b, err := os.ReadFile(ipForwardPath)
-		if err != nil {
-			return err
-		}
-		if strings.TrimSpace(string(b)) == "1" {
-			return nil
-		}
-		changed = true
-		return os.WriteFile(ipForwardPath, []byte("1\n"), 0o644)
-	})
-	if err != nil {
-		return false, fmt.Errorf("mesh: turning on IPv4 forwarding (%s): %w", ipForwardPath, err)
-	}
-	return changed, nil
 }

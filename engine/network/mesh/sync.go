@@ -2,11 +2,13 @@ package mesh
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/netip"
 	"reflect"
-	"strconv"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/network"
 )
 
 // Sync converges the host on the Node list once: level-based, so it may
@@ -20,13 +22,16 @@ func (r *Reconciler) Sync(ctx context.Context) error {
 		err := fmt.Errorf("mesh: the cluster's pod network mode %q is not auto, host-gw or wireguard", r.mode)
 		return r.publish(ctx, nil, unavailable(ReasonUnknownMode, err), err)
 	}
+	if r.iface == "" {
+		return errors.New("mesh: the cluster's settings (cluster-info) are not known yet: its id names the WireGuard interface")
+	}
 	addrs, subnets, err := hostAddrs(r.cfg.Enter)
 	if err != nil {
 		return err
 	}
 	nodes := r.cfg.Nodes.List()
 	plan := Compute(Input{Self: r.cfg.NodeName, Nodes: nodes, Mode: r.mode, LocalAddrs: addrs,
-		LocalSubnets: subnets, Interface: r.cfg.Interface})
+		LocalSubnets: subnets, Interface: r.iface})
 	r.logSkips(plan.Skipped)
 
 	routes := plan.Routes
@@ -38,7 +43,9 @@ func (r *Reconciler) Sync(ctx context.Context) error {
 	}
 	routeErr := r.syncRoutes(ctx, routes)
 	if routeErr == nil && len(routes) > 0 {
-		changed, err := ensureForwarding(r.cfg.Enter)
+		// Packets for this node's pods arrive from other nodes (on the
+		// link or the WireGuard interface) and leave through the bridge.
+		changed, err := network.EnableIPv4Forwarding(r.cfg.Enter)
 		if changed {
 			r.cfg.Log.Info("IPv4 forwarding turned on (pod traffic from other nodes)")
 		}
@@ -57,7 +64,7 @@ func (r *Reconciler) Sync(ctx context.Context) error {
 	var network *api.NodeNetworkStatus
 	if r.mode != api.PodNetworkHostGW {
 		network = &api.NodeNetworkStatus{PublicKey: r.PublicKey(),
-			Endpoint: r.cfg.Address.String() + ":" + strconv.Itoa(r.cfg.Port)}
+			Endpoint: netip.AddrPortFrom(r.cfg.Address, uint16(r.cfg.Port)).String()}
 	}
 	if wgErr != nil {
 		return r.publish(ctx, network, cond, wgErr)
@@ -120,9 +127,9 @@ func (r *Reconciler) logSkips(skipped []Skip) {
 // syncPeers opens the WireGuard device when peers need it and makes its
 // peers match.
 func (r *Reconciler) syncPeers(want []Peer) error {
-	if r.dev != nil && !linkExists(r.cfg.Enter, r.cfg.Interface) {
+	if r.dev != nil && !linkExists(r.cfg.Enter, r.iface) {
 		// Deleted under the agent (ip link del): make it again.
-		r.cfg.Log.Warn("WireGuard interface gone, recreating it", "interface", r.cfg.Interface)
+		r.cfg.Log.Warn("WireGuard interface gone, recreating it", "interface", r.iface)
 		_ = r.dev.close()
 		r.dev = nil
 	}
@@ -130,30 +137,30 @@ func (r *Reconciler) syncPeers(want []Peer) error {
 		if len(want) == 0 {
 			return nil // no device until a peer needs one (several agents may share a host)
 		}
-		dev, err := openDevice(r.cfg.Enter, r.cfg.Interface, r.cfg.Implementation, r.key, r.cfg.Port, r.cfg.Log)
+		dev, err := openDevice(r.cfg.Enter, r.iface, r.cfg.Implementation, r.key, r.cfg.Port, r.cfg.Log)
 		if err != nil {
-			return fmt.Errorf("mesh: WireGuard interface %s: %w", r.cfg.Interface, err)
+			return fmt.Errorf("mesh: WireGuard interface %s: %w", r.iface, err)
 		}
-		r.cfg.Log.Info("WireGuard interface up", "interface", r.cfg.Interface, "implementation", dev.impl(), "port", r.cfg.Port)
+		r.cfg.Log.Info("WireGuard interface up", "interface", r.iface, "implementation", dev.impl(), "port", r.cfg.Port)
 		r.dev = dev
 	}
 	have, err := r.dev.peers()
 	if err != nil {
-		return fmt.Errorf("mesh: reading the peers of %s: %w", r.cfg.Interface, err)
+		return fmt.Errorf("mesh: reading the peers of %s: %w", r.iface, err)
 	}
 	changes, err := peerChanges(have, want)
 	if err != nil || len(changes) == 0 {
 		return err
 	}
 	if err := r.dev.configure(changes); err != nil {
-		return fmt.Errorf("mesh: configuring the peers of %s: %w", r.cfg.Interface, err)
+		return fmt.Errorf("mesh: configuring the peers of %s: %w", r.iface, err)
 	}
-	r.cfg.Log.Info("WireGuard peers configured", "interface", r.cfg.Interface, "peers", len(want), "changes", len(changes))
+	r.cfg.Log.Info("WireGuard peers configured", "interface", r.iface, "peers", len(want), "changes", len(changes))
 	return nil
 }
 
-// syncRoutes makes the owned routes match want: stale ones deleted,
-// missing or different ones replaced.
+// syncRoutes makes the owned routes match want: stale ones inside the
+// cluster's pod range deleted, missing or different ones replaced.
 func (r *Reconciler) syncRoutes(ctx context.Context, want []Route) error {
 	have, err := r.routes.list(ctx)
 	if err != nil {
@@ -164,7 +171,7 @@ func (r *Reconciler) syncRoutes(ctx context.Context, want []Route) error {
 		wanted[rt.Dst.String()] = rt
 	}
 	for _, h := range have {
-		if _, ok := wanted[h.Dst.String()]; !ok {
+		if _, ok := wanted[h.Dst.String()]; !ok && r.owns(h.Dst) {
 			if err := r.routes.remove(ctx, h); err != nil {
 				return err
 			}
@@ -185,6 +192,15 @@ func (r *Reconciler) syncRoutes(ctx context.Context, want []Route) error {
 		r.cfg.Log.Info("pod network route set", "route", rt.String(), "peer", rt.Node)
 	}
 	return nil
+}
+
+// owns tells whether a route of maestro's protocol to dst is this
+// cluster's to delete: its destination lies inside the cluster's pod
+// range. Others may be another cluster's (or another agent's) on this
+// host; without a known range none is.
+func (r *Reconciler) owns(dst netip.Prefix) bool {
+	c := r.clusterCIDR
+	return c.IsValid() && dst.Bits() >= c.Bits() && c.Contains(dst.Addr())
 }
 
 // sameRoute compares a kernel route with a planned one (which has no node).

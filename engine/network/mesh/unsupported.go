@@ -34,5 +34,3 @@ func openDevice(func(func() error) error, string, string, wgtypes.Key, int, *slo
 }
 
 func linkExists(func(func() error) error, string) bool { return false }
-
-func ensureForwarding(func(func() error) error) (bool, error) { return false, errUnsupported }
