@@ -25,6 +25,7 @@ const (
 	podNetworkPollInterval   = 500 * time.Millisecond
 	podNetworkSetupTimeout   = 30 * time.Second
 	podNetworkStateDirectory = "network"
+	hostNetworkMessage       = "pods share the host's network: the runtime gives them no network namespaces of their own"
 )
 
 // podNet is the agent's pod network state: the node's network once its
@@ -57,6 +58,15 @@ func (a *Agent) syncPodNetwork(ctx context.Context, node *api.Node) bool {
 	cidr, err := a.podCIDR(node)
 	a.net.mu.Lock()
 	defer a.net.mu.Unlock()
+	if !network.OwnNamespaces(a.cfg.Runtime) {
+		// Pods share the host's network (the process runtime without
+		// root): nothing to set up, no pod CIDR needed.
+		if a.net.cond == nil {
+			a.log.Info("the runtime gives pods no network namespaces of their own; they share the host's network")
+		}
+		a.net.cond = networkCondition(api.ConditionFalse, ReasonPodNetworkReady, hostNetworkMessage)
+		return true
+	}
 	switch {
 	case err != nil:
 		a.net.cond = networkCondition(api.ConditionTrue, ReasonPodNetworkFailed, err.Error())

@@ -52,7 +52,7 @@ func (r *Runtime) Node() *Node { return r.node.Load() }
 // sandbox is removed again, so no pod runs without its network.
 func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (runtime.Sandbox, error) {
 	n := r.node.Load()
-	if n == nil && !cfg.HostNetwork && ownNamespaces(r.Runtime) {
+	if n == nil && !cfg.HostNetwork && OwnNamespaces(r.Runtime) {
 		return runtime.Sandbox{}, ErrNoPodCIDR // rather than make a sandbox to remove
 	}
 	r.mu.RLock()
@@ -78,11 +78,6 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (ru
 		return runtime.Sandbox{}, fmt.Errorf("attaching the sandbox of pod %s/%s to the pod network: %w", cfg.Namespace, cfg.Name, err)
 	}
 	return sb, nil
-}
-
-func ownNamespaces(rt runtime.Runtime) bool {
-	nn, ok := rt.(runtime.NetworkNamespacer)
-	return !ok || nn.OwnNetworkNamespaces()
 }
 
 // publish sets up the sandbox's host ports (mappings without one are only
