@@ -103,3 +103,52 @@ func TestRuntimeWrapper(t *testing.T) {
 		}
 	})
 }
+
+// A running sandbox with a namespace of its own but no address (the agent
+// stopped between making and attaching it) is listed NotReady once the
+// node has its network, so the agent replaces it; host-network sandboxes
+// (labelled, or from before the label: the node's address) and attached
+// ones stay Ready, and without the node's network nothing is judged.
+func TestListSandboxesUnattachedNotReady(t *testing.T) {
+	n, err := newNode(Config{NodeName: "n1", PodCIDR: netip.MustParsePrefix("10.244.9.0/24"), StateDir: t.TempDir(),
+		Firewall: FirewallIPTables})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.ipam.Allocate("attached"); err != nil {
+		t.Fatal(err)
+	}
+	ready, stopped := runtime.SandboxReady, runtime.SandboxNotReady
+	inner := &fakeRuntime{sbs: []runtime.Sandbox{
+		{ID: "attached", State: ready, NetNS: "/proc/1/ns/net"},
+		{ID: "unattached", State: ready, NetNS: "/proc/2/ns/net"},
+		{ID: "unattached-listed", State: ready}, // docker lists no namespace
+		{ID: "host", State: ready, Labels: map[string]string{runtime.LabelHostNetwork: "true"}},
+		{ID: "host-old", State: ready, IP: "192.0.2.10"},
+		{ID: "stopped", State: stopped},
+	}}
+	want := map[string]runtime.SandboxState{"attached": ready, "unattached": stopped, "unattached-listed": stopped,
+		"host": ready, "host-old": ready, "stopped": stopped}
+	r := WrapRuntime(inner, nil)
+	list, err := r.ListSandboxes(t.Context(), runtime.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sb := range list {
+		if sb.State != runtime.SandboxReady && sb.ID != "stopped" {
+			t.Errorf("without the node's network: %s is %v, want it as the runtime says", sb.ID, sb.State)
+		}
+	}
+	r.SetNode(n)
+	if list, err = r.ListSandboxes(t.Context(), runtime.Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sb := range list {
+		if sb.State != want[sb.ID] {
+			t.Errorf("%s is %v, want %v", sb.ID, sb.State, want[sb.ID])
+		}
+		if sb.ID == "attached" && sb.IP != "10.244.9.2" {
+			t.Errorf("attached sandbox IP %q, want 10.244.9.2", sb.IP)
+		}
+	}
+}
