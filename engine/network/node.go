@@ -57,7 +57,12 @@ type Node struct {
 	ports *hostPorts
 	// rulesMu makes each table rewrite use the latest host ports.
 	rulesMu sync.Mutex
-	log     *slog.Logger
+	// rulesStale: the last rewrite failed, so the rules may not match the
+	// saved host ports; the next SetHostPorts or Reconcile rewrites them.
+	rulesStale bool
+	// applyNAT writes the rules (the firewall backend; tests replace it).
+	applyNAT func(context.Context, string, natRules) error
+	log      *slog.Logger
 }
 
 // Setup makes the node's network ready for pods: the IPAM state, the
@@ -79,7 +84,7 @@ func Setup(ctx context.Context, cfg Config) (*Node, error) {
 	if err := ensureForwardAccept(ctx, n.Bridge); err != nil {
 		return nil, err
 	}
-	if err := n.applyRules(); err != nil {
+	if err := n.applyRules(ctx); err != nil {
 		return nil, err
 	}
 	n.log.Info("pod network ready", "firewall", n.Firewall, "pod_cidr", n.PodCIDR, "gateway", n.Gateway,
@@ -129,7 +134,7 @@ func newNode(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Node{ports: ports, Firewall: cfg.Firewall, Bridge: BridgeName(cfg.ClusterID, cfg.NodeName), PodCIDR: cfg.PodCIDR,
+	return &Node{applyNAT: applyNAT, ports: ports, Firewall: cfg.Firewall, Bridge: BridgeName(cfg.ClusterID, cfg.NodeName), PodCIDR: cfg.PodCIDR,
 		ClusterCIDR: cfg.ClusterCIDR.Masked(), Gateway: ipam.Gateway(), MTU: cfg.MTU, ipam: ipam,
 		log: cfg.Log.With("component", "network", "bridge", BridgeName(cfg.ClusterID, cfg.NodeName))}, nil
 }
@@ -175,17 +180,32 @@ func (n *Node) SetHostPorts(ctx context.Context, owner string, ports []HostPort)
 		}
 	}
 	changed, err := n.ports.set(owner, ports)
-	if err != nil || !changed {
+	if err != nil {
 		return err
 	}
-	return n.applyRules()
+	if !changed && !n.staleRules() {
+		return nil
+	}
+	return n.applyRules(ctx)
 }
 
-// applyRules rewrites the node's nftables table from its state.
-func (n *Node) applyRules() error {
+// applyRules rewrites the node's rules from its state (the saved host
+// ports); a failure marks them stale, for the next call to retry.
+func (n *Node) applyRules(ctx context.Context) error {
 	n.rulesMu.Lock()
 	defer n.rulesMu.Unlock()
-	return applyNAT(context.Background(), n.Firewall, natRules{Bridge: n.Bridge, PodCIDR: n.PodCIDR, ClusterCIDR: n.ClusterCIDR, HostPorts: n.ports.all()})
+	err := n.applyNAT(ctx, n.Firewall, natRules{Bridge: n.Bridge, PodCIDR: n.PodCIDR, ClusterCIDR: n.ClusterCIDR, HostPorts: n.ports.all()})
+	n.rulesStale = err != nil
+	if err != nil {
+		return fmt.Errorf("network: writing the rules of bridge %s: %w", n.Bridge, err)
+	}
+	return nil
+}
+
+func (n *Node) staleRules() bool {
+	n.rulesMu.Lock()
+	defer n.rulesMu.Unlock()
+	return n.rulesStale
 }
 
 // IP is owner's address, if it has one.
@@ -200,6 +220,9 @@ func (n *Node) Retain(ctx context.Context, live map[string]bool) error {
 			n.log.Info("freeing the address of a sandbox that is gone", "sandbox", o)
 			errs = append(errs, n.Detach(ctx, o))
 		}
+	}
+	if n.staleRules() { // a host port change whose rules failed: retry
+		errs = append(errs, n.applyRules(ctx))
 	}
 	return errors.Join(errs...)
 }
