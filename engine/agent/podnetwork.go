@@ -75,13 +75,16 @@ func (a *Agent) syncPodNetwork(ctx context.Context, node *api.Node) bool {
 		if a.net.cond == nil || a.net.cond.Reason != ReasonNoPodCIDR {
 			a.log.Info("waiting for the control plane to give this node a pod CIDR (spec.podCIDR); pods that are not on the host network wait too")
 		}
+		// The Node lost its CIDR (deleted and registered again): no new
+		// sandbox takes an address of the CIDR it may not get back.
+		a.net.rt.SetNode(nil)
 		a.net.cond = networkCondition(api.ConditionTrue, ReasonNoPodCIDR, "the node has no pod CIDR (spec.podCIDR) yet")
 		return false
 	case cidr == a.net.cidr && a.net.rt.Node() != nil:
 		return true
 	}
-	if a.net.cidr.IsValid() {
-		a.log.Warn("the node's pod CIDR changed; running pods keep their old addresses until they are replaced",
+	if a.net.cidr.IsValid() && cidr != a.net.cidr {
+		a.log.Warn("the node's pod CIDR changed; pods of the old one are cut off and get new sandboxes with addresses of the new one",
 			"old", a.net.cidr, "new", cidr)
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, podNetworkSetupTimeout)

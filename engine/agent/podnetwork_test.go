@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"testing"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -90,5 +91,21 @@ func TestSyncPodNetworkHostNetworkRuntime(t *testing.T) {
 		if cond == nil || cond.Reason != tc.wantReason || (cond.Status == api.ConditionFalse) != tc.wantReady {
 			t.Errorf("own namespaces %v: condition %+v, want %s ready=%v", tc.own, cond, tc.wantReason, tc.wantReady)
 		}
+	}
+}
+
+// A Node that loses its pod CIDR (deleted and registered again) leaves
+// the agent without a node network until the new one comes, so no
+// sandbox takes an address of the CIDR the node may not get back.
+func TestSyncPodNetworkCIDRLost(t *testing.T) {
+	rt := nsRuntime{own: true}
+	a := &Agent{cfg: Config{Runtime: rt}, log: slog.New(slog.DiscardHandler)}
+	a.net.rt = network.WrapRuntime(rt, &network.Node{})
+	a.net.cidr = netip.MustParsePrefix("10.244.1.0/24")
+	if a.syncPodNetwork(context.Background(), &api.Node{}) {
+		t.Error("syncPodNetwork without a pod CIDR reports the network up")
+	}
+	if a.net.rt.Node() != nil {
+		t.Error("the node network of the lost CIDR is still in use")
 	}
 }

@@ -130,7 +130,7 @@ func newNode(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := openHostPorts(filepath.Join(cfg.StateDir, "hostports.json"))
+	ports, err := openHostPorts(filepath.Join(cfg.StateDir, "hostports.json"), cfg.PodCIDR)
 	if err != nil {
 		return nil, err
 	}

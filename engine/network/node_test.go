@@ -63,3 +63,31 @@ func TestHostPortRulesRetriedAfterFailure(t *testing.T) {
 		t.Errorf("Retain with current rules = %v after %d writes, want no new write", err, len(*writes))
 	}
 }
+
+// Host ports are kept over agent restarts, but not over a change of the
+// node's pod CIDR: their pods' addresses are void, and a DNAT to them would
+// reach whichever pod gets the address next.
+func TestHostPortsDroppedWithTheirCIDR(t *testing.T) {
+	dir := t.TempDir()
+	open := func(cidr string) *Node {
+		t.Helper()
+		n, err := newNode(Config{NodeName: "n1", PodCIDR: netip.MustParsePrefix(cidr), StateDir: dir, Firewall: FirewallIPTables})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.applyNAT = func(context.Context, string, natRules) error { return nil }
+		return n
+	}
+	n := open("10.244.1.0/24")
+	hp := []HostPort{{HostIP: netip.MustParseAddr("192.0.2.1"), Port: 8080, PodPort: 80, Protocol: "tcp",
+		PodIP: netip.MustParseAddr("10.244.1.2")}}
+	if err := n.SetHostPorts(context.Background(), "sb1", hp); err != nil {
+		t.Fatal(err)
+	}
+	if got := open("10.244.1.0/24").ports.all(); len(got) != 1 {
+		t.Errorf("host ports after a restart with the same CIDR = %v, want the one kept", got)
+	}
+	if got := open("10.244.7.0/24").ports.all(); len(got) != 0 {
+		t.Errorf("host ports after the CIDR changed = %v, want none", got)
+	}
+}
