@@ -58,12 +58,15 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (ru
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	sb, err := r.Runtime.RunSandbox(ctx, cfg)
-	if err != nil || sb.NetNS == "" {
+	if err != nil || cfg.HostNetwork || !OwnNamespaces(r.Runtime) {
 		return sb, err
 	}
-	if n == nil {
+	switch {
+	case sb.NetNS == "":
+		err = errors.New("the runtime reported no network namespace for it")
+	case n == nil:
 		err = ErrNoPodCIDR
-	} else {
+	default:
 		var ip netip.Addr
 		if ip, err = n.Attach(ctx, sb.ID, sb.NetNS); err == nil {
 			sb.IP = ip.String()
