@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The iptables backend, for kernels without nf_tables: the same rules as
@@ -80,9 +81,18 @@ func removeIPT(ctx context.Context, bridge string) error {
 	return errors.Join(errs...)
 }
 
-// ipt runs one iptables command (-w: wait for the xtables lock).
+// iptWait is how long (seconds) an iptables command waits for the xtables
+// lock another holds; iptTimeout bounds the whole command, which runs
+// under the node's rules lock: a hung one must not stop every pod start.
+const iptWait = "5"
+
+var iptTimeout = 30 * time.Second
+
+// ipt runs one iptables command.
 func ipt(ctx context.Context, args ...string) error {
-	out, err := exec.CommandContext(ctx, "iptables", append([]string{"-w"}, args...)...).CombinedOutput()
+	ctx, cancel := context.WithTimeout(ctx, iptTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "iptables", append([]string{"-w", iptWait}, args...)...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("network: iptables %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}

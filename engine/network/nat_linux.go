@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os/exec"
-	"strings"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -158,18 +157,16 @@ const forwardComment = "maestro pod network"
 // host uses). Without an iptables command there is no such policy to
 // pass, and nothing is done.
 func ensureForwardAccept(ctx context.Context, bridge string) error {
-	ipt, err := exec.LookPath("iptables")
-	if err != nil {
+	if _, err := exec.LookPath("iptables"); err != nil {
 		return nil
 	}
 	for _, dir := range []string{"-i", "-o"} {
 		rule := []string{"FORWARD", dir, bridge, "-m", "comment", "--comment", forwardComment, "-j", "ACCEPT"}
-		if exec.CommandContext(ctx, ipt, append([]string{"-w", "-C"}, rule...)...).Run() == nil {
+		if ipt(ctx, append([]string{"-C"}, rule...)...) == nil {
 			continue
 		}
-		out, err := exec.CommandContext(ctx, ipt, append([]string{"-w", "-I"}, rule...)...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("network: iptables -I %s: %w: %s", strings.Join(rule, " "), err, strings.TrimSpace(string(out)))
+		if err := ipt(ctx, append([]string{"-I"}, rule...)...); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -177,13 +174,12 @@ func ensureForwardAccept(ctx context.Context, bridge string) error {
 
 // removeForwardAccept deletes the rules ensureForwardAccept added.
 func removeForwardAccept(ctx context.Context, bridge string) {
-	ipt, err := exec.LookPath("iptables")
-	if err != nil {
+	if _, err := exec.LookPath("iptables"); err != nil {
 		return
 	}
 	for _, dir := range []string{"-i", "-o"} {
 		rule := []string{"FORWARD", dir, bridge, "-m", "comment", "--comment", forwardComment, "-j", "ACCEPT"}
-		for exec.CommandContext(ctx, ipt, append([]string{"-w", "-D"}, rule...)...).Run() == nil {
+		for ipt(ctx, append([]string{"-D"}, rule...)...) == nil {
 		}
 	}
 }
