@@ -47,11 +47,16 @@ func applyIPT(ctx context.Context, r natRules) error {
 			}
 		}
 	}
-	rules := [][]string{
-		{"-t", "nat", "-A", post.name, "-s", r.PodCIDR.String(), "!", "-d", r.ClusterCIDR.String(), "-j", "MASQUERADE"},
+	var rules [][]string
+	keep := r.unmasqueraded()
+	for _, p := range keep[1:] {
+		rules = append(rules, []string{"-t", "nat", "-A", post.name, "-s", r.PodCIDR.String(), "-d", p.String(), "-j", "RETURN"})
+	}
+	rules = append(rules, [][]string{
+		{"-t", "nat", "-A", post.name, "-s", r.PodCIDR.String(), "!", "-d", keep[0].String(), "-j", "MASQUERADE"},
 		{"-t", "nat", "-A", post.name, "-s", loopback.String(), "-o", r.Bridge, "-j", "MASQUERADE"},
 		{"-t", "raw", "-A", guard.name, "-i", r.Bridge, "-d", loopback.String(), "-j", "DROP"},
-	}
+	}...)
 	for _, p := range r.HostPorts {
 		rules = append(rules, []string{"-t", "nat", "-A", dnat.name, "-d", p.HostIP.String() + "/32", "-p", p.Protocol,
 			"--dport", strconv.Itoa(int(p.Port)), "-j", "DNAT", "--to-destination",

@@ -37,7 +37,10 @@ func applyNFT(r natRules) error {
 	out := chain("output", nftables.ChainTypeNAT, nftables.ChainHookOutput, nftables.ChainPriorityNATDest)
 	guard := chain("guard", nftables.ChainTypeFilter, nftables.ChainHookPrerouting, nftables.ChainPriorityRaw)
 
-	exprs := append(matchPrefix(12, r.PodCIDR, expr.CmpOpEq), matchPrefix(16, r.ClusterCIDR, expr.CmpOpNeq)...)
+	exprs := matchPrefix(12, r.PodCIDR, expr.CmpOpEq)
+	for _, keep := range r.unmasqueraded() {
+		exprs = append(exprs, matchPrefix(16, keep, expr.CmpOpNeq)...)
+	}
 	c.AddRule(&nftables.Rule{Table: t, Chain: post, Exprs: append(exprs, &expr.Masq{})})
 	// Host ports on a loopback address: the host's own client (source
 	// 127.x) reaches the pod through the bridge (route_localnet on it), and

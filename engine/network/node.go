@@ -107,14 +107,21 @@ func newNode(cfg Config) (*Node, error) {
 	if !cfg.ClusterCIDR.IsValid() {
 		cfg.ClusterCIDR = cfg.PodCIDR
 	}
-	if !cfg.ClusterCIDR.Addr().Is4() || cfg.ClusterCIDR.Bits() > cfg.PodCIDR.Bits() || !cfg.ClusterCIDR.Contains(cfg.PodCIDR.Addr()) {
-		return nil, fmt.Errorf("network: Config.ClusterCIDR %s must contain the node's pod CIDR %s", cfg.ClusterCIDR, cfg.PodCIDR)
+	if !cfg.ClusterCIDR.Addr().Is4() {
+		return nil, fmt.Errorf("network: the cluster's pod range %s (server --pod-cidr): an IPv4 prefix is required", cfg.ClusterCIDR)
 	}
 	if cfg.MTU == 0 {
 		cfg.MTU = DefaultMTU
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if !cfg.ClusterCIDR.Contains(cfg.PodCIDR.Addr()) || cfg.ClusterCIDR.Bits() > cfg.PodCIDR.Bits() {
+		// The server's --pod-cidr changed under a node that keeps its CIDR:
+		// its pods keep working (their own range is not masqueraded either).
+		cfg.Log.Warn("the node's pod CIDR is outside the cluster's pod range (was the server's --pod-cidr changed?); "+
+			"traffic to other nodes outside the range is masqueraded; delete the Node to get a CIDR of the range",
+			"pod_cidr", cfg.PodCIDR, "cluster_cidr", cfg.ClusterCIDR)
 	}
 	switch cfg.Firewall {
 	case FirewallNFTables, FirewallIPTables:
@@ -273,4 +280,14 @@ type natRules struct {
 	PodCIDR     netip.Prefix // the node's
 	ClusterCIDR netip.Prefix // every node's; traffic to it keeps its source
 	HostPorts   []HostPort
+}
+
+// unmasqueraded are the destinations the pods' traffic keeps its source
+// to: the cluster's pod range, and the node's own CIDR when it is outside
+// (the server's --pod-cidr changed under the node).
+func (r natRules) unmasqueraded() []netip.Prefix {
+	if r.ClusterCIDR.Contains(r.PodCIDR.Addr()) && r.ClusterCIDR.Bits() <= r.PodCIDR.Bits() {
+		return []netip.Prefix{r.ClusterCIDR}
+	}
+	return []netip.Prefix{r.ClusterCIDR, r.PodCIDR}
 }

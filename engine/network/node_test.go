@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -89,5 +90,23 @@ func TestHostPortsDroppedWithTheirCIDR(t *testing.T) {
 	}
 	if got := open("10.244.7.0/24").ports.all(); len(got) != 0 {
 		t.Errorf("host ports after the CIDR changed = %v, want none", got)
+	}
+}
+
+// A node keeps its pod CIDR when the server's --pod-cidr changes (the
+// control plane does not take it back): the agent must still set it up.
+func TestNodeCIDROutsideTheClusterRange(t *testing.T) {
+	for _, tc := range []struct {
+		cluster string
+		ok      bool
+	}{{"10.244.0.0/16", true}, {"10.32.0.0/16", true}, {"10.244.1.0/25", true}, {"fd00::/64", false}} {
+		_, err := newNode(Config{NodeName: "n1", PodCIDR: netip.MustParsePrefix("10.244.1.0/24"),
+			ClusterCIDR: netip.MustParsePrefix(tc.cluster), StateDir: t.TempDir(), Firewall: FirewallIPTables})
+		if (err == nil) != tc.ok {
+			t.Errorf("cluster range %s: newNode = %v, want ok %v", tc.cluster, err, tc.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "--pod-cidr") {
+			t.Errorf("cluster range %s: error %q does not name --pod-cidr", tc.cluster, err)
+		}
 	}
 }
