@@ -109,17 +109,16 @@ func (a *Agent) syncPodNetwork(ctx context.Context, node *api.Node) bool {
 	return true
 }
 
-// podNetworkConfig is the network of a node with cidr; the cluster's pod
-// range (not masqueraded) and id come from cluster-info.
+// podNetworkConfig is the network of a node with cidr; the cluster's id
+// (learnt at start) names the bridge with the node's name, and its pod
+// range (not masqueraded) comes from cluster-info, read again each time:
+// the server's --pod-cidr may have changed.
 func (a *Agent) podNetworkConfig(ctx context.Context, cidr netip.Prefix) (network.Config, error) {
-	cfg := network.Config{NodeName: a.cfg.NodeName, ClusterID: a.cfg.ClusterID, PodCIDR: cidr,
+	cfg := network.Config{NodeName: a.cfg.NodeName, ClusterID: a.cluster, PodCIDR: cidr,
 		StateDir: filepath.Join(a.cfg.DataDir, podNetworkStateDirectory), Log: a.log}
 	info, err := a.cfg.Client.ClusterInfo(ctx)
 	if err != nil {
 		return cfg, fmt.Errorf("reading the cluster's pod range from cluster-info: %w", err)
-	}
-	if cfg.ClusterID == "" {
-		cfg.ClusterID = info.ClusterID
 	}
 	if info.PodCIDR != "" {
 		p, err := netip.ParsePrefix(info.PodCIDR)
