@@ -201,9 +201,16 @@ func networkCondition(status api.ConditionStatus, reason, msg string) *api.Condi
 	return &api.Condition{Type: api.NodeNetworkUnavailable, Status: status, Reason: reason, Message: msg}
 }
 
-// reconcilePodNetwork frees the addresses of sandboxes that are gone.
+// reconcilePodNetwork frees the addresses of sandboxes that are gone and
+// repairs the node's bridge and rules (removed by hand, or by a firewall
+// reload).
 func (a *Agent) reconcilePodNetwork(ctx context.Context) error {
 	err := a.net.rt.Reconcile(ctx, a.cfg.NodeName)
+	if n := a.net.rt.Node(); n != nil {
+		if rerr := n.Repair(ctx); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("repairing the pod network: %w", rerr))
+		}
+	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

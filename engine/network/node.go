@@ -53,6 +53,7 @@ type Node struct {
 	// Firewall is the backend the node's rules are in.
 	Firewall string
 
+	alias string // the bridge's (bridgeAlias)
 	ipam  *IPAM
 	ports *hostPorts
 	// rulesMu makes each table rewrite use the latest host ports.
@@ -75,21 +76,38 @@ func Setup(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := enableForwarding(); err != nil {
-		return nil, err
-	}
-	if err := ensureBridge(n.Bridge, bridgeAlias(cfg.ClusterID, cfg.NodeName), netip.PrefixFrom(n.Gateway, n.PodCIDR.Bits()), n.MTU); err != nil {
-		return nil, err
-	}
-	if err := ensureForwardAccept(ctx, n.Bridge); err != nil {
-		return nil, err
-	}
-	if err := n.applyRules(ctx); err != nil {
+	if err := n.converge(ctx, true); err != nil {
 		return nil, err
 	}
 	n.log.Info("pod network ready", "firewall", n.Firewall, "pod_cidr", n.PodCIDR, "gateway", n.Gateway,
 		"cluster_cidr", n.ClusterCIDR)
 	return n, nil
+}
+
+// Repair runs Setup's steps again, for the agent's housekeeping: a bridge,
+// address, FORWARD accept or nftables table someone removed comes back.
+// The iptables backend's rules are rewritten only when stale (its rewrite
+// is not atomic: host ports would blink on every pass).
+func (n *Node) Repair(ctx context.Context) error {
+	return n.converge(ctx, n.Firewall == FirewallNFTables || n.staleRules())
+}
+
+// converge makes the host match the node: forwarding, the bridge with the
+// gateway, the FORWARD accepts and, when rules is set, the NAT rules.
+func (n *Node) converge(ctx context.Context, rules bool) error {
+	if err := enableForwarding(); err != nil {
+		return err
+	}
+	if err := ensureBridge(n.Bridge, n.alias, netip.PrefixFrom(n.Gateway, n.PodCIDR.Bits()), n.MTU); err != nil {
+		return err
+	}
+	if err := ensureForwardAccept(ctx, n.Bridge); err != nil {
+		return err
+	}
+	if !rules {
+		return nil
+	}
+	return n.applyRules(ctx)
 }
 
 // newNode checks cfg and opens the IPAM state, touching nothing else.
@@ -141,7 +159,7 @@ func newNode(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Node{applyNAT: applyNAT, ports: ports, Firewall: cfg.Firewall, Bridge: BridgeName(cfg.ClusterID, cfg.NodeName), PodCIDR: cfg.PodCIDR,
+	return &Node{alias: bridgeAlias(cfg.ClusterID, cfg.NodeName), applyNAT: applyNAT, ports: ports, Firewall: cfg.Firewall, Bridge: BridgeName(cfg.ClusterID, cfg.NodeName), PodCIDR: cfg.PodCIDR,
 		ClusterCIDR: cfg.ClusterCIDR.Masked(), Gateway: ipam.Gateway(), MTU: cfg.MTU, ipam: ipam,
 		log: cfg.Log.With("component", "network", "bridge", BridgeName(cfg.ClusterID, cfg.NodeName))}, nil
 }
