@@ -71,6 +71,12 @@ func New(cfg Config) (*Agent, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
+	if network.OwnNamespaces(cfg.Runtime) {
+		if err := network.CheckPrivileges(); err != nil {
+			return nil, fmt.Errorf("the %s runtime gives pods network namespaces of their own, which the agent plugs into the pod network: %w; "+
+				"run the agent as root, or use the process runtime (its pods then share the host's network)", cfg.Runtime.Name(), err)
+		}
+	}
 	log := cfg.Log.With("node", cfg.NodeName)
 	a := &Agent{
 		cfg: cfg, log: log,

@@ -30,10 +30,6 @@ type Config struct {
 	// addresses in DataDir/network).
 	DataDir string
 
-	// ClusterID names the node's bridge together with the node name;
-	// empty: cluster-info's.
-	ClusterID string
-
 	// ServerPort is where logs and stats are served (on Address); 0 picks a free port.
 	ServerPort int
 	// ServingCert is the agent's certificate (signed by the node CA) and

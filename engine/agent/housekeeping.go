@@ -17,7 +17,7 @@ func (a *Agent) housekeeping(ctx context.Context) {
 			a.log.Warn("removing orphaned containers failed", "err", err)
 		}
 		if err := a.reconcilePodNetwork(ctx); err != nil && ctx.Err() == nil {
-			a.log.Warn("freeing addresses of removed sandboxes failed", "err", err)
+			a.log.Warn("reconciling the pod network (addresses of removed sandboxes, bridge, rules) failed", "err", err)
 		}
 		for _, p := range a.pods.List() {
 			a.queue.Add(p.Key())

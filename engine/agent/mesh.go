@@ -7,6 +7,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/network/mesh"
 )
 
@@ -27,7 +28,7 @@ type MeshConfig struct {
 
 // newMesh builds the mesh reconciler, fed by an informer on all Nodes.
 func (a *Agent) newMesh() error {
-	if a.cfg.Mesh.Disabled {
+	if a.cfg.Mesh.Disabled || !network.OwnNamespaces(a.cfg.Runtime) { // pods on the host network: nothing to route
 		return nil
 	}
 	addr, err := netip.ParseAddr(a.cfg.Address)

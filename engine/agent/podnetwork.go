@@ -25,6 +25,7 @@ const (
 	podNetworkPollInterval   = 500 * time.Millisecond
 	podNetworkSetupTimeout   = 30 * time.Second
 	podNetworkStateDirectory = "network"
+	hostNetworkMessage       = "pods share the host's network: the runtime gives them no network namespaces of their own"
 )
 
 // podNet is the agent's pod network state: the node's network once its
@@ -57,6 +58,15 @@ func (a *Agent) syncPodNetwork(ctx context.Context, node *api.Node) bool {
 	cidr, err := a.podCIDR(node)
 	a.net.mu.Lock()
 	defer a.net.mu.Unlock()
+	if !network.OwnNamespaces(a.cfg.Runtime) {
+		// Pods share the host's network (the process runtime without
+		// root): nothing to set up, no pod CIDR needed.
+		if a.net.cond == nil {
+			a.log.Info("the runtime gives pods no network namespaces of their own; they share the host's network")
+		}
+		a.net.cond = networkCondition(api.ConditionFalse, ReasonPodNetworkReady, hostNetworkMessage)
+		return true
+	}
 	switch {
 	case err != nil:
 		a.net.cond = networkCondition(api.ConditionTrue, ReasonPodNetworkFailed, err.Error())
@@ -65,13 +75,16 @@ func (a *Agent) syncPodNetwork(ctx context.Context, node *api.Node) bool {
 		if a.net.cond == nil || a.net.cond.Reason != ReasonNoPodCIDR {
 			a.log.Info("waiting for the control plane to give this node a pod CIDR (spec.podCIDR); pods that are not on the host network wait too")
 		}
+		// The Node lost its CIDR (deleted and registered again): no new
+		// sandbox takes an address of the CIDR it may not get back.
+		a.net.rt.SetNode(nil)
 		a.net.cond = networkCondition(api.ConditionTrue, ReasonNoPodCIDR, "the node has no pod CIDR (spec.podCIDR) yet")
 		return false
 	case cidr == a.net.cidr && a.net.rt.Node() != nil:
 		return true
 	}
-	if a.net.cidr.IsValid() {
-		a.log.Warn("the node's pod CIDR changed; running pods keep their old addresses until they are replaced",
+	if a.net.cidr.IsValid() && cidr != a.net.cidr {
+		a.log.Warn("the node's pod CIDR changed; pods of the old one are cut off and get new sandboxes with addresses of the new one",
 			"old", a.net.cidr, "new", cidr)
 	}
 	setupCtx, cancel := context.WithTimeout(ctx, podNetworkSetupTimeout)
@@ -96,17 +109,16 @@ func (a *Agent) syncPodNetwork(ctx context.Context, node *api.Node) bool {
 	return true
 }
 
-// podNetworkConfig is the network of a node with cidr; the cluster's pod
-// range (not masqueraded) and id come from cluster-info.
+// podNetworkConfig is the network of a node with cidr; the cluster's id
+// (learnt at start) names the bridge with the node's name, and its pod
+// range (not masqueraded) comes from cluster-info, read again each time:
+// the server's --pod-cidr may have changed.
 func (a *Agent) podNetworkConfig(ctx context.Context, cidr netip.Prefix) (network.Config, error) {
-	cfg := network.Config{NodeName: a.cfg.NodeName, ClusterID: a.cfg.ClusterID, PodCIDR: cidr,
+	cfg := network.Config{NodeName: a.cfg.NodeName, ClusterID: a.cluster, PodCIDR: cidr,
 		StateDir: filepath.Join(a.cfg.DataDir, podNetworkStateDirectory), Log: a.log}
 	info, err := a.cfg.Client.ClusterInfo(ctx)
 	if err != nil {
 		return cfg, fmt.Errorf("reading the cluster's pod range from cluster-info: %w", err)
-	}
-	if cfg.ClusterID == "" {
-		cfg.ClusterID = info.ClusterID
 	}
 	if info.PodCIDR != "" {
 		p, err := netip.ParsePrefix(info.PodCIDR)
@@ -189,9 +201,16 @@ func networkCondition(status api.ConditionStatus, reason, msg string) *api.Condi
 	return &api.Condition{Type: api.NodeNetworkUnavailable, Status: status, Reason: reason, Message: msg}
 }
 
-// reconcilePodNetwork frees the addresses of sandboxes that are gone.
+// reconcilePodNetwork frees the addresses of sandboxes that are gone and
+// repairs the node's bridge and rules (removed by hand, or by a firewall
+// reload).
 func (a *Agent) reconcilePodNetwork(ctx context.Context) error {
 	err := a.net.rt.Reconcile(ctx, a.cfg.NodeName)
+	if n := a.net.rt.Node(); n != nil {
+		if rerr := n.Repair(ctx); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("repairing the pod network: %w", rerr))
+		}
+	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

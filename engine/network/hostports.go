@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"slices"
@@ -45,7 +46,9 @@ type hostPorts struct {
 	m    map[string][]HostPort
 }
 
-func openHostPorts(path string) (*hostPorts, error) {
+// openHostPorts loads the host ports kept at path, but those of pods
+// outside cidr: the node's CIDR changed, and those pods are gone with it.
+func openHostPorts(path string, cidr netip.Prefix) (*hostPorts, error) {
 	h := &hostPorts{path: path, m: map[string][]HostPort{}}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -57,6 +60,9 @@ func openHostPorts(path string) (*hostPorts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network: host ports state %s: %w", path, err)
 	}
+	maps.DeleteFunc(h.m, func(_ string, ps []HostPort) bool {
+		return slices.ContainsFunc(ps, func(p HostPort) bool { return !cidr.Contains(p.PodIP) })
+	})
 	return h, nil
 }
 

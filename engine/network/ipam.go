@@ -55,12 +55,32 @@ func OpenIPAM(path string, cidr netip.Prefix) (*IPAM, error) {
 		return nil, fmt.Errorf("network: IPAM state %s: %w", path, err)
 	}
 	if st.CIDR == m.state.CIDR {
+		if err := st.validate(cidr.Masked()); err != nil {
+			return nil, fmt.Errorf("network: IPAM state %s: %w (fix or remove the file; its pods then get new addresses)", path, err)
+		}
 		if st.Owners == nil {
 			st.Owners = map[string]string{}
 		}
 		m.state = st
 	}
 	return m, nil
+}
+
+// validate checks what the file says before anything parses it without
+// checking (lookup): each key a canonical address of cidr, each owner named.
+func (st ipamState) validate(cidr netip.Prefix) error {
+	for k, owner := range st.Owners {
+		ip, err := netip.ParseAddr(k)
+		switch {
+		case err != nil:
+			return fmt.Errorf("owners: %w", err)
+		case ip.String() != k || !cidr.Contains(ip):
+			return fmt.Errorf("owners: %q is not an address of %s", k, cidr)
+		case owner == "":
+			return fmt.Errorf("owners: %s has no owner", k)
+		}
+	}
+	return nil
 }
 
 // CIDR is the range addresses come from.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -152,5 +153,41 @@ func TestNames(t *testing.T) {
 	}
 	if v := hostVethName("0123456789abcdef0123456789abcdef"); len(v) > 15 {
 		t.Errorf("veth name %q longer than 15 bytes", v)
+	}
+}
+
+// A state file whose owners are not addresses of the CIDR (edited by hand,
+// or corrupt) is an error naming the file, not a crash of every agent
+// start at the first lookup.
+func TestIPAMCorruptOwners(t *testing.T) {
+	cidr := netip.MustParsePrefix("10.0.0.0/24")
+	for _, owners := range []string{
+		`{"not-an-ip": "sb1"}`,
+		`{"10.0.1.5": "sb1"}`,        // outside the CIDR
+		`{"::ffff:10.0.0.5": "sb1"}`, // not canonical: lookups would miss it
+		`{"10.0.0.5": ""}`,
+	} {
+		path := filepath.Join(t.TempDir(), "ipam.json")
+		if err := os.WriteFile(path, []byte(`{"cidr": "10.0.0.0/24", "owners": `+owners+`}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		m, err := OpenIPAM(path, cidr)
+		if err == nil {
+			m.Lookup("sb1") // what crashed
+			t.Errorf("owners %s accepted", owners)
+			continue
+		}
+		if !strings.Contains(err.Error(), path) {
+			t.Errorf("owners %s: error %q does not name the file", owners, err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "ipam.json")
+	if err := os.WriteFile(path, []byte(`{"cidr": "10.0.0.0/24", "owners": {"10.0.0.5": "sb1"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := OpenIPAM(path, cidr); err != nil {
+		t.Errorf("a good state file: %v", err)
+	} else if ip, ok := m.Lookup("sb1"); !ok || ip.String() != "10.0.0.5" {
+		t.Errorf("Lookup(sb1) = %v, %v; want 10.0.0.5", ip, ok)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The iptables backend, for kernels without nf_tables: the same rules as
@@ -46,11 +47,16 @@ func applyIPT(ctx context.Context, r natRules) error {
 			}
 		}
 	}
-	rules := [][]string{
-		{"-t", "nat", "-A", post.name, "-s", r.PodCIDR.String(), "!", "-d", r.ClusterCIDR.String(), "-j", "MASQUERADE"},
+	var rules [][]string
+	keep := r.unmasqueraded()
+	for _, p := range keep[1:] {
+		rules = append(rules, []string{"-t", "nat", "-A", post.name, "-s", r.PodCIDR.String(), "-d", p.String(), "-j", "RETURN"})
+	}
+	rules = append(rules, [][]string{
+		{"-t", "nat", "-A", post.name, "-s", r.PodCIDR.String(), "!", "-d", keep[0].String(), "-j", "MASQUERADE"},
 		{"-t", "nat", "-A", post.name, "-s", loopback.String(), "-o", r.Bridge, "-j", "MASQUERADE"},
 		{"-t", "raw", "-A", guard.name, "-i", r.Bridge, "-d", loopback.String(), "-j", "DROP"},
-	}
+	}...)
 	for _, p := range r.HostPorts {
 		rules = append(rules, []string{"-t", "nat", "-A", dnat.name, "-d", p.HostIP.String() + "/32", "-p", p.Protocol,
 			"--dport", strconv.Itoa(int(p.Port)), "-j", "DNAT", "--to-destination",
@@ -80,9 +86,18 @@ func removeIPT(ctx context.Context, bridge string) error {
 	return errors.Join(errs...)
 }
 
-// ipt runs one iptables command (-w: wait for the xtables lock).
+// iptWait is how long (seconds) an iptables command waits for the xtables
+// lock another holds; iptTimeout bounds the whole command, which runs
+// under the node's rules lock: a hung one must not stop every pod start.
+const iptWait = "5"
+
+var iptTimeout = 30 * time.Second
+
+// ipt runs one iptables command.
 func ipt(ctx context.Context, args ...string) error {
-	out, err := exec.CommandContext(ctx, "iptables", append([]string{"-w"}, args...)...).CombinedOutput()
+	ctx, cancel := context.WithTimeout(ctx, iptTimeout)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "iptables", append([]string{"-w", iptWait}, args...)...).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("network: iptables %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}

@@ -108,12 +108,20 @@ func attach(s attachSpec) error {
 		return fmt.Errorf("network: opening the pod's network namespace %s: %w", s.NetNS, err)
 	}
 	defer ns.Close()
+	if err := checkPodNS(ns, s.NetNS); err != nil {
+		return err
+	}
 	h, err := netlink.NewHandleAt(ns)
 	if err != nil {
 		return fmt.Errorf("network: netlink in %s: %w", s.NetNS, err)
 	}
 	defer h.Close()
 	if old, err := h.LinkByName(podIfName); err == nil {
+		// Only an earlier attach's veth: any other eth0 means this is not
+		// a pod's namespace (a reused pid), and it is not ours to delete.
+		if _, ok := old.(*netlink.Veth); !ok {
+			return fmt.Errorf("network: %s in %s is a %s, not a pod's veth: not a pod's network namespace", podIfName, s.NetNS, old.Type())
+		}
 		if err := h.LinkDel(old); err != nil {
 			return fmt.Errorf("network: removing the old %s of %s: %w", podIfName, s.NetNS, err)
 		}
@@ -142,6 +150,21 @@ func attach(s attachSpec) error {
 	if err != nil {
 		_ = deleteLink(s.HostVeth)
 		return fmt.Errorf("network: bringing %s up: %w", s.HostVeth, err)
+	}
+	return nil
+}
+
+// checkPodNS refuses the namespace the agent itself is in (the host's): a
+// sandbox whose pid was reused by a host process, or a runtime passing the
+// wrong path, must not have its "old eth0" deleted and replaced.
+func checkPodNS(ns netns.NsHandle, path string) error {
+	self, err := netns.Get()
+	if err != nil {
+		return fmt.Errorf("network: this thread's network namespace: %w", err)
+	}
+	defer self.Close()
+	if ns.Equal(self) {
+		return fmt.Errorf("network: %s is the host's network namespace, not a pod's", path)
 	}
 	return nil
 }

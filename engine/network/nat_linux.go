@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os/exec"
-	"strings"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -38,7 +37,10 @@ func applyNFT(r natRules) error {
 	out := chain("output", nftables.ChainTypeNAT, nftables.ChainHookOutput, nftables.ChainPriorityNATDest)
 	guard := chain("guard", nftables.ChainTypeFilter, nftables.ChainHookPrerouting, nftables.ChainPriorityRaw)
 
-	exprs := append(matchPrefix(12, r.PodCIDR, expr.CmpOpEq), matchPrefix(16, r.ClusterCIDR, expr.CmpOpNeq)...)
+	exprs := matchPrefix(12, r.PodCIDR, expr.CmpOpEq)
+	for _, keep := range r.unmasqueraded() {
+		exprs = append(exprs, matchPrefix(16, keep, expr.CmpOpNeq)...)
+	}
 	c.AddRule(&nftables.Rule{Table: t, Chain: post, Exprs: append(exprs, &expr.Masq{})})
 	// Host ports on a loopback address: the host's own client (source
 	// 127.x) reaches the pod through the bridge (route_localnet on it), and
@@ -158,18 +160,16 @@ const forwardComment = "maestro pod network"
 // host uses). Without an iptables command there is no such policy to
 // pass, and nothing is done.
 func ensureForwardAccept(ctx context.Context, bridge string) error {
-	ipt, err := exec.LookPath("iptables")
-	if err != nil {
+	if _, err := exec.LookPath("iptables"); err != nil {
 		return nil
 	}
 	for _, dir := range []string{"-i", "-o"} {
 		rule := []string{"FORWARD", dir, bridge, "-m", "comment", "--comment", forwardComment, "-j", "ACCEPT"}
-		if exec.CommandContext(ctx, ipt, append([]string{"-w", "-C"}, rule...)...).Run() == nil {
+		if ipt(ctx, append([]string{"-C"}, rule...)...) == nil {
 			continue
 		}
-		out, err := exec.CommandContext(ctx, ipt, append([]string{"-w", "-I"}, rule...)...).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("network: iptables -I %s: %w: %s", strings.Join(rule, " "), err, strings.TrimSpace(string(out)))
+		if err := ipt(ctx, append([]string{"-I"}, rule...)...); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -177,13 +177,12 @@ func ensureForwardAccept(ctx context.Context, bridge string) error {
 
 // removeForwardAccept deletes the rules ensureForwardAccept added.
 func removeForwardAccept(ctx context.Context, bridge string) {
-	ipt, err := exec.LookPath("iptables")
-	if err != nil {
+	if _, err := exec.LookPath("iptables"); err != nil {
 		return
 	}
 	for _, dir := range []string{"-i", "-o"} {
 		rule := []string{"FORWARD", dir, bridge, "-m", "comment", "--comment", forwardComment, "-j", "ACCEPT"}
-		for exec.CommandContext(ctx, ipt, append([]string{"-w", "-D"}, rule...)...).Run() == nil {
+		for ipt(ctx, append([]string{"-D"}, rule...)...) == nil {
 		}
 	}
 }

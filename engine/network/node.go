@@ -53,11 +53,17 @@ type Node struct {
 	// Firewall is the backend the node's rules are in.
 	Firewall string
 
+	alias string // the bridge's (bridgeAlias)
 	ipam  *IPAM
 	ports *hostPorts
 	// rulesMu makes each table rewrite use the latest host ports.
 	rulesMu sync.Mutex
-	log     *slog.Logger
+	// rulesStale: the last rewrite failed, so the rules may not match the
+	// saved host ports; the next SetHostPorts or Reconcile rewrites them.
+	rulesStale bool
+	// applyNAT writes the rules (the firewall backend; tests replace it).
+	applyNAT func(context.Context, string, natRules) error
+	log      *slog.Logger
 }
 
 // Setup makes the node's network ready for pods: the IPAM state, the
@@ -70,21 +76,38 @@ func Setup(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := enableForwarding(); err != nil {
-		return nil, err
-	}
-	if err := ensureBridge(n.Bridge, bridgeAlias(cfg.ClusterID, cfg.NodeName), netip.PrefixFrom(n.Gateway, n.PodCIDR.Bits()), n.MTU); err != nil {
-		return nil, err
-	}
-	if err := ensureForwardAccept(ctx, n.Bridge); err != nil {
-		return nil, err
-	}
-	if err := n.applyRules(); err != nil {
+	if err := n.converge(ctx, true); err != nil {
 		return nil, err
 	}
 	n.log.Info("pod network ready", "firewall", n.Firewall, "pod_cidr", n.PodCIDR, "gateway", n.Gateway,
 		"cluster_cidr", n.ClusterCIDR)
 	return n, nil
+}
+
+// Repair runs Setup's steps again, for the agent's housekeeping: a bridge,
+// address, FORWARD accept or nftables table someone removed comes back.
+// The iptables backend's rules are rewritten only when stale (its rewrite
+// is not atomic: host ports would blink on every pass).
+func (n *Node) Repair(ctx context.Context) error {
+	return n.converge(ctx, n.Firewall == FirewallNFTables || n.staleRules())
+}
+
+// converge makes the host match the node: forwarding, the bridge with the
+// gateway, the FORWARD accepts and, when rules is set, the NAT rules.
+func (n *Node) converge(ctx context.Context, rules bool) error {
+	if err := enableForwarding(); err != nil {
+		return err
+	}
+	if err := ensureBridge(n.Bridge, n.alias, netip.PrefixFrom(n.Gateway, n.PodCIDR.Bits()), n.MTU); err != nil {
+		return err
+	}
+	if err := ensureForwardAccept(ctx, n.Bridge); err != nil {
+		return err
+	}
+	if !rules {
+		return nil
+	}
+	return n.applyRules(ctx)
 }
 
 // newNode checks cfg and opens the IPAM state, touching nothing else.
@@ -102,14 +125,21 @@ func newNode(cfg Config) (*Node, error) {
 	if !cfg.ClusterCIDR.IsValid() {
 		cfg.ClusterCIDR = cfg.PodCIDR
 	}
-	if !cfg.ClusterCIDR.Addr().Is4() || cfg.ClusterCIDR.Bits() > cfg.PodCIDR.Bits() || !cfg.ClusterCIDR.Contains(cfg.PodCIDR.Addr()) {
-		return nil, fmt.Errorf("network: Config.ClusterCIDR %s must contain the node's pod CIDR %s", cfg.ClusterCIDR, cfg.PodCIDR)
+	if !cfg.ClusterCIDR.Addr().Is4() {
+		return nil, fmt.Errorf("network: the cluster's pod range %s (server --pod-cidr): an IPv4 prefix is required", cfg.ClusterCIDR)
 	}
 	if cfg.MTU == 0 {
 		cfg.MTU = DefaultMTU
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
+	}
+	if !cfg.ClusterCIDR.Contains(cfg.PodCIDR.Addr()) || cfg.ClusterCIDR.Bits() > cfg.PodCIDR.Bits() {
+		// The server's --pod-cidr changed under a node that keeps its CIDR:
+		// its pods keep working (their own range is not masqueraded either).
+		cfg.Log.Warn("the node's pod CIDR is outside the cluster's pod range (was the server's --pod-cidr changed?); "+
+			"traffic to other nodes outside the range is masqueraded; delete the Node to get a CIDR of the range",
+			"pod_cidr", cfg.PodCIDR, "cluster_cidr", cfg.ClusterCIDR)
 	}
 	switch cfg.Firewall {
 	case FirewallNFTables, FirewallIPTables:
@@ -125,11 +155,11 @@ func newNode(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := openHostPorts(filepath.Join(cfg.StateDir, "hostports.json"))
+	ports, err := openHostPorts(filepath.Join(cfg.StateDir, "hostports.json"), cfg.PodCIDR)
 	if err != nil {
 		return nil, err
 	}
-	return &Node{ports: ports, Firewall: cfg.Firewall, Bridge: BridgeName(cfg.ClusterID, cfg.NodeName), PodCIDR: cfg.PodCIDR,
+	return &Node{alias: bridgeAlias(cfg.ClusterID, cfg.NodeName), applyNAT: applyNAT, ports: ports, Firewall: cfg.Firewall, Bridge: BridgeName(cfg.ClusterID, cfg.NodeName), PodCIDR: cfg.PodCIDR,
 		ClusterCIDR: cfg.ClusterCIDR.Masked(), Gateway: ipam.Gateway(), MTU: cfg.MTU, ipam: ipam,
 		log: cfg.Log.With("component", "network", "bridge", BridgeName(cfg.ClusterID, cfg.NodeName))}, nil
 }
@@ -175,17 +205,32 @@ func (n *Node) SetHostPorts(ctx context.Context, owner string, ports []HostPort)
 		}
 	}
 	changed, err := n.ports.set(owner, ports)
-	if err != nil || !changed {
+	if err != nil {
 		return err
 	}
-	return n.applyRules()
+	if !changed && !n.staleRules() {
+		return nil
+	}
+	return n.applyRules(ctx)
 }
 
-// applyRules rewrites the node's nftables table from its state.
-func (n *Node) applyRules() error {
+// applyRules rewrites the node's rules from its state (the saved host
+// ports); a failure marks them stale, for the next call to retry.
+func (n *Node) applyRules(ctx context.Context) error {
 	n.rulesMu.Lock()
 	defer n.rulesMu.Unlock()
-	return applyNAT(context.Background(), n.Firewall, natRules{Bridge: n.Bridge, PodCIDR: n.PodCIDR, ClusterCIDR: n.ClusterCIDR, HostPorts: n.ports.all()})
+	err := n.applyNAT(ctx, n.Firewall, natRules{Bridge: n.Bridge, PodCIDR: n.PodCIDR, ClusterCIDR: n.ClusterCIDR, HostPorts: n.ports.all()})
+	n.rulesStale = err != nil
+	if err != nil {
+		return fmt.Errorf("network: writing the rules of bridge %s: %w", n.Bridge, err)
+	}
+	return nil
+}
+
+func (n *Node) staleRules() bool {
+	n.rulesMu.Lock()
+	defer n.rulesMu.Unlock()
+	return n.rulesStale
 }
 
 // IP is owner's address, if it has one.
@@ -200,6 +245,9 @@ func (n *Node) Retain(ctx context.Context, live map[string]bool) error {
 			n.log.Info("freeing the address of a sandbox that is gone", "sandbox", o)
 			errs = append(errs, n.Detach(ctx, o))
 		}
+	}
+	if n.staleRules() { // a host port change whose rules failed: retry
+		errs = append(errs, n.applyRules(ctx))
 	}
 	return errors.Join(errs...)
 }
@@ -250,4 +298,14 @@ type natRules struct {
 	PodCIDR     netip.Prefix // the node's
 	ClusterCIDR netip.Prefix // every node's; traffic to it keeps its source
 	HostPorts   []HostPort
+}
+
+// unmasqueraded are the destinations the pods' traffic keeps its source
+// to: the cluster's pod range, and the node's own CIDR when it is outside
+// (the server's --pod-cidr changed under the node).
+func (r natRules) unmasqueraded() []netip.Prefix {
+	if r.ClusterCIDR.Contains(r.PodCIDR.Addr()) && r.ClusterCIDR.Bits() <= r.PodCIDR.Bits() {
+		return []netip.Prefix{r.ClusterCIDR}
+	}
+	return []netip.Prefix{r.ClusterCIDR, r.PodCIDR}
 }

@@ -5,6 +5,7 @@ package network
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -304,4 +305,40 @@ func masqueradeRules(t *testing.T, n *Node) int {
 		t.Fatal(err)
 	}
 	return len(rules)
+}
+
+// Repair brings back what someone removed behind the agent's back: the
+// bridge with its gateway address, and the node's nftables table.
+func TestRepair(t *testing.T) {
+	run := netnsPrereqs(t)
+	if !nftablesWorks() {
+		testreq.Missing(t, "nftables in the kernel")
+	}
+	host := newNS(t, run, "host")
+	host.in(t, func() {
+		ctx := t.Context()
+		n, err := Setup(ctx, Config{NodeName: "n1", ClusterID: run, PodCIDR: netip.MustParsePrefix("10.244.12.0/24"),
+			StateDir: t.TempDir(), Firewall: FirewallNFTables})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = n.Remove(ctx) }()
+		if err := errors.Join(deleteLink(n.Bridge), removeNFT(n.Bridge)); err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Repair(ctx); err != nil {
+			t.Fatal(err)
+		}
+		br, err := netlink.LinkByName(n.Bridge)
+		if err != nil {
+			t.Fatalf("bridge after Repair: %v", err)
+		}
+		addrs, _ := netlink.AddrList(br, netlink.FAMILY_V4)
+		if len(addrs) != 1 || addrs[0].IP.String() != n.Gateway.String() {
+			t.Errorf("bridge addresses after Repair = %v, want the gateway %s", addrs, n.Gateway)
+		}
+		if got := masqueradeRules(t, n); got == 0 {
+			t.Error("no masquerade rule after Repair")
+		}
+	})
 }

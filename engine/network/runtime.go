@@ -52,18 +52,21 @@ func (r *Runtime) Node() *Node { return r.node.Load() }
 // sandbox is removed again, so no pod runs without its network.
 func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (runtime.Sandbox, error) {
 	n := r.node.Load()
-	if n == nil && !cfg.HostNetwork && ownNamespaces(r.Runtime) {
+	if n == nil && !cfg.HostNetwork && OwnNamespaces(r.Runtime) {
 		return runtime.Sandbox{}, ErrNoPodCIDR // rather than make a sandbox to remove
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	sb, err := r.Runtime.RunSandbox(ctx, cfg)
-	if err != nil || sb.NetNS == "" {
+	if err != nil || cfg.HostNetwork || !OwnNamespaces(r.Runtime) {
 		return sb, err
 	}
-	if n == nil {
+	switch {
+	case sb.NetNS == "":
+		err = errors.New("the runtime reported no network namespace for it")
+	case n == nil:
 		err = ErrNoPodCIDR
-	} else {
+	default:
 		var ip netip.Addr
 		if ip, err = n.Attach(ctx, sb.ID, sb.NetNS); err == nil {
 			sb.IP = ip.String()
@@ -78,11 +81,6 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (ru
 		return runtime.Sandbox{}, fmt.Errorf("attaching the sandbox of pod %s/%s to the pod network: %w", cfg.Namespace, cfg.Name, err)
 	}
 	return sb, nil
-}
-
-func ownNamespaces(rt runtime.Runtime) bool {
-	nn, ok := rt.(runtime.NetworkNamespacer)
-	return !ok || nn.OwnNetworkNamespaces()
 }
 
 // publish sets up the sandbox's host ports (mappings without one are only
@@ -121,20 +119,36 @@ func (r *Runtime) RemoveSandbox(ctx context.Context, id string) error {
 	return err
 }
 
-// ListSandboxes reports sandboxes with their IPAM addresses.
+// ListSandboxes reports sandboxes with their IPAM addresses. Once the node
+// has its network, a running sandbox with a namespace of its own but no
+// address was never attached (the agent stopped between making and
+// attaching it) or lost its address (a new pod CIDR): it is reported
+// NotReady, so the agent replaces it rather than run a pod without network.
 func (r *Runtime) ListSandboxes(ctx context.Context, f runtime.Filter) ([]runtime.Sandbox, error) {
 	sbs, err := r.Runtime.ListSandboxes(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	if n := r.node.Load(); n != nil {
-		for i := range sbs {
-			if ip, ok := n.IP(sbs[i].ID); ok {
-				sbs[i].IP = ip.String()
-			}
+	n := r.node.Load()
+	if n == nil {
+		return sbs, nil // addresses unknown yet; keep what runs
+	}
+	own := OwnNamespaces(r.Runtime)
+	for i := range sbs {
+		if ip, ok := n.IP(sbs[i].ID); ok {
+			sbs[i].IP = ip.String()
+		} else if own && sbs[i].State == runtime.SandboxReady && !onHostNetwork(sbs[i]) {
+			sbs[i].State = runtime.SandboxNotReady
 		}
 	}
 	return sbs, nil
+}
+
+// onHostNetwork reports whether sb shares the host's network: its label
+// says so, or (a sandbox from before the label) the runtime gave it the
+// node's address, which it leaves empty for a namespace of the sandbox's own.
+func onHostNetwork(sb runtime.Sandbox) bool {
+	return sb.Labels[runtime.LabelHostNetwork] == "true" || (sb.IP != "" && sb.NetNS == "")
 }
 
 // Reconcile frees the addresses of sandboxes of node that the runtime no

@@ -22,6 +22,10 @@ func SandboxLabels(cfg SandboxConfig) map[string]string {
 	l[LabelPodName] = cfg.Name
 	l[LabelPodNamespace] = cfg.Namespace
 	l[LabelRole] = RoleSandbox
+	delete(l, LabelHostNetwork)
+	if cfg.HostNetwork {
+		l[LabelHostNetwork] = "true"
+	}
 	return l
 }
 

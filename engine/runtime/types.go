@@ -27,12 +27,15 @@ const (
 	// (api.ClusterInfo.ClusterID): agents of several clusters on one engine
 	// each see only their own. Objects without it (made by a maestro from
 	// before cluster ids, or by a test) belong to no cluster.
-	LabelCluster       = "maestro.cluster"
-	LabelNode          = "maestro.node"
-	LabelPodUID        = "maestro.pod.uid"
-	LabelPodName       = "maestro.pod.name"
-	LabelPodNamespace  = "maestro.pod.namespace"
-	LabelRole          = "maestro.role" // RoleSandbox or RoleContainer
+	LabelCluster      = "maestro.cluster"
+	LabelNode         = "maestro.node"
+	LabelPodUID       = "maestro.pod.uid"
+	LabelPodName      = "maestro.pod.name"
+	LabelPodNamespace = "maestro.pod.namespace"
+	LabelRole         = "maestro.role" // RoleSandbox or RoleContainer
+	// LabelHostNetwork is "true" on the sandbox of a pod on the host's
+	// network (the pod network leaves it alone).
+	LabelHostNetwork   = "maestro.pod.hostnetwork"
 	LabelContainerName = "maestro.container.name"
 	// LabelAttempt counts restarts of one container of one pod (0, 1, ...).
 	LabelAttempt = "maestro.container.attempt"

@@ -81,3 +81,10 @@ func inNetNS(path string, fn func() error) error {
 	}()
 	return <-errc
 }
+
+// isNetNS reports whether path is a mounted network namespace (nsfs): a
+// host reboot leaves only the plain file the mount was on.
+func isNetNS(path string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(path, &st) == nil && st.Type == unix.NSFS_MAGIC
+}

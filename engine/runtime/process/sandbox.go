@@ -129,10 +129,15 @@ func (r *Runtime) ListSandboxes(ctx context.Context, f runtime.Filter) ([]runtim
 	return out, nil
 }
 
+// sandbox is the runtime's view of rec. A sandbox whose namespace is gone
+// (the host rebooted: the bind mount with it) is NotReady, to be replaced.
 func (r *Runtime) sandbox(rec sandboxRecord) runtime.Sandbox {
 	ip := r.opts.NodeIP
 	if rec.NetNS != "" {
 		ip = "" // the pod network's
+		if rec.State == runtime.SandboxReady && !isNetNS(rec.NetNS) {
+			rec.State = runtime.SandboxNotReady
+		}
 	}
 	return runtime.Sandbox{
 		NetNS:     rec.NetNS,
