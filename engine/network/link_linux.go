@@ -195,19 +195,6 @@ func setupPodSide(h *netlink.Handle, s attachSpec) error {
 	return nil
 }
 
-// enableForwarding turns on IPv4 forwarding (the host routes between pods
-// and the world).
-func enableForwarding() error {
-	const path = "/proc/sys/net/ipv4/ip_forward"
-	if b, err := os.ReadFile(path); err == nil && len(b) > 0 && b[0] == '1' {
-		return nil
-	}
-	if err := os.WriteFile(path, []byte("1"), 0o644); err != nil {
-		return fmt.Errorf("network: enabling IPv4 forwarding: %w", err)
-	}
-	return nil
-}
-
 func isLinkNotFound(err error) bool {
 	var nf netlink.LinkNotFoundError
 	return errors.As(err, &nf)

@@ -14,7 +14,6 @@ func ensureBridge(string, string, netip.Prefix, int) error { return errUnsupport
 func bridgesByAlias(string) (map[string]string, error)     { return nil, nil }
 func deleteLink(string) error                              { return nil }
 func attach(attachSpec) error                              { return errUnsupported }
-func enableForwarding() error                              { return errUnsupported }
 func applyNAT(context.Context, string, natRules) error     { return errUnsupported }
 func removeNAT(context.Context, string, string) error      { return nil }
 func nftablesWorks() bool                                  { return false }

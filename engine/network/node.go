@@ -95,7 +95,7 @@ func (n *Node) Repair(ctx context.Context) error {
 // converge makes the host match the node: forwarding, the bridge with the
 // gateway, the FORWARD accepts and, when rules is set, the NAT rules.
 func (n *Node) converge(ctx context.Context, rules bool) error {
-	if err := enableForwarding(); err != nil {
+	if _, err := EnableIPv4Forwarding(nil); err != nil {
 		return err
 	}
 	if err := ensureBridge(n.Bridge, n.alias, netip.PrefixFrom(n.Gateway, n.PodCIDR.Bits()), n.MTU); err != nil {
