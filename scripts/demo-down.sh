@@ -23,10 +23,10 @@ if [ -d "$dir/up" ]; then
 fi
 # terraform destroy removed the store's volume and its data (reclaim policy
 # Delete) through the agent of its node. When the cluster was already down,
-# its Docker volume (maestro-pv-<node>_<namespace>_<name>) is still there:
-# remove it so the next demo counts from 1.
+# its Docker volume (maestro-pv-<node>_<namespace>_<name>, on a node
+# demo-node-N) is still there: remove it so the next demo counts from 1.
 if command -v docker >/dev/null 2>&1; then
-  vols=$(docker volume ls -q --filter name=maestro-pv- 2>/dev/null | grep -E '_quickstart-store$' || true)
+  vols=$(docker volume ls -q --filter name=maestro-pv-demo-node- 2>/dev/null | grep -E '^maestro-pv-demo-node-[0-9]+_.*_quickstart-store$' || true)
   if [ -n "$vols" ]; then
     echo "==> removing the store's volume ($(echo $vols))"
     docker volume rm $vols >/dev/null

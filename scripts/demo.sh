@@ -23,8 +23,12 @@ fi
 rm -rf "$dir"; mkdir -p "$dir"
 export MAESTRO_CONFIG=$dir/config
 
-echo "==> maestro up --nodes 3 (log in $dir/up.log)"
-"$maestro" up --nodes 3 --data-dir "$dir/up" --listen 127.0.0.1:0 >"$dir/up.log" 2>&1 &
+# A cluster of its own name ("demo"): its addresses, service range and
+# node names differ from any other local cluster's (`maestro up`), and
+# its agents touch only its own containers, so tests and other clusters
+# run beside it on the same Docker engine.
+echo "==> maestro up --name demo --nodes 3 (log in $dir/up.log)"
+"$maestro" up --name demo --nodes 3 --data-dir "$dir/up" --client-config "$MAESTRO_CONFIG" >"$dir/up.log" 2>&1 &
 echo $! >"$dir/up.pid"
 for _ in $(seq 1 300); do
   grep -q "maestro is up" "$dir/up.log" 2>/dev/null && break

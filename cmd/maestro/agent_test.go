@@ -14,6 +14,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/controlplane"
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/internal/testenv"
 	"github.com/maestro-dev/maestro/internal/testenv/cluster"
@@ -25,7 +26,11 @@ import (
 func TestAgentJoinsAndRestarts(t *testing.T) {
 	d := testenv.RequireDocker(t)
 	demo, pause := testenv.DemoImage(t), testenv.PauseImage(t)
-	c := cluster.Start(t)
+	// A service range of its own: the agent runs this host's proxy and DNS,
+	// beside those of any other cluster on the machine.
+	c := cluster.Start(t, func(o *cluster.Options) {
+		o.ControlPlane = func(cfg *controlplane.Config) { cfg.ServiceCIDR = testenv.ServiceCIDR() }
+	})
 	ctx := context.Background()
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.crt")

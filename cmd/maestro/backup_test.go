@@ -45,6 +45,10 @@ func TestBackupRestore(t *testing.T) {
 	t.Cleanup(func() { _ = removePod(dir) })
 	backup := filepath.Join(dir, "cluster.backup")
 	backedUp := backUpQuietly(t, c, first.config, backup)
+	info, err := c.ClusterInfo(ctx)
+	if err != nil || info.ClusterID == "" {
+		t.Fatalf("cluster-info before the backup: %+v, %v; want a cluster id", info, err)
+	}
 	changeAfterBackup(t, c)
 	_ = first.cmd.Process.Signal(syscall.SIGTERM)
 	<-first.exited
@@ -58,6 +62,10 @@ func TestBackupRestore(t *testing.T) {
 		"--encryption-key-file", keyFile, "--restore", backup)
 	c2 := second.client(t)
 	compareObjects(t, backedUp, dumpObjects(t, c2))
+	// The cluster keeps its id: its agents find their containers by it.
+	if again, err := c2.ClusterInfo(ctx); err != nil || again.ClusterID != info.ClusterID {
+		t.Errorf("cluster id after the restore: %+v, %v; want %s", again, err, info.ClusterID)
+	}
 	s, err := c2.Secrets("shop").Get(ctx, "db")
 	if err != nil || string(s.Data["password"]) != "s3cret" {
 		t.Fatalf("secret after the restore: %v %q", err, s.Data["password"])

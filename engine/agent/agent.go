@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/client/record"
 	"github.com/maestro-dev/maestro/engine/client/workqueue"
+	"github.com/maestro-dev/maestro/engine/network"
+	"github.com/maestro-dev/maestro/engine/network/mesh"
 	"github.com/maestro-dev/maestro/engine/runtime"
 )
 
@@ -25,6 +28,7 @@ type Agent struct {
 	cfg      Config
 	log      *slog.Logger
 	rt       runtime.Runtime
+	net      podNet
 	pods     *client.Informer[*api.Pod]
 	queue    *workqueue.Queue[string]
 	prober   *prober.Manager
@@ -37,8 +41,14 @@ type Agent struct {
 	started  time.Time
 	// listenAddr is where logs and stats are served.
 	listenAddr string
+	// cluster is the cluster's id (set by Run before anything touches the
+	// runtime): every sandbox made carries it, every list asks for it.
+	cluster string
 	// reclaimer removes the data of this node's deleted Volumes.
 	reclaimer *volumes.Reclaimer
+	// nodes feeds mesh, which routes to other nodes' pods (nil: disabled).
+	nodes *client.Informer[*api.Node]
+	mesh  *mesh.Reconciler
 
 	mu sync.Mutex
 	// waiting holds why a container is not running ("pod-uid/name").
@@ -51,6 +61,9 @@ type Agent struct {
 	// exits is the last exited container counted toward each container's
 	// restart backoff ("pod-uid/name" -> container id).
 	exits map[string]string
+	// netStatus and netCondition are what the mesh last published.
+	netStatus    *api.NodeNetworkStatus
+	netCondition *api.Condition
 }
 
 // New builds an agent; Run starts it.
@@ -58,9 +71,15 @@ func New(cfg Config) (*Agent, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
+	if network.OwnNamespaces(cfg.Runtime) {
+		if err := network.CheckPrivileges(); err != nil {
+			return nil, fmt.Errorf("the %s runtime gives pods network namespaces of their own, which the agent plugs into the pod network: %w; "+
+				"run the agent as root, or use the process runtime (its pods then share the host's network)", cfg.Runtime.Name(), err)
+		}
+	}
 	log := cfg.Log.With("node", cfg.NodeName)
 	a := &Agent{
-		cfg: cfg, log: log, rt: cfg.Runtime,
+		cfg: cfg, log: log,
 		queue:     workqueue.New[string](workqueue.WithName("agent-pods")),
 		recorder:  record.New(cfg.Client, "agent", log),
 		restarts:  newBackoff(cfg.RestartBackoffBase, cfg.RestartBackoffMax),
@@ -72,6 +91,10 @@ func New(cfg Config) (*Agent, error) {
 		exits:     map[string]string{},
 		started:   time.Now(),
 	}
+	// Sandboxes go through the pod network, which attaches them once the
+	// node has a pod CIDR (podnetwork.go).
+	a.net.rt = network.WrapRuntime(cfg.Runtime, nil)
+	a.rt = a.net.rt
 	a.config = newConfigCache(cfg.Client)
 	a.volumes = volumes.NewManager(filepath.Join(cfg.DataDir, "pods"), a.config, a.config, log)
 	remover, _ := cfg.Runtime.(runtime.VolumeRemover) // nil: no volumes (process runtime)
@@ -85,12 +108,18 @@ func New(cfg Config) (*Agent, error) {
 		OnUpdate: func(_, p *api.Pod) { enqueue(p) },
 		OnDelete: enqueue,
 	})
+	if err := a.newMesh(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
 // Run registers the node and runs its pods until ctx ends. Containers keep
 // running when the agent stops; a new agent adopts them.
 func (a *Agent) Run(ctx context.Context) error {
+	if err := a.resolveCluster(ctx); err != nil {
+		return err
+	}
 	srv, err := a.serve(ctx)
 	if err != nil {
 		return err
@@ -105,9 +134,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	wg.Go(func() { a.recorder.Run(ctx) })
 	wg.Go(func() { a.heartbeats(ctx) })
+	wg.Go(func() { a.waitForPodNetwork(ctx) })
 	wg.Go(func() { a.pods.Run(ctx) })
 	wg.Go(func() { a.reclaimer.Run(ctx) })
-	wg.Go(func() { a.stats.run(ctx, a.rt, a.cfg.NodeName, a.cfg.StatsInterval) })
+	wg.Go(func() { a.runMesh(ctx) })
+	wg.Go(func() { a.stats.run(ctx, a.rt, a.filter(""), a.cfg.StatsInterval) })
 	defer wg.Wait()
 	defer a.prober.Stop()
 	if !a.pods.WaitForSync(ctx) {
@@ -117,7 +148,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.housekeeping(ctx) })
 	wg.Go(func() { a.watchRuntime(ctx) })
 	workqueue.Run(ctx, a.queue, podWorkers, a.syncPod, func(key string, err error) {
-		if ctx.Err() == nil && !api.IsConflict(err) {
+		switch {
+		case ctx.Err() != nil || api.IsConflict(err):
+		case errors.Is(err, network.ErrNoPodCIDR): // said once, in podnetwork.go
+			a.log.Debug("pod waits for the pod network", "pod", key)
+		default:
 			a.log.Warn("pod sync failed; retrying", "pod", key, "err", err)
 		}
 	})
@@ -145,7 +180,7 @@ func (a *Agent) watchRuntime(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		cs, err := a.rt.ListContainers(ctx, runtime.Filter{Node: a.cfg.NodeName})
+		cs, err := a.rt.ListContainers(ctx, a.filter(""))
 		if err != nil {
 			continue
 		}
@@ -178,9 +213,13 @@ func podKey(labels map[string]string) string {
 }
 
 // StopAllPods stops and removes every container and sandbox of this node
-// (`maestro down`), within the pods' grace periods.
+// (`maestro down`), within the pods' grace periods, then the node's pod
+// network (bridge and rules).
 func (a *Agent) StopAllPods(ctx context.Context) error {
-	sbs, err := a.rt.ListSandboxes(ctx, runtime.Filter{Node: a.cfg.NodeName})
+	if a.cluster == "" {
+		return fmt.Errorf("node %s: the agent never learned its cluster's id (it did not run); no containers touched", a.cfg.NodeName)
+	}
+	sbs, err := a.rt.ListSandboxes(ctx, a.filter(""))
 	if err != nil {
 		return fmt.Errorf("listing sandboxes: %w", err)
 	}
@@ -194,6 +233,12 @@ func (a *Agent) StopAllPods(ctx context.Context) error {
 	for err := range errs {
 		if err != nil {
 			return err
+		}
+	}
+	// No pods left: the node's bridge and rules go too.
+	if n := a.net.rt.Node(); n != nil {
+		if err := n.Remove(ctx); err != nil {
+			return fmt.Errorf("removing the pod network: %w", err)
 		}
 	}
 	return nil

@@ -26,7 +26,8 @@ type Config struct {
 	Taints []api.Taint
 	// Capacity overrides what the host reports (cpu, memory, pods).
 	Capacity api.ResourceList
-	// DataDir holds pod volumes and the agent's state.
+	// DataDir holds pod volumes and the agent's state (the pod network's
+	// addresses in DataDir/network).
 	DataDir string
 
 	// ServerPort is where logs and stats are served (on Address); 0 picks a free port.
@@ -54,6 +55,9 @@ type Config struct {
 	// ServiceEnv returns service environment variables for a namespace
 	// (FOO_SERVICE_HOST...), added before a container's own env.
 	ServiceEnv func(namespace string) []string
+
+	// Mesh configures the routes to other nodes' pods.
+	Mesh MeshConfig
 
 	Version string
 	Log     *slog.Logger

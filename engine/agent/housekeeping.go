@@ -16,6 +16,9 @@ func (a *Agent) housekeeping(ctx context.Context) {
 		if err := a.removeOrphans(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("removing orphaned containers failed", "err", err)
 		}
+		if err := a.reconcilePodNetwork(ctx); err != nil && ctx.Err() == nil {
+			a.log.Warn("reconciling the pod network (addresses of removed sandboxes, bridge, rules) failed", "err", err)
+		}
 		for _, p := range a.pods.List() {
 			a.queue.Add(p.Key())
 		}
@@ -35,11 +38,11 @@ func (a *Agent) removeOrphans(ctx context.Context) error {
 	for _, p := range a.pods.List() {
 		live[p.UID] = true
 	}
-	sbs, err := a.rt.ListSandboxes(ctx, runtime.Filter{Node: a.cfg.NodeName})
+	sbs, err := a.rt.ListSandboxes(ctx, a.filter(""))
 	if err != nil {
 		return err
 	}
-	cs, err := a.rt.ListContainers(ctx, runtime.Filter{Node: a.cfg.NodeName})
+	cs, err := a.rt.ListContainers(ctx, a.filter(""))
 	if err != nil {
 		return err
 	}

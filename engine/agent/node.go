@@ -51,6 +51,8 @@ func (a *Agent) register(ctx context.Context) error {
 			}
 			return fmt.Errorf("updating node %s: %w", a.cfg.NodeName, err)
 		}
+		a.syncPodNetwork(ctx, cur)
+		a.addNetworkCondition(cur, want)
 		cur.Status = mergeNodeStatus(cur.Status, want.Status)
 		if _, err := nodes.UpdateStatus(ctx, cur); err != nil {
 			if api.IsConflict(err) {
@@ -92,9 +94,19 @@ func (a *Agent) heartbeat(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.syncPodNetwork(ctx, cur)
+	a.addNetworkCondition(cur, want)
 	cur.Status = mergeNodeStatus(cur.Status, want.Status)
 	_, err = nodes.UpdateStatus(ctx, cur)
 	return err
+}
+
+// addNetworkCondition adds the pod network's condition to want, if the
+// agent has one to say over cur's.
+func (a *Agent) addNetworkCondition(cur, want *api.Node) {
+	if c := a.networkCondition(cur.Status.Conditions); c != nil {
+		want.Status.Conditions = append(want.Status.Conditions, *c)
+	}
 }
 
 // mergeNodeStatus takes the agent's view but keeps the condition history.
@@ -127,6 +139,7 @@ func (a *Agent) nodeObject(ctx context.Context) (*api.Node, error) {
 	}
 	now := time.Now().UTC()
 	host, _ := os.Hostname()
+	network, _ := a.meshStatus()
 	return &api.Node{
 		ObjectMeta: api.ObjectMeta{Name: a.cfg.NodeName, Labels: labels},
 		Spec:       api.NodeSpec{Taints: a.cfg.Taints},
@@ -138,6 +151,7 @@ func (a *Agent) nodeObject(ctx context.Context) (*api.Node, error) {
 			NodeInfo: api.NodeSystemInfo{AgentVersion: a.cfg.Version, Runtime: a.rt.Name() + "://" + version,
 				OperatingSystem: goruntime.GOOS, Architecture: goruntime.GOARCH, KernelVersion: kernelVersion()},
 			DaemonEndpoint: a.endpoint(),
+			Network:        network,
 		},
 	}, nil
 }

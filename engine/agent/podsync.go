@@ -37,7 +37,7 @@ func (a *Agent) syncPod(ctx context.Context, key string) error {
 	if pod.DeletionTimestamp != nil {
 		return a.terminate(ctx, pod)
 	}
-	containers, err := a.rt.ListContainers(ctx, runtime.Filter{Node: a.cfg.NodeName, PodUID: pod.UID})
+	containers, err := a.rt.ListContainers(ctx, a.filter(pod.UID))
 	if err != nil {
 		return fmt.Errorf("listing containers of pod %s: %w", key, err)
 	}
@@ -60,7 +60,7 @@ func (a *Agent) syncPod(ctx context.Context, key string) error {
 		retryAt = a.syncApps(ctx, pod, sb, mounts, containers)
 	}
 	// Read again: the loop may have started or stopped containers.
-	if containers, err = a.rt.ListContainers(ctx, runtime.Filter{Node: a.cfg.NodeName, PodUID: pod.UID}); err != nil {
+	if containers, err = a.rt.ListContainers(ctx, a.filter(pod.UID)); err != nil {
 		return fmt.Errorf("listing containers of pod %s: %w", key, err)
 	}
 	a.pruneDead(ctx, containers)
@@ -103,7 +103,7 @@ func (a *Agent) errorWithStatus(ctx context.Context, pod *api.Pod, containers []
 // new sandbox means a new network namespace: containers of an old one are
 // stopped so they are re-created inside the new one.
 func (a *Agent) ensureSandbox(ctx context.Context, pod *api.Pod, containers []runtime.Container) (runtime.Sandbox, error) {
-	sbs, err := a.rt.ListSandboxes(ctx, runtime.Filter{Node: a.cfg.NodeName, PodUID: pod.UID})
+	sbs, err := a.rt.ListSandboxes(ctx, a.filter(pod.UID))
 	if err != nil {
 		return runtime.Sandbox{}, fmt.Errorf("listing sandboxes: %w", err)
 	}
@@ -135,7 +135,7 @@ func (a *Agent) ensureSandbox(ctx context.Context, pod *api.Pod, containers []ru
 }
 
 func (a *Agent) sandboxConfig(pod *api.Pod) runtime.SandboxConfig {
-	cfg := runtime.SandboxConfig{PodUID: pod.UID, Namespace: pod.Namespace, Name: pod.Name, Node: a.cfg.NodeName,
+	cfg := runtime.SandboxConfig{Cluster: a.cluster, PodUID: pod.UID, Namespace: pod.Namespace, Name: pod.Name, Node: a.cfg.NodeName,
 		Hostname: pod.Name, HostNetwork: pod.Spec.HostNetwork}
 	if pod.Spec.Hostname != "" {
 		cfg.Hostname = pod.Spec.Hostname
@@ -340,7 +340,7 @@ func (a *Agent) terminate(ctx context.Context, pod *api.Pod) error {
 // containers first (they share the sandbox's network), and its volumes.
 func (a *Agent) killPod(ctx context.Context, uid string, grace time.Duration) error {
 	a.prober.RemovePod(uid)
-	cs, err := a.rt.ListContainers(ctx, runtime.Filter{Node: a.cfg.NodeName, PodUID: uid})
+	cs, err := a.rt.ListContainers(ctx, a.filter(uid))
 	if err != nil {
 		return err
 	}
@@ -361,7 +361,7 @@ func (a *Agent) killPod(ctx context.Context, uid string, grace time.Duration) er
 			return fmt.Errorf("stopping containers of pod %s: %w", uid, err)
 		}
 	}
-	sbs, err := a.rt.ListSandboxes(ctx, runtime.Filter{Node: a.cfg.NodeName, PodUID: uid})
+	sbs, err := a.rt.ListSandboxes(ctx, a.filter(uid))
 	if err != nil {
 		return err
 	}

@@ -83,7 +83,7 @@ func (a *Agent) podContainers(r *http.Request) (*api.Pod, []runtime.Container, e
 	if !ok {
 		return nil, nil, errNoPod
 	}
-	cs, err := a.rt.ListContainers(r.Context(), runtime.Filter{Node: a.cfg.NodeName, PodUID: pod.UID})
+	cs, err := a.rt.ListContainers(r.Context(), a.filter(pod.UID))
 	return pod, cs, err
 }
 

@@ -31,11 +31,11 @@ func (s *statsCache) get(id string) usage {
 	return s.rate[id]
 }
 
-func (s *statsCache) run(ctx context.Context, rt runtime.Runtime, node string, every time.Duration) {
+func (s *statsCache) run(ctx context.Context, rt runtime.Runtime, f runtime.Filter, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		s.sample(ctx, rt, node)
+		s.sample(ctx, rt, f)
 		select {
 		case <-ctx.Done():
 			return
@@ -44,8 +44,8 @@ func (s *statsCache) run(ctx context.Context, rt runtime.Runtime, node string, e
 	}
 }
 
-func (s *statsCache) sample(ctx context.Context, rt runtime.Runtime, node string) {
-	cs, err := rt.ListContainers(ctx, runtime.Filter{Node: node})
+func (s *statsCache) sample(ctx context.Context, rt runtime.Runtime, f runtime.Filter) {
+	cs, err := rt.ListContainers(ctx, f)
 	if err != nil {
 		return
 	}

@@ -39,8 +39,11 @@ func (a *Agent) computeStatus(pod *api.Pod, sb *runtime.Sandbox, containers []ru
 	switch {
 	case pod.Spec.HostNetwork:
 		st.PodIP = a.cfg.Address
-	case sb != nil:
+	case sb != nil && sb.IP != "":
 		st.PodIP = sb.IP
+		// An adopted sandbox lists no address while the node's pod network
+		// is not set up again (a failed Setup after a restart): it still
+		// has the one it had, so the pod stays in its endpoints.
 	}
 	if st.StartTime == nil {
 		st.StartTime = &now

@@ -20,8 +20,12 @@ func TestClusterInfo(t *testing.T) {
 		c.PodCIDR, c.NodeCIDRMaskSize, c.PodNetworkMode = netip.MustParsePrefix("10.32.0.0/12"), 26, api.PodNetworkWireGuard
 	}))
 	ctx := ctxT(t)
+	// Nodes read the cluster id too: their agents label containers with it.
 	want := api.ClusterInfo{ServiceCIDR: "10.100.0.0/24", ClusterDNS: "10.100.0.10", ClusterDomain: "cluster.local", NodePortRange: "30000-32767",
-		PodCIDR: "10.32.0.0/12", NodeCIDRMaskSize: 26, PodNetworkMode: "wireguard"}
+		PodCIDR: "10.32.0.0/12", NodeCIDRMaskSize: 26, PodNetworkMode: "wireguard", ClusterID: env.CP.ClusterInfo().ClusterID}
+	if want.ClusterID == "" {
+		t.Fatal("the control plane has no cluster id")
+	}
 	for _, role := range []string{"admin", "viewer", "node"} {
 		c := env.Client
 		if role != "admin" {

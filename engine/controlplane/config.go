@@ -178,6 +178,9 @@ func (c *Config) setPodNetworkDefaults() error {
 	if c.PodNetworkMode == "" {
 		c.PodNetworkMode = api.PodNetworkAuto
 	}
+	if err := network.ValidatePodCIDR(c.PodCIDR); err != nil {
+		return fmt.Errorf("%w (--pod-cidr)", err)
+	}
 	if _, err := network.NewCIDRSet(c.PodCIDR, c.NodeCIDRMaskSize); err != nil {
 		flag := "--pod-cidr"
 		if errors.Is(err, network.ErrInvalidMaskSize) {

@@ -38,6 +38,7 @@ type ControlPlane struct {
 	registry     *registry.Registry
 	tokens       *auth.Tokens
 	allocator    *allocator.Allocator
+	clusterID    string
 
 	embedded   *store.Embedded
 	etcdClient *clientv3.Client
@@ -66,6 +67,9 @@ func Start(ctx context.Context, cfg Config) (_ *ControlPlane, err error) {
 		}
 	}()
 	if err := cp.openStore(ctx); err != nil {
+		return nil, err
+	}
+	if cp.clusterID, err = ensureClusterID(ctx, cp.store); err != nil {
 		return nil, err
 	}
 	cp.tokens = auth.NewTokens(cp.store, cfg.Log.With("component", "tokens"))
@@ -322,9 +326,11 @@ func (cp *ControlPlane) ClientConfig() client.Config { return cp.clientConfig }
 // tenth address of the service CIDR).
 func (cp *ControlPlane) ClusterDNS() netip.Addr { return allocator.DNSAddress(cp.cfg.ServiceCIDR) }
 
-// ClusterInfo describes the service and pod networks (GET /v1/cluster-info).
+// ClusterInfo describes the cluster: its id, service and pod networks
+// (GET /v1/cluster-info).
 func (cp *ControlPlane) ClusterInfo() api.ClusterInfo {
 	return api.ClusterInfo{
+		ClusterID:        cp.clusterID,
 		ServiceCIDR:      cp.cfg.ServiceCIDR.String(),
 		ClusterDNS:       cp.ClusterDNS().String(),
 		ClusterDomain:    api.DefaultClusterDomain,

@@ -2,9 +2,11 @@ package controlplane_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,6 +127,69 @@ func TestTwoServersShareAnExternalEtcd(t *testing.T) {
 	viewer, _ := client.New(cfgB)
 	if _, _, err := viewer.Pods("default").List(ctx, client.ListOptions{}); err != nil {
 		t.Fatalf("token from server a on server b: %v", err)
+	}
+}
+
+// The cluster id is made once: a restarted server and every server on the
+// same etcd serve the same one; another cluster has another.
+func TestClusterIDIsStable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	id := func(cp *controlplane.ControlPlane) string {
+		t.Helper()
+		info, err := clientFor(t, cp).ClusterInfo(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(info.ClusterID) != 16 || strings.Trim(info.ClusterID, "0123456789abcdef") != "" {
+			t.Fatalf("cluster id %q: want 16 hex digits", info.ClusterID)
+		}
+		return info.ClusterID
+	}
+	dir := t.TempDir()
+	cp := start(t, controlplane.Config{DataDir: dir})
+	first := id(cp)
+	if err := cp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cp = start(t, controlplane.Config{DataDir: dir})
+	defer cp.Close()
+	if again := id(cp); again != first {
+		t.Errorf("after a restart the cluster id is %s, was %s", again, first)
+	}
+	other := start(t, controlplane.Config{DataDir: t.TempDir()})
+	defer other.Close()
+	if id(other) == first {
+		t.Errorf("two clusters share the id %s", first)
+	}
+
+	// Servers sharing an etcd start together: one id for all of them.
+	url := testenv.StartEtcd(t, nil)
+	keyFile := filepath.Join(t.TempDir(), "shared.key")
+	servers := make([]*controlplane.ControlPlane, 3)
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i := range servers {
+		dataDir := t.TempDir()
+		wg.Go(func() {
+			servers[i], errs[i] = controlplane.Start(ctx, controlplane.Config{DataDir: dataDir, EtcdEndpoints: []string{url},
+				EncryptionKeyFile: keyFile, Listen: "127.0.0.1:0", ClientConfigPath: "-", Log: testenv.Logger(t)})
+		})
+	}
+	wg.Wait()
+	for _, s := range servers {
+		if s != nil {
+			defer s.Close()
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	shared := id(servers[0])
+	for i, s := range servers {
+		if got := id(s); got != shared {
+			t.Errorf("server %d on the shared etcd serves cluster id %s, server 0 %s", i, got, shared)
+		}
 	}
 }
 

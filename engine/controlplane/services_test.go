@@ -38,8 +38,12 @@ func TestServersShareServiceAllocations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// One cluster: both servers serve the id of the store they share.
 		want := api.ClusterInfo{ServiceCIDR: "10.200.0.0/28", ClusterDNS: "10.200.0.10", ClusterDomain: "cluster.local", NodePortRange: "30100-30199",
-			PodCIDR: "10.244.0.0/16", NodeCIDRMaskSize: 24, PodNetworkMode: "auto"}
+			PodCIDR: "10.244.0.0/16", NodeCIDRMaskSize: 24, PodNetworkMode: "auto", ClusterID: a.ClusterInfo().ClusterID}
+		if want.ClusterID == "" {
+			t.Fatal("server 0 has no cluster id")
+		}
 		if *info != want {
 			t.Errorf("server %d cluster info %+v, want %+v", i, *info, want)
 		}
@@ -95,6 +99,8 @@ func TestBadServiceRangesAreClearErrors(t *testing.T) {
 		{controlplane.Config{ServiceCIDR: netip.MustParsePrefix("10.96.0.1/16")}, "did you mean 10.96.0.0/16"},
 		{controlplane.Config{NodePortRange: allocator.PortRange{Min: 40000, Max: 30000}}, "--service-node-port-range"},
 		{controlplane.Config{PodCIDR: netip.MustParsePrefix("10.244.1.0/16")}, "did you mean 10.244.0.0/16? (--pod-cidr)"},
+		{controlplane.Config{PodCIDR: netip.MustParsePrefix("fd00:10:244::/56"), NodeCIDRMaskSize: 64},
+			"fd00:10:244::/56 is not IPv4: the pod network is IPv4 only (e.g. 10.244.0.0/16) (--pod-cidr)"},
 		{controlplane.Config{NodeCIDRMaskSize: 16}, "/16 is not longer than the pod CIDR 10.244.0.0/16's prefix /16, so each node would get the whole range or more; use a mask between /17 and /30 (--node-cidr-mask-size)"},
 		{controlplane.Config{NodeCIDRMaskSize: 31}, "fewer than 2 host bits per node (a gateway and one pod); use /30 or shorter (--node-cidr-mask-size)"},
 		{controlplane.Config{PodCIDR: netip.MustParsePrefix("10.0.0.0/8")},

@@ -44,7 +44,7 @@ type CIDRSet struct {
 // must be longer than the range's prefix, leave at least 2 host bits (a
 // gateway and one pod), and make at most 2^MaxNodeCIDRBits node CIDRs.
 func NewCIDRSet(cluster netip.Prefix, maskSize int) (*CIDRSet, error) {
-	if err := ValidatePodCIDR(cluster); err != nil {
+	if err := validateRange(cluster); err != nil {
 		return nil, err
 	}
 	bits := cluster.Addr().BitLen()
@@ -62,9 +62,22 @@ func NewCIDRSet(cluster netip.Prefix, maskSize int) (*CIDRSet, error) {
 	return &CIDRSet{cluster: cluster, mask: maskSize, size: 1 << (maskSize - cluster.Bits())}, nil
 }
 
-// ValidatePodCIDR checks that p can be a cluster pod range: a valid
-// network address (no host bits set).
+// ValidatePodCIDR checks that p can be a cluster pod range: an IPv4
+// network address (no host bits set). The agents' pod network (bridge
+// gateway, masquerade, routes) is IPv4 only.
 func ValidatePodCIDR(p netip.Prefix) error {
+	if err := validateRange(p); err != nil {
+		return err
+	}
+	if !p.Addr().Is4() {
+		return fmt.Errorf("%w: %s is not IPv4: the pod network is IPv4 only (e.g. %s)", ErrInvalidPodCIDR, p, DefaultPodCIDR)
+	}
+	return nil
+}
+
+// validateRange checks that p is a network address (no host bits set), of
+// either family: the arithmetic of CIDRSet does not care.
+func validateRange(p netip.Prefix) error {
 	if !p.IsValid() {
 		return fmt.Errorf("%w: %s is not a CIDR (e.g. %s)", ErrInvalidPodCIDR, p, DefaultPodCIDR)
 	}

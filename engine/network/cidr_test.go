@@ -167,3 +167,22 @@ func TestSubnetsCoverRangeWithoutOverlap(t *testing.T) {
 		}
 	}
 }
+
+// The server's --pod-cidr must be an IPv4 network address: the agents'
+// pod network is IPv4 only, so an IPv6 range would be accepted by the
+// server and then fail on every node.
+func TestValidatePodCIDR(t *testing.T) {
+	for _, tc := range []struct {
+		cidr, want string
+	}{
+		{"10.244.0.0/16", ""},
+		{"10.244.1.0/16", "did you mean 10.244.0.0/16"},
+		{"fd00:10:244::/56", "not IPv4"},
+		{"::ffff:10.244.0.0/112", "not IPv4"},
+	} {
+		err := ValidatePodCIDR(netip.MustParsePrefix(tc.cidr))
+		if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("ValidatePodCIDR(%s) = %v, want %q", tc.cidr, err, tc.want)
+		}
+	}
+}

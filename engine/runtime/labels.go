@@ -13,11 +13,19 @@ func SandboxLabels(cfg SandboxConfig) map[string]string {
 		l[k] = v
 	}
 	l[LabelManaged] = "true"
+	delete(l, LabelCluster) // only the config's cluster, never a caller's label
+	if cfg.Cluster != "" {
+		l[LabelCluster] = cfg.Cluster
+	}
 	l[LabelNode] = cfg.Node
 	l[LabelPodUID] = cfg.PodUID
 	l[LabelPodName] = cfg.Name
 	l[LabelPodNamespace] = cfg.Namespace
 	l[LabelRole] = RoleSandbox
+	delete(l, LabelHostNetwork)
+	if cfg.HostNetwork {
+		l[LabelHostNetwork] = "true"
+	}
 	return l
 }
 
@@ -28,6 +36,10 @@ func ContainerLabels(sb Sandbox, cfg ContainerConfig) map[string]string {
 		l[k] = v
 	}
 	l[LabelManaged] = "true"
+	delete(l, LabelCluster) // only the sandbox's cluster, never a caller's label
+	if id := sb.Labels[LabelCluster]; id != "" {
+		l[LabelCluster] = id
+	}
 	l[LabelNode] = sb.Node
 	l[LabelPodUID] = sb.PodUID
 	l[LabelPodName] = sb.Name
@@ -40,11 +52,14 @@ func ContainerLabels(sb Sandbox, cfg ContainerConfig) map[string]string {
 }
 
 // Selector is every label a matching object must carry, the filter's
-// Node and PodUID included.
+// Cluster, Node and PodUID included.
 func (f Filter) Selector() map[string]string {
-	sel := make(map[string]string, len(f.Labels)+2)
+	sel := make(map[string]string, len(f.Labels)+3)
 	for k, v := range f.Labels {
 		sel[k] = v
+	}
+	if f.Cluster != "" {
+		sel[LabelCluster] = f.Cluster
 	}
 	if f.Node != "" {
 		sel[LabelNode] = f.Node

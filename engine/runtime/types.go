@@ -22,12 +22,20 @@ import (
 // Labels every sandbox and container carries, so the agent can find them
 // again (adoption after a restart, orphan cleanup).
 const (
-	LabelManaged       = "maestro.managed" // "true"
-	LabelNode          = "maestro.node"
-	LabelPodUID        = "maestro.pod.uid"
-	LabelPodName       = "maestro.pod.name"
-	LabelPodNamespace  = "maestro.pod.namespace"
-	LabelRole          = "maestro.role" // RoleSandbox or RoleContainer
+	LabelManaged = "maestro.managed" // "true"
+	// LabelCluster is the id of the cluster whose agent made the object
+	// (api.ClusterInfo.ClusterID): agents of several clusters on one engine
+	// each see only their own. Objects without it (made by a maestro from
+	// before cluster ids, or by a test) belong to no cluster.
+	LabelCluster      = "maestro.cluster"
+	LabelNode         = "maestro.node"
+	LabelPodUID       = "maestro.pod.uid"
+	LabelPodName      = "maestro.pod.name"
+	LabelPodNamespace = "maestro.pod.namespace"
+	LabelRole         = "maestro.role" // RoleSandbox or RoleContainer
+	// LabelHostNetwork is "true" on the sandbox of a pod on the host's
+	// network (the pod network leaves it alone).
+	LabelHostNetwork   = "maestro.pod.hostnetwork"
 	LabelContainerName = "maestro.container.name"
 	// LabelAttempt counts restarts of one container of one pod (0, 1, ...).
 	LabelAttempt = "maestro.container.attempt"
@@ -56,6 +64,9 @@ type DNSConfig struct {
 
 // SandboxConfig describes a pod's sandbox.
 type SandboxConfig struct {
+	// Cluster is the id of the agent's cluster (LabelCluster); its
+	// containers inherit it.
+	Cluster                       string
 	PodUID, Namespace, Name, Node string
 	Hostname                      string
 	HostNetwork                   bool
@@ -78,8 +89,15 @@ const (
 type Sandbox struct {
 	ID                            string
 	PodUID, Namespace, Name, Node string
-	// IP is the pod's address (the node's for host-network pods).
-	IP        string
+	// IP is the pod's address (the node's for host-network pods). A
+	// runtime leaves it empty for a sandbox with a network namespace of
+	// its own: the pod network (engine/network) gives the address.
+	IP string
+	// NetNS is the path of the sandbox's network namespace while it runs
+	// ("/proc/<pid>/ns/net", or a bind mount), for the pod network to plug
+	// into; empty when the sandbox shares the host's network. RunSandbox
+	// sets it; ListSandboxes may leave it empty.
+	NetNS     string
 	State     SandboxState
 	CreatedAt time.Time
 	Labels    map[string]string
@@ -148,10 +166,13 @@ type Container struct {
 	Labels  map[string]string
 }
 
-// Filter selects sandboxes or containers; empty fields match all.
+// Filter selects sandboxes or containers; empty fields match all. Agents
+// always set Cluster, so they never see another cluster's objects nor
+// those without a cluster.
 type Filter struct {
-	Node   string
-	PodUID string
+	Cluster string
+	Node    string
+	PodUID  string
 	// Labels must all match.
 	Labels map[string]string
 }
@@ -215,6 +236,13 @@ type Runtime interface {
 // that does not exist is no error. The process runtime has no volumes.
 type VolumeRemover interface {
 	RemoveVolume(ctx context.Context, name string) error
+}
+
+// NetworkNamespacer is a runtime that says whether its sandboxes (those
+// not on the host network) get network namespaces of their own, to be
+// plugged into the pod network. A runtime that is not one always does.
+type NetworkNamespacer interface {
+	OwnNetworkNamespaces() bool
 }
 
 // ErrNotFound is returned for unknown sandbox or container ids.

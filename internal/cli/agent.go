@@ -14,6 +14,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/agent"
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/network/mesh"
 	"github.com/maestro-dev/maestro/engine/proxy"
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/engine/runtime/docker"
@@ -26,11 +27,13 @@ func newAgentCmd(g *globals) *cobra.Command {
 		server, joinToken, caFile, nodeName, address, runtimeName, dataDir string
 		labels                                                             []string
 		port                                                               int
-		dockerNetwork, infraImage, pauseBinary                             string
+		infraImage, pauseBinary                                            string
 		heartbeat, backoffBase                                             time.Duration
 		logLevel, logFormat                                                string
 		runProxy                                                           bool
 		proxyInterface                                                     string
+		wgPort                                                             int
+		wgInterface, wgImpl                                                string
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -65,6 +68,10 @@ containers running; the next start adopts them.`,
 			if dataDir == "" {
 				dataDir = filepath.Join(defaultHome(), "agent-"+nodeName)
 			}
+			// Before joining: a bad flag leaves no node behind.
+			if err := checkWireGuardFlags(wgPort, wgInterface, wgImpl); err != nil {
+				return err
+			}
 			nodeLabels, err := parseLabels(labels)
 			if err != nil {
 				return err
@@ -96,7 +103,7 @@ containers running; the next start adopts them.`,
 						pauseBinary = filepath.Join(filepath.Dir(exe), "maestro-pause")
 					}
 				}
-				rt, err = docker.New(ctx, docker.Options{Network: dockerNetwork, InfraImage: infraImage, InfraBinary: pauseBinary, NodeIP: address, Log: log})
+				rt, err = docker.New(ctx, docker.Options{InfraImage: infraImage, InfraBinary: pauseBinary, NodeIP: address, Log: log})
 			case "process":
 				rt, err = process.New(process.Options{Root: filepath.Join(dataDir, "process"), NodeIP: address, Log: log})
 			default:
@@ -107,7 +114,8 @@ containers running; the next start adopts them.`,
 			}
 			acfg := agent.Config{NodeName: nodeName, Client: cl, Runtime: rt, Address: address, Labels: nodeLabels,
 				DataDir: dataDir, ServerPort: port, ServingCert: cert, ClusterCA: pool, Credentials: creds, HeartbeatInterval: heartbeat,
-				RestartBackoffBase: backoffBase, Version: version.Version, Log: log}
+				RestartBackoffBase: backoffBase, Version: version.Version, Log: log,
+				Mesh: agent.MeshConfig{Port: wgPort, Interface: wgInterface, Implementation: wgImpl}}
 			if runProxy {
 				nodeIP, err := netip.ParseAddr(address)
 				if err != nil {
@@ -138,16 +146,35 @@ containers running; the next start adopts them.`,
 	f.StringSliceVar(&labels, "labels", nil, "node labels, key=value (zone, pool, instance type...)")
 	f.StringVar(&dataDir, "data-dir", "", "agent state: credentials and pod volumes (default ~/.maestro/agent-<node>)")
 	f.IntVar(&port, "port", agent.DefaultServerPort, "port for logs and stats (on --address)")
-	f.StringVar(&dockerNetwork, "docker-network", docker.DefaultNetwork, "Docker bridge network for pods")
 	f.StringVar(&infraImage, "infra-image", docker.DefaultInfraImage, "pod infra (pause) image")
 	f.StringVar(&pauseBinary, "pause-binary", "", "static pause program to build the infra image from when it is missing (default: maestro-pause next to maestro)")
 	f.DurationVar(&heartbeat, "heartbeat-interval", agent.DefaultHeartbeatInterval, "how often the node renews its Ready condition")
 	f.DurationVar(&backoffBase, "restart-backoff", agent.DefaultRestartBackoffBase, "first delay of the crash-loop back-off (doubles up to 5 minutes)")
 	f.BoolVar(&runProxy, "proxy", true, "run this host's service proxy and cluster DNS (one per host)")
 	f.StringVar(&proxyInterface, "proxy-interface", "", "interface that carries cluster IPs (default lo)")
+	f.IntVar(&wgPort, "wireguard-port", mesh.DefaultPort, "UDP port of this node's WireGuard endpoint (pod traffic to nodes on other subnets)")
+	f.StringVar(&wgInterface, "wireguard-interface", "", `name of the WireGuard interface (default "mwg-" and 8 hex digits of the cluster id)`)
+	f.StringVar(&wgImpl, "wireguard-implementation", mesh.ImplAuto, "auto (the kernel's when its module loads, else userspace), kernel or userspace (wireguard-go over /dev/net/tun)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
+}
+
+// checkWireGuardFlags checks the mesh's flags (mesh.New checks them too,
+// but only after the node joined); errors name the flag.
+func checkWireGuardFlags(port int, iface, impl string) error {
+	if err := mesh.CheckPort(port); err != nil {
+		return fmt.Errorf("--wireguard-port %w", err)
+	}
+	if iface != "" { // empty: named after the cluster id
+		if err := mesh.CheckInterface(iface); err != nil {
+			return fmt.Errorf("--wireguard-interface %w", err)
+		}
+	}
+	if err := mesh.CheckImplementation(impl); err != nil {
+		return fmt.Errorf("--wireguard-implementation %w", err)
+	}
+	return nil
 }
 
 func parseLabels(kvs []string) (map[string]string, error) {

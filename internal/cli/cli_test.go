@@ -301,3 +301,18 @@ func TestGetServices(t *testing.T) {
 		t.Errorf("get svc db: %v\n%s", err, out)
 	}
 }
+
+// maestro up and down name the flag of a bad cluster name; down of a
+// cluster that is not running says where it looked and touches nothing.
+func TestUpDownNames(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	for _, args := range [][]string{{"up", "--name", "Bad_Name"}, {"down", "--name", "a_b"}, {"up", "--name", strings.Repeat("a", 21)}} {
+		if _, _, err := run(t, filepath.Join(t.TempDir(), "config"), args...); err == nil || !strings.Contains(err.Error(), "--name") {
+			t.Errorf("maestro %s: %v; want an error naming --name", strings.Join(args, " "), err)
+		}
+	}
+	out, _, err := run(t, filepath.Join(t.TempDir(), "config"), "down", "--name", "staging")
+	if err != nil || !strings.Contains(out, filepath.Join(os.Getenv("HOME"), ".maestro", "up-staging")) {
+		t.Errorf("maestro down --name staging with nothing running: %q, %v; want it to name ~/.maestro/up-staging", out, err)
+	}
+}

@@ -89,7 +89,7 @@ the Terraform provider read.`,
 	f.StringVar(&cfg.EncryptionKeyFile, "encryption-key-file", "", "key file for secrets at rest (default <data-dir>/encryption.key, created on first start; keep it outside the data dir, and share it between servers on one etcd)")
 	f.StringVar(&cfg.ClientConfigPath, "client-config", "", "where to write the client config (default $MAESTRO_CONFIG or ~/.maestro/config; \"-\" writes none)")
 	cfg.ServiceCIDR, cfg.NodePortRange = allocator.DefaultServiceCIDR, allocator.DefaultNodePortRange
-	f.Var((*cidrFlag)(&cfg.ServiceCIDR), "service-cidr", "range services' cluster IPs are allocated from; its tenth address is the cluster DNS address (servers sharing an etcd must agree)")
+	f.Var(cidrFlag{&cfg.ServiceCIDR, allocator.DefaultServiceCIDR, allocator.ValidateServiceCIDR}, "service-cidr", "range services' cluster IPs are allocated from; its tenth address is the cluster DNS address (servers sharing an etcd must agree)")
 	f.Var((*portRangeFlag)(&cfg.NodePortRange), "service-node-port-range", "MIN-MAX range node ports of NodePort and LoadBalancer services are allocated from")
 	addPodNetworkFlags(cmd, &cfg.PodCIDR, &cfg.NodeCIDRMaskSize, &cfg.PodNetworkMode)
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", 0, "largest request body accepted (default 3 MiB)")
@@ -116,7 +116,7 @@ the Terraform provider read.`,
 func addPodNetworkFlags(cmd *cobra.Command, cidr *netip.Prefix, maskSize *int, mode *string) {
 	f := cmd.Flags()
 	*cidr = network.DefaultPodCIDR
-	f.Var((*podCIDRFlag)(cidr), "pod-cidr", "range each node's pod CIDR is carved from when it registers (must not overlap --service-cidr; servers sharing an etcd must agree)")
+	f.Var(cidrFlag{cidr, network.DefaultPodCIDR, network.ValidatePodCIDR}, "pod-cidr", "range each node's pod CIDR is carved from when it registers (must not overlap --service-cidr; servers sharing an etcd must agree)")
 	f.IntVar(maskSize, "node-cidr-mask-size", network.DefaultNodeCIDRMaskSize, "prefix length of each node's pod CIDR (24: 254 pods per node, 256 nodes in a /16)")
 	f.StringVar(mode, "pod-network", api.PodNetworkAuto, "how nodes reach each other's pods: auto (host-gw to nodes on a shared link, WireGuard to the others), host-gw or wireguard")
 }
@@ -155,41 +155,31 @@ func defaultDataDir() string {
 	return filepath.Join(home, ".maestro", "server")
 }
 
-// cidrFlag is a service CIDR flag; a bad value fails at parse time,
-// saying what is wrong with it.
-type cidrFlag netip.Prefix
-
-func (f *cidrFlag) String() string { return netip.Prefix(*f).String() }
-func (f *cidrFlag) Type() string   { return "cidr" }
-
-func (f *cidrFlag) Set(s string) error {
-	p, err := netip.ParsePrefix(s)
-	if err != nil {
-		return fmt.Errorf("not a CIDR (e.g. 10.96.0.0/16): %w", err)
-	}
-	if err := allocator.ValidateServiceCIDR(p); err != nil {
-		return err
-	}
-	*f = cidrFlag(p)
-	return nil
+// cidrFlag is a CIDR flag checked by its validate function, so a bad
+// value fails at parse time saying what is wrong with it.
+type cidrFlag struct {
+	p        *netip.Prefix
+	example  netip.Prefix
+	validate func(netip.Prefix) error
 }
 
-// podCIDRFlag is the --pod-cidr flag; a value that is no network address
-// fails at parse time (the mask size is checked against it at start).
-type podCIDRFlag netip.Prefix
+func (f cidrFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return f.p.String()
+}
+func (f cidrFlag) Type() string { return "cidr" }
 
-func (f *podCIDRFlag) String() string { return netip.Prefix(*f).String() }
-func (f *podCIDRFlag) Type() string   { return "cidr" }
-
-func (f *podCIDRFlag) Set(s string) error {
+func (f cidrFlag) Set(s string) error {
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
-		return fmt.Errorf("not a CIDR (e.g. %s): %w", network.DefaultPodCIDR, err)
+		return fmt.Errorf("not a CIDR (e.g. %s): %w", f.example, err)
 	}
-	if err := network.ValidatePodCIDR(p); err != nil {
+	if err := f.validate(p); err != nil {
 		return err
 	}
-	*f = podCIDRFlag(p)
+	*f.p = p
 	return nil
 }
 

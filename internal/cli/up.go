@@ -13,6 +13,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/engine/runtime/docker"
 	"github.com/maestro-dev/maestro/internal/localcluster"
@@ -21,8 +22,11 @@ import (
 
 // upState is what a running `maestro up` leaves for `maestro down`.
 type upState struct {
-	PID     int      `json:"pid"`
-	Runtime string   `json:"runtime"`
+	PID     int    `json:"pid"`
+	Name    string `json:"name,omitempty"`
+	Runtime string `json:"runtime"`
+	// Cluster is the cluster's id: the label of its containers.
+	Cluster string   `json:"cluster,omitempty"`
 	Nodes   []string `json:"nodes"`
 	Config  string   `json:"config"`
 }
@@ -30,6 +34,7 @@ type upState struct {
 func newUpCmd(g *globals) *cobra.Command {
 	var (
 		cfg                 localcluster.Config
+		name                string
 		logLevel, logFormat string
 	)
 	cmd := &cobra.Command{
@@ -37,10 +42,22 @@ func newUpCmd(g *globals) *cobra.Command {
 		Short: "Run a local multi-node cluster in this process: server, scheduler, controllers and N agents",
 		Long: `Run a whole cluster on this machine: a control plane with embedded etcd and
 N node agents (zones zone-a, zone-b, zone-c in turn), each with its own name
-and loopback address (127.0.1.N). It writes the client config, prints the
-nodes, and runs until Ctrl-C or ` + "`maestro down`" + `, which stop every pod and
-remove its containers.`,
+and loopback address. It writes the client config, prints the nodes, and
+runs until Ctrl-C or ` + "`maestro down`" + `, which stop every pod and remove its
+containers.
+
+Several clusters run side by side under different --name values: each has
+its own data directory (~/.maestro/up-<name>), API port, service range (and
+so cluster DNS address), pod range, node names and addresses, chosen on its first
+start so that they differ from the other clusters' and recorded in
+<data-dir>/cluster.json. The default cluster, "maestro", keeps
+~/.maestro/up, port 6443, 10.96.0.0/16 and nodes node-N at 127.0.1.N. Its
+client config goes to $MAESTRO_CONFIG or ~/.maestro/config; another
+cluster's to ~/.maestro/config-<name> (or --client-config, --config).`,
 		Example: `  maestro up --nodes 3
+  maestro up --name staging --nodes 2      # beside the default cluster
+  MAESTRO_CONFIG=~/.maestro/config-staging maestro get nodes
+  maestro down --name staging
   maestro up --nodes 2 --runtime process`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -48,56 +65,37 @@ remove its containers.`,
 			if err != nil {
 				return err
 			}
-			if cfg.ClientConfigPath == "" {
-				cfg.ClientConfigPath = g.configPath
+			if err := localcluster.ValidateName(name); err != nil {
+				return err
 			}
-			if cfg.ClientConfigPath == "" {
-				cfg.ClientConfigPath = client.DefaultConfigPath()
+			if cfg.DataDir == "" {
+				cfg.DataDir = localcluster.DataDir(defaultHome(), name)
 			}
 			statePath := filepath.Join(cfg.DataDir, "up.json")
 			if st, err := readUpState(statePath); err == nil && processAlive(st.PID) {
-				return fmt.Errorf("a local cluster is already running (pid %d); `maestro down` stops it", st.PID)
+				return fmt.Errorf("the local cluster %q is already running (pid %d); `maestro down --name %s` stops it", name, st.PID, name)
 			}
-			cfg.Log, cfg.Version = log, version.Version
-			start := time.Now()
-			ctx := cmd.Context()
-			c, err := localcluster.Start(ctx, cfg)
+			id, err := localcluster.ResolveIdentity(defaultHome(), cfg.DataDir, name)
 			if err != nil {
 				return err
 			}
-			st := upState{PID: os.Getpid(), Runtime: cfg.Runtime, Config: cfg.ClientConfigPath}
-			for _, n := range c.Nodes {
-				st.Nodes = append(st.Nodes, n.Name)
+			podCIDR := cfg.PodCIDR
+			id.Apply(&cfg) // each local cluster its own ranges: they share this host
+			if cmd.Flags().Changed("pod-cidr") {
+				cfg.PodCIDR = podCIDR
 			}
-			if err := writeUpState(statePath, st); err != nil {
-				return err
-			}
-			fmt.Fprintf(g.out, "maestro is up: %d nodes ready in %s, API at %s\n\n", len(c.Nodes),
-				time.Since(start).Round(10*time.Millisecond), c.CP.ClientConfig().Server)
-			nodes, _, err := c.Client.Nodes().List(ctx, client.ListOptions{})
-			if err == nil {
-				objs := make([]api.Object, len(nodes))
-				for i, n := range nodes {
-					objs[i] = n
-				}
-				_ = printTable(g.out, api.MustKind("Node"), objs, false)
-			}
-			fmt.Fprintf(g.out, "\nClient config: %s\nStop with Ctrl-C or `maestro down`.\n", cfg.ClientConfigPath)
-			<-ctx.Done()
-			fmt.Fprintln(g.out, "stopping: removing every pod's containers")
-			stopCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			err = c.Stop(stopCtx)
-			_ = os.Remove(statePath)
-			return err
+			cfg.ClientConfigPath = upClientConfig(g, cfg.ClientConfigPath, name)
+			cfg.Log, cfg.Version = log, version.Version
+			return runUp(cmd.Context(), g, cfg, name, statePath)
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&name, "name", localcluster.DefaultName, "cluster name: clusters of different names run side by side")
 	f.IntVar(&cfg.Nodes, "nodes", 3, "number of nodes")
 	f.StringVar(&cfg.Runtime, "runtime", localcluster.RuntimeDocker, "docker or process")
-	f.StringVar(&cfg.DataDir, "data-dir", filepath.Join(defaultHome(), "up"), "state of the local cluster")
-	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:6443", "API address (port 0 picks one)")
-	f.StringVar(&cfg.ClientConfigPath, "client-config", "", "where to write the client config (default $MAESTRO_CONFIG or ~/.maestro/config)")
+	f.StringVar(&cfg.DataDir, "data-dir", "", "state of the local cluster (default ~/.maestro/up, or ~/.maestro/up-<name>)")
+	f.StringVar(&cfg.Listen, "listen", "", "API address (default 127.0.0.1:6443, another cluster's recorded one; port 0 picks one)")
+	f.StringVar(&cfg.ClientConfigPath, "client-config", "", "where to write the client config (default $MAESTRO_CONFIG or ~/.maestro/config; ~/.maestro/config-<name> for another --name)")
 	f.StringVar(&cfg.BinDir, "bin-dir", "", "directory with maestro-pause and maestro-demo (default: next to maestro)")
 	addPodNetworkFlags(cmd, &cfg.PodCIDR, &cfg.NodeCIDRMaskSize, &cfg.PodNetworkMode)
 	f.StringVar(&logLevel, "log-level", "warn", "debug, info, warn or error")
@@ -105,18 +103,85 @@ remove its containers.`,
 	return cmd
 }
 
+// upClientConfig is where `maestro up` writes the client config: the
+// flag's path, else --config, else the default cluster's usual place, or
+// config-<name> for another cluster (never the default cluster's file).
+func upClientConfig(g *globals, flag, name string) string {
+	switch {
+	case flag != "":
+		return flag
+	case g.configPath != "":
+		return g.configPath
+	case name == localcluster.DefaultName:
+		return client.DefaultConfigPath()
+	}
+	return localcluster.ClientConfigPath(defaultHome(), name)
+}
+
+// runUp starts the cluster, records it for `maestro down`, and runs it
+// until ctx ends.
+func runUp(ctx context.Context, g *globals, cfg localcluster.Config, name, statePath string) error {
+	start := time.Now()
+	c, err := localcluster.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	st := upState{PID: os.Getpid(), Name: name, Runtime: cfg.Runtime, Cluster: c.CP.ClusterInfo().ClusterID, Config: cfg.ClientConfigPath}
+	for _, n := range c.Nodes {
+		st.Nodes = append(st.Nodes, n.Name)
+	}
+	if err := writeUpState(statePath, st); err != nil {
+		return err
+	}
+	fmt.Fprintf(g.out, "maestro is up: cluster %q (id %s), %d nodes ready in %s, API at %s\n\n", name, st.Cluster, len(c.Nodes),
+		time.Since(start).Round(10*time.Millisecond), c.CP.ClientConfig().Server)
+	nodes, _, err := c.Client.Nodes().List(ctx, client.ListOptions{})
+	if err == nil {
+		objs := make([]api.Object, len(nodes))
+		for i, n := range nodes {
+			objs[i] = n
+		}
+		_ = printTable(g.out, api.MustKind("Node"), objs, false)
+	}
+	fmt.Fprintf(g.out, "\nClient config: %s\n", cfg.ClientConfigPath)
+	if name != localcluster.DefaultName {
+		fmt.Fprintf(g.out, "  export MAESTRO_CONFIG=%s\n", cfg.ClientConfigPath)
+	}
+	fmt.Fprintf(g.out, "Stop with Ctrl-C or `%s`.\n", downCommand(name))
+	<-ctx.Done()
+	fmt.Fprintln(g.out, "stopping: removing every pod's containers")
+	stopCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err = c.Stop(stopCtx)
+	_ = os.Remove(statePath)
+	return err
+}
+
+func downCommand(name string) string {
+	if name == localcluster.DefaultName {
+		return "maestro down"
+	}
+	return "maestro down --name " + name
+}
+
 func newDownCmd(g *globals) *cobra.Command {
-	var dataDir string
+	var dataDir, name string
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "down",
-		Short: "Stop the local cluster `maestro up` runs, removing its containers",
+		Short: "Stop a local cluster `maestro up` runs, removing its containers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := localcluster.ValidateName(name); err != nil {
+				return err
+			}
+			if dataDir == "" {
+				dataDir = localcluster.DataDir(defaultHome(), name)
+			}
 			statePath := filepath.Join(dataDir, "up.json")
 			st, err := readUpState(statePath)
 			if errors.Is(err, os.ErrNotExist) {
-				fmt.Fprintln(g.out, "no local cluster is running")
+				fmt.Fprintf(g.out, "no local cluster is running in %s\n", dataDir)
 				return nil
 			}
 			if err != nil {
@@ -138,42 +203,72 @@ func newDownCmd(g *globals) *cobra.Command {
 			}
 			// The cluster died without cleaning up: remove what it left.
 			if st.Runtime == "" || st.Runtime == localcluster.RuntimeDocker {
-				if err := removeNodeContainers(cmd.Context(), st.Nodes); err != nil {
+				if err := removeNodeContainers(cmd.Context(), st.Cluster, st.Nodes); err != nil {
 					return err
 				}
+			}
+			if err := removeNodeNetworks(cmd.Context(), st.Cluster, st.Nodes); err != nil {
+				return err
 			}
 			_ = os.Remove(statePath)
 			fmt.Fprintln(g.out, "local cluster stopped")
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data-dir", filepath.Join(defaultHome(), "up"), "state of the local cluster")
+	cmd.Flags().StringVar(&name, "name", localcluster.DefaultName, "name of the cluster (maestro up --name)")
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "state of the local cluster (default: the --name cluster's)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait for a clean stop")
 	return cmd
 }
 
-func removeNodeContainers(ctx context.Context, nodes []string) error {
+// removeNodeContainers removes the containers of a dead cluster: those
+// of its id on its nodes. A cluster recorded before cluster ids (no id)
+// owned its nodes' containers without a cluster label; another
+// cluster's containers are never touched.
+func removeNodeContainers(ctx context.Context, cluster string, nodes []string) error {
 	rt, err := docker.New(ctx, docker.Options{})
 	if err != nil {
 		return err
 	}
+	ours := func(labels map[string]string) bool { return labels[runtime.LabelCluster] == cluster }
 	for _, n := range nodes {
-		cs, err := rt.ListContainers(ctx, runtime.Filter{Node: n})
+		f := runtime.Filter{Cluster: cluster, Node: n}
+		cs, err := rt.ListContainers(ctx, f)
 		if err != nil {
 			return err
 		}
 		for _, c := range cs {
-			_ = rt.RemoveContainer(ctx, c.ID)
+			if ours(c.Labels) {
+				_ = rt.RemoveContainer(ctx, c.ID)
+			}
 		}
-		sbs, err := rt.ListSandboxes(ctx, runtime.Filter{Node: n})
+		sbs, err := rt.ListSandboxes(ctx, f)
 		if err != nil {
 			return err
 		}
 		for _, sb := range sbs {
-			_ = rt.RemoveSandbox(ctx, sb.ID)
+			if ours(sb.Labels) {
+				_ = rt.RemoveSandbox(ctx, sb.ID)
+			}
 		}
 	}
 	return nil
+}
+
+// removeNodeNetworks removes the pod networks (bridges, firewall rules)
+// of a dead cluster's nodes. Only root can have made them (pod networking
+// needs CAP_NET_ADMIN), so without root there is nothing to do.
+func removeNodeNetworks(ctx context.Context, cluster string, nodes []string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	var errs []error
+	for _, n := range nodes {
+		if err := network.RemoveNode(ctx, cluster, n); err != nil {
+			errs = append(errs, fmt.Errorf("removing the pod network of node %s: %w", n, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func readUpState(path string) (upState, error) {

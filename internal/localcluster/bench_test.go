@@ -211,7 +211,7 @@ func BenchmarkUp(b *testing.B) {
 	for i := range b.N {
 		start := time.Now()
 		c, err := localcluster.Start(context.Background(), localcluster.Config{DataDir: b.TempDir(), Nodes: 3, Listen: "127.0.0.1:0",
-			ClientConfigPath: "-", InfraImage: pause, NodePrefix: fmt.Sprintf("up%d-", i), AddressPrefix: "127.0.98.", Log: testenv.Logger(b),
+			ClientConfigPath: "-", InfraImage: pause, NodePrefix: fmt.Sprintf("up%d-", i), AddressPrefix: "127.0.98.", Log: testenv.Logger(b), PodCIDR: testenv.PodCIDR(),
 			Agent: func(cfg *agent.Config) { cfg.ServerPort = 0 }})
 		if err != nil {
 			b.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/netip"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -49,7 +48,11 @@ func startClusterB(t testing.TB, n int, tweak ...func(*localcluster.Config)) *lc
 	t.Helper()
 	d := testenv.RequireDocker(t)
 	demo, pause := testenv.DemoImage(t), testenv.PauseImage(t)
-	sum := sha256.Sum256([]byte(t.Name()))
+	// Node names unique to the test and the process: the same test running
+	// at the same time from another checkout (whose agents may predate
+	// cluster ids and own every container of their node names) never
+	// shares a node name with this one.
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s/%d", t.Name(), os.Getpid()))
 	seq := clusterSeq.Add(1)
 	cfg := localcluster.Config{
 		DataDir: t.TempDir(), Nodes: n, Listen: "127.0.0.1:0", ClientConfigPath: "-", UnsafeNoFsync: true,
@@ -58,7 +61,8 @@ func startClusterB(t testing.TB, n int, tweak ...func(*localcluster.Config)) *lc
 		AddressPrefix: fmt.Sprintf("127.0.%d.", 100+seq),
 		// Distinct from every other cluster running on the machine (other
 		// test packages, `maestro up`).
-		ServiceCIDR: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(os.Getpid()), byte(seq * 16)}), 28),
+		ServiceCIDR: testenv.ServiceCIDR(),
+		PodCIDR:     testenv.PodCIDR(),
 		Log:         testenv.Logger(t),
 		Agent: func(c *agent.Config) {
 			c.RestartBackoffBase = time.Second

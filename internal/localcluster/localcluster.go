@@ -2,7 +2,9 @@
 // control plane with embedded etcd, the scheduler and controllers, and N
 // node agents, each with its own name, zone and loopback address, sharing
 // one container runtime. It is what `maestro up` runs and what end-to-end
-// tests and benchmarks start.
+// tests and benchmarks start. Several run side by side on one machine:
+// identity.go plans, per cluster name, the addresses, ranges and node
+// names that keep them apart (see Plan), and machine.go records them.
 package localcluster
 
 import (
@@ -44,16 +46,15 @@ type Config struct {
 	BinDir string
 	// InfraImage overrides the pause image reference.
 	InfraImage string
-	// DockerNetwork is the bridge all local nodes share (default "maestro").
-	DockerNetwork string
-	Manager       manager.Config
+	Manager    manager.Config
 	// Agent tweaks every agent's config (tests shorten backoffs).
 	Agent func(*agent.Config)
 	// UnsafeNoFsync skips etcd fsyncs (tests).
 	UnsafeNoFsync bool
-	// NodePrefix names the nodes <prefix>1..N (default "node-"). Agents own
-	// every container labelled with their node's name, so two clusters on
-	// one machine must use different prefixes.
+	// NodePrefix names the nodes <prefix>1..N (default "node-"). Agents
+	// touch only their own cluster's containers, but persistent volumes
+	// are named after nodes, so clusters on one machine use different
+	// prefixes (Identity gives them that).
 	NodePrefix string
 	// AddressPrefix gives node i the address <prefix>i (default "127.0.1.").
 	AddressPrefix string
@@ -63,6 +64,10 @@ type Config struct {
 	ServiceCIDR netip.Prefix
 	// PodCIDR, NodeCIDRMaskSize and PodNetworkMode are the server's pod
 	// network settings (zero values: its defaults, 10.244.0.0/16, /24, auto).
+	// Each node's agent puts its pods on a bridge of its own; all are on
+	// this host, so pods of different nodes reach each other with no routes
+	// to set up. Clusters running at once on one machine need distinct
+	// pod ranges (their bridges would claim the same routes).
 	PodCIDR          netip.Prefix
 	NodeCIDRMaskSize int
 	PodNetworkMode   string
@@ -115,6 +120,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if cfg.AddressPrefix == "" {
 		cfg.AddressPrefix = "127.0.1."
 	}
+
 	c := &Cluster{cfg: cfg, log: cfg.Log}
 	defer func() {
 		if err != nil {

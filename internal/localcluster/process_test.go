@@ -29,7 +29,8 @@ func TestProcessRuntime(t *testing.T) {
 		ClientConfigPath: "-", UnsafeNoFsync: true, NodePrefix: "proc-", AddressPrefix: "127.0.99.", Log: testenv.Logger(t),
 		// Its own service range (and so DNS address), as startCluster's: not
 		// the default another cluster on the machine may be using.
-		ServiceCIDR: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 200, byte(os.Getpid()), byte(clusterSeq.Add(1) * 16)}), 28),
+		ServiceCIDR: testenv.ServiceCIDR(),
+		PodCIDR:     testenv.PodCIDR(),
 		Agent:       func(cfg *agent.Config) { cfg.RestartBackoffBase = time.Second; cfg.ServerPort = 0 },
 	})
 	if err != nil {
@@ -63,10 +64,22 @@ func TestProcessRuntime(t *testing.T) {
 		web = p
 		return api.IsPodReady(p), podState(p)
 	})
-	if web.Status.PodIP != web.Status.HostIP || !strings.HasPrefix(web.Status.PodIP, "127.0.99.") {
+	// As root each pod has a network namespace on the node's pod network;
+	// otherwise pods share the host's.
+	addr := "127.0.0.1"
+	if os.Geteuid() == 0 {
+		addr = web.Status.PodIP
+		node, err := c.Client.Nodes().Get(ctx, web.Spec.NodeName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cidr, err := netip.ParsePrefix(node.Spec.PodCIDR); err != nil || !cidr.Contains(netip.MustParseAddr(addr)) {
+			t.Errorf("process pod IP %s: want one of its node's pod CIDR %q", addr, node.Spec.PodCIDR)
+		}
+	} else if web.Status.PodIP != web.Status.HostIP || !strings.HasPrefix(web.Status.PodIP, "127.0.99.") {
 		t.Errorf("process pod IP %s, host %s: want the node address", web.Status.PodIP, web.Status.HostIP)
 	}
-	if body, err := get("http://127.0.0.1:18080/"); err != nil || !strings.Contains(body, "pod=") {
+	if body, err := get("http://" + addr + ":18080/"); err != nil || !strings.Contains(body, "pod=") {
 		t.Errorf("the process answers %q, %v", body, err)
 	}
 	if data, err := os.ReadFile(order); string(data) != "one\ntwo\n" {
@@ -94,7 +107,7 @@ func TestProcessRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "process stopped", func() (bool, string) {
-		_, err := get("http://127.0.0.1:18080/")
+		_, err := get("http://" + addr + ":18080/")
 		return err != nil, fmt.Sprint(err)
 	})
 }
@@ -111,13 +124,20 @@ func TestRestartOnItsDataDir(t *testing.T) {
 		DataDir: t.TempDir(), Nodes: 1, Runtime: localcluster.RuntimeProcess, Listen: testenv.FreeAddr(t),
 		ClientConfigPath: "-", UnsafeNoFsync: true, NodePrefix: "again-", AddressPrefix: "127.0.98.", Log: testenv.Logger(t),
 		ServiceCIDR: netip.MustParsePrefix("10.201.0.0/28"),
+		PodCIDR:     testenv.PodCIDR(),
 		Agent:       func(cfg *agent.Config) { cfg.ServerPort = 0 },
 	}
+	var podCIDR string // the node's, from the server's default range; kept across the restart
 	for round := range 2 {
 		c, err := localcluster.Start(ctx, cfg)
 		if err != nil {
 			t.Fatalf("start %d: %v", round, err)
 		}
+		got := waitPodCIDR(t, c, "again-1")
+		if p := netip.MustParsePrefix(got); p.Bits() != 24 || !netip.MustParsePrefix("10.244.0.0/16").Contains(p.Addr()) || (round == 1 && got != podCIDR) {
+			t.Fatalf("start %d: node pod CIDR %s, want a /24 of the default 10.244.0.0/16, the same after the restart (%q)", round, got, podCIDR)
+		}
+		podCIDR = got
 		n, err := c.Client.Nodes().Get(ctx, "again-1")
 		if err != nil || n.Labels[api.LabelZone] != localcluster.Zones[0] || n.Labels[api.LabelNodePool] != "local" {
 			t.Fatalf("start %d: node %v: %v", round, n, err)
@@ -148,5 +168,21 @@ func TestRestartOnItsDataDir(t *testing.T) {
 		if err := c.Stop(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// waitPodCIDR waits (10 s) for the control plane to give the node its pod CIDR.
+func waitPodCIDR(t *testing.T, c *localcluster.Cluster, node string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := c.Client.Nodes().Get(context.Background(), node)
+		if err == nil && n.Spec.PodCIDR != "" {
+			return n.Spec.PodCIDR
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %s got no pod CIDR within 10 s (%v)", node, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

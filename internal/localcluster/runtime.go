@@ -33,7 +33,7 @@ func newRuntime(ctx context.Context, cfg Config) (runtime.Runtime, error) {
 		if _, err := os.Stat(pause); err != nil {
 			pause = "" // fine if the image exists; New says so otherwise
 		}
-		rt, err := docker.New(ctx, docker.Options{Network: cfg.DockerNetwork, InfraImage: cfg.InfraImage, InfraBinary: pause,
+		rt, err := docker.New(ctx, docker.Options{InfraImage: cfg.InfraImage, InfraBinary: pause,
 			Log: cfg.Log.With("component", "runtime")})
 		if err != nil {
 			return nil, err

@@ -21,23 +21,50 @@ import (
 type Namespace struct {
 	tb   *Testbed
 	name string // the namespace's name under /run/netns
+	// path, when set, is the namespace's file instead (/proc/<pid>/ns/net
+	// of a pod's infra process): the bed did not make it and only enters it.
+	path string
 }
 
-// Name is the namespace's name under /run/netns (ip netns exec NAME ...).
-func (n *Namespace) Name() string { return n.name }
+// Name is the namespace's name under /run/netns (ip netns exec NAME ...),
+// or its file for a namespace from ProcessNamespace.
+func (n *Namespace) Name() string {
+	if n.path != "" {
+		return n.path
+	}
+	return n.name
+}
+
+// ProcessNamespace is the network namespace process pid lives in (a pod's
+// infra process, say), for running Go code and commands inside a pod's
+// network. The bed only enters it: its owner removes it.
+func (tb *Testbed) ProcessNamespace(pid int) *Namespace {
+	return &Namespace{tb: tb, path: fmt.Sprintf("/proc/%d/ns/net", pid)}
+}
+
+// open opens the namespace's handle.
+func (n *Namespace) open() (netns.NsHandle, error) {
+	if n.path != "" {
+		return netns.GetFromPath(n.path)
+	}
+	return netns.GetFromName(n.name)
+}
 
 // Exec runs a command inside the namespace and returns its standard
 // output; on failure the error carries standard error too. It is for short
 // commands (ip route, ss, cat /proc/sys/...); long-running ones use Start.
 func (n *Namespace) Exec(ctx context.Context, argv ...string) (string, error) {
 	if len(argv) == 0 {
-		return "", fmt.Errorf("testbed: exec in %s: empty command", n.name)
+		return "", fmt.Errorf("testbed: exec in %s: empty command", n.Name())
 	}
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, ipPath, append([]string{"netns", "exec", n.name}, argv...)...)
+	if n.path != "" {
+		cmd = exec.CommandContext(ctx, "nsenter", append([]string{"--net=" + n.path, "--"}, argv...)...)
+	}
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("testbed: %s in %s: %w: %s", strings.Join(argv, " "), n.name, err, strings.TrimSpace(stderr.String()))
+		return stdout.String(), fmt.Errorf("testbed: %s in %s: %w: %s", strings.Join(argv, " "), n.Name(), err, strings.TrimSpace(stderr.String()))
 	}
 	return stdout.String(), nil
 }
@@ -78,22 +105,22 @@ func (n *Namespace) Do(fn func() error) error {
 			return
 		}
 		defer orig.Close()
-		target, err := netns.GetFromName(n.name)
+		target, err := n.open()
 		if err != nil {
 			runtime.UnlockOSThread()
-			res = result{err: fmt.Errorf("testbed: opening namespace %s: %w", n.name, err)}
+			res = result{err: fmt.Errorf("testbed: opening namespace %s: %w", n.Name(), err)}
 			return
 		}
 		defer target.Close()
 		if err := netns.Set(target); err != nil {
 			runtime.UnlockOSThread()
-			res = result{err: fmt.Errorf("testbed: entering namespace %s: %w", n.name, err)}
+			res = result{err: fmt.Errorf("testbed: entering namespace %s: %w", n.Name(), err)}
 			return
 		}
 		defer func() {
 			if err := netns.Set(orig); err != nil {
 				// Leave the thread locked: it ends with this goroutine.
-				res.err = fmt.Errorf("testbed: leaving namespace %s: %w", n.name, err)
+				res.err = fmt.Errorf("testbed: leaving namespace %s: %w", n.Name(), err)
 				return
 			}
 			runtime.UnlockOSThread()
@@ -108,9 +135,9 @@ func (n *Namespace) Do(fn func() error) error {
 	res := <-done
 	switch {
 	case res.panicked != nil:
-		panic(fmt.Sprintf("testbed: panic inside namespace %s: %v\n%s", n.name, res.panicked, res.stack))
+		panic(fmt.Sprintf("testbed: panic inside namespace %s: %v\n%s", n.Name(), res.panicked, res.stack))
 	case res.exited:
-		return fmt.Errorf("testbed: the function run in namespace %s called runtime.Goexit (t.FailNow?); use errors", n.name)
+		return fmt.Errorf("testbed: the function run in namespace %s called runtime.Goexit (t.FailNow?); use errors", n.Name())
 	}
 	return res.err
 }

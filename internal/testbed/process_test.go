@@ -184,3 +184,23 @@ func TestDoSwitchesOnlyItsOwnThread(t *testing.T) {
 		t.Error("Do of a function calling runtime.Goexit returned no error")
 	}
 }
+
+func TestProcessNamespaceEntersTheProcessNetwork(t *testing.T) {
+	tb := New(t, Options{StopGrace: 500 * time.Millisecond})
+	h := tb.AddHost(tb.AddSite("a"), "h1")
+	ctx := context.Background()
+	p, err := h.Start(ctx, "sleeper", []string{"sleep", "600"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := tb.ProcessNamespace(p.Pid())
+	out, err := ns.Exec(ctx, "ip", "-4", "-o", "addr", "show", "eth0")
+	if err != nil || !strings.Contains(out, h.Addr.String()+"/") {
+		t.Fatalf("ip addr in the namespace of pid %d: %q, %v; want the host's %s", p.Pid(), out, err, h.Addr)
+	}
+	l, err := ns.Listen("tcp", net.JoinHostPort(h.Addr.String(), "0"))
+	if err != nil {
+		t.Fatalf("listening on the host's address from its process's namespace: %v", err)
+	}
+	l.Close()
+}

@@ -68,6 +68,7 @@ func startLocalCluster(t testing.TB, n int) *cluster {
 		AddressPrefix: fmt.Sprintf("127.0.%d.", 200+seq),
 		// Room for the benchmark's 100 services.
 		ServiceCIDR: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(200 + seq), byte(os.Getpid()), 0}), 24),
+		PodCIDR:     testenv.PodCIDR(),
 		Log:         testenv.Logger(t),
 		Agent: func(c *agent.Config) {
 			c.RestartBackoffBase = time.Second

@@ -77,6 +77,13 @@ func TestAdmitUpdate(t *testing.T) {
 	}{
 		{"nothing", func(*api.Node) {}, ""},
 		{"status", func(n *api.Node) { n.Status.DaemonEndpoint = "https://10.0.0.1:10250" }, ""},
+		// The mesh: a node publishes its WireGuard key and endpoint and
+		// reports its pod network (another node's status is the
+		// authorizer's: a node writes only its own Node).
+		{"status.network and NetworkUnavailable", func(n *api.Node) {
+			n.Status.Network = &api.NodeNetworkStatus{PublicKey: "a2V5", Endpoint: "10.0.0.1:51820"}
+			n.Status.Conditions = append(n.Status.Conditions, api.Condition{Type: api.NodeNetworkUnavailable, Status: api.ConditionFalse})
+		}, ""},
 		{"own label", func(n *api.Node) { n.Labels["custom"] = "2"; n.Labels["more"] = "x" }, ""},
 		{"own taint removed", func(n *api.Node) { n.Spec.Taints = n.Spec.Taints[1:] }, ""},
 		{"own taint added", func(n *api.Node) { n.Spec.Taints = append(n.Spec.Taints, taint("ssd", api.TaintPreferNoSchedule)) }, ""},

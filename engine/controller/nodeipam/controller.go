@@ -18,8 +18,8 @@ import (
 const (
 	// ReasonPodCIDRExhausted: no node CIDR of the cluster's pod range is free.
 	ReasonPodCIDRExhausted = "PodCIDRExhausted"
-	// ReasonPodCIDRAssigned: the node got its pod CIDR (the event, and the
-	// condition once an exhaustion is over).
+	// ReasonPodCIDRAssigned: the condition's reason once an exhaustion is
+	// over and the node got its pod CIDR.
 	ReasonPodCIDRAssigned = "PodCIDRAssigned"
 )
 
@@ -48,25 +48,22 @@ func New(d controller.Deps) *Controller {
 	// Heartbeats rewrite every Node every few seconds: only nodes with
 	// something to do are enqueued.
 	c.nodes.AddHandler(client.Handler[*api.Node]{
-		OnAdd: func(n *api.Node) {
-			c.observe(n)
-			if needsWork(n) {
-				c.runner.Enqueue(n)
-			}
-		},
-		OnUpdate: func(_, n *api.Node) {
-			c.observe(n)
-			if needsWork(n) {
-				c.runner.Enqueue(n)
-			}
-		},
-		OnDelete: func(n *api.Node) {
-			if c.release(n.Name) {
-				c.enqueueWaiting()
-			}
-		},
+		OnAdd:    func(n *api.Node) { c.onNode(nil, n) },
+		OnUpdate: c.onNode,
+		OnDelete: func(n *api.Node) { c.forget(n.Name) },
 	})
 	return c
+}
+
+// onNode records a CIDR that appeared on a node and enqueues the node if
+// it has something to do.
+func (c *Controller) onNode(old, n *api.Node) {
+	if old == nil || old.Spec.PodCIDR != n.Spec.PodCIDR {
+		c.observe(n)
+	}
+	if needsWork(n) {
+		c.runner.Enqueue(n)
+	}
 }
 
 // Run reads the pod range from the API server, takes the CIDRs the stored
@@ -127,6 +124,14 @@ func needsWork(n *api.Node) bool {
 func exhausted(n *api.Node) bool {
 	cond := api.FindCondition(n.Status.Conditions, api.NodeNetworkUnavailable)
 	return cond != nil && cond.Status == api.ConditionTrue && cond.Reason == ReasonPodCIDRExhausted
+}
+
+// forget frees a deleted node's CIDR and, if it held one, enqueues the
+// nodes waiting for one.
+func (c *Controller) forget(node string) {
+	if c.release(node) {
+		c.enqueueWaiting()
+	}
 }
 
 // enqueueWaiting enqueues every node still without a pod CIDR.

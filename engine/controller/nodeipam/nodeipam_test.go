@@ -94,6 +94,18 @@ func (s *server) cidrOf(t *testing.T, name string) string {
 	return s.waitNode(t, name, "a pod CIDR", func(n *api.Node) bool { return n.Spec.PodCIDR != "" }).Spec.PodCIDR
 }
 
+// assertDistinct fails the test when two nodes hold one CIDR (node -> CIDR).
+func assertDistinct(t *testing.T, cidrs map[string]string) {
+	t.Helper()
+	holder := map[string]string{}
+	for n, cidr := range cidrs {
+		if other, dup := holder[cidr]; dup {
+			t.Fatalf("nodes %s and %s both hold %s (%v)", other, n, cidr, cidrs)
+		}
+		holder[cidr] = n
+	}
+}
+
 // TestPodCIDRsAssignedReleasedReused: every registered node gets its own
 // /24 of the range; a deleted node's CIDR is given again, but only after
 // the others (so peers' routes to it have time to go).
@@ -136,15 +148,12 @@ func TestPodCIDRsDistinctUnderConcurrentRegistration(t *testing.T) {
 		wg.Go(func() { s.register(t, fmt.Sprintf("n%02d", i)) })
 	}
 	wg.Wait()
-	seen := map[string]string{}
+	got := map[string]string{}
 	for i := range 32 {
 		name := fmt.Sprintf("n%02d", i)
-		cidr := s.cidrOf(t, name)
-		if other, dup := seen[cidr]; dup {
-			t.Fatalf("nodes %s and %s both got %s", other, name, cidr)
-		}
-		seen[cidr] = name
+		got[name] = s.cidrOf(t, name)
 	}
+	assertDistinct(t, got)
 }
 
 // TestPodCIDRExhaustion: with a range of two node CIDRs, the third node
@@ -204,13 +213,7 @@ func TestPodCIDRsSurviveRestart(t *testing.T) {
 	if after["b"] != before["b"] || after["c"] != before["c"] {
 		t.Fatalf("restart changed assignments: before %v, after %v", before, after)
 	}
-	seen := map[string]string{}
-	for n, cidr := range after {
-		if other, dup := seen[cidr]; dup {
-			t.Fatalf("after the restart nodes %s and %s both hold %s (%v)", other, n, cidr, after)
-		}
-		seen[cidr] = n
-	}
+	assertDistinct(t, after)
 }
 
 // TestPodCIDRsAcrossLeaderChange: two servers share an etcd; when the
@@ -258,11 +261,5 @@ func TestPodCIDRsAcrossLeaderChange(t *testing.T) {
 	if got["n1"] != before["n1"] || got["n2"] != before["n2"] {
 		t.Fatalf("assignments changed across the leader change: before %v, after %v", before, got)
 	}
-	seen := map[string]string{}
-	for n, cidr := range got {
-		if other, dup := seen[cidr]; dup {
-			t.Fatalf("nodes %s and %s both hold %s (%v)", other, n, cidr, got)
-		}
-		seen[cidr] = n
-	}
+	assertDistinct(t, got)
 }

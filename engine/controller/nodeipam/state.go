@@ -1,6 +1,7 @@
 package nodeipam
 
 import (
+	"fmt"
 	"net/netip"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -73,6 +74,6 @@ func (c *Controller) release(node string) bool {
 
 // exhaustedMessage says what is full and what to do about it.
 func (c *Controller) exhaustedMessage() string {
-	return "no free pod CIDR: all " + itoa(c.set.Size()) + " node CIDRs (/" + itoa(uint64(c.set.MaskSize())) +
-		") of the pod CIDR " + c.set.Cluster().String() + " are assigned; delete a node, or use a larger --pod-cidr or a longer --node-cidr-mask-size"
+	return fmt.Sprintf("no free pod CIDR: all %d node CIDRs (/%d) of the pod CIDR %s are assigned; "+
+		"delete a node, or use a larger --pod-cidr or a longer --node-cidr-mask-size", c.set.Size(), c.set.MaskSize(), c.set.Cluster())
 }

@@ -17,7 +17,6 @@ import (
 
 // Defaults of Options.
 const (
-	DefaultNetwork    = "bridge"
 	DefaultInfraImage = "maestro-pause:latest"
 )
 
@@ -29,12 +28,6 @@ type Options struct {
 	// Host is the engine's address ("unix:///var/run/docker.sock",
 	// "tcp://..."); empty means DOCKER_HOST or the default socket.
 	Host string
-	// Network is the bridge network of pod sandboxes, created if missing
-	// and shared by every node on this machine. Default: Docker's own
-	// "bridge", which starts containers faster than a user-defined network
-	// (no embedded DNS resolver per container) and gives pods the cluster
-	// DNS servers directly in their resolv.conf.
-	Network string
 	// InfraImage runs in every sandbox. Default "maestro-pause:latest".
 	InfraImage string
 	// InfraBinary is the static pause program the infra image is built
@@ -53,10 +46,9 @@ type Runtime struct {
 	log  *slog.Logger
 
 	// infraMu serialises building the infra image; infraReady marks it
-	// present, and netID caches the pod network's id.
+	// present.
 	infraMu    sync.Mutex
 	infraReady atomic.Bool
-	netID      atomic.Value
 
 	// details caches what only an inspect tells about a container (start
 	// and finish times, exit code), per state: it cannot change until the
@@ -72,9 +64,6 @@ var (
 
 // New connects to the engine and checks that it answers.
 func New(ctx context.Context, opts Options) (*Runtime, error) {
-	if opts.Network == "" {
-		opts.Network = DefaultNetwork
-	}
 	if opts.InfraImage == "" {
 		opts.InfraImage = DefaultInfraImage
 	}
@@ -91,10 +80,14 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if _, err := c.Ping(pingCtx); err != nil {
+	ping, err := c.Ping(pingCtx)
+	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("docker runtime: cannot reach the Docker engine at %s: %w (is dockerd running?)", c.DaemonHost(), err)
 	}
+	// Settle the API version now: left to the first requests, concurrent
+	// ones race on it (ContainerList reads it before negotiating).
+	c.NegotiateAPIVersionPing(ping)
 	return &Runtime{
 		c:       c,
 		opts:    opts,

@@ -4,17 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
-	"github.com/docker/go-connections/nat"
 
 	"github.com/maestro-dev/maestro/engine/runtime"
 )
@@ -41,23 +36,18 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (ru
 		// The host's hostname and ports: nothing to set or publish.
 		hc.NetworkMode = network.NetworkHost
 	} else {
-		netID, err := r.ensureNetwork(ctx)
-		if err != nil {
-			return runtime.Sandbox{}, err
-		}
-		hc.NetworkMode = container.NetworkMode(netID)
+		// A namespace of its own with only lo: the agent's pod network
+		// (engine/network) adds the pod's interface through
+		// Sandbox.NetNS, and publishes host ports.
+		hc.NetworkMode = network.NetworkNone
 		conf.Hostname = cfg.Hostname
-		if conf.ExposedPorts, hc.PortBindings, err = portBindings(cfg.Ports); err != nil {
-			return runtime.Sandbox{}, fmt.Errorf("docker runtime: sandbox of pod %s/%s: %w", cfg.Namespace, cfg.Name, err)
-		}
 	}
 
 	id, err := r.create(ctx, conf, hc, objectName("POD", cfg.Name, cfg.Namespace, cfg.PodUID))
 	if err != nil {
-		// The cached image and network may be gone (pruned, removed):
-		// look again next time.
+		// The cached image may be gone (pruned, removed): look again
+		// next time.
 		r.infraReady.Store(false)
-		r.netID.Store("")
 		return runtime.Sandbox{}, fmt.Errorf("docker runtime: creating sandbox of pod %s/%s: %w", cfg.Namespace, cfg.Name, err)
 	}
 	if err := r.c.ContainerStart(ctx, id, container.StartOptions{}); err != nil {
@@ -130,12 +120,8 @@ func (r *Runtime) ListSandboxes(ctx context.Context, f runtime.Filter) ([]runtim
 	}
 	out := make([]runtime.Sandbox, 0, len(list))
 	for _, c := range list {
-		var nets map[string]*network.EndpointSettings
-		if c.NetworkSettings != nil {
-			nets = c.NetworkSettings.Networks
-		}
 		out = append(out, r.sandbox(c.ID, c.Labels, c.State == container.StateRunning,
-			time.Unix(c.Created, 0), c.HostConfig.NetworkMode, nets))
+			time.Unix(c.Created, 0), c.HostConfig.NetworkMode, 0))
 	}
 	return out, nil
 }
@@ -150,16 +136,17 @@ func (r *Runtime) inspectSandbox(ctx context.Context, id string) (runtime.Sandbo
 		return runtime.Sandbox{}, notFound("sandbox", id)
 	}
 	created, _ := time.Parse(time.RFC3339Nano, in.Created)
-	var nets map[string]*network.EndpointSettings
-	if in.NetworkSettings != nil {
-		nets = in.NetworkSettings.Networks
+	running, pid := in.State != nil && in.State.Running, 0
+	if running {
+		pid = in.State.Pid
 	}
-	return r.sandbox(in.ID, in.Config.Labels, in.State != nil && in.State.Running,
-		created, string(in.HostConfig.NetworkMode), nets), nil
+	return r.sandbox(in.ID, in.Config.Labels, running, created, string(in.HostConfig.NetworkMode), pid), nil
 }
 
+// sandbox builds the runtime's view; pid (0 when unknown, as in a list)
+// gives the network namespace of a running sandbox.
 func (r *Runtime) sandbox(id string, labels map[string]string, running bool, created time.Time,
-	netMode string, nets map[string]*network.EndpointSettings) runtime.Sandbox {
+	netMode string, pid int) runtime.Sandbox {
 	sb := runtime.Sandbox{
 		ID:        id,
 		PodUID:    labels[runtime.LabelPodUID],
@@ -173,85 +160,12 @@ func (r *Runtime) sandbox(id string, labels map[string]string, running bool, cre
 	if running {
 		sb.State = runtime.SandboxReady
 	}
-	switch {
-	case netMode == network.NetworkHost:
+	if netMode == network.NetworkHost {
 		sb.IP = r.opts.NodeIP
-	case nets[r.opts.Network] != nil:
-		sb.IP = nets[r.opts.Network].IPAddress
-	default: // made with another Options.Network
-		for _, ep := range nets {
-			if ep != nil && ep.IPAddress != "" {
-				sb.IP = ep.IPAddress
-			}
-		}
+	} else if running && pid > 0 {
+		sb.NetNS = fmt.Sprintf("/proc/%d/ns/net", pid)
 	}
 	return sb
-}
-
-// networkMu serialises creating the pod network among the Runtimes of a
-// process: the engine's duplicate-name check is not atomic (20.10 lets
-// concurrent creates of one name all succeed).
-var networkMu sync.Mutex
-
-// ensureNetwork returns the id of the pods' bridge network, created if
-// missing. Agents of other local nodes may race to create it: see
-// podNetwork for how they agree on one.
-func (r *Runtime) ensureNetwork(ctx context.Context) (string, error) {
-	if id, _ := r.netID.Load().(string); id != "" {
-		return id, nil
-	}
-	networkMu.Lock()
-	defer networkMu.Unlock()
-	if id, err := r.podNetwork(ctx); err != nil || id != "" {
-		if id != "" {
-			r.netID.Store(id)
-		}
-		return id, err
-	}
-	_, err := r.c.NetworkCreate(ctx, r.opts.Network, network.CreateOptions{
-		Driver: "bridge",
-		Labels: map[string]string{runtime.LabelManaged: "true"},
-	})
-	if err != nil && !cerrdefs.IsConflict(err) {
-		return "", fmt.Errorf("docker runtime: creating network %q: %w", r.opts.Network, err)
-	}
-	if err == nil {
-		r.log.Info("created pod network", "network", r.opts.Network)
-	}
-	id, err := r.podNetwork(ctx)
-	if err == nil && id == "" {
-		err = fmt.Errorf("docker runtime: network %q vanished after its creation", r.opts.Network)
-	}
-	return id, err
-}
-
-// podNetwork finds the pod network by name ("" if missing). When racing
-// agents made several, every agent picks the oldest and removes the others
-// while no container uses them (the engine refuses otherwise; a later call
-// retries), so all sandboxes converge on one network. Sandboxes join it by
-// id: a name shared by two networks is ambiguous to the engine.
-func (r *Runtime) podNetwork(ctx context.Context) (string, error) {
-	list, err := r.c.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", r.opts.Network))})
-	if err != nil {
-		return "", fmt.Errorf("docker runtime: listing networks: %w", err)
-	}
-	// The name filter matches substrings.
-	list = slices.DeleteFunc(list, func(n network.Summary) bool { return n.Name != r.opts.Network })
-	if len(list) == 0 {
-		return "", nil
-	}
-	slices.SortFunc(list, func(a, b network.Summary) int {
-		if c := a.Created.Compare(b.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	for _, dup := range list[1:] {
-		if err := r.c.NetworkRemove(ctx, dup.ID); err == nil {
-			r.log.Warn("removed a duplicate pod network", "network", r.opts.Network, "id", short(dup.ID))
-		}
-	}
-	return list[0].ID, nil
 }
 
 // ensureInfraImage builds the infra image from Options.InfraBinary when it
@@ -283,28 +197,4 @@ func (r *Runtime) ensureInfraImage(ctx context.Context) error {
 	}
 	r.infraReady.Store(true)
 	return nil
-}
-
-// portBindings publishes the pod's ports (a mapping without a host port is
-// only exposed).
-func portBindings(ports []runtime.PortMapping) (nat.PortSet, nat.PortMap, error) {
-	if len(ports) == 0 {
-		return nil, nil, nil
-	}
-	exposed, bindings := nat.PortSet{}, nat.PortMap{}
-	for _, p := range ports {
-		proto := strings.ToLower(string(p.Protocol))
-		if proto == "" {
-			proto = "tcp"
-		}
-		port, err := nat.NewPort(proto, strconv.Itoa(int(p.ContainerPort)))
-		if err != nil {
-			return nil, nil, fmt.Errorf("port %d/%s: %w", p.ContainerPort, proto, err)
-		}
-		exposed[port] = struct{}{}
-		if p.HostPort != 0 {
-			bindings[port] = append(bindings[port], nat.PortBinding{HostIP: p.HostIP, HostPort: strconv.Itoa(int(p.HostPort))})
-		}
-	}
-	return exposed, bindings, nil
 }

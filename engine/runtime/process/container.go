@@ -73,6 +73,10 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 		}
 	}
 
+	sb, err := r.loadSandbox(c.rec.SandboxID)
+	if err != nil {
+		return fmt.Errorf("process runtime: starting container %q: %w", cfg.Name, err)
+	}
 	st := stateRecord{}
 	if r.cg != nil {
 		st.ShimCgroups = r.cg.shims
@@ -81,7 +85,7 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 			return fmt.Errorf("process runtime: starting container %q: cgroups: %w", cfg.Name, err)
 		}
 	}
-	shim, gate, err := r.startShim(id)
+	shim, gate, err := r.startShim(id, sb.NetNS)
 	if err != nil {
 		_ = removeCgroups(st.Cgroups)
 		return fmt.Errorf("process runtime: starting container %q: %w", cfg.Name, err)
@@ -116,8 +120,9 @@ func (r *Runtime) StartContainer(ctx context.Context, id string) error {
 
 // startShim starts this binary as the container's shim, in a session of
 // its own (it outlives the agent, and its group is the container), held at
-// the gate until the returned pipe gets "g".
-func (r *Runtime) startShim(id string) (*exec.Cmd, *os.File, error) {
+// the gate until the returned pipe gets "g". netns is the pod's network
+// namespace, which the shim and so the process start in ("" = the host's).
+func (r *Runtime) startShim(id, netns string) (*exec.Cmd, *os.File, error) {
 	dir := r.containerDir(id)
 	out, err := os.OpenFile(filepath.Join(dir, "shim.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
@@ -139,7 +144,7 @@ func (r *Runtime) startShim(id string) (*exec.Cmd, *os.File, error) {
 		ExtraFiles:  []*os.File{gateR},
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
-	if err := cmd.Start(); err != nil {
+	if err := inNetNS(netns, cmd.Start); err != nil {
 		gateW.Close()
 		return nil, nil, fmt.Errorf("starting the shim: %w", err)
 	}

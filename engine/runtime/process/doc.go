@@ -18,8 +18,11 @@
 // running. Signals go to the whole process group (the shim ignores SIGTERM
 // and stays to record the result).
 //
-// Sandboxes are bookkeeping only: every pod shares the host network, its IP
-// is Options.NodeIP, and processes bind the ports they bind. With root and
+// As root a sandbox is a network namespace of its own (bind-mounted under
+// Options.Root/netns; the shim starts inside it, so the process does), for
+// the agent's pod network to plug in (Sandbox.NetNS). Otherwise, or with
+// Options.HostNetworkOnly, pods share the host network, their IP is
+// Options.NodeIP, and processes bind the ports they bind. With root and
 // cgroups (v1 or v2), each container gets a cgroup of its own under
 // Options.CgroupParent with its cpu and memory limits.
 package process

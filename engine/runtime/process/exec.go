@@ -13,8 +13,8 @@ import (
 	"github.com/maestro-dev/maestro/engine/runtime"
 )
 
-// Exec runs cmd on the host with the container's environment and working
-// directory, and waits up to timeout (0 = only ctx); past it the command's
+// Exec runs cmd on the host, in the pod's network namespace, with the
+// container's environment and working directory, and waits up to timeout (0 = only ctx); past it the command's
 // process group is killed.
 func (r *Runtime) Exec(ctx context.Context, id string, cmd []string, timeout time.Duration) (runtime.ExecResult, error) {
 	c, err := r.loadContainer(id)
@@ -45,7 +45,13 @@ func (r *Runtime) Exec(ctx context.Context, id string, cmd []string, timeout tim
 	x.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	x.Cancel = func() error { return syscall.Kill(-x.Process.Pid, syscall.SIGKILL) }
 	x.WaitDelay = time.Second // children holding the output pipe
-	err = x.Run()
+	var netns string
+	if sb, err := r.loadSandbox(c.rec.SandboxID); err == nil {
+		netns = sb.NetNS
+	}
+	if err = inNetNS(netns, x.Start); err == nil {
+		err = x.Wait()
+	}
 	if ctx.Err() != nil {
 		return runtime.ExecResult{Output: out.Bytes()}, fmt.Errorf("process runtime: exec %q in container %q: %w", cmd[0], id, ctx.Err())
 	}

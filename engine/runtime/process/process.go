@@ -26,6 +26,8 @@ type Runtime struct {
 	opts Options
 	log  *slog.Logger
 	cg   *cgroups // nil: no resource limits
+	// netns: pods get network namespaces of their own (root only).
+	netns bool
 
 	// mu serialises changes to records, so concurrent calls on one
 	// container do not interleave (a stop racing a remove).
@@ -47,13 +49,18 @@ func New(opts Options) (*Runtime, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	for _, d := range []string{"sandboxes", "containers"} {
+	for _, d := range []string{"sandboxes", "containers", "netns"} {
 		if err := os.MkdirAll(filepath.Join(opts.Root, d), 0o700); err != nil {
 			return nil, fmt.Errorf("process runtime: %w", err)
 		}
 	}
 	r := &Runtime{opts: opts, log: opts.Log.With("runtime", "process"), locks: map[string]*sync.Mutex{}}
 	r.cg = detectCgroups(opts.CgroupParent, r.log)
+	r.netns = os.Geteuid() == 0 && !opts.HostNetworkOnly
+	if !r.netns {
+		r.log.Info("pods share the host's network: a network namespace per pod needs root",
+			"root", os.Geteuid() == 0, "host_network_only", opts.HostNetworkOnly)
+	}
 	return r, nil
 }
 
@@ -68,6 +75,10 @@ func (r *Runtime) Version(context.Context) (string, error) {
 	}
 	return "linux " + strings.TrimSpace(string(b)), nil
 }
+
+// OwnNetworkNamespaces reports whether pods get network namespaces (root,
+// without HostNetworkOnly) or share the host's.
+func (r *Runtime) OwnNetworkNamespaces() bool { return r.netns }
 
 // CgroupsEnabled reports whether containers get cgroups with limits.
 func (r *Runtime) CgroupsEnabled() bool { return r.cg != nil }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/engine/runtime/process"
 	"github.com/maestro-dev/maestro/engine/runtime/runtimetest"
@@ -22,6 +23,7 @@ import (
 // one cgroup parent, the test program.
 type env struct {
 	root, cgroupParent string
+	net                *network.Node // nil when not root: pods on the host network
 	caps               runtimetest.Capabilities
 	cgroups            bool
 }
@@ -39,17 +41,30 @@ func newEnv(t *testing.T) *env {
 			_ = os.Remove(filepath.Join("/sys/fs/cgroup", d, e.cgroupParent))
 		}
 	})
-	e.cgroups = e.newRuntime(t).(*process.Runtime).CgroupsEnabled()
+	if os.Geteuid() == 0 {
+		e.net = runtimetest.NewPodNetwork(t, strconv.Itoa(os.Getpid()))
+		e.caps.Network = e.net
+	}
+	e.cgroups = e.newProcessRuntime(t).CgroupsEnabled()
 	e.caps.MemoryLimits = e.cgroups
 	return e
 }
 
-func (e *env) newRuntime(t *testing.T) runtime.Runtime {
+func (e *env) newProcessRuntime(t *testing.T) *process.Runtime {
 	r, err := process.New(process.Options{Root: e.root, NodeIP: "127.0.0.1", CgroupParent: e.cgroupParent})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// newRuntime is the runtime with its pods on the env's pod network (as
+// root), as the agent runs it.
+func (e *env) newRuntime(t *testing.T) runtime.Runtime {
+	if e.net == nil {
+		return e.newProcessRuntime(t)
+	}
+	return network.WrapRuntime(e.newProcessRuntime(t), e.net)
 }
 
 func TestProcess(t *testing.T) {
@@ -59,14 +74,28 @@ func TestProcess(t *testing.T) {
 	t.Run("ExitRecordedWithoutAgent", func(t *testing.T) { t.Parallel(); testExitWithoutAgent(t, e) })
 	t.Run("PidReuse", func(t *testing.T) { t.Parallel(); testPidReuse(t, e) })
 	t.Run("Cgroups", func(t *testing.T) { t.Parallel(); testCgroups(t, e) })
+	t.Run("HostNetwork", func(t *testing.T) { t.Parallel(); testHostNetwork(t, e) })
+}
+
+// Host-network pods, and every pod with HostNetworkOnly (what a runtime
+// not running as root does), have the node's address and no namespace.
+func testHostNetwork(t *testing.T, e *env) {
+	onHost := func(c *runtime.SandboxConfig) { c.HostNetwork = true }
+	if sb := runtimetest.StartPod(t, e.newRuntime(t), e.caps, onHost); sb.IP != "127.0.0.1" || sb.NetNS != "" {
+		t.Errorf("host-network sandbox: IP %q, netns %q; want the node's address and none", sb.IP, sb.NetNS)
+	}
+	r, err := process.New(process.Options{Root: t.TempDir(), NodeIP: "127.0.0.1", HostNetworkOnly: true, CgroupParent: e.cgroupParent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sb := runtimetest.StartPod(t, r, e.caps, nil); sb.IP != "127.0.0.1" || sb.NetNS != "" {
+		t.Errorf("HostNetworkOnly sandbox: IP %q, netns %q; want the node's address and none", sb.IP, sb.NetNS)
+	}
 }
 
 func testRejected(t *testing.T, e *env) {
 	r := e.newRuntime(t)
 	sb := runtimetest.StartPod(t, r, e.caps, nil)
-	if sb.IP != "127.0.0.1" {
-		t.Errorf("sandbox IP %q, want the node's", sb.IP)
-	}
 	for name, tc := range map[string]struct {
 		edit func(*runtime.ContainerConfig)
 		want string

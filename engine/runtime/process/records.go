@@ -21,6 +21,9 @@ type sandboxRecord struct {
 	Labels    map[string]string     `json:"labels"`
 	State     runtime.SandboxState  `json:"state"`
 	CreatedAt time.Time             `json:"createdAt"`
+	// NetNS is the pod's network namespace (a bind mount); empty when the
+	// pod shares the host's network.
+	NetNS string `json:"netns,omitempty"`
 }
 
 // containerRecord is containers/<id>/config.json, written once at create.

@@ -16,8 +16,10 @@ import (
 	"github.com/maestro-dev/maestro/engine/runtime"
 )
 
-// RunSandbox records a pod's sandbox. Pods share the host's network, so
-// there is nothing to set up: ports and DNS settings are not applied.
+// RunSandbox records a pod's sandbox. As root, a pod that is not on the
+// host network gets a network namespace of its own (only lo: the pod
+// network plugs it in through Sandbox.NetNS); otherwise pods share the
+// host's network. Hostname, ports and DNS settings are not applied here.
 func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (runtime.Sandbox, error) {
 	if cfg.PodUID == "" {
 		return runtime.Sandbox{}, errors.New("process runtime: sandbox: pod uid is required")
@@ -29,7 +31,14 @@ func (r *Runtime) RunSandbox(ctx context.Context, cfg runtime.SandboxConfig) (ru
 		State:     runtime.SandboxReady,
 		CreatedAt: time.Now(),
 	}
+	if r.netns && !cfg.HostNetwork {
+		rec.NetNS = filepath.Join(r.opts.Root, "netns", rec.ID)
+		if err := newNetNS(rec.NetNS); err != nil {
+			return runtime.Sandbox{}, fmt.Errorf("process runtime: sandbox of pod %s/%s: %w", cfg.Namespace, cfg.Name, err)
+		}
+	}
 	if err := writeJSON(r.sandboxPath(rec.ID), rec); err != nil {
+		_ = removeNetNS(rec.NetNS)
 		return runtime.Sandbox{}, fmt.Errorf("process runtime: creating sandbox of pod %s/%s: %w", cfg.Namespace, cfg.Name, err)
 	}
 	r.log.Info("sandbox started", "pod", cfg.Namespace+"/"+cfg.Name, "sandbox", rec.ID)
@@ -77,6 +86,11 @@ func (r *Runtime) RemoveSandbox(ctx context.Context, id string) error {
 		return err
 	}
 	defer r.lock(id)()
+	if rec.NetNS != "" {
+		if err := removeNetNS(rec.NetNS); err != nil {
+			return fmt.Errorf("process runtime: removing sandbox %q: %w", id, err)
+		}
+	}
 	if err := os.Remove(r.sandboxPath(id)); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("process runtime: sandbox %q: %w", id, runtime.ErrNotFound)
@@ -115,14 +129,24 @@ func (r *Runtime) ListSandboxes(ctx context.Context, f runtime.Filter) ([]runtim
 	return out, nil
 }
 
+// sandbox is the runtime's view of rec. A sandbox whose namespace is gone
+// (the host rebooted: the bind mount with it) is NotReady, to be replaced.
 func (r *Runtime) sandbox(rec sandboxRecord) runtime.Sandbox {
+	ip := r.opts.NodeIP
+	if rec.NetNS != "" {
+		ip = "" // the pod network's
+		if rec.State == runtime.SandboxReady && !isNetNS(rec.NetNS) {
+			rec.State = runtime.SandboxNotReady
+		}
+	}
 	return runtime.Sandbox{
+		NetNS:     rec.NetNS,
 		ID:        rec.ID,
 		PodUID:    rec.Config.PodUID,
 		Namespace: rec.Config.Namespace,
 		Name:      rec.Config.Name,
 		Node:      rec.Config.Node,
-		IP:        r.opts.NodeIP,
+		IP:        ip,
 		State:     rec.State,
 		CreatedAt: rec.CreatedAt,
 		Labels:    rec.Labels,

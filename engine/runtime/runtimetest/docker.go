@@ -10,10 +10,10 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/image"
-	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
+	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/engine/runtime/docker"
 	"github.com/maestro-dev/maestro/internal/testreq"
@@ -38,7 +38,7 @@ func RequireDocker(t testing.TB, opts docker.Options) *docker.Runtime {
 }
 
 // DockerEnv is a Docker engine prepared for tests: a pod network of its
-// own, the test program imported as an image, the pause program to build
+// own (a bridge and pod CIDR, see NewPodNetwork), the test program imported as an image, the pause program to build
 // the infra image from, and cleanup of everything labelled with its run.
 type DockerEnv struct {
 	RunID   string
@@ -47,6 +47,9 @@ type DockerEnv struct {
 	Image string
 	// Runtime is a client of the env's own, for checks and helpers.
 	Runtime *docker.Runtime
+	// Net is the env's pod network and Pods, Runtime attached to it.
+	Net  *network.Node
+	Pods runtime.Runtime
 }
 
 // NewDockerEnv prepares the engine (see RequireDocker when it is missing)
@@ -57,7 +60,6 @@ func NewDockerEnv(t *testing.T) *DockerEnv {
 	e := &DockerEnv{
 		RunID: id,
 		Options: docker.Options{
-			Network:    "maestro-test-" + id,
 			InfraImage: "maestro-test-pause:" + id,
 			NodeIP:     "127.0.0.1",
 		},
@@ -65,9 +67,11 @@ func NewDockerEnv(t *testing.T) *DockerEnv {
 	}
 	// Fail or skip before building anything when there is no engine.
 	janitor := RequireDocker(t, e.Options) // closed after the cleanup below
+	e.Net = NewPodNetwork(t, id)           // removed after the containers
 	t.Cleanup(func() { e.cleanup(janitor.Client()) })
 	e.Options.InfraBinary = BuildProgram(t, "pause")
 	e.Runtime = RequireDocker(t, e.Options) // the first sandbox builds the infra image
+	e.Pods = network.WrapRuntime(e.Runtime, e.Net)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := e.Runtime.ImportBinary(ctx, BuildProgram(t, "testprog"), e.Image, nil); err != nil {
@@ -76,9 +80,11 @@ func NewDockerEnv(t *testing.T) *DockerEnv {
 	return e
 }
 
-// NewRuntime is a new client over the env's engine and network: what an
-// agent restarting on the same node would make.
-func (e *DockerEnv) NewRuntime(t *testing.T) runtime.Runtime { return RequireDocker(t, e.Options) }
+// NewRuntime is a new client over the env's engine and pod network: what
+// an agent restarting on the same node would make.
+func (e *DockerEnv) NewRuntime(t *testing.T) runtime.Runtime {
+	return network.WrapRuntime(RequireDocker(t, e.Options), e.Net)
+}
 
 // Capabilities are the suite's settings for the docker runtime.
 func (e *DockerEnv) Capabilities() Capabilities {
@@ -88,6 +94,7 @@ func (e *DockerEnv) Capabilities() Capabilities {
 		ImageEntrypoint: true,
 		MemoryLimits:    true,
 		Labels:          map[string]string{LabelTestRun: e.RunID},
+		Network:         e.Net,
 	}
 }
 
@@ -104,14 +111,6 @@ func (e *DockerEnv) cleanup(c *client.Client) {
 	if vols, err := c.VolumeList(ctx, volume.ListOptions{Filters: byRun}); err == nil {
 		for _, v := range vols.Volumes {
 			_ = c.VolumeRemove(ctx, v.Name, true)
-		}
-	}
-	// By id: racing runtimes may have made two networks of that name.
-	if nets, err := c.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", e.Options.Network))}); err == nil {
-		for _, n := range nets {
-			if n.Name == e.Options.Network {
-				_ = c.NetworkRemove(ctx, n.ID)
-			}
 		}
 	}
 	for _, ref := range []string{e.Image, e.Options.InfraImage} {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/maestro-dev/maestro/engine/network"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,10 @@ type Capabilities struct {
 	MemoryLimits bool
 	// Labels go on every sandbox and container the suite makes.
 	Labels map[string]string
+	// Network is the pod network the runtime's sandboxes are attached to
+	// (the runtime under test is wrapped by network.WrapRuntime); nil when
+	// pods share the host's network.
+	Network *network.Node
 }
 
 // Container is a config running the test program with args.
@@ -44,12 +49,18 @@ func (c Capabilities) Container(name string, args ...string) runtime.ContainerCo
 	}
 }
 
+// Cluster is the cluster id of the suite's sandboxes: no agent's, so a
+// cluster running on the same engine never takes them for its own, even
+// on a node named like one of its nodes ("node-1").
+const Cluster = "runtimetest"
+
 // StartPod runs a sandbox for a new pod (edited by mod, if any) and removes
 // it with its containers when t ends.
 func StartPod(t testing.TB, r runtime.Runtime, c Capabilities, mod func(*runtime.SandboxConfig)) runtime.Sandbox {
 	t.Helper()
 	uid := randomHex(16)
 	cfg := runtime.SandboxConfig{
+		Cluster:   Cluster,
 		PodUID:    uid,
 		Namespace: "runtimetest",
 		Name:      podName(t.Name()),

@@ -38,6 +38,7 @@ func Run(t *testing.T, newRuntime func(t *testing.T) runtime.Runtime, caps Capab
 		{"Adoption", s.testAdoption},
 		{"ExitedAdoption", s.testExitedAdoption},
 		{"OOMKilled", s.testOOMKilled},
+		{"PodNetwork", s.testPodNetwork},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,7 +62,10 @@ func (s *suite) testSandboxes(t *testing.T) {
 	r := s.newRuntime(t)
 	ctx := t.Context()
 	group := map[string]string{"runtimetest.group": randomHex(4)}
-	inGroup := func(c *runtime.SandboxConfig) { c.Labels["runtimetest.group"] = group["runtimetest.group"] }
+	inGroup := func(c *runtime.SandboxConfig) {
+		c.Labels["runtimetest.group"] = group["runtimetest.group"]
+		c.Labels[runtime.LabelCluster] = "disguised" // the config's Cluster wins
+	}
 	a := StartPod(t, r, s.caps, inGroup)
 	b := StartPod(t, r, s.caps, inGroup)
 
@@ -95,6 +99,14 @@ func (s *suite) testSandboxes(t *testing.T) {
 	if got := list(runtime.Filter{Node: "node-2", Labels: group}); len(got) != 0 {
 		t.Errorf("list by another node = %v, want none", ids(got))
 	}
+	if got := ids(list(runtime.Filter{Cluster: Cluster, Node: "node-1", Labels: group})); !slices.Equal(got, want) {
+		t.Errorf("list by cluster, node and label = %v, want %v", got, want)
+	}
+	for _, other := range []string{"another-cluster", "disguised"} {
+		if got := list(runtime.Filter{Cluster: other, Node: "node-1", Labels: group}); len(got) != 0 {
+			t.Errorf("list by cluster %q = %v, want none: an agent would take another cluster's pods for its own", other, ids(got))
+		}
+	}
 	got := list(runtime.Filter{PodUID: a.PodUID})
 	if len(got) != 1 {
 		t.Fatalf("list by pod uid = %v, want [%s]", ids(got), a.ID)
@@ -109,7 +121,8 @@ func (s *suite) testSandboxes(t *testing.T) {
 			t.Errorf("label %s = %q, want %q", k, sb.Labels[k], v)
 		}
 	}
-	if sb.Labels[runtime.LabelRole] != runtime.RoleSandbox || sb.Labels[runtime.LabelManaged] != "true" {
+	if sb.Labels[runtime.LabelRole] != runtime.RoleSandbox || sb.Labels[runtime.LabelManaged] != "true" ||
+		sb.Labels[runtime.LabelCluster] != Cluster {
 		t.Errorf("labels = %v, want the contract's", sb.Labels)
 	}
 
@@ -140,6 +153,7 @@ func (s *suite) testContainerLifecycle(t *testing.T) {
 	cfg := s.caps.Container("app", "-term-exit", "0", "-print", "ready", "-sleep", "1h")
 	cfg.Attempt = 2
 	cfg.Labels["runtimetest.extra"] = "x"
+	cfg.Labels[runtime.LabelCluster] = "disguised" // a container is of its sandbox's cluster
 	id, err := r.CreateContainer(ctx, sb, cfg)
 	if err != nil {
 		t.Fatalf("CreateContainer: %v", err)
@@ -157,8 +171,12 @@ func (s *suite) testContainerLifecycle(t *testing.T) {
 		t.Errorf("created container = %+v", c)
 	}
 	if c.Labels["runtimetest.extra"] != "x" || c.Labels[runtime.LabelRole] != runtime.RoleContainer ||
-		c.Labels[runtime.LabelContainerName] != "app" || c.Labels[runtime.LabelPodName] != sb.Name {
+		c.Labels[runtime.LabelContainerName] != "app" || c.Labels[runtime.LabelPodName] != sb.Name ||
+		c.Labels[runtime.LabelCluster] != Cluster {
 		t.Errorf("labels = %v", c.Labels)
+	}
+	if other, err := r.ListContainers(ctx, runtime.Filter{Cluster: "disguised", PodUID: sb.PodUID}); err != nil || len(other) != 0 {
+		t.Errorf("ListContainers of another cluster = %+v, %v; want none", other, err)
 	}
 
 	if err := r.StartContainer(ctx, id); err != nil {

@@ -147,7 +147,8 @@ func serve(addr string) {
 	fmt.Println("listening on " + l.Addr().String())
 	go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, _ := os.Hostname()
-		fmt.Fprintf(w, "hello from %s", h)
+		client, _, _ := net.SplitHostPort(r.RemoteAddr)
+		fmt.Fprintf(w, "hello from %s to %s", h, client)
 	}))
 }
 
