@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"github.com/maestro-dev/maestro/engine/api"
-	"github.com/maestro-dev/maestro/engine/api/labels"
 	"github.com/maestro-dev/maestro/engine/apiserver/auth"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 	"github.com/maestro-dev/maestro/engine/apiserver/strictjson"
@@ -71,11 +70,12 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, info requestInfo) {
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, info requestInfo) {
-	sel, err := parseSelectors(r, info.Kind)
+	opts, err := parseListOptions(info.Kind, r.URL.Query(), false)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	sel := opts.Selectors
 	node, _ := sel.Fields.Value(registry.NodeField(info.Kind))
 	if err := s.authorize(r.Context(), auth.Request{Verb: auth.VerbList, Kind: info.Kind, Namespace: info.Namespace, NodeName: node}); err != nil {
 		s.writeError(w, r, err)
@@ -219,24 +219,6 @@ func decodeError(kind string, err error) error {
 	se := api.NewBadRequest("decoding %s: %v", kind, errs)
 	se.Status.Details = &api.StatusDetails{Kind: kind, Causes: errs}
 	return se
-}
-
-func parseSelectors(r *http.Request, kind *api.KindInfo) (registry.Selectors, error) {
-	var sel registry.Selectors
-	q := r.URL.Query()
-	if ls := q.Get("labelSelector"); ls != "" {
-		parsed, err := labels.Parse(ls)
-		if err != nil {
-			return sel, api.NewBadRequest("labelSelector: %v", err)
-		}
-		sel.Labels = parsed
-	}
-	fs, err := registry.ParseFieldSelector(kind, q.Get("fieldSelector"))
-	if err != nil {
-		return sel, api.NewBadRequest("fieldSelector: %v", err)
-	}
-	sel.Fields = fs
-	return sel, nil
 }
 
 func isDryRun(r *http.Request) bool { return truthy(r.URL.Query().Get("dryRun")) }

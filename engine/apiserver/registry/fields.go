@@ -72,12 +72,19 @@ func (s FieldSelector) Value(field string) (string, bool) {
 	return "", false
 }
 
+// String prints the selector as text ParseFieldSelector reads back as
+// the same selector.
 func (s FieldSelector) String() string {
 	parts := make([]string, len(s))
 	for i, r := range s {
 		op := "="
-		if r.Negate {
+		switch {
+		case r.Negate:
 			op = "!="
+		case strings.HasPrefix(r.Value, "="):
+			// "f==x" would read as f == "x": spell the operator out so
+			// the value keeps its leading "=".
+			op = "=="
 		}
 		parts[i] = r.Field + op + r.Value
 	}
