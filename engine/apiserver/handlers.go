@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/apiserver/auth"
@@ -156,7 +155,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, info requestInfo
 }
 
 func (s *Server) delete(w http.ResponseWriter, r *http.Request, info requestInfo) {
-	opts, err := deleteOptions(r)
+	opts, err := deleteOptions(r.URL.Query())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -222,31 +221,6 @@ func decodeError(kind string, err error) error {
 }
 
 func isDryRun(r *http.Request) bool { return truthy(r.URL.Query().Get("dryRun")) }
-
-func deleteOptions(r *http.Request) (registry.DeleteOptions, error) {
-	q := r.URL.Query()
-	opts := registry.DeleteOptions{DryRun: isDryRun(r), PropagationPolicy: q.Get("propagationPolicy")}
-	switch opts.PropagationPolicy {
-	case "", registry.PropagationBackground, registry.PropagationForeground, registry.PropagationOrphan:
-	default:
-		return opts, api.NewBadRequest("propagationPolicy %q: must be Background, Foreground or Orphan", opts.PropagationPolicy)
-	}
-	if v := q.Get("resourceVersion"); v != "" {
-		rv, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || rv < 0 {
-			return opts, api.NewBadRequest("resourceVersion %q: must be a non-negative integer", v)
-		}
-		opts.Precondition = rv
-	}
-	if v := q.Get("gracePeriodSeconds"); v != "" {
-		g, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || g < 0 {
-			return opts, api.NewBadRequest("gracePeriodSeconds %q: must be a non-negative integer", v)
-		}
-		opts.GracePeriodSeconds = &g
-	}
-	return opts, nil
-}
 
 // podLookup answers the node authorizer's questions from the registry.
 type podLookup struct{ reg *registry.Registry }

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"math"
 	"net/url"
 	"strconv"
 	"time"
@@ -45,19 +46,54 @@ func parseListOptions(kind *api.KindInfo, q url.Values, watch bool) (listOptions
 	if !watch {
 		return opts, nil
 	}
-	if v := q.Get("resourceVersion"); v != "" {
-		rv, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || rv < 0 {
-			return opts, api.NewBadRequest("resourceVersion %q: must be a non-negative integer", v)
-		}
-		opts.ResourceVersion = rv
+	if opts.ResourceVersion, err = queryInt(q, "resourceVersion", 0, math.MaxInt64); err != nil {
+		return opts, err
 	}
-	if v := q.Get("timeoutSeconds"); v != "" {
-		secs, err := strconv.Atoi(v)
-		if err != nil || secs < 1 || secs > maxWatchTimeoutSeconds {
-			return opts, api.NewBadRequest("timeoutSeconds %q: must be a whole number of seconds from 1 to %d", v, maxWatchTimeoutSeconds)
+	secs, err := queryInt(q, "timeoutSeconds", 1, maxWatchTimeoutSeconds)
+	opts.Timeout = time.Duration(secs) * time.Second
+	return opts, err
+}
+
+// maxGracePeriodSeconds bounds a delete's gracePeriodSeconds (a year),
+// far below where the pod's deletion deadline overflows.
+const maxGracePeriodSeconds = 365 * 24 * 60 * 60
+
+// deleteOptions reads a delete's query parameters (dryRun,
+// propagationPolicy, resourceVersion, gracePeriodSeconds); a bad value is
+// a 400 naming its parameter.
+func deleteOptions(q url.Values) (registry.DeleteOptions, error) {
+	opts := registry.DeleteOptions{DryRun: truthy(q.Get("dryRun")), PropagationPolicy: q.Get("propagationPolicy")}
+	switch opts.PropagationPolicy {
+	case "", registry.PropagationBackground, registry.PropagationForeground, registry.PropagationOrphan:
+	default:
+		return opts, api.NewBadRequest("propagationPolicy %q: must be Background, Foreground or Orphan", opts.PropagationPolicy)
+	}
+	var err error
+	if opts.Precondition, err = queryInt(q, "resourceVersion", 0, math.MaxInt64); err != nil {
+		return opts, err
+	}
+	if q.Get("gracePeriodSeconds") != "" {
+		g, err := queryInt(q, "gracePeriodSeconds", 0, maxGracePeriodSeconds)
+		if err != nil {
+			return opts, err
 		}
-		opts.Timeout = time.Duration(secs) * time.Second
+		opts.GracePeriodSeconds = &g
 	}
 	return opts, nil
+}
+
+// queryInt reads an integer query parameter in [lo, hi]; 0 when absent.
+func queryInt(q url.Values, name string, lo, hi int64) (int64, error) {
+	v := q.Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < lo || n > hi {
+		if hi == math.MaxInt64 {
+			return 0, api.NewBadRequest("%s %q: must be an integer of at least %d", name, v, lo)
+		}
+		return 0, api.NewBadRequest("%s %q: must be an integer from %d to %d", name, v, lo, hi)
+	}
+	return n, nil
 }

@@ -35,6 +35,8 @@ func FuzzListWatchQuery(f *testing.F) {
 		{"GET", "/v1/pods", "labelSelector=%zz"},
 		{"GET", "/v1/nopes", "watch=1"},
 		{"GET", "/v1/namespaces//pods", ""},
+		{"DELETE", "/v1/namespaces/default/pods/web", "gracePeriodSeconds=0&propagationPolicy=Foreground&resourceVersion=7&dryRun=1"},
+		{"DELETE", "/v1/namespaces/default/pods/web", "gracePeriodSeconds=99999999999999&propagationPolicy=Sideways"},
 	} {
 		f.Add(seed[0], seed[1], seed[2])
 	}
@@ -55,6 +57,9 @@ func FuzzListWatchQuery(f *testing.F) {
 		if long && !watch && !(info.Subresource == "log" && info.Name != "") {
 			t.Fatalf("%s %s?%s: long-running but neither a watch nor a log", method, path, rawQuery)
 		}
+		if method == http.MethodDelete {
+			checkDeleteOptions(t, r.URL.Query())
+		}
 		opts, err := parseListOptions(info.Kind, r.URL.Query(), watch)
 		if err != nil {
 			assertNamesParameter(t, err)
@@ -73,6 +78,20 @@ func FuzzListWatchQuery(f *testing.F) {
 	})
 }
 
+// checkDeleteOptions: a delete's parameters give a 400 naming the
+// parameter, or options in range.
+func checkDeleteOptions(t *testing.T, q url.Values) {
+	t.Helper()
+	opts, err := deleteOptions(q)
+	if err != nil {
+		assertNamesParameter(t, err)
+		return
+	}
+	if opts.Precondition < 0 || opts.GracePeriodSeconds != nil && (*opts.GracePeriodSeconds < 0 || *opts.GracePeriodSeconds > maxGracePeriodSeconds) {
+		t.Fatalf("?%s: out of range: %+v", q.Encode(), opts)
+	}
+}
+
 // assertNamesParameter fails unless err is a 400 whose message starts
 // with the query parameter it is about.
 func assertNamesParameter(t *testing.T, err error) {
@@ -81,7 +100,7 @@ func assertNamesParameter(t *testing.T, err error) {
 	if !errors.As(err, &se) || se.Status.Code != http.StatusBadRequest {
 		t.Fatalf("want a 400, got %v", err)
 	}
-	for _, p := range []string{"labelSelector", "fieldSelector", "resourceVersion", "timeoutSeconds"} {
+	for _, p := range []string{"labelSelector", "fieldSelector", "resourceVersion", "timeoutSeconds", "propagationPolicy", "gracePeriodSeconds"} {
 		if strings.HasPrefix(se.Status.Message, p+" ") || strings.HasPrefix(se.Status.Message, p+":") {
 			return
 		}
@@ -121,12 +140,7 @@ func sameOptions(a, b listOptions) bool {
 
 func TestParseListOptions(t *testing.T) {
 	pods := api.MustKind("Pod")
-	cases := []struct {
-		name    string
-		query   string
-		watch   bool
-		wantErr string // prefix of the message; "" for none
-	}{
+	cases := []queryCase{
 		{"nothing", "", true, ""},
 		{"every parameter", "labelSelector=app%3Dweb&fieldSelector=spec.nodeName%3Dn1&resourceVersion=5&timeoutSeconds=60", true, ""},
 		{"a list ignores watch parameters", "resourceVersion=x&timeoutSeconds=-1", false, ""},
@@ -139,13 +153,44 @@ func TestParseListOptions(t *testing.T) {
 		// time.Duration(secs)*time.Second overflowed to a negative timeout.
 		{"timeout that overflows a duration", "timeoutSeconds=9223372037", true, `timeoutSeconds "9223372037"`},
 	}
+	runQueryCases(t, cases, func(q url.Values, watch bool) error {
+		_, err := parseListOptions(pods, q, watch)
+		return err
+	})
+}
+
+func TestDeleteOptions(t *testing.T) {
+	runQueryCases(t, []queryCase{
+		{"nothing", "", false, ""},
+		{"every parameter", "dryRun=1&propagationPolicy=Orphan&resourceVersion=3&gracePeriodSeconds=0", false, ""},
+		{"unknown policy", "propagationPolicy=Sideways", false, `propagationPolicy "Sideways"`},
+		{"negative revision", "resourceVersion=-2", false, `resourceVersion "-2"`},
+		{"grace of a year", "gracePeriodSeconds=31536000", false, ""},
+		// time.Duration(grace)*time.Second overflowed: the pod's deletion
+		// deadline landed in the past.
+		{"grace that overflows a duration", "gracePeriodSeconds=9300000000", false, `gracePeriodSeconds "9300000000"`},
+	}, func(q url.Values, _ bool) error {
+		_, err := deleteOptions(q)
+		return err
+	})
+}
+
+type queryCase struct {
+	name    string
+	query   string
+	watch   bool
+	wantErr string // prefix of the message; "" for none
+}
+
+func runQueryCases(t *testing.T, cases []queryCase, parse func(url.Values, bool) error) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			q, err := url.ParseQuery(tc.query)
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = parseListOptions(pods, q, tc.watch)
+			err = parse(q, tc.watch)
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatalf("unexpected error: %v", err)
