@@ -98,7 +98,9 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// checkServerURL says what is wrong with an API URL, or "".
+// checkServerURL says what is wrong with an API URL, or "". It never
+// quotes the value: a token pasted into the wrong field must not end up
+// in an error message.
 func checkServerURL(s string) string {
 	if s == "" {
 		return "required"
@@ -106,13 +108,13 @@ func checkServerURL(s string) string {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil || u.Scheme != "https" && u.Scheme != "http":
-		return fmt.Sprintf("%q must be an http(s) URL", s)
+		return "must be an http(s) URL, like https://127.0.0.1:6443"
 	case u.Host == "":
-		return fmt.Sprintf("%q has no host", s)
+		return "the URL has no host"
 	case u.User != nil:
 		return "must not carry a user or password (the token authenticates)"
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return fmt.Sprintf("%q must not have a query or fragment", s)
+		return "the URL must not have a query or fragment"
 	}
 	return ""
 }

@@ -46,9 +46,11 @@ func TestParseConfig(t *testing.T) {
 		{"unknown field", good("tokn: x\n"), `unknown field "tokn"`},
 		{"wrong type", "server: [1]\ntoken: " + testToken, "server"},
 		{"not a URL scheme", good("")[:8] + "ftp" + good("")[13:], "server:"},
-		{"no host", "server: https://\ntoken: " + testToken, `server: "https://" has no host`},
+		{"no host", "server: https://\ntoken: " + testToken, "server: the URL has no host"},
 		{"query", "server: https://h:1/?x=1\ntoken: " + testToken, "server: "},
 		{"user in URL", "server: https://u:p@h:1\ntoken: " + testToken, "server: must not carry a user"},
+		// Quoting the server value put a token pasted there in the error.
+		{"token in the server field", "server: " + testToken + "\ntoken: " + testToken, "server: must be an http(s) URL"},
 		{"token with a newline", "server: https://h:1\ntoken: \"abc\\ndef\"", "token: must be printable"},
 		{"CA data without PEM", good("certificateAuthorityData: hello\n"), "certificateAuthorityData: no PEM certificate found"},
 	}
