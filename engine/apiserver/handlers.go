@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 
 	"github.com/maestro-dev/maestro/engine/api"
-	"github.com/maestro-dev/maestro/engine/api/labels"
 	"github.com/maestro-dev/maestro/engine/apiserver/auth"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 	"github.com/maestro-dev/maestro/engine/apiserver/strictjson"
@@ -71,11 +69,12 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, info requestInfo) {
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request, info requestInfo) {
-	sel, err := parseSelectors(r, info.Kind)
+	opts, err := parseListOptions(info.Kind, r.URL.Query(), false)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	sel := opts.Selectors
 	node, _ := sel.Fields.Value(registry.NodeField(info.Kind))
 	if err := s.authorize(r.Context(), auth.Request{Verb: auth.VerbList, Kind: info.Kind, Namespace: info.Namespace, NodeName: node}); err != nil {
 		s.writeError(w, r, err)
@@ -156,7 +155,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, info requestInfo
 }
 
 func (s *Server) delete(w http.ResponseWriter, r *http.Request, info requestInfo) {
-	opts, err := deleteOptions(r)
+	opts, err := deleteOptions(r.URL.Query())
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -221,50 +220,7 @@ func decodeError(kind string, err error) error {
 	return se
 }
 
-func parseSelectors(r *http.Request, kind *api.KindInfo) (registry.Selectors, error) {
-	var sel registry.Selectors
-	q := r.URL.Query()
-	if ls := q.Get("labelSelector"); ls != "" {
-		parsed, err := labels.Parse(ls)
-		if err != nil {
-			return sel, api.NewBadRequest("labelSelector: %v", err)
-		}
-		sel.Labels = parsed
-	}
-	fs, err := registry.ParseFieldSelector(kind, q.Get("fieldSelector"))
-	if err != nil {
-		return sel, api.NewBadRequest("fieldSelector: %v", err)
-	}
-	sel.Fields = fs
-	return sel, nil
-}
-
 func isDryRun(r *http.Request) bool { return truthy(r.URL.Query().Get("dryRun")) }
-
-func deleteOptions(r *http.Request) (registry.DeleteOptions, error) {
-	q := r.URL.Query()
-	opts := registry.DeleteOptions{DryRun: isDryRun(r), PropagationPolicy: q.Get("propagationPolicy")}
-	switch opts.PropagationPolicy {
-	case "", registry.PropagationBackground, registry.PropagationForeground, registry.PropagationOrphan:
-	default:
-		return opts, api.NewBadRequest("propagationPolicy %q: must be Background, Foreground or Orphan", opts.PropagationPolicy)
-	}
-	if v := q.Get("resourceVersion"); v != "" {
-		rv, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || rv < 0 {
-			return opts, api.NewBadRequest("resourceVersion %q: must be a non-negative integer", v)
-		}
-		opts.Precondition = rv
-	}
-	if v := q.Get("gracePeriodSeconds"); v != "" {
-		g, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || g < 0 {
-			return opts, api.NewBadRequest("gracePeriodSeconds %q: must be a non-negative integer", v)
-		}
-		opts.GracePeriodSeconds = &g
-	}
-	return opts, nil
-}
 
 // podLookup answers the node authorizer's questions from the registry.
 type podLookup struct{ reg *registry.Registry }

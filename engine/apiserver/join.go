@@ -3,7 +3,6 @@ package apiserver
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/apiserver/auth"
 	"github.com/maestro-dev/maestro/engine/apiserver/pki"
+	"github.com/maestro-dev/maestro/engine/apiserver/strictjson"
 	"github.com/maestro-dev/maestro/engine/store"
 )
 
@@ -151,14 +151,24 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) {
 // decodeJoinRequest reads a join or renew request; node, when given, is
 // the name an empty nodeName stands for.
 func (s *Server) decodeJoinRequest(r *http.Request, node ...string) (api.JoinRequest, error) {
-	var req api.JoinRequest
 	if s.pki == nil {
-		return req, api.NewStatusError(http.StatusServiceUnavailable, api.ReasonServiceUnavailable, "this server cannot sign node certificates")
+		return api.JoinRequest{}, api.NewStatusError(http.StatusServiceUnavailable, api.ReasonServiceUnavailable, "this server cannot sign node certificates")
 	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		return req, api.NewBadRequest("decoding join request: %v", err)
+	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil {
+		return api.JoinRequest{}, api.NewBadRequest("reading join request: %v", err)
+	}
+	return parseJoinRequest(body, node...)
+}
+
+// parseJoinRequest reads a join or renew request body, strictly, and
+// checks the node name (node, when given, is the name an empty nodeName
+// stands for). It is pure, so the fuzz tests run exactly what the
+// handlers run.
+func parseJoinRequest(body []byte, node ...string) (api.JoinRequest, error) {
+	var req api.JoinRequest
+	if err := strictjson.Unmarshal(body, &req); err != nil {
+		return req, decodeError("JoinRequest", err)
 	}
 	if req.NodeName == "" && len(node) > 0 {
 		req.NodeName = node[0]

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -25,36 +24,24 @@ const (
 // watch streams events as newline-delimited JSON until the client leaves,
 // the timeout passes, or the watch fails (then a final ERROR event says why).
 func (s *Server) watch(w http.ResponseWriter, r *http.Request, info requestInfo) {
-	sel, err := parseSelectors(r, info.Kind)
+	opts, err := parseListOptions(info.Kind, r.URL.Query(), true)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	sel := opts.Selectors
 	node, _ := sel.Fields.Value(registry.NodeField(info.Kind))
 	if err := s.authorize(r.Context(), auth.Request{Verb: auth.VerbWatch, Kind: info.Kind, Namespace: info.Namespace, NodeName: node}); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	q := r.URL.Query()
-	var from int64
-	if v := q.Get("resourceVersion"); v != "" {
-		if from, err = strconv.ParseInt(v, 10, 64); err != nil || from < 0 {
-			s.writeError(w, r, api.NewBadRequest("resourceVersion %q: must be a non-negative integer", v))
-			return
-		}
-	}
-	timeout := minWatchTimeout + rand.N(maxWatchTimeout-minWatchTimeout)
-	if v := q.Get("timeoutSeconds"); v != "" {
-		secs, err := strconv.Atoi(v)
-		if err != nil || secs < 1 {
-			s.writeError(w, r, api.NewBadRequest("timeoutSeconds %q: must be a positive integer", v))
-			return
-		}
-		timeout = time.Duration(secs) * time.Second
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = minWatchTimeout + rand.N(maxWatchTimeout-minWatchTimeout)
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	wa, err := s.reg.Watch(ctx, info.Kind, info.Namespace, from, sel)
+	wa, err := s.reg.Watch(ctx, info.Kind, info.Namespace, opts.ResourceVersion, sel)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

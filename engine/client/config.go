@@ -1,8 +1,10 @@
 package client
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,31 +53,70 @@ func LoadConfig(path string) (Config, error) {
 	if err != nil {
 		return Config{}, fmt.Errorf("reading client config %s: %w", path, err)
 	}
-	var cfg Config
-	if err := yaml.UnmarshalStrict(b, &cfg); err != nil {
-		return Config{}, fmt.Errorf("parsing client config %s: %w", path, err)
-	}
-	if err := cfg.Validate(); err != nil {
+	cfg, err := ParseConfig(b)
+	if err != nil {
 		return Config{}, fmt.Errorf("client config %s: %w", path, err)
 	}
 	return cfg, nil
 }
 
-// Validate checks the config has what a client needs.
+// ParseConfig reads and checks the contents of a client config file
+// (YAML or JSON): an unknown field, a value of the wrong type or a value
+// a client cannot use is an error naming the field. No error carries the
+// token.
+func ParseConfig(b []byte) (Config, error) {
+	var cfg Config
+	if err := yaml.UnmarshalStrict(b, &cfg); err != nil {
+		return Config{}, fmt.Errorf("parsing: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Validate checks the config has what a client needs, in a form it can
+// use: an http(s) URL with a host and no query, a token that fits an HTTP
+// header, and a CA (when given inline) with a PEM certificate in it.
 func (c Config) Validate() error {
 	var problems []string
-	if c.Server == "" {
-		problems = append(problems, "server: required")
-	} else if !strings.HasPrefix(c.Server, "https://") && !strings.HasPrefix(c.Server, "http://") {
-		problems = append(problems, fmt.Sprintf("server: %q must be an http(s) URL", c.Server))
+	if msg := checkServerURL(c.Server); msg != "" {
+		problems = append(problems, "server: "+msg)
 	}
-	if c.Token == "" {
+	switch {
+	case c.Token == "":
 		problems = append(problems, "token: required")
+	case strings.IndexFunc(c.Token, func(r rune) bool { return r <= ' ' || r == 0x7f || r > '~' }) >= 0:
+		problems = append(problems, "token: must be printable ASCII without spaces (it is sent in an HTTP header)")
+	}
+	if c.CertificateAuthorityData != "" && !x509.NewCertPool().AppendCertsFromPEM([]byte(c.CertificateAuthorityData)) {
+		problems = append(problems, "certificateAuthorityData: no PEM certificate found")
 	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// checkServerURL says what is wrong with an API URL, or "". It never
+// quotes the value: a token pasted into the wrong field must not end up
+// in an error message.
+func checkServerURL(s string) string {
+	if s == "" {
+		return "required"
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || u.Scheme != "https" && u.Scheme != "http":
+		return "must be an http(s) URL, like https://127.0.0.1:6443"
+	case u.Host == "":
+		return "the URL has no host"
+	case u.User != nil:
+		return "must not carry a user or password (the token authenticates)"
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return "the URL must not have a query or fragment"
+	}
+	return ""
 }
 
 // WriteConfig writes a client config readable only by its owner.

@@ -207,7 +207,7 @@ func TestClientErrorsSayWhatIsWrong(t *testing.T) {
 func TestConfigRoundTrip(t *testing.T) {
 	t.Parallel()
 	path := t.TempDir() + "/sub/config"
-	want := client.Config{Server: "https://127.0.0.1:6443", Token: "abc.def", CertificateAuthorityData: "-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n"}
+	want := client.Config{Server: "https://127.0.0.1:6443", Token: "abc.def", CertificateAuthorityData: testCA}
 	if err := client.WriteConfig(path, want); err != nil {
 		t.Fatal(err)
 	}

@@ -114,16 +114,26 @@ func VerifyBackup(path string) (BackupInfo, error) {
 	if err != nil {
 		return BackupInfo{}, fmt.Errorf("reading backup: %w", err)
 	}
+	info, err := verifyBackup(f, fi.Size())
+	if err != nil {
+		return BackupInfo{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return info, nil
+}
+
+// verifyBackup checks the backup of size bytes that r reads: it is pure
+// but for reading r, so the fuzz tests run exactly what VerifyBackup runs.
+func verifyBackup(r io.ReaderAt, size int64) (BackupInfo, error) {
 	bad := func(format string, args ...any) (BackupInfo, error) {
-		return BackupInfo{}, fmt.Errorf("%s: %w: %s", path, ErrBadBackup, fmt.Sprintf(format, args...))
+		return BackupInfo{}, fmt.Errorf("%w: %s", ErrBadBackup, fmt.Sprintf(format, args...))
 	}
 	sum := sha256.New()
-	r := bufio.NewReader(io.TeeReader(io.LimitReader(f, max(fi.Size()-sha256.Size, 0)), sum))
+	br := bufio.NewReader(io.TeeReader(io.NewSectionReader(r, 0, max(size-sha256.Size, 0)), sum))
 	magic := make([]byte, len(backupMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != backupMagic {
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != backupMagic {
 		return bad("it does not start with %q", backupMagic[:len(backupMagic)-1])
 	}
-	line, err := r.ReadSlice('\n')
+	line, err := br.ReadSlice('\n')
 	if err != nil || len(line) > maxBackupHeader {
 		return bad("no header line")
 	}
@@ -135,11 +145,11 @@ func VerifyBackup(path string) (BackupInfo, error) {
 		return bad("format %d; this maestro reads format %d", info.Header.Format, BackupFormat)
 	}
 	info.SnapshotOffset = int64(len(backupMagic) + len(line))
-	info.SnapshotSize = fi.Size() - sha256.Size - info.SnapshotOffset
+	info.SnapshotSize = size - sha256.Size - info.SnapshotOffset
 	if info.SnapshotSize <= sha256.Size {
-		return bad("it is cut short (%d bytes)", fi.Size())
+		return bad("it is cut short (%d bytes)", size)
 	}
-	inner, err := snapshotChecksum(r, info.SnapshotSize)
+	inner, err := snapshotChecksum(br, info.SnapshotSize)
 	if err != nil {
 		return bad("%v", err)
 	}
@@ -147,7 +157,7 @@ func VerifyBackup(path string) (BackupInfo, error) {
 		return bad("the etcd snapshot's own checksum does not match")
 	}
 	want := make([]byte, sha256.Size)
-	if _, err := f.ReadAt(want, fi.Size()-sha256.Size); err != nil {
+	if _, err := r.ReadAt(want, size-sha256.Size); err != nil {
 		return bad("reading its checksum: %v", err)
 	}
 	if got := sum.Sum(nil); !bytes.Equal(got, want) {

@@ -29,16 +29,10 @@ func ParseFieldSelector(kind *api.KindInfo, s string) (FieldSelector, error) {
 	supported := supportedFields(kind)
 	var sel FieldSelector
 	for _, term := range strings.Split(s, ",") {
-		var r FieldRequirement
-		var ok bool
-		if r.Field, r.Value, ok = strings.Cut(term, "!="); ok {
-			r.Negate = true
-		} else if r.Field, r.Value, ok = strings.Cut(term, "=="); ok {
-		} else if r.Field, r.Value, ok = strings.Cut(term, "="); !ok {
+		r, ok := splitFieldTerm(term)
+		if !ok {
 			return nil, fmt.Errorf("field selector %q: term %q must be field=value or field!=value", s, term)
 		}
-		r.Field = strings.TrimSpace(r.Field)
-		r.Value = strings.TrimSpace(r.Value)
 		if !supported[r.Field] {
 			return nil, fmt.Errorf("field selector %q: field %q is not supported for %s (supported: %s)",
 				s, r.Field, kind.Plural, strings.Join(sortedFieldNames(supported), ", "))
@@ -46,6 +40,27 @@ func ParseFieldSelector(kind *api.KindInfo, s string) (FieldSelector, error) {
 		sel = append(sel, r)
 	}
 	return sel, nil
+}
+
+// splitFieldTerm splits "field=value", "field==value" or "field!=value"
+// at the first operator, as Kubernetes does: a field name holds neither
+// "=" nor "!", and the value is everything after the operator (so
+// "f==a==" is f == "a==", which String prints back as "f=a==").
+func splitFieldTerm(term string) (FieldRequirement, bool) {
+	i := strings.IndexAny(term, "!=")
+	if i < 0 || term[i] == '!' && !strings.HasPrefix(term[i:], "!=") {
+		return FieldRequirement{}, false
+	}
+	r := FieldRequirement{Field: strings.TrimSpace(term[:i])}
+	rest := term[i+1:]
+	switch {
+	case term[i] == '!':
+		r.Negate, rest = true, term[i+2:]
+	case strings.HasPrefix(rest, "="):
+		rest = rest[1:]
+	}
+	r.Value = strings.TrimSpace(rest)
+	return r, true
 }
 
 // Matches reports whether the object satisfies every requirement.
@@ -72,12 +87,19 @@ func (s FieldSelector) Value(field string) (string, bool) {
 	return "", false
 }
 
+// String prints the selector as text ParseFieldSelector reads back as
+// the same selector.
 func (s FieldSelector) String() string {
 	parts := make([]string, len(s))
 	for i, r := range s {
 		op := "="
-		if r.Negate {
+		switch {
+		case r.Negate:
 			op = "!="
+		case strings.HasPrefix(r.Value, "="):
+			// "f==x" would read as f == "x": spell the operator out so
+			// the value keeps its leading "=".
+			op = "=="
 		}
 		parts[i] = r.Field + op + r.Value
 	}

@@ -23,6 +23,9 @@ func TestParseFieldSelector(t *testing.T) {
 		{"not equals", pods, "spec.nodeName!=node-1", FieldSelector{{Field: "spec.nodeName", Value: "node-1", Negate: true}}},
 		{"empty value selects unbound pods", pods, "spec.nodeName=", FieldSelector{{Field: "spec.nodeName", Value: ""}}},
 		{"not empty selects bound pods", pods, "spec.nodeName!=", FieldSelector{{Field: "spec.nodeName", Value: "", Negate: true}}},
+		{"value ending in ==", pods, "spec.nodeName==0==", FieldSelector{{Field: "spec.nodeName", Value: "0=="}}},
+		{"value starting with =", pods, "spec.nodeName= =x", FieldSelector{{Field: "spec.nodeName", Value: "=x"}}},
+		{"value holding !=", pods, "spec.nodeName=a!=b", FieldSelector{{Field: "spec.nodeName", Value: "a!=b"}}},
 		{"several terms", pods, "spec.nodeName=node-1,status.phase!=Succeeded,metadata.namespace=default", FieldSelector{
 			{Field: "spec.nodeName", Value: "node-1"},
 			{Field: "status.phase", Value: "Succeeded", Negate: true},
@@ -260,6 +263,25 @@ func TestFieldSelectorString(t *testing.T) {
 		again, err := ParseFieldSelector(pods, sel.String())
 		if err != nil || !reflect.DeepEqual(again, sel) {
 			t.Errorf("%q re-parses as %v, %v", sel.String(), again, err)
+		}
+	}
+}
+
+// TestFieldSelectorStringRoundTrip: String prints what ParseFieldSelector
+// reads back as the same selector (clients and the watch cache pass
+// selectors on as text). Found by FuzzParseFieldSelector: "f==0==" printed
+// as "f=0==", which split at its last "==" into an unsupported field, and
+// "f= =x" printed as "f==x", which lost the value's "=".
+func TestFieldSelectorStringRoundTrip(t *testing.T) {
+	pods := api.MustKind("pods")
+	for _, in := range []string{"spec.nodeName==0==", "spec.nodeName= =x", "spec.nodeName===x", "spec.nodeName!==x", "spec.nodeName=a!=b,status.phase!=Running"} {
+		sel, err := ParseFieldSelector(pods, in)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		again, err := ParseFieldSelector(pods, sel.String())
+		if err != nil || !reflect.DeepEqual(again, sel) {
+			t.Errorf("%q -> %q -> %#v, %v; want %#v", in, sel.String(), again, err, sel)
 		}
 	}
 }

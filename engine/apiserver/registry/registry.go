@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/store"
 )
@@ -125,20 +123,8 @@ func (r *Registry) List(ctx context.Context, kind *api.KindInfo, namespace strin
 func (r *Registry) Create(ctx context.Context, obj api.Object, opts WriteOptions) (api.Object, error) {
 	kind := api.KindOf(obj)
 	meta := obj.GetObjectMeta()
-	now := r.now().UTC().Truncate(time.Second)
-	meta.UID = uuid.NewString()
-	meta.ResourceVersion = 0
-	meta.Generation = 1
-	meta.CreationTimestamp = now
-	meta.DeletionTimestamp = nil
-	meta.DeletionGracePeriodSeconds = nil
-	generated := meta.Name == "" && meta.GenerateName != ""
-	if generated {
-		meta.Name = meta.GenerateName + randomSuffix()
-	}
-	api.Default(obj)
-	prepareForCreate(obj, now)
-	if errs := api.Validate(obj); len(errs) > 0 {
+	generated, errs := prepareNew(obj, r.now().UTC().Truncate(time.Second))
+	if len(errs) > 0 {
 		return nil, api.NewInvalid(kind.Kind, meta.Name, errs)
 	}
 	var pre store.Precondition
@@ -254,12 +240,7 @@ func (r *Registry) merge(kind *api.KindInfo, current api.Object, stored []byte, 
 // current's stored encoding).
 func (r *Registry) write(ctx context.Context, kind *api.KindInfo, current api.Object, stored []byte, next api.Object, opts WriteOptions) (api.Object, error) {
 	meta := next.GetObjectMeta()
-	now := r.now().UTC().Truncate(time.Second)
-	api.Default(next)
-	prepareForUpdate(current, next, now)
-	errs := api.Validate(next)
-	errs = append(errs, api.ValidateUpdate(current, next)...)
-	if len(errs) > 0 {
+	if errs := prepareWrite(current, next, r.now().UTC().Truncate(time.Second)); len(errs) > 0 {
 		return nil, api.NewInvalid(kind.Kind, meta.Name, errs)
 	}
 	if err := r.admit(ctx, Attributes{Op: OpUpdate, Kind: kind, Object: next, Old: current,

@@ -5,8 +5,42 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/maestro-dev/maestro/engine/api"
 )
+
+// prepareNew applies the server's rules to an object being created (the
+// metadata the server owns, a name from generateName, defaults, the kind's
+// create rules) and validates it; generated says the name was made up.
+// It is pure but for the UID and name suffix it draws, so the fuzz tests
+// run exactly what a create runs.
+func prepareNew(obj api.Object, now time.Time) (generated bool, errs api.ErrorList) {
+	meta := obj.GetObjectMeta()
+	meta.UID = uuid.NewString()
+	meta.ResourceVersion = 0
+	meta.Generation = 1
+	meta.CreationTimestamp = now
+	meta.DeletionTimestamp = nil
+	meta.DeletionGracePeriodSeconds = nil
+	generated = meta.Name == "" && meta.GenerateName != ""
+	if generated {
+		meta.Name = meta.GenerateName + randomSuffix()
+	}
+	api.Default(obj)
+	prepareForCreate(obj, now)
+	return generated, api.Validate(obj)
+}
+
+// prepareWrite applies the server's rules to next, the object about to
+// replace current (defaults, the kind's update rules), and validates it
+// and the change.
+func prepareWrite(current, next api.Object, now time.Time) api.ErrorList {
+	api.Default(next)
+	prepareForUpdate(current, next, now)
+	errs := api.Validate(next)
+	return append(errs, api.ValidateUpdate(current, next)...)
+}
 
 // prepareForCreate applies the server-side rules for a new object of each
 // kind after defaulting: statuses start from what the server knows.
