@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -24,16 +25,16 @@ import (
 
 func newAgentCmd(g *globals) *cobra.Command {
 	var (
-		server, joinToken, caFile, nodeName, address, runtimeName, dataDir string
-		labels                                                             []string
-		port                                                               int
-		infraImage, pauseBinary                                            string
-		heartbeat, backoffBase                                             time.Duration
-		logLevel, logFormat                                                string
-		runProxy                                                           bool
-		proxyInterface                                                     string
-		wgPort                                                             int
-		wgInterface, wgImpl                                                string
+		server, joinToken, joinTokenFile, caFile, nodeName, address, runtimeName, dataDir string
+		labels                                                                            []string
+		port                                                                              int
+		infraImage, pauseBinary                                                           string
+		heartbeat, backoffBase                                                            time.Duration
+		logLevel, logFormat                                                               string
+		runProxy                                                                          bool
+		proxyInterface                                                                    string
+		wgPort                                                                            int
+		wgInterface, wgImpl                                                               string
 	)
 	cmd := &cobra.Command{
 		Use:   "agent",
@@ -74,6 +75,9 @@ containers running; the next start adopts them.`,
 			}
 			nodeLabels, err := parseLabels(labels)
 			if err != nil {
+				return err
+			}
+			if joinToken, err = readJoinToken(joinToken, joinTokenFile); err != nil {
 				return err
 			}
 			var caPEM []byte
@@ -138,7 +142,8 @@ containers running; the next start adopts them.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&server, "server", "", "API server URL (default: from the saved node credentials)")
-	f.StringVar(&joinToken, "join-token", "", "join token for the first start")
+	f.StringVar(&joinToken, "join-token", "", "join token for the first start (visible to other users in the process list: prefer --join-token-file)")
+	f.StringVar(&joinTokenFile, "join-token-file", "", "file holding the join token for the first start (what machines a node pool makes use)")
 	f.StringVar(&caFile, "ca-file", "", "cluster CA certificate (PEM) to verify the API server on the first start")
 	f.StringVar(&nodeName, "node-name", "", "node name (default: the host name)")
 	f.StringVar(&address, "address", "", "node address: where host ports are published and logs are served (default: the first non-loopback IPv4)")
@@ -212,4 +217,25 @@ func defaultHome() string {
 		return ".maestro"
 	}
 	return filepath.Join(home, ".maestro")
+}
+
+// readJoinToken is the join token from --join-token or --join-token-file
+// (its content, surrounding space trimmed); errors name the flag, never the
+// token.
+func readJoinToken(token, file string) (string, error) {
+	switch {
+	case file == "":
+		return token, nil
+	case token != "":
+		return "", errors.New("--join-token and --join-token-file: give one, not both")
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--join-token-file: %w", err)
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return "", fmt.Errorf("--join-token-file %s: the file is empty", file)
+	}
+	return t, nil
 }
