@@ -149,8 +149,12 @@ func TestDeadProcessIsTerminated(t *testing.T) {
 }
 
 func TestDeleteKillsAfterGrace(t *testing.T) {
-	c := newCloud(t, t.TempDir(), `trap "" TERM; exec sleep 300`, 300*time.Millisecond)
+	c := newCloud(t, t.TempDir(), `trap "" TERM; touch data/ready; exec sleep 300`, 300*time.Millisecond)
 	m, r := mustCreate(t, c, "m1")
+	waitFor(t, "the process to ignore SIGTERM", func() bool {
+		_, err := os.Stat(filepath.Join(c.machineDir(m.ID), "data", "ready"))
+		return err == nil
+	})
 	start := time.Now()
 	if err := c.Delete(t.Context(), m.ID); err != nil {
 		t.Fatal(err)
