@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func deleteAll(t *testing.T, c *Cloud) {
 
 func TestConformance(t *testing.T) {
 	cloudtest.Run(t, func(t *testing.T) cloud.Cloud {
-		return newCloud(t, t.TempDir(), "exec sleep 300", 2*time.Second)
+		return newCloud(t, t.TempDir(), "exec sleep 120", 2*time.Second)
 	})
 }
 
@@ -75,7 +76,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestTokenOnlyInA0600File(t *testing.T) {
-	c := newCloud(t, t.TempDir(), "exec sleep 300", time.Second)
+	c := newCloud(t, t.TempDir(), "exec sleep 120", time.Second)
 	m, r := mustCreate(t, c, "m1")
 	dir := c.machineDir(m.ID)
 	fi, err := os.Stat(filepath.Join(dir, "join-token"))
@@ -105,10 +106,10 @@ func TestTokenOnlyInA0600File(t *testing.T) {
 
 func TestNewCloudOnSameRootSeesMachines(t *testing.T) {
 	root := t.TempDir()
-	first := newCloud(t, root, "exec sleep 300", time.Second)
+	first := newCloud(t, root, "exec sleep 120", time.Second)
 	m, r := mustCreate(t, first, "m1")
 
-	second := newCloud(t, root, "exec sleep 300", time.Second)
+	second := newCloud(t, root, "exec sleep 120", time.Second)
 	got, err := second.Get(t.Context(), m.ID)
 	if err != nil || got.State != cloud.StateRunning {
 		t.Fatalf("new Cloud: Get(%s) = %+v, %v; want it running", m.ID, got, err)
@@ -131,7 +132,7 @@ func TestNewCloudOnSameRootSeesMachines(t *testing.T) {
 }
 
 func TestDeadProcessIsTerminated(t *testing.T) {
-	c := newCloud(t, t.TempDir(), "exec sleep 300", time.Second)
+	c := newCloud(t, t.TempDir(), "exec sleep 120", time.Second)
 	m, r := mustCreate(t, c, "m1")
 	if err := syscall.Kill(r.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -149,7 +150,7 @@ func TestDeadProcessIsTerminated(t *testing.T) {
 }
 
 func TestDeleteKillsAfterGrace(t *testing.T) {
-	c := newCloud(t, t.TempDir(), `trap "" TERM; touch data/ready; exec sleep 300`, 300*time.Millisecond)
+	c := newCloud(t, t.TempDir(), `trap "" TERM; touch data/ready; exec sleep 120`, 300*time.Millisecond)
 	m, r := mustCreate(t, c, "m1")
 	waitFor(t, "the process to ignore SIGTERM", func() bool {
 		_, err := os.Stat(filepath.Join(c.machineDir(m.ID), "data", "ready"))
@@ -180,7 +181,7 @@ func TestStartFailureLeavesNothing(t *testing.T) {
 	if ms, _ := bad.List(t.Context(), cloud.Filter{Cluster: "c1"}); len(ms) != 0 {
 		t.Fatalf("failed Create left machines: %+v", ms)
 	}
-	good := newCloud(t, root, "exec sleep 300", time.Second)
+	good := newCloud(t, root, "exec sleep 120", time.Second)
 	if _, err := good.Create(t.Context(), cloudtest.Request("m1", "c1", "p1")); err != nil {
 		t.Fatalf("Create with the same key after a failed one: %v", err)
 	}
@@ -197,5 +198,38 @@ func TestAgentCommand(t *testing.T) {
 		"--runtime", "process"}
 	if !slices.Equal(argv, want) {
 		t.Errorf("AgentCommand =\n%q\nwant\n%q", argv, want)
+	}
+}
+
+// TestIdempotentAcrossClouds races Creates with one key from separate Clouds
+// on one root (as separate processes would: no shared mutex), so only the
+// link(2) claim of the key keeps it to one machine.
+func TestIdempotentAcrossClouds(t *testing.T) {
+	root := t.TempDir()
+	const n = 8
+	clouds := make([]*Cloud, n)
+	for i := range clouds {
+		clouds[i] = newCloud(t, root, "exec sleep 120", time.Second)
+	}
+	ids := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, c := range clouds {
+		wg.Go(func() {
+			m, err := c.Create(t.Context(), cloudtest.Request("m1", "c1", "p1"))
+			ids[i], errs[i] = m.ID, err
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || ids[i] != ids[0] {
+			t.Fatalf("Create %d: %s, %v; want machine %s", i, ids[i], errs[i], ids[0])
+		}
+	}
+	if ms, err := clouds[0].List(t.Context(), cloud.Filter{Cluster: "c1"}); err != nil || len(ms) != 1 {
+		t.Fatalf("List = %d machines, %v; want 1", len(ms), err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(root, "machines")); len(entries) != 1 {
+		t.Fatalf("%d machine directories left, want 1 (losers must clean up)", len(entries))
 	}
 }
