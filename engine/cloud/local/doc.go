@@ -14,7 +14,8 @@
 // run in their own session and outlive the Cloud that started them; a machine
 // whose process is gone (or whose PID now belongs to another process, checked
 // by the start time in /proc) reports terminated: it is not restarted, the
-// Machine controller replaces it.
+// Machine controller replaces it. So does a machine whose Create crashed
+// before starting its process, once it has been pending for a minute.
 //
 // The join token reaches the process as a file: MAESTRO_JOIN_TOKEN_FILE in
 // its environment and, for the default agent command, --join-token-file.

@@ -205,12 +205,19 @@ func (c *Cloud) discard(r record) {
 	_ = os.RemoveAll(c.machineDir(r.ID))
 }
 
+// pendingTimeout is how long a machine may stay without a process before it
+// counts as terminated: its Create crashed between recording it and
+// starting its process (which takes milliseconds).
+const pendingTimeout = time.Minute
+
 func state(r record) cloud.State {
 	switch {
 	case r.Deleting:
 		return cloud.StateStopping
-	case r.PID == 0:
+	case r.PID == 0 && time.Since(r.CreatedAt) < pendingTimeout:
 		return cloud.StatePending
+	case r.PID == 0:
+		return cloud.StateTerminated
 	case alive(r.PID, r.ProcessStart):
 		return cloud.StateRunning
 	}

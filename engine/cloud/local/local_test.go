@@ -233,3 +233,31 @@ func TestIdempotentAcrossClouds(t *testing.T) {
 		t.Fatalf("%d machine directories left, want 1 (losers must clean up)", len(entries))
 	}
 }
+
+// TestCrashedCreate: a record without a process (its Create crashed before
+// starting it) is pending for a while, then terminated, and Delete removes it.
+func TestCrashedCreate(t *testing.T) {
+	c := newCloud(t, t.TempDir(), "exec sleep 120", time.Second)
+	for _, tc := range []struct {
+		age  time.Duration
+		want cloud.State
+	}{{time.Second, cloud.StatePending}, {2 * pendingTimeout, cloud.StateTerminated}} {
+		r := record{ID: "m-" + strconv.Itoa(int(tc.age.Seconds())), Name: "m", Cluster: "c1", Pool: "p1",
+			KeyHash: keyHash("k"), CreatedAt: time.Now().Add(-tc.age)}
+		if err := os.MkdirAll(c.machineDir(r.ID), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.save(r); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := c.Get(t.Context(), r.ID); err != nil || m.State != tc.want {
+			t.Errorf("record %v old without a process: Get = %q, %v; want %q", tc.age, m.State, err, tc.want)
+		}
+		if err := c.Delete(t.Context(), r.ID); err != nil {
+			t.Fatalf("Delete(%s): %v", r.ID, err)
+		}
+		if _, err := c.Get(t.Context(), r.ID); !errors.Is(err, cloud.ErrNotFound) {
+			t.Errorf("after Delete: %v, want ErrNotFound", err)
+		}
+	}
+}

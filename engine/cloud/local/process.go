@@ -98,11 +98,11 @@ func stop(ctx context.Context, pid int, st uint64, grace time.Duration) error {
 
 func waitGone(ctx context.Context, pid int, st uint64, d time.Duration) bool {
 	deadline := time.Now().Add(d)
-	for alive(pid, st) {
+	for poll := time.Millisecond; alive(pid, st); poll = min(2*poll, 50*time.Millisecond) {
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return false
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(poll)
 	}
 	return true
 }
