@@ -18,10 +18,8 @@
 // before starting its process, once it has been pending for a minute.
 //
 // The join token reaches the process as a file: MAESTRO_JOIN_TOKEN_FILE in
-// its environment and, for the default agent command, --join-token-file.
-// `maestro agent` does not have --join-token-file yet (internal/cli/agent.go
-// takes --join-token only, which ps shows to every user); until it does,
-// AgentCommand's processes fail at flag parsing, and tests use a stand-in.
+// its environment and, for the default agent command, `maestro agent
+// --join-token-file` (never --join-token, which ps shows to every user).
 //
 // Delete sends SIGTERM to the process group, SIGKILL after Options.StopGrace,
 // and removes the machine's directory and key.
