@@ -123,19 +123,19 @@ func TestRestartOnItsDataDir(t *testing.T) {
 		// The same API address both times: agents keep the server's URL with their credentials.
 		DataDir: t.TempDir(), Nodes: 1, Runtime: localcluster.RuntimeProcess, Listen: testenv.FreeAddr(t),
 		ClientConfigPath: "-", UnsafeNoFsync: true, NodePrefix: "again-", AddressPrefix: "127.0.98.", Log: testenv.Logger(t),
-		ServiceCIDR: netip.MustParsePrefix("10.201.0.0/28"),
+		ServiceCIDR: testenv.ServiceCIDR(),
 		PodCIDR:     testenv.PodCIDR(),
 		Agent:       func(cfg *agent.Config) { cfg.ServerPort = 0 },
 	}
-	var podCIDR string // the node's, from the server's default range; kept across the restart
+	var podCIDR string // the node's, from the cluster's range; kept across the restart
 	for round := range 2 {
 		c, err := localcluster.Start(ctx, cfg)
 		if err != nil {
 			t.Fatalf("start %d: %v", round, err)
 		}
 		got := waitPodCIDR(t, c, "again-1")
-		if p := netip.MustParsePrefix(got); p.Bits() != 24 || !netip.MustParsePrefix("10.244.0.0/16").Contains(p.Addr()) || (round == 1 && got != podCIDR) {
-			t.Fatalf("start %d: node pod CIDR %s, want a /24 of the default 10.244.0.0/16, the same after the restart (%q)", round, got, podCIDR)
+		if p := netip.MustParsePrefix(got); p.Bits() != 24 || !cfg.PodCIDR.Contains(p.Addr()) || (round == 1 && got != podCIDR) {
+			t.Fatalf("start %d: node pod CIDR %s, want a /24 of the cluster's %s, the same after the restart (%q)", round, got, cfg.PodCIDR, podCIDR)
 		}
 		podCIDR = got
 		n, err := c.Client.Nodes().Get(ctx, "again-1")
