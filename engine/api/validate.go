@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/maestro-dev/maestro/engine/api/labels"
@@ -169,6 +170,26 @@ func validateNonNegative[T ~int32 | ~int64](v T, p Path) ErrorList {
 func validateAtLeast[T ~int32 | ~int64](v, min T, p Path) ErrorList {
 	if v < min {
 		return ErrorList{Invalid(p, v, "must be greater than or equal to "+itoa(int64(min)))}
+	}
+	return nil
+}
+
+// MaxDurationSeconds bounds every field counted in seconds that the engine
+// turns into a duration (grace periods, deadlines, toleration seconds):
+// ten years, far below where seconds overflow a time.Duration (292 years)
+// into a negative, already-passed deadline.
+const MaxDurationSeconds = 10 * 365 * 24 * 60 * 60
+
+// validateOptionalSeconds checks an optional count of seconds lies in
+// [min, MaxDurationSeconds].
+func validateOptionalSeconds(v *int64, min int64, p Path) ErrorList {
+	switch {
+	case v == nil:
+		return nil
+	case *v < min:
+		return ErrorList{Invalid(p, *v, fmt.Sprintf("must be at least %d", min))}
+	case *v > MaxDurationSeconds:
+		return ErrorList{Invalid(p, *v, fmt.Sprintf("must be at most %d (ten years)", MaxDurationSeconds))}
 	}
 	return nil
 }

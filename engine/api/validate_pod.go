@@ -35,10 +35,8 @@ func validatePodSpec(s *PodSpec, p Path) ErrorList {
 	default:
 		errs = append(errs, NotSupported(p.Child("dnsPolicy"), s.DNSPolicy, DNSClusterFirst, DNSDefault, DNSNone))
 	}
-	errs = append(errs, validateOptionalNonNegative(s.TerminationGracePeriodSeconds, p.Child("terminationGracePeriodSeconds"))...)
-	if s.ActiveDeadlineSeconds != nil && *s.ActiveDeadlineSeconds < 1 {
-		errs = append(errs, Invalid(p.Child("activeDeadlineSeconds"), *s.ActiveDeadlineSeconds, "must be greater than 0"))
-	}
+	errs = append(errs, validateOptionalSeconds(s.TerminationGracePeriodSeconds, 0, p.Child("terminationGracePeriodSeconds"))...)
+	errs = append(errs, validateOptionalSeconds(s.ActiveDeadlineSeconds, 1, p.Child("activeDeadlineSeconds"))...)
 	errs = append(errs, ValidateLabels(s.NodeSelector, p.Child("nodeSelector"))...)
 	if s.NodeName != "" {
 		if msg := IsDNS1123Subdomain(s.NodeName); msg != "" {

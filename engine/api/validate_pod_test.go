@@ -82,6 +82,12 @@ func TestValidatePodInvalid(t *testing.T) {
 		{"dns policy unknown", pod(func(p *Pod) { p.Spec.DNSPolicy = "ClusterFirstWithHostNet" }), []string{"unsupported spec.dnsPolicy"}},
 		{"negative grace period", pod(func(p *Pod) { p.Spec.TerminationGracePeriodSeconds = Ptr[int64](-1) }), []string{"invalid spec.terminationGracePeriodSeconds"}},
 		{"zero active deadline", pod(func(p *Pod) { p.Spec.ActiveDeadlineSeconds = Ptr[int64](0) }), []string{"invalid spec.activeDeadlineSeconds"}},
+		// 9.3e9 s overflowed a time.Duration into a deadline in the past.
+		{"grace period overflowing a duration", pod(func(p *Pod) { p.Spec.TerminationGracePeriodSeconds = Ptr[int64](9_300_000_000) }), []string{"invalid spec.terminationGracePeriodSeconds"}},
+		{"active deadline overflowing a duration", pod(func(p *Pod) { p.Spec.ActiveDeadlineSeconds = Ptr[int64](9_300_000_000) }), []string{"invalid spec.activeDeadlineSeconds"}},
+		{"toleration seconds overflowing a duration", pod(func(p *Pod) {
+			p.Spec.Tolerations = []Toleration{{Key: "k", Operator: TolerationOpExists, Effect: TaintNoExecute, TolerationSeconds: Ptr[int64](9_300_000_000)}}
+		}), []string{"invalid spec.tolerations[0].tolerationSeconds"}},
 		{"node selector key invalid", pod(func(p *Pod) { p.Spec.NodeSelector = map[string]string{"-zone": "a"} }), []string{`invalid spec.nodeSelector["-zone"]`}},
 		{"node selector value invalid", pod(func(p *Pod) { p.Spec.NodeSelector = map[string]string{"zone": "a b"} }), []string{`invalid spec.nodeSelector["zone"]`}},
 		{"node name invalid", pod(func(p *Pod) { p.Spec.NodeName = "Node_1" }), []string{"invalid spec.nodeName"}},

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"math"
 	"strconv"
 
 	"github.com/maestro-dev/maestro/engine/api/labels"
@@ -148,6 +149,7 @@ func validateTolerations(ts []Toleration, p Path) ErrorList {
 		default:
 			errs = append(errs, NotSupported(tp.Child("effect"), t.Effect, "", TaintNoSchedule, TaintPreferNoSchedule, TaintNoExecute))
 		}
+		errs = append(errs, validateOptionalSeconds(t.TolerationSeconds, math.MinInt64, tp.Child("tolerationSeconds"))...)
 		if t.TolerationSeconds != nil && t.Effect != TaintNoExecute {
 			errs = append(errs, Invalid(tp.Child("effect"), string(t.Effect), "must be NoExecute when tolerationSeconds is set"))
 		}
