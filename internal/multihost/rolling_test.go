@@ -53,7 +53,8 @@ func TestRollingUpdateAcrossHosts(t *testing.T) {
 	cancel()
 	r := <-res
 	t.Logf("load during the rollout: %s", r.Summary())
-	if len(r.Samples) < 2000 {
+	// At 200/s the rollout (about 8 s here) takes well over 1,000.
+	if len(r.Samples) < 1000 {
 		t.Fatalf("only %d requests: the load did not run", len(r.Samples))
 	}
 	if f := r.Failures(); len(f) > 0 {
