@@ -222,18 +222,8 @@ func (sc *scanner) members(member func(key []byte) error) error {
 		if err := member(key); err != nil {
 			return err
 		}
-		sc.space()
-		if sc.pos >= len(sc.data) {
-			return errSyntax
-		}
-		switch sc.data[sc.pos] {
-		case ',':
-			sc.pos++
-		case '}':
-			sc.pos++
-			return nil
-		default:
-			return errSyntax
+		if done, err := sc.separator('}'); done || err != nil {
+			return err
 		}
 	}
 }
@@ -253,20 +243,28 @@ func (sc *scanner) list(s *schema, depth int) error {
 		if err := sc.value(elem, depth+1); err != nil {
 			return wrap(err, step{index: i})
 		}
-		sc.space()
-		if sc.pos >= len(sc.data) {
-			return errSyntax
-		}
-		switch sc.data[sc.pos] {
-		case ',':
-			sc.pos++
-		case ']':
-			sc.pos++
-			return nil
-		default:
-			return errSyntax
+		if done, err := sc.separator(']'); done || err != nil {
+			return err
 		}
 	}
+}
+
+// separator passes over what follows a member or element: a comma (more
+// follow) or the closing byte (done); anything else is a syntax error.
+func (sc *scanner) separator(closing byte) (done bool, err error) {
+	sc.space()
+	if sc.pos >= len(sc.data) {
+		return false, errSyntax
+	}
+	switch sc.data[sc.pos] {
+	case ',':
+		sc.pos++
+		return false, nil
+	case closing:
+		sc.pos++
+		return true, nil
+	}
+	return false, errSyntax
 }
 
 // str passes over a string starting at pos and returns it with its
