@@ -18,6 +18,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/loadgen"
+	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
 // backendService is the demo backend: named target port, a node port, and
@@ -260,44 +261,14 @@ func TestServicesEndToEnd(t *testing.T) {
 	t.Run("rolling update of 10 replicas under 200 req/s: zero failures", func(t *testing.T) {
 		scale(t, c, "backend", 10)
 		c.readyPods(t, "app=backend", 10, 120*time.Second)
-		ctx, cancel := context.WithCancel(c.ctx)
-		defer cancel()
-		res := make(chan loadgen.Result, 1)
-		go func() {
-			res <- loadgen.Run(ctx, loadgen.Config{URL: clusterURL, Rate: 200, Workers: 16, Duration: 5 * time.Minute})
-		}()
-		time.Sleep(time.Second)
-		d, err := c.Client.Deployments("default").Get(c.ctx, "backend")
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.Spec.Strategy.RollingUpdate = &api.RollingUpdateDeployment{MaxUnavailable: api.Ptr(api.FromInt(0)), MaxSurge: api.Ptr(api.FromInt(3))}
-		d.Spec.Template.Spec.Containers[0].Env = append(d.Spec.Template.Spec.Containers[0].Env, api.EnvVar{Name: "VERSION", Value: "v2"})
-		if _, err := c.Client.Deployments("default").Update(c.ctx, d); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, 3*time.Minute, "rollout complete", func() (bool, string) {
-			d, err := c.Client.Deployments("default").Get(c.ctx, "backend")
-			if err != nil {
-				return false, err.Error()
-			}
-			st := d.Status
-			return st.ObservedGeneration >= d.Generation && st.UpdatedReplicas == 10 && st.Replicas == 10 && st.AvailableReplicas == 10,
-				fmt.Sprintf("updated %d replicas %d available %d", st.UpdatedReplicas, st.Replicas, st.AvailableReplicas)
-		})
-		time.Sleep(2 * time.Second)
-		cancel()
-		r := <-res
-		t.Logf("load during the rollout: %s", r.Summary())
-		if len(r.Samples) < 1000 {
-			t.Fatalf("only %d requests: the load did not run", len(r.Samples))
-		}
-		if f := r.Failures(); len(f) > 0 {
-			t.Fatalf("%d of %d requests failed during the rolling update; first: %+v", len(f), len(r.Samples), f[0])
-		}
-		if last := r.Samples[len(r.Samples)-1].Body; !strings.Contains(last, "version=v2") {
-			t.Fatalf("after the rollout the service answers %q, want version v2", last)
-		}
+		testenv.RolloutUnderLoad{Client: c.Client, Namespace: "default", Name: "backend",
+			Load: loadgen.Config{URL: clusterURL, Rate: 200, Workers: 16, Duration: 5 * time.Minute},
+			Change: func(d *api.Deployment) {
+				d.Spec.Strategy.RollingUpdate = &api.RollingUpdateDeployment{MaxUnavailable: api.Ptr(api.FromInt(0)), MaxSurge: api.Ptr(api.FromInt(3))}
+				d.Spec.Template.Spec.Containers[0].Env = append(d.Spec.Template.Spec.Containers[0].Env, api.EnvVar{Name: "VERSION", Value: "v2"})
+			},
+			MinRequests: 1000, Want: "version=v2", Timeout: 3 * time.Minute,
+		}.Run(c.ctx, t)
 	})
 }
 
