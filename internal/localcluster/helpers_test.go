@@ -99,28 +99,7 @@ func startClusterB(t testing.TB, n int, tweak ...func(*localcluster.Config)) *lc
 
 // demoDeployment runs the demo image.
 func (c *lc) demoDeployment(name string, replicas int32, mutate ...func(*api.Deployment)) *api.Deployment {
-	labels := map[string]string{"app": name}
-	d := &api.Deployment{
-		ObjectMeta: api.ObjectMeta{Name: name, Namespace: "default"},
-		Spec: api.DeploymentSpec{
-			Replicas: api.Ptr(replicas),
-			Selector: &api.LabelSelector{MatchLabels: labels},
-			Template: api.PodTemplateSpec{
-				ObjectMeta: api.ObjectMeta{Labels: labels},
-				Spec: api.PodSpec{
-					TerminationGracePeriodSeconds: api.Ptr[int64](5),
-					Containers: []api.Container{{Name: "app", Image: c.demo, ImagePullPolicy: api.PullNever,
-						Ports: []api.ContainerPort{{Name: "http", ContainerPort: 8080}},
-						Env:   []api.EnvVar{{Name: "POD_NAME", ValueFrom: &api.EnvVarSource{FieldRef: &api.ObjectFieldSelector{FieldPath: "metadata.name"}}}},
-					}},
-				},
-			},
-		},
-	}
-	for _, m := range mutate {
-		m(d)
-	}
-	return d
+	return testenv.DemoDeployment(c.demo, name, replicas, mutate...)
 }
 
 func (c *lc) create(t testing.TB, d *api.Deployment) {

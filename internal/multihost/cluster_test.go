@@ -107,35 +107,17 @@ func (b *bed) eventually(timeout time.Duration, what string, cond func() (bool, 
 // readiness probe and a second of serving after SIGTERM, spread one per
 // node while replicas allow.
 func (b *bed) demoDeployment(name string, replicas int32, mutate ...func(*api.Deployment)) *api.Deployment {
-	labels := map[string]string{"app": name}
-	d := &api.Deployment{
-		ObjectMeta: api.ObjectMeta{Name: name, Namespace: "default"},
-		Spec: api.DeploymentSpec{
-			Replicas: api.Ptr(replicas),
-			Selector: &api.LabelSelector{MatchLabels: labels},
-			Template: api.PodTemplateSpec{
-				ObjectMeta: api.ObjectMeta{Labels: labels},
-				Spec: api.PodSpec{
-					TerminationGracePeriodSeconds: api.Ptr[int64](5),
-					TopologySpreadConstraints: []api.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: api.LabelHostname,
-						WhenUnsatisfiable: api.DoNotSchedule, LabelSelector: &api.LabelSelector{MatchLabels: labels}}},
-					Containers: []api.Container{{Name: "app", Image: b.demo, ImagePullPolicy: api.PullNever,
-						Args: []string{"--udp-port=5353", "--shutdown-delay=1s"},
-						Ports: []api.ContainerPort{{Name: "http", ContainerPort: 8080},
-							{Name: "echo", ContainerPort: 5353, Protocol: api.ProtocolUDP}},
-						Env: []api.EnvVar{{Name: "POD_NAME", ValueFrom: &api.EnvVarSource{FieldRef: &api.ObjectFieldSelector{FieldPath: "metadata.name"}}},
-							{Name: "NODE_NAME", ValueFrom: &api.EnvVarSource{FieldRef: &api.ObjectFieldSelector{FieldPath: "spec.nodeName"}}}},
-						ReadinessProbe: &api.Probe{ProbeHandler: api.ProbeHandler{HTTPGet: &api.HTTPGetAction{Path: "/readyz", Port: api.FromString("http")}},
-							PeriodSeconds: 1, FailureThreshold: 1},
-					}},
-				},
-			},
-		},
-	}
-	for _, m := range mutate {
-		m(d)
-	}
-	return d
+	return testenv.DemoDeployment(b.demo, name, replicas, append([]func(*api.Deployment){func(d *api.Deployment) {
+		spec := &d.Spec.Template.Spec
+		spec.TopologySpreadConstraints = []api.TopologySpreadConstraint{{MaxSkew: 1, TopologyKey: api.LabelHostname,
+			WhenUnsatisfiable: api.DoNotSchedule, LabelSelector: d.Spec.Selector}}
+		ct := &spec.Containers[0]
+		ct.Args = []string{"--udp-port=5353", "--shutdown-delay=1s"}
+		ct.Ports = append(ct.Ports, api.ContainerPort{Name: "echo", ContainerPort: 5353, Protocol: api.ProtocolUDP})
+		ct.Env = append(ct.Env, api.EnvVar{Name: "NODE_NAME", ValueFrom: &api.EnvVarSource{FieldRef: &api.ObjectFieldSelector{FieldPath: "spec.nodeName"}}})
+		ct.ReadinessProbe = &api.Probe{ProbeHandler: api.ProbeHandler{HTTPGet: &api.HTTPGetAction{Path: "/readyz", Port: api.FromString("http")}},
+			PeriodSeconds: 1, FailureThreshold: 1}
+	}}, mutate...)...)
 }
 
 // onHost pins a deployment's pods to host h.
