@@ -63,14 +63,7 @@ func BenchmarkPodNetwork(b *testing.B) {
 	}
 	b.Logf("same link: host to host %v; pod to pod over host-gw %v", hostGWBase, hostGW)
 	b.Logf("between sites: host to host %v; pod to pod over WireGuard %v", wgBase, wg)
-	gwT, gwL := hostGW.Ratio(hostGWBase)
-	wgT, wgL := wg.Ratio(wgBase)
-	b.ReportMetric(hostGWBase.BytesPerSecond/1e6, "host-MB/s")
-	b.ReportMetric(float64(hostGWBase.P50.Microseconds()), "host-p50-µs")
-	b.ReportMetric(gwT, "hostgw-throughput-ratio")
-	b.ReportMetric(gwL, "hostgw-p50-ratio")
-	b.ReportMetric(wgT, "wireguard-throughput-ratio")
-	b.ReportMetric(wgL, "wireguard-p50-ratio")
+	netbench.ReportModes(b, hostGWBase, hostGW, wgBase, wg)
 }
 
 // serveBench runs a netbench server inside ns on addr.

@@ -71,14 +71,7 @@ func BenchmarkMeshThroughput(b *testing.B) {
 		}
 	}
 	b.Logf("host to host: %v; host-gw: %v; userspace WireGuard: %v", host, hostGW, wg)
-	gwT, gwL := hostGW.Ratio(host)
-	wgT, wgL := wg.Ratio(host)
-	b.ReportMetric(host.BytesPerSecond/1e6, "host-MB/s")
-	b.ReportMetric(float64(host.P50.Microseconds()), "host-p50-µs")
-	b.ReportMetric(gwT, "hostgw-throughput-ratio")
-	b.ReportMetric(gwL, "hostgw-p50-ratio")
-	b.ReportMetric(wgT, "wireguard-throughput-ratio")
-	b.ReportMetric(wgL, "wireguard-p50-ratio")
+	netbench.ReportModes(b, host, hostGW, host, wg)
 }
 
 func waitRoute(b testing.TB, h *podHost, route string) {
