@@ -1,5 +1,7 @@
 package api
 
+import "time"
+
 // NodePool is a group of machines of one shape from one provider; the cloud
 // controller creates and deletes Machines to keep it between its bounds.
 type NodePool struct {
@@ -30,9 +32,39 @@ type NodePoolSpec struct {
 	Labels      map[string]string `json:"labels,omitempty"`
 	Taints      []Taint           `json:"taints,omitempty"`
 	Autoscaling bool              `json:"autoscaling,omitempty"`
+	// Spot asks for interruptible capacity where the provider has it.
+	Spot bool `json:"spot,omitempty"`
+	// Rollout says how machines are replaced when the template changes.
+	Rollout NodePoolRollout `json:"rollout,omitzero"`
+	// DrainTimeoutSeconds bounds how long a machine's node is drained before
+	// the machine is deleted anyway (default 300).
+	DrainTimeoutSeconds *int64 `json:"drainTimeoutSeconds,omitempty"`
+	// Remediation says when a machine is replaced for its node's health.
+	Remediation MachineRemediation `json:"remediation,omitzero"`
 	AWS         *AWSPoolConfig    `json:"aws,omitempty"`
 	GCP         *GCPPoolConfig    `json:"gcp,omitempty"`
 	SSH         *SSHPoolConfig    `json:"ssh,omitempty"`
+}
+
+// NodePoolRollout is a pool's rolling replacement strategy, as a
+// Deployment's: machines above the size during a rollout (maxSurge) and
+// machines below it (maxUnavailable), each a count or a percentage of the
+// size. Defaults: maxSurge 1, maxUnavailable 0.
+type NodePoolRollout struct {
+	MaxSurge       *IntOrString `json:"maxSurge,omitempty"`
+	MaxUnavailable *IntOrString `json:"maxUnavailable,omitempty"`
+}
+
+// MachineRemediation says when the machine controller replaces a pool's
+// machine, as Cluster API's MachineHealthCheck: its node has not joined and
+// become Ready within StartupTimeoutSeconds (default 600) of its creation,
+// or has been NotReady for NotReadyTimeoutSeconds (default 300). At most
+// MaxInFlight (a count or percentage of the pool's size, default 1) machines
+// of a pool are replaced at once.
+type MachineRemediation struct {
+	StartupTimeoutSeconds  *int64       `json:"startupTimeoutSeconds,omitempty"`
+	NotReadyTimeoutSeconds *int64       `json:"notReadyTimeoutSeconds,omitempty"`
+	MaxInFlight            *IntOrString `json:"maxInFlight,omitempty"`
 }
 
 // AWSPoolConfig says how to run EC2 instances for a pool.
@@ -63,6 +95,17 @@ type SSHPoolConfig struct {
 	// PrivateKeySecretRef names a secret (key "privateKey") in the
 	// maestro-system namespace holding the SSH key.
 	PrivateKeySecretRef string `json:"privateKeySecretRef,omitempty"`
+	// HostKeys pins the hosts' public keys, in authorized_keys format
+	// ("ssh-ed25519 AAAA..."), optionally prefixed by the host as in
+	// known_hosts ("10.0.0.5 ssh-ed25519 AAAA..."). A host whose key is not
+	// listed is refused. Required unless InsecureIgnoreHostKey is set.
+	HostKeys []string `json:"hostKeys,omitempty"`
+	// InsecureIgnoreHostKey accepts any host key: only for hosts the user
+	// knows are on a trusted network, and only when said explicitly.
+	InsecureIgnoreHostKey bool `json:"insecureIgnoreHostKey,omitempty"`
+	// InstallDir is where the agent is installed on each host (default
+	// /var/lib/maestro-agent).
+	InstallDir string `json:"installDir,omitempty"`
 }
 
 // NodePoolStatus is what the cloud controller observes of a pool.
@@ -89,7 +132,17 @@ type MachineSpec struct {
 	Zone        string `json:"zone,omitempty"`
 	// Host is the address of an existing host (ssh provider).
 	Host string `json:"host,omitempty"`
+	// Labels and Taints are put on the machine's node; Spot asks for
+	// interruptible capacity (all from the pool's template).
+	Labels map[string]string `json:"labels,omitempty"`
+	Taints []Taint           `json:"taints,omitempty"`
+	Spot   bool              `json:"spot,omitempty"`
 }
+
+// LabelTemplateHash labels a pool's machines with the hash of the pool
+// template they were made from; a rollout replaces machines whose hash is
+// not the pool's current one.
+const LabelTemplateHash = "nodepool.maestro.dev/template-hash"
 
 // Machine phases.
 const (
@@ -108,4 +161,55 @@ type MachineStatus struct {
 	Addresses  []NodeAddress `json:"addresses,omitempty"`
 	Message    string        `json:"message,omitempty"`
 	Conditions []Condition   `json:"conditions,omitempty"`
+	// JoinTokenID is the id of the single-use join token made for this
+	// machine (never the secret), revoked when the machine is deleted.
+	JoinTokenID string `json:"joinTokenID,omitempty"`
+	// ProvisionedAt is when the cloud accepted the machine; NodeReadyAt is
+	// when its node first became Ready.
+	ProvisionedAt *time.Time `json:"provisionedAt,omitempty"`
+	NodeReadyAt   *time.Time `json:"nodeReadyAt,omitempty"`
+}
+
+// NodePool defaults, applied by the API server (see Default).
+const (
+	DefaultDrainTimeoutSeconds    int64 = 300
+	DefaultStartupTimeoutSeconds  int64 = 600
+	DefaultNotReadyTimeoutSeconds int64 = 300
+	DefaultSSHInstallDir                = "/var/lib/maestro-agent"
+)
+
+func defaultNodePoolSpec(s *NodePoolSpec) {
+	if s.Size == nil {
+		s.Size = Ptr(s.MinSize)
+	}
+	if s.Rollout.MaxSurge == nil {
+		s.Rollout.MaxSurge = Ptr(FromInt(1))
+	}
+	if s.Rollout.MaxUnavailable == nil {
+		s.Rollout.MaxUnavailable = Ptr(FromInt(0))
+	}
+	if s.DrainTimeoutSeconds == nil {
+		s.DrainTimeoutSeconds = Ptr(DefaultDrainTimeoutSeconds)
+	}
+	r := &s.Remediation
+	if r.StartupTimeoutSeconds == nil {
+		r.StartupTimeoutSeconds = Ptr(DefaultStartupTimeoutSeconds)
+	}
+	if r.NotReadyTimeoutSeconds == nil {
+		r.NotReadyTimeoutSeconds = Ptr(DefaultNotReadyTimeoutSeconds)
+	}
+	if r.MaxInFlight == nil {
+		r.MaxInFlight = Ptr(FromInt(1))
+	}
+	if s.SSH != nil {
+		if s.SSH.User == "" {
+			s.SSH.User = "root"
+		}
+		if s.SSH.Port == 0 {
+			s.SSH.Port = 22
+		}
+		if s.SSH.InstallDir == "" {
+			s.SSH.InstallDir = DefaultSSHInstallDir
+		}
+	}
 }

@@ -40,9 +40,7 @@ func Default(obj Object) {
 	case *PersistentVolume:
 		defaultPersistentVolume(o)
 	case *NodePool:
-		if o.Spec.Size == nil {
-			o.Spec.Size = Ptr(o.Spec.MinSize)
-		}
+		defaultNodePoolSpec(&o.Spec)
 	case *Event:
 		if o.Type == "" {
 			o.Type = EventNormal

@@ -115,9 +115,7 @@ func validateNodePoolSpec(s *NodePoolSpec, p Path) ErrorList {
 	switch s.Provider {
 	case ProviderLocal:
 	case ProviderSSH:
-		if s.SSH == nil || len(s.SSH.Hosts) == 0 {
-			errs = append(errs, Required(p.Child("ssh").Child("hosts"), "for provider ssh"))
-		}
+		errs = append(errs, validateSSHPoolConfig(s.SSH, p.Child("ssh"))...)
 	case ProviderAWS:
 		if s.AWS == nil {
 			errs = append(errs, Required(p.Child("aws"), "for provider aws"))
@@ -152,10 +150,60 @@ func validateNodePoolSpec(s *NodePoolSpec, p Path) ErrorList {
 	}
 	errs = append(errs, ValidateLabels(s.Labels, p.Child("labels"))...)
 	errs = append(errs, validateTaints(s.Taints, p.Child("taints"))...)
+	errs = append(errs, validateNodePoolBehaviour(s, p)...)
 	for i, z := range s.Zones {
 		if z == "" {
 			errs = append(errs, Required(p.Child("zones").Index(i), ""))
 		}
+	}
+	return errs
+}
+
+// validateNodePoolBehaviour checks the rollout, drain and remediation
+// settings.
+func validateNodePoolBehaviour(s *NodePoolSpec, p Path) ErrorList {
+	var errs ErrorList
+	rp := p.Child("rollout")
+	surge := validateIntOrPercent(s.Rollout.MaxSurge, rp.Child("maxSurge"))
+	unavail := validateIntOrPercent(s.Rollout.MaxUnavailable, rp.Child("maxUnavailable"))
+	errs = append(errs, surge...)
+	errs = append(errs, unavail...)
+	if len(surge)+len(unavail) == 0 && s.Rollout.MaxSurge != nil && s.Rollout.MaxUnavailable != nil &&
+		isZeroIntOrPercent(s.Rollout.MaxSurge) && isZeroIntOrPercent(s.Rollout.MaxUnavailable) {
+		errs = append(errs, Invalid(rp.Child("maxUnavailable"), s.Rollout.MaxUnavailable.String(), "may not be 0 when maxSurge is 0"))
+	}
+	errs = append(errs, validateOptionalSeconds(s.DrainTimeoutSeconds, 0, p.Child("drainTimeoutSeconds"))...)
+	r, remp := s.Remediation, p.Child("remediation")
+	errs = append(errs, validateOptionalSeconds(r.StartupTimeoutSeconds, 1, remp.Child("startupTimeoutSeconds"))...)
+	errs = append(errs, validateOptionalSeconds(r.NotReadyTimeoutSeconds, 1, remp.Child("notReadyTimeoutSeconds"))...)
+	errs = append(errs, validateIntOrPercent(r.MaxInFlight, remp.Child("maxInFlight"))...)
+	return errs
+}
+
+// validateSSHPoolConfig checks an ssh pool's hosts and host key policy.
+func validateSSHPoolConfig(c *SSHPoolConfig, p Path) ErrorList {
+	if c == nil || len(c.Hosts) == 0 {
+		return ErrorList{Required(p.Child("hosts"), "for provider ssh")}
+	}
+	var errs ErrorList
+	seen := map[string]bool{}
+	for i, h := range c.Hosts {
+		switch {
+		case h == "":
+			errs = append(errs, Required(p.Child("hosts").Index(i), ""))
+		case seen[h]:
+			errs = append(errs, Duplicate(p.Child("hosts").Index(i), h))
+		}
+		seen[h] = true
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		errs = append(errs, Invalid(p.Child("port"), c.Port, "must be between 1 and 65535, inclusive"))
+	}
+	if len(c.HostKeys) == 0 && !c.InsecureIgnoreHostKey {
+		errs = append(errs, Required(p.Child("hostKeys"), "pin the hosts' keys, or set insecureIgnoreHostKey to accept any key"))
+	}
+	if c.PrivateKeySecretRef == "" {
+		errs = append(errs, Required(p.Child("privateKeySecretRef"), "the secret in maestro-system holding the SSH private key"))
 	}
 	return errs
 }

@@ -122,6 +122,19 @@ func TestValidateNodePoolAndMachineInvalid(t *testing.T) {
 		{"ssh without hosts", nodePool(func(p *NodePool) { p.Spec.Provider = ProviderSSH; p.Spec.SSH = &SSHPoolConfig{User: "root"} }),
 			[]string{"required spec.ssh.hosts"}},
 		{"ssh without config", nodePool(func(p *NodePool) { p.Spec.Provider = ProviderSSH }), []string{"required spec.ssh.hosts"}},
+		{"ssh without host keys or key secret", nodePool(func(p *NodePool) {
+			p.Spec.Provider = ProviderSSH
+			p.Spec.SSH = &SSHPoolConfig{Hosts: []string{"10.0.0.5", "10.0.0.5"}, Port: 70000}
+		}), []string{"duplicate spec.ssh.hosts[1]", "invalid spec.ssh.port", "required spec.ssh.hostKeys", "required spec.ssh.privateKeySecretRef"}},
+		{"rollout with no surge and no unavailability", nodePool(func(p *NodePool) {
+			p.Spec.Rollout = NodePoolRollout{MaxSurge: Ptr(FromInt(0)), MaxUnavailable: Ptr(FromString("0%"))}
+		}), []string{"invalid spec.rollout.maxUnavailable"}},
+		{"bad rollout and remediation values", nodePool(func(p *NodePool) {
+			p.Spec.Rollout.MaxSurge = Ptr(FromString("lots"))
+			p.Spec.DrainTimeoutSeconds = Ptr[int64](-1)
+			p.Spec.Remediation = MachineRemediation{StartupTimeoutSeconds: Ptr[int64](0), MaxInFlight: Ptr(FromInt(-1))}
+		}), []string{"invalid spec.rollout.maxSurge", "invalid spec.drainTimeoutSeconds",
+			"invalid spec.remediation.startupTimeoutSeconds", "invalid spec.remediation.maxInFlight"}},
 		{"aws without config", nodePool(func(p *NodePool) { p.Spec.Provider = ProviderAWS }), []string{"required spec.aws"}},
 		{"aws without region and AMI", nodePool(func(p *NodePool) { p.Spec.Provider = ProviderAWS; p.Spec.AWS = &AWSPoolConfig{} }),
 			[]string{"required spec.aws.region", "required spec.aws.ami"}},

@@ -220,7 +220,8 @@ func TestValidateValid(t *testing.T) {
 		}()},
 		{"local node pool", baseNodePool()},
 		{"ssh node pool", &NodePool{ObjectMeta: ObjectMeta{Name: "metal"}, Spec: NodePoolSpec{
-			Provider: ProviderSSH, MinSize: 0, MaxSize: 2, SSH: &SSHPoolConfig{Hosts: []string{"10.0.0.5", "10.0.0.6"}, User: "ops"},
+			Provider: ProviderSSH, MinSize: 0, MaxSize: 2, SSH: &SSHPoolConfig{Hosts: []string{"10.0.0.5", "10.0.0.6"}, User: "ops",
+				PrivateKeySecretRef: "metal-ssh", HostKeys: []string{"10.0.0.5 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBx"}},
 		}}},
 		{"aws node pool with taints and zones", &NodePool{ObjectMeta: ObjectMeta{Name: "gpu"}, Spec: NodePoolSpec{
 			Provider: ProviderAWS, MinSize: 0, MaxSize: 10, Size: Ptr[int32](0), MachineType: "g5.xlarge", Autoscaling: true,

@@ -40,6 +40,11 @@ type MachineRequest struct {
 	// means the provider's default.
 	Zone        string
 	MachineType string
+	// Host is the existing host to turn into the machine (ssh: one of its
+	// configured hosts; other providers: empty).
+	Host string
+	// Spot asks for interruptible capacity where the provider has it.
+	Spot bool
 	// Labels are node labels the agent registers with.
 	Labels map[string]string
 	// Bootstrap is what the machine's agent joins the cluster with.
