@@ -41,9 +41,9 @@ type NodePoolSpec struct {
 	DrainTimeoutSeconds *int64 `json:"drainTimeoutSeconds,omitempty"`
 	// Remediation says when a machine is replaced for its node's health.
 	Remediation MachineRemediation `json:"remediation,omitzero"`
-	AWS         *AWSPoolConfig    `json:"aws,omitempty"`
-	GCP         *GCPPoolConfig    `json:"gcp,omitempty"`
-	SSH         *SSHPoolConfig    `json:"ssh,omitempty"`
+	AWS         *AWSPoolConfig     `json:"aws,omitempty"`
+	GCP         *GCPPoolConfig     `json:"gcp,omitempty"`
+	SSH         *SSHPoolConfig     `json:"ssh,omitempty"`
 }
 
 // NodePoolRollout is a pool's rolling replacement strategy, as a
