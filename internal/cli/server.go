@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -12,9 +13,12 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/apiserver"
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
+	"github.com/maestro-dev/maestro/engine/apiserver/pki"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/cloud/clouds"
 	"github.com/maestro-dev/maestro/engine/controller"
+	"github.com/maestro-dev/maestro/engine/controller/machine"
 	"github.com/maestro-dev/maestro/engine/controlplane"
 	"github.com/maestro-dev/maestro/engine/manager"
 	"github.com/maestro-dev/maestro/engine/network"
@@ -26,8 +30,9 @@ func newServerCmd(g *globals) *cobra.Command {
 	var (
 		cfg                 controlplane.Config
 		mcfg                manager.Config
-		controllers         bool
+		controllers, pools  bool
 		logLevel, logFormat string
+		localAgentArgs      []string
 	)
 	cmd := &cobra.Command{
 		Use:   "server",
@@ -51,6 +56,13 @@ the Terraform provider read.`,
 			cfg.Version = version.Version
 			if controllers {
 				cfg.Leader = func(ctx context.Context, c *client.Client) {
+					mcfg := mcfg
+					if pools {
+						var err error
+						if mcfg.Machines, err = machineConfig(cfg.DataDir, localAgentArgs, c, log); err != nil {
+							log.Error("node pools are off", "err", err)
+						}
+					}
 					if err := manager.Run(ctx, c, log, mcfg); err != nil {
 						log.Error("control loops failed", "err", err)
 					}
@@ -98,6 +110,8 @@ the Terraform provider read.`,
 	f.IntVar(&cfg.MaxObjectBytes, "max-object-bytes", registry.DefaultMaxObjectBytes, "largest object stored, encoded (413 beyond; keep it below etcd's request limit, 1.5 MiB by default)")
 	addLimitFlags(cmd, &cfg.Limits)
 	f.BoolVar(&controllers, "controllers", true, "run the scheduler and controllers (on the elected leader, when several servers share an etcd)")
+	f.BoolVar(&pools, "node-pools", true, "run the node pool and machine controllers: local pools' machines are processes of this host under <data-dir>/machines")
+	f.StringSliceVar(&localAgentArgs, "local-machine-agent-args", nil, "extra `maestro agent` flags of local pools' machines (e.g. --runtime=process)")
 	f.DurationVar(&cfg.LeaseTTL, "leader-lease-ttl", controlplane.DefaultLeaseTTL, "how long a dead leader keeps leadership before another server takes over")
 	addBackupFlags(cmd, &cfg)
 	f.DurationVar(&mcfg.Controllers.NodeMonitorGracePeriod, "node-monitor-grace-period", controller.DefaultNodeMonitorGracePeriod, "how long a node may miss heartbeats before it is marked NotReady")
@@ -109,6 +123,22 @@ the Terraform provider read.`,
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
+}
+
+// machineConfig is how the leader's machine controller makes machines:
+// clouds resolved with this server's data dir and client, machines
+// joining this server's advertised URL (the leader client's) with its CA.
+func machineConfig(dataDir string, localAgentArgs []string, c *client.Client, log *slog.Logger) (machine.Config, error) {
+	ca, err := os.ReadFile(filepath.Join(dataDir, "pki", pki.CACertFile))
+	if err != nil {
+		return machine.Config{}, fmt.Errorf("reading the cluster CA for machines to join with: %w", err)
+	}
+	res, err := clouds.New(clouds.Options{DataDir: dataDir, Client: c, LocalAgentArgs: localAgentArgs,
+		Logger: log.With("component", "clouds")})
+	if err != nil {
+		return machine.Config{}, err
+	}
+	return machine.Config{Clouds: res, ServerURL: c.Server(), CAPEM: ca}, nil
 }
 
 // addPodNetworkFlags adds the flags of the pod network: the range node pod
