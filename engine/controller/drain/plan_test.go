@@ -20,7 +20,7 @@ func pod(name, ownerKind string, mut ...func(*api.Pod)) *api.Pod {
 	return p
 }
 
-func deleting(p *api.Pod) { p.DeletionTimestamp = api.Ptr(time.Now()) }
+func deleting(p *api.Pod)  { p.DeletionTimestamp = api.Ptr(time.Now()) }
 func succeeded(p *api.Pod) { p.Status.Phase = api.PodSucceeded }
 
 func owner(name string) Owner {

@@ -150,6 +150,12 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	case "", api.MachinePending:
 		return c.provision(ctx, m, pool)
 	case api.MachineProvisioning, api.MachineRunning:
+		// The cloud has the token now. It stays in memory until here: a
+		// pass reading a cache that still shows Pending reuses it (and gets
+		// the same machine from the idempotent Create) instead of revoking it.
+		c.mu.Lock()
+		delete(c.tokens, m.UID)
+		c.mu.Unlock()
 		return c.observe(ctx, m, pool)
 	}
 	return nil // Failed: being replaced

@@ -39,9 +39,6 @@ func (c *Controller) provision(ctx context.Context, m *api.Machine, pool *api.No
 	if err != nil {
 		return c.cloudFailed(ctx, m, err)
 	}
-	c.mu.Lock()
-	delete(c.tokens, m.UID) // the machine has it now; a new Create gets a new one
-	c.mu.Unlock()
 	now := c.d.Now().UTC()
 	_, err = c.writeStatus(ctx, m, func(s *api.MachineStatus) {
 		s.Phase, s.ProviderID, s.Message = api.MachineProvisioning, cm.ID, ""

@@ -122,10 +122,10 @@ func TestCompute(t *testing.T) {
 	}
 }
 
-// TestRolloutOneAtATime simulates a whole rollout with surge 1: there are
+// TestComputeRolloutOneAtATime simulates a whole rollout with surge 1: there are
 // never more than size+1 machines, never fewer than size Ready, and every
 // old machine is replaced.
-func TestRolloutOneAtATime(t *testing.T) {
+func TestComputeRolloutOneAtATime(t *testing.T) {
 	in := Input{Size: 3, Hash: "h2", MaxSurge: 1}
 	for _, n := range []string{"o1", "o2", "o3"} {
 		in.Machines = append(in.Machines, ms(n, "", "h1", "R", 1))
