@@ -23,7 +23,9 @@ import (
 // resolverFunc is a clouds.Resolver from a function.
 type resolverFunc func(ctx context.Context, pool *api.NodePool) (cloud.Cloud, error)
 
-func (f resolverFunc) For(ctx context.Context, pool *api.NodePool) (cloud.Cloud, error) { return f(ctx, pool) }
+func (f resolverFunc) For(ctx context.Context, pool *api.NodePool) (cloud.Cloud, error) {
+	return f(ctx, pool)
+}
 
 // env is a cluster running every controller, the node pool and machine
 // ones on a fake cloud whose machines "join" as simulated nodes.
