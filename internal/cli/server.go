@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -13,12 +12,10 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/apiserver"
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
-	"github.com/maestro-dev/maestro/engine/apiserver/pki"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/cloud/clouds"
 	"github.com/maestro-dev/maestro/engine/controller"
-	"github.com/maestro-dev/maestro/engine/controller/machine"
 	"github.com/maestro-dev/maestro/engine/controlplane"
 	"github.com/maestro-dev/maestro/engine/manager"
 	"github.com/maestro-dev/maestro/engine/network"
@@ -59,7 +56,9 @@ the Terraform provider read.`,
 					mcfg := mcfg
 					if pools {
 						var err error
-						if mcfg.Machines, err = machineConfig(cfg.DataDir, localAgentArgs, c, log); err != nil {
+						mcfg.Machines, err = manager.MachinesConfig(cfg.DataDir,
+							clouds.Options{LocalAgentArgs: localAgentArgs, Logger: log.With("component", "clouds")}, c)
+						if err != nil {
 							log.Error("node pools are off", "err", err)
 						}
 					}
@@ -123,22 +122,6 @@ the Terraform provider read.`,
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
-}
-
-// machineConfig is how the leader's machine controller makes machines:
-// clouds resolved with this server's data dir and client, machines
-// joining this server's advertised URL (the leader client's) with its CA.
-func machineConfig(dataDir string, localAgentArgs []string, c *client.Client, log *slog.Logger) (machine.Config, error) {
-	ca, err := os.ReadFile(filepath.Join(dataDir, "pki", pki.CACertFile))
-	if err != nil {
-		return machine.Config{}, fmt.Errorf("reading the cluster CA for machines to join with: %w", err)
-	}
-	res, err := clouds.New(clouds.Options{DataDir: dataDir, Client: c, LocalAgentArgs: localAgentArgs,
-		Logger: log.With("component", "clouds")})
-	if err != nil {
-		return machine.Config{}, err
-	}
-	return machine.Config{Clouds: res, ServerURL: c.Server(), CAPEM: ca}, nil
 }
 
 // addPodNetworkFlags adds the flags of the pod network: the range node pod
