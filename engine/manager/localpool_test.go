@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -143,20 +142,7 @@ func localPool(name string, size int32) *api.NodePool {
 
 func (lp *localPools) editPool(t testing.TB, name string, edit func(*api.NodePool)) {
 	t.Helper()
-	for range 20 {
-		p, err := lp.Client.NodePools().Get(lp.Ctx, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		edit(p)
-		if _, err = lp.Client.NodePools().Update(lp.Ctx, p); err == nil {
-			return
-		}
-		if !api.IsConflict(err) {
-			t.Fatalf("updating pool %s: %v", name, err)
-		}
-	}
-	t.Fatalf("updating pool %s: conflicts", name)
+	cluster.Update(t, lp.Ctx, lp.Client.NodePools(), name, edit)
 }
 
 // waitReady waits until pool reports size Ready machines on its current
@@ -233,26 +219,17 @@ func TestLocalPool(t *testing.T) {
 	var most atomic.Int32
 	var fewestWeb atomic.Int32
 	fewestWeb.Store(3)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(50 * time.Millisecond):
-			}
-			ms, _, err := lp.Client.Machines().List(lp.Ctx, client.ListOptions{})
-			if err == nil && int32(len(ms)) > most.Load() {
-				most.Store(int32(len(ms)))
-			}
-			n := int32(0)
-			for _, c := range lp.webPods(t) {
-				n += int32(c)
-			}
-			if n < fewestWeb.Load() {
-				fewestWeb.Store(n)
-			}
+	stop := cluster.Every(50*time.Millisecond, func() {
+		ms, _, err := lp.Client.Machines().List(lp.Ctx, client.ListOptions{})
+		if err == nil && int32(len(ms)) > most.Load() {
+			most.Store(int32(len(ms)))
+		}
+		n := int32(0)
+		for _, c := range lp.webPods(t) {
+			n += int32(c)
+		}
+		if n < fewestWeb.Load() {
+			fewestWeb.Store(n)
 		}
 	})
 	start := time.Now()
@@ -267,8 +244,7 @@ func TestLocalPool(t *testing.T) {
 		}
 		return true, ""
 	})
-	close(stop)
-	wg.Wait()
+	stop()
 	t.Logf("template change: 2 machines replaced in %s", time.Since(start).Round(time.Millisecond))
 	if most.Load() > 3 {
 		t.Errorf("up to %d machines during the rollout, want <= 3 (size 2 + surge 1)", most.Load())

@@ -146,31 +146,22 @@ func TestRolloutOneAtATime(t *testing.T) {
 	old := e.waitPoolReady(t, "np", 2, 30*time.Second)
 	var maxTotal, minReady atomic.Int32
 	minReady.Store(2)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
+	stop := cluster.Every(20*time.Millisecond, func() {
+		ms, _, err := e.Client.Machines().List(e.Ctx, client.ListOptions{})
+		if err != nil {
+			return
+		}
+		ready := int32(0)
+		for _, m := range ms {
+			if m.DeletionTimestamp == nil && m.Status.Phase == api.MachineRunning {
+				ready++
 			}
-			ms, _, err := e.Client.Machines().List(e.Ctx, client.ListOptions{})
-			if err != nil {
-				continue
-			}
-			ready := int32(0)
-			for _, m := range ms {
-				if m.DeletionTimestamp == nil && m.Status.Phase == api.MachineRunning {
-					ready++
-				}
-			}
-			if n := int32(len(ms)); n > maxTotal.Load() {
-				maxTotal.Store(n)
-			}
-			if ready < minReady.Load() {
-				minReady.Store(ready)
-			}
+		}
+		if n := int32(len(ms)); n > maxTotal.Load() {
+			maxTotal.Store(n)
+		}
+		if ready < minReady.Load() {
+			minReady.Store(ready)
 		}
 	})
 	e.editPool(t, "np", func(p *api.NodePool) { p.Spec.Labels = map[string]string{"version": "2"} })
@@ -183,8 +174,7 @@ func TestRolloutOneAtATime(t *testing.T) {
 		}
 		return done, summary(ms)
 	})
-	close(stop)
-	wg.Wait()
+	stop()
 	if maxTotal.Load() > 3 || minReady.Load() < 2 {
 		t.Errorf("during the rollout: up to %d machines, down to %d Running; want <= 3 and >= 2", maxTotal.Load(), minReady.Load())
 	}
