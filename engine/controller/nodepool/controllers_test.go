@@ -338,3 +338,42 @@ func TestRemediationMaxInFlight(t *testing.T) {
 		t.Fatalf("up to %d machines of the pool were deleted at once, want 1 (maxInFlight)", most)
 	}
 }
+
+// TestSSHHosts: an ssh pool's machines each get a host of the pool no
+// other machine holds, passed to the cloud; a pool larger than its host
+// list makes what it can and says NotEnoughHosts; a host added to the list
+// is taken without replacing the others (the host list is not template).
+func TestSSHHosts(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	e.createPool(t, pool("np", 3, func(p *api.NodePool) {
+		p.Spec.Provider = api.ProviderSSH
+		p.Spec.SSH = &api.SSHPoolConfig{Hosts: []string{"10.0.0.1", "10.0.0.2"}, PrivateKeySecretRef: "k", InsecureIgnoreHostKey: true}
+	}))
+	cluster.Eventually(t, 20*time.Second, "NotEnoughHosts with 2 machines Running", func() (bool, string) {
+		p, _ := e.Client.NodePools().Get(e.Ctx, "np")
+		ms := e.machines(t, "np")
+		c := api.FindCondition(p.Status.Conditions, api.NodePoolReady)
+		return c != nil && c.Reason == api.ReasonNotEnoughHosts && strings.Contains(c.Message, "needs 1 more host") &&
+			len(ms) == 2 && p.Status.ReadyMachines == 2, fmt.Sprintf("%+v; %s", c, summary(ms))
+	})
+	hosts := map[string]string{}
+	for _, m := range e.machines(t, "np") {
+		hosts[m.Spec.Host] = m.Name
+	}
+	for _, r := range e.fake.Requests() {
+		if hosts[r.Host] != r.Name {
+			t.Errorf("cloud request for %s on host %q; machines by host %v", r.Name, r.Host, hosts)
+		}
+	}
+	if len(hosts) != 2 || hosts["10.0.0.1"] == "" || hosts["10.0.0.2"] == "" {
+		t.Fatalf("machines by host %v, want one on each", hosts)
+	}
+	e.editPool(t, "np", func(p *api.NodePool) { p.Spec.SSH.Hosts = append(p.Spec.SSH.Hosts, "10.0.0.3") })
+	ms := e.waitPoolReady(t, "np", 3, 20*time.Second)
+	for _, m := range ms {
+		if m.Spec.Host != "10.0.0.3" && hosts[m.Spec.Host] != m.Name {
+			t.Errorf("machine %s on %s: the host list change replaced machines (%v)", m.Name, m.Spec.Host, hosts)
+		}
+	}
+}
