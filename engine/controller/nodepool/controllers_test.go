@@ -377,3 +377,23 @@ func TestSSHHosts(t *testing.T) {
 		}
 	}
 }
+
+// TestDeletedNodeReplaced: a Running machine whose Node is deleted is
+// replaced.
+func TestDeletedNodeReplaced(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	e.createPool(t, pool("np", 1))
+	ms := e.waitPoolReady(t, "np", 1, 30*time.Second)
+	e.Fleet.Node(ms[0].Name).Stop()
+	if err := e.Client.Nodes().Delete(e.Ctx, ms[0].Name); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Eventually(t, 20*time.Second, "the machine replaced", func() (bool, string) {
+		return slices.Contains(e.fake.Deleted(), ms[0].Name), summary(e.machines(t, "np"))
+	})
+	if evs := strings.Join(e.events(t, "Machine", ms[0].Name), "\n"); !strings.Contains(evs, "node "+ms[0].Name+" was deleted") {
+		t.Errorf("events lack the reason:\n%s", evs)
+	}
+	e.waitPoolReady(t, "np", 1, 20*time.Second)
+}
