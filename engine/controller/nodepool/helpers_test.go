@@ -44,7 +44,7 @@ func start(t *testing.T) *env {
 	e.Cluster = cluster.Start(t, func(o *cluster.Options) {
 		o.Manager.Machines = machine.Config{CAPEM: []byte("test CA"),
 			Clouds: resolverFunc(func(context.Context, *api.NodePool) (cloud.Cloud, error) { return fake, nil })}
-		o.Manager.Controllers.NodeMonitorGracePeriod = 2 * time.Second
+		o.Manager.Controllers.NodeMonitorGracePeriod = 5 * time.Second // a loaded machine delays heartbeats
 	})
 	fake.OnCreate = func(req cloud.MachineRequest, _ cloud.Machine) {
 		if _, ok := e.noJoin.Load(req.Pool); ok {
