@@ -215,51 +215,7 @@ func TestLocalPool(t *testing.T) {
 		return len(w) == 2 && w[first[0].Name]+w[first[1].Name] == 3, fmt.Sprint(w)
 	})
 
-	// Template change: one machine at a time, web Ready throughout.
-	var most atomic.Int32
-	var fewestWeb atomic.Int32
-	fewestWeb.Store(3)
-	stop := cluster.Every(50*time.Millisecond, func() {
-		ms, _, err := lp.Client.Machines().List(lp.Ctx, client.ListOptions{})
-		if err == nil && int32(len(ms)) > most.Load() {
-			most.Store(int32(len(ms)))
-		}
-		n := int32(0)
-		for _, c := range lp.webPods(t) {
-			n += int32(c)
-		}
-		if n < fewestWeb.Load() {
-			fewestWeb.Store(n)
-		}
-	})
-	start := time.Now()
-	lp.editPool(t, "lp", func(p *api.NodePool) { p.Spec.Labels = map[string]string{"generation": "2"} })
-	var second []*api.Machine
-	cluster.Eventually(t, 3*time.Minute, "both machines replaced", func() (bool, string) {
-		second = lp.waitReady(t, "lp", 2, 3*time.Minute)
-		for _, m := range second {
-			if slices.Contains(names(first), m.Name) {
-				return false, strings.Join(names(second), ",")
-			}
-		}
-		return true, ""
-	})
-	stop()
-	t.Logf("template change: 2 machines replaced in %s", time.Since(start).Round(time.Millisecond))
-	if most.Load() > 3 {
-		t.Errorf("up to %d machines during the rollout, want <= 3 (size 2 + surge 1)", most.Load())
-	}
-	if fewestWeb.Load() < 1 {
-		t.Errorf("web had %d Ready pods during the rollout, want >= 1 (drain waits for replacements)", fewestWeb.Load())
-	}
-	for _, m := range second {
-		if n, _ := lp.Client.Nodes().Get(lp.Ctx, m.Name); n == nil || n.Labels["generation"] != "2" {
-			t.Errorf("node %s lacks the new template's label", m.Name)
-		}
-	}
-	if got := lp.processes(t); !slices.Equal(got, names(second)) {
-		t.Errorf("agent processes %v after the rollout, want %v", got, names(second))
-	}
+	lp.templateChange(t, "lp", first)
 
 	// 2 -> 3: the new machine has no pods; 3 -> 1 removes it and the one
 	// of the other two with fewer web pods (3 pods on 2 nodes: 2 and 1).
@@ -330,6 +286,57 @@ func (lp *localPools) deletePoolLeavesNothing(t *testing.T, pool string) {
 		if brs, err := network.Bridges(lp.cluster); err != nil || len(brs) != 0 {
 			t.Errorf("pod network bridges left: %v (%v)", brs, err)
 		}
+	}
+}
+
+// templateChange changes the template of pool (2 machines, first) and
+// checks the rollout: one machine at a time (never more than 3), web Ready
+// throughout, every machine and agent replaced, the nodes labelled anew.
+func (lp *localPools) templateChange(t *testing.T, pool string, first []*api.Machine) {
+	t.Helper()
+	var most atomic.Int32
+	var fewestWeb atomic.Int32
+	fewestWeb.Store(3)
+	stop := cluster.Every(50*time.Millisecond, func() {
+		ms, _, err := lp.Client.Machines().List(lp.Ctx, client.ListOptions{})
+		if err == nil && int32(len(ms)) > most.Load() {
+			most.Store(int32(len(ms)))
+		}
+		n := int32(0)
+		for _, c := range lp.webPods(t) {
+			n += int32(c)
+		}
+		if n < fewestWeb.Load() {
+			fewestWeb.Store(n)
+		}
+	})
+	start := time.Now()
+	lp.editPool(t, pool, func(p *api.NodePool) { p.Spec.Labels = map[string]string{"generation": "2"} })
+	var second []*api.Machine
+	cluster.Eventually(t, 3*time.Minute, "both machines replaced", func() (bool, string) {
+		second = lp.waitReady(t, pool, 2, 3*time.Minute)
+		for _, m := range second {
+			if slices.Contains(names(first), m.Name) {
+				return false, strings.Join(names(second), ",")
+			}
+		}
+		return true, ""
+	})
+	stop()
+	t.Logf("template change: 2 machines replaced in %s", time.Since(start).Round(time.Millisecond))
+	if most.Load() > 3 {
+		t.Errorf("up to %d machines during the rollout, want <= 3 (size 2 + surge 1)", most.Load())
+	}
+	if fewestWeb.Load() < 1 {
+		t.Errorf("web had %d Ready pods during the rollout, want >= 1 (drain waits for replacements)", fewestWeb.Load())
+	}
+	for _, m := range second {
+		if n, _ := lp.Client.Nodes().Get(lp.Ctx, m.Name); n == nil || n.Labels["generation"] != "2" {
+			t.Errorf("node %s lacks the new template's label", m.Name)
+		}
+	}
+	if got := lp.processes(t); !slices.Equal(got, names(second)) {
+		t.Errorf("agent processes %v after the rollout, want %v", got, names(second))
 	}
 }
 
