@@ -14,6 +14,9 @@ type Spec struct {
 	Labels                                     map[string]string
 	ServerURL                                  string
 	CAFile, TokenFile, DataDir                 string
+	// Address is the machine's own address when it is an emulated host
+	// (Options.Network); empty otherwise.
+	Address string
 }
 
 // AgentCommand returns Options.Command for `<binary> agent`: the agent joins
@@ -42,6 +45,9 @@ func AgentCommand(binary string, extraArgs ...string) func(Spec) []string {
 			kv = append(kv, k+"="+ls[k])
 		}
 		args = append(args, "--labels", strings.Join(kv, ","))
+		if s.Address != "" {
+			args = append(args, "--address", s.Address)
+		}
 		return append(args, extraArgs...)
 	}
 }
