@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -32,8 +33,8 @@ func newGetCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if output != "table" && output != "json" && output != "yaml" {
-				return fmt.Errorf("-o %q: must be table, json or yaml", output)
+			if !slices.Contains([]string{"table", "wide", "json", "yaml"}, output) {
+				return fmt.Errorf("-o %q: must be table, wide, json or yaml", output)
 			}
 			c, err := g.client()
 			if err != nil {
@@ -62,13 +63,16 @@ func newGetCmd(g *globals) *cobra.Command {
 				sort.Slice(objs, func(i, j int) bool { return objs[i].GetObjectMeta().Key() < objs[j].GetObjectMeta().Key() })
 			}
 			cols := columnsOf(kind)
-			if kind.Kind == "Service" && output == "table" && len(objs) > 0 {
+			if kind.Kind == "Service" && output != "json" && output != "yaml" && len(objs) > 0 {
 				cols = serviceColumns(readyEndpoints(cmd.Context(), g, c, ns))
+			}
+			if output == "wide" {
+				cols = cols.withWide(kind)
 			}
 			return printObjects(g, kind, cols, objs, output, len(args) == 2, ns == "" && kind.Namespaced)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
+	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, wide (more columns), json or yaml")
 	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list across all namespaces")
 	cmd.Flags().StringVarP(&selector, "selector", "l", "", "label selector, e.g. app=web,tier in (front,back)")
 	cmd.Flags().StringVar(&fieldSelector, "field-selector", "", "field selector, e.g. spec.nodeName=node-1")
@@ -95,7 +99,7 @@ func printObjects(g *globals, kind *api.KindInfo, cols columns, objs []api.Objec
 	var doc any = objs
 	if single {
 		doc = objs[0]
-	} else if output != "table" {
+	} else if output == "json" || output == "yaml" {
 		doc = api.List[api.Object]{TypeMeta: api.TypeMeta{Kind: kind.Kind + "List", APIVersion: api.APIVersion}, Items: objs}
 	}
 	switch output {

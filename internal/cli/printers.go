@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,15 +94,8 @@ var tables = map[string]columns{
 		return []string{a.Name, a.Spec.ScaleTargetRef.Kind + "/" + a.Spec.ScaleTargetRef.Name, itoa(api.Deref(a.Spec.MinReplicas, 1)),
 			itoa(a.Spec.MaxReplicas), itoa(a.Status.CurrentReplicas), age(a.CreationTimestamp)}
 	}},
-	"NodePool": {[]string{"NAME", "PROVIDER", "SIZE", "READY", "MIN", "MAX", "AGE"}, func(o api.Object) []string {
-		p := o.(*api.NodePool)
-		return []string{p.Name, p.Spec.Provider, itoa(api.Deref(p.Spec.Size, p.Spec.MinSize)), itoa(p.Status.ReadyMachines),
-			itoa(p.Spec.MinSize), itoa(p.Spec.MaxSize), age(p.CreationTimestamp)}
-	}},
-	"Machine": {[]string{"NAME", "POOL", "PROVIDER", "PHASE", "NODE", "AGE"}, func(o api.Object) []string {
-		m := o.(*api.Machine)
-		return []string{m.Name, m.Spec.Pool, m.Spec.Provider, dash(m.Status.Phase), dash(m.Status.NodeName), age(m.CreationTimestamp)}
-	}},
+	"NodePool": nodePoolColumns,
+	"Machine":  machineColumns,
 	"Event": {[]string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}, func(o api.Object) []string {
 		e := o.(*api.Event)
 		return []string{age(e.LastTimestamp), e.Type, e.Reason, strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name, e.Message}
@@ -159,6 +153,24 @@ func columnsOf(kind *api.KindInfo) columns {
 
 func printTable(w io.Writer, kind *api.KindInfo, objs []api.Object, withNamespace bool) error {
 	return printColumns(w, columnsOf(kind), kind, objs, withNamespace)
+}
+
+// wideColumns are the columns -o wide appends to a kind's table (a kind
+// without them shows its table).
+var wideColumns = map[string]columns{
+	"NodePool": nodePoolWideColumns,
+	"Machine":  machineWideColumns,
+}
+
+// withWide is the table with the kind's wide columns appended.
+func (c columns) withWide(kind *api.KindInfo) columns {
+	extra, ok := wideColumns[kind.Kind]
+	if !ok {
+		return c
+	}
+	base := c.row
+	return columns{append(slices.Clip(c.headers), extra.headers...),
+		func(o api.Object) []string { return append(base(o), extra.row(o)...) }}
 }
 
 func printColumns(w io.Writer, cols columns, kind *api.KindInfo, objs []api.Object, withNamespace bool) error {
