@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
 func TestNodePoolColumns(t *testing.T) {
@@ -102,5 +105,58 @@ func TestOneLine(t *testing.T) {
 		if got := oneLine(in); got != want {
 			t.Errorf("oneLine(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// Against a real API server: the pool and machine tables a user reads
+// while a pool scales, in plain and wide form.
+func TestGetNodePoolsAndMachines(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t)
+	cfg := writeConfig(t, env)
+	ctx := context.Background()
+	c := env.Client
+	pool, err := c.NodePools().Create(ctx, &api.NodePool{ObjectMeta: api.ObjectMeta{Name: "edge"},
+		Spec: api.NodePoolSpec{Provider: api.ProviderSSH, MinSize: 1, MaxSize: 4, Size: api.Ptr[int32](3), MachineType: "small",
+			SSH: &api.SSHPoolConfig{Hosts: []string{"10.0.0.5", "10.0.0.6", "10.0.0.7"}, InsecureIgnoreHostKey: true, PrivateKeySecretRef: "edge-key"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.Status = api.NodePoolStatus{Machines: 3, ReadyMachines: 2, UpdatedMachines: 3, Conditions: []api.Condition{{
+		Type: poolReady, Status: api.ConditionFalse, Reason: "ScalingUp", Message: "2 of 3 machines ready"}}}
+	if _, err := c.NodePools().UpdateStatus(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Machines().Create(ctx, &api.Machine{ObjectMeta: api.ObjectMeta{Name: "edge-abc12", Labels: map[string]string{api.LabelTemplateHash: "7f9"}},
+		Spec: api.MachineSpec{Pool: "edge", Provider: api.ProviderSSH, Host: "10.0.0.7", MachineType: "small", Zone: "rack-2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Status = api.MachineStatus{Phase: api.MachineProvisioning, Conditions: []api.Condition{{Type: "NodeReady", Status: api.ConditionFalse,
+		Reason: "NodeNotJoined", Message: "node has not joined after 10m0s\nagent: connection refused"}}}
+	if _, err := c.Machines().UpdateStatus(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+
+	out, _, err := run(t, cfg, "get", "np")
+	if err != nil || !regexp.MustCompile(`(?m)^NAME\s+PROVIDER\s+SIZE\s+READY\s+UP-TO-DATE\s+MIN\s+MAX\s+CONDITION\s+AGE$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^edge\s+ssh\s+3\s+2\s+3\s+1\s+4\s+ScalingUp\s+\d+s$`).MatchString(out) {
+		t.Errorf("get np: %v\n%s", err, out)
+	}
+	out, _, err = run(t, cfg, "get", "nodepools", "edge", "-o", "wide")
+	if err != nil || !regexp.MustCompile(`(?m)^edge\s+ssh\s+3\s+2\s+3\s+1\s+4\s+ScalingUp\s+\d+s\s+3\s+small\s+<none>\s+2 of 3 machines ready$`).MatchString(out) {
+		t.Errorf("get nodepools edge -o wide: %v\n%s", err, out)
+	}
+	out, _, err = run(t, cfg, "get", "ma")
+	if err != nil || !regexp.MustCompile(`(?m)^edge-abc12\s+edge\s+ssh\s+Provisioning\s+<none>\s+10\.0\.0\.7\s+rack-2\s+\d+s$`).MatchString(out) {
+		t.Errorf("get ma: %v\n%s", err, out)
+	}
+	out, _, err = run(t, cfg, "get", "machines", "-o", "wide")
+	if err != nil || !strings.Contains(out, "MESSAGE") ||
+		!regexp.MustCompile(`(?m)^edge-abc12\s.*\s7f9\s+NodeNotJoined: node has not joined after 10m0s \.\.\.$`).MatchString(out) {
+		t.Errorf("get machines -o wide: %v\n%s", err, out)
+	}
+	if _, _, err := run(t, cfg, "get", "ma", "-o", "xml"); err == nil || !strings.Contains(err.Error(), "wide") {
+		t.Errorf("-o xml: %v; want the formats named", err)
 	}
 }
