@@ -41,9 +41,9 @@ var tables = map[string]columns{
 		ns := o.(*api.Namespace)
 		return []string{ns.Name, ns.Status.Phase, age(ns.CreationTimestamp)}
 	}},
-	"Node": {[]string{"NAME", "STATUS", "ZONE", "ADDRESS", "POD-CIDR", "AGE", "VERSION"}, func(o api.Object) []string {
+	"Node": {[]string{"NAME", "STATUS", "POOL", "ZONE", "ADDRESS", "POD-CIDR", "AGE", "VERSION"}, func(o api.Object) []string {
 		n := o.(*api.Node)
-		return []string{n.Name, nodeStatus(n), dash(n.Labels[api.LabelZone]), dash(api.NodeAddressOf(n, api.NodeInternalIP)),
+		return []string{n.Name, nodeStatus(n), dash(n.Labels[api.LabelNodePool]), dash(n.Labels[api.LabelZone]), dash(api.NodeAddressOf(n, api.NodeInternalIP)),
 			dash(n.Spec.PodCIDR), age(n.CreationTimestamp), dash(n.Status.NodeInfo.AgentVersion)}
 	}},
 	"Pod": {[]string{"NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"}, func(o api.Object) []string {
