@@ -180,19 +180,31 @@ func printColumns(w io.Writer, cols columns, kind *api.KindInfo, objs []api.Obje
 		headers = append([]string{"NAMESPACE"}, headers...)
 	}
 	fmt.Fprintln(tw, strings.Join(headers, "\t"))
+	sortForTable(kind, objs)
+	for _, o := range objs {
+		fmt.Fprintln(tw, strings.Join(rowOf(cols, o, withNamespace), "\t"))
+	}
+	return tw.Flush()
+}
+
+// sortForTable puts events in the order they happened (other kinds come
+// sorted by key).
+func sortForTable(kind *api.KindInfo, objs []api.Object) {
 	if kind.Kind == "Event" {
 		sort.SliceStable(objs, func(i, j int) bool {
 			return objs[i].(*api.Event).LastTimestamp.Before(objs[j].(*api.Event).LastTimestamp)
 		})
 	}
-	for _, o := range objs {
-		row := cols.row(o)
-		if withNamespace {
-			row = append([]string{o.GetObjectMeta().Namespace}, row...)
-		}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
+}
+
+// rowOf is an object's row, led by its namespace when the table spans
+// namespaces.
+func rowOf(cols columns, o api.Object, withNamespace bool) []string {
+	row := cols.row(o)
+	if withNamespace {
+		row = append([]string{o.GetObjectMeta().Namespace}, row...)
 	}
-	return tw.Flush()
+	return row
 }
 
 // podStatus is the one-word state people expect to see for a pod and its
