@@ -5,39 +5,21 @@ import (
 	"context"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/internal/testenv"
+	"github.com/maestro-dev/maestro/internal/testenv/cluster"
 )
-
-// syncBuffer is a buffer a running command writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startWatch runs a get --watch until the returned stop is called; stop
 // returns the command's error.
-func startWatch(t *testing.T, cfg string, args ...string) (*syncBuffer, func() error) {
+func startWatch(t *testing.T, cfg string, args ...string) (*testenv.SyncBuffer, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	root := NewRoot()
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	root.SetOut(out)
 	root.SetErr(out)
 	root.SetArgs(append([]string{"--config", cfg}, args...))
@@ -57,17 +39,14 @@ func startWatch(t *testing.T, cfg string, args ...string) (*syncBuffer, func() e
 	return out, stop
 }
 
-// waitFor polls the output until it matches re.
-func waitFor(t *testing.T, out *syncBuffer, re string) {
+// waitFor waits until the output matches re.
+func waitFor(t *testing.T, out *testenv.SyncBuffer, re string) {
 	t.Helper()
 	r := regexp.MustCompile(re)
-	deadline := time.Now().Add(10 * time.Second)
-	for !r.MatchString(out.String()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("output never matched %s:\n%s", re, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	cluster.Eventually(t, 10*time.Second, "get --watch printing "+re, func() (bool, string) {
+		s := out.String()
+		return r.MatchString(s), "\n" + s
+	})
 }
 
 func TestGetWatchMachines(t *testing.T) {
