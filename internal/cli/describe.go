@@ -52,8 +52,7 @@ matching -l). Secrets show their keys and sizes, never their values.`,
 				if i > 0 {
 					fmt.Fprintln(g.out)
 				}
-				events, evErr := objectEvents(cmd.Context(), c, o)
-				if err := describeObject(g.out, o, events, evErr); err != nil {
+				if err := describeObject(g.out, o, describeTables(cmd.Context(), c, o)); err != nil {
 					return err
 				}
 			}
@@ -96,9 +95,6 @@ func describeTargets(ctx context.Context, c *client.Client, kind *api.KindInfo, 
 // about cluster-scoped objects are recorded in the default namespace;
 // events about an earlier object of the same name are left out.
 func objectEvents(ctx context.Context, c *client.Client, o api.Object) ([]*api.Event, error) {
-	if _, isEvent := o.(*api.Event); isEvent {
-		return nil, nil
-	}
 	meta := o.GetObjectMeta()
 	ns := meta.Namespace
 	if ns == "" {
@@ -126,8 +122,9 @@ func sortEvents(events []*api.Event) {
 }
 
 // describeObject writes the description of one object: metadata, the
-// kind's sections, conditions, events (evErr: why they could not be read).
-func describeObject(w io.Writer, o api.Object, events []*api.Event, evErr error) error {
+// kind's sections, conditions, then the tables read beside it (related
+// objects, events).
+func describeObject(w io.Writer, o api.Object, tables []describeTable) error {
 	doc, err := toDoc(o)
 	if err != nil {
 		return fmt.Errorf("describing %s: %w", o.GetObjectMeta().Name, err)
@@ -139,17 +136,26 @@ func describeObject(w io.Writer, o api.Object, events []*api.Event, evErr error)
 	if conds, _ := lookup(doc, "status.conditions").([]any); len(conds) > 0 || hasConditions(kind) {
 		d.conditions(conds)
 	}
-	if kind.Kind != "Event" {
-		switch {
-		case evErr != nil:
-			d.flush()
-			fmt.Fprintf(w, "Events:  <unknown: %v>\n", evErr)
-		default:
-			d.table("Events", []string{"TYPE", "REASON", "AGE", "FROM", "MESSAGE"}, eventRows(events))
-		}
+	for _, t := range tables {
+		d.table(t)
 	}
 	d.flush()
 	return nil
+}
+
+// describeTables reads what a description shows beside the object: the
+// objects related to it (describeRelated) and its events. A table that
+// cannot be read says why in place of its rows.
+func describeTables(ctx context.Context, c *client.Client, o api.Object) []describeTable {
+	var tables []describeTable
+	if rel, ok := describeRelated[api.KindOf(o).Kind]; ok {
+		tables = append(tables, rel(ctx, c, o))
+	}
+	if _, isEvent := o.(*api.Event); !isEvent {
+		events, err := objectEvents(ctx, c, o)
+		tables = append(tables, eventsTable(events, err))
+	}
+	return tables
 }
 
 // hasConditions reports whether a kind's status has conditions, so its
@@ -207,7 +213,7 @@ func (d *describer) conditions(conds []any) {
 		}
 		rows = append(rows, []string{str(m, "type"), str(m, "status"), dashIfEmpty(str(m, "reason")), when, dashIfEmpty(first)})
 	}
-	d.table("Conditions", []string{"TYPE", "STATUS", "REASON", "LAST TRANSITION", "MESSAGE"}, rows)
+	d.table(describeTable{title: "Conditions", headers: []string{"TYPE", "STATUS", "REASON", "LAST TRANSITION", "MESSAGE"}, rows: rows})
 	for _, l := range long {
 		fmt.Fprintf(d.w, "  %s message:\n", l[0])
 		for _, line := range strings.Split(l[1], "\n") {
@@ -216,19 +222,19 @@ func (d *describer) conditions(conds []any) {
 	}
 }
 
-// eventRows renders events: the age of the last time, with the count and
-// span for repeated ones ("2m (x4 over 10m)").
-func eventRows(events []*api.Event) [][]string {
-	rows := make([][]string, 0, len(events))
+// eventsTable renders events: the age of the last time, with the count
+// and span for repeated ones ("2m (x4 over 10m)").
+func eventsTable(events []*api.Event, err error) describeTable {
+	t := describeTable{title: "Events", headers: []string{"TYPE", "REASON", "AGE", "FROM", "MESSAGE"}, err: err}
 	for _, e := range events {
 		when := age(eventTime(e))
 		if e.Count > 1 && !e.FirstTimestamp.IsZero() {
 			when = fmt.Sprintf("%s (x%d over %s)", when, e.Count, age(e.FirstTimestamp))
 		}
-		rows = append(rows, []string{dashIfEmpty(e.Type), e.Reason, when, dashIfEmpty(e.Source.Component),
+		t.rows = append(t.rows, []string{dashIfEmpty(e.Type), e.Reason, when, dashIfEmpty(e.Source.Component),
 			strings.ReplaceAll(e.Message, "\n", `\n`)})
 	}
-	return rows
+	return t
 }
 
 // eventTime is when an event last happened.

@@ -76,17 +76,31 @@ func (d *describer) line(level int, label string, values []string) {
 	}
 }
 
+// describeTable is a titled table a description shows after the object's
+// own fields (a pool's machines, the events); err says why it could not
+// be read.
+type describeTable struct {
+	title   string
+	headers []string
+	rows    [][]string
+	err     error
+}
+
 // table writes a titled table aligned on its own.
-func (d *describer) table(title string, headers []string, rows [][]string) {
+func (d *describer) table(t describeTable) {
 	d.flush()
-	if len(rows) == 0 {
-		fmt.Fprintf(d.w, "%s:  <none>\n", title)
+	switch {
+	case t.err != nil:
+		fmt.Fprintf(d.w, "%s:  <unknown: %v>\n", t.title, t.err)
+		return
+	case len(t.rows) == 0:
+		fmt.Fprintf(d.w, "%s:  <none>\n", t.title)
 		return
 	}
-	fmt.Fprintf(d.w, "%s:\n", title)
+	fmt.Fprintf(d.w, "%s:\n", t.title)
 	tw := tabwriter.NewWriter(d.w, 0, 8, 2, ' ', 0)
-	fmt.Fprintf(tw, "  %s\n", strings.Join(headers, "\t"))
-	for _, r := range rows {
+	fmt.Fprintf(tw, "  %s\n", strings.Join(t.headers, "\t"))
+	for _, r := range t.rows {
 		fmt.Fprintf(tw, "  %s\n", strings.Join(r, "\t"))
 	}
 	_ = tw.Flush()

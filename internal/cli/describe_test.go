@@ -11,6 +11,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/api/apitest"
+	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
@@ -28,10 +29,11 @@ func sample[T api.Object](t *testing.T, kind string, edit func(T)) api.Object {
 	return o
 }
 
+// describeString describes an object with the given events.
 func describeString(t *testing.T, o api.Object, events []*api.Event, evErr error) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := describeObject(&b, o, events, evErr); err != nil {
+	if err := describeObject(&b, o, []describeTable{eventsTable(events, evErr)}); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
@@ -138,7 +140,7 @@ func TestDescribeRendersEachKind(t *testing.T) {
 		}, nil},
 		{"event", sample[*api.Event](t, "Event", nil), nil, []string{
 			`^Object:\s+pod/default/web$`, `^Reason:\s+Scheduled$`, `^Count:\s+2$`, `^Last Seen:\s+2026-01-02T03:05:05Z`,
-		}, []string{"Events:", "Conditions:"}},
+		}, []string{"Conditions:"}},
 		{"events that cannot be read", sample[*api.PersistentVolume](t, "Volume", nil), nil, []string{
 			`^Reclaim Policy:\s+Retain$`, `^Pinned To Node:\s+node-1$`, `^Events:  <unknown: forbidden>$`,
 		}, nil},
@@ -165,9 +167,14 @@ func TestDescribeRendersEachKind(t *testing.T) {
 }
 
 // Every kind the API serves has a section table, and its description
-// names it, shows conditions when its status has them and events unless
-// it is an event.
+// names it, shows conditions when its status has them, and events unless
+// it is an event: here from a server that cannot be reached, so each
+// table read beside the object says why it is missing.
 func TestDescribeEveryKind(t *testing.T) {
+	c, err := client.New(client.Config{Server: "https://127.0.0.1:1", Token: "a.b"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, kind := range api.Kinds {
 		t.Run(kind.Kind, func(t *testing.T) {
 			if _, ok := describeKinds[kind.Kind]; !ok {
@@ -177,15 +184,20 @@ func TestDescribeEveryKind(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out := describeString(t, o, nil, nil)
+			var b bytes.Buffer
+			if err := describeObject(&b, o, describeTables(context.Background(), c, o)); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
 			if !regexp.MustCompile(`(?m)^Name:\s+` + regexp.QuoteMeta(o.GetObjectMeta().Name) + `$`).MatchString(out) {
 				t.Errorf("no Name line:\n%s", out)
 			}
 			if got, want := strings.Contains(out, "\nConditions:"), hasConditions(&kind); got != want {
 				t.Errorf("shows conditions: %v, want %v:\n%s", got, want, out)
 			}
-			if got, want := strings.Contains(out, "\nEvents:"), kind.Kind != "Event"; got != want {
-				t.Errorf("shows events: %v, want %v:\n%s", got, want, out)
+			unreadable := regexp.MustCompile(`(?m)^Events:  <unknown: listing events of ` + strings.ToLower(kind.Kind) + ` .*127\.0\.0\.1:1`)
+			if got, want := unreadable.MatchString(out), kind.Kind != "Event"; got != want {
+				t.Errorf("shows why events are missing: %v, want %v:\n%s", got, want, out)
 			}
 			if strings.Contains(out, "%!") {
 				t.Errorf("formatting error in:\n%s", out)
@@ -208,7 +220,7 @@ func TestDescribeCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	pod, err := c.Pods("shop").Create(ctx, &api.Pod{ObjectMeta: api.ObjectMeta{Name: "web", Labels: map[string]string{"app": "web"}},
-		Spec: api.PodSpec{Containers: []api.Container{{Name: "app", Image: "demo:1"}}}})
+		Spec: api.PodSpec{NodeName: "edge-m1", Containers: []api.Container{{Name: "app", Image: "demo:1"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,6 +233,21 @@ func TestDescribeCommand(t *testing.T) {
 	pool.Status = api.NodePoolStatus{Machines: 2, ReadyMachines: 1, UpdatedMachines: 2, Conditions: []api.Condition{{
 		Type: "Ready", Status: api.ConditionFalse, Reason: "ScalingUp", Message: "1 of 2 machines ready", LastTransitionTime: since}}}
 	if _, err := c.NodePools().UpdateStatus(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	// The pool's machine and its node, and a machine of another pool.
+	for _, m := range []*api.Machine{{ObjectMeta: api.ObjectMeta{Name: "edge-m1"}, Spec: api.MachineSpec{Pool: "edge", Provider: api.ProviderLocal}},
+		{ObjectMeta: api.ObjectMeta{Name: "core-m1"}, Spec: api.MachineSpec{Pool: "core", Provider: api.ProviderLocal}}} {
+		created, err := c.Machines().Create(ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		created.Status = api.MachineStatus{Phase: api.MachineRunning, NodeName: m.Name}
+		if _, err := c.Machines().UpdateStatus(ctx, created); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Nodes().Create(ctx, &api.Node{ObjectMeta: api.ObjectMeta{Name: "edge-m1", Labels: map[string]string{api.LabelNodePool: "edge"}}}); err != nil {
 		t.Fatal(err)
 	}
 	event := func(ns, name string, ref api.ObjectReference, reason string, last time.Duration) {
@@ -263,8 +290,26 @@ func TestDescribeCommand(t *testing.T) {
 			t.Errorf("pool description lacks %s:\n%s", w, out)
 		}
 	}
-	if strings.Contains(out, "SSH:") || strings.Contains(out, "Namespace:") {
-		t.Errorf("a local pool's description shows ssh settings or a namespace:\n%s", out)
+	if strings.Contains(out, "SSH:") || strings.Contains(out, "Namespace:") || strings.Contains(out, "core-m1") {
+		t.Errorf("a local pool's description shows ssh settings, a namespace or another pool's machine:\n%s", out)
+	}
+	// Beside each: the pool's machines, the machine's node, the node's pods.
+	related := []struct{ args, want []string }{
+		{[]string{"np", "edge"}, []string{`(?m)^Pool Machines:$`, `(?m)^  NAME\s+POOL\s+PROVIDER\s+PHASE`, `(?m)^  edge-m1\s+edge\s+local\s+Running\s+edge-m1\s`}},
+		{[]string{"machine", "edge-m1"}, []string{`(?m)^Machine Node:$`, `(?m)^  edge-m1\s+NotReady\s+edge\s`}},
+		{[]string{"machine", "core-m1"}, []string{`(?m)^Machine Node:  <unknown: Node "core-m1" not found>$`}},
+		{[]string{"node", "edge-m1"}, []string{`(?m)^Pool:\s+edge$`, `(?m)^Non-terminated Pods:$`, `(?m)^  NAMESPACE\s+NAME\s+READY`, `(?m)^  shop\s+web\s+0/1\s`}},
+	}
+	for _, r := range related {
+		out, _, err := run(t, cfg, append([]string{"describe"}, r.args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range r.want {
+			if !regexp.MustCompile(w).MatchString(out) {
+				t.Errorf("describe %s lacks %s:\n%s", strings.Join(r.args, " "), w, out)
+			}
+		}
 	}
 
 	// Without a name: every object matching -l, one after the other.

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
+)
+
+// describeRelated reads, for a kind, the objects its description lists
+// beside it, as get would show them: a pool's machines, a machine's node,
+// a node's pods (what a drain moves).
+var describeRelated = map[string]func(ctx context.Context, c *client.Client, o api.Object) describeTable{
+	"NodePool": func(ctx context.Context, c *client.Client, o api.Object) describeTable {
+		machines, _, err := c.Machines().List(ctx, client.ListOptions{FieldSelector: "spec.pool=" + o.GetObjectMeta().Name})
+		return asTable("Pool Machines", machineColumns, err, false, machines...)
+	},
+	"Machine": func(ctx context.Context, c *client.Client, o api.Object) describeTable {
+		name := o.(*api.Machine).Status.NodeName
+		if name == "" {
+			return asTable[*api.Node]("Machine Node", tables["Node"], nil, false)
+		}
+		n, err := c.Nodes().Get(ctx, name)
+		if err != nil {
+			return asTable[*api.Node]("Machine Node", tables["Node"], err, false)
+		}
+		return asTable("Machine Node", tables["Node"], nil, false, n)
+	},
+	"Node": func(ctx context.Context, c *client.Client, o api.Object) describeTable {
+		pods, _, err := c.Pods("").List(ctx, client.ListOptions{FieldSelector: "spec.nodeName=" + o.GetObjectMeta().Name})
+		running := pods[:0]
+		for _, p := range pods {
+			if !api.IsPodTerminal(p) {
+				running = append(running, p)
+			}
+		}
+		return asTable("Non-terminated Pods", tables["Pod"], err, true, running...)
+	},
+}
+
+// asTable is objects as rows of a kind's get table, sorted by key.
+func asTable[T api.Object](title string, cols columns, err error, withNamespace bool, objs ...T) describeTable {
+	t := describeTable{title: title, headers: cols.headers, err: err}
+	if withNamespace {
+		t.headers = append([]string{"NAMESPACE"}, cols.headers...)
+	}
+	list := make([]api.Object, len(objs))
+	for i, o := range objs {
+		list[i] = o
+	}
+	sortByKey(list)
+	for _, o := range list {
+		t.rows = append(t.rows, rowOf(cols, o, withNamespace))
+	}
+	return t
+}
