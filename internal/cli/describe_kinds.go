@@ -73,6 +73,9 @@ var describeKinds = map[string][]section{
 			{label: "Total", path: "status.machines"},
 			{label: "Ready", path: "status.readyMachines"},
 			{label: "Up-to-date", path: "status.updatedMachines"},
+			// The current template's hash: machines labelled with another
+			// are replaced by a rollout.
+			{label: "Template", path: "status.templateHash", optional: true},
 		}},
 	},
 	"Machine": {
