@@ -72,11 +72,11 @@ func describeTargets(ctx context.Context, c *client.Client, kind *api.KindInfo, 
 		}
 		o, err := res.Get(ctx, names[0])
 		if api.IsNotFound(err) {
-			where := ""
+			msg := fmt.Sprintf("%s %q not found", strings.ToLower(kind.Kind), names[0])
 			if kind.Namespaced {
-				where = fmt.Sprintf(" in namespace %q", ns)
+				msg += fmt.Sprintf(" in namespace %q", ns)
 			}
-			return nil, fmt.Errorf("%s %q not found%s: %w", strings.ToLower(kind.Kind), names[0], where, err)
+			return nil, &notFoundError{msg: msg, err: err}
 		}
 		if err != nil {
 			return nil, err
@@ -87,9 +87,19 @@ func describeTargets(ctx context.Context, c *client.Client, kind *api.KindInfo, 
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(objs, func(i, j int) bool { return objs[i].GetObjectMeta().Key() < objs[j].GetObjectMeta().Key() })
+	sortByKey(objs)
 	return objs, nil
 }
+
+// notFoundError says which object is missing where, once, and is still
+// api.IsNotFound.
+type notFoundError struct {
+	msg string
+	err error
+}
+
+func (e *notFoundError) Error() string { return e.msg }
+func (e *notFoundError) Unwrap() error { return e.err }
 
 // objectEvents lists the events about an object, oldest first. Events
 // about cluster-scoped objects are recorded in the default namespace;
@@ -113,12 +123,8 @@ func objectEvents(ctx context.Context, c *client.Client, o api.Object) ([]*api.E
 			out = append(out, e)
 		}
 	}
-	sortEvents(out)
+	sort.SliceStable(out, func(i, j int) bool { return eventTime(out[i]).Before(eventTime(out[j])) })
 	return out, nil
-}
-
-func sortEvents(events []*api.Event) {
-	sort.SliceStable(events, func(i, j int) bool { return eventTime(events[i]).Before(eventTime(events[j])) })
 }
 
 // describeObject writes the description of one object: metadata, the

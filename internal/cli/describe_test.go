@@ -331,11 +331,11 @@ func TestDescribeCommand(t *testing.T) {
 		t.Errorf("unknown kind: %v; want it to name the kinds", err)
 	}
 	_, _, err = run(t, cfg, "describe", "pod", "nope", "-n", "shop")
-	if err == nil || !api.IsNotFound(err) || !strings.HasPrefix(err.Error(), `pod "nope" not found in namespace "shop"`) {
+	if err == nil || !api.IsNotFound(err) || err.Error() != `pod "nope" not found in namespace "shop"` {
 		t.Errorf("missing pod: %v", err)
 	}
 	_, _, err = run(t, cfg, "describe", "machine", "nope")
-	if err == nil || !api.IsNotFound(err) || !strings.HasPrefix(err.Error(), `machine "nope" not found`) {
+	if err == nil || !api.IsNotFound(err) || err.Error() != `machine "nope" not found` {
 		t.Errorf("missing machine: %v", err)
 	}
 }
