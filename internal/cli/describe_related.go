@@ -9,7 +9,8 @@ import (
 
 // describeRelated reads, for a kind, the objects its description lists
 // beside it, as get would show them: a pool's machines, a machine's node,
-// a node's pods (what a drain moves).
+// a node's pods (what a drain moves), a deployment's replica sets, a
+// replica set's pods.
 var describeRelated = map[string]func(ctx context.Context, c *client.Client, o api.Object) describeTable{
 	"NodePool": func(ctx context.Context, c *client.Client, o api.Object) describeTable {
 		machines, _, err := c.Machines().List(ctx, client.ListOptions{FieldSelector: "spec.pool=" + o.GetObjectMeta().Name})
@@ -25,6 +26,14 @@ var describeRelated = map[string]func(ctx context.Context, c *client.Client, o a
 			return asTable[*api.Node]("Machine Node", tables["Node"], err, false)
 		}
 		return asTable("Machine Node", tables["Node"], nil, false, n)
+	},
+	"Deployment": func(ctx context.Context, c *client.Client, o api.Object) describeTable {
+		d := o.(*api.Deployment)
+		return ownedBy(ctx, c.ReplicaSets(d.Namespace), "Replica Sets", d.Spec.Selector, &d.ObjectMeta)
+	},
+	"ReplicaSet": func(ctx context.Context, c *client.Client, o api.Object) describeTable {
+		rs := o.(*api.ReplicaSet)
+		return ownedBy(ctx, c.Pods(rs.Namespace), "Pods", rs.Spec.Selector, &rs.ObjectMeta)
 	},
 	"Node": func(ctx context.Context, c *client.Client, o api.Object) describeTable {
 		pods, _, err := c.Pods("").List(ctx, client.ListOptions{FieldSelector: "spec.nodeName=" + o.GetObjectMeta().Name})
@@ -53,4 +62,22 @@ func asTable[T api.Object](title string, cols columns, err error, withNamespace 
 		t.rows = append(t.rows, rowOf(cols, o, withNamespace))
 	}
 	return t
+}
+
+// ownedBy lists the objects of a kind in a namespace that match a
+// selector and whose controller is owner, as a table of get's rows.
+func ownedBy[T api.Object](ctx context.Context, res client.Resource[T], title string, sel *api.LabelSelector, owner *api.ObjectMeta) describeTable {
+	cols := columnsOf(res.Kind())
+	s, err := api.AsSelector(sel)
+	if err != nil {
+		return asTable[T](title, cols, err, false)
+	}
+	list, _, err := res.List(ctx, client.ListOptions{LabelSelector: s.String()})
+	owned := list[:0]
+	for _, o := range list {
+		if ref := o.GetObjectMeta().ControllerRef(); ref != nil && ref.UID == owner.UID {
+			owned = append(owned, o)
+		}
+	}
+	return asTable(title, cols, err, false, owned...)
 }

@@ -66,6 +66,9 @@ func newDescriber(w io.Writer) *describer {
 // the others under it.
 func (d *describer) line(level int, label string, values []string) {
 	indent := strings.Repeat("  ", level)
+	for i, v := range values {
+		values[i] = strings.ReplaceAll(v, "\t", "  ") // a tab would start a new column
+	}
 	if len(values) == 0 {
 		fmt.Fprintf(d.tw, "%s%s:\n", indent, label)
 		return

@@ -339,3 +339,55 @@ func TestDescribeCommand(t *testing.T) {
 		t.Errorf("missing machine: %v", err)
 	}
 }
+
+// A deployment's description lists the replica sets it controls, and a
+// replica set's the pods it controls; objects that only match the labels
+// are left out.
+func TestDescribeOwnedObjects(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t)
+	cfg := writeConfig(t, env)
+	ctx := context.Background()
+	c := env.Client
+	labels := map[string]string{"app": "web"}
+	tmpl := api.PodTemplateSpec{ObjectMeta: api.ObjectMeta{Labels: labels}, Spec: api.PodSpec{Containers: []api.Container{{Name: "app", Image: "demo:1"}}}}
+	sel := &api.LabelSelector{MatchLabels: labels}
+	d, err := c.Deployments("default").Create(ctx, &api.Deployment{ObjectMeta: api.ObjectMeta{Name: "web"},
+		Spec: api.DeploymentSpec{Replicas: api.Ptr[int32](1), Selector: sel, Template: tmpl}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := func(kind, name, uid string) []api.OwnerReference {
+		return []api.OwnerReference{{Kind: kind, Name: name, UID: uid, Controller: api.Ptr(true)}}
+	}
+	rs, err := c.ReplicaSets("default").Create(ctx, &api.ReplicaSet{ObjectMeta: api.ObjectMeta{Name: "web-5d8f", Labels: labels,
+		OwnerReferences: owner("Deployment", "web", d.UID)}, Spec: api.ReplicaSetSpec{Replicas: api.Ptr[int32](1), Selector: sel, Template: tmpl}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReplicaSets("default").Create(ctx, &api.ReplicaSet{ObjectMeta: api.ObjectMeta{Name: "stray", Labels: labels},
+		Spec: api.ReplicaSetSpec{Replicas: api.Ptr[int32](0), Selector: sel, Template: tmpl}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*api.Pod{{ObjectMeta: api.ObjectMeta{Name: "web-5d8f-x2k", Labels: labels, OwnerReferences: owner("ReplicaSet", rs.Name, rs.UID)}, Spec: tmpl.Spec},
+		{ObjectMeta: api.ObjectMeta{Name: "lookalike", Labels: labels}, Spec: tmpl.Spec}} {
+		if _, err := c.Pods("default").Create(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		args      []string
+		want, not string
+	}{
+		{[]string{"deploy", "web"}, `(?m)^Replica Sets:\n  NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\n  web-5d8f\s+1\s+0\s+0\s+\S+\n(Events|Conditions)`, "stray"},
+		{[]string{"rs", "web-5d8f"}, `(?m)^Controlled By:\s+Deployment/web$(.|\n)*^Pods:\n  NAME\s+READY\s+STATUS.*\n  web-5d8f-x2k\s+0/1\s+Pending\s.*\n(Events|Conditions)`, "lookalike"},
+	} {
+		out, _, err := run(t, cfg, append([]string{"describe"}, tc.args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(tc.want).MatchString(out) || strings.Contains(out, tc.not) {
+			t.Errorf("describe %s: want %s and no %q:\n%s", strings.Join(tc.args, " "), tc.want, tc.not, out)
+		}
+	}
+}
