@@ -155,7 +155,7 @@ func describeObject(w io.Writer, o api.Object, tables []describeTable) error {
 func describeTables(ctx context.Context, c *client.Client, o api.Object) []describeTable {
 	var tables []describeTable
 	if rel, ok := describeRelated[api.KindOf(o).Kind]; ok {
-		tables = append(tables, rel(ctx, c, o))
+		tables = append(tables, rel(ctx, c, o)...)
 	}
 	if _, isEvent := o.(*api.Event); !isEvent {
 		events, err := objectEvents(ctx, c, o)

@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"fmt"
+	"sort"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/api/resource"
 	"github.com/maestro-dev/maestro/engine/client"
 )
 
@@ -11,31 +14,31 @@ import (
 // beside it, as get would show them: a pool's machines, a machine's node,
 // a node's pods (what a drain moves), a deployment's replica sets, a
 // replica set's pods.
-var describeRelated = map[string]func(ctx context.Context, c *client.Client, o api.Object) describeTable{
-	"NodePool": func(ctx context.Context, c *client.Client, o api.Object) describeTable {
+var describeRelated = map[string]func(ctx context.Context, c *client.Client, o api.Object) []describeTable{
+	"NodePool": func(ctx context.Context, c *client.Client, o api.Object) []describeTable {
 		machines, _, err := c.Machines().List(ctx, client.ListOptions{FieldSelector: "spec.pool=" + o.GetObjectMeta().Name})
-		return asTable("Pool Machines", machineColumns, err, false, machines...)
+		return []describeTable{asTable("Pool Machines", machineColumns, err, false, machines...)}
 	},
-	"Machine": func(ctx context.Context, c *client.Client, o api.Object) describeTable {
+	"Machine": func(ctx context.Context, c *client.Client, o api.Object) []describeTable {
 		name := o.(*api.Machine).Status.NodeName
 		if name == "" {
-			return asTable[*api.Node]("Machine Node", tables["Node"], nil, false)
+			return []describeTable{asTable[*api.Node]("Machine Node", tables["Node"], nil, false)}
 		}
 		n, err := c.Nodes().Get(ctx, name)
 		if err != nil {
-			return asTable[*api.Node]("Machine Node", tables["Node"], err, false)
+			return []describeTable{asTable[*api.Node]("Machine Node", tables["Node"], err, false)}
 		}
-		return asTable("Machine Node", tables["Node"], nil, false, n)
+		return []describeTable{asTable("Machine Node", tables["Node"], nil, false, n)}
 	},
-	"Deployment": func(ctx context.Context, c *client.Client, o api.Object) describeTable {
+	"Deployment": func(ctx context.Context, c *client.Client, o api.Object) []describeTable {
 		d := o.(*api.Deployment)
-		return ownedBy(ctx, c.ReplicaSets(d.Namespace), "Replica Sets", d.Spec.Selector, &d.ObjectMeta)
+		return []describeTable{ownedBy(ctx, c.ReplicaSets(d.Namespace), "Replica Sets", d.Spec.Selector, &d.ObjectMeta)}
 	},
-	"ReplicaSet": func(ctx context.Context, c *client.Client, o api.Object) describeTable {
+	"ReplicaSet": func(ctx context.Context, c *client.Client, o api.Object) []describeTable {
 		rs := o.(*api.ReplicaSet)
-		return ownedBy(ctx, c.Pods(rs.Namespace), "Pods", rs.Spec.Selector, &rs.ObjectMeta)
+		return []describeTable{ownedBy(ctx, c.Pods(rs.Namespace), "Pods", rs.Spec.Selector, &rs.ObjectMeta)}
 	},
-	"Node": func(ctx context.Context, c *client.Client, o api.Object) describeTable {
+	"Node": func(ctx context.Context, c *client.Client, o api.Object) []describeTable {
 		pods, _, err := c.Pods("").List(ctx, client.ListOptions{FieldSelector: "spec.nodeName=" + o.GetObjectMeta().Name})
 		running := pods[:0]
 		for _, p := range pods {
@@ -43,7 +46,7 @@ var describeRelated = map[string]func(ctx context.Context, c *client.Client, o a
 				running = append(running, p)
 			}
 		}
-		return asTable("Non-terminated Pods", tables["Pod"], err, true, running...)
+		return []describeTable{asTable("Non-terminated Pods", tables["Pod"], err, true, running...), allocated(o.(*api.Node), running, err)}
 	},
 }
 
@@ -80,4 +83,33 @@ func ownedBy[T api.Object](ctx context.Context, res client.Resource[T], title st
 		}
 	}
 	return asTable(title, cols, err, false, owned...)
+}
+
+// allocated sums the requests of a node's pods against what it can
+// allocate, per resource (pods: how many run).
+func allocated(n *api.Node, pods []*api.Pod, err error) describeTable {
+	t := describeTable{title: "Allocated Resources", headers: []string{"RESOURCE", "REQUESTS", "ALLOCATABLE", "PERCENT"}, err: err}
+	total := api.ResourceList{}
+	for _, p := range pods {
+		for name, q := range api.PodRequests(&p.Spec) {
+			sum := total[name]
+			sum.Add(q)
+			total[name] = sum
+		}
+	}
+	total[api.ResourcePods] = resource.NewQuantity(int64(len(pods)), resource.DecimalSI)
+	names := make([]string, 0, len(n.Status.Allocatable))
+	for name := range n.Status.Allocatable {
+		names = append(names, string(name))
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		req, alloc := total[api.ResourceName(name)], n.Status.Allocatable[api.ResourceName(name)]
+		pct := "-"
+		if alloc.MilliValue() > 0 {
+			pct = fmt.Sprintf("%d%%", req.MilliValue()*100/alloc.MilliValue())
+		}
+		t.rows = append(t.rows, []string{name, req.String(), alloc.String(), pct})
+	}
+	return t
 }

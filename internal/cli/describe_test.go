@@ -11,6 +11,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/api/apitest"
+	"github.com/maestro-dev/maestro/engine/api/resource"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/testenv"
 )
@@ -247,7 +248,12 @@ func TestDescribeCommand(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := c.Nodes().Create(ctx, &api.Node{ObjectMeta: api.ObjectMeta{Name: "edge-m1", Labels: map[string]string{api.LabelNodePool: "edge"}}}); err != nil {
+	node, err := c.Nodes().Create(ctx, &api.Node{ObjectMeta: api.ObjectMeta{Name: "edge-m1", Labels: map[string]string{api.LabelNodePool: "edge"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	node.Status.Allocatable = api.ResourceList{api.ResourcePods: resource.MustParse("10")}
+	if _, err := c.Nodes().UpdateStatus(ctx, node); err != nil {
 		t.Fatal(err)
 	}
 	event := func(ns, name string, ref api.ObjectReference, reason string, last time.Duration) {
@@ -298,7 +304,8 @@ func TestDescribeCommand(t *testing.T) {
 		{[]string{"np", "edge"}, []string{`(?m)^Pool Machines:$`, `(?m)^  NAME\s+POOL\s+PROVIDER\s+PHASE`, `(?m)^  edge-m1\s+edge\s+local\s+Running\s+edge-m1\s`}},
 		{[]string{"machine", "edge-m1"}, []string{`(?m)^Machine Node:$`, `(?m)^  edge-m1\s+NotReady\s+edge\s`}},
 		{[]string{"machine", "core-m1"}, []string{`(?m)^Machine Node:  <unknown: Node "core-m1" not found>$`}},
-		{[]string{"node", "edge-m1"}, []string{`(?m)^Pool:\s+edge$`, `(?m)^Non-terminated Pods:$`, `(?m)^  NAMESPACE\s+NAME\s+READY`, `(?m)^  shop\s+web\s+0/1\s`}},
+		{[]string{"node", "edge-m1"}, []string{`(?m)^Pool:\s+edge$`, `(?m)^Non-terminated Pods:$`, `(?m)^  NAMESPACE\s+NAME\s+READY`, `(?m)^  shop\s+web\s+0/1\s`,
+			`(?m)^Allocated Resources:\n  RESOURCE\s+REQUESTS\s+ALLOCATABLE\s+PERCENT\n  pods\s+1\s+10\s+10%$`}},
 	}
 	for _, r := range related {
 		out, _, err := run(t, cfg, append([]string{"describe"}, r.args...)...)
