@@ -108,11 +108,13 @@ type SSHPoolConfig struct {
 	InstallDir string `json:"installDir,omitempty"`
 }
 
-// NodePoolStatus is what the cloud controller observes of a pool.
+// NodePoolStatus is what the cloud controller observes of a pool;
+// UpdatedMachines counts the machines made from the current template.
 type NodePoolStatus struct {
 	ObservedGeneration int64       `json:"observedGeneration,omitempty"`
 	Machines           int32       `json:"machines"`
 	ReadyMachines      int32       `json:"readyMachines"`
+	UpdatedMachines    int32       `json:"updatedMachines"`
 	Conditions         []Condition `json:"conditions,omitempty"`
 }
 
