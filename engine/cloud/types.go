@@ -28,6 +28,13 @@ type Cloud interface {
 	Delete(ctx context.Context, id string) error
 }
 
+// LogReader is implemented by clouds that can show a machine's agent log:
+// the machine controller quotes its last lines when a node never joins.
+type LogReader interface {
+	// Logs returns the last lines of the agent's log on machine id.
+	Logs(ctx context.Context, id string, lines int) (string, error)
+}
+
 // MachineRequest is what Create makes a machine from.
 type MachineRequest struct {
 	// Name is the machine's name, and its node's name when it joins: a DNS-1123
