@@ -73,7 +73,7 @@ func (s status) machine(t target) cloud.Machine {
 //	machines/<dir>/deleting           a Delete began
 type layout struct{ root string }
 
-func (l layout) machines() string           { return path.Join(l.root, "machines") }
+func (l layout) machines() string             { return path.Join(l.root, "machines") }
 func (l layout) machineDir(dir string) string { return path.Join(l.root, "machines", dir) }
 func (l layout) claim(host string) string {
 	return path.Join(l.root, "hosts", strings.ReplaceAll(host, "/", "_"))
