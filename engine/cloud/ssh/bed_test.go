@@ -14,6 +14,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/cloud"
 	"github.com/maestro-dev/maestro/engine/cloud/cloudtest"
 	"github.com/maestro-dev/maestro/internal/testbed"
+	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
 // bed is a test bed of hosts each running a real sshd that lets key in.
@@ -41,10 +42,16 @@ func newBed(t testing.TB, n int) *bed {
 func (b *bed) host(i int) string { return b.hosts[i].Addr.String() }
 
 // options are Options for every host of the bed, pinning their keys, with
-// a fresh install directory (hosts share this machine's filesystem).
-func (b *bed) options(t testing.TB, binary string) Options {
+// a fresh install directory (hosts share this machine's filesystem) unless
+// one is given.
+func (b *bed) options(t testing.TB, binary string, installDir ...string) Options {
 	o := Options{PrivateKey: cloud.Secret(b.key.PrivatePEM), Binary: binary,
-		InstallDir: filepath.Join(t.TempDir(), "install"), StopGrace: 2 * time.Second, DialTimeout: 5 * time.Second}
+		StopGrace: 2 * time.Second, DialTimeout: 5 * time.Second}
+	if len(installDir) > 0 {
+		o.InstallDir = installDir[0]
+	} else {
+		o.InstallDir = filepath.Join(t.TempDir(), "install")
+	}
 	for i, s := range b.sshds {
 		o.Hosts = append(o.Hosts, b.host(i))
 		o.HostKeys = append(o.HostKeys, s.HostKey)
@@ -52,22 +59,29 @@ func (b *bed) options(t testing.TB, binary string) Options {
 	return o
 }
 
-// newCloud makes a Cloud and deletes its machines at cleanup.
-func newCloud(t testing.TB, o Options) *Cloud {
+// newCloud makes a Cloud and, at cleanup, deletes the machines on the
+// bed's hosts under o.InstallDir (with the bed's own key and host keys,
+// whatever o says).
+func (b *bed) newCloud(t testing.TB, o Options) *Cloud {
 	t.Helper()
 	c, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		admin, err := New(b.options(t, o.Binary, o.InstallDir))
+		if err != nil {
+			t.Errorf("cleanup: %v", err)
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		ms, err := c.listAll(ctx)
+		ms, err := admin.listAll(ctx)
 		if err != nil {
 			t.Errorf("cleanup: listing machines: %v", err)
 		}
 		for _, m := range ms {
-			if err := c.Delete(ctx, m.ID); err != nil {
+			if err := admin.Delete(ctx, m.ID); err != nil {
 				t.Errorf("cleanup: Delete(%s): %v", m.ID, err)
 			}
 		}
@@ -138,7 +152,7 @@ func TestConformance(t *testing.T) {
 	b := newBed(t, 4)
 	bin := standIn(t, "")
 	cloudtest.RunWithOptions(t, cloudtest.Options{Prepare: func(r *cloud.MachineRequest) { r.Host = b.hostFor(r.IdempotencyKey) }},
-		func(t *testing.T) cloud.Cloud { return newCloud(t, b.options(t, bin)) })
+		func(t *testing.T) cloud.Cloud { return b.newCloud(t, b.options(t, bin)) })
 }
 
 func mustCreate(t testing.TB, c *Cloud, name, host string) cloud.Machine {
@@ -182,4 +196,10 @@ func containsAny(s string, secret []byte) bool {
 		}
 	}
 	return false
+}
+
+// maestroBinary is this checkout's maestro binary.
+func maestroBinary(t testing.TB) string {
+	t.Helper()
+	return testenv.BuildBinary(t, "./cmd/maestro")
 }
