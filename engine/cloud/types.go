@@ -28,10 +28,11 @@ type Cloud interface {
 	Delete(ctx context.Context, id string) error
 }
 
-// LogReader is implemented by clouds that can show a machine's agent log:
-// the machine controller quotes its last lines when a node never joins.
+// LogReader is implemented by clouds that can show a machine's agent log,
+// so a machine whose node never joined can say why.
 type LogReader interface {
-	// Logs returns the last lines of the agent's log on machine id.
+	// Logs returns the last lines (at most lines) of the agent's output on
+	// machine id; ErrNotFound when the machine is gone.
 	Logs(ctx context.Context, id string, lines int) (string, error)
 }
 
