@@ -97,6 +97,7 @@ func (p *MaestroProvider) Resources(context.Context) []func() resource.Resource 
 		NewServiceResource,
 		NewSecretResource,
 		NewVolumeResource,
+		NewClusterResource,
 	}
 }
 

@@ -36,6 +36,9 @@ type Spec struct {
 	AdvertiseAddress string
 	// Binary is the maestro executable.
 	Binary string
+	// RequestedListen is the listen address as the user gave it (port 0
+	// before ResolveListen), recorded for import.
+	RequestedListen string
 }
 
 // Record is what the data directory remembers of the running server.
@@ -43,6 +46,7 @@ type Record struct {
 	// PID is the supervisor's; it leads its own session and process group.
 	PID              int       `json:"pid"`
 	Listen           string    `json:"listen"`
+	RequestedListen  string    `json:"requestedListen,omitempty"`
 	AdvertiseAddress string    `json:"advertiseAddress,omitempty"`
 	Binary           string    `json:"binary"`
 	StartedAt        time.Time `json:"startedAt"`

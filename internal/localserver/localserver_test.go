@@ -94,7 +94,7 @@ func TestStartCheckStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = Stop(context.Background(), dir, 30*time.Second) })
+	t.Cleanup(func() { _ = Stop(dir, 30*time.Second) })
 	if cfg.Server != "https://"+listen || cfg.Token == "" || !strings.Contains(cfg.CertificateAuthorityData, "BEGIN CERTIFICATE") {
 		t.Fatalf("client config: server %q, token set %v, CA %d bytes", cfg.Server, cfg.Token != "", len(cfg.CertificateAuthorityData))
 	}
@@ -126,7 +126,7 @@ func TestStartCheckStop(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
-	if err := Stop(ctx, dir, 45*time.Second); err != nil {
+	if err := Stop(dir, 45*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	if syscall.Kill(rec.PID, 0) == nil && aliveAny(rec.PID) {

@@ -47,7 +47,7 @@ func Start(ctx context.Context, s Spec) (Record, client.Config, error) {
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }() // reaps it while we run; init does after
-	rec := Record{PID: cmd.Process.Pid, Listen: s.Listen, AdvertiseAddress: s.AdvertiseAddress, Binary: s.Binary, StartedAt: time.Now().UTC()}
+	rec := Record{PID: cmd.Process.Pid, Listen: s.Listen, RequestedListen: s.RequestedListen, AdvertiseAddress: s.AdvertiseAddress, Binary: s.Binary, StartedAt: time.Now().UTC()}
 	fail := func(err error) (Record, client.Config, error) {
 		_ = stopGroup(rec.PID, exited, 10*time.Second)
 		tail := LogTail(s.DataDir, 15)
@@ -120,18 +120,24 @@ func Check(ctx context.Context, dataDir string) (Status, error) {
 	return st, nil
 }
 
-// Stop stops the data directory's server (SIGTERM to its supervisor, which
-// stops the server; whatever of its session remains after timeout is
-// killed) and removes the data directory. A data directory without a
-// running server is just removed.
-func Stop(ctx context.Context, dataDir string, timeout time.Duration) error {
+// Shutdown stops the data directory's server, keeping its data: SIGTERM
+// to its supervisor, which stops the server; whatever of its session
+// remains after timeout is killed.
+func Shutdown(dataDir string, timeout time.Duration) error {
+	if rec, err := Load(dataDir); err == nil && alive(rec.PID, dataDir) {
+		return stopGroup(rec.PID, nil, timeout)
+	}
+	return nil
+}
+
+// Stop shuts the data directory's server down and removes the data
+// directory. A data directory without a running server is just removed.
+func Stop(dataDir string, timeout time.Duration) error {
 	if !filepath.IsAbs(dataDir) {
 		return fmt.Errorf("data_dir %q: must be an absolute path", dataDir)
 	}
-	if rec, err := Load(dataDir); err == nil && alive(rec.PID, dataDir) {
-		if err := stopGroup(rec.PID, nil, timeout); err != nil {
-			return err
-		}
+	if err := Shutdown(dataDir, timeout); err != nil {
+		return err
 	}
 	if err := os.RemoveAll(dataDir); err != nil {
 		return fmt.Errorf("removing data dir: %w", err)
