@@ -131,11 +131,13 @@ func TestAccCluster_deadServerIsRecreated(t *testing.T) {
 // With the cluster not yet made, the plan of what goes in it works
 // offline: its settings are unknown, the resources are planned with
 // values known after apply, and nothing is asked of any server, not even
-// of the one $MAESTRO_ENDPOINT and the config file name.
+// of the one $MAESTRO_ENDPOINT and the config file name (the deployment's
+// own configuration is wholly known, so a provider that fell back to them
+// would ask for a placement preview).
 func TestAccCluster_offlinePlanWithUnknownEndpoint(t *testing.T) {
 	accEnv(t)
 	var requests atomic.Int32
-	decoy := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	decoy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		requests.Add(1)
 		w.WriteHeader(http.StatusInternalServerError)
 	}))
@@ -154,7 +156,7 @@ resource "maestro_namespace" "n" {
 resource "maestro_deployment" "web" {
   metadata {
     name      = "web"
-    namespace = maestro_namespace.n.name
+    namespace = "default"
   }
   spec {
     replicas = 2
