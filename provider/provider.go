@@ -98,6 +98,7 @@ func (p *MaestroProvider) Resources(context.Context) []func() resource.Resource 
 		NewSecretResource,
 		NewVolumeResource,
 		NewClusterResource,
+		NewNodePoolResource,
 	}
 }
 
