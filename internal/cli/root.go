@@ -57,6 +57,7 @@ func NewRoot() *cobra.Command {
 		newImageCmd(g),
 		newBackupCmd(g),
 		newSecretsCmd(g),
+		newSuperviseCmd(),
 	)
 	return root
 }
