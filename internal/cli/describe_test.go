@@ -54,12 +54,12 @@ func TestDescribeRendersEachKind(t *testing.T) {
 			p.Spec.SSH.HostKeys = []string{"ssh-ed25519 AAAAC3", "ssh-ed25519 AAAAC4"}
 			p.Spec.SSH.PrivateKeySecretRef = "edge-key"
 			p.Status = api.NodePoolStatus{Machines: 3, ReadyMachines: 1, UpdatedMachines: 2, Conditions: []api.Condition{{
-				Type: "Ready", Status: api.ConditionFalse, Reason: "MachineFailed", LastTransitionTime: since,
+				Type: api.NodePoolReady, Status: api.ConditionFalse, Reason: api.ReasonMachineFailed, LastTransitionTime: since,
 				Message: "machine pool-a-x7k2p: node never joined within 10m0s\nagent: dial tcp 10.0.0.1:6443: connection refused\nagent: retrying"}}}
 		}), []*api.Event{
 			{Type: api.EventNormal, Reason: "MachineCreated", Message: "created machine pool-a-x7k2p", Count: 3,
 				FirstTimestamp: since, LastTimestamp: since.Add(5 * time.Minute), Source: api.EventSource{Component: "nodepool-controller"}},
-			{Type: api.EventWarning, Reason: "MachineFailed", Message: "machine pool-a-x7k2p failed", Count: 1,
+			{Type: api.EventWarning, Reason: api.ReasonMachineFailed, Message: "machine pool-a-x7k2p failed", Count: 1,
 				FirstTimestamp: since.Add(6 * time.Minute), LastTimestamp: since.Add(6 * time.Minute)},
 		}, []string{
 			`^Name:\s+pool-a$`, `^Provider:\s+ssh$`, `^Size:\s+2$`, `^Min Size:\s+1$`, `^Max Size:\s+3$`,
@@ -80,7 +80,7 @@ func TestDescribeRendersEachKind(t *testing.T) {
 			m.Labels[api.LabelTemplateHash] = "5d8f9c"
 			m.Status = api.MachineStatus{Phase: api.MachineRunning, NodeName: "pool-a-x7k2p", ProviderID: "ssh://192.168.1.20",
 				Addresses: []api.NodeAddress{{Type: api.NodeInternalIP, Address: "192.168.1.20"}}, JoinTokenID: "tk7",
-				ProvisionedAt: &since, Conditions: []api.Condition{{Type: "Provisioned", Status: api.ConditionTrue, LastTransitionTime: since}}}
+				ProvisionedAt: &since, Conditions: []api.Condition{{Type: api.MachineProvisioned, Status: api.ConditionTrue, LastTransitionTime: since}}}
 		}), nil, []string{
 			`^Pool:\s+pool-a$`, `^Host:\s+192.168.1.20$`, `^Template:\s+5d8f9c$`, `^Status:$`, `^  Phase:\s+Running$`,
 			`^  Node:\s+pool-a-x7k2p$`, `^  Addresses:\s+InternalIP: 192.168.1.20$`, `^  Join Token:\s+tk7$`,
@@ -232,7 +232,7 @@ func describeFixture(t *testing.T) string {
 	must(pool, err)
 	since := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Second)
 	pool.Status = api.NodePoolStatus{Machines: 2, ReadyMachines: 1, UpdatedMachines: 2, Conditions: []api.Condition{{
-		Type: "Ready", Status: api.ConditionFalse, Reason: "ScalingUp", Message: "1 of 2 machines ready", LastTransitionTime: since}}}
+		Type: api.NodePoolReady, Status: api.ConditionFalse, Reason: api.ReasonScalingUp, Message: "1 of 2 machines ready", LastTransitionTime: since}}}
 	must(c.NodePools().UpdateStatus(ctx, pool))
 	for _, m := range []*api.Machine{{ObjectMeta: api.ObjectMeta{Name: "edge-m1"}, Spec: api.MachineSpec{Pool: "edge", Provider: api.ProviderLocal}},
 		{ObjectMeta: api.ObjectMeta{Name: "core-m1"}, Spec: api.MachineSpec{Pool: "core", Provider: api.ProviderLocal}}} {
