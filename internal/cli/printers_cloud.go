@@ -99,14 +99,11 @@ func machineMessage(m *api.Machine) string {
 	return ""
 }
 
-// oneLine fits a message into a table cell: its first line, cut at 80
-// characters ("..." marks either cut).
+// oneLine fits a message into a table cell: its first line, whole (a
+// cloud's error says what failed at its end), with " ..." when more lines
+// follow (describe shows them).
 func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	first, _, more := strings.Cut(s, "\n")
-	if r := []rune(first); len(r) > 80 {
-		return string(r[:77]) + "..."
-	}
+	first, _, more := strings.Cut(strings.TrimSpace(s), "\n")
 	if more {
 		return first + " ..."
 	}

@@ -93,13 +93,13 @@ func TestMachineColumns(t *testing.T) {
 }
 
 func TestOneLine(t *testing.T) {
-	long := strings.Repeat("x", 100)
+	long := strings.Repeat("x", 300)
 	for in, want := range map[string]string{
 		"":              "",
 		"  short  ":     "short",
 		"first\nsecond": "first ...",
-		long:            strings.Repeat("x", 77) + "...",
-		long + "\nmore": strings.Repeat("x", 77) + "...",
+		long:            long,
+		long + "\nmore": long + " ...",
 		"héllo wörld\n": "héllo wörld",
 	} {
 		if got := oneLine(in); got != want {
