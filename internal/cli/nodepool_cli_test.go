@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"context"
-	"maps"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -12,14 +10,8 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/cloud"
 	"github.com/maestro-dev/maestro/engine/cloud/cloudtest"
-	"github.com/maestro-dev/maestro/engine/controller/machine"
-	"github.com/maestro-dev/maestro/engine/simnode"
 	"github.com/maestro-dev/maestro/internal/testenv/cluster"
 )
-
-type fakeClouds struct{ fake *cloudtest.Fake }
-
-func (f fakeClouds) For(context.Context, *api.NodePool) (cloud.Cloud, error) { return f.fake, nil }
 
 // What a user reads in the CLI while the real node pool and machine
 // controllers work (on a fake cloud whose machines join as simulated
@@ -29,19 +21,8 @@ func (f fakeClouds) For(context.Context, *api.NodePool) (cloud.Cloud, error) { r
 func TestPoolInTheCLI(t *testing.T) {
 	t.Parallel()
 	fake := cloudtest.NewFake()
-	cl := cluster.Start(t, func(o *cluster.Options) {
-		o.Manager.Machines = machine.Config{CAPEM: []byte("test CA"), Clouds: fakeClouds{fake}}
-	})
-	fake.OnCreate = func(req cloud.MachineRequest, _ cloud.Machine) {
-		ls := maps.Clone(req.Labels)
-		if ls == nil {
-			ls = map[string]string{}
-		}
-		ls[api.LabelNodePool] = req.Pool
-		if _, err := cl.Fleet.Add(cl.Ctx, simnode.NodeSpec{Name: req.Name, Zone: req.Zone, Labels: ls}); err != nil {
-			t.Errorf("simulated node for machine %s: %v", req.Name, err)
-		}
-	}
+	cl := cluster.Start(t, cluster.FakeCloud(fake))
+	cl.JoinMachines(t, fake, nil)
 	cfg := filepath.Join(t.TempDir(), "config")
 	if err := client.WriteConfig(cfg, cl.Config); err != nil {
 		t.Fatal(err)
