@@ -42,6 +42,12 @@ type Options struct {
 	// LocalAgentArgs are added to every local machine's `maestro agent`
 	// command line (e.g. --infra-image, --runtime).
 	LocalAgentArgs []string
+	// LocalNetwork, when set, makes every local machine an emulated host on
+	// this bridge and subnet (local.Network): its agent runs its own service
+	// proxy and pod network, and joins LocalServerURL (the server at the
+	// bridge's address). Nil: local machines share this host's network.
+	LocalNetwork   *local.Network
+	LocalServerURL string
 	// Client reads ssh pools' key secrets (namespace maestro-system).
 	Client *client.Client
 	// NewSSH builds an ssh pool's cloud from the pool and its private key
@@ -103,13 +109,26 @@ func (c *Clouds) localCloud() (cloud.Cloud, error) {
 	if c.opts.DataDir == "" {
 		return nil, cloud.Errorf(cloud.ErrInvalid, api.ProviderLocal, "create", "local machines need the server's data directory")
 	}
-	lc, err := local.New(local.Options{Root: filepath.Join(c.opts.DataDir, "machines"),
-		Command: LocalAgentCommand(c.opts.Binary, c.opts.LocalAgentArgs...), Logger: c.opts.Logger})
+	lo := local.Options{Root: filepath.Join(c.opts.DataDir, "machines"),
+		Command: LocalAgentCommand(c.opts.Binary, c.opts.LocalAgentArgs...), Logger: c.opts.Logger}
+	if c.opts.LocalNetwork != nil {
+		lo.Network, lo.Command = c.opts.LocalNetwork, local.AgentCommand(c.opts.Binary, c.opts.LocalAgentArgs...)
+	}
+	lc, err := local.New(lo)
 	if err != nil {
 		return nil, err
 	}
 	c.local = lc
 	return lc, nil
+}
+
+// ServerURL is the API server URL machines of pool join: LocalServerURL
+// for local pools on a LocalNetwork, else "" (the controller's default).
+func (c *Clouds) ServerURL(pool *api.NodePool) string {
+	if pool.Spec.Provider == api.ProviderLocal && c.opts.LocalNetwork != nil {
+		return c.opts.LocalServerURL
+	}
+	return ""
 }
 
 // LocalAgentCommand is the command of a local machine: `maestro agent`

@@ -30,6 +30,9 @@ type Network struct {
 	// Prefix is the machines' subnet: the bridge holds its first address,
 	// machines take the next free ones.
 	Prefix netip.Prefix
+	// KeepBridge keeps the bridge when the last machine goes (a server
+	// listening on its address made it).
+	KeepBridge bool
 }
 
 // Gateway is the bridge's address: where machines reach this host (and an
@@ -70,8 +73,10 @@ func ipCmd(ctx context.Context, args ...string) error {
 	return nil
 }
 
-// ensureBridge makes the bridge with the gateway address, if missing.
-func (n Network) ensureBridge(ctx context.Context) error {
+// EnsureBridge makes the bridge with the gateway address, if missing: a
+// server that listens on the gateway calls it before it starts (Create
+// does too).
+func (n Network) EnsureBridge(ctx context.Context) error {
 	if _, err := os.Stat("/sys/class/net/" + n.Bridge); err == nil {
 		return nil
 	}
@@ -159,7 +164,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 // address and default route.
 func (c *Cloud) makeHost(ctx context.Context, id string, addr netip.Addr) error {
 	n := *c.opts.Network
-	if err := n.ensureBridge(ctx); err != nil {
+	if err := n.EnsureBridge(ctx); err != nil {
 		return err
 	}
 	ns, veth := netnsName(id), vethName(id)
@@ -221,16 +226,30 @@ func namespacePids(ctx context.Context, ns string) []int {
 	return pids
 }
 
+// Remove deletes the bridge and its forward rule (for its owner, once its
+// machines are gone). A missing bridge is fine.
+func (n Network) Remove(ctx context.Context) error {
+	if err := n.forwardRule(ctx, "-D"); err != nil {
+		return err
+	}
+	if !exists(n.Bridge) {
+		return nil
+	}
+	return ipCmd(ctx, "link", "del", n.Bridge)
+}
+
+// InUse reports whether machines under root hold addresses of a network.
+func InUse(root string) bool {
+	entries, err := os.ReadDir(filepath.Join(root, "addresses"))
+	return err == nil && len(entries) > 0
+}
+
 // removeBridgeIfUnused deletes the bridge once no machine uses it.
 func (c *Cloud) removeBridgeIfUnused(ctx context.Context) {
-	entries, err := os.ReadDir(filepath.Join(c.opts.Root, "addresses"))
-	if err != nil || len(entries) > 0 || !exists(c.opts.Network.Bridge) {
+	if c.opts.Network.KeepBridge || InUse(c.opts.Root) {
 		return
 	}
-	if err := c.opts.Network.forwardRule(ctx, "-D"); err != nil {
-		c.log.Warn("removing the machines' forward rule", "bridge", c.opts.Network.Bridge, "err", err)
-	}
-	if err := ipCmd(ctx, "link", "del", c.opts.Network.Bridge); err != nil {
+	if err := c.opts.Network.Remove(ctx); err != nil {
 		c.log.Warn("deleting the machines' bridge", "bridge", c.opts.Network.Bridge, "err", err)
 	}
 }
