@@ -21,12 +21,15 @@ func newDescribeCmd(g *globals) *cobra.Command {
 		Use:   "describe <kind> [name]",
 		Short: "Show an object in detail for a person: settings, status, conditions and events",
 		Long: `Describe shows an object's metadata, its important settings and status,
-its conditions and the events recorded about it (oldest first). Without a
-name it describes every object of the kind in the namespace (or those
-matching -l). Secrets show their keys and sizes, never their values.`,
+its conditions, the objects that belong with it (a pool's machines, a
+machine's node, a node's pods, a deployment's replica sets, a replica set's
+pods) and the events recorded about it (oldest first). Without a name it
+describes every object of the kind in the namespace (or those matching -l).
+Secrets show their keys and sizes, never their values.`,
 		Example: `  maestro describe nodepool edge
+  maestro describe machines
   maestro describe pod web-5d8f-x2k -n shop
-  maestro describe machines -l node.maestro.dev/pool=edge`,
+  maestro describe pods -l app=web`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, err := api.LookupKind(args[0])

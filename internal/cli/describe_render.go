@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -15,7 +16,8 @@ import (
 
 // A description is drawn from a per-kind table of sections (describeKinds)
 // by one renderer: the common metadata first, then the kind's sections, then
-// the object's conditions and events. Fields name their value by a JSON path
+// the object's conditions and the tables read beside it (related objects,
+// events). Fields name their value by a JSON path
 // into the object as the API serves it, so the table says what to show and
 // the renderer alone says how; fields whose value is computed from several
 // others (a pod's status word, a deployment's replica counts) give a func.
@@ -208,20 +210,12 @@ func (d *describer) each(level int, o api.Object, obj map[string]any, f field) {
 			name = fmt.Sprintf("[%d]", i)
 		}
 		if st, ok := joined[name]; ok {
-			m = cloneWith(m, "status", st)
+			m = maps.Clone(m)
+			m["status"] = st
 		}
 		d.line(level+1, name, nil)
 		d.fields(level+2, o, m, f.each)
 	}
-}
-
-func cloneWith(m map[string]any, key string, v any) map[string]any {
-	out := make(map[string]any, len(m)+1)
-	for k, x := range m {
-		out[k] = x
-	}
-	out[key] = v
-	return out
 }
 
 func isEmpty(v any) bool { return len(showValue(v)) == 0 }

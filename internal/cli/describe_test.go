@@ -54,12 +54,12 @@ func TestDescribeRendersEachKind(t *testing.T) {
 			p.Spec.SSH.HostKeys = []string{"ssh-ed25519 AAAAC3", "ssh-ed25519 AAAAC4"}
 			p.Spec.SSH.PrivateKeySecretRef = "edge-key"
 			p.Status = api.NodePoolStatus{Machines: 3, ReadyMachines: 1, UpdatedMachines: 2, Conditions: []api.Condition{{
-				Type: "Ready", Status: api.ConditionFalse, Reason: "MachineFailed", LastTransitionTime: since,
+				Type: api.NodePoolReady, Status: api.ConditionFalse, Reason: api.ReasonMachineFailed, LastTransitionTime: since,
 				Message: "machine pool-a-x7k2p: node never joined within 10m0s\nagent: dial tcp 10.0.0.1:6443: connection refused\nagent: retrying"}}}
 		}), []*api.Event{
 			{Type: api.EventNormal, Reason: "MachineCreated", Message: "created machine pool-a-x7k2p", Count: 3,
 				FirstTimestamp: since, LastTimestamp: since.Add(5 * time.Minute), Source: api.EventSource{Component: "nodepool-controller"}},
-			{Type: api.EventWarning, Reason: "MachineFailed", Message: "machine pool-a-x7k2p failed", Count: 1,
+			{Type: api.EventWarning, Reason: api.ReasonMachineFailed, Message: "machine pool-a-x7k2p failed", Count: 1,
 				FirstTimestamp: since.Add(6 * time.Minute), LastTimestamp: since.Add(6 * time.Minute)},
 		}, []string{
 			`^Name:\s+pool-a$`, `^Provider:\s+ssh$`, `^Size:\s+2$`, `^Min Size:\s+1$`, `^Max Size:\s+3$`,
@@ -80,7 +80,7 @@ func TestDescribeRendersEachKind(t *testing.T) {
 			m.Labels[api.LabelTemplateHash] = "5d8f9c"
 			m.Status = api.MachineStatus{Phase: api.MachineRunning, NodeName: "pool-a-x7k2p", ProviderID: "ssh://192.168.1.20",
 				Addresses: []api.NodeAddress{{Type: api.NodeInternalIP, Address: "192.168.1.20"}}, JoinTokenID: "tk7",
-				ProvisionedAt: &since, Conditions: []api.Condition{{Type: "Provisioned", Status: api.ConditionTrue, LastTransitionTime: since}}}
+				ProvisionedAt: &since, Conditions: []api.Condition{{Type: api.MachineProvisioned, Status: api.ConditionTrue, LastTransitionTime: since}}}
 		}), nil, []string{
 			`^Pool:\s+pool-a$`, `^Host:\s+192.168.1.20$`, `^Template:\s+5d8f9c$`, `^Status:$`, `^  Phase:\s+Running$`,
 			`^  Node:\s+pool-a-x7k2p$`, `^  Addresses:\s+InternalIP: 192.168.1.20$`, `^  Join Token:\s+tk7$`,
@@ -207,143 +207,112 @@ func TestDescribeEveryKind(t *testing.T) {
 	}
 }
 
-// Against a real API server: a pod with events (some about other objects,
-// one about an earlier pod of the same name), a node pool with conditions
-// whose events live in the default namespace, and the errors for an
-// unknown kind and a missing object.
-func TestDescribeCommand(t *testing.T) {
-	t.Parallel()
+// describeFixture stores, in a real API server, a pod with events (and
+// events about other objects and about an earlier pod of the same name),
+// a pool with a condition and an event (in the default namespace, as for
+// every cluster-scoped object), its machine and node, and a machine of
+// another pool; it returns the client config.
+func describeFixture(t *testing.T) string {
 	env := testenv.Start(t)
-	cfg := writeConfig(t, env)
-	ctx := context.Background()
-	c := env.Client
-	if _, err := c.Namespaces().Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "shop"}}); err != nil {
-		t.Fatal(err)
-	}
-	pod, err := c.Pods("shop").Create(ctx, &api.Pod{ObjectMeta: api.ObjectMeta{Name: "web", Labels: map[string]string{"app": "web"}},
-		Spec: api.PodSpec{NodeName: "edge-m1", Containers: []api.Container{{Name: "app", Image: "demo:1"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool, err := c.NodePools().Create(ctx, &api.NodePool{ObjectMeta: api.ObjectMeta{Name: "edge"},
-		Spec: api.NodePoolSpec{Provider: api.ProviderLocal, MinSize: 0, MaxSize: 3, Size: api.Ptr[int32](2)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	since := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Second)
-	pool.Status = api.NodePoolStatus{Machines: 2, ReadyMachines: 1, UpdatedMachines: 2, Conditions: []api.Condition{{
-		Type: "Ready", Status: api.ConditionFalse, Reason: "ScalingUp", Message: "1 of 2 machines ready", LastTransitionTime: since}}}
-	if _, err := c.NodePools().UpdateStatus(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	// The pool's machine and its node, and a machine of another pool.
-	for _, m := range []*api.Machine{{ObjectMeta: api.ObjectMeta{Name: "edge-m1"}, Spec: api.MachineSpec{Pool: "edge", Provider: api.ProviderLocal}},
-		{ObjectMeta: api.ObjectMeta{Name: "core-m1"}, Spec: api.MachineSpec{Pool: "core", Provider: api.ProviderLocal}}} {
-		created, err := c.Machines().Create(ctx, m)
+	ctx, c := context.Background(), env.Client
+	must := func(_ any, err error) {
+		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+	must(c.Namespaces().Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "shop"}}))
+	pod, err := c.Pods("shop").Create(ctx, &api.Pod{ObjectMeta: api.ObjectMeta{Name: "web", Labels: map[string]string{"app": "web"}},
+		Spec: api.PodSpec{NodeName: "edge-m1", Containers: []api.Container{{Name: "app", Image: "demo:1"}}}})
+	must(pod, err)
+	must(c.Pods("shop").Create(ctx, &api.Pod{ObjectMeta: api.ObjectMeta{Name: "db", Labels: map[string]string{"app": "db"}},
+		Spec: api.PodSpec{Containers: []api.Container{{Name: "db", Image: "pg:16"}}}}))
+	pool, err := c.NodePools().Create(ctx, &api.NodePool{ObjectMeta: api.ObjectMeta{Name: "edge"},
+		Spec: api.NodePoolSpec{Provider: api.ProviderLocal, MinSize: 0, MaxSize: 3, Size: api.Ptr[int32](2)}})
+	must(pool, err)
+	since := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Second)
+	pool.Status = api.NodePoolStatus{Machines: 2, ReadyMachines: 1, UpdatedMachines: 2, Conditions: []api.Condition{{
+		Type: api.NodePoolReady, Status: api.ConditionFalse, Reason: api.ReasonScalingUp, Message: "1 of 2 machines ready", LastTransitionTime: since}}}
+	must(c.NodePools().UpdateStatus(ctx, pool))
+	for _, m := range []*api.Machine{{ObjectMeta: api.ObjectMeta{Name: "edge-m1"}, Spec: api.MachineSpec{Pool: "edge", Provider: api.ProviderLocal}},
+		{ObjectMeta: api.ObjectMeta{Name: "core-m1"}, Spec: api.MachineSpec{Pool: "core", Provider: api.ProviderLocal}}} {
+		created, err := c.Machines().Create(ctx, m)
+		must(created, err)
 		created.Status = api.MachineStatus{Phase: api.MachineRunning, NodeName: m.Name}
-		if _, err := c.Machines().UpdateStatus(ctx, created); err != nil {
-			t.Fatal(err)
-		}
+		must(c.Machines().UpdateStatus(ctx, created))
 	}
 	node, err := c.Nodes().Create(ctx, &api.Node{ObjectMeta: api.ObjectMeta{Name: "edge-m1", Labels: map[string]string{api.LabelNodePool: "edge"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	must(node, err)
 	node.Status.Allocatable = api.ResourceList{api.ResourcePods: resource.MustParse("10")}
-	if _, err := c.Nodes().UpdateStatus(ctx, node); err != nil {
-		t.Fatal(err)
-	}
+	must(c.Nodes().UpdateStatus(ctx, node))
 	event := func(ns, name string, ref api.ObjectReference, reason string, last time.Duration) {
 		t.Helper()
-		if _, err := c.Events(ns).Create(ctx, &api.Event{ObjectMeta: api.ObjectMeta{Name: name}, InvolvedObject: ref,
+		must(c.Events(ns).Create(ctx, &api.Event{ObjectMeta: api.ObjectMeta{Name: name}, InvolvedObject: ref,
 			Reason: reason, Message: reason + " happened", Type: api.EventNormal, Count: 1,
-			FirstTimestamp: since.Add(last), LastTimestamp: since.Add(last)}); err != nil {
-			t.Fatal(err)
-		}
+			FirstTimestamp: since.Add(last), LastTimestamp: since.Add(last)}))
 	}
 	podRef := api.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "web", UID: pod.UID}
-	event("shop", "web.b", podRef, "Started", 3*time.Minute) // created first, happened last
-	event("shop", "web.a", podRef, "Scheduled", time.Minute)
+	event("shop", "web.a", podRef, "Started", 3*time.Minute) // listed first, happened last
+	event("shop", "web.b", podRef, "Scheduled", time.Minute)
 	event("shop", "web.old", api.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "web", UID: "an-earlier-pod"}, "OldPodKilled", 0)
 	event("shop", "webber.a", api.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "webber"}, "OtherPod", 0)
 	event("shop", "web.svc", api.ObjectReference{Kind: "Service", Namespace: "shop", Name: "web"}, "OtherKind", 0)
 	event("default", "edge.a", api.ObjectReference{Kind: "NodePool", Name: "edge", UID: pool.UID}, "MachineCreated", 2*time.Minute)
+	return writeConfig(t, env)
+}
 
-	out, _, err := run(t, cfg, "describe", "pod", "web", "-n", "shop")
-	if err != nil {
-		t.Fatal(err)
-	}
-	events := regexp.MustCompile(`(?m)^  Normal\s+(\w+)\s`).FindAllStringSubmatch(out, -1)
-	if len(events) != 2 || events[0][1] != "Scheduled" || events[1][1] != "Started" {
-		t.Errorf("pod events %q, want Scheduled then Started and no other object's:\n%s", events, out)
-	}
-	for _, w := range []string{`(?m)^Name:\s+web$`, `(?m)^Namespace:\s+shop$`, `(?m)^Status:\s+Pending$`, `(?m)^  app:$`, `(?m)^    Image:\s+demo:1$`} {
-		if !regexp.MustCompile(w).MatchString(out) {
-			t.Errorf("pod description lacks %s:\n%s", w, out)
-		}
-	}
-
-	out, _, err = run(t, cfg, "describe", "np", "edge")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range []string{`(?m)^Name:\s+edge$`, `(?m)^Provider:\s+local$`, `(?m)^Size:\s+2$`, `(?m)^  Ready:\s+1$`,
-		`(?m)^  Ready\s+False\s+ScalingUp\s+\S+ \(10m ago\)\s+1 of 2 machines ready$`, `(?m)^  Normal\s+MachineCreated\s+8m\s`} {
-		if !regexp.MustCompile(w).MatchString(out) {
-			t.Errorf("pool description lacks %s:\n%s", w, out)
-		}
-	}
-	if strings.Contains(out, "SSH:") || strings.Contains(out, "Namespace:") || strings.Contains(out, "core-m1") {
-		t.Errorf("a local pool's description shows ssh settings, a namespace or another pool's machine:\n%s", out)
-	}
-	// Beside each: the pool's machines, the machine's node, the node's pods.
-	related := []struct{ args, want []string }{
-		{[]string{"np", "edge"}, []string{`(?m)^Pool Machines:$`, `(?m)^  NAME\s+POOL\s+PROVIDER\s+PHASE`, `(?m)^  edge-m1\s+edge\s+local\s+Running\s+edge-m1\s`}},
-		{[]string{"machine", "edge-m1"}, []string{`(?m)^Machine Node:$`, `(?m)^  edge-m1\s+NotReady\s+edge\s`}},
-		{[]string{"machine", "core-m1"}, []string{`(?m)^Machine Node:  <unknown: Node "core-m1" not found>$`}},
-		{[]string{"node", "edge-m1"}, []string{`(?m)^Pool:\s+edge$`, `(?m)^Non-terminated Pods:$`, `(?m)^  NAMESPACE\s+NAME\s+READY`, `(?m)^  shop\s+web\s+0/1\s`,
+// maestro describe against a real API server: each object with its own
+// events only (oldest first), a pool with its condition and machines, a
+// machine with its node, a node with its pods, -l, and the errors for an
+// unknown kind and a missing object.
+func TestDescribeCommand(t *testing.T) {
+	t.Parallel()
+	cfg := describeFixture(t)
+	tests := []struct {
+		args      []string
+		want, not []string // regexps each matching; substrings none of which appear
+		err       string   // the whole error, when the command fails
+	}{
+		{args: []string{"pod", "web", "-n", "shop"}, want: []string{`(?m)^Name:\s+web$`, `(?m)^Namespace:\s+shop$`, `(?m)^Status:\s+Pending$`,
+			`(?m)^  app:$`, `(?m)^    Image:\s+demo:1$`, `Events:\n  TYPE.*\n  Normal\s+Scheduled\s.*\n  Normal\s+Started\s[^\n]*\n$`}},
+		{args: []string{"np", "edge"}, want: []string{`(?m)^Name:\s+edge$`, `(?m)^Provider:\s+local$`, `(?m)^Size:\s+2$`, `(?m)^  Ready:\s+1$`,
+			`(?m)^  Ready\s+False\s+ScalingUp\s+\S+ \(10m ago\)\s+1 of 2 machines ready$`,
+			`(?m)^Pool Machines:\n  NAME\s+POOL\s+PROVIDER\s+PHASE.*\n  edge-m1\s+edge\s+local\s+Running\s+edge-m1\s.*\nEvents:`,
+			`Events:\n  TYPE.*\n  Normal\s+MachineCreated\s+8m\s[^\n]*\n$`}, not: []string{"SSH:", "Namespace:", "core-m1"}},
+		{args: []string{"machine", "edge-m1"}, want: []string{`(?m)^Pool:\s+edge$`, `(?m)^Machine Node:\n  NAME.*\n  edge-m1\s+NotReady\s+edge\s`}},
+		{args: []string{"machine", "core-m1"}, want: []string{`(?m)^Machine Node:  <unknown: Node "core-m1" not found>$`}},
+		{args: []string{"node", "edge-m1"}, want: []string{`(?m)^Pool:\s+edge$`, `(?m)^Non-terminated Pods:\n  NAMESPACE\s+NAME\s+READY.*\n  shop\s+web\s+0/1\s`,
 			`(?m)^Allocated Resources:\n  RESOURCE\s+REQUESTS\s+ALLOCATABLE\s+PERCENT\n  pods\s+1\s+10\s+10%$`}},
+		{args: []string{"pods", "-n", "shop"}, want: []string{`(?m)^Name:\s+db$(.|\n)*^Name:\s+web$`}},
+		{args: []string{"pods", "-n", "shop", "-l", "app=db"}, want: []string{`(?m)^Name:\s+db$`}, not: []string{"demo:1"}},
+		{args: []string{"widget", "x"}, err: `unknown kind "widget" (known: autoscalers, configmaps, deployments, endpoints, events, machines, ` +
+			`namespaces, nodepools, nodes, pods, replicasets, secrets, services, volumes)`},
+		{args: []string{"pod", "nope", "-n", "shop"}, err: `pod "nope" not found in namespace "shop"`},
+		{args: []string{"machine", "nope"}, err: `machine "nope" not found`},
 	}
-	for _, r := range related {
-		out, _, err := run(t, cfg, append([]string{"describe"}, r.args...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, w := range r.want {
-			if !regexp.MustCompile(w).MatchString(out) {
-				t.Errorf("describe %s lacks %s:\n%s", strings.Join(r.args, " "), w, out)
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, _, err := run(t, cfg, append([]string{"describe"}, tc.args...)...)
+			if tc.err != "" {
+				if err == nil || err.Error() != tc.err || strings.Contains(tc.err, "not found") != api.IsNotFound(err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
 			}
-		}
-	}
-
-	// Without a name: every object matching -l, one after the other.
-	if _, err := c.Pods("shop").Create(ctx, &api.Pod{ObjectMeta: api.ObjectMeta{Name: "db", Labels: map[string]string{"app": "db"}},
-		Spec: api.PodSpec{Containers: []api.Container{{Name: "db", Image: "pg:16"}}}}); err != nil {
-		t.Fatal(err)
-	}
-	out, _, err = run(t, cfg, "describe", "pods", "-n", "shop")
-	if err != nil || len(regexp.MustCompile(`(?m)^Name:`).FindAllString(out, -1)) != 2 {
-		t.Errorf("describe pods: %v\n%s", err, out)
-	}
-	out, _, err = run(t, cfg, "describe", "pods", "-n", "shop", "-l", "app=db")
-	if err != nil || !regexp.MustCompile(`(?m)^Name:\s+db$`).MatchString(out) || strings.Contains(out, "demo:1") {
-		t.Errorf("describe pods -l app=db: %v\n%s", err, out)
-	}
-
-	_, _, err = run(t, cfg, "describe", "widget", "x")
-	if err == nil || !strings.Contains(err.Error(), `unknown kind "widget"`) || !strings.Contains(err.Error(), "nodepools") {
-		t.Errorf("unknown kind: %v; want it to name the kinds", err)
-	}
-	_, _, err = run(t, cfg, "describe", "pod", "nope", "-n", "shop")
-	if err == nil || !api.IsNotFound(err) || err.Error() != `pod "nope" not found in namespace "shop"` {
-		t.Errorf("missing pod: %v", err)
-	}
-	_, _, err = run(t, cfg, "describe", "machine", "nope")
-	if err == nil || !api.IsNotFound(err) || err.Error() != `machine "nope" not found` {
-		t.Errorf("missing machine: %v", err)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !regexp.MustCompile(w).MatchString(out) {
+					t.Errorf("no match for %s in:\n%s", w, out)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(out, n) {
+					t.Errorf("output contains %q:\n%s", n, out)
+				}
+			}
+		})
 	}
 }
 

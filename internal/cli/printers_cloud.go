@@ -7,12 +7,6 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 )
 
-// poolReady is the NodePool condition that is True when the pool has its
-// size in Running machines with Ready nodes on the current template; its
-// reason says what the pool is doing otherwise (ScalingUp, RollingOut,
-// MachineFailed...).
-const poolReady = "Ready"
-
 // nodePoolColumns: the desired size against what runs, and in CONDITION
 // "Ready" or the reason the pool is not.
 var nodePoolColumns = columns{
@@ -31,7 +25,7 @@ var nodePoolWideColumns = columns{
 	row: func(o api.Object) []string {
 		p := o.(*api.NodePool)
 		msg := ""
-		if c := api.FindCondition(p.Status.Conditions, poolReady); c != nil && c.Status != api.ConditionTrue {
+		if c := api.FindCondition(p.Status.Conditions, api.NodePoolReady); c != nil && c.Status != api.ConditionTrue {
 			msg = c.Message
 		}
 		return []string{itoa(p.Status.Machines), dash(p.Spec.MachineType), dash(strings.Join(p.Spec.Zones, ",")), dash(oneLine(msg))}
@@ -64,7 +58,7 @@ var machineWideColumns = columns{
 // its reason ("RollingOut"), "NotReady" without one, "Unknown" when the
 // controller has not reported.
 func poolCondition(p *api.NodePool) string {
-	c := api.FindCondition(p.Status.Conditions, poolReady)
+	c := api.FindCondition(p.Status.Conditions, api.NodePoolReady)
 	switch {
 	case c == nil || c.Status == api.ConditionUnknown:
 		return "Unknown"
@@ -105,14 +99,11 @@ func machineMessage(m *api.Machine) string {
 	return ""
 }
 
-// oneLine fits a message into a table cell: its first line, cut at 80
-// characters ("..." marks either cut).
+// oneLine fits a message into a table cell: its first line, whole (a
+// cloud's error says what failed at its end), with " ..." when more lines
+// follow (describe shows them).
 func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	first, _, more := strings.Cut(s, "\n")
-	if r := []rune(first); len(r) > 80 {
-		return string(r[:77]) + "..."
-	}
+	first, _, more := strings.Cut(strings.TrimSpace(s), "\n")
 	if more {
 		return first + " ..."
 	}

@@ -13,7 +13,7 @@ import (
 
 func TestNodePoolColumns(t *testing.T) {
 	cond := func(s api.ConditionStatus, reason, msg string) []api.Condition {
-		return []api.Condition{{Type: poolReady, Status: s, Reason: reason, Message: msg}}
+		return []api.Condition{{Type: api.NodePoolReady, Status: s, Reason: reason, Message: msg}}
 	}
 	pool := func(size int32, st api.NodePoolStatus) *api.NodePool {
 		return &api.NodePool{ObjectMeta: api.ObjectMeta{Name: "edge"},
@@ -27,10 +27,10 @@ func TestNodePoolColumns(t *testing.T) {
 		{"ready", pool(3, api.NodePoolStatus{Machines: 3, ReadyMachines: 3, UpdatedMachines: 3, Conditions: cond(api.ConditionTrue, "", "")}),
 			[]string{"edge", "ssh", "3", "3", "3", "1", "5", "Ready"}, []string{"3", "<none>", "a,b", "<none>"}},
 		{"rolling out", pool(3, api.NodePoolStatus{Machines: 4, ReadyMachines: 3, UpdatedMachines: 1,
-			Conditions: cond(api.ConditionFalse, "RollingOut", "replacing machine edge-x")}),
+			Conditions: cond(api.ConditionFalse, api.ReasonRollingOut, "replacing machine edge-x")}),
 			[]string{"edge", "ssh", "3", "3", "1", "1", "5", "RollingOut"}, []string{"4", "<none>", "a,b", "replacing machine edge-x"}},
 		{"failed machine, multi-line message", pool(2, api.NodePoolStatus{Machines: 2, ReadyMachines: 1,
-			Conditions: cond(api.ConditionFalse, "MachineFailed", "ssh root@10.0.0.5:22: authentication failed\nagent log...")}),
+			Conditions: cond(api.ConditionFalse, api.ReasonMachineFailed, "ssh root@10.0.0.5:22: authentication failed\nagent log...")}),
 			[]string{"edge", "ssh", "2", "1", "0", "1", "5", "MachineFailed"},
 			[]string{"2", "<none>", "a,b", "ssh root@10.0.0.5:22: authentication failed ..."}},
 		{"not ready without a reason", pool(2, api.NodePoolStatus{Conditions: cond(api.ConditionFalse, "", "")}),
@@ -71,7 +71,7 @@ func TestMachineColumns(t *testing.T) {
 			[]string{"edge-1", "edge", "local", "Provisioning", "<none>", "10.0.0.9", "<none>"}, []string{"small", "<none>", "5d8f", "<none>"}},
 		{"failing condition is the message", machine(api.MachineSpec{Pool: "edge", Provider: "ssh", Host: "10.0.0.6"},
 			api.MachineStatus{Phase: api.MachineFailed, Conditions: []api.Condition{
-				{Type: "Provisioned", Status: api.ConditionFalse, Reason: "CloudError", Message: "ssh root@10.0.0.6:22: unreachable"}}}),
+				{Type: api.MachineProvisioned, Status: api.ConditionFalse, Reason: api.ReasonCloudError, Message: "ssh root@10.0.0.6:22: unreachable"}}}),
 			[]string{"edge-1", "edge", "ssh", "Failed", "<none>", "10.0.0.6", "<none>"},
 			[]string{"<none>", "<none>", "5d8f", "CloudError: ssh root@10.0.0.6:22: unreachable"}},
 		{"pending", machine(api.MachineSpec{Pool: "edge", Provider: "local"}, api.MachineStatus{}),
@@ -93,13 +93,13 @@ func TestMachineColumns(t *testing.T) {
 }
 
 func TestOneLine(t *testing.T) {
-	long := strings.Repeat("x", 100)
+	long := strings.Repeat("x", 300)
 	for in, want := range map[string]string{
 		"":              "",
 		"  short  ":     "short",
 		"first\nsecond": "first ...",
-		long:            strings.Repeat("x", 77) + "...",
-		long + "\nmore": strings.Repeat("x", 77) + "...",
+		long:            long,
+		long + "\nmore": long + " ...",
 		"héllo wörld\n": "héllo wörld",
 	} {
 		if got := oneLine(in); got != want {
@@ -123,7 +123,7 @@ func TestGetNodePoolsAndMachines(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool.Status = api.NodePoolStatus{Machines: 3, ReadyMachines: 2, UpdatedMachines: 3, Conditions: []api.Condition{{
-		Type: poolReady, Status: api.ConditionFalse, Reason: "ScalingUp", Message: "2 of 3 machines ready"}}}
+		Type: api.NodePoolReady, Status: api.ConditionFalse, Reason: api.ReasonScalingUp, Message: "2 of 3 machines ready"}}}
 	if _, err := c.NodePools().UpdateStatus(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +132,8 @@ func TestGetNodePoolsAndMachines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m.Status = api.MachineStatus{Phase: api.MachineProvisioning, Conditions: []api.Condition{{Type: "NodeReady", Status: api.ConditionFalse,
-		Reason: "NodeNotJoined", Message: "node has not joined after 10m0s\nagent: connection refused"}}}
+	m.Status = api.MachineStatus{Phase: api.MachineProvisioning, Conditions: []api.Condition{{Type: api.MachineNodeReady, Status: api.ConditionFalse,
+		Reason: api.ReasonNodeNotJoined, Message: "node has not joined after 10m0s\nagent: connection refused"}}}
 	if _, err := c.Machines().UpdateStatus(ctx, m); err != nil {
 		t.Fatal(err)
 	}
