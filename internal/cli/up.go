@@ -135,7 +135,7 @@ func runUp(ctx context.Context, g *globals, cfg localcluster.Config, id localclu
 		cfg.Log.Info("the demo image is not available", "err", err)
 	}
 	n := local.Network{Bridge: localcluster.MachineBridge(name), Prefix: localcluster.MachineNetwork(id.Slot)}
-	c, err := localcluster.StartPool(ctx, cfg, id, n, agentArgs)
+	c, err := localcluster.StartPool(ctx, cfg, localcluster.PoolOptions{Network: n, AgentArgs: agentArgs})
 	if err != nil {
 		return err
 	}
@@ -285,7 +285,8 @@ func removeLocalMachines(ctx context.Context, dataDir, cluster string) error {
 	if err != nil || cluster == "" {
 		return nil // recorded before node pools: no machines
 	}
-	return localcluster.RemoveMachines(ctx, dataDir, id, cluster)
+	n := local.Network{Bridge: localcluster.MachineBridge(id.Name), Prefix: localcluster.MachineNetwork(id.Slot)}
+	return localcluster.RemoveMachines(ctx, dataDir, n, cluster)
 }
 
 // removeNodeNetworks removes the pod networks (bridges, firewall rules)

@@ -47,7 +47,6 @@ type PoolCluster struct {
 	Client  *client.Client
 	Network local.Network
 	cfg     Config
-	id      Identity
 	log     *slog.Logger
 }
 
@@ -55,11 +54,23 @@ type PoolCluster struct {
 // deleted when it stops, and its pods have nowhere else to go.
 const upDrainTimeout = 20
 
+// PoolOptions say where a PoolCluster's machines live and what they run.
+type PoolOptions struct {
+	// Network is the machines' bridge and subnet; the API server listens on
+	// its gateway, at cfg.Listen's port.
+	Network local.Network
+	// AgentArgs are added to each machine's `maestro agent` (e.g.
+	// --runtime=process).
+	AgentArgs []string
+	// Binary is the maestro binary machines run (default: this executable).
+	Binary string
+}
+
 // StartPool starts the control plane with the node pool controllers, and a
-// local pool of cfg.Nodes machines spread over Zones on network n, and
-// returns once every node is Ready. cfg.AgentArgs are added to each
-// machine's `maestro agent` (e.g. --runtime=process).
-func StartPool(ctx context.Context, cfg Config, id Identity, n local.Network, agentArgs []string) (_ *PoolCluster, err error) {
+// local pool of cfg.Nodes machines spread over Zones, and returns once
+// every node is Ready.
+func StartPool(ctx context.Context, cfg Config, o PoolOptions) (_ *PoolCluster, err error) {
+	n := o.Network
 	if cfg.Nodes < 1 || cfg.Nodes > 250 {
 		return nil, fmt.Errorf("nodes: %d: must be between 1 and 250", cfg.Nodes)
 	}
@@ -74,7 +85,7 @@ func StartPool(ctx context.Context, cfg Config, id Identity, n local.Network, ag
 	if _, p, err := net.SplitHostPort(cfg.Listen); err == nil {
 		port = p
 	}
-	c := &PoolCluster{Network: n, cfg: cfg, id: id, log: cfg.Log}
+	c := &PoolCluster{Network: n, cfg: cfg, log: cfg.Log}
 	defer func() {
 		if err != nil {
 			_ = c.Stop(context.WithoutCancel(ctx))
@@ -94,7 +105,7 @@ func StartPool(ctx context.Context, cfg Config, id Identity, n local.Network, ag
 			mcfg := cfg.Manager
 			var err error
 			mcfg.Machines, err = manager.MachinesConfig(dataDir, clouds.Options{
-				LocalNetwork: &n, LocalAgentArgs: agentArgs, Logger: cfg.Log.With("component", "clouds")}, cl)
+				Binary: o.Binary, LocalNetwork: &n, LocalAgentArgs: o.AgentArgs, Logger: cfg.Log.With("component", "clouds")}, cl)
 			if err != nil {
 				mlog.Error("node pools are off", "err", err)
 			}
@@ -192,17 +203,17 @@ func (c *PoolCluster) Stop(ctx context.Context) error {
 	}
 	if cluster != "" {
 		// Whatever the controllers did not remove (a drain cut short).
-		errs = append(errs, RemoveMachines(context.WithoutCancel(ctx), c.cfg.DataDir, c.id, cluster))
+		errs = append(errs, RemoveMachines(context.WithoutCancel(ctx), c.cfg.DataDir, c.Network, cluster))
 	}
 	return errors.Join(errs...)
 }
 
 // RemoveMachines deletes the local machines of cluster (an id) that a
-// cluster in dataDir left, without the API: their processes, namespaces
-// and addresses, then the bridge.
-func RemoveMachines(ctx context.Context, dataDir string, id Identity, cluster string) error {
+// cluster in dataDir left on network n, without the API: their processes,
+// namespaces and addresses, then the bridge.
+func RemoveMachines(ctx context.Context, dataDir string, n local.Network, cluster string) error {
 	root := filepath.Join(dataDir, "server", "machines")
-	n := local.Network{Bridge: MachineBridge(id.Name), Prefix: MachineNetwork(id.Slot)}
+	n.KeepBridge = true // removed below, once every machine is gone
 	lc, err := local.New(local.Options{Root: root, Network: &n})
 	if err != nil {
 		return err
