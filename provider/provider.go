@@ -97,6 +97,8 @@ func (p *MaestroProvider) Resources(context.Context) []func() resource.Resource 
 		NewServiceResource,
 		NewSecretResource,
 		NewVolumeResource,
+		NewClusterResource,
+		NewNodePoolResource,
 	}
 }
 

@@ -158,3 +158,21 @@ func quoteList(values []string) string {
 	}
 	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
+
+// durationValidator checks a whole-second duration ("90s", "5m").
+type durationValidator struct{}
+
+func (durationValidator) Description(context.Context) string {
+	return "must be a duration of whole seconds, such as 90s, 5m or 1h"
+}
+
+func (v durationValidator) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (durationValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if _, err := durationSeconds(req.ConfigValue); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration", err.Error()+".")
+	}
+}

@@ -2,6 +2,8 @@ package manager
 
 import (
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -22,6 +24,14 @@ func MachinesConfig(dataDir string, opts clouds.Options, c *client.Client) (mach
 		return machine.Config{}, fmt.Errorf("reading the cluster CA for machines to join with: %w", err)
 	}
 	opts.DataDir, opts.Client = dataDir, c
+	if opts.LocalNetwork != nil && opts.LocalServerURL == "" {
+		u, err := url.Parse(c.Server())
+		if err != nil {
+			return machine.Config{}, fmt.Errorf("server URL %q: %w", c.Server(), err)
+		}
+		u.Host = net.JoinHostPort(opts.LocalNetwork.Gateway().String(), u.Port())
+		opts.LocalServerURL = u.String()
+	}
 	res, err := clouds.New(opts)
 	if err != nil {
 		return machine.Config{}, err

@@ -30,6 +30,8 @@ func newServerCmd(g *globals) *cobra.Command {
 		controllers, pools  bool
 		logLevel, logFormat string
 		localAgentArgs      []string
+		sshAgentArgs        []string
+		localNet            localMachineNetwork
 	)
 	cmd := &cobra.Command{
 		Use:   "server",
@@ -57,7 +59,8 @@ the Terraform provider read.`,
 					if pools {
 						var err error
 						mcfg.Machines, err = manager.MachinesConfig(cfg.DataDir,
-							clouds.Options{LocalAgentArgs: localAgentArgs, Logger: log.With("component", "clouds")}, c)
+							clouds.Options{LocalAgentArgs: localAgentArgs, SSHAgentArgs: sshAgentArgs, LocalNetwork: localNet.network(),
+								Logger: log.With("component", "clouds")}, c)
 						if err != nil {
 							log.Error("node pools are off", "err", err)
 						}
@@ -71,6 +74,9 @@ the Terraform provider read.`,
 				cfg.ClientConfigPath = g.configPath
 			}
 			ctx := cmd.Context()
+			if err := localNet.prepare(ctx, &cfg); err != nil {
+				return err
+			}
 			cp, err := controlplane.Start(ctx, cfg)
 			if err != nil {
 				return fmt.Errorf("starting server: %w", err)
@@ -82,6 +88,9 @@ the Terraform provider read.`,
 			log.Info("shutting down")
 			if err := cp.Close(); err != nil && waitErr == nil {
 				waitErr = err
+			}
+			if err := localNet.cleanup(context.WithoutCancel(ctx), cfg.DataDir); err != nil {
+				log.Warn("removing the local machines' bridge", "err", err)
 			}
 			return waitErr
 		},
@@ -110,6 +119,8 @@ the Terraform provider read.`,
 	addLimitFlags(cmd, &cfg.Limits)
 	f.BoolVar(&controllers, "controllers", true, "run the scheduler and controllers (on the elected leader, when several servers share an etcd)")
 	f.BoolVar(&pools, "node-pools", true, "run the node pool and machine controllers: local pools' machines are processes of this host under <data-dir>/machines")
+	localNet.addFlags(cmd)
+	f.StringSliceVar(&sshAgentArgs, "ssh-machine-agent-args", nil, "extra `maestro agent` flags of ssh pools' machines (e.g. --infra-image=...)")
 	f.StringSliceVar(&localAgentArgs, "local-machine-agent-args", nil, "extra `maestro agent` flags of local pools' machines (e.g. --runtime=process)")
 	f.DurationVar(&cfg.LeaseTTL, "leader-lease-ttl", controlplane.DefaultLeaseTTL, "how long a dead leader keeps leadership before another server takes over")
 	addBackupFlags(cmd, &cfg)

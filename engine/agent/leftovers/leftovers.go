@@ -18,8 +18,9 @@ import (
 )
 
 // RemoveContainers removes the Docker containers and sandboxes of a
-// cluster's nodes: those labelled with its id and one of the nodes.
-// Another cluster's containers are never touched.
+// cluster's nodes: those labelled with its id and one of the nodes (""
+// stands for every node of the cluster). Another cluster's containers are
+// never touched.
 func RemoveContainers(ctx context.Context, cluster string, nodes []string) error {
 	rt, err := docker.New(ctx, docker.Options{})
 	if err != nil {

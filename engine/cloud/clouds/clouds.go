@@ -23,6 +23,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/cloud"
 	"github.com/maestro-dev/maestro/engine/cloud/local"
+	"github.com/maestro-dev/maestro/engine/cloud/ssh"
 )
 
 // Resolver gives the cloud of a pool.
@@ -43,10 +44,19 @@ type Options struct {
 	// LocalAgentArgs are added to every local machine's `maestro agent`
 	// command line (e.g. --infra-image, --runtime).
 	LocalAgentArgs []string
+	// LocalNetwork, when set, makes every local machine an emulated host on
+	// this bridge and subnet (local.Network): its agent runs its own service
+	// proxy and pod network, and joins LocalServerURL (the server at the
+	// bridge's address). Nil: local machines share this host's network.
+	LocalNetwork   *local.Network
+	LocalServerURL string
 	// Client reads ssh pools' key secrets (namespace maestro-system).
 	Client *client.Client
+	// SSHAgentArgs are added to every ssh machine's `maestro agent`
+	// command line.
+	SSHAgentArgs []string
 	// NewSSH builds an ssh pool's cloud from the pool and its private key
-	// (engine/cloud/ssh, wired by the server). Nil: ssh pools are refused.
+	// (default: NewSSHCloud with Binary and SSHAgentArgs).
 	NewSSH func(pool *api.NodePool, privateKey cloud.Secret) (cloud.Cloud, error)
 	Logger *slog.Logger
 }
@@ -80,6 +90,11 @@ func New(opts Options) (*Clouds, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.NewSSH == nil {
+		opts.NewSSH = func(pool *api.NodePool, key cloud.Secret) (cloud.Cloud, error) {
+			return NewSSHCloud(pool, key, opts.Binary, opts.SSHAgentArgs, opts.Logger)
+		}
+	}
 	return &Clouds{opts: opts, ssh: map[string]sshEntry{}}, nil
 }
 
@@ -104,13 +119,26 @@ func (c *Clouds) localCloud() (cloud.Cloud, error) {
 	if c.opts.DataDir == "" {
 		return nil, cloud.Errorf(cloud.ErrInvalid, api.ProviderLocal, "create", "local machines need the server's data directory")
 	}
-	lc, err := local.New(local.Options{Root: filepath.Join(c.opts.DataDir, "machines"),
-		Command: LocalAgentCommand(c.opts.Binary, c.opts.LocalAgentArgs...), Uninstall: c.uninstallLocal, Logger: c.opts.Logger})
+	lo := local.Options{Root: filepath.Join(c.opts.DataDir, "machines"),
+		Command: LocalAgentCommand(c.opts.Binary, c.opts.LocalAgentArgs...), Uninstall: c.uninstallLocal, Logger: c.opts.Logger}
+	if c.opts.LocalNetwork != nil {
+		lo.Network, lo.Command = c.opts.LocalNetwork, local.AgentCommand(c.opts.Binary, c.opts.LocalAgentArgs...)
+	}
+	lc, err := local.New(lo)
 	if err != nil {
 		return nil, err
 	}
 	c.local = lc
 	return lc, nil
+}
+
+// ServerURL is the API server URL machines of pool join: LocalServerURL
+// for local pools on a LocalNetwork, else "" (the controller's default).
+func (c *Clouds) ServerURL(pool *api.NodePool) string {
+	if pool.Spec.Provider == api.ProviderLocal && c.opts.LocalNetwork != nil {
+		return c.opts.LocalServerURL
+	}
+	return ""
 }
 
 // LocalAgentCommand is the command of a local machine: `maestro agent`
@@ -217,4 +245,16 @@ func (c *Clouds) sshKey(ctx context.Context, pool *api.NodePool) (cloud.Secret, 
 			"pool %s: secret %s/%s has no %q key (has %v)", pool.Name, api.NamespaceSystem, ref, SSHKeyField, have)
 	}
 	return cloud.Secret(key), s.ResourceVersion, nil
+}
+
+// NewSSHCloud is the ssh cloud of a pool: its hosts, user, port, pinned
+// host keys and install directory, authenticating with key, installing
+// binary and running `maestro agent` with agentArgs.
+func NewSSHCloud(pool *api.NodePool, key cloud.Secret, binary string, agentArgs []string, log *slog.Logger) (cloud.Cloud, error) {
+	c := pool.Spec.SSH
+	return ssh.New(ssh.Options{
+		Hosts: c.Hosts, User: c.User, Port: int(c.Port), PrivateKey: key,
+		HostKeys: c.HostKeys, InsecureIgnoreHostKey: c.InsecureIgnoreHostKey, InstallDir: c.InstallDir,
+		Binary: binary, AgentArgs: agentArgs, Logger: log.With("pool", pool.Name),
+	})
 }

@@ -119,8 +119,11 @@ func TestFor(t *testing.T) {
 		t.Errorf("new pool generation: the old cloud kept (%d built)", len(built))
 	}
 
-	noSSH, _ := New(Options{DataDir: t.TempDir(), Binary: "/bin/true", Client: env.Client})
-	if _, err := noSSH.For(ctx, sshPool(1, "onprem-key")); !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), "ssh pools are not available") {
-		t.Errorf("ssh without a constructor: %v", err)
+	// The default constructor (the ssh cloud) refuses the key, naming the
+	// field and not showing it.
+	byDefault, _ := New(Options{DataDir: t.TempDir(), Binary: "/bin/true", Client: env.Client})
+	if _, err := byDefault.For(ctx, sshPool(1, "onprem-key")); err == nil || !strings.Contains(err.Error(), "PrivateKey") ||
+		strings.Contains(err.Error(), "c2VjcmV0") {
+		t.Errorf("ssh cloud with a bad key: %v", err)
 	}
 }

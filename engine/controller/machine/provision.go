@@ -39,7 +39,7 @@ func (c *Controller) provision(ctx context.Context, m *api.Machine, pool *api.No
 	req := cloud.MachineRequest{
 		Name: m.Name, Cluster: c.cfg.Cluster, Pool: m.Spec.Pool, Zone: m.Spec.Zone, MachineType: m.Spec.MachineType,
 		Host: m.Spec.Host, Spot: m.Spec.Spot, Labels: m.Spec.Labels, IdempotencyKey: m.UID,
-		Bootstrap: cloud.Bootstrap{ServerURL: c.cfg.ServerURL, CAPEM: c.cfg.CAPEM, JoinToken: tok},
+		Bootstrap: cloud.Bootstrap{ServerURL: c.serverURL(pool), CAPEM: c.cfg.CAPEM, JoinToken: tok},
 	}
 	cm, err := cl.Create(ctx, req)
 	if err != nil {
@@ -187,3 +187,15 @@ func seconds(v *int64, def int64) time.Duration {
 }
 
 func statusEqual(a, b api.MachineStatus) bool { return reflect.DeepEqual(a, b) }
+
+// serverURL is the API server URL pool's machines join: the resolver's for
+// the pool when it has one (local machines on their own network reach the
+// server at another address), else the configured one.
+func (c *Controller) serverURL(pool *api.NodePool) string {
+	if r, ok := c.cfg.Clouds.(interface{ ServerURL(*api.NodePool) string }); ok {
+		if u := r.ServerURL(pool); u != "" {
+			return u
+		}
+	}
+	return c.cfg.ServerURL
+}

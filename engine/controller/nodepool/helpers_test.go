@@ -1,10 +1,8 @@
 package nodepool_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -13,19 +11,9 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
-	"github.com/maestro-dev/maestro/engine/cloud"
 	"github.com/maestro-dev/maestro/engine/cloud/cloudtest"
-	"github.com/maestro-dev/maestro/engine/controller/machine"
-	"github.com/maestro-dev/maestro/engine/simnode"
 	"github.com/maestro-dev/maestro/internal/testenv/cluster"
 )
-
-// resolverFunc is a clouds.Resolver from a function.
-type resolverFunc func(ctx context.Context, pool *api.NodePool) (cloud.Cloud, error)
-
-func (f resolverFunc) For(ctx context.Context, pool *api.NodePool) (cloud.Cloud, error) {
-	return f(ctx, pool)
-}
 
 // env is a cluster running every controller, the node pool and machine
 // ones on a fake cloud whose machines "join" as simulated nodes.
@@ -41,29 +29,13 @@ func start(t *testing.T) *env {
 	t.Helper()
 	fake := cloudtest.NewFake()
 	e := &env{fake: fake}
-	e.Cluster = cluster.Start(t, func(o *cluster.Options) {
-		o.Manager.Machines = machine.Config{CAPEM: []byte("test CA"),
-			Clouds: resolverFunc(func(context.Context, *api.NodePool) (cloud.Cloud, error) { return fake, nil })}
+	e.Cluster = cluster.Start(t, cluster.FakeCloud(fake), func(o *cluster.Options) {
 		o.Manager.Controllers.NodeMonitorGracePeriod = 5 * time.Second // a loaded machine delays heartbeats
 	})
-	fake.OnCreate = func(req cloud.MachineRequest, _ cloud.Machine) {
-		if _, ok := e.noJoin.Load(req.Pool); ok {
-			return
-		}
-		ls := maps.Clone(req.Labels)
-		if ls == nil {
-			ls = map[string]string{}
-		}
-		ls[api.LabelNodePool] = req.Pool
-		if _, err := e.Fleet.Add(e.Ctx, simnode.NodeSpec{Name: req.Name, Zone: req.Zone, Labels: ls}); err != nil {
-			t.Errorf("simulated node for machine %s: %v", req.Name, err)
-		}
-	}
-	fake.OnDelete = func(m cloud.Machine) {
-		if n := e.Fleet.Node(m.Name); n != nil {
-			n.Stop()
-		}
-	}
+	e.JoinMachines(t, fake, func(pool string) bool {
+		_, ok := e.noJoin.Load(pool)
+		return ok
+	})
 	return e
 }
 

@@ -1,0 +1,249 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/internal/localserver"
+	"github.com/maestro-dev/maestro/internal/testenv"
+)
+
+// clusterConfig is a local maestro_cluster on a provider alias of its
+// own, the default provider configured from its outputs, and what extra
+// puts in the cluster through it.
+func clusterConfig(dataDir, binary, extra string) string {
+	return fmt.Sprintf(`
+provider "maestro" {
+  alias = "bootstrap"
+}
+
+resource "maestro_cluster" "c" {
+  provider = maestro.bootstrap
+  local {
+    data_dir = %q
+    binary   = %q
+  }
+}
+
+provider "maestro" {
+  endpoint       = maestro_cluster.c.endpoint
+  ca_certificate = maestro_cluster.c.ca_certificate
+  token          = maestro_cluster.c.token
+}
+%s`, dataDir, binary, extra)
+}
+
+// One apply creates a local control plane and, through a provider
+// configured from its outputs, a namespace in it; the outputs reach the
+// server; a second plan is empty; destroy leaves no process and no data
+// dir.
+func TestAccCluster_localInOneApply(t *testing.T) {
+	accEnv(t)
+	bin := testenv.BuildBinary(t, "./cmd/maestro")
+	dataDir := filepath.Join(t.TempDir(), "cluster")
+	var pid int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if pid != 0 && processRuns(pid) {
+				return fmt.Errorf("the supervisor (pid %d) still runs after destroy", pid)
+			}
+			if _, err := os.Stat(dataDir); !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("data dir %s left behind (%v)", dataDir, err)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{{
+			Config: clusterConfig(dataDir, bin, `
+resource "maestro_namespace" "n" {
+  name = "made-in-one-apply"
+}`),
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttr("maestro_cluster.c", "id", dataDir),
+				resource.TestMatchResourceAttr("maestro_cluster.c", "endpoint", regexp.MustCompile(`^https://127\.0\.0\.1:[1-9][0-9]*$`)),
+				resource.TestCheckResourceAttr("maestro_namespace.n", "id", "made-in-one-apply"),
+				func(s *terraform.State) error {
+					a := s.RootModule().Resources["maestro_cluster.c"].Primary.Attributes
+					c, err := client.New(client.Config{Server: a["endpoint"], Token: a["token"], CertificateAuthorityData: a["ca_certificate"]})
+					if err != nil {
+						return err
+					}
+					if _, err := c.Namespaces().Get(context.Background(), "made-in-one-apply"); err != nil {
+						return fmt.Errorf("the namespace is not in the cluster the outputs name: %w", err)
+					}
+					rec, err := localserver.Load(dataDir)
+					pid = rec.PID
+					return err
+				},
+			),
+		}, {
+			Config:             clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "made-in-one-apply" }`),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: false,
+		}},
+	})
+}
+
+// A server that died is gone from the refreshed state: the plan creates
+// the cluster again (and the namespace in it).
+func TestAccCluster_deadServerIsRecreated(t *testing.T) {
+	accEnv(t)
+	bin := testenv.BuildBinary(t, "./cmd/maestro")
+	dataDir := filepath.Join(t.TempDir(), "cluster")
+	config := clusterConfig(dataDir, bin, "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					if err := localserver.Shutdown(dataDir, time.Minute); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("maestro_cluster.c", plancheck.ResourceActionCreate)},
+				},
+			},
+		},
+	})
+}
+
+// With the cluster not yet made, the plan of what goes in it works
+// offline: its settings are unknown, the resources are planned with
+// values known after apply, and nothing is asked of any server, not even
+// of the one $MAESTRO_ENDPOINT and the config file name (the deployment's
+// own configuration is wholly known, so a provider that fell back to them
+// would ask for a placement preview).
+func TestAccCluster_offlinePlanWithUnknownEndpoint(t *testing.T) {
+	accEnv(t)
+	var requests atomic.Int32
+	decoy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		requests.Add(1)
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer decoy.Close()
+	cfgPath := filepath.Join(t.TempDir(), "config")
+	if err := client.WriteConfig(cfgPath, client.Config{Server: decoy.URL, Token: "decoy"}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvEndpoint, decoy.URL)
+	t.Setenv(EnvToken, "decoy")
+	t.Setenv(EnvConfig, cfgPath)
+	config := clusterConfig(filepath.Join(t.TempDir(), "cluster"), "/nonexistent/maestro", `
+resource "maestro_namespace" "n" {
+  name = "later"
+}
+resource "maestro_deployment" "web" {
+  metadata {
+    name      = "web"
+    namespace = "default"
+  }
+  spec {
+    replicas = 2
+    selector {
+      match_labels = { app = "web" }
+    }
+    template {
+      labels = { app = "web" }
+      container {
+        name  = "web"
+        image = "demo:v1"
+      }
+    }
+  }
+}`)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config:             config,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPostRefresh: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("maestro_cluster.c", plancheck.ResourceActionCreate),
+					plancheck.ExpectUnknownValue("maestro_cluster.c", tfjsonpath.New("endpoint")),
+					plancheck.ExpectResourceAction("maestro_namespace.n", plancheck.ResourceActionCreate),
+					plancheck.ExpectResourceAction("maestro_deployment.web", plancheck.ResourceActionCreate),
+					plancheck.ExpectUnknownValue("maestro_deployment.web", tfjsonpath.New("id")),
+				},
+			},
+		}},
+	})
+	if n := requests.Load(); n != 0 {
+		t.Errorf("the plan sent %d requests to the server of $%s and the config file; want none", n, EnvEndpoint)
+	}
+}
+
+func TestValidateCluster(t *testing.T) {
+	ctx := context.Background()
+	list := func(v ...string) types.List {
+		l, _ := types.ListValueFrom(ctx, types.StringType, v)
+		return l
+	}
+	local := func(dir, listen string) *clusterLocalModel {
+		m := &clusterLocalModel{DataDir: types.StringNull(), Listen: types.StringValue(listen)}
+		if dir != "" {
+			m.DataDir = types.StringValue(dir)
+		}
+		return m
+	}
+	ssh := func(hosts []string, keys []string, insecure bool) *clusterSSHModel {
+		return &clusterSSHModel{Hosts: list(hosts...), HostKeys: list(keys...), InsecureIgnoreHostKey: types.BoolValue(insecure)}
+	}
+	for _, tt := range []struct {
+		name string
+		m    ClusterResourceModel
+		want []string // error summaries, in order
+	}{
+		{"local", ClusterResourceModel{Local: local("/d", "127.0.0.1:0")}, nil},
+		{"neither", ClusterResourceModel{}, []string{"Missing cluster location"}},
+		{"both", ClusterResourceModel{Local: local("/d", "127.0.0.1:0"), SSH: ssh([]string{"a"}, []string{"k"}, false)}, []string{"Conflicting cluster locations"}},
+		{"local without data_dir", ClusterResourceModel{Local: local("", "127.0.0.1:0")}, []string{"Missing data_dir"}},
+		{"local listen without port", ClusterResourceModel{Local: local("/d", "localhost")}, []string{"Invalid listen address"}},
+		{"ssh two hosts, no keys", ClusterResourceModel{SSH: ssh([]string{"a", "b"}, nil, false)},
+			[]string{"Wrong number of control plane hosts", "Missing host keys", "maestro_cluster ssh is not implemented yet"}},
+		{"ssh three hosts is valid but not implemented", ClusterResourceModel{SSH: ssh([]string{"a", "b", "c"}, []string{"k"}, false)},
+			[]string{"maestro_cluster ssh is not implemented yet"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var d diag.Diagnostics
+			validateCluster(ctx, &tt.m, &d)
+			var got []string
+			for _, e := range d.Errors() {
+				got = append(got, e.Summary())
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("errors = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// processRuns reports whether pid runs (a zombie does not).
+func processRuns(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	return err == nil && !regexp.MustCompile(`\) Z `).Match(b)
+}

@@ -1,0 +1,257 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+
+	"github.com/maestro-dev/maestro/engine/api"
+)
+
+// Plan-time checks and the plan's description of what an apply does to a
+// pool's machines. All pure.
+
+// poolPath turns "remediation.startup_timeout" into an attribute path.
+func poolPath(dotted string) path.Path {
+	parts := strings.Split(dotted, ".")
+	p := path.Root(parts[0])
+	for _, part := range parts[1:] {
+		p = p.AtName(part)
+	}
+	return p
+}
+
+// poolFieldNames maps API field names of a NodePool to the schema's.
+var poolFieldNames = map[string]string{
+	"minSize": "min_size", "maxSize": "max_size", "size": "size", "machineType": "machine_type",
+	"zones": "zones", "labels": "labels", "taints": "taint", "spot": "spot", "rollout": "rollout",
+	"maxSurge": "max_surge", "maxUnavailable": "max_unavailable", "drainTimeoutSeconds": "drain_timeout",
+	"remediation": "remediation", "startupTimeoutSeconds": "startup_timeout",
+	"notReadyTimeoutSeconds": "not_ready_timeout", "maxInFlight": "max_in_flight", "ssh": "ssh",
+	"hosts": "hosts", "user": "user", "port": "port", "privateKeySecretRef": "private_key",
+	"hostKeys": "host_keys", "insecureIgnoreHostKey": "insecure_ignore_host_key", "installDir": "install_dir",
+	"key": "key", "value": "value", "effect": "effect",
+}
+
+var fieldSegment = regexp.MustCompile(`^([A-Za-z]+)((?:\[[^\]]*\])*)$`)
+
+// poolAttrPath maps an API field path ("spec.taints[0].key",
+// `spec.labels["a b"]`, "metadata.name") to the schema's attribute path;
+// ok is false for fields the schema does not have.
+func poolAttrPath(field string) (path.Path, bool) {
+	if field == "metadata.name" {
+		return path.Root("name"), true
+	}
+	rest, found := strings.CutPrefix(field, "spec.")
+	if !found {
+		return path.Empty(), false
+	}
+	var p path.Path
+	for i, seg := range strings.Split(rest, ".") {
+		m := fieldSegment.FindStringSubmatch(seg)
+		if m == nil {
+			return path.Empty(), false
+		}
+		name, ok := poolFieldNames[m[1]]
+		if !ok {
+			return path.Empty(), false
+		}
+		if i == 0 {
+			p = path.Root(name)
+		} else {
+			p = p.AtName(name)
+		}
+		for _, idx := range regexp.MustCompile(`\[([^\]]*)\]`).FindAllStringSubmatch(m[2], -1) {
+			if n, err := strconv.Atoi(idx[1]); err == nil {
+				p = p.AtListIndex(n)
+			} else {
+				p = p.AtMapKey(strings.Trim(idx[1], `"`))
+			}
+		}
+	}
+	return p, true
+}
+
+// validatePoolShape checks what needs several attributes together, on
+// known values: one provider block, a size, min_size <= size <= max_size,
+// and the ssh key and host key policy.
+func validatePoolShape(m *NodePoolResourceModel, diags *diag.Diagnostics) {
+	switch {
+	case m.Local == nil && m.SSH == nil:
+		diags.AddError("Missing machine provider", "Add `local {}` (machines on the host of the control plane) or an `ssh { hosts = [...] }` block.")
+	case m.Local != nil && m.SSH != nil:
+		diags.AddAttributeError(path.Root("ssh"), "Conflicting machine providers", "Set either `local` or `ssh`, not both.")
+	}
+	if m.SSH != nil {
+		if m.SSH.PrivateKey.IsNull() {
+			diags.AddAttributeError(poolPath("ssh.private_key"), "Missing private_key",
+				"An ssh pool logs in to its hosts with a private key: set private_key (e.g. private_key = file(\"~/.ssh/id_ed25519\")).")
+		}
+		if m.SSH.HostKeys.IsNull() && !m.SSH.InsecureIgnoreHostKey.IsUnknown() && !m.SSH.InsecureIgnoreHostKey.ValueBool() {
+			diags.AddAttributeError(poolPath("ssh.host_keys"), "Missing host_keys",
+				"Pin the hosts' public keys in host_keys (`ssh-keyscan -t ed25519 HOST` prints them), or set insecure_ignore_host_key = true to accept any key.")
+		}
+	}
+	validatePoolSizes(m, diags)
+}
+
+func validatePoolSizes(m *NodePoolResourceModel, diags *diag.Diagnostics) {
+	if m.Size.IsUnknown() || m.MinSize.IsUnknown() || m.MaxSize.IsUnknown() {
+		return
+	}
+	size, minSize, maxSize := m.Size, m.MinSize, m.MaxSize
+	switch {
+	case size.IsNull() && minSize.IsNull() && maxSize.IsNull():
+		diags.AddAttributeError(path.Root("size"), "Missing size", "Set size (a fixed number of machines), or min_size and max_size.")
+	case size.IsNull() && (minSize.IsNull() || maxSize.IsNull()):
+		missing := "max_size"
+		if minSize.IsNull() {
+			missing = "min_size"
+		}
+		diags.AddAttributeError(path.Root(missing), "Missing "+missing, "Set both min_size and max_size, or size.")
+	}
+	if !minSize.IsNull() && !maxSize.IsNull() && minSize.ValueInt64() > maxSize.ValueInt64() {
+		diags.AddAttributeError(path.Root("max_size"), "Invalid max_size",
+			fmt.Sprintf("max_size (%d) must be greater than or equal to min_size (%d).", maxSize.ValueInt64(), minSize.ValueInt64()))
+		return
+	}
+	if size.IsNull() {
+		return
+	}
+	n := size.ValueInt64()
+	if !minSize.IsNull() && n < minSize.ValueInt64() || !maxSize.IsNull() && n > maxSize.ValueInt64() {
+		diags.AddAttributeError(path.Root("size"), "Invalid size",
+			fmt.Sprintf("size (%d) must be between min_size and max_size, inclusive.", n))
+	}
+}
+
+// validatePoolAPI runs the API's own validation of the pool the
+// configuration makes (when it is wholly known), reporting each problem at
+// its attribute; paths already reported are skipped.
+func validatePoolAPI(ctx context.Context, m *NodePoolResourceModel, diags *diag.Diagnostics) {
+	var d diag.Diagnostics
+	p := &api.NodePool{}
+	expandNodePool(ctx, m, p, &d)
+	if d.HasError() {
+		diags.Append(d...)
+		return
+	}
+	api.Default(p)
+	reported := map[string]bool{}
+	for _, e := range *diags {
+		if wp, ok := e.(diag.DiagnosticWithPath); ok {
+			reported[wp.Path().String()] = true
+		}
+	}
+	for _, fe := range api.Validate(p) {
+		at, ok := poolAttrPath(fe.Field)
+		if !ok || reported[at.String()] {
+			continue
+		}
+		reported[at.String()] = true
+		diags.AddAttributeError(at, "Invalid node pool", fmt.Sprintf("%s: %s", fe.Field, fe.Detail))
+	}
+}
+
+// templateChanges lists the attributes whose change makes new machines
+// (the pool's machine template): every other change (size, zones, hosts,
+// rollout, drain and remediation settings) keeps the machines there are.
+func templateChanges(a, b *api.NodePoolSpec) []string {
+	var changed []string
+	if a.Provider != b.Provider {
+		changed = append(changed, "provider")
+	}
+	if a.MachineType != b.MachineType {
+		changed = append(changed, "machine_type")
+	}
+	if !maps.Equal(a.Labels, b.Labels) {
+		changed = append(changed, "labels")
+	}
+	if !slices.EqualFunc(a.Taints, b.Taints, func(x, y api.Taint) bool {
+		return x.Key == y.Key && x.Value == y.Value && x.Effect == y.Effect
+	}) {
+		changed = append(changed, "taint")
+	}
+	if a.Spot != b.Spot {
+		changed = append(changed, "spot")
+	}
+	if a.SSH != nil && b.SSH != nil {
+		if a.SSH.User != b.SSH.User || a.SSH.Port != b.SSH.Port {
+			changed = append(changed, "ssh login")
+		}
+		if a.SSH.InstallDir != b.SSH.InstallDir {
+			changed = append(changed, "ssh.install_dir")
+		}
+	}
+	return changed
+}
+
+// machines is "1 machine" or "n machines".
+func machines(n int) string {
+	if n == 1 {
+		return "1 machine"
+	}
+	return strconv.Itoa(n) + " machines"
+}
+
+// specSize is a defaulted spec's size.
+func specSize(s *api.NodePoolSpec) int {
+	if s.Size != nil {
+		return int(*s.Size)
+	}
+	return int(s.MinSize)
+}
+
+// poolImpact says what applying planned over prior does to the pool's
+// machines (prior nil: create; planned nil: destroy). Both are defaulted.
+func poolImpact(prior, planned *api.NodePoolSpec) []string {
+	switch {
+	case prior == nil && planned == nil:
+		return nil
+	case prior == nil:
+		if n := specSize(planned); n > 0 {
+			return []string{machines(n) + " to create"}
+		}
+		return []string{"no machines yet (size 0)"}
+	case planned == nil:
+		if n := specSize(prior); n > 0 {
+			return []string{machines(n) + " to drain and delete"}
+		}
+		return nil
+	}
+	var lines []string
+	before, after := specSize(prior), specSize(planned)
+	if changed := templateChanges(prior, planned); len(changed) > 0 && min(before, after) > 0 {
+		lines = append(lines, fmt.Sprintf("template changed (%s): %s replaced %s, each drained first",
+			strings.Join(changed, ", "), machines(min(before, after)), replaceStep(planned, after)))
+	}
+	switch {
+	case after > before:
+		lines = append(lines, machines(after-before)+" to create")
+	case after < before:
+		lines = append(lines, machines(before-after)+" to drain and delete")
+	}
+	return lines
+}
+
+// replaceStep says how many machines a rollout replaces at once.
+func replaceStep(s *api.NodePoolSpec, size int) string {
+	surge, unavailable := 1, 0
+	if v := s.Rollout.MaxSurge; v != nil {
+		surge, _ = v.ScaledValue(size, true)
+	}
+	if v := s.Rollout.MaxUnavailable; v != nil {
+		unavailable, _ = v.ScaledValue(size, false)
+	}
+	if step := surge + unavailable; step > 1 {
+		return fmt.Sprintf("up to %d at a time", step)
+	}
+	return "one at a time"
+}

@@ -1,0 +1,299 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
+)
+
+var (
+	_ resource.Resource                   = (*NodePoolResource)(nil)
+	_ resource.ResourceWithConfigure      = (*NodePoolResource)(nil)
+	_ resource.ResourceWithImportState    = (*NodePoolResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*NodePoolResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*NodePoolResource)(nil)
+)
+
+// Default timeouts of maestro_node_pool: a machine has the startup
+// timeout (10 min) to join; a rollout replaces machines one by one.
+var poolTimeouts = opTimeouts{create: 15 * time.Minute, update: 30 * time.Minute, delete: 15 * time.Minute}
+
+// NewNodePoolResource is the constructor for maestro_node_pool.
+func NewNodePoolResource() resource.Resource {
+	return &NodePoolResource{crud[*api.NodePool, NodePoolResourceModel]{
+		kind:   "node pool",
+		api:    func(c *client.Client, _ string) client.Resource[*api.NodePool] { return c.NodePools() },
+		newObj: func() *api.NodePool { return &api.NodePool{} },
+		key:    func(m *NodePoolResourceModel) (string, string) { return "", m.Name.ValueString() },
+		expand: func(ctx context.Context, plan, _, _ *NodePoolResourceModel, p *api.NodePool, diags *diag.Diagnostics) {
+			expandNodePool(ctx, plan, p, diags)
+		},
+		flatten:       flattenNodePool,
+		clusterScoped: true,
+		gone:          func(p *api.NodePool) bool { return p.DeletionTimestamp != nil },
+		defaults:      poolTimeouts,
+		timeouts:      func(m *NodePoolResourceModel) timeouts.Value { return m.Timeouts },
+	}}
+}
+
+// NodePoolResource manages a NodePool, and for an ssh pool the secret
+// holding its private key. Read and import come from crud; create, update
+// and delete write the secret too and wait for the machines.
+type NodePoolResource struct {
+	crud[*api.NodePool, NodePoolResourceModel]
+}
+
+func (r *NodePoolResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_node_pool"
+}
+
+func (r *NodePoolResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var m NodePoolResourceModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	validatePoolShape(&m, &resp.Diagnostics)
+	if req.Config.Raw.IsFullyKnown() && !resp.Diagnostics.HasError() {
+		validatePoolAPI(ctx, &m, &resp.Diagnostics)
+	}
+}
+
+// ModifyPlan fills in the sizes the configuration leaves to others (size
+// alone sets min_size and max_size; min_size and max_size alone keep the
+// current size within them) and says, as a plan warning, what the apply
+// will do to the pool's machines.
+func (r *NodePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var state *NodePoolResourceModel
+	if !req.State.Raw.IsNull() {
+		state = &NodePoolResourceModel{}
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	}
+	if req.Plan.Raw.IsNull() { // destroy
+		if state != nil {
+			addImpact(ctx, state, nil, &resp.Diagnostics)
+		}
+		return
+	}
+	var plan, config NodePoolResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	planSizes(&config, state, &plan)
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	if !req.Config.Raw.IsFullyKnown() {
+		return // known after apply: no impact to tell
+	}
+	addImpact(ctx, state, &plan, &resp.Diagnostics)
+}
+
+// planSizes sets the planned size, min_size and max_size from what the
+// configuration gives.
+func planSizes(config, state, plan *NodePoolResourceModel) {
+	if config.Size.IsUnknown() || config.MinSize.IsUnknown() || config.MaxSize.IsUnknown() {
+		return
+	}
+	if !config.Size.IsNull() {
+		if config.MinSize.IsNull() {
+			plan.MinSize = config.Size
+		}
+		if config.MaxSize.IsNull() {
+			plan.MaxSize = config.Size
+		}
+		return
+	}
+	if config.MinSize.IsNull() || config.MaxSize.IsNull() {
+		return
+	}
+	lo, hi := config.MinSize.ValueInt64(), config.MaxSize.ValueInt64()
+	size := lo
+	if state != nil && !state.Size.IsNull() {
+		size = min(max(state.Size.ValueInt64(), lo), hi)
+	}
+	plan.Size = types.Int64Value(size)
+}
+
+// addImpact adds the plan warning that tells what happens to machines.
+func addImpact(ctx context.Context, state, plan *NodePoolResourceModel, diags *diag.Diagnostics) {
+	spec := func(m *NodePoolResourceModel) *api.NodePoolSpec {
+		if m == nil {
+			return nil
+		}
+		var d diag.Diagnostics
+		p := &api.NodePool{}
+		expandNodePool(ctx, m, p, &d)
+		api.Default(p)
+		return &p.Spec
+	}
+	lines := poolImpact(spec(state), spec(plan))
+	if len(lines) == 0 {
+		return
+	}
+	name := ""
+	if plan != nil {
+		name = plan.Name.ValueString()
+	} else {
+		name = state.Name.ValueString()
+	}
+	diags.AddWarning(fmt.Sprintf("Node pool %q: %s", name, strings.Join(lines, "; ")),
+		"What the apply does to the pool's machines. Each is drained (its pods evicted and started elsewhere) before it is deleted; "+
+			"the apply waits until the pool's nodes are Ready (wait_for_ready).")
+}
+
+func (r *NodePoolResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	var plan, config NodePoolResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := plan.Name.ValueString()
+	if config.SSH != nil {
+		if !writePoolKey(ctx, c, name, config.SSH.PrivateKey.ValueString(), &resp.Diagnostics) {
+			return
+		}
+	}
+	p := &api.NodePool{}
+	expandNodePool(ctx, &plan, p, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	created, err := c.NodePools().Create(ctx, p)
+	if err != nil {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot create node pool %q", name), err)
+		return
+	}
+	r.saveAndWaitReady(ctx, c, created, &plan, "create", &resp.State, &resp.Diagnostics)
+}
+
+func (r *NodePoolResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, state, config NodePoolResourceModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := plan.Name.ValueString()
+	if config.SSH != nil && (state.SSH == nil || !plan.SSH.PrivateKeyVersion.Equal(state.SSH.PrivateKeyVersion)) {
+		if !writePoolKey(ctx, c, name, config.SSH.PrivateKey.ValueString(), &resp.Diagnostics) {
+			return
+		}
+	}
+	live, err := c.NodePools().Get(ctx, name)
+	if err != nil {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot read node pool %q", name), err)
+		return
+	}
+	expandNodePool(ctx, &plan, live, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	updated, err := c.NodePools().Update(ctx, live)
+	if err != nil {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot update node pool %q", name), err)
+		return
+	}
+	if plan.SSH == nil && state.SSH != nil {
+		deletePoolKey(ctx, c, name, &resp.Diagnostics)
+	}
+	r.saveAndWaitReady(ctx, c, updated, &plan, "update", &resp.State, &resp.Diagnostics)
+}
+
+// saveAndWaitReady records the pool, then (wait_for_ready) waits for its
+// machines; a failed wait leaves the pool in state, tainted.
+func (r *NodePoolResource) saveAndWaitReady(ctx context.Context, c *client.Client, p *api.NodePool, m *NodePoolResourceModel, op string, state stateSetter, diags *diag.Diagnostics) {
+	flattenNodePool(ctx, p, m, false, diags)
+	diags.Append(state.Set(ctx, m)...)
+	if diags.HasError() || !m.WaitForReady.ValueBool() {
+		return
+	}
+	err := waitPoolReady(ctx, c, p.Name, r.timeout(ctx, m, op, diags))
+	if err == nil {
+		return
+	}
+	var failed *poolFailure
+	if errors.As(err, &failed) {
+		diags.AddError(fmt.Sprintf("Node pool %q failed", p.Name), failed.msg+
+			"\n\nFix the cause (the host, its key, the network), then apply again: the failed machines are replaced. `maestro describe machines` shows every machine's conditions.")
+		return
+	}
+	diags.AddError(fmt.Sprintf("Node pool %q is not ready", p.Name), err.Error()+
+		"\n\n`maestro get machines` and `maestro describe nodepool "+p.Name+"` show where it stands; raise timeouts if the machines are just slow.")
+}
+
+func (r *NodePoolResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state NodePoolResourceModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	c, diags := r.handle.Client()
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	name := state.Name.ValueString()
+	if err := c.NodePools().Delete(ctx, name); err != nil && !api.IsNotFound(err) {
+		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot delete node pool %q", name), err)
+		return
+	}
+	timeout := r.timeout(ctx, &state, "delete", &resp.Diagnostics)
+	err := waitGone(ctx, timeout, func(ctx context.Context) error {
+		_, err := c.NodePools().Get(ctx, name)
+		return err
+	})
+	if err != nil {
+		resp.Diagnostics.AddError(fmt.Sprintf("Node pool %q was not deleted", name),
+			fmt.Sprintf("It is %v: its machines are still being drained or deleted (`maestro get machines`). Raise the delete timeout, or look at the machines' conditions.", err))
+		return
+	}
+	if state.SSH != nil {
+		deletePoolKey(ctx, c, name, &resp.Diagnostics)
+	}
+}
+
+// writePoolKey creates or replaces the secret holding an ssh pool's
+// private key. No message carries the key.
+func writePoolKey(ctx context.Context, c *client.Client, pool, key string, diags *diag.Diagnostics) bool {
+	name := poolKeySecretName(pool)
+	s := &api.Secret{
+		ObjectMeta: api.ObjectMeta{Name: name, Namespace: api.NamespaceSystem, Labels: map[string]string{"nodepool.maestro.dev/pool": pool}},
+		Type:       api.SecretTypeOpaque,
+		Data:       map[string][]byte{poolPrivateKeySecretKey: []byte(key)},
+	}
+	secrets := c.Secrets(api.NamespaceSystem)
+	_, err := secrets.Create(ctx, s)
+	if api.ReasonOf(err) == api.ReasonAlreadyExists {
+		var live *api.Secret
+		if live, err = secrets.Get(ctx, name); err == nil {
+			live.Data = s.Data
+			_, err = secrets.Update(ctx, live)
+		}
+	}
+	if err != nil {
+		secretError(diags, fmt.Sprintf("Cannot write the private key of node pool %q to secret %s/%s", pool, api.NamespaceSystem, name), err, s)
+		return false
+	}
+	return true
+}
+
+func deletePoolKey(ctx context.Context, c *client.Client, pool string, diags *diag.Diagnostics) {
+	name := poolKeySecretName(pool)
+	if err := c.Secrets(api.NamespaceSystem).Delete(ctx, name); err != nil && !api.IsNotFound(err) {
+		apiError(diags, fmt.Sprintf("Cannot delete secret %s/%s (the private key of node pool %q)", api.NamespaceSystem, name, pool), err)
+	}
+}

@@ -1,0 +1,126 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/maestro-dev/maestro/engine/api"
+)
+
+// Static mistakes fail the plan at their attribute, before any request.
+func TestAccNodePool_planTimeValidation(t *testing.T) {
+	_, provider := accCluster(t, 0)
+	var steps []resource.TestStep
+	for _, tc := range []struct{ body, want string }{
+		{`local {}
+  min_size = 3
+  max_size = 1`, `(?s)Invalid max_size.*max_size = 1.*max_size \(1\) must be greater than or equal to min_size \(3\)`},
+		{`local {}
+  size = 5
+  min_size = 1
+  max_size = 3`, `(?s)Invalid size.*size\s+= 5`},
+		{`local {}`, `(?s)Missing size`},
+		{`size = 1`, `(?s)Missing machine provider`},
+		{`size = 1
+  ssh {
+    hosts       = ["10.0.0.5"]
+    private_key = "k"
+  }`, `(?s)Missing host_keys.*ssh-keyscan`},
+		{`size = 1
+  ssh {
+    hosts       = ["10.0.0.5", "10.0.0.5"]
+    private_key = "k"
+    host_keys   = ["ssh-ed25519 AAAA"]
+  }`, `(?s)Invalid node pool.*spec.ssh.hosts\[1\]: duplicate value "10.0.0.5"`},
+		{`size = 1
+  local {}
+  drain_timeout = "soon"`, `(?s)Invalid duration.*"soon" is not a duration`},
+	} {
+		steps = append(steps, resource.TestStep{
+			Config:      provider + "resource \"maestro_node_pool\" \"p\" {\n  name = \"p\"\n  " + tc.body + "\n}\n",
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(tc.want),
+		})
+	}
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
+}
+
+// The private key of an ssh pool goes into the secret the pool names,
+// and nowhere into state; the pool imports by name; destroy removes the
+// secret too. (No controllers run here, so the apply does not wait.)
+func TestAccNodePool_sshKeyInSecretOnly(t *testing.T) {
+	c, provider := accCluster(t, 0)
+	const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END OPENSSH PRIVATE KEY-----\n"
+	config := provider + fmt.Sprintf(`
+resource "maestro_node_pool" "p" {
+  name           = "onprem"
+  size           = 2
+  wait_for_ready = false
+  labels         = { tier = "edge" }
+  ssh {
+    hosts               = ["10.0.0.5", "10.0.0.6"]
+    private_key         = %q
+    private_key_version = 1
+    host_keys           = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"]
+  }
+}`, key)
+	ctx := context.Background()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if _, err := c.Client.Secrets(api.NamespaceSystem).Get(ctx, "nodepool-onprem-ssh"); !api.IsNotFound(err) {
+				return fmt.Errorf("the key's secret survived destroy (err %v)", err)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr("maestro_node_pool.p", "min_size", "2"),
+					resource.TestCheckResourceAttr("maestro_node_pool.p", "max_size", "2"),
+					resource.TestCheckNoResourceAttr("maestro_node_pool.p", "ssh.private_key"),
+					func(s *terraform.State) error {
+						for k, v := range s.RootModule().Resources["maestro_node_pool.p"].Primary.Attributes {
+							if strings.Contains(v, "c2VjcmV0") {
+								return fmt.Errorf("state attribute %s holds the private key", k)
+							}
+						}
+						p, err := c.Client.NodePools().Get(ctx, "onprem")
+						if err != nil {
+							return err
+						}
+						if p.Spec.Provider != api.ProviderSSH || p.Spec.SSH.PrivateKeySecretRef != "nodepool-onprem-ssh" || *p.Spec.Size != 2 {
+							return fmt.Errorf("pool spec = %+v, ssh %+v", p.Spec, p.Spec.SSH)
+						}
+						sec, err := c.Client.Secrets(api.NamespaceSystem).Get(ctx, "nodepool-onprem-ssh")
+						if err != nil {
+							return err
+						}
+						if string(sec.Data["privateKey"]) != key {
+							return fmt.Errorf("the secret does not hold the key")
+						}
+						return nil
+					},
+				),
+			},
+			{
+				ResourceName:            "maestro_node_pool.p",
+				ImportState:             true,
+				ImportStateId:           "onprem",
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"ssh.private_key_version", "wait_for_ready"},
+			},
+		},
+	})
+	if b, err := os.ReadFile("terraform.tfstate"); err == nil && strings.Contains(string(b), "c2VjcmV0") {
+		t.Error("the key is in a state file")
+	}
+}

@@ -1,0 +1,118 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/maestro-dev/maestro/engine/api"
+)
+
+// maxPoolSize bounds the sizes a plan accepts.
+const maxPoolSize = 1000
+
+func (r *NodePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	size := func(desc string) schema.Int64Attribute {
+		return schema.Int64Attribute{
+			MarkdownDescription: desc, Optional: true, Computed: true,
+			Validators:    []validator.Int64{int64RangeValidator{0, maxPoolSize}},
+			PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+		}
+	}
+	duration := func(desc, def string) schema.StringAttribute {
+		return schema.StringAttribute{MarkdownDescription: desc + " A duration such as `90s` or `5m`; default `" + def + "`.",
+			Optional: true, Computed: true, Default: stringdefault.StaticString(def), Validators: []validator.String{durationValidator{}}}
+	}
+	countOrPercent := func(desc, def string) schema.StringAttribute {
+		return schema.StringAttribute{MarkdownDescription: desc + " A count (`1`) or a percentage of the size (`25%`); default `" + def + "`.",
+			Optional: true, Computed: true, Default: stringdefault.StaticString(def)}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "A node pool: machines of one template, kept at a size by the cluster's controllers, which create each " +
+			"machine, join its node with a single-use token, replace machines one step at a time when the template changes, and " +
+			"drain every node before its machine is deleted. The plan says what will happen to the machines (a warning such as " +
+			"`2 machines to create`); the apply waits until the pool's nodes are Ready and fails at once with the reason when a " +
+			"machine cannot be made (SSH authentication failed on a host, host unreachable, node never joined). " +
+			"Import by name: `terraform import maestro_node_pool.a pool-a`.",
+		Attributes: map[string]schema.Attribute{
+			"id":           computedString("The pool name."),
+			"name":         nameAttribute("Name of the pool (a DNS-1123 label); its machines are named after it. Changing it replaces the pool."),
+			"machine_type": schema.StringAttribute{MarkdownDescription: "Machine type (cloud providers; informational for local and ssh). Part of the template.", Optional: true},
+			"zones":        schema.ListAttribute{MarkdownDescription: "Zones the machines are spread over.", ElementType: types.StringType, Optional: true},
+			"labels":       schema.MapAttribute{MarkdownDescription: "Labels of the pool's nodes. Part of the template.", ElementType: types.StringType, Optional: true},
+			"spot": schema.BoolAttribute{MarkdownDescription: "Ask for interruptible capacity where the provider has it. Part of the template.",
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
+			"size":          size("Number of machines. Alone it fixes the pool's size (min_size = max_size = size); with min_size and max_size it must lie between them."),
+			"min_size":      size("Fewest machines (default: size)."),
+			"max_size":      size("Most machines (default: size). Must be at least min_size: the plan fails otherwise."),
+			"drain_timeout": duration("How long a node is drained before its machine is deleted anyway.", defaultPoolDrainTimeout),
+			"wait_for_ready": schema.BoolAttribute{MarkdownDescription: "Wait, on create and update, until the pool's machines are Running with Ready nodes on the current template (default true).",
+				Optional: true, Computed: true, Default: booldefault.StaticBool(true)},
+		},
+		Blocks: map[string]schema.Block{
+			"local": schema.SingleNestedBlock{MarkdownDescription: "Machines on the control plane's host (processes, or emulated hosts where the host allows). Give `local {}` or `ssh`."},
+			"ssh":   poolSSHBlock(),
+			"taint": schema.ListNestedBlock{
+				MarkdownDescription: "A taint of the pool's nodes. Part of the template.",
+				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+					"key":   schema.StringAttribute{MarkdownDescription: "Taint key.", Required: true},
+					"value": schema.StringAttribute{MarkdownDescription: "Taint value.", Optional: true},
+					"effect": schema.StringAttribute{MarkdownDescription: "`NoSchedule`, `PreferNoSchedule` or `NoExecute`.", Required: true,
+						Validators: []validator.String{oneOfValidator{string(api.TaintNoSchedule), string(api.TaintPreferNoSchedule), string(api.TaintNoExecute)}}},
+				}},
+			},
+			"rollout": schema.SingleNestedBlock{
+				MarkdownDescription: "How machines are replaced when the template changes.",
+				Attributes: map[string]schema.Attribute{
+					"max_surge":       countOrPercent("Machines above the size during a rollout.", defaultPoolMaxSurge),
+					"max_unavailable": countOrPercent("Machines below the size during a rollout.", defaultPoolMaxUnavailable),
+				},
+			},
+			"remediation": schema.SingleNestedBlock{
+				MarkdownDescription: "When a machine is replaced for its node's health.",
+				Attributes: map[string]schema.Attribute{
+					"startup_timeout":   duration("A machine whose node has not joined and become Ready by then is replaced.", defaultPoolStartupTimeout),
+					"not_ready_timeout": duration("A machine whose node stays NotReady that long is replaced.", defaultPoolNotReadyTimeout),
+					"max_in_flight":     countOrPercent("Machines of the pool replaced at once.", defaultPoolMaxInFlight),
+				},
+			},
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func poolSSHBlock() schema.SingleNestedBlock {
+	return schema.SingleNestedBlock{
+		MarkdownDescription: "Existing hosts, reached over SSH: the agent is installed on each and joins the cluster.",
+		Attributes: map[string]schema.Attribute{
+			"hosts": schema.ListAttribute{MarkdownDescription: "Addresses of the hosts; one machine per host at most.", ElementType: types.StringType, Optional: true},
+			"user": schema.StringAttribute{MarkdownDescription: "SSH user (default `root`). Part of the template.",
+				Optional: true, Computed: true, Default: stringdefault.StaticString(defaultPoolSSHUser)},
+			"port": schema.Int64Attribute{MarkdownDescription: "SSH port (default 22). Part of the template.",
+				Optional: true, Computed: true, Default: int64default.StaticInt64(defaultPoolSSHPort), Validators: []validator.Int64{int64RangeValidator{1, 65535}}},
+			"private_key": schema.StringAttribute{
+				MarkdownDescription: "PEM private key the hosts accept. Write-only (Terraform 1.11 or later): never stored in plan or state. " +
+					"It goes into the secret `maestro-system/nodepool-<name>-ssh` (key `privateKey`), which the pool names; it is sent on create and whenever `private_key_version` changes.",
+				Optional: true, Sensitive: true, WriteOnly: true,
+			},
+			"private_key_version": schema.Int64Attribute{MarkdownDescription: "Change this number to send the current `private_key` again (key rotation).", Optional: true},
+			"host_keys": schema.ListAttribute{
+				MarkdownDescription: "The hosts' public keys, pinned: `ssh-ed25519 AAAA...`, optionally prefixed by the host as in known_hosts. A host whose key is not listed is refused. Required unless `insecure_ignore_host_key`.",
+				ElementType:         types.StringType, Optional: true,
+			},
+			"insecure_ignore_host_key": schema.BoolAttribute{MarkdownDescription: "Accept any host key: only for hosts on a network you trust.",
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
+			"install_dir": schema.StringAttribute{MarkdownDescription: "Where the agent is installed on each host (default `" + api.DefaultSSHInstallDir + "`). Part of the template.",
+				Optional: true, Computed: true, Default: stringdefault.StaticString(api.DefaultSSHInstallDir), Validators: []validator.String{absPathValidator{}}},
+		},
+	}
+}

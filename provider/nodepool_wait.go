@@ -1,0 +1,130 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
+)
+
+// Conditions and reasons the node pool and machine controllers report
+// (the issue 12 contract; engine/api names them once they land there).
+const (
+	condPoolReady          = "Ready"
+	condMachineProvisioned = "Provisioned"
+	condMachineNodeReady   = "NodeReady"
+	reasonCloudError       = "CloudError"
+	reasonNodeNotJoined    = "NodeNotJoined"
+	reasonMachineFailed    = "MachineFailed"
+)
+
+// poolWaitInterval is how often the apply looks at the pool.
+const poolWaitInterval = time.Second
+
+// poolState is what a look at a pool found.
+type poolState struct {
+	// done: the pool is Ready, at its size, on the current template.
+	done bool
+	// failure is why the apply must stop now ("" while it may go on).
+	failure string
+	// progress describes where the pool is, for a timeout's message.
+	progress string
+}
+
+// poolProgress judges a pool and its machines (pure). A machine the
+// cloud refused (Provisioned=False, CloudError: SSH authentication,
+// unreachable host), a node that never joined (NodeReady=False,
+// NodeNotJoined, with the agent's last lines), a Failed machine or a pool
+// reporting MachineFailed end the wait at once, with that message.
+func poolProgress(pool *api.NodePool, ms []*api.Machine) poolState {
+	size := specSize(&pool.Spec)
+	ready := api.FindCondition(pool.Status.Conditions, condPoolReady)
+	st := poolState{progress: fmt.Sprintf("%d of %d machines ready", pool.Status.ReadyMachines, size)}
+	if ready != nil && ready.Status != api.ConditionTrue && ready.Reason != "" {
+		st.progress += fmt.Sprintf(" (%s: %s)", ready.Reason, ready.Message)
+	}
+	if f := machineFailures(pool.Name, ms); f != "" {
+		st.failure = f
+		return st
+	}
+	if ready != nil && ready.Status == api.ConditionFalse && ready.Reason == reasonMachineFailed {
+		st.failure = ready.Message
+		return st
+	}
+	if pool.Status.ObservedGeneration < pool.Generation {
+		st.progress = fmt.Sprintf("the node pool controller has not yet seen this change (generation %d, observed %d); %s",
+			pool.Generation, pool.Status.ObservedGeneration, st.progress)
+		return st
+	}
+	st.done = ready != nil && ready.Status == api.ConditionTrue && int(pool.Status.ReadyMachines) == size
+	return st
+}
+
+// machineFailures describes the pool's machines that failed for good.
+func machineFailures(pool string, ms []*api.Machine) string {
+	var out []string
+	for _, m := range ms {
+		if m.Spec.Pool != pool || m.DeletionTimestamp != nil {
+			continue
+		}
+		where := "machine " + m.Name
+		if m.Spec.Host != "" {
+			where += " (host " + m.Spec.Host + ")"
+		}
+		if c := api.FindCondition(m.Status.Conditions, condMachineProvisioned); c != nil && c.Status == api.ConditionFalse && c.Reason == reasonCloudError {
+			out = append(out, fmt.Sprintf("%s could not be created: %s", where, c.Message))
+			continue
+		}
+		if c := api.FindCondition(m.Status.Conditions, condMachineNodeReady); c != nil && c.Status == api.ConditionFalse && c.Reason == reasonNodeNotJoined {
+			out = append(out, fmt.Sprintf("%s: its node never joined: %s", where, c.Message))
+			continue
+		}
+		if m.Status.Phase == api.MachineFailed {
+			out = append(out, fmt.Sprintf("%s failed: %s", where, m.Status.Message))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
+
+// waitPoolReady polls the pool and its machines until poolProgress says
+// done or failed, or timeout passes.
+func waitPoolReady(ctx context.Context, c *client.Client, name string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	last := "not looked at yet"
+	for {
+		pool, err := c.NodePools().Get(ctx, name)
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("reading the node pool: %w", err)
+		}
+		if err == nil {
+			ms, _, err := c.Machines().List(ctx, client.ListOptions{})
+			if err != nil && ctx.Err() == nil {
+				return fmt.Errorf("listing machines: %w", err)
+			}
+			st := poolProgress(pool, ms)
+			switch {
+			case st.failure != "":
+				return &poolFailure{msg: st.failure}
+			case st.done:
+				return nil
+			}
+			last = st.progress
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("not ready after %s: %s", timeout, last)
+		case <-time.After(poolWaitInterval):
+		}
+	}
+}
+
+// poolFailure is a machine's failure that ended the wait.
+type poolFailure struct{ msg string }
+
+func (e *poolFailure) Error() string { return e.msg }
