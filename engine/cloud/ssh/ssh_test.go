@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -344,5 +346,115 @@ func TestLogs(t *testing.T) {
 	}
 	if _, err := c.Logs(t.Context(), m.ID, 2); !errors.Is(err, cloud.ErrNotFound) {
 		t.Errorf("Logs after Delete: %v, want ErrNotFound", err)
+	}
+}
+
+// TestIdempotentAcrossClouds races Creates with one key from separate
+// Clouds (as separate processes would: no shared mutex), so only the
+// host's exclusive claim keeps it to one machine; a racing Create with
+// another key finds the host taken.
+func TestIdempotentAcrossClouds(t *testing.T) {
+	b := newBed(t, 1)
+	o := b.options(t, standIn(t, ""))
+	const n = 4
+	clouds := make([]*Cloud, n)
+	for i := range clouds {
+		clouds[i] = b.newCloud(t, o)
+	}
+	ids := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, c := range clouds {
+		wg.Go(func() {
+			req := cloudtest.Request("m1", "c1", "p1")
+			req.Host = b.host(0)
+			m, err := c.Create(t.Context(), req)
+			ids[i], errs[i] = m.ID, err
+		})
+	}
+	wg.Wait()
+	var id string
+	for i := range n {
+		// A loser may find the winner's claim before its record: that is
+		// ErrTransient (retry), never a second machine.
+		switch {
+		case errs[i] != nil && !errors.Is(errs[i], cloud.ErrTransient):
+			t.Fatalf("Create %d: %v, want success or ErrTransient", i, errs[i])
+		case errs[i] != nil:
+		case id == "":
+			id = ids[i]
+		case ids[i] != id:
+			t.Fatalf("racing Creates with one key made machines %s and %s", id, ids[i])
+		}
+	}
+	ms, err := clouds[0].List(t.Context(), cloud.Filter{Cluster: "c1"})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("List = %+v, %v; want one machine", ms, err)
+	}
+	if entries, _ := os.ReadDir(clouds[0].layout.machines()); len(entries) != 1 {
+		t.Fatalf("%d machine directories, want 1 (losers must leave nothing)", len(entries))
+	}
+	req := cloudtest.Request("m1", "c1", "p1")
+	req.Host = b.host(0)
+	if m, err := clouds[1].Create(t.Context(), req); err != nil || m.ID != ms[0].ID {
+		t.Fatalf("Create again after the race: %s, %v; want %s", m.ID, err, ms[0].ID)
+	}
+}
+
+// TestCrashedCreate: a claim whose Create died before recording the
+// machine blocks the host only for a while; a record whose agent never
+// started is pending, then terminated, and Delete removes it.
+func TestCrashedCreate(t *testing.T) {
+	b := newBed(t, 1)
+	o := b.options(t, standIn(t, ""))
+	c := b.newCloud(t, o)
+	claim := c.layout.claim(b.host(0))
+	if err := os.MkdirAll(filepath.Dir(claim), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(claim, []byte("m0-00000000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	req := cloudtest.Request("m1", "c1", "p1")
+	req.Host = b.host(0)
+	if _, err := c.Create(t.Context(), req); !errors.Is(err, cloud.ErrTransient) || !strings.Contains(err.Error(), "m0-00000000") {
+		t.Fatalf("Create on a host claimed a moment ago: %v, want ErrTransient naming the claim", err)
+	}
+	old := time.Now().Add(-2 * pendingTimeout)
+	if err := os.Chtimes(claim, old, old); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Create(t.Context(), req)
+	if err != nil {
+		t.Fatalf("Create once the dead claim is old: %v", err)
+	}
+	// Make the record look like a Create that died before starting it.
+	dir := c.machineDirOf(t, m.ID)
+	pid, _ := os.ReadFile(filepath.Join(dir, "agent.pid"))
+	var p int
+	fmt.Sscan(string(pid), &p)
+	if err := syscall.Kill(-p, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "agent.pid")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Get(t.Context(), m.ID); err != nil || got.State != cloud.StatePending {
+		t.Errorf("recorded, never started: %+v, %v; want pending", got, err)
+	}
+	rec, _ := os.ReadFile(filepath.Join(dir, "machine.json"))
+	created := m.CreatedAt.Format(time.RFC3339Nano)
+	rec = bytes.Replace(rec, []byte(created), []byte(m.CreatedAt.Add(-2*pendingTimeout).Format(time.RFC3339Nano)), 1)
+	if err := os.WriteFile(filepath.Join(dir, "machine.json"), rec, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Get(t.Context(), m.ID); err != nil || got.State != cloud.StateTerminated {
+		t.Errorf("recorded long ago, never started: %+v, %v; want terminated", got, err)
+	}
+	if err := c.Delete(t.Context(), m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(o.InstallDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after Delete: %s left (%v)", o.InstallDir, err)
 	}
 }
