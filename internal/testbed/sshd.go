@@ -47,6 +47,13 @@ type SSHDOptions struct {
 	AuthorizedKeys []string
 	// Port is the port to listen on (default 22).
 	Port int
+	// Systemctl, when set, makes the host look like one where systemd
+	// runs, for code that installs units: sshd (and so every session) runs
+	// in a mount namespace of its own where /run is a fresh tmpfs holding
+	// /run/systemd/system, /etc/systemd/system is an empty tmpfs, and
+	// systemctl is this program (a stand-in the test provides, first on
+	// the sessions' PATH in /usr/local/sbin). Nothing outside changes.
+	Systemctl string
 }
 
 // SSHKey is a client key pair for tests.
@@ -112,7 +119,16 @@ func (h *Host) StartSSHD(opts SSHDOptions) *SSHD {
 	if err != nil {
 		t.Fatalf("testbed: sshd in %s: %v", h, err)
 	}
-	p, err := h.Start(context.Background(), "sshd", []string{SSHDPath, "-D", "-e", "-f", cfg}, nil)
+	argv := []string{SSHDPath, "-D", "-e", "-f", cfg}
+	if opts.Systemctl != "" {
+		for _, d := range []string{"/etc/systemd/system", "/usr/local/sbin"} {
+			if st, err := os.Stat(d); err != nil || !st.IsDir() {
+				testreq.Missing(t, "%s: not a directory (%v): needed as a mount point to emulate systemd", d, err)
+			}
+		}
+		argv = withSystemd(opts.Systemctl, argv)
+	}
+	p, err := h.Start(context.Background(), "sshd", argv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,6 +137,24 @@ func (h *Host) StartSSHD(opts SSHDOptions) *SSHD {
 		t.Fatalf("testbed: sshd in %s: %v\n%s", h, err, p.tail(40))
 	}
 	return s
+}
+
+// withSystemd wraps argv to run in a private mount namespace that looks
+// like a systemd host, with systemctl as its systemctl.
+func withSystemd(systemctl string, argv []string) []string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	script := `set -e
+mount -t tmpfs maestro-testbed /run
+mkdir -p /run/sshd /run/systemd/system
+mount -t tmpfs maestro-testbed /etc/systemd/system
+mount -t tmpfs maestro-testbed /usr/local/sbin
+cp "$0" /usr/local/sbin/systemctl
+chmod 755 /usr/local/sbin/systemctl
+exec ` + strings.Join(q, " ")
+	return []string{"unshare", "--mount", "--propagation", "private", "sh", "-c", script, systemctl}
 }
 
 // writeFiles writes the host key, authorized_keys and sshd_config; it
