@@ -117,7 +117,8 @@ func (c *Cloud) listAll(ctx context.Context) ([]cloud.Machine, error) {
 
 // standIn writes an agent stand-in: it copies the join token from the file
 // it was given to token-seen in its data dir (so a test sees it could read
-// it), says so, then runs script (default: sleep).
+// it) and its umask to umask there, says so, then runs script (default:
+// sleep).
 func standIn(t testing.TB, script string) string {
 	t.Helper()
 	if script == "" {
@@ -134,6 +135,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 cat "$tokf" > "$data/token-seen"
+umask > "$data/umask"
 echo "stand-in agent: started"
 ` + script + "\n"
 	if err := os.WriteFile(p, []byte(body), 0o755); err != nil {

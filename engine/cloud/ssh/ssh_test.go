@@ -271,7 +271,8 @@ func hostPids(t testing.TB, h *testbed.Host) []int {
 
 // TestTokenOnlyInA0600File: the join token reaches the agent in a 0600
 // file only: never on a command line of any process of the host, in the
-// machine's other files, or in the cloud's log.
+// machine's other files, or in the cloud's log. The agent's log is private
+// too, the agent itself runs with the usual umask.
 func TestTokenOnlyInA0600File(t *testing.T) {
 	b := newBed(t, 1)
 	var logs bytes.Buffer
@@ -288,6 +289,12 @@ func TestTokenOnlyInA0600File(t *testing.T) {
 		seen, _ := os.ReadFile(filepath.Join(dir, "data", "token-seen"))
 		return string(seen) == cloudtest.Token
 	})
+	if st, err := os.Stat(filepath.Join(dir, "agent.log")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("agent.log: %v, mode %v; want 0600", err, st.Mode().Perm())
+	}
+	if umask, _ := os.ReadFile(filepath.Join(dir, "data", "umask")); strings.TrimSpace(string(umask)) != "0022" {
+		t.Errorf("the agent runs with umask %q, want 0022 (the files it makes for pods are not private)", umask)
+	}
 	for _, pid := range hostPids(t, b.hosts[0]) {
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if bytes.Contains(cmdline, []byte(cloudtest.Token)) {
