@@ -51,6 +51,10 @@ func TestHostAccess(t *testing.T) {
 			o.HostKeys = []string{knownhosts.HashHostname(addr) + " " + b.sshds[0].HostKey}
 		}, nil},
 		{"insecure, said explicitly", func(o *Options) { o.HostKeys, o.InsecureIgnoreHostKey = nil, true }, nil},
+		// The host has ed25519 and ECDSA keys; the handshake must ask for
+		// the pinned kind, not the library's first choice.
+		{"ECDSA key pinned", func(o *Options) { o.HostKeys = []string{b.sshds[0].HostKeys[1]} }, nil},
+		{"ECDSA key pinned for the host", func(o *Options) { o.HostKeys = []string{addr + " " + b.sshds[0].HostKeys[1]} }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := b.options(t, bin)
@@ -169,7 +173,12 @@ func TestBinaryUploadedOnce(t *testing.T) {
 	if err != nil || uploads() != 1 || !os.SameFile(st1, st2) || !st2.ModTime().Equal(st1.ModTime()) {
 		t.Fatalf("second Create with the binary in place: %d uploads, same file %v (%v)", uploads(), err == nil && os.SameFile(st1, st2), err)
 	}
-	if err := os.WriteFile(installed, []byte("#!/bin/sh\necho not maestro\n"), 0o755); err != nil {
+	// Another file at that name (replaced, not rewritten: the running
+	// agents hold it busy).
+	if err := os.WriteFile(installed+".other", []byte("#!/bin/sh\necho not maestro\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(installed+".other", installed); err != nil {
 		t.Fatal(err)
 	}
 	mustCreate(t, c, "m3", b.host(2))
