@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/localserver"
 )
@@ -201,4 +202,43 @@ func processRuns(pid int) bool {
 	}
 	i := strings.LastIndexByte(string(stat), ')')
 	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
+}
+
+// An ssh pool's private key (write-only, from an ephemeral variable) is
+// in no plan, apply output, trace log or state; it reached the secret the
+// pool names.
+func TestNodePoolKeyNeverLogged(t *testing.T) {
+	t.Parallel()
+	c := startAPIOnly(t)
+	const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nk3y-Sentinel-4d9a0c\n-----END OPENSSH PRIVATE KEY-----\n"
+	w := newWorkspace(t, map[string]string{"main.tf": providerBlock + `
+variable "ssh_key" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+resource "maestro_node_pool" "onprem" {
+  name           = "onprem"
+  size           = 1
+  wait_for_ready = false # no controllers here
+  ssh {
+    hosts               = ["10.0.0.5"]
+    host_keys           = ["10.0.0.5 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"]
+    private_key         = var.ssh_key
+    private_key_version = 1
+  }
+}
+`})
+	w.setVar("config_path", c.ConfigPath)
+	forms := append(base64Forms("k3y-Sentinel-4d9a0c"), base64Forms(key)...)
+	applyNeverLeaks(t, w, []string{"TF_VAR_ssh_key=" + key}, "maestro_node_pool", forms, forms)
+
+	sec, err := c.Client.Secrets(api.NamespaceSystem).Get(context.Background(), "nodepool-onprem-ssh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(sec.Data["privateKey"]) != key {
+		t.Errorf("secret %s/nodepool-onprem-ssh does not hold the key", api.NamespaceSystem)
+	}
 }
