@@ -53,8 +53,8 @@ provider "maestro" {
 
 // One apply creates a local control plane and, through a provider
 // configured from its outputs, a namespace in it; the outputs reach the
-// server; a second plan is empty; destroy leaves no process and no data
-// dir.
+// server; a second plan is empty; the cluster imports by its data dir;
+// destroy leaves no process and no data dir.
 func TestAccCluster_localInOneApply(t *testing.T) {
 	accEnv(t)
 	bin := testenv.BuildBinary(t, "./cmd/maestro")
@@ -98,6 +98,14 @@ resource "maestro_namespace" "n" {
 			Config:             clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "made-in-one-apply" }`),
 			PlanOnly:           true,
 			ExpectNonEmptyPlan: false,
+		}, {
+			// A running cluster imports by its data dir, with the listen
+			// address as configured (port 0), not as resolved.
+			Config:            clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "made-in-one-apply" }`),
+			ResourceName:      "maestro_cluster.c",
+			ImportState:       true,
+			ImportStateId:     dataDir,
+			ImportStateVerify: true,
 		}},
 	})
 }

@@ -124,16 +124,9 @@ func TestClusterExamplesPlanOffline(t *testing.T) {
 	}
 }
 
-// maestro_cluster with the maestro binary beside the provider: the server
-// outlives the terraform run that made it (the next plan finds it, and is
-// empty), a namespace is made through a provider configured from its
-// outputs in the same apply, the outputs reach the server, and destroy
-// leaves no process and no data dir.
-func TestClusterLocalOutlivesTerraform(t *testing.T) {
-	t.Parallel()
-	maestroBesideProvider(t)
-	dataDir := filepath.Join(t.TempDir(), "cluster")
-	w := newWorkspace(t, map[string]string{"main.tf": hcl(`
+// localClusterConfig is a local maestro_cluster in {{data}} and a
+// namespace in it, through a provider configured from its outputs.
+const localClusterConfig = `
 terraform {
   required_providers {
     maestro = { source = "maestro-dev/maestro" }
@@ -160,7 +153,18 @@ output "config" {
   value     = { server = maestro_cluster.c.endpoint, ca = maestro_cluster.c.ca_certificate, token = maestro_cluster.c.token }
   sensitive = true
 }
-`, "{{data}}", dataDir)})
+`
+
+// maestro_cluster with the maestro binary beside the provider: the server
+// outlives the terraform run that made it (the next plan finds it, and is
+// empty), a namespace is made through a provider configured from its
+// outputs in the same apply, the outputs reach the server, and destroy
+// leaves no process and no data dir.
+func TestClusterLocalOutlivesTerraform(t *testing.T) {
+	t.Parallel()
+	maestroBesideProvider(t)
+	dataDir := filepath.Join(t.TempDir(), "cluster")
+	w := newWorkspace(t, map[string]string{"main.tf": hcl(localClusterConfig, "{{data}}", dataDir)})
 	t.Logf("apply took %s", w.mustApply().took)
 	rec, err := localserver.Load(dataDir)
 	if err != nil {
@@ -241,4 +245,26 @@ resource "maestro_node_pool" "onprem" {
 	if string(sec.Data["privateKey"]) != key {
 		t.Errorf("secret %s/nodepool-onprem-ssh does not hold the key", api.NamespaceSystem)
 	}
+}
+
+// BenchmarkClusterLocalApply measures `terraform apply` of a local
+// control plane and a namespace in it from empty state (apply-s; of it,
+// cluster-create-s for maestro_cluster: server start to /readyz) and
+// `terraform destroy` (destroy-s). Run it with -benchtime 5x.
+func BenchmarkClusterLocalApply(b *testing.B) {
+	maestroBesideProvider(b)
+	var apply, create, destroy float64
+	for i := range b.N {
+		dataDir := filepath.Join(b.TempDir(), "cluster"+strconv.Itoa(i))
+		w := newWorkspace(b, map[string]string{"main.tf": hcl(localClusterConfig, "{{data}}", dataDir)})
+		r := w.mustApply()
+		apply += r.took.Seconds()
+		create += meanTook(b, r, "maestro_cluster", "Creation")
+		destroy += w.mustDestroy().took.Seconds()
+	}
+	n := float64(b.N)
+	b.ReportMetric(apply/n, "apply-s")
+	b.ReportMetric(create/n, "cluster-create-s")
+	b.ReportMetric(destroy/n, "destroy-s")
+	b.ReportMetric(0, "ns/op")
 }
