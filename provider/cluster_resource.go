@@ -248,7 +248,7 @@ func (r *ClusterResource) start(ctx context.Context, m *ClusterResourceModel, di
 		diags.AddAttributeError(path.Root("local").AtName("binary"), "Cannot find the maestro binary", err.Error())
 		return
 	}
-	listen, err := localserver.ResolveListen(l.Listen.ValueString())
+	listen, err := localserver.ChooseListen(dataDir, l.Listen.ValueString())
 	if err != nil {
 		diags.AddAttributeError(path.Root("local").AtName("listen"), "Invalid listen address", err.Error())
 		return

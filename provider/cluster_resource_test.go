@@ -81,8 +81,7 @@ resource "maestro_namespace" "n" {
 				resource.TestMatchResourceAttr("maestro_cluster.c", "endpoint", regexp.MustCompile(`^https://127\.0\.0\.1:[1-9][0-9]*$`)),
 				resource.TestCheckResourceAttr("maestro_namespace.n", "id", "made-in-one-apply"),
 				func(s *terraform.State) error {
-					a := s.RootModule().Resources["maestro_cluster.c"].Primary.Attributes
-					c, err := client.New(client.Config{Server: a["endpoint"], Token: a["token"], CertificateAuthorityData: a["ca_certificate"]})
+					c, err := stateClient(s, "maestro_cluster.c")
 					if err != nil {
 						return err
 					}
@@ -110,17 +109,24 @@ resource "maestro_namespace" "n" {
 	})
 }
 
-// A server that died is gone from the refreshed state: the plan creates
-// the cluster again (and the namespace in it).
+// A server that died for good (its supervisor too) is gone from the
+// refreshed state: the plan creates the cluster again, keeping what is in
+// it unrefreshed (its endpoint is unknown), and the apply starts the
+// server again on the data dir it left, on the same port, where those
+// objects still are.
 func TestAccCluster_deadServerIsRecreated(t *testing.T) {
 	accEnv(t)
 	bin := testenv.BuildBinary(t, "./cmd/maestro")
 	dataDir := filepath.Join(t.TempDir(), "cluster")
-	config := clusterConfig(dataDir, bin, "")
+	config := clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "again" }`)
+	var endpoint string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
-			{Config: config},
+			{Config: config, Check: func(s *terraform.State) error {
+				endpoint = s.RootModule().Resources["maestro_cluster.c"].Primary.Attributes["endpoint"]
+				return nil
+			}},
 			{
 				PreConfig: func() {
 					if err := localserver.Shutdown(dataDir, time.Minute); err != nil {
@@ -129,7 +135,22 @@ func TestAccCluster_deadServerIsRecreated(t *testing.T) {
 				},
 				Config: config,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("maestro_cluster.c", plancheck.ResourceActionCreate)},
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("maestro_cluster.c", plancheck.ResourceActionCreate),
+						// Not refreshed (the endpoint is unknown), kept.
+						plancheck.ExpectResourceAction("maestro_namespace.n", plancheck.ResourceActionNoop),
+					},
+				},
+				Check: func(s *terraform.State) error {
+					c, err := stateClient(s, "maestro_cluster.c")
+					if err != nil {
+						return err
+					}
+					if c.Server() != endpoint {
+						return fmt.Errorf("the endpoint moved from %s to %s: the port was free, it should have stayed", endpoint, c.Server())
+					}
+					_, err = c.Namespaces().Get(context.Background(), "again")
+					return err // the data dir was kept: the namespace is there
 				},
 			},
 		},
@@ -254,4 +275,10 @@ func processRuns(pid int) bool {
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	return err == nil && !regexp.MustCompile(`\) Z `).Match(b)
+}
+
+// stateClient is a client built from a maestro_cluster's outputs in state.
+func stateClient(s *terraform.State, addr string) (*client.Client, error) {
+	a := s.RootModule().Resources[addr].Primary.Attributes
+	return client.New(client.Config{Server: a["endpoint"], Token: a["token"], CertificateAuthorityData: a["ca_certificate"]})
 }

@@ -74,6 +74,19 @@ func ResolveListen(listen string) (string, error) {
 	return net.JoinHostPort(host, port), nil
 }
 
+// ChooseListen is ResolveListen for a data directory: a server started
+// again on the data directory of one that died gets the port it had, when
+// that is free, so the endpoint (which its nodes were given) stays.
+func ChooseListen(dataDir, requested string) (string, error) {
+	if rec, err := Load(dataDir); err == nil && rec.RequestedListen == requested && rec.Listen != "" {
+		if ln, err := net.Listen("tcp", rec.Listen); err == nil {
+			ln.Close()
+			return rec.Listen, nil
+		}
+	}
+	return ResolveListen(requested)
+}
+
 // ResolveBinary finds the maestro executable: explicit if set, else
 // `maestro` beside the running executable (the provider's), else in
 // $PATH.
