@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Installs and starts the programs maestro's tests run for real, on Debian:
-# etcd-server (an external etcd cluster), docker.io (the container engine)
-# and iproute2 (ip: the emulated hosts of internal/testbed). Idempotent:
-# does nothing when everything is present and running.
+# etcd-server (an external etcd cluster), docker.io (the container engine),
+# iproute2 (ip: the emulated hosts of internal/testbed) and openssh-server
+# (sshd: the ssh cloud's tests run one inside each emulated host; no sshd is
+# enabled or started on this machine). Idempotent: does nothing when
+# everything is present and running.
 set -euo pipefail
 
 need=()
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || need+=(iproute2)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
@@ -26,7 +29,19 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
   echo "install-deps: installing ${need[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  # policy-rc.d answering 101 keeps the packages' scripts from starting
+  # services (openssh-server would start an sshd on port 22 of this machine);
+  # an existing policy is left as it is.
+  policy=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    $SUDO sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null || {
+    [ -z "$policy" ] || $SUDO rm -f "$policy"
+    exit 1
+  }
+  [ -z "$policy" ] || $SUDO rm -f "$policy"
 fi
 
 # Docker: start the engine when nothing answers (no systemd here).

@@ -110,11 +110,73 @@ type SSHPoolConfig struct {
 
 // NodePoolStatus is what the cloud controller observes of a pool.
 type NodePoolStatus struct {
-	ObservedGeneration int64       `json:"observedGeneration,omitempty"`
-	Machines           int32       `json:"machines"`
-	ReadyMachines      int32       `json:"readyMachines"`
-	Conditions         []Condition `json:"conditions,omitempty"`
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	Machines           int32 `json:"machines"`
+	ReadyMachines      int32 `json:"readyMachines"`
+	// UpdatedMachines counts the machines made from the current template.
+	UpdatedMachines int32 `json:"updatedMachines"`
+	// TemplateHash is the hash of the current template (the value of
+	// LabelTemplateHash on its machines).
+	TemplateHash string      `json:"templateHash,omitempty"`
+	Conditions   []Condition `json:"conditions,omitempty"`
 }
+
+// NodePool condition: Ready is True when spec.size machines run with Ready
+// nodes, all made from the current template.
+const NodePoolReady = "Ready"
+
+// Reasons of a NodePool's Ready condition (and of the pool controller's events).
+const (
+	ReasonPoolReady     = "MachinesReady"
+	ReasonScalingUp     = "ScalingUp"
+	ReasonScalingDown   = "ScalingDown"
+	ReasonRollingOut    = "RollingOut"
+	ReasonMachineFailed = "MachineFailed"
+	// ReasonNotEnoughHosts: an ssh pool is larger than its host list.
+	ReasonNotEnoughHosts = "NotEnoughHosts"
+	// ReasonPoolDeleting: the pool is being deleted, its machines first.
+	ReasonPoolDeleting = "Deleting"
+)
+
+// Machine conditions.
+const (
+	// MachineProvisioned: the cloud accepted the machine (False, reason
+	// ReasonCloudError, with the cloud's message, while it refuses).
+	MachineProvisioned = "Provisioned"
+	// MachineNodeReady: the machine's node joined and is Ready (False:
+	// ReasonNodeNotJoined, with the agent's last log lines once the
+	// startup timeout passed, or ReasonNodeNotReady).
+	MachineNodeReady = "NodeReady"
+	// MachineDraining: the node is being drained before the machine is
+	// deleted (True while it runs; False once drained or timed out).
+	MachineDraining = "Draining"
+)
+
+// Reasons of Machine conditions and events.
+const (
+	ReasonCloudError    = "CloudError"
+	ReasonProvisioned   = "Provisioned"
+	ReasonNodeJoined    = "NodeJoined"
+	ReasonNodeNotJoined = "NodeNotJoined"
+	ReasonNodeNotReady  = "NodeNotReady"
+	// ReasonRemediating: the machine is being replaced for its node's health.
+	ReasonRemediating  = "Remediating"
+	ReasonDrainStarted = "DrainStarted"
+	ReasonDrained      = "Drained"
+	ReasonDrainTimeout = "DrainTimeout"
+	// ReasonDrainSkipped: the node was not Ready (its pods cannot stop
+	// there; they are deleted with the Node).
+	ReasonDrainSkipped = "DrainSkipped"
+)
+
+// Finalizers of the node pool and machine controllers: a Machine is held
+// until its node is drained, its cloud machine deleted, its join token
+// revoked and its Node deleted; a NodePool until its machines are gone
+// (their deletion needs the pool's cloud settings).
+const (
+	FinalizerMachine  = "maestro.dev/machine"
+	FinalizerNodePool = "maestro.dev/nodepool"
+)
 
 // Machine is one provisioned host of a pool.
 type Machine struct {

@@ -28,6 +28,14 @@ type Cloud interface {
 	Delete(ctx context.Context, id string) error
 }
 
+// LogReader is implemented by clouds that can show a machine's agent log,
+// so a machine whose node never joined can say why.
+type LogReader interface {
+	// Logs returns the last lines (at most lines) of the agent's output on
+	// machine id; ErrNotFound when the machine is gone.
+	Logs(ctx context.Context, id string, lines int) (string, error)
+}
+
 // MachineRequest is what Create makes a machine from.
 type MachineRequest struct {
 	// Name is the machine's name, and its node's name when it joins: a DNS-1123

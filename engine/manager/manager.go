@@ -13,7 +13,9 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/client/record"
 	"github.com/maestro-dev/maestro/engine/controller"
+	"github.com/maestro-dev/maestro/engine/controller/machine"
 	"github.com/maestro-dev/maestro/engine/controller/nodeipam"
+	"github.com/maestro-dev/maestro/engine/controller/nodepool"
 	"github.com/maestro-dev/maestro/engine/scheduler"
 )
 
@@ -24,6 +26,9 @@ type Config struct {
 	Scheduler scheduler.Config
 	// DisableScheduler leaves pods unbound (an external scheduler binds them).
 	DisableScheduler bool
+	// Machines configures the node pool and machine controllers, which run
+	// only when Machines.Clouds is set.
+	Machines machine.Config
 }
 
 // Run runs the scheduler and controllers until ctx ends.
@@ -51,6 +56,9 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, cfg Config) er
 		controller.NewNamespaceController(d),
 		controller.NewVolumeController(d),
 		nodeipam.New(d),
+	}
+	if cfg.Machines.Clouds != nil {
+		controllers = append(controllers, nodepool.New(d), machine.New(d, cfg.Machines))
 	}
 	var sched *scheduler.Scheduler
 	if !cfg.DisableScheduler {

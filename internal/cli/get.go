@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/spf13/cobra"
@@ -13,66 +14,93 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 )
 
+// getOptions are get's flags.
+type getOptions struct {
+	output, selector, fieldSelector string
+	allNamespaces, watch            bool
+}
+
 func newGetCmd(g *globals) *cobra.Command {
-	var (
-		output        string
-		allNamespaces bool
-		selector      string
-		fieldSelector string
-	)
+	var o getOptions
 	cmd := &cobra.Command{
 		Use:   "get <kind> [name]",
 		Short: "Show objects as a table, JSON or YAML",
 		Example: `  maestro get pods
   maestro get deploy web -o yaml
-  maestro get pods -A -l app=web`,
+  maestro get pods -A -l app=web
+  maestro get machines --watch`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kind, err := api.LookupKind(args[0])
-			if err != nil {
-				return err
-			}
-			if output != "table" && output != "json" && output != "yaml" {
-				return fmt.Errorf("-o %q: must be table, json or yaml", output)
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ns := g.namespace
-			if allNamespaces || !kind.Namespaced {
-				ns = ""
-			}
-			res := client.Dynamic(c, kind, ns)
-			var objs []api.Object
-			if len(args) == 2 {
-				if kind.Namespaced && ns == "" {
-					return fmt.Errorf("getting %s %q: pick a namespace with -n, not -A", kind.Kind, args[1])
-				}
-				obj, err := res.Get(cmd.Context(), args[1])
-				if err != nil {
-					return err
-				}
-				objs = []api.Object{obj}
-			} else {
-				objs, _, err = res.List(cmd.Context(), client.ListOptions{LabelSelector: selector, FieldSelector: fieldSelector})
-				if err != nil {
-					return err
-				}
-				sort.Slice(objs, func(i, j int) bool { return objs[i].GetObjectMeta().Key() < objs[j].GetObjectMeta().Key() })
-			}
-			cols := columnsOf(kind)
-			if kind.Kind == "Service" && output == "table" && len(objs) > 0 {
-				cols = serviceColumns(readyEndpoints(cmd.Context(), g, c, ns))
-			}
-			return printObjects(g, kind, cols, objs, output, len(args) == 2, ns == "" && kind.Namespaced)
+			return runGet(cmd.Context(), g, o, args)
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or yaml")
-	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list across all namespaces")
-	cmd.Flags().StringVarP(&selector, "selector", "l", "", "label selector, e.g. app=web,tier in (front,back)")
-	cmd.Flags().StringVar(&fieldSelector, "field-selector", "", "field selector, e.g. spec.nodeName=node-1")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "table", "table, wide (more columns), json or yaml")
+	cmd.Flags().BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "list across all namespaces")
+	cmd.Flags().StringVarP(&o.selector, "selector", "l", "", "label selector, e.g. app=web,tier in (front,back)")
+	cmd.Flags().StringVar(&o.fieldSelector, "field-selector", "", "field selector, e.g. spec.nodeName=node-1")
+	cmd.Flags().BoolVarP(&o.watch, "watch", "w", false, "after the objects, print each change to them until interrupted")
 	return cmd
+}
+
+func runGet(ctx context.Context, g *globals, o getOptions, args []string) error {
+	kind, err := api.LookupKind(args[0])
+	if err != nil {
+		return err
+	}
+	if !slices.Contains([]string{"table", "wide", "json", "yaml"}, o.output) {
+		return fmt.Errorf("-o %q: must be table, wide, json or yaml", o.output)
+	}
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	ns := g.namespace
+	if o.allNamespaces || !kind.Namespaced {
+		ns = ""
+	}
+	name := ""
+	if len(args) == 2 {
+		if name = args[1]; kind.Namespaced && ns == "" {
+			return fmt.Errorf("getting %s %q: pick a namespace with -n, not -A", kind.Kind, name)
+		}
+	}
+	if o.watch {
+		return watchObjects(ctx, g, c, kind, ns, name, o)
+	}
+	res := client.Dynamic(c, kind, ns)
+	var objs []api.Object
+	if name != "" {
+		obj, err := res.Get(ctx, name)
+		if err != nil {
+			return err
+		}
+		objs = []api.Object{obj}
+	} else {
+		objs, _, err = res.List(ctx, client.ListOptions{LabelSelector: o.selector, FieldSelector: o.fieldSelector})
+		if err != nil {
+			return err
+		}
+		sortByKey(objs)
+	}
+	cols := tableColumns(ctx, g, c, kind, ns, o.output, objs)
+	return printObjects(g, kind, cols, objs, o.output, name != "", ns == "" && kind.Namespaced)
+}
+
+func sortByKey(objs []api.Object) {
+	sort.Slice(objs, func(i, j int) bool { return objs[i].GetObjectMeta().Key() < objs[j].GetObjectMeta().Key() })
+}
+
+// tableColumns are the columns of a kind for -o table or wide (services
+// count their endpoints with one more list).
+func tableColumns(ctx context.Context, g *globals, c *client.Client, kind *api.KindInfo, ns, output string, objs []api.Object) columns {
+	cols := columnsOf(kind)
+	if kind.Kind == "Service" && output != "json" && output != "yaml" && len(objs) > 0 {
+		cols = serviceColumns(readyEndpoints(ctx, g, c, ns))
+	}
+	if output == "wide" {
+		cols = cols.withWide(kind)
+	}
+	return cols
 }
 
 // readyEndpoints counts the ready addresses of every Endpoints object in
@@ -95,7 +123,7 @@ func printObjects(g *globals, kind *api.KindInfo, cols columns, objs []api.Objec
 	var doc any = objs
 	if single {
 		doc = objs[0]
-	} else if output != "table" {
+	} else if output == "json" || output == "yaml" {
 		doc = api.List[api.Object]{TypeMeta: api.TypeMeta{Kind: kind.Kind + "List", APIVersion: api.APIVersion}, Items: objs}
 	}
 	switch output {

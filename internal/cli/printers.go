@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -40,9 +41,9 @@ var tables = map[string]columns{
 		ns := o.(*api.Namespace)
 		return []string{ns.Name, ns.Status.Phase, age(ns.CreationTimestamp)}
 	}},
-	"Node": {[]string{"NAME", "STATUS", "ZONE", "ADDRESS", "POD-CIDR", "AGE", "VERSION"}, func(o api.Object) []string {
+	"Node": {[]string{"NAME", "STATUS", "POOL", "ZONE", "ADDRESS", "POD-CIDR", "AGE", "VERSION"}, func(o api.Object) []string {
 		n := o.(*api.Node)
-		return []string{n.Name, nodeStatus(n), dash(n.Labels[api.LabelZone]), dash(api.NodeAddressOf(n, api.NodeInternalIP)),
+		return []string{n.Name, nodeStatus(n), dash(n.Labels[api.LabelNodePool]), dash(n.Labels[api.LabelZone]), dash(api.NodeAddressOf(n, api.NodeInternalIP)),
 			dash(n.Spec.PodCIDR), age(n.CreationTimestamp), dash(n.Status.NodeInfo.AgentVersion)}
 	}},
 	"Pod": {[]string{"NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"}, func(o api.Object) []string {
@@ -93,15 +94,8 @@ var tables = map[string]columns{
 		return []string{a.Name, a.Spec.ScaleTargetRef.Kind + "/" + a.Spec.ScaleTargetRef.Name, itoa(api.Deref(a.Spec.MinReplicas, 1)),
 			itoa(a.Spec.MaxReplicas), itoa(a.Status.CurrentReplicas), age(a.CreationTimestamp)}
 	}},
-	"NodePool": {[]string{"NAME", "PROVIDER", "SIZE", "READY", "MIN", "MAX", "AGE"}, func(o api.Object) []string {
-		p := o.(*api.NodePool)
-		return []string{p.Name, p.Spec.Provider, itoa(api.Deref(p.Spec.Size, p.Spec.MinSize)), itoa(p.Status.ReadyMachines),
-			itoa(p.Spec.MinSize), itoa(p.Spec.MaxSize), age(p.CreationTimestamp)}
-	}},
-	"Machine": {[]string{"NAME", "POOL", "PROVIDER", "PHASE", "NODE", "AGE"}, func(o api.Object) []string {
-		m := o.(*api.Machine)
-		return []string{m.Name, m.Spec.Pool, m.Spec.Provider, dash(m.Status.Phase), dash(m.Status.NodeName), age(m.CreationTimestamp)}
-	}},
+	"NodePool": nodePoolColumns,
+	"Machine":  machineColumns,
 	"Event": {[]string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}, func(o api.Object) []string {
 		e := o.(*api.Event)
 		return []string{age(e.LastTimestamp), e.Type, e.Reason, strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name, e.Message}
@@ -161,6 +155,24 @@ func printTable(w io.Writer, kind *api.KindInfo, objs []api.Object, withNamespac
 	return printColumns(w, columnsOf(kind), kind, objs, withNamespace)
 }
 
+// wideColumns are the columns -o wide appends to a kind's table (a kind
+// without them shows its table).
+var wideColumns = map[string]columns{
+	"NodePool": nodePoolWideColumns,
+	"Machine":  machineWideColumns,
+}
+
+// withWide is the table with the kind's wide columns appended.
+func (c columns) withWide(kind *api.KindInfo) columns {
+	extra, ok := wideColumns[kind.Kind]
+	if !ok {
+		return c
+	}
+	base := c.row
+	return columns{append(slices.Clip(c.headers), extra.headers...),
+		func(o api.Object) []string { return append(base(o), extra.row(o)...) }}
+}
+
 func printColumns(w io.Writer, cols columns, kind *api.KindInfo, objs []api.Object, withNamespace bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
 	headers := cols.headers
@@ -168,19 +180,31 @@ func printColumns(w io.Writer, cols columns, kind *api.KindInfo, objs []api.Obje
 		headers = append([]string{"NAMESPACE"}, headers...)
 	}
 	fmt.Fprintln(tw, strings.Join(headers, "\t"))
+	sortForTable(kind, objs)
+	for _, o := range objs {
+		fmt.Fprintln(tw, strings.Join(rowOf(cols, o, withNamespace), "\t"))
+	}
+	return tw.Flush()
+}
+
+// sortForTable puts events in the order they happened (other kinds come
+// sorted by key).
+func sortForTable(kind *api.KindInfo, objs []api.Object) {
 	if kind.Kind == "Event" {
 		sort.SliceStable(objs, func(i, j int) bool {
 			return objs[i].(*api.Event).LastTimestamp.Before(objs[j].(*api.Event).LastTimestamp)
 		})
 	}
-	for _, o := range objs {
-		row := cols.row(o)
-		if withNamespace {
-			row = append([]string{o.GetObjectMeta().Namespace}, row...)
-		}
-		fmt.Fprintln(tw, strings.Join(row, "\t"))
+}
+
+// rowOf is an object's row, led by its namespace when the table spans
+// namespaces.
+func rowOf(cols columns, o api.Object, withNamespace bool) []string {
+	row := cols.row(o)
+	if withNamespace {
+		row = append([]string{o.GetObjectMeta().Namespace}, row...)
 	}
-	return tw.Flush()
+	return row
 }
 
 // podStatus is the one-word state people expect to see for a pod and its

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -78,27 +79,28 @@ func TestPodStatus(t *testing.T) {
 func TestNodeColumns(t *testing.T) {
 	ready := api.Condition{Type: api.NodeReady, Status: api.ConditionTrue}
 	noNetwork := api.Condition{Type: api.NodeNetworkUnavailable, Status: api.ConditionTrue, Reason: "PodCIDRExhausted"}
+	inPool := api.ObjectMeta{Labels: map[string]string{api.LabelNodePool: "edge", api.LabelZone: "rack-1"}}
 	tests := []struct {
-		name            string
-		node            api.Node
-		status, podCIDR string
+		name                        string
+		node                        api.Node
+		status, pool, zone, podCIDR string
 	}{
-		{"assigned", api.Node{Spec: api.NodeSpec{PodCIDR: "10.244.3.0/24"}, Status: api.NodeStatus{Conditions: []api.Condition{ready}}},
-			"Ready", "10.244.3.0/24"},
-		{"waiting for a CIDR", api.Node{Status: api.NodeStatus{Conditions: []api.Condition{ready, noNetwork}}},
-			"Ready,NetworkUnavailable", "<none>"},
+		{"assigned, in a pool", api.Node{ObjectMeta: inPool, Spec: api.NodeSpec{PodCIDR: "10.244.3.0/24"},
+			Status: api.NodeStatus{Conditions: []api.Condition{ready}}}, "Ready", "edge", "rack-1", "10.244.3.0/24"},
+		{"waiting for a CIDR, joined by hand", api.Node{Status: api.NodeStatus{Conditions: []api.Condition{ready, noNetwork}}},
+			"Ready,NetworkUnavailable", "<none>", "<none>", "<none>"},
 		{"cordoned, not ready", api.Node{Spec: api.NodeSpec{Unschedulable: true, PodCIDR: "10.244.4.0/24"}},
-			"NotReady,SchedulingDisabled", "10.244.4.0/24"},
+			"NotReady,SchedulingDisabled", "<none>", "<none>", "10.244.4.0/24"},
 	}
 	cols := tables["Node"]
-	if cols.headers[4] != "POD-CIDR" {
-		t.Fatalf("headers %v: want POD-CIDR fifth", cols.headers)
+	if want := []string{"NAME", "STATUS", "POOL", "ZONE", "ADDRESS", "POD-CIDR", "AGE", "VERSION"}; !slices.Equal(cols.headers, want) {
+		t.Fatalf("headers %v, want %v", cols.headers, want)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			row := cols.row(&tt.node)
-			if row[1] != tt.status || row[4] != tt.podCIDR {
-				t.Fatalf("row %v: want status %q and pod CIDR %q", row, tt.status, tt.podCIDR)
+			if row[1] != tt.status || row[2] != tt.pool || row[3] != tt.zone || row[5] != tt.podCIDR {
+				t.Fatalf("row %v: want status %q, pool %q, zone %q and pod CIDR %q", row, tt.status, tt.pool, tt.zone, tt.podCIDR)
 			}
 		})
 	}

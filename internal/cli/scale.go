@@ -14,9 +14,10 @@ import (
 func newScaleCmd(g *globals) *cobra.Command {
 	var replicas int32
 	cmd := &cobra.Command{
-		Use:     "scale <deployment|replicaset> <name> --replicas N",
-		Short:   "Set the number of replicas of a deployment or replica set",
-		Example: "  maestro scale deployment web --replicas 5",
+		Use:   "scale <deployment|replicaset|nodepool> <name> --replicas N",
+		Short: "Set the number of replicas of a deployment or replica set, or the size of a node pool",
+		Example: `  maestro scale deployment web --replicas 5
+  maestro scale nodepool local --replicas 4   # machines, within the pool's min and max`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("replicas") {
@@ -45,8 +46,13 @@ func newScaleCmd(g *globals) *cobra.Command {
 					rs.Spec.Replicas = &replicas
 					return nil
 				})
+			case "NodePool":
+				err = updateWithRetry(ctx, c.NodePools(), args[1], func(p *api.NodePool) error {
+					p.Spec.Size = &replicas
+					return nil
+				})
 			default:
-				return fmt.Errorf("%s cannot be scaled: use a deployment or replica set", kind.Plural)
+				return fmt.Errorf("%s cannot be scaled: use a deployment, replica set or node pool", kind.Plural)
 			}
 			if err != nil {
 				return err

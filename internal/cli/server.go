@@ -14,6 +14,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/apiserver/allocator"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/cloud/clouds"
 	"github.com/maestro-dev/maestro/engine/controller"
 	"github.com/maestro-dev/maestro/engine/controlplane"
 	"github.com/maestro-dev/maestro/engine/manager"
@@ -26,8 +27,10 @@ func newServerCmd(g *globals) *cobra.Command {
 	var (
 		cfg                 controlplane.Config
 		mcfg                manager.Config
-		controllers         bool
+		controllers, pools  bool
 		logLevel, logFormat string
+		localAgentArgs      []string
+		localNet            localMachineNetwork
 	)
 	cmd := &cobra.Command{
 		Use:   "server",
@@ -51,6 +54,16 @@ the Terraform provider read.`,
 			cfg.Version = version.Version
 			if controllers {
 				cfg.Leader = func(ctx context.Context, c *client.Client) {
+					mcfg := mcfg
+					if pools {
+						var err error
+						mcfg.Machines, err = manager.MachinesConfig(cfg.DataDir,
+							clouds.Options{LocalAgentArgs: localAgentArgs, LocalNetwork: localNet.network(),
+								Logger: log.With("component", "clouds")}, c)
+						if err != nil {
+							log.Error("node pools are off", "err", err)
+						}
+					}
 					if err := manager.Run(ctx, c, log, mcfg); err != nil {
 						log.Error("control loops failed", "err", err)
 					}
@@ -60,6 +73,9 @@ the Terraform provider read.`,
 				cfg.ClientConfigPath = g.configPath
 			}
 			ctx := cmd.Context()
+			if err := localNet.prepare(ctx, &cfg); err != nil {
+				return err
+			}
 			cp, err := controlplane.Start(ctx, cfg)
 			if err != nil {
 				return fmt.Errorf("starting server: %w", err)
@@ -71,6 +87,9 @@ the Terraform provider read.`,
 			log.Info("shutting down")
 			if err := cp.Close(); err != nil && waitErr == nil {
 				waitErr = err
+			}
+			if err := localNet.cleanup(context.WithoutCancel(ctx), cfg.DataDir); err != nil {
+				log.Warn("removing the local machines' bridge", "err", err)
 			}
 			return waitErr
 		},
@@ -98,6 +117,9 @@ the Terraform provider read.`,
 	f.IntVar(&cfg.MaxObjectBytes, "max-object-bytes", registry.DefaultMaxObjectBytes, "largest object stored, encoded (413 beyond; keep it below etcd's request limit, 1.5 MiB by default)")
 	addLimitFlags(cmd, &cfg.Limits)
 	f.BoolVar(&controllers, "controllers", true, "run the scheduler and controllers (on the elected leader, when several servers share an etcd)")
+	f.BoolVar(&pools, "node-pools", true, "run the node pool and machine controllers: local pools' machines are processes of this host under <data-dir>/machines")
+	localNet.addFlags(cmd)
+	f.StringSliceVar(&localAgentArgs, "local-machine-agent-args", nil, "extra `maestro agent` flags of local pools' machines (e.g. --runtime=process)")
 	f.DurationVar(&cfg.LeaseTTL, "leader-lease-ttl", controlplane.DefaultLeaseTTL, "how long a dead leader keeps leadership before another server takes over")
 	addBackupFlags(cmd, &cfg)
 	f.DurationVar(&mcfg.Controllers.NodeMonitorGracePeriod, "node-monitor-grace-period", controller.DefaultNodeMonitorGracePeriod, "how long a node may miss heartbeats before it is marked NotReady")

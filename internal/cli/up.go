@@ -13,6 +13,8 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/cloud"
+	"github.com/maestro-dev/maestro/engine/cloud/local"
 	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/engine/runtime/docker"
@@ -86,7 +88,7 @@ cluster's to ~/.maestro/config-<name> (or --client-config, --config).`,
 			}
 			cfg.ClientConfigPath = upClientConfig(g, cfg.ClientConfigPath, name)
 			cfg.Log, cfg.Version = log, version.Version
-			return runUp(cmd.Context(), g, cfg, name, statePath)
+			return runUp(cmd.Context(), g, cfg, id, statePath)
 		},
 	}
 	f := cmd.Flags()
@@ -120,22 +122,34 @@ func upClientConfig(g *globals, flag, name string) string {
 
 // runUp starts the cluster, records it for `maestro down`, and runs it
 // until ctx ends.
-func runUp(ctx context.Context, g *globals, cfg localcluster.Config, name, statePath string) error {
+func runUp(ctx context.Context, g *globals, cfg localcluster.Config, id localcluster.Identity, statePath string) error {
 	start := time.Now()
-	c, err := localcluster.Start(ctx, cfg)
+	name := id.Name
+	var agentArgs []string
+	if cfg.Runtime == localcluster.RuntimeProcess {
+		agentArgs = append(agentArgs, "--runtime=process")
+	}
+	if cfg.BinDir != "" {
+		agentArgs = append(agentArgs, "--pause-binary="+filepath.Join(cfg.BinDir, localcluster.PauseBinary))
+	}
+	if err := localcluster.ImportDemoImage(ctx, cfg); err != nil {
+		cfg.Log.Info("the demo image is not available", "err", err)
+	}
+	n := local.Network{Bridge: localcluster.MachineBridge(name), Prefix: localcluster.MachineNetwork(id.Slot)}
+	c, err := localcluster.StartPool(ctx, cfg, n, agentArgs)
 	if err != nil {
 		return err
 	}
 	st := upState{PID: os.Getpid(), Name: name, Runtime: cfg.Runtime, Cluster: c.CP.ClusterInfo().ClusterID, Config: cfg.ClientConfigPath}
-	for _, n := range c.Nodes {
+	nodes, _, err := c.Client.Nodes().List(ctx, client.ListOptions{})
+	for _, n := range nodes {
 		st.Nodes = append(st.Nodes, n.Name)
 	}
 	if err := writeUpState(statePath, st); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.out, "maestro is up: cluster %q (id %s), %d nodes ready in %s, API at %s\n\n", name, st.Cluster, len(c.Nodes),
-		time.Since(start).Round(10*time.Millisecond), c.CP.ClientConfig().Server)
-	nodes, _, err := c.Client.Nodes().List(ctx, client.ListOptions{})
+	fmt.Fprintf(g.out, "maestro is up: cluster %q (id %s), %d nodes of node pool %q ready in %s, API at %s\n\n", name, st.Cluster,
+		len(nodes), localcluster.PoolName, time.Since(start).Round(10*time.Millisecond), c.CP.ClientConfig().Server)
 	if err == nil {
 		objs := make([]api.Object, len(nodes))
 		for i, n := range nodes {
@@ -147,9 +161,9 @@ func runUp(ctx context.Context, g *globals, cfg localcluster.Config, name, state
 	if name != localcluster.DefaultName {
 		fmt.Fprintf(g.out, "  export MAESTRO_CONFIG=%s\n", cfg.ClientConfigPath)
 	}
-	fmt.Fprintf(g.out, "Stop with Ctrl-C or `%s`.\n", downCommand(name))
+	fmt.Fprintf(g.out, "Resize with `maestro scale nodepool %s --replicas N`. Stop with Ctrl-C or `%s`.\n", localcluster.PoolName, downCommand(name))
 	<-ctx.Done()
-	fmt.Fprintln(g.out, "stopping: removing every pod's containers")
+	fmt.Fprintln(g.out, "stopping: draining and removing the pool's machines")
 	stopCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	err = c.Stop(stopCtx)
@@ -202,6 +216,9 @@ func newDownCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(g.errOut, "maestro up (pid %d) did not stop within %s; removing its containers\n", st.PID, timeout)
 			}
 			// The cluster died without cleaning up: remove what it left.
+			if err := removeLocalMachines(cmd.Context(), dataDir, st.Cluster); err != nil {
+				return err
+			}
 			if st.Runtime == "" || st.Runtime == localcluster.RuntimeDocker {
 				if err := removeNodeContainers(cmd.Context(), st.Cluster, st.Nodes); err != nil {
 					return err
@@ -251,6 +268,34 @@ func removeNodeContainers(ctx context.Context, cluster string, nodes []string) e
 				_ = rt.RemoveSandbox(ctx, sb.ID)
 			}
 		}
+	}
+	return nil
+}
+
+// removeLocalMachines deletes the machines a dead `maestro up` left (their
+// processes, namespaces and addresses) and their bridge.
+func removeLocalMachines(ctx context.Context, dataDir, cluster string) error {
+	id, err := localcluster.LoadIdentity(dataDir)
+	if err != nil || cluster == "" {
+		return nil // recorded before node pools: no machines
+	}
+	root := filepath.Join(dataDir, "server", "machines")
+	n := local.Network{Bridge: localcluster.MachineBridge(id.Name), Prefix: localcluster.MachineNetwork(id.Slot)}
+	lc, err := local.New(local.Options{Root: root, Network: &n})
+	if err != nil {
+		return err
+	}
+	ms, err := lc.List(ctx, cloud.Filter{Cluster: cluster})
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if err := lc.Delete(ctx, m.ID); err != nil {
+			return fmt.Errorf("removing machine %s: %w", m.Name, err)
+		}
+	}
+	if os.Geteuid() == 0 {
+		return n.Remove(ctx)
 	}
 	return nil
 }

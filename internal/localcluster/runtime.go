@@ -66,3 +66,17 @@ func importDemoImage(ctx context.Context, rt *docker.Runtime, cfg Config) error 
 	}
 	return rt.ImportBinary(ctx, bin, DemoImage, []string{"/" + DemoBinary})
 }
+
+// ImportDemoImage builds the demo image (maestro-demo beside maestro, or in
+// cfg.BinDir) into Docker, for `maestro up`'s machines to run. The process
+// runtime needs no image.
+func ImportDemoImage(ctx context.Context, cfg Config) error {
+	if cfg.Runtime == RuntimeProcess {
+		return nil
+	}
+	rt, err := docker.New(ctx, docker.Options{Log: cfg.Log.With("component", "runtime")})
+	if err != nil {
+		return err
+	}
+	return importDemoImage(ctx, rt, cfg)
+}

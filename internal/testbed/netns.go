@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/vishvananda/netns"
@@ -184,4 +185,21 @@ func (n *Namespace) HTTPClient() *http.Client {
 	tr := &http.Transport{DialContext: n.DialContext}
 	n.tb.t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
+}
+
+// Pids are the processes running inside the namespace now (ip netns pids).
+func (n *Namespace) Pids(ctx context.Context) ([]int, error) {
+	out, err := ip(ctx, "netns", "pids", n.Name())
+	if err != nil {
+		return nil, err
+	}
+	var pids []int
+	for _, f := range strings.Fields(string(out)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("testbed: ip netns pids %s: %q is not a pid", n.Name(), f)
+		}
+		pids = append(pids, pid)
+	}
+	return pids, nil
 }

@@ -24,16 +24,48 @@ const Token = "cloudtest-join-token-s3cr3t-5f2a9c"
 // subtest, isolated from the others, and arranges with t.Cleanup for its
 // machines to be deleted.
 func Run(t *testing.T, newCloud func(t *testing.T) cloud.Cloud) {
-	t.Run("CreateGet", func(t *testing.T) { testCreateGet(t, newCloud(t)) })
-	t.Run("ListByClusterAndPool", func(t *testing.T) { testList(t, newCloud(t)) })
-	t.Run("IdempotentCreate", func(t *testing.T) { testIdempotent(t, newCloud(t)) })
-	t.Run("IdempotentCreateConcurrent", func(t *testing.T) { testIdempotentConcurrent(t, newCloud(t)) })
-	t.Run("IdempotencyKeyReused", func(t *testing.T) { testKeyReused(t, newCloud(t)) })
-	t.Run("Delete", func(t *testing.T) { testDelete(t, newCloud(t)) })
-	t.Run("NotFound", func(t *testing.T) { testNotFound(t, newCloud(t)) })
-	t.Run("InvalidRequest", func(t *testing.T) { testInvalid(t, newCloud(t)) })
-	t.Run("TokenNeverShown", func(t *testing.T) { testTokenNeverShown(t, newCloud(t)) })
-	t.Run("ContextCancelled", func(t *testing.T) { testCancelled(t, newCloud(t)) })
+	RunWithOptions(t, Options{}, newCloud)
+}
+
+// Options adapt the suite to a provider.
+type Options struct {
+	// Prepare, when set, completes every request the suite makes, after
+	// Request built it and before a test changes it (the ssh cloud picks
+	// the machine's host by its idempotency key: one host per machine).
+	Prepare func(req *cloud.MachineRequest)
+}
+
+// RunWithOptions runs the whole suite with opts (see Run).
+func RunWithOptions(t *testing.T, opts Options, newCloud func(t *testing.T) cloud.Cloud) {
+	s := suite{opts}
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T, cloud.Cloud)
+	}{
+		{"CreateGet", s.testCreateGet},
+		{"ListByClusterAndPool", s.testList},
+		{"IdempotentCreate", s.testIdempotent},
+		{"IdempotentCreateConcurrent", s.testIdempotentConcurrent},
+		{"IdempotencyKeyReused", s.testKeyReused},
+		{"Delete", s.testDelete},
+		{"NotFound", s.testNotFound},
+		{"InvalidRequest", s.testInvalid},
+		{"TokenNeverShown", s.testTokenNeverShown},
+		{"ContextCancelled", s.testCancelled},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.test(t, newCloud(t)) })
+	}
+}
+
+type suite struct{ opts Options }
+
+// request is Request completed by Options.Prepare.
+func (s suite) request(name, cluster, pool string) cloud.MachineRequest {
+	r := Request(name, cluster, pool)
+	if s.opts.Prepare != nil {
+		s.opts.Prepare(&r)
+	}
+	return r
 }
 
 // Request returns a valid request for machine name of cluster/pool, keyed by
@@ -84,8 +116,8 @@ func names(ms []cloud.Machine) string {
 	return strings.Join(s, ",")
 }
 
-func testCreateGet(t *testing.T, c cloud.Cloud) {
-	req := Request("m1", "c1", "p1")
+func (s suite) testCreateGet(t *testing.T, c cloud.Cloud) {
+	req := s.request("m1", "c1", "p1")
 	m := mustCreate(t, c, req)
 	if m.ID == "" || m.Name != "m1" || m.Cluster != "c1" || m.Pool != "p1" || m.Zone != "zone-a" {
 		t.Fatalf("Create returned %+v, want ID set and name/cluster/pool/zone of the request", m)
@@ -105,9 +137,9 @@ func testCreateGet(t *testing.T, c cloud.Cloud) {
 	}
 }
 
-func testList(t *testing.T, c cloud.Cloud) {
+func (s suite) testList(t *testing.T, c cloud.Cloud) {
 	for _, r := range [][3]string{{"a1", "c1", "p1"}, {"a2", "c1", "p1"}, {"b1", "c1", "p2"}, {"x1", "c2", "p1"}} {
-		mustCreate(t, c, Request(r[0], r[1], r[2]))
+		mustCreate(t, c, s.request(r[0], r[1], r[2]))
 	}
 	for _, tc := range []struct {
 		f    cloud.Filter
@@ -143,8 +175,8 @@ func sortedByName(ms []cloud.Machine) []cloud.Machine {
 	return out
 }
 
-func testIdempotent(t *testing.T, c cloud.Cloud) {
-	req := Request("m1", "c1", "p1")
+func (s suite) testIdempotent(t *testing.T, c cloud.Cloud) {
+	req := s.request("m1", "c1", "p1")
 	first := mustCreate(t, c, req)
 	second := mustCreate(t, c, req)
 	if second.ID != first.ID {
@@ -153,14 +185,14 @@ func testIdempotent(t *testing.T, c cloud.Cloud) {
 	if ms := mustList(t, c, cloud.Filter{Cluster: "c1"}); len(ms) != 1 {
 		t.Fatalf("after two Creates with one key: %d machines [%s], want 1", len(ms), names(ms))
 	}
-	other := Request("m2", "c1", "p1")
+	other := s.request("m2", "c1", "p1")
 	if m := mustCreate(t, c, other); m.ID == first.ID {
 		t.Fatalf("Create with another key returned the first machine %s", m.ID)
 	}
 }
 
-func testIdempotentConcurrent(t *testing.T, c cloud.Cloud) {
-	req := Request("m1", "c1", "p1")
+func (s suite) testIdempotentConcurrent(t *testing.T, c cloud.Cloud) {
+	req := s.request("m1", "c1", "p1")
 	const n = 8
 	ids := make([]string, n)
 	errs := make([]error, n)
@@ -185,10 +217,10 @@ func testIdempotentConcurrent(t *testing.T, c cloud.Cloud) {
 	}
 }
 
-func testKeyReused(t *testing.T, c cloud.Cloud) {
-	mustCreate(t, c, Request("m1", "c1", "p1"))
-	req := Request("m2", "c1", "p1")
-	req.IdempotencyKey = "key-m1"
+func (s suite) testKeyReused(t *testing.T, c cloud.Cloud) {
+	mustCreate(t, c, s.request("m1", "c1", "p1"))
+	req := s.request("m1", "c1", "p1") // m1's key (and so its host), m2's name
+	req.Name = "m2"
 	if _, err := c.Create(ctxFor(t), req); !errors.Is(err, cloud.ErrInvalid) {
 		t.Fatalf("Create of m2 with m1's key: err = %v, want ErrInvalid", err)
 	}
@@ -200,9 +232,9 @@ func testKeyReused(t *testing.T, c cloud.Cloud) {
 // testDelete: after Delete, Get is ErrNotFound or terminated, List leaves the
 // machine out unless terminated, a second Delete and a Delete of an unknown
 // ID return nil, and the key creates a new machine again.
-func testDelete(t *testing.T, c cloud.Cloud) {
-	m := mustCreate(t, c, Request("m1", "c1", "p1"))
-	keep := mustCreate(t, c, Request("m2", "c1", "p1"))
+func (s suite) testDelete(t *testing.T, c cloud.Cloud) {
+	m := mustCreate(t, c, s.request("m1", "c1", "p1"))
+	keep := mustCreate(t, c, s.request("m2", "c1", "p1"))
 	if err := c.Delete(ctxFor(t), m.ID); err != nil {
 		t.Fatalf("Delete(%s): %v", m.ID, err)
 	}
@@ -228,7 +260,7 @@ func testDelete(t *testing.T, c cloud.Cloud) {
 	}
 }
 
-func testNotFound(t *testing.T, c cloud.Cloud) {
+func (s suite) testNotFound(t *testing.T, c cloud.Cloud) {
 	_, err := c.Get(ctxFor(t), "no-such-machine")
 	if !errors.Is(err, cloud.ErrNotFound) {
 		t.Fatalf("Get(no-such-machine): err = %v, want ErrNotFound", err)
@@ -241,7 +273,7 @@ func testNotFound(t *testing.T, c cloud.Cloud) {
 	}
 }
 
-func testInvalid(t *testing.T, c cloud.Cloud) {
+func (s suite) testInvalid(t *testing.T, c cloud.Cloud) {
 	for _, tc := range []struct {
 		field  string
 		mutate func(*cloud.MachineRequest)
@@ -256,7 +288,7 @@ func testInvalid(t *testing.T, c cloud.Cloud) {
 		{"bootstrap.caPEM", func(r *cloud.MachineRequest) { r.Bootstrap.CAPEM = nil }},
 		{"labels", func(r *cloud.MachineRequest) { r.Labels = map[string]string{"bad key!": "v"} }},
 	} {
-		req := Request("m1", "c1", "p1")
+		req := s.request("m1", "c1", "p1")
 		tc.mutate(&req)
 		_, err := c.Create(ctxFor(t), req)
 		if !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), tc.field) {
@@ -271,8 +303,8 @@ func testInvalid(t *testing.T, c cloud.Cloud) {
 	}
 }
 
-func testTokenNeverShown(t *testing.T, c cloud.Cloud) {
-	req := Request("m1", "c1", "p1")
+func (s suite) testTokenNeverShown(t *testing.T, c cloud.Cloud) {
+	req := s.request("m1", "c1", "p1")
 	m := mustCreate(t, c, req)
 	js, _ := json.Marshal(req)
 	shown := map[string]string{
@@ -302,10 +334,10 @@ func testTokenNeverShown(t *testing.T, c cloud.Cloud) {
 	}
 }
 
-func testCancelled(t *testing.T, c cloud.Cloud) {
+func (s suite) testCancelled(t *testing.T, c cloud.Cloud) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := c.Create(ctx, Request("m1", "c1", "p1")); err == nil {
+	if _, err := c.Create(ctx, s.request("m1", "c1", "p1")); err == nil {
 		t.Fatal("Create with a cancelled context succeeded")
 	}
 	if ms := mustList(t, c, cloud.Filter{Cluster: "c1"}); len(ms) != 0 {

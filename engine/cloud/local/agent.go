@@ -1,12 +1,6 @@
 package local
 
-import (
-	"maps"
-	"slices"
-	"strings"
-
-	"github.com/maestro-dev/maestro/engine/api"
-)
+import "github.com/maestro-dev/maestro/engine/cloud"
 
 // Spec is what a machine's process is started from.
 type Spec struct {
@@ -14,34 +8,21 @@ type Spec struct {
 	Labels                                     map[string]string
 	ServerURL                                  string
 	CAFile, TokenFile, DataDir                 string
+	// Address is the machine's own address when it is an emulated host
+	// (Options.Network); empty otherwise.
+	Address string
 }
 
 // AgentCommand returns Options.Command for `<binary> agent`: the agent joins
 // ServerURL with the token in TokenFile as node Name, with the machine's
-// labels plus its pool, zone and machine type as node labels.
+// labels plus its pool, zone and machine type as node labels
+// (cloud.AgentArgs).
 func AgentCommand(binary string, extraArgs ...string) func(Spec) []string {
 	return func(s Spec) []string {
-		args := []string{binary, "agent",
-			"--server", s.ServerURL, "--ca-file", s.CAFile,
-			"--join-token-file", s.TokenFile,
-			"--node-name", s.Name, "--data-dir", s.DataDir,
-		}
-		ls := maps.Clone(s.Labels)
-		if ls == nil {
-			ls = map[string]string{}
-		}
-		ls[api.LabelNodePool] = s.Pool
-		if s.Zone != "" {
-			ls[api.LabelZone] = s.Zone
-		}
-		if s.MachineType != "" {
-			ls[api.LabelInstanceType] = s.MachineType
-		}
-		var kv []string
-		for _, k := range slices.Sorted(maps.Keys(ls)) {
-			kv = append(kv, k+"="+ls[k])
-		}
-		args = append(args, "--labels", strings.Join(kv, ","))
-		return append(args, extraArgs...)
+		return cloud.AgentArgs(binary, cloud.Agent{
+			Name: s.Name, Pool: s.Pool, Zone: s.Zone, MachineType: s.MachineType, Labels: s.Labels,
+			ServerURL: s.ServerURL, CAFile: s.CAFile, TokenFile: s.TokenFile, DataDir: s.DataDir,
+			Address: s.Address,
+		}, extraArgs...)
 	}
 }

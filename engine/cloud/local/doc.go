@@ -24,7 +24,14 @@
 // Delete sends SIGTERM to the process group, SIGKILL after Options.StopGrace,
 // and removes the machine's directory and key.
 //
-// Out of scope for now: machines as emulated hosts (a network namespace and
-// bridge per machine, as issue 11's emulated hosts); every machine here
-// shares this host's network.
+// With Options.Network every machine is an emulated host (netns.go): a
+// network namespace of its own (mlm-<hash of its ID>) with eth0 on a bridge
+// in this namespace, an address claimed under <root>/addresses/<ip>, a
+// default route through the bridge's address, and its process started in
+// it (`ip netns exec`). Agents on such machines run their own service
+// proxy, DNS and pod network as on separate hosts, and reach an API server
+// listening on the bridge's address. Delete kills what is left in the
+// namespace and deletes it; the bridge (and its FORWARD accept rule) goes
+// with the last machine. Without Network, machines share this host's
+// network (one agent per host then: tests with stand-in processes).
 package local

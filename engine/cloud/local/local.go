@@ -33,7 +33,11 @@ type Options struct {
 	Env []string
 	// StopGrace is the SIGTERM -> SIGKILL delay (default DefaultStopGrace).
 	StopGrace time.Duration
-	Logger    *slog.Logger
+	// Network, when set, makes every machine an emulated host with an
+	// address of its own (see Network); nil runs machines in this host's
+	// network.
+	Network *Network
+	Logger  *slog.Logger
 }
 
 // Cloud is the local cloud.Cloud.
@@ -66,6 +70,11 @@ func New(opts Options) (*Cloud, error) {
 			return nil, fmt.Errorf("local: Options.Command: no default (%w)", err)
 		}
 		opts.Command = AgentCommand(exe)
+	}
+	if opts.Network != nil {
+		if err := opts.Network.Validate(); err != nil {
+			return nil, err
+		}
 	}
 	if opts.StopGrace <= 0 {
 		opts.StopGrace = DefaultStopGrace
@@ -107,7 +116,7 @@ func (c *Cloud) Create(ctx context.Context, req cloud.MachineRequest) (cloud.Mac
 		c.discard(r)
 		return cloud.Machine{}, fmt.Errorf("local: create %q: %w", req.Name, err)
 	}
-	if err := c.startMachine(&r, req); err != nil {
+	if err := c.startMachine(ctx, &r, req); err != nil {
 		c.discard(r)
 		return cloud.Machine{}, err
 	}
@@ -169,7 +178,7 @@ func (c *Cloud) prepare(req cloud.MachineRequest, hash string) (record, error) {
 	return r, nil
 }
 
-func (c *Cloud) startMachine(r *record, req cloud.MachineRequest) error {
+func (c *Cloud) startMachine(ctx context.Context, r *record, req cloud.MachineRequest) error {
 	dir := c.machineDir(r.ID)
 	spec := Spec{
 		ID: r.ID, Name: r.Name, Cluster: r.Cluster, Pool: r.Pool, Zone: r.Zone,
@@ -177,9 +186,18 @@ func (c *Cloud) startMachine(r *record, req cloud.MachineRequest) error {
 		CAFile: filepath.Join(dir, "ca.crt"), TokenFile: filepath.Join(dir, "join-token"),
 		DataDir: filepath.Join(dir, "data"),
 	}
+	if c.opts.Network != nil {
+		if err := c.makeNetworkHost(ctx, r); err != nil {
+			return err
+		}
+		spec.Address = r.Address
+	}
 	env := append(os.Environ(), "MAESTRO_JOIN_TOKEN_FILE="+spec.TokenFile)
 	env = append(env, c.opts.Env...)
 	argv := c.opts.Command(spec)
+	if c.opts.Network != nil {
+		argv = append([]string{"ip", "netns", "exec", netnsName(r.ID)}, argv...)
+	}
 	pid, st, err := start(argv, env, dir, filepath.Join(dir, "machine.log"))
 	if err != nil {
 		return fmt.Errorf("local: create %q: starting %q: %w", r.Name, firstArg(argv), err)
@@ -199,10 +217,41 @@ func firstArg(argv []string) string {
 	return argv[0]
 }
 
+// makeNetworkHost gives r an address and makes its network namespace,
+// recording the address first so that Delete finds it after a crash.
+func (c *Cloud) makeNetworkHost(ctx context.Context, r *record) error {
+	addr, err := c.claimAddress(r.ID)
+	if err != nil {
+		return cloud.Wrap(cloud.ErrCapacity, provider, "create", err, "machine "+r.Name+": address")
+	}
+	r.Address = addr.String()
+	if err := c.save(*r); err != nil {
+		c.releaseAddress(r.Address, r.ID)
+		return cloud.Wrap(cloud.ErrTransient, provider, "create", err, "recording machine "+r.Name)
+	}
+	if err := c.makeHost(ctx, r.ID, addr); err != nil {
+		c.releaseAddress(r.Address, r.ID)
+		return cloud.Wrap(cloud.ErrTransient, provider, "create", err, "machine "+r.Name)
+	}
+	return nil
+}
+
 // discard removes a machine Create gave up on, and its key.
 func (c *Cloud) discard(r record) {
+	c.releaseHost(context.Background(), r)
 	_ = os.Remove(c.keyPath(r.KeyHash))
 	_ = os.RemoveAll(c.machineDir(r.ID))
+}
+
+// releaseHost removes the machine's network namespace and address, if it
+// has them.
+func (c *Cloud) releaseHost(ctx context.Context, r record) {
+	if c.opts.Network == nil || r.Address == "" {
+		return
+	}
+	c.removeHost(ctx, r.ID)
+	c.releaseAddress(r.Address, r.ID)
+	c.removeBridgeIfUnused(ctx)
 }
 
 // pendingTimeout is how long a machine may stay without a process before it
@@ -282,6 +331,7 @@ func (c *Cloud) Delete(ctx context.Context, id string) error {
 	if err := stop(ctx, r.PID, r.ProcessStart, c.opts.StopGrace); err != nil {
 		return cloud.Wrap(cloud.ErrTransient, provider, "delete", err, "stopping machine "+id)
 	}
+	c.releaseHost(ctx, r)
 	if owner, err := os.ReadFile(c.keyPath(r.KeyHash)); err == nil && string(owner) == id {
 		_ = os.Remove(c.keyPath(r.KeyHash))
 	}

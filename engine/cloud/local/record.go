@@ -28,6 +28,9 @@ type record struct {
 	PID          int               `json:"pid,omitempty"`
 	ProcessStart uint64            `json:"processStart,omitempty"` // /proc/<pid>/stat starttime
 	Deleting     bool              `json:"deleting,omitempty"`
+	// Address is the machine's own address (Options.Network), or empty
+	// when it shares this host's network.
+	Address string `json:"address,omitempty"`
 }
 
 func (c *Cloud) machineDir(id string) string { return filepath.Join(c.opts.Root, "machines", id) }
@@ -86,26 +89,35 @@ func (c *Cloud) save(r record) error {
 // claimKey records key hash -> id unless the key is taken; it returns the ID
 // the key belongs to. link(2) makes the claim atomic across processes.
 func (c *Cloud) claimKey(hash, id string) (owner string, err error) {
-	dir := filepath.Join(c.opts.Root, "keys")
-	tmp, err := os.CreateTemp(dir, ".key-*")
+	owner, err = c.claimFile(c.keyPath(hash), id)
 	if err != nil {
 		return "", fmt.Errorf("claiming idempotency key: %w", err)
+	}
+	return owner, nil
+}
+
+// claimFile creates path holding id unless it exists; it returns the ID the
+// file holds. link(2) makes the claim atomic across processes.
+func (c *Cloud) claimFile(path, id string) (owner string, err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".claim-*")
+	if err != nil {
+		return "", err
 	}
 	defer os.Remove(tmp.Name())
 	_, werr := tmp.WriteString(id)
 	if cerr := tmp.Close(); werr != nil || cerr != nil {
-		return "", fmt.Errorf("claiming idempotency key: %w", errors.Join(werr, cerr))
+		return "", errors.Join(werr, cerr)
 	}
-	err = os.Link(tmp.Name(), c.keyPath(hash))
+	err = os.Link(tmp.Name(), path)
 	if err == nil {
 		return id, nil
 	}
 	if !errors.Is(err, fs.ErrExist) {
-		return "", fmt.Errorf("claiming idempotency key: %w", err)
+		return "", err
 	}
-	b, err := os.ReadFile(c.keyPath(hash))
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("reading idempotency key: %w", err)
+		return "", err
 	}
 	return string(b), nil
 }
@@ -113,9 +125,16 @@ func (c *Cloud) claimKey(hash, id string) (owner string, err error) {
 func (r record) machine(state cloud.State) cloud.Machine {
 	return cloud.Machine{
 		ID: r.ID, Name: r.Name, Cluster: r.Cluster, Pool: r.Pool, Zone: r.Zone,
-		MachineType: r.MachineType, State: state, Addresses: []string{"127.0.0.1"},
+		MachineType: r.MachineType, State: state, Addresses: []string{r.address()},
 		CreatedAt: r.CreatedAt,
 	}
+}
+
+func (r record) address() string {
+	if r.Address != "" {
+		return r.Address
+	}
+	return "127.0.0.1"
 }
 
 func validID(id string) bool {

@@ -1,0 +1,211 @@
+// Package clouds resolves a NodePool to the cloud.Cloud its machines come
+// from: one shared local cloud for `local` pools (machines as processes of
+// this host under <data dir>/machines), and an ssh cloud per `ssh` pool
+// built from the pool's settings and its private key secret. The node pool
+// and machine controllers take a Resolver, so they never know which clouds
+// exist.
+package clouds
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/cloud"
+	"github.com/maestro-dev/maestro/engine/cloud/local"
+)
+
+// Resolver gives the cloud of a pool.
+type Resolver interface {
+	For(ctx context.Context, pool *api.NodePool) (cloud.Cloud, error)
+}
+
+// SSHKeyField is the key of an ssh pool's private key in its secret.
+const SSHKeyField = "privateKey"
+
+// Options configure the resolver.
+type Options struct {
+	// DataDir is the server's data directory: local machines live under
+	// <DataDir>/machines (required for local pools).
+	DataDir string
+	// Binary is the maestro binary machines run (default: this executable).
+	Binary string
+	// LocalAgentArgs are added to every local machine's `maestro agent`
+	// command line (e.g. --infra-image, --runtime).
+	LocalAgentArgs []string
+	// LocalNetwork, when set, makes every local machine an emulated host on
+	// this bridge and subnet (local.Network): its agent runs its own service
+	// proxy and pod network, and joins LocalServerURL (the server at the
+	// bridge's address). Nil: local machines share this host's network.
+	LocalNetwork   *local.Network
+	LocalServerURL string
+	// Client reads ssh pools' key secrets (namespace maestro-system).
+	Client *client.Client
+	// NewSSH builds an ssh pool's cloud from the pool and its private key
+	// (engine/cloud/ssh, wired by the server). Nil: ssh pools are refused.
+	NewSSH func(pool *api.NodePool, privateKey cloud.Secret) (cloud.Cloud, error)
+	Logger *slog.Logger
+}
+
+// Clouds is the Resolver over local and ssh clouds.
+type Clouds struct {
+	opts Options
+
+	mu    sync.Mutex
+	local *local.Cloud
+	ssh   map[string]sshEntry // pool name -> its cloud, for one pool generation and key
+}
+
+type sshEntry struct {
+	generation int64
+	keyVersion int64
+	cloud      cloud.Cloud
+}
+
+var _ Resolver = (*Clouds)(nil)
+
+// New returns a resolver.
+func New(opts Options) (*Clouds, error) {
+	if opts.Binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("clouds: Options.Binary: no default (%w)", err)
+		}
+		opts.Binary = exe
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Clouds{opts: opts, ssh: map[string]sshEntry{}}, nil
+}
+
+// For implements Resolver.
+func (c *Clouds) For(ctx context.Context, pool *api.NodePool) (cloud.Cloud, error) {
+	switch pool.Spec.Provider {
+	case api.ProviderLocal:
+		return c.localCloud()
+	case api.ProviderSSH:
+		return c.sshCloud(ctx, pool)
+	}
+	return nil, cloud.Errorf(cloud.ErrInvalid, pool.Spec.Provider, "create",
+		"pool %s: spec.provider %q is not available on this server (local, ssh)", pool.Name, pool.Spec.Provider)
+}
+
+func (c *Clouds) localCloud() (cloud.Cloud, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.local != nil {
+		return c.local, nil
+	}
+	if c.opts.DataDir == "" {
+		return nil, cloud.Errorf(cloud.ErrInvalid, api.ProviderLocal, "create", "local machines need the server's data directory")
+	}
+	lo := local.Options{Root: filepath.Join(c.opts.DataDir, "machines"),
+		Command: LocalAgentCommand(c.opts.Binary, c.opts.LocalAgentArgs...), Logger: c.opts.Logger}
+	if c.opts.LocalNetwork != nil {
+		lo.Network, lo.Command = c.opts.LocalNetwork, local.AgentCommand(c.opts.Binary, c.opts.LocalAgentArgs...)
+	}
+	lc, err := local.New(lo)
+	if err != nil {
+		return nil, err
+	}
+	c.local = lc
+	return lc, nil
+}
+
+// ServerURL is the API server URL machines of pool join: LocalServerURL
+// for local pools on a LocalNetwork, else "" (the controller's default).
+func (c *Clouds) ServerURL(pool *api.NodePool) string {
+	if pool.Spec.Provider == api.ProviderLocal && c.opts.LocalNetwork != nil {
+		return c.opts.LocalServerURL
+	}
+	return ""
+}
+
+// LocalAgentCommand is the command of a local machine: `maestro agent`
+// as local.AgentCommand runs it, on the address its join comes from (the
+// server's, when it is an IP: the machines share this host with it; else
+// 127.0.0.1), serving logs on a free port, without a service proxy (one
+// proxy per host: the host's own, not each machine's).
+func LocalAgentCommand(binary string, extraArgs ...string) func(local.Spec) []string {
+	return func(s local.Spec) []string {
+		args := append([]string{"--address", localAddress(s.ServerURL), "--port", "0", "--proxy=false"}, extraArgs...)
+		return local.AgentCommand(binary, args...)(s)
+	}
+}
+
+// localAddress is the address a process on this host reaches serverURL
+// from: the server's own IP (a local one, as the machines run beside the
+// server), or loopback for a name.
+func localAddress(serverURL string) string {
+	u, err := url.Parse(serverURL)
+	if err == nil {
+		if ip := net.ParseIP(u.Hostname()); ip != nil && !ip.IsUnspecified() {
+			return ip.String()
+		}
+	}
+	return "127.0.0.1"
+}
+
+// sshCloud builds (or reuses, while the pool's generation and key secret
+// are unchanged) the cloud of an ssh pool.
+func (c *Clouds) sshCloud(ctx context.Context, pool *api.NodePool) (cloud.Cloud, error) {
+	if c.opts.NewSSH == nil {
+		return nil, cloud.Errorf(cloud.ErrInvalid, api.ProviderSSH, "create", "pool %s: ssh pools are not available on this server", pool.Name)
+	}
+	if pool.Spec.SSH == nil {
+		return nil, cloud.Errorf(cloud.ErrInvalid, api.ProviderSSH, "create", "pool %s: spec.ssh: required", pool.Name)
+	}
+	key, keyVersion, err := c.sshKey(ctx, pool)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.ssh[pool.Name]; ok && e.generation == pool.Generation && e.keyVersion == keyVersion {
+		return e.cloud, nil
+	}
+	sc, err := c.opts.NewSSH(pool, key)
+	if err != nil {
+		return nil, err
+	}
+	c.ssh[pool.Name] = sshEntry{generation: pool.Generation, keyVersion: keyVersion, cloud: sc}
+	return sc, nil
+}
+
+// sshKey reads the pool's private key secret; no secret named is no key
+// (the ssh cloud then says what it lacks).
+func (c *Clouds) sshKey(ctx context.Context, pool *api.NodePool) (cloud.Secret, int64, error) {
+	ref := pool.Spec.SSH.PrivateKeySecretRef
+	if ref == "" {
+		return "", 0, nil
+	}
+	if c.opts.Client == nil {
+		return "", 0, fmt.Errorf("clouds: reading secret %s/%s: no API client", api.NamespaceSystem, ref)
+	}
+	s, err := c.opts.Client.Secrets(api.NamespaceSystem).Get(ctx, ref)
+	if api.IsNotFound(err) {
+		return "", 0, cloud.Errorf(cloud.ErrInvalid, api.ProviderSSH, "create",
+			"pool %s: spec.ssh.privateKeySecretRef: secret %s/%s not found", pool.Name, api.NamespaceSystem, ref)
+	}
+	if err != nil {
+		return "", 0, cloud.Wrap(cloud.ErrTransient, api.ProviderSSH, "create", err,
+			fmt.Sprintf("reading secret %s/%s", api.NamespaceSystem, ref))
+	}
+	key, ok := s.Data[SSHKeyField]
+	if !ok || len(key) == 0 {
+		have := slices.Sorted(maps.Keys(s.Data))
+		return "", 0, cloud.Errorf(cloud.ErrInvalid, api.ProviderSSH, "create",
+			"pool %s: secret %s/%s has no %q key (has %v)", pool.Name, api.NamespaceSystem, ref, SSHKeyField, have)
+	}
+	return cloud.Secret(key), s.ResourceVersion, nil
+}

@@ -1,0 +1,36 @@
+// Package machine is the Machine controller: it turns a Machine object into
+// a cloud machine whose agent joins the cluster as the Node of the same
+// name, watches that node, replaces the machine when its node never joins
+// or stays NotReady, and releases everything when the Machine is deleted.
+// Level-based, one reconcile per machine:
+//
+//	Pending       single-use join token bound to the machine (role join,
+//	              node = machine name, TTL = the pool's startup timeout,
+//	              labels = pool labels, pool, zone, instance type); its id
+//	              (never the secret) in status.joinTokenID before the cloud
+//	              call; cloud.Create with the Machine's uid as idempotency
+//	              key -> Provisioning (providerID, addresses, provisionedAt).
+//	              A cloud error is condition Provisioned=False, reason
+//	              CloudError, with the cloud's message, an event, and a retry
+//	              with backoff (quickly when cloud.IsRetryable).
+//	Provisioning  its Node registered and Ready -> Running (nodeReadyAt); the
+//	Running       pool's taints and the provider id are put on the Node.
+//	              Not joined within the startup timeout, or NotReady longer
+//	              than the NotReady timeout: remediation (below).
+//	deleted       (finalizer maestro.dev/machine) phase Deleting -> drain the
+//	              node (engine/controller/drain) until drained or the pool's
+//	              drain timeout -> cloud.Delete -> revoke the join token ->
+//	              delete the Node -> finalizer removed: the Machine is gone.
+//
+// Remediation, after Cluster API's MachineHealthCheck: the machine gets
+// phase Failed, condition NodeReady=False (NodeNotJoined with the agent's
+// last log lines when the cloud is a cloud.LogReader, or NodeNotReady), an
+// event, and is deleted; the pool controller creates its replacement. At
+// most remediation.maxInFlight machines of a pool are being replaced at
+// once (those deleting with NodeReady=False, and those this controller
+// deleted and has not seen deleting yet).
+//
+// Taints are applied after the node joins (a pod may be scheduled in the
+// moment between registration and the update; join tokens carry labels
+// but not taints).
+package machine
