@@ -2,79 +2,65 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/cloud"
+	"github.com/maestro-dev/maestro/engine/cloud/cloudtest"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/internal/testenv/cluster"
 )
 
-// standInController plays the node pool and machine controllers for the
-// provider's wait, as the issue 12 contract has them report: for pool
-// "good" it reports every machine Ready; for pool "bad" it makes one
-// machine whose creation failed over SSH. It stops with ctx. (The real
-// controllers' end-to-end test is TestClusterInOneApply.)
-func standInController(ctx context.Context, t *testing.T, c *client.Client) {
-	go func() {
-		for ctx.Err() == nil {
-			time.Sleep(200 * time.Millisecond)
-			for _, name := range []string{"good", "bad"} {
-				p, err := c.NodePools().Get(ctx, name)
-				if err != nil || p.Status.ObservedGeneration == p.Generation {
-					continue
-				}
-				p.Status.ObservedGeneration = p.Generation
-				if name == "good" {
-					p.Status.Machines, p.Status.ReadyMachines = *p.Spec.Size, *p.Spec.Size
-					p.Status.Conditions = []api.Condition{{Type: condPoolReady, Status: api.ConditionTrue, Reason: "Ready"}}
-				} else {
-					p.Status.Conditions = []api.Condition{{Type: condPoolReady, Status: api.ConditionFalse, Reason: "ScalingUp", Message: "1 machine provisioning"}}
-					m := &api.Machine{ObjectMeta: api.ObjectMeta{Name: "bad-1"}, Spec: api.MachineSpec{Pool: "bad", Provider: api.ProviderSSH, Host: "10.0.0.5"}}
-					if m, err = c.Machines().Create(ctx, m); err == nil {
-						m.Status.Phase = api.MachineProvisioning
-						m.Status.Conditions = []api.Condition{{Type: condMachineProvisioned, Status: api.ConditionFalse, Reason: reasonCloudError,
-							Message: "ssh root@10.0.0.5:22: authentication failed: ssh: unable to authenticate, attempted methods [none publickey]"}}
-						_, err = c.Machines().UpdateStatus(ctx, m)
-					}
-					if err != nil {
-						t.Errorf("stand-in controller: %v", err)
-					}
-				}
-				if _, err := c.NodePools().UpdateStatus(ctx, p); err != nil && ctx.Err() == nil {
-					t.Errorf("stand-in controller: %v", err)
-				}
-			}
-		}
-	}()
-}
-
-// The apply waits until the pool reports its machines Ready, and when a
-// machine cannot be made it fails at once (long before its timeout) with
-// the machine, the host and the SSH error.
-func TestAccNodePool_waitsForReadyAndFailsFast(t *testing.T) {
-	c, provider := accCluster(t, 0)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	standInController(ctx, t, c.Client)
+// The apply waits for the real node pool and machine controllers (on a
+// fake cloud whose machines join as simulated nodes): a pool is created
+// with Ready nodes, grows and rolls to a new template with every machine
+// on it, fails at once naming the host and the SSH error when the cloud
+// refuses its machines, and destroy leaves no machine behind.
+func TestAccNodePool_waitsForTheControllers(t *testing.T) {
+	fake := cloudtest.NewFake()
+	c, provider := accCluster(t, 0, cluster.FakeCloud(fake))
+	c.JoinMachines(t, fake, nil)
+	ctx := context.Background()
+	pool := func(size int, tier string) string {
+		return provider + fmt.Sprintf(`
+resource "maestro_node_pool" "good" {
+  name          = "good"
+  size          = %d
+  labels        = { tier = %q }
+  drain_timeout = "20s"
+  local {}
+  timeouts {
+    create = "2m"
+    update = "2m"
+  }
+}`, size, tier)
+	}
 	var started time.Time
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			ms, _, err := c.Client.Machines().List(ctx, client.ListOptions{})
+			if err != nil || len(ms) > 0 {
+				return fmt.Errorf("%d machines left after destroy (%v)", len(ms), err)
+			}
+			return nil
+		},
 		Steps: []resource.TestStep{
-			{Config: provider + `
-resource "maestro_node_pool" "good" {
-  name = "good"
-  size = 2
-  local {}
-  timeouts {
-    create = "1m"
-  }
-}`},
+			{Config: pool(2, "a"), Check: readyOnTemplate(c.Client, "good", 2, "a")},
+			{Config: pool(3, "b"), Check: readyOnTemplate(c.Client, "good", 3, "b")},
 			{
-				PreConfig: func() { started = time.Now() },
-				Config: provider + `
+				PreConfig: func() {
+					fake.FailCreates(cloud.Errorf(cloud.ErrInvalid, "ssh", "create",
+						"ssh root@10.0.0.5:22: authentication failed: ssh: unable to authenticate, attempted methods [none publickey]"))
+					started = time.Now()
+				},
+				Config: pool(3, "b") + `
 resource "maestro_node_pool" "bad" {
   name = "bad"
   size = 1
@@ -87,11 +73,54 @@ resource "maestro_node_pool" "bad" {
     create = "10m"
   }
 }`,
-				ExpectError: regexp.MustCompile(`(?s)Node pool "bad" failed.*machine bad-1 \(host 10\.0\.0\.5\) could not be created: ssh root@10\.0\.0\.5:22:\s+authentication failed`),
+				ExpectError: regexp.MustCompile(`(?s)Node pool "bad" failed.*host 10\.0\.0\.5.*ssh root@10\.0\.0\.5:22:\s+authentication\s+failed`),
+			},
+			{
+				PreConfig: func() {
+					if took := time.Since(started); took > time.Minute {
+						t.Errorf("the failed apply took %s; want it to fail at once", took)
+					}
+					fake.FailCreates(nil)
+				},
+				Config: pool(3, "b"), // the failed pool goes; the good one stays
 			},
 		},
 	})
-	if took := time.Since(started); took > time.Minute {
-		t.Errorf("the failed apply took %s; want it to fail at once", took)
+}
+
+// readyOnTemplate checks that pool has size Ready nodes labelled tier, all
+// its machines Running on the pool's current template.
+func readyOnTemplate(c *client.Client, pool string, size int, tier string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		ctx := context.Background()
+		p, err := c.NodePools().Get(ctx, pool)
+		if err != nil {
+			return err
+		}
+		ms, _, err := c.Machines().List(ctx, client.ListOptions{})
+		if err != nil {
+			return err
+		}
+		running := 0
+		for _, m := range ms {
+			if m.Spec.Pool == pool && m.DeletionTimestamp == nil && m.Status.Phase == api.MachineRunning &&
+				m.Labels[api.LabelTemplateHash] == p.Status.TemplateHash {
+				running++
+			}
+		}
+		nodes, _, err := c.Nodes().List(ctx, client.ListOptions{LabelSelector: api.LabelNodePool + "=" + pool + ",tier=" + tier})
+		if err != nil {
+			return err
+		}
+		ready := 0
+		for _, n := range nodes {
+			if c := api.FindCondition(n.Status.Conditions, "Ready"); c != nil && c.Status == api.ConditionTrue {
+				ready++
+			}
+		}
+		if running != size || ready != size {
+			return fmt.Errorf("pool %s: %d machines Running on template %s, %d Ready nodes with tier=%s; want %d", pool, running, p.Status.TemplateHash, ready, tier, size)
+		}
+		return nil
 	}
 }
