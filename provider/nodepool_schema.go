@@ -39,7 +39,7 @@ func (r *NodePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A node pool: machines of one template, kept at a size by the cluster's controllers, which create each " +
 			"machine, join its node with a single-use token, replace machines one step at a time when the template changes, and " +
-			"drain every node before its machine is deleted. The template is what the attributes marked \"Part of the template\" say; "+
+			"drain every node before its machine is deleted. The template is what the attributes marked \"Part of the template\" say; " +
 			"changing it replaces every machine (size, bounds, hosts, rollout, drain and remediation settings do not). The plan says what will happen to the machines (a warning such as " +
 			"`2 machines to create`); the apply waits until the pool's nodes are Ready and fails at once with the reason when a " +
 			"machine cannot be made (SSH authentication failed on a host, host unreachable, node never joined). " +
