@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -38,8 +39,9 @@ provider "maestro" {
 resource "maestro_cluster" "c" {
   provider = maestro.bootstrap
   local {
-    data_dir = %q
-    binary   = %q
+    data_dir    = %q
+    binary      = %q
+    server_args = ["--log-level=debug"]
   }
 }
 
@@ -97,6 +99,30 @@ resource "maestro_namespace" "n" {
 			Config:             clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "made-in-one-apply" }`),
 			PlanOnly:           true,
 			ExpectNonEmptyPlan: false,
+		}, {
+			// Other server flags restart the server in place, on the
+			// same data and endpoint.
+			Config: strings.Replace(clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "made-in-one-apply" }`),
+				"--log-level=debug", "--log-level=info", 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("maestro_cluster.c", plancheck.ResourceActionUpdate)},
+			},
+			Check: func(s *terraform.State) error {
+				rec, err := localserver.Load(dataDir)
+				if err != nil {
+					return err
+				}
+				if rec.PID == pid || fmt.Sprint(rec.Args) != "[--log-level=info]" {
+					return fmt.Errorf("supervisor pid %d (was %d), args %q: not restarted with the new flags", rec.PID, pid, rec.Args)
+				}
+				pid = rec.PID
+				c, err := stateClient(s, "maestro_cluster.c")
+				if err != nil {
+					return err
+				}
+				_, err = c.Namespaces().Get(context.Background(), "made-in-one-apply")
+				return err
+			},
 		}, {
 			// A running cluster imports by its data dir, with the listen
 			// address as configured (port 0), not as resolved.

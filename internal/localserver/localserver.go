@@ -39,6 +39,8 @@ type Spec struct {
 	// RequestedListen is the listen address as the user gave it (port 0
 	// before ResolveListen), recorded for import.
 	RequestedListen string
+	// Args are more `maestro server` flags (--service-cidr=..., ...).
+	Args []string
 }
 
 // Record is what the data directory remembers of the running server.
@@ -49,6 +51,7 @@ type Record struct {
 	RequestedListen  string    `json:"requestedListen,omitempty"`
 	AdvertiseAddress string    `json:"advertiseAddress,omitempty"`
 	Binary           string    `json:"binary"`
+	Args             []string  `json:"args,omitempty"`
 	StartedAt        time.Time `json:"startedAt"`
 }
 
@@ -119,7 +122,7 @@ func (s Spec) Command() []string {
 	if s.AdvertiseAddress != "" {
 		argv = append(argv, "--advertise-address", s.AdvertiseAddress)
 	}
-	return argv
+	return append(argv, s.Args...)
 }
 
 // Load reads the record of a data directory.
