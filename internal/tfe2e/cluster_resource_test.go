@@ -29,17 +29,22 @@ var (
 )
 
 // maestroBesideProvider builds the maestro binary into the provider's
-// directory, where maestro_cluster looks for it by default.
+// directory, where maestro_cluster looks for it by default (and
+// maestro-pause beside it, as `make build` does).
 func maestroBesideProvider(t testing.TB) {
 	t.Helper()
 	dir := providerBinaryDir(t)
 	maestroOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "maestro"), "github.com/maestro-dev/maestro/cmd/maestro")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			maestroErr = fmt.Errorf("go build of maestro: %w\n%s", err, out)
+		// maestro-pause too: agents build their infra image from it.
+		for _, name := range []string{"maestro", "maestro-pause"} {
+			cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, name), "github.com/maestro-dev/maestro/cmd/"+name)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				maestroErr = fmt.Errorf("go build of %s: %w\n%s", name, err, out)
+				return
+			}
 		}
 	})
 	if maestroErr != nil {
