@@ -2,11 +2,15 @@ package manager_test
 
 import (
 	"fmt"
+	"net/netip"
+	"os"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/cloud/local"
 	"github.com/maestro-dev/maestro/internal/testenv/cluster"
 )
 
@@ -16,7 +20,20 @@ import (
 // and the controller seeing it (target <= 2 s). Deleting each machine is
 // outside the timer.
 func BenchmarkLocalMachineReady(b *testing.B) {
-	lp := startLocalPools(b)
+	b.Run("host-network", func(b *testing.B) { benchMachineReady(b, startLocalPools(b)) })
+	b.Run("emulated-host", func(b *testing.B) { benchMachineReady(b, startLocalPoolsOn(b, benchNetwork())) })
+}
+
+// benchNetwork is a machine network of this test process's own (bridge
+// and subnet from its pid), so parallel runs and other clusters on the
+// machine are not touched.
+func benchNetwork() *local.Network {
+	pid := os.Getpid()
+	return &local.Network{Bridge: fmt.Sprintf("mbench%d", pid%100000),
+		Prefix: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 171, byte(pid % 250), 0}), 24)}
+}
+
+func benchMachineReady(b *testing.B, lp *localPools) {
 	if _, err := lp.Client.NodePools().Create(lp.Ctx, localPool("bench", 0)); err != nil {
 		b.Fatal(err)
 	}
@@ -58,7 +75,11 @@ func BenchmarkLocalMachineReady(b *testing.B) {
 // machines until all 10 nodes are Ready (report); scaling back to 0 is
 // outside the timer.
 func BenchmarkLocalPoolScale0To10(b *testing.B) {
-	lp := startLocalPools(b)
+	b.Run("host-network", func(b *testing.B) { benchScale0To10(b, startLocalPools(b)) })
+	b.Run("emulated-host", func(b *testing.B) { benchScale0To10(b, startLocalPoolsOn(b, benchNetwork())) })
+}
+
+func benchScale0To10(b *testing.B, lp *localPools) {
 	if _, err := lp.Client.NodePools().Create(lp.Ctx, localPool("bench", 0)); err != nil {
 		b.Fatal(err)
 	}
@@ -66,9 +87,17 @@ func BenchmarkLocalPoolScale0To10(b *testing.B) {
 	for b.Loop() {
 		start := time.Now()
 		lp.editPool(b, "bench", func(p *api.NodePool) { p.Spec.Size = api.Ptr[int32](10) })
-		lp.waitReady(b, "bench", 10, 3*time.Minute)
+		ms := lp.waitReady(b, "bench", 10, 3*time.Minute)
 		total += time.Since(start)
 		b.StopTimer()
+		var each []time.Duration // machine created -> its node first Ready
+		for _, m := range ms {
+			if m.Status.NodeReadyAt != nil {
+				each = append(each, m.Status.NodeReadyAt.Sub(m.CreationTimestamp).Round(10*time.Millisecond))
+			}
+		}
+		slices.Sort(each)
+		b.Logf("10 Ready after %s; each machine created -> node first Ready: %v", time.Since(start).Round(10*time.Millisecond), each)
 		lp.editPool(b, "bench", func(p *api.NodePool) { p.Spec.Size = api.Ptr[int32](0) })
 		cluster.Eventually(b, 3*time.Minute, "pool back to 0", func() (bool, string) {
 			ms, _, err := lp.Client.Machines().List(lp.Ctx, client.ListOptions{})

@@ -28,6 +28,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/internal/testenv"
 	"github.com/maestro-dev/maestro/internal/testenv/cluster"
+	"github.com/maestro-dev/maestro/internal/testreq"
 )
 
 // localPools is a cluster whose leader runs the node pool and machine
@@ -40,9 +41,25 @@ type localPools struct {
 	cluster string // cluster id
 }
 
-func startLocalPools(t testing.TB) *localPools {
+func startLocalPools(t testing.TB) *localPools { return startLocalPoolsOn(t, nil) }
+
+// startLocalPoolsOn starts the cluster with its local machines as emulated
+// hosts on network n (a bridge and subnet of the test's own; nil: in this
+// host's network), the server listening on the bridge's address too.
+func startLocalPoolsOn(t testing.TB, n *local.Network) *localPools {
 	t.Helper()
 	testenv.RequireDocker(t)
+	if n != nil {
+		testreq.Root(t, "local machines as emulated hosts need network namespaces and a bridge")
+		if err := n.EnsureBridge(context.Background()); err != nil {
+			t.Fatalf("making bridge %s: %v", n.Bridge, err)
+		}
+		t.Cleanup(func() {
+			if err := n.Remove(context.Background()); err != nil {
+				t.Errorf("removing bridge %s: %v", n.Bridge, err)
+			}
+		})
+	}
 	bin := testenv.BuildBinary(t, "./cmd/maestro")
 	pause, demo := testenv.PauseImage(t), testenv.DemoImage(t)
 	log := testenv.Logger(t)
@@ -52,10 +69,13 @@ func startLocalPools(t testing.TB) *localPools {
 	lp.Cluster = cluster.Start(t, func(o *cluster.Options) {
 		o.ControlPlane = func(cfg *controlplane.Config) {
 			lp.root = cfg.DataDir
+			if n != nil {
+				cfg.Listen, cfg.TLSSANs = "0.0.0.0:0", append(cfg.TLSSANs, n.Gateway().String())
+			}
 			cfg.Leader = func(ctx context.Context, c *client.Client) {
 				m := mcfg
 				var err error
-				m.Machines, err = manager.MachinesConfig(cfg.DataDir, clouds.Options{Binary: bin, Logger: log,
+				m.Machines, err = manager.MachinesConfig(cfg.DataDir, clouds.Options{Binary: bin, Logger: log, LocalNetwork: n,
 					LocalAgentArgs: []string{"--infra-image", pause, "--heartbeat-interval", "500ms", "--log-level", "debug"}}, c)
 				if err != nil {
 					t.Errorf("machines config: %v", err)
