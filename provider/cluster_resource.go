@@ -61,6 +61,7 @@ type clusterLocalModel struct {
 	Listen           types.String `tfsdk:"listen"`
 	AdvertiseAddress types.String `tfsdk:"advertise_address"`
 	Binary           types.String `tfsdk:"binary"`
+	ServerArgs       types.List   `tfsdk:"server_args"`
 }
 
 type clusterSSHModel struct {
@@ -131,6 +132,11 @@ func (r *ClusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 						Optional:            true,
 						Computed:            true,
 						PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+					},
+					"server_args": schema.ListAttribute{
+						MarkdownDescription: "More `maestro server` flags, e.g. `[\"--service-cidr=10.200.0.0/24\", \"--local-machine-network\"]` (see `maestro server --help`). Changing them restarts the server (same data).",
+						ElementType:         types.StringType,
+						Optional:            true,
 					},
 				},
 			},
@@ -248,13 +254,13 @@ func (r *ClusterResource) start(ctx context.Context, m *ClusterResourceModel, di
 		diags.AddAttributeError(path.Root("local").AtName("binary"), "Cannot find the maestro binary", err.Error())
 		return
 	}
-	listen, err := localserver.ResolveListen(l.Listen.ValueString())
+	listen, err := localserver.ChooseListen(dataDir, l.Listen.ValueString())
 	if err != nil {
 		diags.AddAttributeError(path.Root("local").AtName("listen"), "Invalid listen address", err.Error())
 		return
 	}
 	_, cfg, err := localserver.Start(ctx, localserver.Spec{DataDir: dataDir, Listen: listen, RequestedListen: l.Listen.ValueString(),
-		AdvertiseAddress: l.AdvertiseAddress.ValueString(), Binary: bin})
+		AdvertiseAddress: l.AdvertiseAddress.ValueString(), Binary: bin, Args: stringList(ctx, l.ServerArgs, diags)})
 	if err != nil {
 		diags.AddError("Cannot start the maestro server in "+dataDir, err.Error())
 		return
@@ -295,7 +301,8 @@ func (r *ClusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
-// Update restarts the server with the new binary, keeping its data.
+// Update restarts the server with the new binary or flags, keeping its
+// data.
 func (r *ClusterResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, state ClusterResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -305,7 +312,7 @@ func (r *ClusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	ctx, cancel := context.WithTimeout(ctx, clusterTimeout(ctx, &plan, "update", &resp.Diagnostics))
 	defer cancel()
-	if !plan.Local.Binary.Equal(state.Local.Binary) {
+	if !plan.Local.Binary.Equal(state.Local.Binary) || !plan.Local.ServerArgs.Equal(state.Local.ServerArgs) {
 		if err := localserver.Shutdown(plan.Local.DataDir.ValueString(), clusterDeleteTimeout); err != nil {
 			resp.Diagnostics.AddError("Cannot stop the maestro server to restart it", err.Error())
 			return
@@ -363,6 +370,7 @@ func (r *ClusterResource) ImportState(ctx context.Context, req resource.ImportSt
 	if st.Record.AdvertiseAddress != "" {
 		m.Local.AdvertiseAddress = types.StringValue(st.Record.AdvertiseAddress)
 	}
+	m.Local.ServerArgs = listOrNull(ctx, st.Record.Args, &resp.Diagnostics)
 	setClusterOutputs(&m, dataDir, st.Config)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -38,8 +39,9 @@ provider "maestro" {
 resource "maestro_cluster" "c" {
   provider = maestro.bootstrap
   local {
-    data_dir = %q
-    binary   = %q
+    data_dir    = %q
+    binary      = %q
+    server_args = ["--log-level=debug"]
   }
 }
 
@@ -53,8 +55,8 @@ provider "maestro" {
 
 // One apply creates a local control plane and, through a provider
 // configured from its outputs, a namespace in it; the outputs reach the
-// server; a second plan is empty; destroy leaves no process and no data
-// dir.
+// server; a second plan is empty; the cluster imports by its data dir;
+// destroy leaves no process and no data dir.
 func TestAccCluster_localInOneApply(t *testing.T) {
 	accEnv(t)
 	bin := testenv.BuildBinary(t, "./cmd/maestro")
@@ -81,8 +83,7 @@ resource "maestro_namespace" "n" {
 				resource.TestMatchResourceAttr("maestro_cluster.c", "endpoint", regexp.MustCompile(`^https://127\.0\.0\.1:[1-9][0-9]*$`)),
 				resource.TestCheckResourceAttr("maestro_namespace.n", "id", "made-in-one-apply"),
 				func(s *terraform.State) error {
-					a := s.RootModule().Resources["maestro_cluster.c"].Primary.Attributes
-					c, err := client.New(client.Config{Server: a["endpoint"], Token: a["token"], CertificateAuthorityData: a["ca_certificate"]})
+					c, err := stateClient(s, "maestro_cluster.c")
 					if err != nil {
 						return err
 					}
@@ -98,21 +99,60 @@ resource "maestro_namespace" "n" {
 			Config:             clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "made-in-one-apply" }`),
 			PlanOnly:           true,
 			ExpectNonEmptyPlan: false,
+		}, {
+			// Other server flags restart the server in place, on the
+			// same data and endpoint.
+			Config: strings.Replace(clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "made-in-one-apply" }`),
+				"--log-level=debug", "--log-level=info", 1),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("maestro_cluster.c", plancheck.ResourceActionUpdate)},
+			},
+			Check: func(s *terraform.State) error {
+				rec, err := localserver.Load(dataDir)
+				if err != nil {
+					return err
+				}
+				if rec.PID == pid || fmt.Sprint(rec.Args) != "[--log-level=info]" {
+					return fmt.Errorf("supervisor pid %d (was %d), args %q: not restarted with the new flags", rec.PID, pid, rec.Args)
+				}
+				pid = rec.PID
+				c, err := stateClient(s, "maestro_cluster.c")
+				if err != nil {
+					return err
+				}
+				_, err = c.Namespaces().Get(context.Background(), "made-in-one-apply")
+				return err
+			},
+		}, {
+			// A running cluster imports by its data dir, with the listen
+			// address as configured (port 0), not as resolved.
+			Config:            clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "made-in-one-apply" }`),
+			ResourceName:      "maestro_cluster.c",
+			ImportState:       true,
+			ImportStateId:     dataDir,
+			ImportStateVerify: true,
 		}},
 	})
 }
 
-// A server that died is gone from the refreshed state: the plan creates
-// the cluster again (and the namespace in it).
+// A server that died for good (its supervisor too) is gone from the
+// refreshed state: the plan creates the cluster again, keeping what is in
+// it unrefreshed (its endpoint is unknown), and the apply starts the
+// server again on the data dir it left, on the same port, where those
+// objects still are.
 func TestAccCluster_deadServerIsRecreated(t *testing.T) {
 	accEnv(t)
 	bin := testenv.BuildBinary(t, "./cmd/maestro")
 	dataDir := filepath.Join(t.TempDir(), "cluster")
-	config := clusterConfig(dataDir, bin, "")
+	config := clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "again" }`)
+	var endpoint string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		Steps: []resource.TestStep{
-			{Config: config},
+			{Config: config, Check: func(s *terraform.State) error {
+				endpoint = s.RootModule().Resources["maestro_cluster.c"].Primary.Attributes["endpoint"]
+				return nil
+			}},
 			{
 				PreConfig: func() {
 					if err := localserver.Shutdown(dataDir, time.Minute); err != nil {
@@ -121,7 +161,22 @@ func TestAccCluster_deadServerIsRecreated(t *testing.T) {
 				},
 				Config: config,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("maestro_cluster.c", plancheck.ResourceActionCreate)},
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction("maestro_cluster.c", plancheck.ResourceActionCreate),
+						// Not refreshed (the endpoint is unknown), kept.
+						plancheck.ExpectResourceAction("maestro_namespace.n", plancheck.ResourceActionNoop),
+					},
+				},
+				Check: func(s *terraform.State) error {
+					c, err := stateClient(s, "maestro_cluster.c")
+					if err != nil {
+						return err
+					}
+					if c.Server() != endpoint {
+						return fmt.Errorf("the endpoint moved from %s to %s: the port was free, it should have stayed", endpoint, c.Server())
+					}
+					_, err = c.Namespaces().Get(context.Background(), "again")
+					return err // the data dir was kept: the namespace is there
 				},
 			},
 		},
@@ -246,4 +301,10 @@ func processRuns(pid int) bool {
 	}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	return err == nil && !regexp.MustCompile(`\) Z `).Match(b)
+}
+
+// stateClient is a client built from a maestro_cluster's outputs in state.
+func stateClient(s *terraform.State, addr string) (*client.Client, error) {
+	a := s.RootModule().Resources[addr].Primary.Attributes
+	return client.New(client.Config{Server: a["endpoint"], Token: a["token"], CertificateAuthorityData: a["ca_certificate"]})
 }

@@ -139,6 +139,15 @@ func (r *crud[T, M]) Create(ctx context.Context, req resource.CreateRequest, res
 func (r *crud[T, M]) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state M
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if r.handle.settingsUnknown() {
+		// The cluster is still to be made (or remade): there is nothing
+		// to ask yet. Keep the state as it is and say so.
+		ns, name := r.key(&state)
+		resp.Diagnostics.AddWarning("Not refreshed: "+r.name(ns, name),
+			"The provider's endpoint, token or CA certificate is known only after apply (the cluster it reaches is being created or replaced), so this object could not be read. "+
+				"It is kept as it was; if the cluster is new, apply again afterwards to create it there.")
+		return
+	}
 	c, diags := r.handle.Client()
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {

@@ -12,4 +12,11 @@
 // object -> model); pods and deployment templates share podspec*.go.
 // flatten keeps only the labels and annotations the configuration set, so
 // keys added by the server or by other tools never show as a diff.
+//
+// maestro_cluster needs no client: it runs a control plane (a local
+// `maestro server` through internal/localserver) and outputs what a
+// provider block needs to reach it. maestro_node_pool adds plan-time
+// checks and an impact warning (nodepool_plan.go), the key secret of ssh
+// pools, and a wait on the pool's and machines' conditions
+// (nodepool_wait.go).
 package provider

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/controller/nodepool"
 )
 
 // Plan-time checks and the plan's description of what an apply does to a
@@ -160,35 +161,37 @@ func validatePoolAPI(ctx context.Context, m *NodePoolResourceModel, diags *diag.
 	}
 }
 
-// templateChanges lists the attributes whose change makes new machines
-// (the pool's machine template): every other change (size, zones, hosts,
-// rollout, drain and remediation settings) keeps the machines there are.
+// templateChanges lists the attributes whose change makes new machines:
+// the pool's machine template, as the node pool controller hashes it
+// (nodepool.TemplateHash). Size, bounds, rollout, drain and remediation
+// settings, and an ssh pool's host list, keep the machines there are.
 func templateChanges(a, b *api.NodePoolSpec) []string {
+	if nodepool.TemplateHash(a) == nodepool.TemplateHash(b) {
+		return nil
+	}
 	var changed []string
-	if a.Provider != b.Provider {
-		changed = append(changed, "provider")
+	add := func(differ bool, name string) {
+		if differ {
+			changed = append(changed, name)
+		}
 	}
-	if a.MachineType != b.MachineType {
-		changed = append(changed, "machine_type")
-	}
-	if !maps.Equal(a.Labels, b.Labels) {
-		changed = append(changed, "labels")
-	}
-	if !slices.EqualFunc(a.Taints, b.Taints, func(x, y api.Taint) bool {
+	add(a.Provider != b.Provider, "provider")
+	add(a.MachineType != b.MachineType, "machine_type")
+	add(!slices.Equal(a.Zones, b.Zones), "zones")
+	add(!maps.Equal(a.Labels, b.Labels), "labels")
+	add(!slices.EqualFunc(a.Taints, b.Taints, func(x, y api.Taint) bool {
 		return x.Key == y.Key && x.Value == y.Value && x.Effect == y.Effect
-	}) {
-		changed = append(changed, "taint")
-	}
-	if a.Spot != b.Spot {
-		changed = append(changed, "spot")
-	}
+	}), "taint")
+	add(a.Spot != b.Spot, "spot")
 	if a.SSH != nil && b.SSH != nil {
-		if a.SSH.User != b.SSH.User || a.SSH.Port != b.SSH.Port {
-			changed = append(changed, "ssh login")
-		}
-		if a.SSH.InstallDir != b.SSH.InstallDir {
-			changed = append(changed, "ssh.install_dir")
-		}
+		add(a.SSH.User != b.SSH.User, "ssh.user")
+		add(a.SSH.Port != b.SSH.Port, "ssh.port")
+		add(!slices.Equal(a.SSH.HostKeys, b.SSH.HostKeys), "ssh.host_keys")
+		add(a.SSH.InsecureIgnoreHostKey != b.SSH.InsecureIgnoreHostKey, "ssh.insecure_ignore_host_key")
+		add(a.SSH.InstallDir != b.SSH.InstallDir, "ssh.install_dir")
+	}
+	if len(changed) == 0 {
+		changed = append(changed, "machine template")
 	}
 	return changed
 }

@@ -124,3 +124,71 @@ resource "maestro_node_pool" "p" {
 		t.Error("the key is in a state file")
 	}
 }
+
+// Size, range, template and behaviour changes apply in place and leave
+// an empty plan (no perpetual diff from the server's defaults or the
+// sizes the plan fills in); a pool deleted outside Terraform is created
+// again.
+func TestAccNodePool_updates(t *testing.T) {
+	c, provider := accCluster(t, 0)
+	pool := func(body string) string {
+		return provider + "resource \"maestro_node_pool\" \"p\" {\n  name = \"local\"\n  wait_for_ready = false\n  local {}\n" + body + "\n}\n"
+	}
+	ctx := context.Background()
+	spec := func(check func(s api.NodePoolSpec) error) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			p, err := c.Client.NodePools().Get(ctx, "local")
+			if err != nil {
+				return err
+			}
+			return check(p.Spec)
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: pool(`size = 2`), Check: spec(func(s api.NodePoolSpec) error {
+				if *s.Size != 2 || s.MinSize != 2 || s.MaxSize != 2 || s.Provider != api.ProviderLocal || *s.DrainTimeoutSeconds != 300 {
+					return fmt.Errorf("spec %+v", s)
+				}
+				return nil
+			})},
+			{Config: pool(`size = 3`), Check: resource.TestCheckResourceAttr("maestro_node_pool.p", "max_size", "3")},
+			{Config: pool("min_size = 1\n  max_size = 4"), Check: spec(func(s api.NodePoolSpec) error {
+				if *s.Size != 3 || s.MinSize != 1 || s.MaxSize != 4 {
+					return fmt.Errorf("the range moved the size: %+v", s)
+				}
+				return nil
+			})},
+			{Config: pool(`size = 3
+  labels = { tier = "b" }
+  taint {
+    key    = "dedicated"
+    value  = "b"
+    effect = "NoSchedule"
+  }
+  drain_timeout = "120s"
+  rollout {
+    max_surge = "25%"
+  }
+  remediation {
+    startup_timeout = "3m"
+  }`), Check: spec(func(s api.NodePoolSpec) error {
+				if s.Labels["tier"] != "b" || len(s.Taints) != 1 || *s.DrainTimeoutSeconds != 120 || s.Rollout.MaxSurge.String() != "25%" ||
+					*s.Remediation.StartupTimeoutSeconds != 180 || s.Rollout.MaxUnavailable.String() != "0" {
+					return fmt.Errorf("spec %+v", s)
+				}
+				return nil
+			})},
+			{
+				PreConfig: func() {
+					if err := c.Client.NodePools().Delete(ctx, "local"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: pool(`size = 1`),
+				Check:  resource.TestCheckResourceAttr("maestro_node_pool.p", "size", "1"),
+			},
+		},
+	})
+}

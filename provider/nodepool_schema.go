@@ -39,7 +39,8 @@ func (r *NodePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A node pool: machines of one template, kept at a size by the cluster's controllers, which create each " +
 			"machine, join its node with a single-use token, replace machines one step at a time when the template changes, and " +
-			"drain every node before its machine is deleted. The plan says what will happen to the machines (a warning such as " +
+			"drain every node before its machine is deleted. The template is what the attributes marked \"Part of the template\" say; " +
+			"changing it replaces every machine (size, bounds, hosts, rollout, drain and remediation settings do not). The plan says what will happen to the machines (a warning such as " +
 			"`2 machines to create`); the apply waits until the pool's nodes are Ready and fails at once with the reason when a " +
 			"machine cannot be made (SSH authentication failed on a host, host unreachable, node never joined). " +
 			"Import by name: `terraform import maestro_node_pool.a pool-a`.",
@@ -47,7 +48,7 @@ func (r *NodePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"id":           computedString("The pool name."),
 			"name":         nameAttribute("Name of the pool (a DNS-1123 label); its machines are named after it. Changing it replaces the pool."),
 			"machine_type": schema.StringAttribute{MarkdownDescription: "Machine type (cloud providers; informational for local and ssh). Part of the template.", Optional: true},
-			"zones":        schema.ListAttribute{MarkdownDescription: "Zones the machines are spread over.", ElementType: types.StringType, Optional: true},
+			"zones":        schema.ListAttribute{MarkdownDescription: "Zones the machines are spread over. Part of the template.", ElementType: types.StringType, Optional: true},
 			"labels":       schema.MapAttribute{MarkdownDescription: "Labels of the pool's nodes. Part of the template.", ElementType: types.StringType, Optional: true},
 			"spot": schema.BoolAttribute{MarkdownDescription: "Ask for interruptible capacity where the provider has it. Part of the template.",
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
@@ -94,7 +95,7 @@ func poolSSHBlock() schema.SingleNestedBlock {
 	return schema.SingleNestedBlock{
 		MarkdownDescription: "Existing hosts, reached over SSH: the agent is installed on each and joins the cluster.",
 		Attributes: map[string]schema.Attribute{
-			"hosts": schema.ListAttribute{MarkdownDescription: "Addresses of the hosts; one machine per host at most.", ElementType: types.StringType, Optional: true},
+			"hosts": schema.ListAttribute{MarkdownDescription: "Addresses of the hosts; one machine per host at most. Adding a host replaces no machine.", ElementType: types.StringType, Optional: true},
 			"user": schema.StringAttribute{MarkdownDescription: "SSH user (default `root`). Part of the template.",
 				Optional: true, Computed: true, Default: stringdefault.StaticString(defaultPoolSSHUser)},
 			"port": schema.Int64Attribute{MarkdownDescription: "SSH port (default 22). Part of the template.",
@@ -106,10 +107,10 @@ func poolSSHBlock() schema.SingleNestedBlock {
 			},
 			"private_key_version": schema.Int64Attribute{MarkdownDescription: "Change this number to send the current `private_key` again (key rotation).", Optional: true},
 			"host_keys": schema.ListAttribute{
-				MarkdownDescription: "The hosts' public keys, pinned: `ssh-ed25519 AAAA...`, optionally prefixed by the host as in known_hosts. A host whose key is not listed is refused. Required unless `insecure_ignore_host_key`.",
+				MarkdownDescription: "The hosts' public keys, pinned: `ssh-ed25519 AAAA...`, optionally prefixed by the host as in known_hosts. A host whose key is not listed is refused. Required unless `insecure_ignore_host_key`. Part of the template.",
 				ElementType:         types.StringType, Optional: true,
 			},
-			"insecure_ignore_host_key": schema.BoolAttribute{MarkdownDescription: "Accept any host key: only for hosts on a network you trust.",
+			"insecure_ignore_host_key": schema.BoolAttribute{MarkdownDescription: "Accept any host key: only for hosts on a network you trust. Part of the template.",
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
 			"install_dir": schema.StringAttribute{MarkdownDescription: "Where the agent is installed on each host (default `" + api.DefaultSSHInstallDir + "`). Part of the template.",
 				Optional: true, Computed: true, Default: stringdefault.StaticString(api.DefaultSSHInstallDir), Validators: []validator.String{absPathValidator{}}},

@@ -41,7 +41,8 @@ func TestPoolImpact(t *testing.T) {
 		{"scale down", spec(3, nil), spec(1, nil), "2 machines to drain and delete"},
 		{"no change", spec(3, nil), spec(3, nil), ""},
 		{"drain timeout is not the template", spec(3, nil), spec(3, func(s *api.NodePoolSpec) { s.DrainTimeoutSeconds = api.Ptr[int64](60) }), ""},
-		{"zones are not the template", spec(3, nil), spec(3, func(s *api.NodePoolSpec) { s.Zones = []string{"a", "b"} }), ""},
+		{"zones are", spec(3, nil), spec(3, func(s *api.NodePoolSpec) { s.Zones = []string{"a", "b"} }),
+			"template changed (zones): 3 machines replaced one at a time, each drained first"},
 		{"template", spec(3, labels("a")), spec(3, labels("b")),
 			"template changed (labels): 3 machines replaced one at a time, each drained first"},
 		{"template and scale up", spec(3, labels("a")), spec(4, labels("b")),
@@ -79,8 +80,9 @@ func TestTemplateChangesSSH(t *testing.T) {
 		want string
 	}{
 		{"more hosts", ssh(func(c *api.SSHPoolConfig) { c.Hosts = append(c.Hosts, "h3") }), ""},
-		{"host keys", ssh(func(c *api.SSHPoolConfig) { c.HostKeys = []string{"other"} }), ""},
-		{"port", ssh(func(c *api.SSHPoolConfig) { c.Port = 2222 }), "ssh login"},
+		{"host keys", ssh(func(c *api.SSHPoolConfig) { c.HostKeys = []string{"other"} }), "ssh.host_keys"},
+		{"port and user", ssh(func(c *api.SSHPoolConfig) { c.Port, c.User = 2222, "admin" }), "ssh.user, ssh.port"},
+		{"insecure", ssh(func(c *api.SSHPoolConfig) { c.InsecureIgnoreHostKey = true }), "ssh.insecure_ignore_host_key"},
 		{"install dir", ssh(func(c *api.SSHPoolConfig) { c.InstallDir = "/opt/m" }), "ssh.install_dir"},
 		{"to local", spec(2, nil), "provider"},
 	} {
@@ -263,21 +265,21 @@ func TestPoolProgress(t *testing.T) {
 	pool := func(gen, observed int64, ready int32, cond *api.Condition) *api.NodePool {
 		p := &api.NodePool{ObjectMeta: api.ObjectMeta{Name: "p", Generation: gen},
 			Spec:   *spec(2, nil),
-			Status: api.NodePoolStatus{ObservedGeneration: observed, Machines: 2, ReadyMachines: ready}}
+			Status: api.NodePoolStatus{ObservedGeneration: observed, Machines: 2, ReadyMachines: ready, UpdatedMachines: ready}}
 		if cond != nil {
 			p.Status.Conditions = []api.Condition{*cond}
 		}
 		return p
 	}
-	readyTrue := &api.Condition{Type: condPoolReady, Status: api.ConditionTrue}
-	scaling := &api.Condition{Type: condPoolReady, Status: api.ConditionFalse, Reason: "ScalingUp", Message: "1 machine provisioning"}
+	readyTrue := &api.Condition{Type: api.NodePoolReady, Status: api.ConditionTrue}
+	scaling := &api.Condition{Type: api.NodePoolReady, Status: api.ConditionFalse, Reason: "ScalingUp", Message: "1 machine provisioning"}
 	machine := func(name, host string, phase string, conds ...api.Condition) *api.Machine {
 		return &api.Machine{ObjectMeta: api.ObjectMeta{Name: name}, Spec: api.MachineSpec{Pool: "p", Host: host},
 			Status: api.MachineStatus{Phase: phase, Conditions: conds}}
 	}
-	authFailed := api.Condition{Type: condMachineProvisioned, Status: api.ConditionFalse, Reason: reasonCloudError,
+	authFailed := api.Condition{Type: api.MachineProvisioned, Status: api.ConditionFalse, Reason: api.ReasonCloudError,
 		Message: "ssh root@10.1.2.3:22: authentication failed: no supported methods remain"}
-	notJoined := api.Condition{Type: condMachineNodeReady, Status: api.ConditionFalse, Reason: reasonNodeNotJoined,
+	notJoined := api.Condition{Type: api.MachineNodeReady, Status: api.ConditionFalse, Reason: api.ReasonNodeNotJoined,
 		Message: "no node after 10m0s; agent log:\njoin: token rejected"}
 	other := machine("q-1", "", api.MachineFailed)
 	other.Spec.Pool = "q"
@@ -299,8 +301,15 @@ func TestPoolProgress(t *testing.T) {
 			false, "machine p-2: its node never joined: no node after 10m0s; agent log:\njoin: token rejected", ""},
 		{"failed phase", pool(2, 2, 1, scaling), []*api.Machine{{ObjectMeta: api.ObjectMeta{Name: "p-3"}, Spec: api.MachineSpec{Pool: "p"},
 			Status: api.MachineStatus{Phase: api.MachineFailed, Message: "quota exceeded"}}}, false, "machine p-3 failed: quota exceeded", ""},
-		{"pool says machine failed", pool(2, 2, 1, &api.Condition{Type: condPoolReady, Status: api.ConditionFalse, Reason: reasonMachineFailed, Message: "machine p-1: disk full"}),
+		{"pool says machine failed", pool(2, 2, 1, &api.Condition{Type: api.NodePoolReady, Status: api.ConditionFalse, Reason: api.ReasonMachineFailed, Message: "machine p-1: disk full"}),
 			nil, false, "machine p-1: disk full", ""},
+		{"ready machines on the old template", func() *api.NodePool {
+			p := pool(2, 2, 2, readyTrue)
+			p.Status.UpdatedMachines = 1
+			return p
+		}(), nil, false, "", "2 of 2 machines ready"},
+		{"more machines than hosts", pool(2, 2, 1, &api.Condition{Type: api.NodePoolReady, Status: api.ConditionFalse, Reason: api.ReasonNotEnoughHosts, Message: "size 3 needs 1 more host(s)"}),
+			nil, false, "size 3 needs 1 more host(s)", ""},
 		{"another pool's machine is not ours", pool(2, 2, 2, readyTrue), []*api.Machine{other}, true, "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,17 +11,6 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 )
 
-// Conditions and reasons the node pool and machine controllers report
-// (the issue 12 contract; engine/api names them once they land there).
-const (
-	condPoolReady          = "Ready"
-	condMachineProvisioned = "Provisioned"
-	condMachineNodeReady   = "NodeReady"
-	reasonCloudError       = "CloudError"
-	reasonNodeNotJoined    = "NodeNotJoined"
-	reasonMachineFailed    = "MachineFailed"
-)
-
 // poolWaitInterval is how often the apply looks at the pool.
 const poolWaitInterval = time.Second
 
@@ -39,10 +28,12 @@ type poolState struct {
 // cloud refused (Provisioned=False, CloudError: SSH authentication,
 // unreachable host), a node that never joined (NodeReady=False,
 // NodeNotJoined, with the agent's last lines), a Failed machine or a pool
-// reporting MachineFailed end the wait at once, with that message.
+// reporting MachineFailed or NotEnoughHosts (more machines than ssh
+// hosts) end the wait at once, with that message. Done is the pool's
+// Ready condition with every machine Ready and on the current template.
 func poolProgress(pool *api.NodePool, ms []*api.Machine) poolState {
 	size := specSize(&pool.Spec)
-	ready := api.FindCondition(pool.Status.Conditions, condPoolReady)
+	ready := api.FindCondition(pool.Status.Conditions, api.NodePoolReady)
 	st := poolState{progress: fmt.Sprintf("%d of %d machines ready", pool.Status.ReadyMachines, size)}
 	if ready != nil && ready.Status != api.ConditionTrue && ready.Reason != "" {
 		st.progress += fmt.Sprintf(" (%s: %s)", ready.Reason, ready.Message)
@@ -51,7 +42,7 @@ func poolProgress(pool *api.NodePool, ms []*api.Machine) poolState {
 		st.failure = f
 		return st
 	}
-	if ready != nil && ready.Status == api.ConditionFalse && ready.Reason == reasonMachineFailed {
+	if ready != nil && ready.Status == api.ConditionFalse && (ready.Reason == api.ReasonMachineFailed || ready.Reason == api.ReasonNotEnoughHosts) {
 		st.failure = ready.Message
 		return st
 	}
@@ -60,7 +51,8 @@ func poolProgress(pool *api.NodePool, ms []*api.Machine) poolState {
 			pool.Generation, pool.Status.ObservedGeneration, st.progress)
 		return st
 	}
-	st.done = ready != nil && ready.Status == api.ConditionTrue && int(pool.Status.ReadyMachines) == size
+	st.done = ready != nil && ready.Status == api.ConditionTrue && int(pool.Status.ReadyMachines) == size &&
+		int(pool.Status.UpdatedMachines) == size
 	return st
 }
 
@@ -75,11 +67,11 @@ func machineFailures(pool string, ms []*api.Machine) string {
 		if m.Spec.Host != "" {
 			where += " (host " + m.Spec.Host + ")"
 		}
-		if c := api.FindCondition(m.Status.Conditions, condMachineProvisioned); c != nil && c.Status == api.ConditionFalse && c.Reason == reasonCloudError {
+		if c := api.FindCondition(m.Status.Conditions, api.MachineProvisioned); c != nil && c.Status == api.ConditionFalse && c.Reason == api.ReasonCloudError {
 			out = append(out, fmt.Sprintf("%s could not be created: %s", where, c.Message))
 			continue
 		}
-		if c := api.FindCondition(m.Status.Conditions, condMachineNodeReady); c != nil && c.Status == api.ConditionFalse && c.Reason == reasonNodeNotJoined {
+		if c := api.FindCondition(m.Status.Conditions, api.MachineNodeReady); c != nil && c.Status == api.ConditionFalse && c.Reason == api.ReasonNodeNotJoined {
 			out = append(out, fmt.Sprintf("%s: its node never joined: %s", where, c.Message))
 			continue
 		}

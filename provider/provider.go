@@ -115,7 +115,14 @@ func (p *MaestroProvider) DataSources(context.Context) []func() datasource.DataS
 type clientHandle struct {
 	client *client.Client
 	diags  diag.Diagnostics
+	// unknown: some setting is known only after apply (the cluster the
+	// provider reaches is being created, e.g. by maestro_cluster).
+	unknown bool
 }
+
+// settingsUnknown reports whether the provider's settings are not known
+// yet (plan of a configuration whose cluster is still to be made).
+func (h *clientHandle) settingsUnknown() bool { return h != nil && h.unknown }
 
 // Client returns the API client, or an error diagnostic at the point of use.
 func (h *clientHandle) Client() (*client.Client, diag.Diagnostics) {
@@ -140,6 +147,7 @@ func buildClient(data MaestroProviderModel, getenv func(string) string, userAgen
 		"ca_certificate": data.CACertificate, "config_path": data.ConfigPath,
 	} {
 		if v.IsUnknown() {
+			h.unknown = true
 			h.diags.AddAttributeError(pathRoot(name), "Unknown maestro provider setting",
 				fmt.Sprintf("The provider setting %q depends on a value that is known only after apply, so the provider cannot reach the API server yet. "+
 					"Set it to a value known at plan time, or apply the resources it depends on first with -target.", name))

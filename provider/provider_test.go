@@ -29,12 +29,12 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 
 // accCluster prepares an acceptance test: it checks the terraform binary,
 // sets the environment plugin-testing reads, and starts an in-process
-// cluster with simulated nodes. It returns the cluster and the provider
-// block that reaches it.
-func accCluster(t *testing.T, nodes int) (*cluster.Cluster, string) {
+// cluster with simulated nodes (and opts). It returns the cluster and the
+// provider block that reaches it.
+func accCluster(t *testing.T, nodes int, opts ...cluster.Option) (*cluster.Cluster, string) {
 	t.Helper()
 	accEnv(t)
-	c := cluster.Start(t)
+	c := cluster.Start(t, opts...)
 	if nodes > 0 {
 		c.AddNodes(t, "node-", nodes)
 	}

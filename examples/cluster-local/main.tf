@@ -27,8 +27,9 @@ resource "maestro_cluster" "local" {
   provider = maestro.bootstrap
 
   local {
-    data_dir = var.data_dir != "" ? var.data_dir : "${abspath(path.root)}/.maestro-cluster"
-    # listen defaults to 127.0.0.1:0: a free port, kept across restarts.
+    data_dir    = var.data_dir != "" ? var.data_dir : "${abspath(path.root)}/.maestro-cluster"
+    listen      = var.listen # port 0: a free port, kept across restarts
+    server_args = var.server_args
   }
 }
 

@@ -39,6 +39,8 @@ type Spec struct {
 	// RequestedListen is the listen address as the user gave it (port 0
 	// before ResolveListen), recorded for import.
 	RequestedListen string
+	// Args are more `maestro server` flags (--service-cidr=..., ...).
+	Args []string
 }
 
 // Record is what the data directory remembers of the running server.
@@ -49,6 +51,7 @@ type Record struct {
 	RequestedListen  string    `json:"requestedListen,omitempty"`
 	AdvertiseAddress string    `json:"advertiseAddress,omitempty"`
 	Binary           string    `json:"binary"`
+	Args             []string  `json:"args,omitempty"`
 	StartedAt        time.Time `json:"startedAt"`
 }
 
@@ -72,6 +75,19 @@ func ResolveListen(listen string) (string, error) {
 	defer ln.Close()
 	_, port, _ = net.SplitHostPort(ln.Addr().String())
 	return net.JoinHostPort(host, port), nil
+}
+
+// ChooseListen is ResolveListen for a data directory: a server started
+// again on the data directory of one that died gets the port it had, when
+// that is free, so the endpoint (which its nodes were given) stays.
+func ChooseListen(dataDir, requested string) (string, error) {
+	if rec, err := Load(dataDir); err == nil && rec.RequestedListen == requested && rec.Listen != "" {
+		if ln, err := net.Listen("tcp", rec.Listen); err == nil {
+			ln.Close()
+			return rec.Listen, nil
+		}
+	}
+	return ResolveListen(requested)
 }
 
 // ResolveBinary finds the maestro executable: explicit if set, else
@@ -106,7 +122,7 @@ func (s Spec) Command() []string {
 	if s.AdvertiseAddress != "" {
 		argv = append(argv, "--advertise-address", s.AdvertiseAddress)
 	}
-	return argv
+	return append(argv, s.Args...)
 }
 
 // Load reads the record of a data directory.

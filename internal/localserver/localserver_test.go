@@ -32,6 +32,33 @@ func TestResolveListen(t *testing.T) {
 	}
 }
 
+// A server started again on a data dir gets its old port back while it
+// is free, and a new one when it is taken or the request changed.
+func TestChooseListen(t *testing.T) {
+	dir := t.TempDir()
+	old, err := ResolveListen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeRecord(dir, Record{Listen: old, RequestedListen: "127.0.0.1:0"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ChooseListen(dir, "127.0.0.1:0"); got != old {
+		t.Errorf("ChooseListen = %q, want the recorded %q", got, old)
+	}
+	if got, _ := ChooseListen(dir, "127.0.0.1:7443"); got != "127.0.0.1:7443" {
+		t.Errorf("a changed request kept the old port: %q", got)
+	}
+	ln, err := net.Listen("tcp", old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if got, _ := ChooseListen(dir, "127.0.0.1:0"); got == old || strings.HasSuffix(got, ":0") {
+		t.Errorf("ChooseListen = %q with %q taken, want another free port", got, old)
+	}
+}
+
 func TestResolveBinary(t *testing.T) {
 	dir := t.TempDir()
 	exe := filepath.Join(dir, "terraform-provider-maestro")

@@ -47,7 +47,8 @@ func Start(ctx context.Context, s Spec) (Record, client.Config, error) {
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }() // reaps it while we run; init does after
-	rec := Record{PID: cmd.Process.Pid, Listen: s.Listen, RequestedListen: s.RequestedListen, AdvertiseAddress: s.AdvertiseAddress, Binary: s.Binary, StartedAt: time.Now().UTC()}
+	rec := Record{PID: cmd.Process.Pid, Listen: s.Listen, RequestedListen: s.RequestedListen, AdvertiseAddress: s.AdvertiseAddress,
+		Binary: s.Binary, Args: s.Args, StartedAt: time.Now().UTC()}
 	fail := func(err error) (Record, client.Config, error) {
 		_ = stopGroup(rec.PID, exited, 10*time.Second)
 		tail := LogTail(s.DataDir, 15)

@@ -10,14 +10,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/localserver"
 )
@@ -28,17 +29,22 @@ var (
 )
 
 // maestroBesideProvider builds the maestro binary into the provider's
-// directory, where maestro_cluster looks for it by default.
+// directory, where maestro_cluster looks for it by default (and
+// maestro-pause beside it, as `make build` does).
 func maestroBesideProvider(t testing.TB) {
 	t.Helper()
 	dir := providerBinaryDir(t)
 	maestroOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, "maestro"), "github.com/maestro-dev/maestro/cmd/maestro")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			maestroErr = fmt.Errorf("go build of maestro: %w\n%s", err, out)
+		// maestro-pause too: agents build their infra image from it.
+		for _, name := range []string{"maestro", "maestro-pause"} {
+			cmd := exec.CommandContext(ctx, "go", "build", "-o", filepath.Join(dir, name), "github.com/maestro-dev/maestro/cmd/"+name)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				maestroErr = fmt.Errorf("go build of %s: %w\n%s", name, err, out)
+				return
+			}
 		}
 	})
 	if maestroErr != nil {
@@ -123,16 +129,9 @@ func TestClusterExamplesPlanOffline(t *testing.T) {
 	}
 }
 
-// maestro_cluster with the maestro binary beside the provider: the server
-// outlives the terraform run that made it (the next plan finds it, and is
-// empty), a namespace is made through a provider configured from its
-// outputs in the same apply, the outputs reach the server, and destroy
-// leaves no process and no data dir.
-func TestClusterLocalOutlivesTerraform(t *testing.T) {
-	t.Parallel()
-	maestroBesideProvider(t)
-	dataDir := filepath.Join(t.TempDir(), "cluster")
-	w := newWorkspace(t, map[string]string{"main.tf": hcl(`
+// localClusterConfig is a local maestro_cluster in {{data}} and a
+// namespace in it, through a provider configured from its outputs.
+const localClusterConfig = `
 terraform {
   required_providers {
     maestro = { source = "maestro-dev/maestro" }
@@ -159,7 +158,18 @@ output "config" {
   value     = { server = maestro_cluster.c.endpoint, ca = maestro_cluster.c.ca_certificate, token = maestro_cluster.c.token }
   sensitive = true
 }
-`, "{{data}}", dataDir)})
+`
+
+// maestro_cluster with the maestro binary beside the provider: the server
+// outlives the terraform run that made it (the next plan finds it, and is
+// empty), a namespace is made through a provider configured from its
+// outputs in the same apply, the outputs reach the server, and destroy
+// leaves no process and no data dir.
+func TestClusterLocalOutlivesTerraform(t *testing.T) {
+	t.Parallel()
+	maestroBesideProvider(t)
+	dataDir := filepath.Join(t.TempDir(), "cluster")
+	w := newWorkspace(t, map[string]string{"main.tf": hcl(localClusterConfig, "{{data}}", dataDir)})
 	t.Logf("apply took %s", w.mustApply().took)
 	rec, err := localserver.Load(dataDir)
 	if err != nil {
@@ -201,4 +211,65 @@ func processRuns(pid int) bool {
 	}
 	i := strings.LastIndexByte(string(stat), ')')
 	return i < 0 || i+2 >= len(stat) || stat[i+2] != 'Z'
+}
+
+// An ssh pool's private key (write-only, from an ephemeral variable) is
+// in no plan, apply output, trace log or state; it reached the secret the
+// pool names.
+func TestNodePoolKeyNeverLogged(t *testing.T) {
+	t.Parallel()
+	c := startAPIOnly(t)
+	const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nk3y-Sentinel-4d9a0c\n-----END OPENSSH PRIVATE KEY-----\n"
+	w := newWorkspace(t, map[string]string{"main.tf": providerBlock + `
+variable "ssh_key" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+resource "maestro_node_pool" "onprem" {
+  name           = "onprem"
+  size           = 1
+  wait_for_ready = false # no controllers here
+  ssh {
+    hosts               = ["10.0.0.5"]
+    host_keys           = ["10.0.0.5 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"]
+    private_key         = var.ssh_key
+    private_key_version = 1
+  }
+}
+`})
+	w.setVar("config_path", c.ConfigPath)
+	forms := append(base64Forms("k3y-Sentinel-4d9a0c"), base64Forms(key)...)
+	applyNeverLeaks(t, w, []string{"TF_VAR_ssh_key=" + key}, "maestro_node_pool", forms, forms)
+
+	sec, err := c.Client.Secrets(api.NamespaceSystem).Get(context.Background(), "nodepool-onprem-ssh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(sec.Data["privateKey"]) != key {
+		t.Errorf("secret %s/nodepool-onprem-ssh does not hold the key", api.NamespaceSystem)
+	}
+}
+
+// BenchmarkClusterLocalApply measures `terraform apply` of a local
+// control plane and a namespace in it from empty state (apply-s; of it,
+// cluster-create-s for maestro_cluster: server start to /readyz) and
+// `terraform destroy` (destroy-s). Run it with -benchtime 5x.
+func BenchmarkClusterLocalApply(b *testing.B) {
+	maestroBesideProvider(b)
+	var apply, create, destroy float64
+	for i := range b.N {
+		dataDir := filepath.Join(b.TempDir(), "cluster"+strconv.Itoa(i))
+		w := newWorkspace(b, map[string]string{"main.tf": hcl(localClusterConfig, "{{data}}", dataDir)})
+		r := w.mustApply()
+		apply += r.took.Seconds()
+		create += meanTook(b, r, "maestro_cluster", "Creation")
+		destroy += w.mustDestroy().took.Seconds()
+	}
+	n := float64(b.N)
+	b.ReportMetric(apply/n, "apply-s")
+	b.ReportMetric(create/n, "cluster-create-s")
+	b.ReportMetric(destroy/n, "destroy-s")
+	b.ReportMetric(0, "ns/op")
 }

@@ -49,11 +49,36 @@ func TestSecretNeverLogged(t *testing.T) {
 	)
 	w := newWorkspace(t, map[string]string{"main.tf": hcl(secretConfig, "{{data}}", dataValue)})
 	w.setVar("config_path", c.ConfigPath)
-	logPath := filepath.Join(t.TempDir(), "terraform.log")
-	env := []string{"TF_LOG=trace", "TF_LOG_PROVIDER=trace", "TF_LOG_PATH=" + logPath, "TF_VAR_password=" + woValue}
+	applyNeverLeaks(t, w, []string{"TF_VAR_password=" + woValue}, "maestro_secret",
+		append(base64Forms(dataValue), base64Forms(woValue)...), base64Forms(woValue))
 
-	forms := func(v string) []string { return []string{v, base64.StdEncoding.EncodeToString([]byte(v))} }
-	secrets := append(forms(dataValue), forms(woValue)...)
+	// Both values did reach the API: the test looked for what was sent.
+	sec, err := c.Client.Secrets("vault").Get(context.Background(), "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(sec.Data["username"]); got != dataValue {
+		t.Errorf("secret data username = %q, want %q", got, dataValue)
+	}
+	if got := string(sec.Data["password"]); got != woValue {
+		t.Errorf("secret data password (from data_wo) = %q, want %q", got, woValue)
+	}
+}
+
+// base64Forms is a value as written and base64-encoded, as the API
+// carries secret data.
+func base64Forms(v string) []string { return []string{v, base64.StdEncoding.EncodeToString([]byte(v))} }
+
+// applyNeverLeaks plans and applies w with every log at trace level (env
+// adds to it) and fails the test when any of secrets appears where
+// terraform writes, stdout, stderr and the log file, or any of stateless
+// (write-only values) in the state. resourceType is a type the
+// configuration applies, whose provider log lines the trace log must hold
+// for the search to mean anything.
+func applyNeverLeaks(t *testing.T, w *workspace, env []string, resourceType string, secrets, stateless []string) {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "terraform.log")
+	env = append([]string{"TF_LOG=trace", "TF_LOG_PROVIDER=trace", "TF_LOG_PATH=" + logPath}, env...)
 	noSecrets := func(where, text string) {
 		t.Helper()
 		for _, s := range secrets {
@@ -81,7 +106,7 @@ func TestSecretNeverLogged(t *testing.T) {
 	}
 	// The search must be able to fail: the log holds what the provider
 	// logged at trace level, not just terraform's own lines.
-	for _, want := range []string{"provider.terraform-provider-maestro", "@module=sdk.framework", "tf_resource_type=maestro_secret", "tf_rpc=ApplyResourceChange"} {
+	for _, want := range []string{"provider.terraform-provider-maestro", "@module=sdk.framework", "tf_resource_type=" + resourceType, "tf_rpc=ApplyResourceChange"} {
 		if !strings.Contains(string(log), want) {
 			t.Errorf("the trace log (%d bytes) has no %q: the provider's logs did not reach it", len(log), want)
 		}
@@ -92,21 +117,9 @@ func TestSecretNeverLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range forms(woValue) {
+	for _, s := range stateless {
 		if strings.Contains(string(state), s) {
 			t.Errorf("the state holds the write-only value %q", s)
 		}
-	}
-
-	// Both values did reach the API: the test looked for what was sent.
-	sec, err := c.Client.Secrets("vault").Get(context.Background(), "db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := string(sec.Data["username"]); got != dataValue {
-		t.Errorf("secret data username = %q, want %q", got, dataValue)
-	}
-	if got := string(sec.Data["password"]); got != woValue {
-		t.Errorf("secret data password (from data_wo) = %q, want %q", got, woValue)
 	}
 }
