@@ -58,6 +58,7 @@ func NewRoot() *cobra.Command {
 		newBackupCmd(g),
 		newSecretsCmd(g),
 		newSuperviseCmd(),
+		newNodeCleanupCmd(),
 	)
 	return root
 }

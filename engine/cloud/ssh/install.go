@@ -165,6 +165,13 @@ if [ -d "$D" ]; then
 			if group_alive "$pid"; then echo "agent process group $pid still runs after SIGKILL" >&2; exit 1; fi
 		fi
 	fi
+	# The agent leaves its pods' containers and pod network for a restarted
+	# agent to adopt; an uninstall removes them (maestro node-cleanup).
+	if [ -f "$D/machine.json" ]; then
+		nc=$(sed -n ` + quote(cleanupArgsSed) + ` "$D/machine.json")
+		set -- $nc
+		if [ $# -eq 5 ] && [ -x "$1" ]; then "$1" node-cleanup "$2" "$3" "$4" "$5" >/dev/null 2>&1 || echo "node-cleanup failed on this host" >&2; fi
+	fi
 	rm -rf "$D"
 fi
 if [ -f "$C" ] && read owner < "$C" && [ "$owner" = ` + quote(dir) + ` ]; then rm -f "$C"; fi
@@ -175,6 +182,11 @@ fi
 exit 0
 `
 }
+
+// cleanupArgsSed turns a machine.json (json.Marshal of a record: id, name
+// and cluster first, binary last) into "<binary> --cluster-id <cluster>
+// --node-name <name>" for the delete script's node-cleanup.
+const cleanupArgsSed = `s/^{"id":"[^"]*","name":"\([^"]*\)","cluster":"\([^"]*\)".*"binary":"\([^"]*\)"}$/\3 --cluster-id \2 --node-name \1/p`
 
 // logsScript prints the last lines of machine dir's agent log, or exits 3
 // when the machine is gone.

@@ -4,9 +4,11 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/json"
 	"encoding/pem"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -270,5 +272,30 @@ func TestHostKeyAlgorithms(t *testing.T) {
 		if !slices.Equal(hk.algorithms, tc.want) {
 			t.Errorf("%s: algorithms %v, want %v", tc.name, hk.algorithms, tc.want)
 		}
+	}
+}
+
+// TestCleanupArgsFromRecord: the delete script finds the binary, cluster
+// and node of node-cleanup in a machine.json as Create writes it, labels
+// with the same keys included.
+func TestCleanupArgsFromRecord(t *testing.T) {
+	r := record{ID: "w1-0a1b2c3d@10.0.0.5", Name: "w1", Cluster: "c0ffee", Pool: "metal",
+		Labels: map[string]string{"name": "decoy", "cluster": "decoy"}, Host: "10.0.0.5",
+		Binary: "/var/lib/maestro-agent/bin/maestro-abc123"}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "machine.json")
+	if err := os.WriteFile(f, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("sed", "-n", cleanupArgsSed, f).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "/var/lib/maestro-agent/bin/maestro-abc123 --cluster-id c0ffee --node-name w1"
+	if got := strings.TrimSpace(string(out)); got != want {
+		t.Errorf("cleanup args = %q, want %q", got, want)
 	}
 }
