@@ -262,6 +262,38 @@ func TestCrashedCreate(t *testing.T) {
 	}
 }
 
+func TestLogs(t *testing.T) {
+	c := newCloud(t, t.TempDir(), `for i in 1 2 3 4 5; do echo "line $i"; done; exec sleep 120`, time.Second)
+	m, _ := mustCreate(t, c, "m1")
+	var got string
+	waitFor(t, "the log's last lines", func() bool {
+		var err error
+		got, err = c.Logs(t.Context(), m.ID, 2)
+		return err == nil && got == "line 4\nline 5"
+	})
+	if _, err := c.Logs(t.Context(), "no-such-machine", 2); !errors.Is(err, cloud.ErrNotFound) {
+		t.Errorf("Logs of a missing machine: %v, want ErrNotFound", err)
+	}
+}
+
+func TestLastLines(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"a\nb\nc\n", 2, "b\nc"},
+		{"a\nb\nc", 5, "a\nb\nc"},
+		{"a\nb\nc\n", 0, "a\nb\nc"},
+		{"", 3, ""},
+		{"only", 1, "only"},
+	} {
+		if got := string(LastLines([]byte(tc.in), tc.n)); got != tc.want {
+			t.Errorf("LastLines(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}
+
 // TestUninstall: Delete runs Options.Uninstall once the process is gone;
 // an Uninstall error keeps the machine, and the next Delete tries again.
 func TestUninstall(t *testing.T) {

@@ -3,7 +3,10 @@ package local
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -12,11 +15,11 @@ import (
 
 var _ cloud.LogReader = (*Cloud)(nil)
 
-// maxLogRead bounds how much of machine.log Logs reads (from its end).
-const maxLogRead = 1 << 20
+// logTailBytes bounds how much of a machine's log Logs reads.
+const logTailBytes = 64 << 10
 
 // Logs implements cloud.LogReader: the last lines of the machine's
-// machine.log (its process's output).
+// machine.log (its process's stdout and stderr).
 func (c *Cloud) Logs(ctx context.Context, id string, lines int) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("local: logs %q: %w", id, err)
@@ -25,37 +28,36 @@ func (c *Cloud) Logs(ctx context.Context, id string, lines int) (string, error) 
 		return "", err
 	}
 	f, err := os.Open(filepath.Join(c.machineDir(id), "machine.log"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
 	if err != nil {
 		return "", cloud.Wrap(cloud.ErrTransient, provider, "logs", err, "reading the log of machine "+id)
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	if fi, err := f.Stat(); err == nil && fi.Size() > logTailBytes {
+		_, _ = f.Seek(-logTailBytes, io.SeekEnd)
+	}
+	b, err := io.ReadAll(f)
 	if err != nil {
 		return "", cloud.Wrap(cloud.ErrTransient, provider, "logs", err, "reading the log of machine "+id)
 	}
-	off := max(st.Size()-maxLogRead, 0)
-	buf := make([]byte, st.Size()-off)
-	if _, err := f.ReadAt(buf, off); err != nil {
-		return "", cloud.Wrap(cloud.ErrTransient, provider, "logs", err, "reading the log of machine "+id)
-	}
-	return string(tail(buf, lines)), nil
+	return string(LastLines(b, lines)), nil
 }
 
-// tail returns the last n lines of b (all of b when it has fewer).
-func tail(b []byte, n int) []byte {
+// LastLines returns the last n lines of b (all of it when n <= 0), without
+// a trailing newline.
+func LastLines(b []byte, n int) []byte {
+	b = bytes.TrimRight(b, "\n")
 	if n <= 0 {
-		return nil
+		return b
 	}
-	i := len(b)
-	if i > 0 && b[i-1] == '\n' {
-		i-- // a final newline ends the last line, it does not start another
-	}
-	for ; n > 0; n-- {
-		j := bytes.LastIndexByte(b[:i], '\n')
-		if j < 0 {
-			return b
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == '\n' {
+			if n--; n == 0 {
+				return b[i+1:]
+			}
 		}
-		i = j
 	}
-	return b[i+1:]
+	return b
 }
