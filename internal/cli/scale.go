@@ -18,7 +18,7 @@ func newScaleCmd(g *globals) *cobra.Command {
 		Short: "Set the number of replicas of a deployment or replica set, or the size of a node pool",
 		Example: `  maestro scale deployment web --replicas 5
   maestro scale nodepool local --replicas 4   # machines, within the pool's min and max`,
-		Args:    cobra.ExactArgs(2),
+		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !cmd.Flags().Changed("replicas") {
 				return fmt.Errorf("--replicas: required")

@@ -13,7 +13,6 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
-	"github.com/maestro-dev/maestro/engine/cloud"
 	"github.com/maestro-dev/maestro/engine/cloud/local"
 	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/runtime"
@@ -136,7 +135,7 @@ func runUp(ctx context.Context, g *globals, cfg localcluster.Config, id localclu
 		cfg.Log.Info("the demo image is not available", "err", err)
 	}
 	n := local.Network{Bridge: localcluster.MachineBridge(name), Prefix: localcluster.MachineNetwork(id.Slot)}
-	c, err := localcluster.StartPool(ctx, cfg, n, agentArgs)
+	c, err := localcluster.StartPool(ctx, cfg, localcluster.PoolOptions{Network: n, AgentArgs: agentArgs})
 	if err != nil {
 		return err
 	}
@@ -167,8 +166,15 @@ func runUp(ctx context.Context, g *globals, cfg localcluster.Config, id localclu
 	stopCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	err = c.Stop(stopCtx)
+	if cfg.Runtime != localcluster.RuntimeProcess {
+		// Pods of machines whose drain was cut short: the whole cluster's.
+		err = errors.Join(err, removeNodeContainers(stopCtx, st.Cluster, []string{""}))
+	}
+	if err != nil {
+		return fmt.Errorf("%w (`%s` removes what is left)", err, downCommand(name))
+	}
 	_ = os.Remove(statePath)
-	return err
+	return nil
 }
 
 func downCommand(name string) string {
@@ -279,25 +285,8 @@ func removeLocalMachines(ctx context.Context, dataDir, cluster string) error {
 	if err != nil || cluster == "" {
 		return nil // recorded before node pools: no machines
 	}
-	root := filepath.Join(dataDir, "server", "machines")
 	n := local.Network{Bridge: localcluster.MachineBridge(id.Name), Prefix: localcluster.MachineNetwork(id.Slot)}
-	lc, err := local.New(local.Options{Root: root, Network: &n})
-	if err != nil {
-		return err
-	}
-	ms, err := lc.List(ctx, cloud.Filter{Cluster: cluster})
-	if err != nil {
-		return err
-	}
-	for _, m := range ms {
-		if err := lc.Delete(ctx, m.ID); err != nil {
-			return fmt.Errorf("removing machine %s: %w", m.Name, err)
-		}
-	}
-	if os.Geteuid() == 0 {
-		return n.Remove(ctx)
-	}
-	return nil
+	return localcluster.RemoveMachines(ctx, dataDir, n, cluster)
 }
 
 // removeNodeNetworks removes the pod networks (bridges, firewall rules)

@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/cloud"
 	"github.com/maestro-dev/maestro/engine/cloud/clouds"
 	"github.com/maestro-dev/maestro/engine/cloud/local"
 	"github.com/maestro-dev/maestro/engine/controlplane"
@@ -48,11 +50,27 @@ type PoolCluster struct {
 	log     *slog.Logger
 }
 
+// upDrainTimeout bounds the drain of `maestro up`'s machines: its pool is
+// deleted when it stops, and its pods have nowhere else to go.
+const upDrainTimeout = 20
+
+// PoolOptions say where a PoolCluster's machines live and what they run.
+type PoolOptions struct {
+	// Network is the machines' bridge and subnet; the API server listens on
+	// its gateway, at cfg.Listen's port.
+	Network local.Network
+	// AgentArgs are added to each machine's `maestro agent` (e.g.
+	// --runtime=process).
+	AgentArgs []string
+	// Binary is the maestro binary machines run (default: this executable).
+	Binary string
+}
+
 // StartPool starts the control plane with the node pool controllers, and a
-// local pool of cfg.Nodes machines spread over Zones on network n, and
-// returns once every node is Ready. cfg.AgentArgs are added to each
-// machine's `maestro agent` (e.g. --runtime=process).
-func StartPool(ctx context.Context, cfg Config, n local.Network, agentArgs []string) (_ *PoolCluster, err error) {
+// local pool of cfg.Nodes machines spread over Zones, and returns once
+// every node is Ready.
+func StartPool(ctx context.Context, cfg Config, o PoolOptions) (_ *PoolCluster, err error) {
+	n := o.Network
 	if cfg.Nodes < 1 || cfg.Nodes > 250 {
 		return nil, fmt.Errorf("nodes: %d: must be between 1 and 250", cfg.Nodes)
 	}
@@ -87,7 +105,7 @@ func StartPool(ctx context.Context, cfg Config, n local.Network, agentArgs []str
 			mcfg := cfg.Manager
 			var err error
 			mcfg.Machines, err = manager.MachinesConfig(dataDir, clouds.Options{
-				LocalNetwork: &n, LocalAgentArgs: agentArgs, Logger: cfg.Log.With("component", "clouds")}, cl)
+				Binary: o.Binary, LocalNetwork: &n, LocalAgentArgs: o.AgentArgs, Logger: cfg.Log.With("component", "clouds")}, cl)
 			if err != nil {
 				mlog.Error("node pools are off", "err", err)
 			}
@@ -112,9 +130,19 @@ func StartPool(ctx context.Context, cfg Config, n local.Network, agentArgs []str
 func (c *PoolCluster) Scale(ctx context.Context, size int32) error {
 	pools := c.Client.NodePools()
 	p, err := pools.Get(ctx, PoolName)
+	if err == nil && p.DeletionTimestamp != nil {
+		// Left deleting by an earlier run that stopped before its
+		// machines were gone: let it finish, then start afresh.
+		c.log.Info("waiting for the previous run's pool to be deleted")
+		if err := c.waitPoolGone(ctx); err != nil {
+			return err
+		}
+		p, err = pools.Get(ctx, PoolName)
+	}
 	if api.IsNotFound(err) {
 		p = &api.NodePool{ObjectMeta: api.ObjectMeta{Name: PoolName}, Spec: api.NodePoolSpec{
 			Provider: api.ProviderLocal, MinSize: 0, MaxSize: max(size, 250), Size: &size, Zones: Zones,
+			DrainTimeoutSeconds: api.Ptr[int64](upDrainTimeout),
 		}}
 		_, err = pools.Create(ctx, p)
 		return err
@@ -135,6 +163,9 @@ func (c *PoolCluster) WaitReady(ctx context.Context, timeout time.Duration) erro
 	var last string
 	for {
 		p, err := c.Client.NodePools().Get(ctx, PoolName)
+		if api.IsNotFound(err) {
+			return fmt.Errorf("node pool %q was deleted while waiting for its machines", PoolName)
+		}
 		if err == nil {
 			size := api.Deref(p.Spec.Size, 0)
 			if p.Status.ReadyMachines == size && p.Status.Machines == size {
@@ -158,14 +189,47 @@ func (c *PoolCluster) WaitReady(ctx context.Context, timeout time.Duration) erro
 // the bridge.
 func (c *PoolCluster) Stop(ctx context.Context) error {
 	var errs []error
+	cluster := ""
+	if c.CP != nil {
+		cluster = c.CP.ClusterInfo().ClusterID
+	}
 	if c.Client != nil {
-		errs = append(errs, c.deletePool(ctx))
+		if err := c.deletePool(ctx); err != nil {
+			c.log.Warn("the pool's machines were not removed through the API; removing them directly", "err", err)
+		}
 	}
 	if c.CP != nil {
 		errs = append(errs, c.CP.Close())
 	}
-	if !local.InUse(filepath.Join(c.cfg.DataDir, "server", "machines")) {
-		errs = append(errs, c.Network.Remove(context.WithoutCancel(ctx)))
+	if cluster != "" {
+		// Whatever the controllers did not remove (a drain cut short).
+		errs = append(errs, RemoveMachines(context.WithoutCancel(ctx), c.cfg.DataDir, c.Network, cluster))
+	}
+	return errors.Join(errs...)
+}
+
+// RemoveMachines deletes the local machines of cluster (an id) that a
+// cluster in dataDir left on network n, without the API: their processes,
+// namespaces and addresses, then the bridge.
+func RemoveMachines(ctx context.Context, dataDir string, n local.Network, cluster string) error {
+	root := filepath.Join(dataDir, "server", "machines")
+	n.KeepBridge = true // removed below, once every machine is gone
+	lc, err := local.New(local.Options{Root: root, Network: &n})
+	if err != nil {
+		return err
+	}
+	ms, err := lc.List(ctx, cloud.Filter{Cluster: cluster})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, m := range ms {
+		if err := lc.Delete(ctx, m.ID); err != nil {
+			errs = append(errs, fmt.Errorf("removing machine %s: %w", m.Name, err))
+		}
+	}
+	if len(errs) == 0 && !local.InUse(root) && os.Geteuid() == 0 {
+		errs = append(errs, n.Remove(ctx))
 	}
 	return errors.Join(errs...)
 }
@@ -178,6 +242,10 @@ func (c *PoolCluster) deletePool(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("deleting the local pool: %w", err)
 	}
+	return c.waitPoolGone(ctx)
+}
+
+func (c *PoolCluster) waitPoolGone(ctx context.Context) error {
 	for {
 		_, err := c.Client.NodePools().Get(ctx, PoolName)
 		if api.IsNotFound(err) {

@@ -42,6 +42,9 @@
 //	cap, _ := tb.Capture(ctx)                            // frames crossing the router
 //	... traffic ...
 //	cap.AssertNotSeen(t, []byte("known payload"))        // never in plain text between sites
+//	key := testbed.NewSSHKey(t)
+//	sshd := h2.StartSSHD(testbed.SSHDOptions{AuthorizedKeys: []string{key.Authorized}})
+//	                                                     // real OpenSSH on h2:22; pin sshd.HostKey
 //	h3.CutLink(ctx); h3.RestoreLink(ctx)
 //	tb.Partition(ctx, a, b); tb.Heal(ctx, a, b)
 //
@@ -65,7 +68,7 @@
 // included, and never touches a run whose owner lives. Processes a killed
 // run started with Start die with it (parent-death signal).
 //
-// Everything needs root and iproute2 (scripts/install-deps.sh installs
-// it); without them the test fails under CI=true and is skipped loudly
+// Everything needs root and iproute2, StartSSHD Debian's openssh-server
+// (scripts/install-deps.sh installs both); without them the test fails under CI=true and is skipped loudly
 // otherwise (internal/testreq). The package is Linux only.
 package testbed

@@ -4,7 +4,10 @@ package testbed
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
@@ -33,9 +36,12 @@ type SSHD struct {
 	Host *Host
 	// Addr is where it listens: the host's address, port 22 by default.
 	Addr netip.AddrPort
-	// HostKey is the server's public host key in authorized_keys form
-	// ("ssh-ed25519 AAAA..."), for a client to pin.
+	// HostKey is the server's ed25519 public host key in authorized_keys
+	// form ("ssh-ed25519 AAAA..."), for a client to pin.
 	HostKey string
+	// HostKeys are all its host keys, ed25519 (HostKey) then ECDSA, as a
+	// Debian host has several.
+	HostKeys []string
 	// Dir holds the server's config, host key, authorized_keys and pid file.
 	Dir string
 }
@@ -47,6 +53,13 @@ type SSHDOptions struct {
 	AuthorizedKeys []string
 	// Port is the port to listen on (default 22).
 	Port int
+	// Systemctl, when set, makes the host look like one where systemd
+	// runs, for code that installs units: sshd (and so every session) runs
+	// in a mount namespace of its own where /run is a fresh tmpfs holding
+	// /run/systemd/system, /etc/systemd/system is an empty tmpfs, and
+	// systemctl is this program (a stand-in the test provides, first on
+	// the sessions' PATH in /usr/local/sbin). Nothing outside changes.
+	Systemctl string
 }
 
 // SSHKey is a client key pair for tests.
@@ -75,6 +88,19 @@ func newEd25519() (privPEM []byte, authorized string, err error) {
 	if err != nil {
 		return nil, "", err
 	}
+	return keyPair(key)
+}
+
+// newECDSA is newEd25519 for an ECDSA P-256 key.
+func newECDSA() (privPEM []byte, authorized string, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, "", err
+	}
+	return keyPair(key)
+}
+
+func keyPair(key crypto.Signer) (privPEM []byte, authorized string, err error) {
 	block, err := ssh.MarshalPrivateKey(key, "")
 	if err != nil {
 		return nil, "", err
@@ -87,9 +113,9 @@ func newEd25519() (privPEM []byte, authorized string, err error) {
 }
 
 // StartSSHD runs Debian's sshd (`sshd -D -e -f <config>`) inside the host,
-// listening on the host's address: a fresh ed25519 host key, root login
-// with the given keys only (PermitRootLogin prohibit-password, no
-// passwords, no PAM), its config, key and pid file in a directory of its
+// listening on the host's address: fresh ed25519 and ECDSA host keys, root
+// login with the given keys only (PermitRootLogin prohibit-password, no
+// passwords, no PAM), its config, keys and pid file in a directory of its
 // own. It returns once the server accepts connections from the test
 // process; the test bed stops it at cleanup. Without sshd the test fails
 // under CI=true and is skipped loudly otherwise.
@@ -112,7 +138,16 @@ func (h *Host) StartSSHD(opts SSHDOptions) *SSHD {
 	if err != nil {
 		t.Fatalf("testbed: sshd in %s: %v", h, err)
 	}
-	p, err := h.Start(context.Background(), "sshd", []string{SSHDPath, "-D", "-e", "-f", cfg}, nil)
+	argv := []string{SSHDPath, "-D", "-e", "-f", cfg}
+	if opts.Systemctl != "" {
+		for _, d := range []string{"/etc/systemd/system", "/usr/local/sbin"} {
+			if st, err := os.Stat(d); err != nil || !st.IsDir() {
+				testreq.Missing(t, "%s: not a directory (%v): needed as a mount point to emulate systemd", d, err)
+			}
+		}
+		argv = withSystemd(opts.Systemctl, argv)
+	}
+	p, err := h.Start(context.Background(), "sshd", argv, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,24 +158,52 @@ func (h *Host) StartSSHD(opts SSHDOptions) *SSHD {
 	return s
 }
 
+// withSystemd wraps argv to run in a private mount namespace that looks
+// like a systemd host, with systemctl as its systemctl.
+func withSystemd(systemctl string, argv []string) []string {
+	q := make([]string, len(argv))
+	for i, a := range argv {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	script := `set -e
+mount -t tmpfs maestro-testbed /run
+mkdir -p /run/sshd /run/systemd/system
+mount -t tmpfs maestro-testbed /etc/systemd/system
+mount -t tmpfs maestro-testbed /usr/local/sbin
+cp "$0" /usr/local/sbin/systemctl
+chmod 755 /usr/local/sbin/systemctl
+exec ` + strings.Join(q, " ")
+	return []string{"unshare", "--mount", "--propagation", "private", "sh", "-c", script, systemctl}
+}
+
 // writeFiles writes the host key, authorized_keys and sshd_config; it
 // returns the config's path.
 func (s *SSHD) writeFiles(opts SSHDOptions) (string, error) {
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return "", err
 	}
-	priv, pub, err := newEd25519()
-	if err != nil {
-		return "", err
+	files := map[string]string{}
+	var hostKeyLines []string
+	for _, k := range []struct {
+		name string
+		gen  func() ([]byte, string, error)
+	}{{"ed25519", newEd25519}, {"ecdsa", newECDSA}} {
+		priv, pub, err := k.gen()
+		if err != nil {
+			return "", err
+		}
+		path := filepath.Join(s.Dir, "ssh_host_"+k.name+"_key")
+		files[path] = string(priv)
+		s.HostKeys = append(s.HostKeys, pub)
+		hostKeyLines = append(hostKeyLines, "HostKey "+path)
 	}
-	s.HostKey = pub
-	keyPath := filepath.Join(s.Dir, "ssh_host_ed25519_key")
+	s.HostKey = s.HostKeys[0]
 	authPath := filepath.Join(s.Dir, "authorized_keys")
 	cfgPath := filepath.Join(s.Dir, "sshd_config")
 	config := strings.Join([]string{
 		"Port " + strconv.Itoa(opts.Port),
 		"ListenAddress " + s.Host.Addr.String(),
-		"HostKey " + keyPath,
+		strings.Join(hostKeyLines, "\n"),
 		"PidFile " + filepath.Join(s.Dir, "sshd.pid"),
 		"AuthorizedKeysFile " + authPath,
 		"PermitRootLogin prohibit-password",
@@ -154,15 +217,10 @@ func (s *SSHD) writeFiles(opts SSHDOptions) (string, error) {
 		"PrintMotd no",
 		"LogLevel VERBOSE",
 	}, "\n") + "\n"
-	for _, f := range []struct {
-		path string
-		data string
-	}{
-		{keyPath, string(priv)},
-		{authPath, strings.Join(opts.AuthorizedKeys, "\n") + "\n"},
-		{cfgPath, config},
-	} {
-		if err := os.WriteFile(f.path, []byte(f.data), 0o600); err != nil {
+	files[authPath] = strings.Join(opts.AuthorizedKeys, "\n") + "\n"
+	files[cfgPath] = config
+	for path, data := range files {
+		if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 			return "", err
 		}
 	}

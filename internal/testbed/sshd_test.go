@@ -30,7 +30,8 @@ func TestSSHD(t *testing.T) {
 		}
 		return ssh.Dial("tcp", sshd.Addr.String(), &ssh.ClientConfig{User: "root",
 			Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, HostKeyCallback: ssh.FixedHostKey(pinned),
-			Timeout: 5 * time.Second})
+			HostKeyAlgorithms: []string{pinned.Type()}, // the host has an ECDSA key too
+			Timeout:           5 * time.Second})
 	}
 	c, err := dial(key)
 	if err != nil {

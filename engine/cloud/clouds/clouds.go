@@ -22,6 +22,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/cloud"
 	"github.com/maestro-dev/maestro/engine/cloud/local"
+	"github.com/maestro-dev/maestro/engine/cloud/ssh"
 )
 
 // Resolver gives the cloud of a pool.
@@ -50,8 +51,11 @@ type Options struct {
 	LocalServerURL string
 	// Client reads ssh pools' key secrets (namespace maestro-system).
 	Client *client.Client
+	// SSHAgentArgs are added to every ssh machine's `maestro agent`
+	// command line.
+	SSHAgentArgs []string
 	// NewSSH builds an ssh pool's cloud from the pool and its private key
-	// (engine/cloud/ssh, wired by the server). Nil: ssh pools are refused.
+	// (default: NewSSHCloud with Binary and SSHAgentArgs).
 	NewSSH func(pool *api.NodePool, privateKey cloud.Secret) (cloud.Cloud, error)
 	Logger *slog.Logger
 }
@@ -84,6 +88,11 @@ func New(opts Options) (*Clouds, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.NewSSH == nil {
+		opts.NewSSH = func(pool *api.NodePool, key cloud.Secret) (cloud.Cloud, error) {
+			return NewSSHCloud(pool, key, opts.Binary, opts.SSHAgentArgs, opts.Logger)
+		}
 	}
 	return &Clouds{opts: opts, ssh: map[string]sshEntry{}}, nil
 }
@@ -208,4 +217,16 @@ func (c *Clouds) sshKey(ctx context.Context, pool *api.NodePool) (cloud.Secret, 
 			"pool %s: secret %s/%s has no %q key (has %v)", pool.Name, api.NamespaceSystem, ref, SSHKeyField, have)
 	}
 	return cloud.Secret(key), s.ResourceVersion, nil
+}
+
+// NewSSHCloud is the ssh cloud of a pool: its hosts, user, port, pinned
+// host keys and install directory, authenticating with key, installing
+// binary and running `maestro agent` with agentArgs.
+func NewSSHCloud(pool *api.NodePool, key cloud.Secret, binary string, agentArgs []string, log *slog.Logger) (cloud.Cloud, error) {
+	c := pool.Spec.SSH
+	return ssh.New(ssh.Options{
+		Hosts: c.Hosts, User: c.User, Port: int(c.Port), PrivateKey: key,
+		HostKeys: c.HostKeys, InsecureIgnoreHostKey: c.InsecureIgnoreHostKey, InstallDir: c.InstallDir,
+		Binary: binary, AgentArgs: agentArgs, Logger: log.With("pool", pool.Name),
+	})
 }

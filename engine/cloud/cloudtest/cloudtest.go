@@ -52,6 +52,7 @@ func RunWithOptions(t *testing.T, opts Options, newCloud func(t *testing.T) clou
 		{"InvalidRequest", s.testInvalid},
 		{"TokenNeverShown", s.testTokenNeverShown},
 		{"ContextCancelled", s.testCancelled},
+		{"Logs", s.testLogs},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.test(t, newCloud(t)) })
 	}
@@ -342,5 +343,32 @@ func (s suite) testCancelled(t *testing.T, c cloud.Cloud) {
 	}
 	if ms := mustList(t, c, cloud.Filter{Cluster: "c1"}); len(ms) != 0 {
 		t.Fatalf("Create with a cancelled context left machines: [%s]", names(ms))
+	}
+}
+
+// testLogs: a cloud that implements cloud.LogReader returns a machine's log
+// (whatever its agent wrote so far) and ErrNotFound for a machine that is
+// gone or never was.
+func (s suite) testLogs(t *testing.T, c cloud.Cloud) {
+	lr, ok := c.(cloud.LogReader)
+	if !ok {
+		t.Skipf("%T does not implement cloud.LogReader (optional)", c)
+	}
+	m := mustCreate(t, c, s.request("m1", "c1", "p1"))
+	logs, err := lr.Logs(ctxFor(t), m.ID, 10)
+	if err != nil {
+		t.Fatalf("Logs(%s): %v", m.ID, err)
+	}
+	if strings.Contains(logs, Token) {
+		t.Errorf("Logs shows the join token: %q", logs)
+	}
+	if _, err := lr.Logs(ctxFor(t), "no-such-machine", 10); !errors.Is(err, cloud.ErrNotFound) {
+		t.Errorf("Logs(no-such-machine): %v, want ErrNotFound", err)
+	}
+	if err := c.Delete(ctxFor(t), m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lr.Logs(ctxFor(t), m.ID, 10); !errors.Is(err, cloud.ErrNotFound) {
+		t.Errorf("Logs after Delete: %v, want ErrNotFound", err)
 	}
 }

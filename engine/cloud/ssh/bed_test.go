@@ -17,7 +17,8 @@ import (
 	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
-// bed is a test bed of hosts each running a real sshd that lets key in.
+// bed is a test bed of hosts each running a real sshd that lets key in
+// (newBed's sshd options, if any, adjust them).
 type bed struct {
 	tb    *testbed.Testbed
 	site  *testbed.Site
@@ -26,14 +27,19 @@ type bed struct {
 	key   testbed.SSHKey
 }
 
-func newBed(t testing.TB, n int) *bed {
+func newBed(t testing.TB, n int, sshd ...testbed.SSHDOptions) *bed {
 	t.Helper()
+	var so testbed.SSHDOptions
+	if len(sshd) > 0 {
+		so = sshd[0]
+	}
 	b := &bed{tb: testbed.New(t, testbed.Options{Prefix: "mssh", StopGrace: 2 * time.Second}), key: testbed.NewSSHKey(t)}
 	b.site = b.tb.AddSite("a")
 	for i := range n {
 		h := b.tb.AddHost(b.site, "h"+string(rune('1'+i)))
 		b.hosts = append(b.hosts, h)
-		b.sshds = append(b.sshds, h.StartSSHD(testbed.SSHDOptions{AuthorizedKeys: []string{b.key.Authorized}}))
+		so.AuthorizedKeys = []string{b.key.Authorized}
+		b.sshds = append(b.sshds, h.StartSSHD(so))
 	}
 	return b
 }
@@ -111,7 +117,8 @@ func (c *Cloud) listAll(ctx context.Context) ([]cloud.Machine, error) {
 
 // standIn writes an agent stand-in: it copies the join token from the file
 // it was given to token-seen in its data dir (so a test sees it could read
-// it), says so, then runs script (default: sleep).
+// it) and its umask to umask there, says so, then runs script (default:
+// sleep).
 func standIn(t testing.TB, script string) string {
 	t.Helper()
 	if script == "" {
@@ -128,6 +135,7 @@ while [ $# -gt 0 ]; do
 	shift
 done
 cat "$tokf" > "$data/token-seen"
+umask > "$data/umask"
 echo "stand-in agent: started"
 ` + script + "\n"
 	if err := os.WriteFile(p, []byte(body), 0o755); err != nil {

@@ -78,10 +78,11 @@ func (c *Cloud) dial(ctx context.Context, op, host string) (*conn, error) {
 	_ = nc.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	cfg := &ssh.ClientConfig{
-		User:            t.user,
-		Auth:            []ssh.AuthMethod{ssh.PublicKeys(c.signer)},
-		HostKeyCallback: c.hostKeys.check,
-		Timeout:         c.opts.DialTimeout,
+		User:              t.user,
+		Auth:              []ssh.AuthMethod{ssh.PublicKeys(c.signer)},
+		HostKeyCallback:   c.hostKeys.check,
+		HostKeyAlgorithms: c.hostKeys.algorithms,
+		Timeout:           c.opts.DialTimeout,
 	}
 	sc, chans, reqs, err := ssh.NewClientConn(nc, t.addr, cfg)
 	stop()

@@ -51,7 +51,8 @@
 // must change the key or the pin), "unreachable" (no TCP connection or no
 // handshake within Options.DialTimeout, default 10 s) is ErrTransient, a
 // command that failed on the host is unclassified and carries its
-// standard error. List reports unreachable hosts as one ErrTransient
+// standard error. The dial timeout bounds connecting only: the commands
+// after it are bounded by the caller's context. List reports unreachable hosts as one ErrTransient
 // error naming each, and still returns the machines of the hosts it
 // reached.
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -17,6 +18,10 @@ type hostKeys struct {
 	any      []ssh.PublicKey     // authorized_keys lines: accepted from every host
 	known    ssh.HostKeyCallback // known_hosts lines: accepted from the hosts they name
 	insecure bool                // accept every key (Options.InsecureIgnoreHostKey)
+	// algorithms are the host key algorithms of the pinned keys: the
+	// handshake asks for those only, so a host with several host keys
+	// presents a pinned one (nil: the library's default, when insecure).
+	algorithms []string
 }
 
 // parseHostKeys reads Options.HostKeys: each line is either a public key in
@@ -34,12 +39,20 @@ func parseHostKeys(lines []string, insecure bool) (hostKeys, error) {
 		}
 		if k, _, opts, _, err := ssh.ParseAuthorizedKey([]byte(line)); err == nil && len(opts) == 0 {
 			h.any = append(h.any, k)
+			h.algorithms = appendAlgorithms(h.algorithms, k.Type())
 			continue
 		}
-		if _, _, _, _, _, err := ssh.ParseKnownHosts([]byte(line)); err != nil {
+		marker, _, k, _, _, err := ssh.ParseKnownHosts([]byte(line))
+		if err != nil {
 			return h, fmt.Errorf("ssh: Options.HostKeys[%d]: neither an authorized_keys line (ssh-ed25519 AAAA...) nor a known_hosts line (host ssh-ed25519 AAAA...): %v", i, err)
 		}
+		if marker == "" {
+			h.algorithms = appendAlgorithms(h.algorithms, k.Type())
+		}
 		known = append(known, line)
+	}
+	if insecure {
+		h.algorithms = nil
 	}
 	if len(h.any) == 0 && len(known) == 0 && !insecure {
 		return h, errors.New("ssh: Options.HostKeys: required: pin the hosts' keys, or set InsecureIgnoreHostKey to accept any key")
@@ -111,4 +124,19 @@ func (h hostKeys) check(hostname string, remote net.Addr, key ssh.PublicKey) err
 		}
 	}
 	return &hostKeyError{got: got, reason: "which is not among the pinned host keys"}
+}
+
+// appendAlgorithms adds the host key algorithms that present a key of
+// type keyType (an RSA key signs with SHA-2 or, in old servers, SHA-1).
+func appendAlgorithms(algs []string, keyType string) []string {
+	add := []string{keyType}
+	if keyType == ssh.KeyAlgoRSA {
+		add = []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
+	}
+	for _, a := range add {
+		if !slices.Contains(algs, a) {
+			algs = append(algs, a)
+		}
+	}
+	return algs
 }

@@ -112,6 +112,10 @@ if [ -d /run/systemd/system ] && [ "$(id -u)" = 0 ] && command -v systemctl >/de
 	echo systemd
 	exit 0
 fi
+# The log stays private; the agent gets the usual umask (a unit's
+# default), not the one that kept its files private here.
+: >> agent.log
+umask 022
 setsid sh ./run.sh >> agent.log 2>&1 < /dev/null &
 i=0
 while [ ! -f agent.pid ]; do

@@ -56,7 +56,7 @@ func (c *Cloud) Create(ctx context.Context, req cloud.MachineRequest) (cloud.Mac
 	}
 	m, err := c.install(ctx, cn, req, dir, bin, claim.binSum)
 	if err != nil {
-		c.discard(cn, req.Host, dir)
+		c.discard(req.Host, dir)
 		return cloud.Machine{}, err
 	}
 	return m, nil
@@ -138,13 +138,20 @@ func (c *Cloud) upload(ctx context.Context, cn *conn, bin string) error {
 	return nil
 }
 
-// discard removes what a failed Create left on the host (best effort: a
-// claim left behind is released after pendingTimeout).
-func (c *Cloud) discard(cn *conn, host, dir string) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.opts.StopGrace+10*time.Second)
+// discard removes what a failed Create left on the host, on a connection
+// of its own (the Create's may be what failed, or its context cancelled):
+// best effort, as a claim left behind without a record is released after
+// pendingTimeout.
+func (c *Cloud) discard(host, dir string) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.DialTimeout+c.opts.StopGrace+10*time.Second)
 	defer cancel()
-	if _, err := cn.run(ctx, "create", "cleaning up", c.layout.deleteScript(host, dir, machineID(dir, host), c.opts.StopGrace), nil); err != nil {
-		c.log.Warn("cleaning up a failed create", "host", cn.t.String(), "machine", dir, "err", err)
+	cn, err := c.dial(ctx, "create", host)
+	if err == nil {
+		defer cn.Close()
+		_, err = cn.run(ctx, "create", "cleaning up", c.layout.deleteScript(host, dir, machineID(dir, host), c.opts.StopGrace), nil)
+	}
+	if err != nil {
+		c.log.Warn("cleaning up a failed create", "host", host, "machine", dir, "err", err)
 	}
 }
 

@@ -224,7 +224,7 @@ func parseClaim(out []byte) (claimResult, error) {
 
 // uploadScript writes its standard input to bin when its sha256 is sum.
 func uploadScript(bin, sum string) string {
-	tmp := quote(bin + ".upload")
+	tmp := quote(bin+".upload.") + "$$" // one per upload: two Clouds may race
 	return `set -e
 mkdir -p ` + quote(path.Dir(bin)) + `
 trap 'rm -f ` + tmp + `' EXIT

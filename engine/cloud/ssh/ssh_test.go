@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,6 +51,10 @@ func TestHostAccess(t *testing.T) {
 			o.HostKeys = []string{knownhosts.HashHostname(addr) + " " + b.sshds[0].HostKey}
 		}, nil},
 		{"insecure, said explicitly", func(o *Options) { o.HostKeys, o.InsecureIgnoreHostKey = nil, true }, nil},
+		// The host has ed25519 and ECDSA keys; the handshake must ask for
+		// the pinned kind, not the library's first choice.
+		{"ECDSA key pinned", func(o *Options) { o.HostKeys = []string{b.sshds[0].HostKeys[1]} }, nil},
+		{"ECDSA key pinned for the host", func(o *Options) { o.HostKeys = []string{addr + " " + b.sshds[0].HostKeys[1]} }, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := b.options(t, bin)
@@ -167,7 +173,12 @@ func TestBinaryUploadedOnce(t *testing.T) {
 	if err != nil || uploads() != 1 || !os.SameFile(st1, st2) || !st2.ModTime().Equal(st1.ModTime()) {
 		t.Fatalf("second Create with the binary in place: %d uploads, same file %v (%v)", uploads(), err == nil && os.SameFile(st1, st2), err)
 	}
-	if err := os.WriteFile(installed, []byte("#!/bin/sh\necho not maestro\n"), 0o755); err != nil {
+	// Another file at that name (replaced, not rewritten: the running
+	// agents hold it busy).
+	if err := os.WriteFile(installed+".other", []byte("#!/bin/sh\necho not maestro\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(installed+".other", installed); err != nil {
 		t.Fatal(err)
 	}
 	mustCreate(t, c, "m3", b.host(2))
@@ -201,11 +212,10 @@ func TestDeleteLeavesNothing(t *testing.T) {
 			o := b.options(t, standIn(t, tc.script))
 			o.StopGrace = 500 * time.Millisecond
 			c := b.newCloud(t, o)
-			baseline := hostPids(t, b.hosts[0])
 			m1 := mustCreate(t, c, "m1", b.host(0))
 			m2 := mustCreate(t, c, "m2", b.host(1))
-			if n := len(hostPids(t, b.hosts[0])); n <= len(baseline) {
-				t.Fatalf("no agent process in host h1 after Create (%d processes, %d before)", n, len(baseline))
+			if n := len(hostPids(t, b.hosts[0])); n < 2 {
+				t.Fatalf("no agent process in host h1 after Create (%d processes)", n)
 			}
 			start := time.Now()
 			if err := c.Delete(t.Context(), m1.ID); err != nil {
@@ -214,7 +224,7 @@ func TestDeleteLeavesNothing(t *testing.T) {
 			if took := time.Since(start); took < tc.minTook {
 				t.Errorf("Delete took %v: killed before the grace", took)
 			}
-			waitFor(t, "only sshd left in host h1", 5*time.Second, func() bool { return slices.Equal(hostPids(t, b.hosts[0]), baseline) })
+			b.waitOnlySSHD(t, 0)
 			for _, p := range []string{c.machineDirOf(t, m1.ID), c.layout.claim(b.host(0))} {
 				if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
 					t.Errorf("after Delete: %s still exists (%v)", p, err)
@@ -239,6 +249,24 @@ func TestDeleteLeavesNothing(t *testing.T) {
 	}
 }
 
+// waitOnlySSHD waits until host i runs nothing but its sshd listener.
+func (b *bed) waitOnlySSHD(t testing.TB, i int) {
+	t.Helper()
+	want := []int{b.sshds[i].Pid()}
+	var got []int
+	deadline := time.Now().Add(5 * time.Second)
+	for got = hostPids(t, b.hosts[i]); !slices.Equal(got, want); got = hostPids(t, b.hosts[i]) {
+		if time.Now().After(deadline) {
+			for _, p := range got {
+				cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p))
+				t.Logf("process %d in host %s: %q", p, b.hosts[i].Name, cmd)
+			}
+			t.Fatalf("host %s runs %v, want only its sshd %v", b.hosts[i].Name, got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // hostPids are the processes in host h, sorted.
 func hostPids(t testing.TB, h *testbed.Host) []int {
 	t.Helper()
@@ -252,7 +280,8 @@ func hostPids(t testing.TB, h *testbed.Host) []int {
 
 // TestTokenOnlyInA0600File: the join token reaches the agent in a 0600
 // file only: never on a command line of any process of the host, in the
-// machine's other files, or in the cloud's log.
+// machine's other files, or in the cloud's log. The agent's log is private
+// too, the agent itself runs with the usual umask.
 func TestTokenOnlyInA0600File(t *testing.T) {
 	b := newBed(t, 1)
 	var logs bytes.Buffer
@@ -269,6 +298,12 @@ func TestTokenOnlyInA0600File(t *testing.T) {
 		seen, _ := os.ReadFile(filepath.Join(dir, "data", "token-seen"))
 		return string(seen) == cloudtest.Token
 	})
+	if st, err := os.Stat(filepath.Join(dir, "agent.log")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("agent.log: %v, mode %v; want 0600", err, st.Mode().Perm())
+	}
+	if umask, _ := os.ReadFile(filepath.Join(dir, "data", "umask")); strings.TrimSpace(string(umask)) != "0022" {
+		t.Errorf("the agent runs with umask %q, want 0022 (the files it makes for pods are not private)", umask)
+	}
 	for _, pid := range hostPids(t, b.hosts[0]) {
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 		if bytes.Contains(cmdline, []byte(cloudtest.Token)) {
@@ -344,5 +379,115 @@ func TestLogs(t *testing.T) {
 	}
 	if _, err := c.Logs(t.Context(), m.ID, 2); !errors.Is(err, cloud.ErrNotFound) {
 		t.Errorf("Logs after Delete: %v, want ErrNotFound", err)
+	}
+}
+
+// TestIdempotentAcrossClouds races Creates with one key from separate
+// Clouds (as separate processes would: no shared mutex), so only the
+// host's exclusive claim keeps it to one machine; a racing Create with
+// another key finds the host taken.
+func TestIdempotentAcrossClouds(t *testing.T) {
+	b := newBed(t, 1)
+	o := b.options(t, standIn(t, ""))
+	const n = 4
+	clouds := make([]*Cloud, n)
+	for i := range clouds {
+		clouds[i] = b.newCloud(t, o)
+	}
+	ids := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, c := range clouds {
+		wg.Go(func() {
+			req := cloudtest.Request("m1", "c1", "p1")
+			req.Host = b.host(0)
+			m, err := c.Create(t.Context(), req)
+			ids[i], errs[i] = m.ID, err
+		})
+	}
+	wg.Wait()
+	var id string
+	for i := range n {
+		// A loser may find the winner's claim before its record: that is
+		// ErrTransient (retry), never a second machine.
+		switch {
+		case errs[i] != nil && !errors.Is(errs[i], cloud.ErrTransient):
+			t.Fatalf("Create %d: %v, want success or ErrTransient", i, errs[i])
+		case errs[i] != nil:
+		case id == "":
+			id = ids[i]
+		case ids[i] != id:
+			t.Fatalf("racing Creates with one key made machines %s and %s", id, ids[i])
+		}
+	}
+	ms, err := clouds[0].List(t.Context(), cloud.Filter{Cluster: "c1"})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("List = %+v, %v; want one machine", ms, err)
+	}
+	if entries, _ := os.ReadDir(clouds[0].layout.machines()); len(entries) != 1 {
+		t.Fatalf("%d machine directories, want 1 (losers must leave nothing)", len(entries))
+	}
+	req := cloudtest.Request("m1", "c1", "p1")
+	req.Host = b.host(0)
+	if m, err := clouds[1].Create(t.Context(), req); err != nil || m.ID != ms[0].ID {
+		t.Fatalf("Create again after the race: %s, %v; want %s", m.ID, err, ms[0].ID)
+	}
+}
+
+// TestCrashedCreate: a claim whose Create died before recording the
+// machine blocks the host only for a while; a record whose agent never
+// started is pending, then terminated, and Delete removes it.
+func TestCrashedCreate(t *testing.T) {
+	b := newBed(t, 1)
+	o := b.options(t, standIn(t, ""))
+	c := b.newCloud(t, o)
+	claim := c.layout.claim(b.host(0))
+	if err := os.MkdirAll(filepath.Dir(claim), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(claim, []byte("m0-00000000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	req := cloudtest.Request("m1", "c1", "p1")
+	req.Host = b.host(0)
+	if _, err := c.Create(t.Context(), req); !errors.Is(err, cloud.ErrTransient) || !strings.Contains(err.Error(), "m0-00000000") {
+		t.Fatalf("Create on a host claimed a moment ago: %v, want ErrTransient naming the claim", err)
+	}
+	old := time.Now().Add(-2 * pendingTimeout)
+	if err := os.Chtimes(claim, old, old); err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Create(t.Context(), req)
+	if err != nil {
+		t.Fatalf("Create once the dead claim is old: %v", err)
+	}
+	// Make the record look like a Create that died before starting it.
+	dir := c.machineDirOf(t, m.ID)
+	pid, _ := os.ReadFile(filepath.Join(dir, "agent.pid"))
+	var p int
+	fmt.Sscan(string(pid), &p)
+	if err := syscall.Kill(-p, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "agent.pid")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Get(t.Context(), m.ID); err != nil || got.State != cloud.StatePending {
+		t.Errorf("recorded, never started: %+v, %v; want pending", got, err)
+	}
+	rec, _ := os.ReadFile(filepath.Join(dir, "machine.json"))
+	created := m.CreatedAt.Format(time.RFC3339Nano)
+	rec = bytes.Replace(rec, []byte(created), []byte(m.CreatedAt.Add(-2*pendingTimeout).Format(time.RFC3339Nano)), 1)
+	if err := os.WriteFile(filepath.Join(dir, "machine.json"), rec, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Get(t.Context(), m.ID); err != nil || got.State != cloud.StateTerminated {
+		t.Errorf("recorded long ago, never started: %+v, %v; want terminated", got, err)
+	}
+	if err := c.Delete(t.Context(), m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(o.InstallDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after Delete: %s left (%v)", o.InstallDir, err)
 	}
 }

@@ -3,10 +3,12 @@ package ssh
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"encoding/pem"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -233,6 +235,40 @@ func TestUnitFile(t *testing.T) {
 	} {
 		if !strings.Contains(u, want) {
 			t.Errorf("unit file lacks %q:\n%s", want, u)
+		}
+	}
+}
+
+// TestHostKeyAlgorithms: the handshake asks for the pinned keys' kinds.
+func TestHostKeyAlgorithms(t *testing.T) {
+	_, ed := newKey(t)
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaPub, err := ssh.NewPublicKey(&rsaKey.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		lines    []string
+		insecure bool
+		want     []string
+	}{
+		{"ed25519", []string{authorized(ed)}, false, []string{"ssh-ed25519"}},
+		{"rsa, known_hosts", []string{"10.0.0.5 " + authorized(rsaPub)}, false, []string{"rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"}},
+		{"both, twice", []string{authorized(ed), authorized(rsaPub), "h " + authorized(ed)}, false,
+			[]string{"ssh-ed25519", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"}},
+		{"revoked only counts as no pin", []string{"@revoked * " + authorized(rsaPub), authorized(ed)}, false, []string{"ssh-ed25519"}},
+		{"insecure", []string{authorized(ed)}, true, nil},
+	} {
+		hk, err := parseHostKeys(tc.lines, tc.insecure)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(hk.algorithms, tc.want) {
+			t.Errorf("%s: algorithms %v, want %v", tc.name, hk.algorithms, tc.want)
 		}
 	}
 }
