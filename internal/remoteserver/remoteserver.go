@@ -105,10 +105,7 @@ func (in *Installer) Create(ctx context.Context) (Result, error) {
 		if _, err := h.s.Run(ctx, "create", "writing install.json", writeFilesScript(h.l.root, rec, true), filesInput(rec)); err != nil {
 			return err
 		}
-		sent, err := h.s.Upload(ctx, "create", h.l.binary())
-		if sent {
-			in.log.Info("binary uploaded", "host", h.s.String(), "path", h.l.binary())
-		}
+		_, err := h.s.Upload(ctx, "create", h.l.binary()) // logs "binary uploaded" when it sends it
 		return err
 	})
 	if err != nil {

@@ -164,6 +164,9 @@ func TestSingleHost(t *testing.T) {
 	if again.Token != r.Token || again.Endpoint != r.Endpoint || string(pid2) != string(pid) {
 		t.Errorf("second Create did not adopt the running server: pid %q -> %q, same token %v", pid, pid2, again.Token == r.Token)
 	}
+	if n := strings.Count(log.String(), "binary uploaded"); n != 1 {
+		t.Errorf("binary uploaded %d times by two Creates, want once (its checksum matches the second time)", n)
+	}
 	if !strings.Contains(log.String(), "server already runs: adopted") {
 		t.Errorf("second Create did not log the adoption:\n%s", log.String())
 	}
