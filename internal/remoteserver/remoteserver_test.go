@@ -137,6 +137,18 @@ func TestSingleHost(t *testing.T) {
 		t.Fatalf("Create with a wrong key: %v, want an error containing %q", err, want)
 	}
 
+	closed := s
+	closed.Hosts = []string{s.Hosts[0] + ":2"} // nothing listens there
+	if bad, err = New(closed); err != nil {
+		t.Fatal(err)
+	}
+	failStart := time.Now()
+	_, err = bad.Create(ctx)
+	want = "ssh root@" + s.Hosts[0] + ":2: unreachable"
+	if err == nil || !strings.Contains(err.Error(), want) || time.Since(failStart) > 10*time.Second {
+		t.Fatalf("Create on a port without sshd: %v after %v, want an error containing %q at once", err, time.Since(failStart), want)
+	}
+
 	in := newInstaller(t, s)
 	start := time.Now()
 	r, err := in.Create(ctx)
