@@ -31,14 +31,19 @@ type bed struct {
 	key   testbed.SSHKey
 }
 
-func newBed(t *testing.T, n int) *bed {
+func newBed(t *testing.T, n int, opts ...testbed.SSHDOptions) *bed {
 	t.Helper()
+	var o testbed.SSHDOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	b := &bed{tb: testbed.New(t, testbed.Options{Prefix: "mrcp", StopGrace: 2 * time.Second}), key: testbed.NewSSHKey(t)}
 	site := b.tb.AddSite("a")
 	for i := range n {
 		h := b.tb.AddHost(site, fmt.Sprintf("h%d", i+1))
 		b.hosts = append(b.hosts, h)
-		b.sshds = append(b.sshds, h.StartSSHD(testbed.SSHDOptions{AuthorizedKeys: []string{b.key.Authorized}}))
+		o.AuthorizedKeys = []string{b.key.Authorized}
+		b.sshds = append(b.sshds, h.StartSSHD(o))
 	}
 	return b
 }
@@ -293,4 +298,66 @@ func TestHANeedsEtcd(t *testing.T) {
 	if _, err := os.Stat(s.InstallDir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Create without etcd installed something: %v", err)
 	}
+}
+
+// TestSingleHostSystemd: where systemd runs, the server is the unit
+// maestro-server-<host>.service (no supervisor), enabled and started; the
+// API answers; Delete disables the unit and removes its file. Systemd is
+// emulated as in engine/cloud/ssh's TestSystemdUnit (its stand-in
+// systemctl runs the unit's ExecStart): this checks the installer's side.
+func TestSingleHostSystemd(t *testing.T) {
+	systemctl, err := filepath.Abs("../../engine/cloud/ssh/testdata/systemctl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBed(t, 1, testbed.SSHDOptions{Systemctl: systemctl})
+	s := b.spec(t, &testenv.SyncBuffer{})
+	in := newInstaller(t, s)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	remote := func(script string) string {
+		t.Helper()
+		sess, err := in.remote.Dial(ctx, "test", s.Hosts[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		out, err := sess.Run(ctx, "test", "test", script, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	r, err := in.Create(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := "maestro-server-" + s.Hosts[0] + ".service"
+	root := s.layout(s.Hosts[0]).root
+	if got, _ := os.ReadFile(filepath.Join(root, "server.unit")); strings.TrimSpace(string(got)) != unit {
+		t.Errorf("server.unit names %q, want %s", got, unit)
+	}
+	if _, err := os.Stat(filepath.Join(root, "server.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a supervisor started on a systemd host (server.pid: %v)", err)
+	}
+	if text := remote("cat /etc/systemd/system/" + unit); !strings.Contains(text, `ExecStart="`+filepath.Join(root, "bin", "maestro")+`" "server"`) {
+		t.Errorf("unit text:\n%s", text)
+	}
+	if _, _, err := adminClient(t, r.Endpoint, r).Namespaces().List(ctx, client.ListOptions{}); err != nil {
+		t.Fatalf("API of the unit's server: %v", err)
+	}
+	if st := in.Status(ctx); st.Hosts[0].Server != "running" {
+		t.Errorf("Status while the unit is active: %+v", st.Hosts[0])
+	}
+	if err := in.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if calls := remote("cat /run/systemd/fake/calls"); !strings.Contains(calls, "enable --now --quiet "+unit+"\n") ||
+		!strings.Contains(calls, "disable --now --quiet "+unit+"\ndaemon-reload\n") {
+		t.Errorf("systemctl calls:\n%s\nwant enable --now, then disable --now and daemon-reload", calls)
+	}
+	if left := remote("ls -A /etc/systemd/system"); left != "" {
+		t.Errorf("unit files left: %s", left)
+	}
+	assertGone(t, b, s)
 }
