@@ -31,7 +31,7 @@ type bed struct {
 	key   testbed.SSHKey
 }
 
-func newBed(t *testing.T, n int, opts ...testbed.SSHDOptions) *bed {
+func newBed(t testing.TB, n int, opts ...testbed.SSHDOptions) *bed {
 	t.Helper()
 	var o testbed.SSHDOptions
 	if len(opts) > 0 {
@@ -51,7 +51,7 @@ func newBed(t *testing.T, n int, opts ...testbed.SSHDOptions) *bed {
 // spec is a Spec for the bed's hosts, pinning their keys, installing under
 // a fresh directory (the hosts share this machine's filesystem), logging
 // to log.
-func (b *bed) spec(t *testing.T, log *testenv.SyncBuffer) Spec {
+func (b *bed) spec(t testing.TB, log *testenv.SyncBuffer) Spec {
 	s := Spec{PrivateKey: cloud.Secret(b.key.PrivatePEM), Binary: testenv.BuildBinary(t, "./cmd/maestro"),
 		InstallDir: filepath.Join(t.TempDir(), "cp"), DialTimeout: 5 * time.Second, StopGrace: 5 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))}
@@ -62,7 +62,7 @@ func (b *bed) spec(t *testing.T, log *testenv.SyncBuffer) Spec {
 	return s
 }
 
-func newInstaller(t *testing.T, s Spec) *Installer {
+func newInstaller(t testing.TB, s Spec) *Installer {
 	t.Helper()
 	in, err := New(s)
 	if err != nil {
@@ -360,4 +360,30 @@ func TestSingleHostSystemd(t *testing.T) {
 		t.Errorf("unit files left: %s", left)
 	}
 	assertGone(t, b, s)
+}
+
+// BenchmarkCreate measures Create of a control plane on one host over SSH
+// (binary upload included: each round installs into a fresh directory)
+// until its API is ready (create-s), and Delete (delete-s). Run it with
+// -benchtime 3x.
+func BenchmarkCreate(b *testing.B) {
+	bd := newBed(b, 1)
+	var create, del time.Duration
+	for i := 0; b.Loop(); i++ {
+		s := bd.spec(b, &testenv.SyncBuffer{})
+		s.InstallDir = filepath.Join(b.TempDir(), fmt.Sprint("cp", i))
+		in := newInstaller(b, s)
+		start := time.Now()
+		if _, err := in.Create(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		create += time.Since(start)
+		start = time.Now()
+		if err := in.Delete(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		del += time.Since(start)
+	}
+	b.ReportMetric(create.Seconds()/float64(b.N), "create-s")
+	b.ReportMetric(del.Seconds()/float64(b.N), "delete-s")
 }
