@@ -286,7 +286,7 @@ type Status struct {
 }
 
 // Installed reports whether any host that answered holds the control
-// plane, and Unreachable whether some host did not answer.
+// plane (a server or an etcd member, running or not).
 func (s Status) Installed() bool {
 	for _, h := range s.Hosts {
 		if h.Err == nil && (h.Server != "absent" || h.Etcd != "absent") {
