@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -196,14 +197,19 @@ func (r *ClusterResource) installer(ctx context.Context, m *ClusterResourceModel
 }
 
 // createSSH installs (or adopts) the control plane and sets m's outputs.
-// A failed install still sets the id, so the resource is in state
-// (tainted) and destroy, or the next apply, removes what was left.
+// An install that failed after writing to the hosts still sets the id, so
+// the resource is in state (tainted) and destroy, or the next apply,
+// removes what was left; one that wrote nothing leaves no state.
 func (r *ClusterResource) createSSH(ctx context.Context, m *ClusterResourceModel, diags *diag.Diagnostics) {
 	in := r.installer(ctx, m, diags)
 	if in == nil {
 		return
 	}
 	res, err := in.Create(ctx)
+	if errors.Is(err, remoteserver.ErrNothingInstalled) {
+		diags.AddError("Cannot install the control plane over SSH", err.Error())
+		return
+	}
 	m.ID = types.StringValue("ssh:" + strings.Join(stringList(ctx, m.SSH.Hosts, diags), ","))
 	if err != nil {
 		diags.AddError("Cannot install the control plane over SSH", err.Error())

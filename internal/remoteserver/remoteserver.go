@@ -89,16 +89,21 @@ func (in *Installer) dialAll(ctx context.Context, op string) ([]*hostConn, func(
 	return hs, closeAll, nil
 }
 
+// ErrNothingInstalled marks a Create error that came before anything was
+// written to any host (a host unreachable, a refused key, no etcd): there
+// is nothing to remove.
+var ErrNothingInstalled = errors.New("nothing was installed")
+
 // Create installs and starts the control plane, adopting what already
 // runs, and waits until every host's API server is ready (until ctx ends).
 func (in *Installer) Create(ctx context.Context) (Result, error) {
 	hs, closeAll, err := in.dialAll(ctx, "create")
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("%w (%w)", err, ErrNothingInstalled)
 	}
 	defer closeAll()
 	if err := in.preflight(ctx, hs); err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("%w (%w)", err, ErrNothingInstalled)
 	}
 	rec := []file{{name: "install.json", data: []byte(recordJSON(in.spec) + "\n")}}
 	err = forEach(hs, func(h *hostConn) error {

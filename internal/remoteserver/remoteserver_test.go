@@ -138,7 +138,7 @@ func TestSingleHost(t *testing.T) {
 	}
 	_, err = bad.Create(ctx)
 	want := "ssh root@" + s.Hosts[0] + ":22: authentication failed"
-	if err == nil || !strings.Contains(err.Error(), want) || containsKey(err.Error(), []byte(wrong.PrivateKey.Reveal())) {
+	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, ErrNothingInstalled) || containsKey(err.Error(), []byte(wrong.PrivateKey.Reveal())) {
 		t.Fatalf("Create with a wrong key: %v, want an error containing %q", err, want)
 	}
 
@@ -287,8 +287,8 @@ func TestHANeedsEtcd(t *testing.T) {
 	s.EtcdBinary = "etcd-not-installed"
 	in := newInstaller(t, s)
 	_, err := in.Create(t.Context())
-	if err == nil {
-		t.Fatal("Create without etcd on the hosts succeeded")
+	if !errors.Is(err, ErrNothingInstalled) {
+		t.Fatalf("Create without etcd on the hosts: %v, want an error saying nothing was installed", err)
 	}
 	for _, h := range s.Hosts {
 		if want := "ssh root@" + h + ":22: etcd-not-installed is not installed"; !strings.Contains(err.Error(), want) {

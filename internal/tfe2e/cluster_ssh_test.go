@@ -53,7 +53,9 @@ output "config" {
 }
 `
 
-// TestClusterSSHSingleHost: one terraform apply installs a control plane
+// TestClusterSSHSingleHost: an apply with a key the host refuses fails at
+// once naming the host and the SSH error, leaving no state; then one
+// terraform apply installs a control plane
 // over SSH on an emulated host running real sshd and makes a namespace in
 // it through a provider configured from its outputs; the plan said what it
 // installs; a second plan is empty; the key is in no output or state;
@@ -65,13 +67,25 @@ func TestClusterSSHSingleHost(t *testing.T) {
 	key := testbed.NewSSHKey(t)
 	sshd := h.StartSSHD(testbed.SSHDOptions{AuthorizedKeys: []string{key.Authorized}})
 	keyFile := filepath.Join(t.TempDir(), "id_ed25519")
-	if err := os.WriteFile(keyFile, key.PrivatePEM, 0o600); err != nil {
+	if err := os.WriteFile(keyFile, testbed.NewSSHKey(t).PrivatePEM, 0o600); err != nil { // a key the host refuses
 		t.Fatal(err)
 	}
 	installDir := filepath.Join(t.TempDir(), "cp")
 	addr := h.Addr.String()
 	w := newWorkspace(t, map[string]string{"main.tf": hcl(sshClusterConfig, "{{host}}", addr, "{{hostkey}}", sshd.HostKey,
 		"{{keyfile}}", keyFile, "{{dir}}", installDir)})
+
+	bad := w.apply()
+	wantOutput(t, bad, regexp.QuoteMeta("ssh root@"+addr+":22: authentication failed"), "nothing was installed")
+	if bad.code == 0 || bad.took > time.Minute {
+		t.Fatalf("apply with a refused key: exit %d after %s, want a failure within a minute", bad.code, bad.took)
+	}
+	if st := w.run(nil, "state", "list"); strings.TrimSpace(st.stdout) != "" {
+		t.Fatalf("a failed apply that installed nothing left state:\n%s", st.stdout)
+	}
+	if err := os.WriteFile(keyFile, key.PrivatePEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	p := w.wantPlan(2)
 	wantOutput(t, p, `a control plane will be installed over SSH`,
