@@ -260,8 +260,11 @@ func TestHAControlPlane(t *testing.T) {
 			if n := time.Since(cut); n%(5*time.Second) < 200*time.Millisecond {
 				t.Logf("%s after %v: %v", ep, n.Round(time.Millisecond), last)
 			}
-			if time.Since(cut) > time.Minute {
-				t.Fatalf("%s: no write and read within a minute of the cut: %v", ep, last)
+			// A member's vanished host is noticed by the etcd clients'
+			// keepalive (5 s + 3 s) and etcd elects a new leader in about
+			// a second: 30 s leaves room for a loaded machine.
+			if time.Since(cut) > 30*time.Second {
+				t.Fatalf("%s: no write and read within 30 s of the cut: %v", ep, last)
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
