@@ -20,6 +20,9 @@ type TokenRequest struct {
 	// Labels are set on the node's Node when it registers; the node cannot
 	// change them (zone, pool, instance type).
 	Labels map[string]string `json:"labels,omitempty"`
+	// Taints are put on the node's Node when it registers (a pool's
+	// taints: no pod lands there before they are on it).
+	Taints []Taint `json:"taints,omitempty"`
 }
 
 // TokenResponse carries a new token; the secret is shown only here.
@@ -45,6 +48,7 @@ type TokenInfo struct {
 	UsesLeft  int               `json:"usesLeft,omitempty"`
 	Addresses []string          `json:"addresses,omitempty"`
 	Labels    map[string]string `json:"labels,omitempty"`
+	Taints    []Taint           `json:"taints,omitempty"`
 }
 
 // TokenList is the answer to listing tokens.

@@ -157,6 +157,10 @@ func validateTolerations(ts []Toleration, p Path) ErrorList {
 	return errs
 }
 
+// ValidateTaints checks a list of taints (a node's, a pool's, a join
+// token's).
+func ValidateTaints(ts []Taint, p Path) ErrorList { return validateTaints(ts, p) }
+
 func validateTaints(ts []Taint, p Path) ErrorList {
 	var errs ErrorList
 	seen := map[string]bool{}

@@ -58,7 +58,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	adm := auth.NodeAdmission{Node: req.NodeName, Addresses: tok.Addresses, Labels: tok.Labels, JoinToken: tok.ID}
+	adm := auth.NodeAdmission{Node: req.NodeName, Addresses: tok.Addresses, Labels: tok.Labels, Taints: tok.Taints, JoinToken: tok.ID}
 	origin := "the join token's addresses"
 	if len(adm.Addresses) == 0 {
 		adm.Addresses, origin = []string{sourceAddress(r)}, "the address this join comes from, as the server sees it"

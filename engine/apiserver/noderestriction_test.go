@@ -144,3 +144,37 @@ func TestNodeRestriction(t *testing.T) {
 		t.Fatalf("admin update: %v", err)
 	}
 }
+
+// TestJoinTokenTaints: a join token's taints (a pool's) are on the Node
+// from its registration, whatever the agent sends, and the node cannot
+// take them off; a taint on another kind of token, or an invalid one, is
+// refused naming the field.
+func TestJoinTokenTaints(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t)
+	ctx := ctxT(t)
+	gpu := api.Taint{Key: "dedicated", Value: "gpu", Effect: api.TaintNoSchedule}
+	j := mustJoin(t, env, api.TokenRequest{Taints: []api.Taint{gpu}}, "tt-1")
+	n, err := j.client.Nodes().Create(ctx, &api.Node{ObjectMeta: api.ObjectMeta{Name: "tt-1"}})
+	if err != nil {
+		t.Fatalf("registering: %v", err)
+	}
+	if !slices.Contains(n.Spec.Taints, gpu) {
+		t.Fatalf("registered taints %v: want the join token's %v", n.Spec.Taints, gpu)
+	}
+	n.Spec.Taints = nil
+	if _, err := j.client.Nodes().Update(ctx, n); !api.IsForbidden(err) || !strings.Contains(err.Error(), "dedicated") {
+		t.Fatalf("the node removing its admitted taint: %v, want 403 naming it", err)
+	}
+	for _, tc := range []struct {
+		req   api.TokenRequest
+		field string
+	}{
+		{api.TokenRequest{Role: "viewer", Taints: []api.Taint{gpu}}, "taints"},
+		{api.TokenRequest{Role: "join", Taints: []api.Taint{{Key: "x", Effect: "Evict"}}}, "taints[0].effect"},
+	} {
+		if _, err := env.Client.CreateToken(ctx, tc.req); !api.IsInvalid(err) || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("token %+v: %v, want 422 naming %s", tc.req, err, tc.field)
+		}
+	}
+}

@@ -32,7 +32,7 @@ func (s *Server) tokensHandler(w http.ResponseWriter, r *http.Request) {
 		out := make([]api.TokenInfo, len(recs))
 		for i, t := range recs {
 			out[i] = api.TokenInfo{ID: t.ID, Role: t.Role, Node: t.Node, Description: t.Description, Created: t.Created, Expires: t.Expires,
-				Addresses: t.Addresses, Labels: t.Labels}
+				Addresses: t.Addresses, Labels: t.Labels, Taints: t.Taints}
 			if t.Role == auth.RoleJoin {
 				out[i].UsesLeft = t.UsesLeft()
 			}
@@ -91,7 +91,7 @@ func parseTokenRequest(body []byte) (auth.CreateOptions, error) {
 	}
 	return auth.CreateOptions{Role: req.Role, Node: req.Node,
 		TTL: time.Duration(req.TTLSeconds) * time.Second, Description: req.Description,
-		Uses: req.Uses, Addresses: canonicalIPs(req.Addresses), Labels: req.Labels}, nil
+		Uses: req.Uses, Addresses: canonicalIPs(req.Addresses), Labels: req.Labels, Taints: req.Taints}, nil
 }
 
 // maxTokenTTLSeconds bounds a token's lifetime (100 years; 0 is the way
@@ -117,9 +117,9 @@ func validateTokenRequest(req api.TokenRequest) api.ErrorList {
 		for _, f := range []struct {
 			field string
 			set   bool
-		}{{"uses", req.Uses != 0}, {"addresses", len(req.Addresses) > 0}, {"labels", len(req.Labels) > 0}} {
+		}{{"uses", req.Uses != 0}, {"addresses", len(req.Addresses) > 0}, {"labels", len(req.Labels) > 0}, {"taints", len(req.Taints) > 0}} {
 			if f.set {
-				errs = append(errs, api.Forbidden(api.NewPath(f.field), "only join tokens admit nodes with uses, addresses and labels"))
+				errs = append(errs, api.Forbidden(api.NewPath(f.field), "only join tokens admit nodes with uses, addresses, labels and taints"))
 			}
 		}
 		return errs
@@ -132,6 +132,7 @@ func validateTokenRequest(req api.TokenRequest) api.ErrorList {
 			errs = append(errs, api.Invalid(api.NewPath("addresses").Index(i), a, "must be an IP address"))
 		}
 	}
+	errs = append(errs, api.ValidateTaints(req.Taints, api.NewPath("taints"))...)
 	return append(errs, api.ValidateLabels(req.Labels, api.NewPath("labels"))...)
 }
 

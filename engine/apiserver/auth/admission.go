@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/store"
 )
 
@@ -19,6 +20,7 @@ type NodeAdmission struct {
 	Node      string            `json:"node"`
 	Addresses []string          `json:"addresses"`
 	Labels    map[string]string `json:"labels,omitempty"`
+	Taints    []api.Taint       `json:"taints,omitempty"`
 	// JoinToken is the id of the join token the node joined with.
 	JoinToken string `json:"joinToken,omitempty"`
 	// Credential is the id of the node's current token; only it may renew.
@@ -68,6 +70,12 @@ func (a *Admissions) Put(ctx context.Context, rec NodeAdmission, expected int64)
 		return fmt.Errorf("recording the admission of node %s: %w", rec.Node, err)
 	}
 	return nil
+}
+
+// Taints are the taints a node was admitted with (nil when none).
+func (a *Admissions) Taints(ctx context.Context, node string) ([]api.Taint, error) {
+	rec, _, _, err := a.Get(ctx, node)
+	return rec.Taints, err
 }
 
 // Labels are the labels a node was admitted with (nil when none).

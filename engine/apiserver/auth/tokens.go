@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/store"
 )
 
@@ -64,6 +65,8 @@ type Token struct {
 	// Labels are set on the Node at registration and the node cannot
 	// change them (zone, pool, instance type).
 	Labels map[string]string `json:"labels,omitempty"`
+	// Taints are put on the Node at registration (join tokens).
+	Taints []api.Taint `json:"taints,omitempty"`
 }
 
 // UsesLeft is how many more joins a join token admits.
@@ -116,6 +119,7 @@ type CreateOptions struct {
 	Uses      int
 	Addresses []string
 	Labels    map[string]string
+	Taints    []api.Taint
 	// Secret, when set, is used instead of a random one (for a token string
 	// the server generated and saved before storing it).
 	ID, Secret string
@@ -129,8 +133,8 @@ func (t *Tokens) Create(ctx context.Context, o CreateOptions) (string, Token, er
 	if o.Role == RoleNode && o.Node == "" {
 		return "", Token{}, errors.New("a node token needs the node name")
 	}
-	if o.Role != RoleJoin && (o.Uses != 0 || len(o.Addresses) > 0 || len(o.Labels) > 0) {
-		return "", Token{}, errors.New("uses, addresses and labels are for join tokens only")
+	if o.Role != RoleJoin && (o.Uses != 0 || len(o.Addresses) > 0 || len(o.Labels) > 0 || len(o.Taints) > 0) {
+		return "", Token{}, errors.New("uses, addresses, labels and taints are for join tokens only")
 	}
 	id, secret := o.ID, o.Secret
 	if id == "" {
@@ -141,7 +145,7 @@ func (t *Tokens) Create(ctx context.Context, o CreateOptions) (string, Token, er
 	}
 	rec := Token{ID: id, Role: o.Role, Node: o.Node, SecretHash: hashSecret(secret),
 		Description: o.Description, Created: t.now().UTC().Truncate(time.Second),
-		Uses: o.Uses, Addresses: o.Addresses, Labels: o.Labels}
+		Uses: o.Uses, Addresses: o.Addresses, Labels: o.Labels, Taints: o.Taints}
 	rec.System = o.System
 	if o.TTL > 0 {
 		exp := rec.Created.Add(o.TTL)

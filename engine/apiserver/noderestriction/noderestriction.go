@@ -30,9 +30,11 @@ import (
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 )
 
-// AdmissionLabels gives the labels a node was admitted with (nil: none).
+// AdmissionLabels gives the labels and taints a node was admitted with
+// (nil: none).
 type AdmissionLabels interface {
 	Labels(ctx context.Context, node string) (map[string]string, error)
+	Taints(ctx context.Context, node string) ([]api.Taint, error)
 }
 
 // Admitter is the registry admitter.
@@ -101,6 +103,17 @@ func (a *Admitter) admitCreate(ctx context.Context, node string, n *api.Node) er
 	if n.Spec.PodCIDR != "" {
 		return deny(node, "spec.podCIDR", podCIDRWhy)
 	}
+	// The join token's taints (its pool's) are on the Node from its first
+	// write, so no pod is placed there before them.
+	taints, err := a.admissions.Taints(ctx, node)
+	if err != nil {
+		return err
+	}
+	for _, t := range taints {
+		if !slices.ContainsFunc(n.Spec.Taints, func(x api.Taint) bool { return taintEqual(x, t) }) {
+			n.Spec.Taints = append(n.Spec.Taints, t)
+		}
+	}
 	return nil
 }
 
@@ -116,6 +129,17 @@ func (a *Admitter) admitUpdate(ctx context.Context, node string, old, n *api.Nod
 	}
 	if key, changed := taintChange(old.Spec.Taints, n.Spec.Taints); changed {
 		return deny(node, "spec.taints", "the taint "+key+" is the node controllers' and admins'")
+	}
+	if !slices.EqualFunc(old.Spec.Taints, n.Spec.Taints, taintEqual) {
+		taints, err := a.admissions.Taints(ctx, node)
+		if err != nil {
+			return err
+		}
+		for _, t := range taints {
+			if !slices.ContainsFunc(n.Spec.Taints, func(x api.Taint) bool { return taintEqual(x, t) }) {
+				return deny(node, "spec.taints", "the taint "+t.Key+" was set when the node was admitted (its join token's, its pool's)")
+			}
+		}
 	}
 	if maps.Equal(old.Labels, n.Labels) {
 		return nil // the common case (heartbeats): no lookup

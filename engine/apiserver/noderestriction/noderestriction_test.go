@@ -3,6 +3,7 @@ package noderestriction
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,6 +18,19 @@ func (f fixedLabels) Labels(_ context.Context, node string) (map[string]string, 
 		return nil, errors.New("store unavailable")
 	}
 	return f[node], nil
+}
+
+// admittedTaints are n1's join token's taints (its pool's).
+var admittedTaints = []api.Taint{{Key: "dedicated", Value: "gpu", Effect: api.TaintNoSchedule}}
+
+func (f fixedLabels) Taints(_ context.Context, node string) ([]api.Taint, error) {
+	if node == "broken" {
+		return nil, errors.New("store unavailable")
+	}
+	if node == "n1" {
+		return admittedTaints, nil
+	}
+	return nil, nil
 }
 
 var nodeKind = api.MustKind("Node")
@@ -39,6 +53,7 @@ func TestAdmitCreate(t *testing.T) {
 		{"plain", node(nil, false), ""},
 		{"own labels and taints", node(map[string]string{"custom": "1", api.LabelNodePool: "p"}, false, taint("gpu", api.TaintNoSchedule)), ""},
 		{"admitted values repeated", node(map[string]string{api.LabelZone: "zone-a", api.LabelNodeRestrictionPrefix + "tier": "gold"}, false), ""},
+		{"admitted taint repeated", node(nil, false, admittedTaints[0]), ""},
 		{"another zone", node(map[string]string{api.LabelZone: "zone-b"}, false), `metadata.labels["topology.maestro.dev/zone"]`},
 		{"restricted label", node(map[string]string{api.LabelNodeRestrictionPrefix + "x": "1"}, false), `metadata.labels["node-restriction.maestro.dev/x"]`},
 		{"another restricted value", node(map[string]string{api.LabelNodeRestrictionPrefix + "tier": "platinum"}, false), "tier"},
@@ -55,6 +70,9 @@ func TestAdmitCreate(t *testing.T) {
 				if tc.node.Labels[api.LabelZone] != "zone-a" || tc.node.Labels[api.LabelNodeRestrictionPrefix+"tier"] != "gold" {
 					t.Fatalf("admission labels not applied: %v", tc.node.Labels)
 				}
+				if n := len(slices.DeleteFunc(slices.Clone(tc.node.Spec.Taints), func(x api.Taint) bool { return !taintEqual(x, admittedTaints[0]) })); n != 1 {
+					t.Fatalf("admission taints: %v, want %v once", tc.node.Spec.Taints, admittedTaints[0])
+				}
 				return
 			}
 			if !api.IsForbidden(err) || !strings.Contains(err.Error(), tc.field) || !strings.Contains(err.Error(), `node "n1"`) {
@@ -68,7 +86,7 @@ func TestAdmitUpdate(t *testing.T) {
 	a := New(admitted)
 	base := func() *api.Node {
 		return node(map[string]string{api.LabelZone: "zone-a", api.LabelNodeRestrictionPrefix + "tier": "gold", api.LabelNodePool: "p", "custom": "1"},
-			true, taint("gpu", api.TaintNoSchedule), taint(api.TaintNodeUnreachable, api.TaintNoExecute))
+			true, taint("gpu", api.TaintNoSchedule), taint(api.TaintNodeUnreachable, api.TaintNoExecute), admittedTaints[0])
 	}
 	cases := []struct {
 		name  string
@@ -93,6 +111,7 @@ func TestAdmitUpdate(t *testing.T) {
 			n.Spec.Taints = append(n.Spec.Taints, taint(api.TaintNodeNotReady, api.TaintNoExecute))
 		}, api.TaintNodeNotReady},
 		{"controller taint changed", func(n *api.Node) { n.Spec.Taints[1].Value = "x" }, api.TaintNodeUnreachable},
+		{"admitted taint removed", func(n *api.Node) { n.Spec.Taints = n.Spec.Taints[:2] }, "the taint dedicated was set when the node was admitted"},
 		{"uncordon", func(n *api.Node) { n.Spec.Unschedulable = false }, "spec.unschedulable"},
 		{"admitted label changed", func(n *api.Node) { n.Labels[api.LabelZone] = "zone-b" }, "topology.maestro.dev/zone"},
 		{"admitted label removed", func(n *api.Node) { delete(n.Labels, api.LabelNodeRestrictionPrefix+"tier") }, "tier"},

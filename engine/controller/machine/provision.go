@@ -110,7 +110,7 @@ func (c *Controller) joinToken(ctx context.Context, m *api.Machine, pool *api.No
 		}
 	}
 	resp, err := c.d.Client.CreateToken(ctx, api.TokenRequest{
-		Role: "join", Node: m.Name, Uses: 1, TTLSeconds: int64(ttl / time.Second), Labels: nodeLabels(m),
+		Role: "join", Node: m.Name, Uses: 1, TTLSeconds: int64(ttl / time.Second), Labels: nodeLabels(m), Taints: m.Spec.Taints,
 		Description: fmt.Sprintf("machine %s of node pool %s", m.Name, m.Spec.Pool),
 	})
 	if err != nil {
