@@ -144,8 +144,9 @@ const (
 	// ReasonCloudError, with the cloud's message, while it refuses).
 	MachineProvisioned = "Provisioned"
 	// MachineNodeReady: the machine's node joined and is Ready (False:
-	// ReasonNodeNotJoined, with the agent's last log lines once the
-	// startup timeout passed, or ReasonNodeNotReady).
+	// ReasonNodeJoining within the startup timeout, ReasonNodeNotJoined,
+	// with the agent's last log lines, once it passed, or
+	// ReasonNodeNotReady).
 	MachineNodeReady = "NodeReady"
 	// MachineDraining: the node is being drained before the machine is
 	// deleted (True while it runs; False once drained or timed out).
@@ -154,9 +155,12 @@ const (
 
 // Reasons of Machine conditions and events.
 const (
-	ReasonCloudError    = "CloudError"
-	ReasonProvisioned   = "Provisioned"
-	ReasonNodeJoined    = "NodeJoined"
+	ReasonCloudError  = "CloudError"
+	ReasonProvisioned = "Provisioned"
+	ReasonNodeJoined  = "NodeJoined"
+	// ReasonNodeJoining: provisioned, its node not (yet) joined and Ready,
+	// within the startup timeout: nothing is wrong yet.
+	ReasonNodeJoining   = "NodeJoining"
 	ReasonNodeNotJoined = "NodeNotJoined"
 	ReasonNodeNotReady  = "NodeNotReady"
 	// ReasonRemediating: the machine is being replaced for its node's health.

@@ -15,6 +15,9 @@
 //	              with backoff (quickly when cloud.IsRetryable).
 //	Provisioning  its Node registered and Ready -> Running (nodeReadyAt); the
 //	Running       pool's taints and the provider id are put on the Node.
+//	              Until then NodeReady=False, reason NodeJoining (NodeNotJoined
+//	              is kept for a startup timeout that passed: the provider's
+//	              apply fails on it).
 //	              Not joined within the startup timeout, or NotReady longer
 //	              than the NotReady timeout: remediation (below).
 //	deleted       (finalizer maestro.dev/machine) phase Deleting -> drain the

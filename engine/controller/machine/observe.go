@@ -63,7 +63,7 @@ func (c *Controller) observe(ctx context.Context, m *api.Machine, pool *api.Node
 		msg = "node " + m.Name + " joined, not Ready yet"
 	}
 	_, err := c.writeStatus(ctx, m, func(s *api.MachineStatus) {
-		c.setCondition(s, api.MachineNodeReady, api.ConditionFalse, api.ReasonNodeNotJoined, msg)
+		c.setCondition(s, api.MachineNodeReady, api.ConditionFalse, api.ReasonNodeJoining, msg)
 	})
 	return err
 }
