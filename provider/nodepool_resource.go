@@ -210,9 +210,9 @@ func (r *NodePoolResource) Update(ctx context.Context, req resource.UpdateReques
 		apiError(&resp.Diagnostics, fmt.Sprintf("Cannot update node pool %q", name), err)
 		return
 	}
-	if plan.SSH == nil && state.SSH != nil {
-		deletePoolKey(ctx, c, name, &resp.Diagnostics)
-	}
+	// A pool that leaves ssh keeps its key secret until it is destroyed:
+	// its old machines are uninstalled over SSH as the rollout replaces
+	// them.
 	r.saveAndWaitReady(ctx, c, updated, &plan, "update", &resp.State, &resp.Diagnostics)
 }
 
@@ -261,9 +261,7 @@ func (r *NodePoolResource) Delete(ctx context.Context, req resource.DeleteReques
 			fmt.Sprintf("It is %v: its machines are still being drained or deleted (`maestro get machines`). Raise the delete timeout, or look at the machines' conditions.", err))
 		return
 	}
-	if state.SSH != nil {
-		deletePoolKey(ctx, c, name, &resp.Diagnostics)
-	}
+	deletePoolKey(ctx, c, name, &resp.Diagnostics) // after the machines: deleting ssh ones needs it
 }
 
 // writePoolKey creates or replaces the secret holding an ssh pool's

@@ -102,7 +102,7 @@ func poolSSHBlock() schema.SingleNestedBlock {
 				Optional: true, Computed: true, Default: int64default.StaticInt64(defaultPoolSSHPort), Validators: []validator.Int64{int64RangeValidator{1, 65535}}},
 			"private_key": schema.StringAttribute{
 				MarkdownDescription: "PEM private key the hosts accept. Write-only (Terraform 1.11 or later): never stored in plan or state. " +
-					"It goes into the secret `maestro-system/nodepool-<name>-ssh` (key `privateKey`), which the pool names; it is sent on create and whenever `private_key_version` changes.",
+					"It goes into the secret `maestro-system/nodepool-<name>-ssh` (key `privateKey`), which the pool names; it is sent on create and whenever `private_key_version` changes, and the secret is deleted with the pool (after its machines, whose removal needs it).",
 				Optional: true, Sensitive: true, WriteOnly: true,
 			},
 			"private_key_version": schema.Int64Attribute{MarkdownDescription: "Change this number to send the current `private_key` again (key rotation).", Optional: true},

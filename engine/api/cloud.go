@@ -144,9 +144,9 @@ const (
 	// ReasonCloudError, with the cloud's message, while it refuses).
 	MachineProvisioned = "Provisioned"
 	// MachineNodeReady: the machine's node joined and is Ready (False:
-	// ReasonNodeJoining within the startup timeout, ReasonNodeNotJoined,
-	// with the agent's last log lines, once it passed, or
-	// ReasonNodeNotReady).
+	// ReasonNodeJoining while it may still join within the startup
+	// timeout, ReasonNodeNotJoined, with the agent's last log lines, once
+	// that timeout passed, or ReasonNodeNotReady).
 	MachineNodeReady = "NodeReady"
 	// MachineDraining: the node is being drained before the machine is
 	// deleted (True while it runs; False once drained or timed out).
@@ -155,14 +155,14 @@ const (
 
 // Reasons of Machine conditions and events.
 const (
-	ReasonCloudError  = "CloudError"
-	ReasonProvisioned = "Provisioned"
-	ReasonNodeJoined  = "NodeJoined"
-	// ReasonNodeJoining: provisioned, its node not (yet) joined and Ready,
-	// within the startup timeout: nothing is wrong yet.
-	ReasonNodeJoining   = "NodeJoining"
+	ReasonCloudError    = "CloudError"
+	ReasonProvisioned   = "Provisioned"
+	ReasonNodeJoined    = "NodeJoined"
 	ReasonNodeNotJoined = "NodeNotJoined"
-	ReasonNodeNotReady  = "NodeNotReady"
+	// ReasonNodeJoining: the machine runs; its node has not joined or
+	// become Ready yet, and the startup timeout has not passed.
+	ReasonNodeJoining  = "NodeJoining"
+	ReasonNodeNotReady = "NodeNotReady"
 	// ReasonRemediating: the machine is being replaced for its node's health.
 	ReasonRemediating  = "Remediating"
 	ReasonDrainStarted = "DrainStarted"

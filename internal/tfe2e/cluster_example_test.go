@@ -26,21 +26,8 @@ import (
 // leaves no process of the cluster and no data dir.
 func TestClusterLocalExample(t *testing.T) {
 	t.Parallel()
-	testreq.Root(t, "local machines are emulated hosts (network namespaces, a bridge)")
-	tagDemoV1(t, testenv.RequireDocker(t))
-	maestroBesideProvider(t)
-	dataDir := filepath.Join(t.TempDir(), "cluster")
-	w := copyWorkspace(t, filepath.Join("..", "..", "examples", "cluster-local"))
-	pid := os.Getpid() % 250
-	w.setVar("data_dir", dataDir)
-	w.setVar("listen", "0.0.0.0:0")
-	// Ranges of its own: 10.199.x machines and 10.198.x services are used
-	// by no other test package.
-	w.setVar("server_args", fmt.Sprintf(`["--service-cidr=10.198.%d.0/24","--pod-cidr=%s","--local-machine-network=10.199.%d.0/24"]`,
-		pid, testenv.PodCIDR(), pid))
-
-	r := w.mustApply()
-	t.Logf("terraform apply of examples/cluster-local from empty state took %s", r.took.Round(time.Millisecond))
+	w, dataDir := clusterLocalExample(t)
+	w.mustApply()
 	w.wantPlan(0)
 
 	cfg, err := localserver.ClientConfig(dataDir)
@@ -104,8 +91,7 @@ func TestClusterLocalExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = w.mustDestroy()
-	t.Logf("terraform destroy took %s", r.took.Round(time.Millisecond))
+	w.mustDestroy()
 	if processRuns(rec.PID) {
 		t.Errorf("the supervisor (pid %d) runs after destroy", rec.PID)
 	}
@@ -133,4 +119,40 @@ func processesMentioning(s string) []string {
 		}
 	}
 	return out
+}
+
+// clusterLocalExample is a workspace of examples/cluster-local whose
+// machines are emulated hosts, on ranges of its own (10.199.x machines and
+// 10.198.x services are used by no other test package), and its data dir.
+func clusterLocalExample(t testing.TB) (*workspace, string) {
+	t.Helper()
+	testreq.Root(t, "local machines are emulated hosts (network namespaces, a bridge)")
+	tagDemoV1(t, testenv.RequireDocker(t))
+	maestroBesideProvider(t)
+	dataDir := filepath.Join(t.TempDir(), "cluster")
+	w := copyWorkspace(t, filepath.Join("..", "..", "examples", "cluster-local"))
+	pid := os.Getpid() % 250
+	w.setVar("data_dir", dataDir)
+	w.setVar("listen", "0.0.0.0:0")
+	w.setVar("server_args", fmt.Sprintf(`["--service-cidr=10.198.%d.0/24","--pod-cidr=%s","--local-machine-network=10.199.%d.0/24"]`,
+		pid, testenv.PodCIDR(), pid))
+	return w, dataDir
+}
+
+// BenchmarkClusterLocalExample measures `terraform apply` of
+// examples/cluster-local from empty state (apply-s: control plane, two
+// pools of two Ready nodes, the quickstart app rolled out) and its
+// `terraform destroy` (destroy-s: drains, machines, server). Run it with
+// -benchtime 3x, as root.
+func BenchmarkClusterLocalExample(b *testing.B) {
+	var apply, destroy float64
+	for range b.N {
+		w, _ := clusterLocalExample(b)
+		apply += w.mustApply().took.Seconds()
+		destroy += w.mustDestroy().took.Seconds()
+	}
+	n := float64(b.N)
+	b.ReportMetric(apply/n, "apply-s")
+	b.ReportMetric(destroy/n, "destroy-s")
+	b.ReportMetric(0, "ns/op")
 }

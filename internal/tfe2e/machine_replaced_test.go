@@ -59,7 +59,7 @@ func TestMachineReplaced(t *testing.T) {
 	}
 	victim := ms[0]
 	cutHost, spare := o.hostOf(victim.Spec.Host), o.spareHost(ms)
-	o.wantPodsReady(time.Minute, "")
+	o.wantPodsReady(time.Minute, "", false)
 
 	cut := time.Now()
 	if err := cutHost.CutLink(ctx); err != nil {
@@ -68,7 +68,7 @@ func TestMachineReplaced(t *testing.T) {
 	t.Cleanup(func() { _ = cutHost.RestoreLink(context.Background()) })
 	t.Logf("cut the link of host %s (machine %s)", cutHost.Addr, victim.Name)
 
-	o.wantPodsReady(replacedWithinAfter, victim.Name)
+	o.wantPodsReady(replacedWithinAfter, victim.Name, true)
 	t.Logf("all %d pods Ready again, none on node %s, %s after the cut (grace %s, eviction %s, not-ready timeout %s)",
 		replacedReplicas, victim.Name, time.Since(cut).Round(100*time.Millisecond), replacedGrace, replacedEviction, replacedNotReady)
 	repl := o.wantReplacement(victim, spare.Addr.String())
@@ -81,7 +81,7 @@ func TestMachineReplaced(t *testing.T) {
 	restored := time.Now()
 	o.wantReleased(victim.Name, cutHost)
 	t.Logf("old machine %s released %s after the link came back", victim.Name, time.Since(restored).Round(100*time.Millisecond))
-	o.wantPodsReady(time.Minute, victim.Name)
+	o.wantPodsReady(time.Minute, victim.Name, false)
 	o.w.wantPlan(0)
 
 	r = o.w.mustDestroy()
@@ -122,25 +122,47 @@ func (o *oneApply) spareHost(ms []*api.Machine) *testbed.Host {
 }
 
 // wantPodsReady waits until the application has all its replicas Ready,
-// none being deleted, none on node avoid.
-func (o *oneApply) wantPodsReady(within time.Duration, avoid string) {
+// none on node avoid. Pods being deleted are left out while terminating
+// is true (evicted from an unreachable node, they stay Terminating until
+// their node is gone, as in Kubernetes); otherwise none may be left.
+func (o *oneApply) wantPodsReady(within time.Duration, avoid string, terminating bool) {
 	o.t.Helper()
-	eventually(o.t, within, fmt.Sprintf("%d pods of app/web Ready, none on node %q", replacedReplicas, avoid), func() (bool, string) {
+	what := fmt.Sprintf("%d pods of app/web Ready, none on node %q", replacedReplicas, avoid)
+	eventually(o.t, within, what, o.logChanges(func() (bool, string) {
 		pods, _, err := o.c.Pods("app").List(o.t.Context(), client.ListOptions{LabelSelector: "app=web"})
 		if err != nil {
 			return false, err.Error()
 		}
-		ready := 0
+		live, ready := 0, 0
 		var state []string
 		for _, p := range pods {
-			ok := api.IsPodReady(p) && p.DeletionTimestamp == nil && p.Spec.NodeName != avoid
-			if ok {
+			deleting := p.DeletionTimestamp != nil
+			state = append(state, fmt.Sprintf("%s on %s ready=%v deleting=%v", p.Name, p.Spec.NodeName, api.IsPodReady(p), deleting))
+			if deleting && terminating {
+				continue
+			}
+			live++
+			if api.IsPodReady(p) && !deleting && p.Spec.NodeName != avoid {
 				ready++
 			}
-			state = append(state, fmt.Sprintf("%s on %s ready=%v deleting=%v", p.Name, p.Spec.NodeName, api.IsPodReady(p), p.DeletionTimestamp != nil))
 		}
-		return ready == replacedReplicas && len(pods) == replacedReplicas, strings.Join(state, "; ")
-	})
+		return ready == replacedReplicas && live == replacedReplicas, strings.Join(state, "; ")
+	}))
+}
+
+// logChanges logs cond's state whenever it changes (at most every 2 s),
+// so a failure shows how things went, not only where they ended.
+func (o *oneApply) logChanges(cond func() (bool, string)) func() (bool, string) {
+	var last string
+	var at time.Time
+	return func() (bool, string) {
+		ok, state := cond()
+		if state != last && time.Since(at) >= 2*time.Second {
+			o.t.Logf("%s", state)
+			last, at = state, time.Now()
+		}
+		return ok, state
+	}
 }
 
 // wantReplacement waits for the machine replacing old: another machine
@@ -148,7 +170,7 @@ func (o *oneApply) wantPodsReady(within time.Duration, avoid string) {
 func (o *oneApply) wantReplacement(old *api.Machine, host string) string {
 	o.t.Helper()
 	var name string
-	eventually(o.t, replacedWithinAfter, "a replacement machine Running on host "+host, func() (bool, string) {
+	eventually(o.t, replacedWithinAfter, "a replacement machine Running on host "+host, o.logChanges(func() (bool, string) {
 		var state []string
 		for _, m := range o.poolMachineObjects(old.Spec.Pool) {
 			state = append(state, fmt.Sprintf("%s host=%s phase=%s deleting=%v: %s", m.Name, m.Spec.Host, m.Status.Phase, m.DeletionTimestamp != nil, m.Status.Message))
@@ -160,7 +182,7 @@ func (o *oneApply) wantReplacement(old *api.Machine, host string) string {
 			}
 		}
 		return name != "", strings.Join(state, "; ")
-	})
+	}))
 	return name
 }
 
@@ -168,7 +190,7 @@ func (o *oneApply) wantReplacement(old *api.Machine, host string) string {
 // agent runs on host h.
 func (o *oneApply) wantReleased(machine string, h *testbed.Host) {
 	o.t.Helper()
-	eventually(o.t, 2*time.Minute, "machine "+machine+" released", func() (bool, string) {
+	eventually(o.t, 2*time.Minute, "machine "+machine+" released", o.logChanges(func() (bool, string) {
 		if m, err := o.c.Machines().Get(o.t.Context(), machine); !api.IsNotFound(err) {
 			if err != nil {
 				return false, err.Error()
@@ -182,7 +204,7 @@ func (o *oneApply) wantReleased(machine string, h *testbed.Host) {
 			return false, "agents still running on the host: " + strings.Join(agents, "; ")
 		}
 		return true, ""
-	})
+	}))
 }
 
 // agentsOn lists the command lines of `maestro agent` processes, and of

@@ -17,6 +17,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/runtime"
+	"github.com/maestro-dev/maestro/internal/localserver"
 	"github.com/maestro-dev/maestro/internal/testbed"
 	"github.com/maestro-dev/maestro/internal/testenv"
 	"github.com/maestro-dev/maestro/internal/testreq"
@@ -107,10 +108,22 @@ func newOneApply(t *testing.T, tf string) *oneApply {
 	o.vars["ssh_private_key"] = string(key.PrivatePEM)
 	t.Cleanup(func() {
 		if t.Failed() {
+			o.logServerTail(80)
 			o.w.destroy() // best effort: stop what the test made
 		}
 	})
 	return o
+}
+
+// logServerTail logs the last n lines of the control plane's log.
+func (o *oneApply) logServerTail(n int) {
+	b, err := os.ReadFile(filepath.Join(o.dataDir, localserver.LogFile))
+	if err != nil {
+		o.t.Logf("the control plane's log: %v", err)
+		return
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	o.t.Logf("last %d lines of the control plane's log:\n%s", n, strings.Join(lines[max(0, len(lines)-n):], "\n"))
 }
 
 func readTestdata(t *testing.T, name string) string {

@@ -28,6 +28,8 @@ type Fake struct {
 	requests  []cloud.MachineRequest
 	deleted   []string
 	createErr error
+	deleteErr error
+	deletes   int // Delete calls that failed with deleteErr
 	logs      string
 }
 
@@ -39,6 +41,21 @@ var (
 // NewFake returns an empty fake cloud.
 func NewFake() *Fake {
 	return &Fake{machines: map[string]cloud.Machine{}, keys: map[string]string{}}
+}
+
+// FailDeletes makes every Delete fail with err (nil: succeed again), as
+// an ssh host that does not answer.
+func (f *Fake) FailDeletes(err error) {
+	f.mu.Lock()
+	f.deleteErr = err
+	f.mu.Unlock()
+}
+
+// FailedDeletes is how many Delete calls failed with FailDeletes' error.
+func (f *Fake) FailedDeletes() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.deletes
 }
 
 // FailCreates makes every Create fail with err (nil: succeed again).
@@ -147,10 +164,16 @@ func (f *Fake) Delete(ctx context.Context, id string) error {
 	}
 	f.mu.Lock()
 	m, ok := f.machines[id]
-	hook := f.OnDelete
+	hook, failure := f.OnDelete, f.deleteErr
+	if ok && failure != nil {
+		f.deletes++
+	}
 	f.mu.Unlock()
 	if !ok {
 		return nil
+	}
+	if failure != nil {
+		return failure
 	}
 	if hook != nil {
 		hook(m)

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -199,9 +198,7 @@ func (c *Cloud) removeHost(ctx context.Context, id string) {
 		if len(pids) == 0 {
 			break
 		}
-		for _, pid := range pids {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
+		killAll(pids)
 		time.Sleep(50 * time.Millisecond)
 	}
 	if err := ipCmd(ctx, "netns", "del", ns); err != nil {

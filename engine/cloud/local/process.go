@@ -1,3 +1,5 @@
+//go:build !windows
+
 package local
 
 import (
@@ -105,4 +107,11 @@ func waitGone(ctx context.Context, pid int, st uint64, d time.Duration) bool {
 		time.Sleep(poll)
 	}
 	return true
+}
+
+// killAll sends SIGKILL to every pid.
+func killAll(pids []int) {
+	for _, pid := range pids {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
