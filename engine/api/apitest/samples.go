@@ -94,7 +94,8 @@ func nodePool() api.Object {
 			Zones:  []string{"zone-a", "zone-b"},
 			Labels: map[string]string{"pool": "a"},
 			Taints: []api.Taint{{Key: "pool", Value: "a", Effect: api.TaintPreferNoSchedule}},
-			SSH:    &api.SSHPoolConfig{Hosts: []string{"192.168.1.20", "host-b.example.com"}, User: "root", Port: 22},
+			SSH: &api.SSHPoolConfig{Hosts: []string{"192.168.1.20", "host-b.example.com"}, User: "root", Port: 22,
+				PrivateKeySecretRef: "metal-ssh", HostKeys: []string{"192.168.1.20 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBx"}},
 		},
 	}
 }
