@@ -24,16 +24,23 @@ const (
 	replacedNotReady    = "20s" // remediation.not_ready_timeout
 	replacedReplicas    = 4
 	replacedWithinAfter = 3 * time.Minute
+	// replacedOutage is how much longer the link stays cut once the old
+	// machine's delete failed; replacedReleasedWithin bounds its release
+	// after the link is back (a delete retried every 10 s, one dial
+	// timeout of 10 s possibly in flight, then the uninstall).
+	replacedOutage         = 45 * time.Second
+	replacedReleasedWithin = 30 * time.Second
 )
 
 // TestMachineReplaced (issue 12): a cluster with an ssh pool of 2 machines
 // on 3 emulated hosts (real OpenSSH) and an application on its nodes; one
 // host's link is cut. Its node goes NotReady, its pods are evicted and run
 // Ready on the other node, and its machine is replaced by one on the spare
-// host (Running, node Ready) without waiting for the unreachable host.
-// Once the link is back the old machine is released: its Machine and Node
-// are gone and no agent runs on the old host. The time from the cut to all
-// pods Ready again is logged.
+// host (Running, node Ready) without waiting for the unreachable host,
+// while the old one waits in Deleting, saying so. Soon after the link is
+// back (however long it was cut) the old machine is released: its Machine
+// and Node are gone and no agent runs on the old host. The time from the
+// cut to all pods Ready again is logged.
 func TestMachineReplaced(t *testing.T) {
 	requireOnPrem(t)
 	o := newOneApply(t, "onprem-pool/main.tf")
@@ -75,11 +82,15 @@ func TestMachineReplaced(t *testing.T) {
 	t.Logf("machine %s replaced by %s on host %s, Running with a Ready node %s after the cut",
 		victim.Name, repl, spare.Addr, time.Since(cut).Round(100*time.Millisecond))
 
+	// The old machine waits, saying why, while its host is away; the
+	// outage goes on long enough for a growing backoff to outlast it.
+	o.wantReleaseWaiting(victim.Name, cutHost.Addr.String())
+	time.Sleep(replacedOutage)
 	if err := cutHost.RestoreLink(ctx); err != nil {
 		t.Fatal(err)
 	}
 	restored := time.Now()
-	o.wantReleased(victim.Name, cutHost)
+	o.wantReleased(victim.Name, cutHost, replacedReleasedWithin)
 	t.Logf("old machine %s released %s after the link came back", victim.Name, time.Since(restored).Round(100*time.Millisecond))
 	o.wantPodsReady(time.Minute, victim.Name, false)
 	o.w.wantPlan(0)
@@ -186,11 +197,26 @@ func (o *oneApply) wantReplacement(old *api.Machine, host string) string {
 	return name
 }
 
+// wantReleaseWaiting waits until the deleted machine's message says its
+// release waits for its unreachable host.
+func (o *oneApply) wantReleaseWaiting(machine, host string) {
+	o.t.Helper()
+	eventually(o.t, time.Minute, "machine "+machine+" waiting for host "+host, func() (bool, string) {
+		m, err := o.c.Machines().Get(o.t.Context(), machine)
+		if err != nil {
+			return false, err.Error()
+		}
+		msg := m.Status.Message
+		return m.DeletionTimestamp != nil && strings.Contains(msg, "waiting for its cloud to release it") &&
+			strings.Contains(msg, host+":22: unreachable"), fmt.Sprintf("phase %s: %s", m.Status.Phase, msg)
+	})
+}
+
 // wantReleased waits until the machine and its node are gone and no
 // agent runs on host h.
-func (o *oneApply) wantReleased(machine string, h *testbed.Host) {
+func (o *oneApply) wantReleased(machine string, h *testbed.Host, within time.Duration) {
 	o.t.Helper()
-	eventually(o.t, 2*time.Minute, "machine "+machine+" released", o.logChanges(func() (bool, string) {
+	eventually(o.t, within, "machine "+machine+" released", o.logChanges(func() (bool, string) {
 		if m, err := o.c.Machines().Get(o.t.Context(), machine); !api.IsNotFound(err) {
 			if err != nil {
 				return false, err.Error()
