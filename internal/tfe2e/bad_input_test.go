@@ -1,7 +1,10 @@
 package tfe2e_test
 
 import (
-	"net/netip"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -115,7 +118,7 @@ func absentAddr(t *testing.T, o *oneApply) string {
 	if !o.hosts[0].Site.Subnet.Contains(a) {
 		t.Fatalf("%s is outside %s", a, o.hosts[0].Site.Subnet)
 	}
-	return netip.AddrPortFrom(a, 0).Addr().String()
+	return a.String()
 }
 
 // TestPoolMinAboveMaxFailsPlanOffline: in a configuration that makes its
@@ -124,38 +127,24 @@ func absentAddr(t *testing.T, o *oneApply) string {
 // before anything is made. (provider's TestAccNodePool_planTimeValidation
 // covers the same mistake with a running cluster.)
 func TestPoolMinAboveMaxFailsPlanOffline(t *testing.T) {
-	w := newWorkspace(t, map[string]string{"main.tf": `
-terraform {
-  required_providers {
-    maestro = { source = "maestro-dev/maestro" }
-  }
-}
-provider "maestro" {
-  alias = "bootstrap"
-}
-resource "maestro_cluster" "c" {
-  provider = maestro.bootstrap
-  local {
-    data_dir = "/nonexistent/never-made"
-  }
-}
-provider "maestro" {
-  endpoint       = maestro_cluster.c.endpoint
-  ca_certificate = maestro_cluster.c.ca_certificate
-  token          = maestro_cluster.c.token
-}
+	dataDir := filepath.Join(t.TempDir(), "never-made")
+	config := strings.ReplaceAll(localClusterConfig, "{{data}}", dataDir) + `
 resource "maestro_node_pool" "p" {
   name     = "p"
   min_size = 3
   max_size = 1
   local {}
 }
-`})
+`
+	w := newWorkspace(t, map[string]string{"main.tf": config})
 	r := w.plan()
 	t.Logf("plan failed after %s", r.took.Round(time.Millisecond))
 	flat := strings.Join(strings.Fields(strings.ReplaceAll(r.output(), "│", "")), " ")
 	want := regexp.MustCompile(`Error: Invalid max_size .* max_size = 1 .*max_size \(1\) must be greater than or equal to min_size \(3\)`)
 	if r.code != 1 || !want.MatchString(flat) {
 		t.Errorf("plan: want exit 1 naming max_size, got exit %d\n%s", r.code, r)
+	}
+	if _, err := os.Stat(dataDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the plan made the cluster's data dir (%v)", err)
 	}
 }

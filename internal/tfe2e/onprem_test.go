@@ -74,8 +74,8 @@ func jsonList(xs []string) string {
 
 // newOneApply makes the world of a test of an ssh pool: 3 emulated hosts
 // with real sshd accepting one key, a network for local machines routed to
-// them, and a workspace with testdata/<tf> and the variables every such
-// configuration takes.
+// them, and a workspace with testdata/<tf> beside the control plane they
+// share (testdata/onprem-cluster.tf) and the variables it takes.
 func newOneApply(t *testing.T, tf string) *oneApply {
 	tb := testbed.New(t, testbed.Options{})
 	site := tb.AddSite("onprem")
@@ -99,7 +99,7 @@ func newOneApply(t *testing.T, tf string) *oneApply {
 
 	root := t.TempDir()
 	o.dataDir, o.install = filepath.Join(root, "cluster"), filepath.Join(root, "agents")
-	o.w = newWorkspace(t, map[string]string{"main.tf": readTestdata(t, tf)})
+	o.w = newWorkspace(t, map[string]string{"cluster.tf": readTestdata(t, "onprem-cluster.tf"), "main.tf": readTestdata(t, tf)})
 	o.vars["data_dir"] = o.dataDir
 	o.vars["advertise"] = tb.UplinkAddr().String()
 	o.vars["ssh_hosts"] = jsonList(addrs) // a pool of 2 uses two of them

@@ -1,25 +1,7 @@
 # TestMachineReplaced and TestSSHPoolBadInput: a local control plane and
 # one ssh pool of hosts reached over real OpenSSH, with an application on
-# the pool's nodes.
+# the pool's nodes. The control plane is in ../onprem-cluster.tf.
 
-terraform {
-  required_providers {
-    maestro = { source = "maestro-dev/maestro" }
-  }
-}
-
-variable "data_dir" { type = string }
-variable "advertise" { type = string }
-variable "server_args" { type = list(string) }
-variable "ssh_hosts" { type = list(string) }
-variable "ssh_size" { type = number }
-variable "host_keys" { type = list(string) }
-variable "install_dir" { type = string }
-variable "image" { type = string }
-variable "ssh_private_key" {
-  type      = string
-  sensitive = true
-}
 # Bumped to send a corrected private_key (write-only) again.
 variable "ssh_private_key_version" {
   type    = number
@@ -32,26 +14,6 @@ variable "replicas" {
 variable "not_ready_timeout" {
   type    = string
   default = "5m"
-}
-
-provider "maestro" {
-  alias = "bootstrap"
-}
-
-resource "maestro_cluster" "c" {
-  provider = maestro.bootstrap
-  local {
-    data_dir          = var.data_dir
-    listen            = "0.0.0.0:0"
-    advertise_address = var.advertise
-    server_args       = var.server_args
-  }
-}
-
-provider "maestro" {
-  endpoint       = maestro_cluster.c.endpoint
-  ca_certificate = maestro_cluster.c.ca_certificate
-  token          = maestro_cluster.c.token
 }
 
 resource "maestro_node_pool" "onprem" {
@@ -114,9 +76,4 @@ resource "maestro_deployment" "web" {
       }
     }
   }
-}
-
-output "config" {
-  value     = { server = maestro_cluster.c.endpoint, ca = maestro_cluster.c.ca_certificate, token = maestro_cluster.c.token }
-  sensitive = true
 }
