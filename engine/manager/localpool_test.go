@@ -4,15 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
@@ -21,9 +24,11 @@ import (
 	"github.com/maestro-dev/maestro/engine/cloud/local"
 	"github.com/maestro-dev/maestro/engine/controlplane"
 	"github.com/maestro-dev/maestro/engine/manager"
+	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/runtime"
 	"github.com/maestro-dev/maestro/internal/testenv"
 	"github.com/maestro-dev/maestro/internal/testenv/cluster"
+	"github.com/maestro-dev/maestro/internal/testreq"
 )
 
 // localPools is a cluster whose leader runs the node pool and machine
@@ -36,9 +41,25 @@ type localPools struct {
 	cluster string // cluster id
 }
 
-func startLocalPools(t testing.TB) *localPools {
+func startLocalPools(t testing.TB) *localPools { return startLocalPoolsOn(t, nil) }
+
+// startLocalPoolsOn starts the cluster with its local machines as emulated
+// hosts on network n (a bridge and subnet of the test's own; nil: in this
+// host's network), the server listening on the bridge's address too.
+func startLocalPoolsOn(t testing.TB, n *local.Network) *localPools {
 	t.Helper()
 	testenv.RequireDocker(t)
+	if n != nil {
+		testreq.Root(t, "local machines as emulated hosts need network namespaces and a bridge")
+		if err := n.EnsureBridge(context.Background()); err != nil {
+			t.Fatalf("making bridge %s: %v", n.Bridge, err)
+		}
+		t.Cleanup(func() {
+			if err := n.Remove(context.Background()); err != nil {
+				t.Errorf("removing bridge %s: %v", n.Bridge, err)
+			}
+		})
+	}
 	bin := testenv.BuildBinary(t, "./cmd/maestro")
 	pause, demo := testenv.PauseImage(t), testenv.DemoImage(t)
 	log := testenv.Logger(t)
@@ -48,10 +69,13 @@ func startLocalPools(t testing.TB) *localPools {
 	lp.Cluster = cluster.Start(t, func(o *cluster.Options) {
 		o.ControlPlane = func(cfg *controlplane.Config) {
 			lp.root = cfg.DataDir
+			if n != nil {
+				cfg.Listen, cfg.TLSSANs = "0.0.0.0:0", append(cfg.TLSSANs, n.Gateway().String())
+			}
 			cfg.Leader = func(ctx context.Context, c *client.Client) {
 				m := mcfg
 				var err error
-				m.Machines, err = manager.MachinesConfig(cfg.DataDir, clouds.Options{Binary: bin, Logger: log,
+				m.Machines, err = manager.MachinesConfig(cfg.DataDir, clouds.Options{Binary: bin, Logger: log, LocalNetwork: n,
 					LocalAgentArgs: []string{"--infra-image", pause, "--heartbeat-interval", "500ms", "--log-level", "debug"}}, c)
 				if err != nil {
 					t.Errorf("machines config: %v", err)
@@ -68,13 +92,19 @@ func startLocalPools(t testing.TB) *localPools {
 	lp.cluster = info.ClusterID
 	// Agents killed by a test leave their containers; deleted nodes' pods too.
 	testenv.CleanupContainers(t, map[string]string{runtime.LabelCluster: lp.cluster})
-	t.Cleanup(func() { lp.deleteAllMachines(t) })
+	t.Cleanup(func() { lp.deleteAllMachines(t, bin) })
 	return lp
 }
 
-// deleteAllMachines stops every machine process the test left.
-func (lp *localPools) deleteAllMachines(t testing.TB) {
-	c, err := local.New(local.Options{Root: filepath.Join(lp.root, "machines"), StopGrace: 5 * time.Second})
+// deleteAllMachines stops every machine the test left, as the server's
+// local cloud deletes them (pods and pod network included).
+func (lp *localPools) deleteAllMachines(t testing.TB, bin string) {
+	res, err := clouds.New(clouds.Options{DataDir: lp.root, Binary: bin})
+	if err != nil {
+		t.Errorf("cleanup: %v", err)
+		return
+	}
+	c, err := res.For(context.Background(), &api.NodePool{Spec: api.NodePoolSpec{Provider: api.ProviderLocal}})
 	if err != nil {
 		t.Errorf("cleanup: %v", err)
 		return
@@ -132,20 +162,7 @@ func localPool(name string, size int32) *api.NodePool {
 
 func (lp *localPools) editPool(t testing.TB, name string, edit func(*api.NodePool)) {
 	t.Helper()
-	for range 20 {
-		p, err := lp.Client.NodePools().Get(lp.Ctx, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		edit(p)
-		if _, err = lp.Client.NodePools().Update(lp.Ctx, p); err == nil {
-			return
-		}
-		if !api.IsConflict(err) {
-			t.Fatalf("updating pool %s: %v", name, err)
-		}
-	}
-	t.Fatalf("updating pool %s: conflicts", name)
+	cluster.Update(t, lp.Ctx, lp.Client.NodePools(), name, edit)
 }
 
 // waitReady waits until pool reports size Ready machines on its current
@@ -209,46 +226,115 @@ func TestLocalPool(t *testing.T) {
 	if got := lp.processes(t); !slices.Equal(got, names(first)) {
 		t.Fatalf("agent processes %v, want %v", got, names(first))
 	}
-	d := testenv.DemoDeployment(lp.demo, "web", 2)
+	d := testenv.DemoDeployment(lp.demo, "web", 3)
 	if _, err := lp.Client.Deployments("default").Create(lp.Ctx, d); err != nil {
 		t.Fatal(err)
 	}
 	cluster.Eventually(t, 60*time.Second, "web Ready on both nodes", func() (bool, string) {
 		w := lp.webPods(t)
-		return len(w) == 2, fmt.Sprint(w)
+		return len(w) == 2 && w[first[0].Name]+w[first[1].Name] == 3, fmt.Sprint(w)
 	})
 
-	// Template change: one machine at a time, web Ready throughout.
+	lp.templateChange(t, "lp", first)
+
+	// 2 -> 3: the new machine has no pods; 3 -> 1 removes it and the one
+	// of the other two with fewer web pods (3 pods on 2 nodes: 2 and 1).
+	lp.editPool(t, "lp", func(p *api.NodePool) { p.Spec.Size = api.Ptr[int32](3) })
+	three := lp.waitReady(t, "lp", 3, 90*time.Second)
+	var w map[string]int
+	cluster.Eventually(t, 60*time.Second, "web Ready, 2 and 1", func() (bool, string) {
+		w = lp.webPods(t)
+		n := slices.Sorted(maps.Values(w))
+		return slices.Equal(n, []int{1, 2}), fmt.Sprint(w)
+	})
+	busiest := slices.MaxFunc(three, func(a, b *api.Machine) int { return w[a.Name] - w[b.Name] })
+	lp.editPool(t, "lp", func(p *api.NodePool) { p.Spec.Size = api.Ptr[int32](1) })
+	one := lp.waitReady(t, "lp", 1, 2*time.Minute)
+	if one[0].Name != busiest.Name {
+		t.Errorf("kept %s, want %s, the machine with most pods (%v)", one[0].Name, busiest.Name, w)
+	}
+	cluster.Eventually(t, 60*time.Second, "web Ready on the remaining node", func() (bool, string) {
+		w := lp.webPods(t)
+		return w[one[0].Name] == 3, fmt.Sprint(w)
+	})
+	evs, _, _ := lp.Client.Events("").List(lp.Ctx, client.ListOptions{})
+	for _, m := range three {
+		if m.Name == one[0].Name {
+			continue
+		}
+		if !slices.ContainsFunc(evs, func(ev *api.Event) bool {
+			return ev.InvolvedObject.Name == m.Name && ev.Reason == api.ReasonDrained
+		}) {
+			t.Errorf("removed machine %s was not drained (no %s event)", m.Name, api.ReasonDrained)
+		}
+	}
+	if got := lp.processes(t); !slices.Equal(got, []string{one[0].Name}) {
+		t.Errorf("agent processes %v, want only %s", got, one[0].Name)
+	}
+	nodes, _, _ := lp.Client.Nodes().List(lp.Ctx, client.ListOptions{})
+	if len(nodes) != 1 {
+		t.Errorf("%d nodes left, want 1", len(nodes))
+	}
+	lp.deletePoolLeavesNothing(t, "lp")
+}
+
+// deletePoolLeavesNothing deletes a pool and checks that its machines go
+// with it, and with them every process, node, container and pod network
+// they had on this host.
+func (lp *localPools) deletePoolLeavesNothing(t *testing.T, pool string) {
+	t.Helper()
+	if err := lp.Client.NodePools().Delete(lp.Ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Eventually(t, 2*time.Minute, "the pool and its machines gone", func() (bool, string) {
+		_, err := lp.Client.NodePools().Get(lp.Ctx, pool)
+		ms, _, _ := lp.Client.Machines().List(lp.Ctx, client.ListOptions{})
+		return api.IsNotFound(err) && len(ms) == 0, fmt.Sprintf("%v; %d machines", err, len(ms))
+	})
+	if got := lp.processes(t); len(got) != 0 {
+		t.Errorf("agent processes left: %v", got)
+	}
+	if nodes, _, _ := lp.Client.Nodes().List(lp.Ctx, client.ListOptions{}); len(nodes) != 0 {
+		t.Errorf("%d nodes left", len(nodes))
+	}
+	cs, err := testenv.RequireDocker(t).ContainerList(lp.Ctx, container.ListOptions{All: true,
+		Filters: filters.NewArgs(filters.Arg("label", runtime.LabelCluster+"="+lp.cluster))})
+	if err != nil || len(cs) != 0 {
+		t.Errorf("%d containers of the cluster left (%v)", len(cs), err)
+	}
+	if os.Geteuid() == 0 {
+		if brs, err := network.Bridges(lp.cluster); err != nil || len(brs) != 0 {
+			t.Errorf("pod network bridges left: %v (%v)", brs, err)
+		}
+	}
+}
+
+// templateChange changes the template of pool (2 machines, first) and
+// checks the rollout: one machine at a time (never more than 3), web Ready
+// throughout, every machine and agent replaced, the nodes labelled anew.
+func (lp *localPools) templateChange(t *testing.T, pool string, first []*api.Machine) {
+	t.Helper()
 	var most atomic.Int32
 	var fewestWeb atomic.Int32
-	fewestWeb.Store(2)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(50 * time.Millisecond):
-			}
-			ms, _, err := lp.Client.Machines().List(lp.Ctx, client.ListOptions{})
-			if err == nil && int32(len(ms)) > most.Load() {
-				most.Store(int32(len(ms)))
-			}
-			n := int32(0)
-			for _, c := range lp.webPods(t) {
-				n += int32(c)
-			}
-			if n < fewestWeb.Load() {
-				fewestWeb.Store(n)
-			}
+	fewestWeb.Store(3)
+	stop := cluster.Every(50*time.Millisecond, func() {
+		ms, _, err := lp.Client.Machines().List(lp.Ctx, client.ListOptions{})
+		if err == nil && int32(len(ms)) > most.Load() {
+			most.Store(int32(len(ms)))
+		}
+		n := int32(0)
+		for _, c := range lp.webPods(t) {
+			n += int32(c)
+		}
+		if n < fewestWeb.Load() {
+			fewestWeb.Store(n)
 		}
 	})
 	start := time.Now()
-	lp.editPool(t, "lp", func(p *api.NodePool) { p.Spec.Labels = map[string]string{"generation": "2"} })
+	lp.editPool(t, pool, func(p *api.NodePool) { p.Spec.Labels = map[string]string{"generation": "2"} })
 	var second []*api.Machine
 	cluster.Eventually(t, 3*time.Minute, "both machines replaced", func() (bool, string) {
-		second = lp.waitReady(t, "lp", 2, 3*time.Minute)
+		second = lp.waitReady(t, pool, 2, 3*time.Minute)
 		for _, m := range second {
 			if slices.Contains(names(first), m.Name) {
 				return false, strings.Join(names(second), ",")
@@ -256,8 +342,7 @@ func TestLocalPool(t *testing.T) {
 		}
 		return true, ""
 	})
-	close(stop)
-	wg.Wait()
+	stop()
 	t.Logf("template change: 2 machines replaced in %s", time.Since(start).Round(time.Millisecond))
 	if most.Load() > 3 {
 		t.Errorf("up to %d machines during the rollout, want <= 3 (size 2 + surge 1)", most.Load())
@@ -272,36 +357,6 @@ func TestLocalPool(t *testing.T) {
 	}
 	if got := lp.processes(t); !slices.Equal(got, names(second)) {
 		t.Errorf("agent processes %v after the rollout, want %v", got, names(second))
-	}
-
-	// 2 -> 3: the new machine has no pods; 3 -> 1 removes it and the one
-	// of the other two with fewer web pods.
-	lp.editPool(t, "lp", func(p *api.NodePool) { p.Spec.Size = api.Ptr[int32](3) })
-	three := lp.waitReady(t, "lp", 3, 90*time.Second)
-	cluster.Eventually(t, 60*time.Second, "web Ready", func() (bool, string) {
-		n := 0
-		for _, c := range lp.webPods(t) {
-			n += c
-		}
-		return n == 2, fmt.Sprint(lp.webPods(t))
-	})
-	w := lp.webPods(t)
-	busiest := slices.MaxFunc(three, func(a, b *api.Machine) int { return w[a.Name] - w[b.Name] })
-	lp.editPool(t, "lp", func(p *api.NodePool) { p.Spec.Size = api.Ptr[int32](1) })
-	one := lp.waitReady(t, "lp", 1, 2*time.Minute)
-	if w[busiest.Name] > 1 && one[0].Name != busiest.Name {
-		t.Errorf("kept %s, want %s, the machine with most pods (%v)", one[0].Name, busiest.Name, w)
-	}
-	cluster.Eventually(t, 60*time.Second, "web Ready on the remaining node", func() (bool, string) {
-		w := lp.webPods(t)
-		return w[one[0].Name] == 2, fmt.Sprint(w)
-	})
-	if got := lp.processes(t); !slices.Equal(got, []string{one[0].Name}) {
-		t.Errorf("agent processes %v, want only %s", got, one[0].Name)
-	}
-	nodes, _, _ := lp.Client.Nodes().List(lp.Ctx, client.ListOptions{})
-	if len(nodes) != 1 {
-		t.Errorf("%d nodes left, want 1", len(nodes))
 	}
 }
 
@@ -351,4 +406,5 @@ func TestMachineReplacedLocal(t *testing.T) {
 	if got := lp.processes(t); !slices.Equal(got, []string{replacement[0].Name}) {
 		t.Errorf("agent processes %v, want only %s", got, replacement[0].Name)
 	}
+	lp.deletePoolLeavesNothing(t, "lp") // the killed agent's pod and network included
 }

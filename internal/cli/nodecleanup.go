@@ -2,11 +2,10 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
-	"github.com/maestro-dev/maestro/engine/network"
+	"github.com/maestro-dev/maestro/engine/agent/leftovers"
 	"github.com/maestro-dev/maestro/engine/runtime/docker"
 )
 
@@ -27,12 +26,9 @@ func newNodeCleanupCmd() *cobra.Command {
 			}
 			var errs []error
 			if _, err := docker.New(cmd.Context(), docker.Options{}); err == nil {
-				errs = append(errs, removeNodeContainers(cmd.Context(), cluster, []string{node}))
+				errs = append(errs, leftovers.RemoveContainers(cmd.Context(), cluster, []string{node}))
 			}
-			if err := network.RemoveNode(cmd.Context(), cluster, node); err != nil {
-				errs = append(errs, fmt.Errorf("removing the pod network of node %s: %w", node, err))
-			}
-			return errors.Join(errs...)
+			return errors.Join(append(errs, leftovers.RemoveNetworks(cmd.Context(), cluster, []string{node}))...)
 		},
 	}
 	cmd.Flags().StringVar(&cluster, "cluster-id", "", "the cluster's id (its containers' maestro.cluster label)")

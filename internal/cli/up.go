@@ -11,12 +11,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/maestro-dev/maestro/engine/agent/leftovers"
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/cloud/local"
-	"github.com/maestro-dev/maestro/engine/network"
-	"github.com/maestro-dev/maestro/engine/runtime"
-	"github.com/maestro-dev/maestro/engine/runtime/docker"
 	"github.com/maestro-dev/maestro/internal/localcluster"
 	"github.com/maestro-dev/maestro/internal/version"
 )
@@ -168,7 +166,7 @@ func runUp(ctx context.Context, g *globals, cfg localcluster.Config, id localclu
 	err = c.Stop(stopCtx)
 	if cfg.Runtime != localcluster.RuntimeProcess {
 		// Pods of machines whose drain was cut short: the whole cluster's.
-		err = errors.Join(err, removeNodeContainers(stopCtx, st.Cluster, []string{""}))
+		err = errors.Join(err, leftovers.RemoveContainers(stopCtx, st.Cluster, []string{""}))
 	}
 	if err != nil {
 		return fmt.Errorf("%w (`%s` removes what is left)", err, downCommand(name))
@@ -226,11 +224,11 @@ func newDownCmd(g *globals) *cobra.Command {
 				return err
 			}
 			if st.Runtime == "" || st.Runtime == localcluster.RuntimeDocker {
-				if err := removeNodeContainers(cmd.Context(), st.Cluster, st.Nodes); err != nil {
+				if err := leftovers.RemoveContainers(cmd.Context(), st.Cluster, st.Nodes); err != nil {
 					return err
 				}
 			}
-			if err := removeNodeNetworks(cmd.Context(), st.Cluster, st.Nodes); err != nil {
+			if err := leftovers.RemoveNetworks(cmd.Context(), st.Cluster, st.Nodes); err != nil {
 				return err
 			}
 			_ = os.Remove(statePath)
@@ -244,40 +242,6 @@ func newDownCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// removeNodeContainers removes the containers of a dead cluster: those
-// of its id on its nodes. A cluster recorded before cluster ids (no id)
-// owned its nodes' containers without a cluster label; another
-// cluster's containers are never touched.
-func removeNodeContainers(ctx context.Context, cluster string, nodes []string) error {
-	rt, err := docker.New(ctx, docker.Options{})
-	if err != nil {
-		return err
-	}
-	ours := func(labels map[string]string) bool { return labels[runtime.LabelCluster] == cluster }
-	for _, n := range nodes {
-		f := runtime.Filter{Cluster: cluster, Node: n}
-		cs, err := rt.ListContainers(ctx, f)
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			if ours(c.Labels) {
-				_ = rt.RemoveContainer(ctx, c.ID)
-			}
-		}
-		sbs, err := rt.ListSandboxes(ctx, f)
-		if err != nil {
-			return err
-		}
-		for _, sb := range sbs {
-			if ours(sb.Labels) {
-				_ = rt.RemoveSandbox(ctx, sb.ID)
-			}
-		}
-	}
-	return nil
-}
-
 // removeLocalMachines deletes the machines a dead `maestro up` left (their
 // processes, namespaces and addresses) and their bridge.
 func removeLocalMachines(ctx context.Context, dataDir, cluster string) error {
@@ -287,22 +251,6 @@ func removeLocalMachines(ctx context.Context, dataDir, cluster string) error {
 	}
 	n := local.Network{Bridge: localcluster.MachineBridge(id.Name), Prefix: localcluster.MachineNetwork(id.Slot)}
 	return localcluster.RemoveMachines(ctx, dataDir, n, cluster)
-}
-
-// removeNodeNetworks removes the pod networks (bridges, firewall rules)
-// of a dead cluster's nodes. Only root can have made them (pod networking
-// needs CAP_NET_ADMIN), so without root there is nothing to do.
-func removeNodeNetworks(ctx context.Context, cluster string, nodes []string) error {
-	if os.Geteuid() != 0 {
-		return nil
-	}
-	var errs []error
-	for _, n := range nodes {
-		if err := network.RemoveNode(ctx, cluster, n); err != nil {
-			errs = append(errs, fmt.Errorf("removing the pod network of node %s: %w", n, err))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 func readUpState(path string) (upState, error) {

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/maestro-dev/maestro/engine/agent/leftovers"
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/cloud"
@@ -119,7 +120,7 @@ func (c *Clouds) localCloud() (cloud.Cloud, error) {
 		return nil, cloud.Errorf(cloud.ErrInvalid, api.ProviderLocal, "create", "local machines need the server's data directory")
 	}
 	lo := local.Options{Root: filepath.Join(c.opts.DataDir, "machines"),
-		Command: LocalAgentCommand(c.opts.Binary, c.opts.LocalAgentArgs...), Logger: c.opts.Logger}
+		Command: LocalAgentCommand(c.opts.Binary, c.opts.LocalAgentArgs...), Uninstall: c.uninstallLocal, Logger: c.opts.Logger}
 	if c.opts.LocalNetwork != nil {
 		lo.Network, lo.Command = c.opts.LocalNetwork, local.AgentCommand(c.opts.Binary, c.opts.LocalAgentArgs...)
 	}
@@ -150,6 +151,33 @@ func LocalAgentCommand(binary string, extraArgs ...string) func(local.Spec) []st
 		args := append([]string{"--address", localAddress(s.ServerURL), "--port", "0", "--proxy=false"}, extraArgs...)
 		return local.AgentCommand(binary, args...)(s)
 	}
+}
+
+// uninstallLocal removes a deleted local machine's pods (its agent, stopped
+// or killed, leaves them to adopt them when it comes back) and pod network.
+// The machine's cluster is the cluster id its agent labels everything with
+// (the machine controller's cloud cluster) and its name is its node's. A
+// Docker engine that does not answer is logged, not an error: it must not
+// keep a machine from ever being deleted.
+func (c *Clouds) uninstallLocal(ctx context.Context, m cloud.Machine) error {
+	nodes := []string{m.Name}
+	if !processRuntime(c.opts.LocalAgentArgs) {
+		if err := leftovers.RemoveContainers(ctx, m.Cluster, nodes); err != nil {
+			c.opts.Logger.Warn("could not remove a deleted machine's containers", "machine", m.ID, "node", m.Name, "err", err)
+		}
+	}
+	return leftovers.RemoveNetworks(ctx, m.Cluster, nodes)
+}
+
+// processRuntime reports whether agent args choose the process runtime
+// (whose pods are processes of the agent's session, stopped with it).
+func processRuntime(args []string) bool {
+	for i, a := range args {
+		if a == "--runtime=process" || a == "--runtime" && i+1 < len(args) && args[i+1] == "process" {
+			return true
+		}
+	}
+	return false
 }
 
 // localAddress is the address a process on this host reaches serverURL

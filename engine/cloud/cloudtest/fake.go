@@ -29,6 +29,7 @@ type Fake struct {
 	deleted   []string
 	createErr error
 	deleteErr error
+	listErr   error
 	deletes   int // Delete calls that failed with deleteErr
 	logs      string
 }
@@ -48,6 +49,14 @@ func NewFake() *Fake {
 func (f *Fake) FailDeletes(err error) {
 	f.mu.Lock()
 	f.deleteErr = err
+	f.mu.Unlock()
+}
+
+// FailLists makes every List fail with err (nil: succeed again), as an
+// ssh cloud whose hosts refuse its key.
+func (f *Fake) FailLists(err error) {
+	f.mu.Lock()
+	f.listErr = err
 	f.mu.Unlock()
 }
 
@@ -147,6 +156,9 @@ func (f *Fake) List(ctx context.Context, flt cloud.Filter) ([]cloud.Machine, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.listErr != nil {
+		return nil, f.listErr
+	}
 	var out []cloud.Machine
 	for _, m := range f.machines {
 		if flt.Matches(m) {

@@ -33,6 +33,11 @@ type Options struct {
 	Env []string
 	// StopGrace is the SIGTERM -> SIGKILL delay (default DefaultStopGrace).
 	StopGrace time.Duration
+	// Uninstall, when set, removes what a deleted machine's process left on
+	// this host (an agent's pods and pod network), after the process is
+	// gone and before its record is; an error keeps the record, so the
+	// next Delete tries again.
+	Uninstall func(ctx context.Context, m cloud.Machine) error
 	// Network, when set, makes every machine an emulated host with an
 	// address of its own (see Network); nil runs machines in this host's
 	// network.
@@ -330,6 +335,11 @@ func (c *Cloud) Delete(ctx context.Context, id string) error {
 	}
 	if err := stop(ctx, r.PID, r.ProcessStart, c.opts.StopGrace); err != nil {
 		return cloud.Wrap(cloud.ErrTransient, provider, "delete", err, "stopping machine "+id)
+	}
+	if c.opts.Uninstall != nil {
+		if err := c.opts.Uninstall(ctx, r.machine(cloud.StateStopping)); err != nil {
+			return cloud.Wrap(cloud.ErrTransient, provider, "delete", err, "removing what machine "+id+" left")
+		}
 	}
 	c.releaseHost(ctx, r)
 	if owner, err := os.ReadFile(c.keyPath(r.KeyHash)); err == nil && string(owner) == id {

@@ -293,3 +293,42 @@ func TestLastLines(t *testing.T) {
 		}
 	}
 }
+
+// TestUninstall: Delete runs Options.Uninstall once the process is gone;
+// an Uninstall error keeps the machine, and the next Delete tries again.
+func TestUninstall(t *testing.T) {
+	var calls []string
+	fail := true
+	c, err := New(Options{Root: t.TempDir(), Command: standIn("exec sleep 120"), StopGrace: time.Second,
+		Uninstall: func(_ context.Context, m cloud.Machine) error {
+			calls = append(calls, m.Name+"/"+m.Cluster)
+			if fail {
+				return errors.New("bridge busy")
+			}
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fail = false; deleteAll(t, c) })
+	m, r := mustCreate(t, c, "m1")
+	if err := c.Delete(t.Context(), m.ID); err == nil || !errors.Is(err, cloud.ErrTransient) || !strings.Contains(err.Error(), "bridge busy") {
+		t.Fatalf("Delete with a failing Uninstall: %v, want a transient error saying why", err)
+	}
+	if alive(r.PID, r.ProcessStart) {
+		t.Fatal("the process runs after Delete")
+	}
+	if _, err := c.Get(t.Context(), m.ID); err != nil {
+		t.Fatalf("the machine went although Uninstall failed: %v", err)
+	}
+	fail = false
+	if err := c.Delete(t.Context(), m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(t.Context(), m.ID); !errors.Is(err, cloud.ErrNotFound) {
+		t.Fatalf("after the second Delete: %v, want ErrNotFound", err)
+	}
+	if !slices.Equal(calls, []string{"m1/c1", "m1/c1"}) {
+		t.Fatalf("Uninstall calls %v, want two for m1 of c1", calls)
+	}
+}

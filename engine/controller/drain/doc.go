@@ -10,7 +10,10 @@
 //	                                                              elsewhere again (Ready, off this node)
 //	  pods without a controller                                   deleted too (nothing brings them
 //	                                                              back: Cluster API's drain, forced)
-//	-> the caller repeats passes until Done or its drain timeout.
+//	-> the caller repeats passes until Done or its drain timeout. When no
+//	   other node takes pods (Ready, not cordoned: the last machines of a
+//	   pool going), replacements cannot come up, so only the evicted pods'
+//	   going is waited for.
 //
 // Plan is pure; Drainer does the writes (cordon, delete) through the API
 // and answers "does this owner run elsewhere" from the shared informers.

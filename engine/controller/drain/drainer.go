@@ -16,6 +16,7 @@ type Drainer struct {
 	client *client.Client
 	pods   *client.Informer[*api.Pod]
 	rss    *client.Informer[*api.ReplicaSet]
+	nodes  *client.Informer[*api.Node]
 
 	mu     sync.Mutex
 	owners map[string][]Owner // node -> owners of the pods it evicted
@@ -23,7 +24,7 @@ type Drainer struct {
 
 // New builds a Drainer on d's informers (before they start).
 func New(d controller.Deps) *Drainer {
-	return &Drainer{client: d.Client, pods: d.Informers.Pods(), rss: d.Informers.ReplicaSets(), owners: map[string][]Owner{}}
+	return &Drainer{client: d.Client, pods: d.Informers.Pods(), rss: d.Informers.ReplicaSets(), nodes: d.Informers.Nodes(), owners: map[string][]Owner{}}
 }
 
 // Pods returns the pods bound to node (for handlers keyed by node).
@@ -38,7 +39,7 @@ func (d *Drainer) Step(ctx context.Context, node *api.Node) (Step, error) {
 	d.mu.Lock()
 	owners := d.owners[node.Name]
 	d.mu.Unlock()
-	s := Plan(d.Pods(node.Name), owners, func(o Owner) bool { return d.runsElsewhere(o, node.Name) })
+	s := Plan(d.Pods(node.Name), owners, d.canMove(node.Name), func(o Owner) bool { return d.runsElsewhere(o, node.Name) })
 	d.mu.Lock()
 	d.owners[node.Name] = s.Owners
 	d.mu.Unlock()
@@ -70,6 +71,17 @@ func (d *Drainer) cordon(ctx context.Context, node *api.Node) error {
 		return fmt.Errorf("cordoning node %s: %w", node.Name, err)
 	}
 	return nil
+}
+
+// canMove reports whether a node other than node takes pods: Ready and
+// not cordoned.
+func (d *Drainer) canMove(node string) bool {
+	for _, n := range d.nodes.List() {
+		if n.Name != node && !n.Spec.Unschedulable && n.DeletionTimestamp == nil && api.IsNodeReady(n) {
+			return true
+		}
+	}
+	return false
 }
 
 // runsElsewhere reports whether owner's pods are back: a replica set has

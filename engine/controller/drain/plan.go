@@ -34,8 +34,11 @@ var daemonKinds = []string{"DaemonSet", "Node"}
 
 // Plan decides one drain pass over the pods bound to a node. owners are
 // the owners of pods evicted by earlier passes; runsElsewhere reports
-// whether an owner's pods are back (Ready, on other nodes).
-func Plan(pods []*api.Pod, owners []Owner, runsElsewhere func(Owner) bool) Step {
+// whether an owner's pods are back (Ready, on other nodes). canMove says
+// whether any other node takes pods (Ready, not cordoned): when none does
+// (the last machines of a pool going), replacements cannot come up, and
+// the drain only waits for the evicted pods to be gone.
+func Plan(pods []*api.Pod, owners []Owner, canMove bool, runsElsewhere func(Owner) bool) Step {
 	s := Step{Owners: slices.Clone(owners)}
 	addOwner := func(p *api.Pod) {
 		ref := p.ControllerRef()
@@ -66,7 +69,7 @@ func Plan(pods []*api.Pod, owners []Owner, runsElsewhere func(Owner) bool) Step 
 		}
 	}
 	for _, o := range s.Owners {
-		if !runsElsewhere(o) {
+		if canMove && !runsElsewhere(o) {
 			s.Waiting = append(s.Waiting, o.String()+" not Ready elsewhere yet")
 		}
 	}

@@ -40,6 +40,7 @@ func TestPlan(t *testing.T) {
 		name        string
 		pods        []*api.Pod
 		owners      []Owner
+		stuck       bool            // no other node takes pods
 		back        map[string]bool // owner name -> runs elsewhere
 		wantEvict   []string
 		wantSkipped []string
@@ -70,6 +71,12 @@ func TestPlan(t *testing.T) {
 		{name: "pods gone and the owner's pods run elsewhere: done",
 			owners: []Owner{owner("a")}, back: map[string]bool{"rs-a": true},
 			wantOwners: []Owner{owner("a")}, wantDone: true},
+		{name: "no other node takes pods: only the evicted pods are waited for",
+			pods: []*api.Pod{pod("a", "ReplicaSet")}, owners: []Owner{owner("b")}, stuck: true,
+			wantEvict: []string{"a"}, wantOwners: []Owner{owner("b"), owner("a")}, wantWaiting: 1},
+		{name: "no other node, evicted pods gone: done",
+			owners: []Owner{owner("a")}, stuck: true,
+			wantOwners: []Owner{owner("a")}, wantDone: true},
 		{name: "an owner is remembered once",
 			pods:   []*api.Pod{pod("a", "ReplicaSet", deleting)},
 			owners: []Owner{owner("a")}, back: map[string]bool{"rs-a": true},
@@ -77,7 +84,7 @@ func TestPlan(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := Plan(tc.pods, tc.owners, func(o Owner) bool { return tc.back[o.Name] })
+			s := Plan(tc.pods, tc.owners, !tc.stuck, func(o Owner) bool { return tc.back[o.Name] })
 			if got := names(s.Evict); !slices.Equal(got, tc.wantEvict) {
 				t.Errorf("Evict = %v, want %v", got, tc.wantEvict)
 			}

@@ -12,7 +12,10 @@
 //	              key -> Provisioning (providerID, addresses, provisionedAt).
 //	              A cloud error is condition Provisioned=False, reason
 //	              CloudError, with the cloud's message, an event, and a retry
-//	              with backoff (quickly when cloud.IsRetryable).
+//	              with backoff (quickly when cloud.IsRetryable). A controller
+//	              that finds a token it did not make (a restart, a new leader)
+//	              first looks for a cloud machine of that name: an earlier
+//	              Create may have run, and its agent holds that token.
 //	Provisioning  its Node registered and Ready -> Running (nodeReadyAt); the
 //	Running       pool's taints and the provider id are put on the Node.
 //	              Until then NodeReady=False, reason NodeJoining (NodeNotJoined

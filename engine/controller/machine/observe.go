@@ -55,6 +55,11 @@ func (c *Controller) observe(ctx context.Context, m *api.Machine, pool *api.Node
 		return c.remediate(ctx, m, pool, api.ReasonNodeNotReady,
 			fmt.Sprintf("node %s NotReady for more than %s (remediation.notReadyTimeoutSeconds)", node.Name, notReadyTimeout(pool)))
 	}
+	if !joined && m.Status.NodeReadyAt != nil {
+		// It was Ready once: its Node was deleted (by hand, or the agent's
+		// host was wiped). Nothing will register it again.
+		return c.remediate(ctx, m, pool, api.ReasonNodeNotReady, fmt.Sprintf("node %s was deleted", m.Name))
+	}
 	if done, err := c.startupExpired(ctx, m, pool, node); done || err != nil {
 		return err
 	}

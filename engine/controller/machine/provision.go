@@ -26,6 +26,12 @@ func (c *Controller) provision(ctx context.Context, m *api.Machine, pool *api.No
 	if err != nil {
 		return c.cloudFailed(ctx, m, err)
 	}
+	if cm, found, err := c.madeEarlier(ctx, cl, m); err != nil || found {
+		if err != nil {
+			return c.cloudFailed(ctx, m, err)
+		}
+		return c.provisioned(ctx, m, pool, cm)
+	}
 	m, tok, err := c.joinToken(ctx, m, pool)
 	if err != nil {
 		return err
@@ -39,8 +45,36 @@ func (c *Controller) provision(ctx context.Context, m *api.Machine, pool *api.No
 	if err != nil {
 		return c.cloudFailed(ctx, m, err)
 	}
+	return c.provisioned(ctx, m, pool, cm)
+}
+
+// madeEarlier finds the cloud machine of a Machine whose join token was
+// made by an earlier controller (a restart, another leader) that may have
+// called Create before it could record the result: its agent holds that
+// token, so a new one would lock it out.
+func (c *Controller) madeEarlier(ctx context.Context, cl cloud.Cloud, m *api.Machine) (cloud.Machine, bool, error) {
+	c.mu.Lock()
+	_, mine := c.tokens[m.UID]
+	c.mu.Unlock()
+	if mine || m.Status.JoinTokenID == "" {
+		return cloud.Machine{}, false, nil
+	}
+	ms, err := cl.List(ctx, cloud.Filter{Cluster: c.cfg.Cluster, Pool: m.Spec.Pool})
+	if err != nil {
+		return cloud.Machine{}, false, err
+	}
+	for _, cm := range ms {
+		if cm.Name == m.Name && cm.State != cloud.StateTerminated && cm.State != cloud.StateStopping {
+			return cm, true, nil
+		}
+	}
+	return cloud.Machine{}, false, nil
+}
+
+// provisioned records the cloud machine: phase Provisioning.
+func (c *Controller) provisioned(ctx context.Context, m *api.Machine, pool *api.NodePool, cm cloud.Machine) error {
 	now := c.d.Now().UTC()
-	_, err = c.writeStatus(ctx, m, func(s *api.MachineStatus) {
+	_, err := c.writeStatus(ctx, m, func(s *api.MachineStatus) {
 		s.Phase, s.ProviderID, s.Message = api.MachineProvisioning, cm.ID, ""
 		s.Addresses = nil
 		for _, a := range cm.Addresses {

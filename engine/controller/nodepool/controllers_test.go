@@ -146,31 +146,22 @@ func TestRolloutOneAtATime(t *testing.T) {
 	old := e.waitPoolReady(t, "np", 2, 30*time.Second)
 	var maxTotal, minReady atomic.Int32
 	minReady.Store(2)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
+	stop := cluster.Every(20*time.Millisecond, func() {
+		ms, _, err := e.Client.Machines().List(e.Ctx, client.ListOptions{})
+		if err != nil {
+			return
+		}
+		ready := int32(0)
+		for _, m := range ms {
+			if m.DeletionTimestamp == nil && m.Status.Phase == api.MachineRunning {
+				ready++
 			}
-			ms, _, err := e.Client.Machines().List(e.Ctx, client.ListOptions{})
-			if err != nil {
-				continue
-			}
-			ready := int32(0)
-			for _, m := range ms {
-				if m.DeletionTimestamp == nil && m.Status.Phase == api.MachineRunning {
-					ready++
-				}
-			}
-			if n := int32(len(ms)); n > maxTotal.Load() {
-				maxTotal.Store(n)
-			}
-			if ready < minReady.Load() {
-				minReady.Store(ready)
-			}
+		}
+		if n := int32(len(ms)); n > maxTotal.Load() {
+			maxTotal.Store(n)
+		}
+		if ready < minReady.Load() {
+			minReady.Store(ready)
 		}
 	})
 	e.editPool(t, "np", func(p *api.NodePool) { p.Spec.Labels = map[string]string{"version": "2"} })
@@ -183,8 +174,7 @@ func TestRolloutOneAtATime(t *testing.T) {
 		}
 		return done, summary(ms)
 	})
-	close(stop)
-	wg.Wait()
+	stop()
 	if maxTotal.Load() > 3 || minReady.Load() < 2 {
 		t.Errorf("during the rollout: up to %d machines, down to %d Running; want <= 3 and >= 2", maxTotal.Load(), minReady.Load())
 	}
@@ -347,4 +337,63 @@ func TestRemediationMaxInFlight(t *testing.T) {
 	if most != 1 {
 		t.Fatalf("up to %d machines of the pool were deleted at once, want 1 (maxInFlight)", most)
 	}
+}
+
+// TestSSHHosts: an ssh pool's machines each get a host of the pool no
+// other machine holds, passed to the cloud; a pool larger than its host
+// list makes what it can and says NotEnoughHosts; a host added to the list
+// is taken without replacing the others (the host list is not template).
+func TestSSHHosts(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	e.createPool(t, pool("np", 3, func(p *api.NodePool) {
+		p.Spec.Provider = api.ProviderSSH
+		p.Spec.SSH = &api.SSHPoolConfig{Hosts: []string{"10.0.0.1", "10.0.0.2"}, PrivateKeySecretRef: "k", InsecureIgnoreHostKey: true}
+	}))
+	cluster.Eventually(t, 20*time.Second, "NotEnoughHosts with 2 machines Running", func() (bool, string) {
+		p, _ := e.Client.NodePools().Get(e.Ctx, "np")
+		ms := e.machines(t, "np")
+		c := api.FindCondition(p.Status.Conditions, api.NodePoolReady)
+		return c != nil && c.Reason == api.ReasonNotEnoughHosts && strings.Contains(c.Message, "needs 1 more host") &&
+			len(ms) == 2 && p.Status.ReadyMachines == 2, fmt.Sprintf("%+v; %s", c, summary(ms))
+	})
+	hosts := map[string]string{}
+	for _, m := range e.machines(t, "np") {
+		hosts[m.Spec.Host] = m.Name
+	}
+	for _, r := range e.fake.Requests() {
+		if hosts[r.Host] != r.Name {
+			t.Errorf("cloud request for %s on host %q; machines by host %v", r.Name, r.Host, hosts)
+		}
+	}
+	if len(hosts) != 2 || hosts["10.0.0.1"] == "" || hosts["10.0.0.2"] == "" {
+		t.Fatalf("machines by host %v, want one on each", hosts)
+	}
+	e.editPool(t, "np", func(p *api.NodePool) { p.Spec.SSH.Hosts = append(p.Spec.SSH.Hosts, "10.0.0.3") })
+	ms := e.waitPoolReady(t, "np", 3, 20*time.Second)
+	for _, m := range ms {
+		if m.Spec.Host != "10.0.0.3" && hosts[m.Spec.Host] != m.Name {
+			t.Errorf("machine %s on %s: the host list change replaced machines (%v)", m.Name, m.Spec.Host, hosts)
+		}
+	}
+}
+
+// TestDeletedNodeReplaced: a Running machine whose Node is deleted is
+// replaced.
+func TestDeletedNodeReplaced(t *testing.T) {
+	t.Parallel()
+	e := start(t)
+	e.createPool(t, pool("np", 1))
+	ms := e.waitPoolReady(t, "np", 1, 30*time.Second)
+	e.Fleet.Node(ms[0].Name).Stop()
+	if err := e.Client.Nodes().Delete(e.Ctx, ms[0].Name); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Eventually(t, 20*time.Second, "the machine replaced", func() (bool, string) {
+		return slices.Contains(e.fake.Deleted(), ms[0].Name), summary(e.machines(t, "np"))
+	})
+	if evs := strings.Join(e.events(t, "Machine", ms[0].Name), "\n"); !strings.Contains(evs, "node "+ms[0].Name+" was deleted") {
+		t.Errorf("events lack the reason:\n%s", evs)
+	}
+	e.waitPoolReady(t, "np", 1, 20*time.Second)
 }

@@ -30,7 +30,7 @@ func start(t *testing.T) *env {
 	fake := cloudtest.NewFake()
 	e := &env{fake: fake}
 	e.Cluster = cluster.Start(t, cluster.FakeCloud(fake), func(o *cluster.Options) {
-		o.Manager.Controllers.NodeMonitorGracePeriod = 2 * time.Second
+		o.Manager.Controllers.NodeMonitorGracePeriod = 5 * time.Second // a loaded machine delays heartbeats
 	})
 	e.JoinMachines(t, fake, func(pool string) bool {
 		_, ok := e.noJoin.Load(pool)
@@ -59,19 +59,7 @@ func (e *env) createPool(t *testing.T, p *api.NodePool) {
 // editPool changes a pool (retrying conflicts with the controller's writes).
 func (e *env) editPool(t *testing.T, name string, edit func(*api.NodePool)) {
 	t.Helper()
-	for range 20 {
-		p, err := e.Client.NodePools().Get(e.Ctx, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		edit(p)
-		if _, err = e.Client.NodePools().Update(e.Ctx, p); err == nil {
-			return
-		} else if !api.IsConflict(err) {
-			t.Fatalf("updating pool %s: %v", name, err)
-		}
-	}
-	t.Fatalf("updating pool %s: conflicts", name)
+	cluster.Update(t, e.Ctx, e.Client.NodePools(), name, edit)
 }
 
 // machines lists a pool's machines, by name.
