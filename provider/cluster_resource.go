@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -51,6 +52,7 @@ type ClusterResourceModel struct {
 	Local         *clusterLocalModel `tfsdk:"local"`
 	SSH           *clusterSSHModel   `tfsdk:"ssh"`
 	Endpoint      types.String       `tfsdk:"endpoint"`
+	Endpoints     types.List         `tfsdk:"endpoints"`
 	CACertificate types.String       `tfsdk:"ca_certificate"`
 	Token         types.String       `tfsdk:"token"`
 	Timeouts      timeouts.Value     `tfsdk:"timeouts"`
@@ -64,16 +66,6 @@ type clusterLocalModel struct {
 	ServerArgs       types.List   `tfsdk:"server_args"`
 }
 
-type clusterSSHModel struct {
-	Hosts                 types.List   `tfsdk:"hosts"`
-	User                  types.String `tfsdk:"user"`
-	Port                  types.Int64  `tfsdk:"port"`
-	PrivateKey            types.String `tfsdk:"private_key"`
-	HostKeys              types.List   `tfsdk:"host_keys"`
-	InsecureIgnoreHostKey types.Bool   `tfsdk:"insecure_ignore_host_key"`
-	InstallDir            types.String `tfsdk:"install_dir"`
-}
-
 func (r *ClusterResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_cluster"
 }
@@ -82,12 +74,14 @@ func (r *ClusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A maestro control plane. `local` runs `maestro server` on the machine running Terraform, " +
-			"under `maestro supervise` (restarted if it dies, detached from Terraform). It needs no connection to a cluster: " +
+			"under `maestro supervise` (restarted if it dies, detached from Terraform); `ssh` installs it on one host, or on three " +
+			"as an HA control plane, over SSH. It needs no connection to a cluster: " +
 			"put it on a provider alias of its own and configure the default provider from its `endpoint`, `ca_certificate` " +
 			"and `token`; the same apply then creates the cluster and everything in it. Destroying it stops the server and " +
 			"removes its data dir. Import with the data dir: `terraform import maestro_cluster.c /var/lib/maestro`.",
 		Attributes: map[string]schema.Attribute{
-			"id": computedString("The data dir (local)."),
+			"id":        computedString("The data dir (local), or `ssh:` and the hosts (ssh)."),
+			"endpoints": clusterEndpointsAttribute(),
 			"endpoint": schema.StringAttribute{
 				MarkdownDescription: "API server URL, for the provider's `endpoint`.",
 				Computed:            true,
@@ -146,23 +140,6 @@ func (r *ClusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 	}
 }
 
-// clusterSSHBlock is the schema of the ssh variant: validated, not yet
-// implemented (ValidateConfig says so).
-func clusterSSHBlock() schema.SingleNestedBlock {
-	return schema.SingleNestedBlock{
-		MarkdownDescription: "**Not implemented yet** (a plan with it fails and says so): install the control plane over SSH on one host, or on three as an HA control plane with an etcd cluster among them.",
-		Attributes: map[string]schema.Attribute{
-			"hosts":                    schema.ListAttribute{MarkdownDescription: "One host, or three (HA).", ElementType: types.StringType, Optional: true},
-			"user":                     schema.StringAttribute{MarkdownDescription: "SSH user (default `root`).", Optional: true},
-			"port":                     schema.Int64Attribute{MarkdownDescription: "SSH port (default 22).", Optional: true, Validators: []validator.Int64{int64RangeValidator{1, 65535}}},
-			"private_key":              schema.StringAttribute{MarkdownDescription: "PEM private key (write-only).", Optional: true, Sensitive: true, WriteOnly: true},
-			"host_keys":                schema.ListAttribute{MarkdownDescription: "The hosts' public keys, pinned.", ElementType: types.StringType, Optional: true},
-			"insecure_ignore_host_key": schema.BoolAttribute{MarkdownDescription: "Accept any host key.", Optional: true},
-			"install_dir":              schema.StringAttribute{MarkdownDescription: "Where the server is installed on each host.", Optional: true, Validators: []validator.String{absPathValidator{}}},
-		},
-	}
-}
-
 func (r *ClusterResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m ClusterResourceModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
@@ -173,12 +150,11 @@ func (r *ClusterResource) ValidateConfig(ctx context.Context, req resource.Valid
 }
 
 // validateCluster checks what the schema cannot: exactly one variant, its
-// required settings, and the ssh variant's shape (then says it is not
-// implemented).
+// required settings, and the ssh variant's shape.
 func validateCluster(ctx context.Context, m *ClusterResourceModel, diags *diag.Diagnostics) {
 	switch {
 	case m.Local == nil && m.SSH == nil:
-		diags.AddError("Missing cluster location", "Add a `local { data_dir = ... }` block (or, later, an `ssh` block) saying where the control plane runs.")
+		diags.AddError("Missing cluster location", "Add a `local { data_dir = ... }` block or an `ssh { hosts = [...] }` block saying where the control plane runs.")
 		return
 	case m.Local != nil && m.SSH != nil:
 		diags.AddAttributeError(path.Root("ssh"), "Conflicting cluster locations", "Set either `local` or `ssh`, not both.")
@@ -196,22 +172,6 @@ func validateCluster(ctx context.Context, m *ClusterResourceModel, diags *diag.D
 		return
 	}
 	validateClusterSSH(ctx, m.SSH, diags)
-}
-
-func validateClusterSSH(ctx context.Context, s *clusterSSHModel, diags *diag.Diagnostics) {
-	at := path.Root("ssh")
-	if !s.Hosts.IsUnknown() {
-		if n := len(s.Hosts.Elements()); n != 1 && n != 3 {
-			diags.AddAttributeError(at.AtName("hosts"), "Wrong number of control plane hosts",
-				fmt.Sprintf("%d hosts: give one host, or three for an HA control plane (an etcd cluster needs an odd number, and two is no more available than one).", n))
-		}
-	}
-	if !s.HostKeys.IsUnknown() && len(s.HostKeys.Elements()) == 0 && !s.InsecureIgnoreHostKey.ValueBool() {
-		diags.AddAttributeError(at.AtName("host_keys"), "Missing host keys",
-			"Pin the hosts' keys in host_keys (ssh-keyscan prints them), or set insecure_ignore_host_key = true to accept any key.")
-	}
-	diags.AddAttributeError(at, "maestro_cluster ssh is not implemented yet",
-		"This provider version runs control planes only on this machine (`local`). Install `maestro server` on the hosts yourself and configure the provider with its endpoint, or use a local cluster.")
 }
 
 // clusterTimeout reads the timeouts block for op.
@@ -233,11 +193,18 @@ func clusterTimeout(ctx context.Context, m *ClusterResourceModel, op string, dia
 func (r *ClusterResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan ClusterResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() || plan.Local == nil {
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, clusterTimeout(ctx, &plan, "create", &resp.Diagnostics))
 	defer cancel()
+	if plan.SSH != nil {
+		r.createSSH(ctx, &plan, &resp.Diagnostics)
+		if !plan.ID.IsUnknown() {
+			resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		}
+		return
+	}
 	r.start(ctx, &plan, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
@@ -274,6 +241,7 @@ func setClusterOutputs(m *ClusterResourceModel, dataDir string, cfg client.Confi
 	m.Endpoint = types.StringValue(cfg.Server)
 	m.CACertificate = types.StringValue(cfg.CertificateAuthorityData)
 	m.Token = types.StringValue(cfg.Token)
+	m.Endpoints = types.ListValueMust(types.StringType, []attr.Value{types.StringValue(cfg.Server)})
 }
 
 // Read removes the cluster from state when its server no longer runs (or
@@ -281,7 +249,11 @@ func setClusterOutputs(m *ClusterResourceModel, dataDir string, cfg client.Confi
 func (r *ClusterResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state ClusterResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || state.Local == nil {
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if state.SSH != nil {
+		r.readSSH(ctx, &state, resp)
 		return
 	}
 	dataDir := state.Local.DataDir.ValueString()
@@ -307,7 +279,12 @@ func (r *ClusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	var plan, state ClusterResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || plan.Local == nil {
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.SSH != nil { // only how the hosts are reached changed: everything else replaces
+		plan.ID, plan.Endpoint, plan.Endpoints, plan.CACertificate, plan.Token = state.ID, state.Endpoint, state.Endpoints, state.CACertificate, state.Token
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, clusterTimeout(ctx, &plan, "update", &resp.Diagnostics))
@@ -330,10 +307,16 @@ func (r *ClusterResource) Update(ctx context.Context, req resource.UpdateRequest
 func (r *ClusterResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state ClusterResourceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || state.Local == nil {
+	if resp.Diagnostics.HasError() {
 		return
 	}
 	timeout := clusterTimeout(ctx, &state, "delete", &resp.Diagnostics)
+	if state.SSH != nil {
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		r.deleteSSH(ctx, &state, &resp.Diagnostics)
+		return
+	}
 	if err := localserver.Stop(state.Local.DataDir.ValueString(), timeout); err != nil {
 		resp.Diagnostics.AddError("Cannot stop the maestro server in "+state.Local.DataDir.ValueString(), err.Error())
 	}

@@ -263,7 +263,12 @@ func TestValidateCluster(t *testing.T) {
 		return m
 	}
 	ssh := func(hosts []string, keys []string, insecure bool) *clusterSSHModel {
-		return &clusterSSHModel{Hosts: list(hosts...), HostKeys: list(keys...), InsecureIgnoreHostKey: types.BoolValue(insecure)}
+		return &clusterSSHModel{Hosts: list(hosts...), HostKeys: list(keys...), InsecureIgnoreHostKey: types.BoolValue(insecure),
+			PrivateKey: types.StringValue("PEM"), PrivateKeyFile: types.StringNull()}
+	}
+	keyed := func(m *clusterSSHModel, key, file types.String) *clusterSSHModel {
+		m.PrivateKey, m.PrivateKeyFile = key, file
+		return m
 	}
 	for _, tt := range []struct {
 		name string
@@ -276,9 +281,17 @@ func TestValidateCluster(t *testing.T) {
 		{"local without data_dir", ClusterResourceModel{Local: local("", "127.0.0.1:0")}, []string{"Missing data_dir"}},
 		{"local listen without port", ClusterResourceModel{Local: local("/d", "localhost")}, []string{"Invalid listen address"}},
 		{"ssh two hosts, no keys", ClusterResourceModel{SSH: ssh([]string{"a", "b"}, nil, false)},
-			[]string{"Wrong number of control plane hosts", "Missing host keys", "maestro_cluster ssh is not implemented yet"}},
-		{"ssh three hosts is valid but not implemented", ClusterResourceModel{SSH: ssh([]string{"a", "b", "c"}, []string{"k"}, false)},
-			[]string{"maestro_cluster ssh is not implemented yet"}},
+			[]string{"Wrong number of control plane hosts", "Missing host keys"}},
+		{"ssh one host", ClusterResourceModel{SSH: ssh([]string{"a"}, []string{"k"}, false)}, nil},
+		{"ssh three hosts", ClusterResourceModel{SSH: ssh([]string{"a", "b", "c"}, []string{"k"}, false)}, nil},
+		{"ssh insecure without host keys", ClusterResourceModel{SSH: ssh([]string{"a"}, nil, true)}, nil},
+		{"ssh no hosts", ClusterResourceModel{SSH: &clusterSSHModel{Hosts: types.ListNull(types.StringType), HostKeys: list("k"),
+			PrivateKey: types.StringValue("PEM"), PrivateKeyFile: types.StringNull()}}, []string{"Missing hosts"}},
+		{"ssh key file", ClusterResourceModel{SSH: keyed(ssh([]string{"a"}, []string{"k"}, false), types.StringNull(), types.StringValue("/k"))}, nil},
+		{"ssh no key", ClusterResourceModel{SSH: keyed(ssh([]string{"a"}, []string{"k"}, false), types.StringNull(), types.StringNull())},
+			[]string{"Set one private key"}},
+		{"ssh both keys", ClusterResourceModel{SSH: keyed(ssh([]string{"a"}, []string{"k"}, false), types.StringValue("PEM"), types.StringValue("/k"))},
+			[]string{"Set one private key"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var d diag.Diagnostics

@@ -22,9 +22,16 @@ import (
 const terraformPath = "/usr/local/bin/terraform"
 
 // testAccProtoV6ProviderFactories runs the provider in-process, so
-// Terraform needs no registry to find it.
+// Terraform needs no registry to find it (one server for every provider
+// block: see serialServer).
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
-	"maestro": providerserver.NewProtocol6WithError(New("test")()),
+	"maestro": func() (tfprotov6.ProviderServer, error) {
+		s, err := providerserver.NewProtocol6WithError(New("test")())()
+		if err != nil {
+			return nil, err
+		}
+		return serialized(s), nil
+	},
 }
 
 // accCluster prepares an acceptance test: it checks the terraform binary,

@@ -60,6 +60,14 @@ func DialExternal(ctx context.Context, cfg ExternalConfig) (*clientv3.Client, er
 		DialTimeout: timeout,
 		TLS:         tlsConfig,
 		Logger:      newZapLogger(cfg.Logger, zapcore.ErrorLevel, nil),
+		// A member whose host vanished (no reset, as when its network
+		// fails) is noticed by the keepalive within seconds, and requests
+		// go to the other members; without it the connection stays
+		// "ready" until TCP gives up, minutes later. etcd refuses pings
+		// more often than every 5 s (--grpc-keepalive-min-time).
+		DialKeepAliveTime:    5 * time.Second,
+		DialKeepAliveTimeout: 3 * time.Second,
+		PermitWithoutStream:  true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connecting to etcd at %s: %w", where, err)

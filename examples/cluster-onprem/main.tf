@@ -11,8 +11,8 @@
 # secret in the cluster (maestro-system/nodepool-<pool>-ssh) and never into
 # the plan or the state.
 #
-# (The control plane over SSH on one or three hosts, maestro_cluster's ssh
-# block, is not implemented yet: it runs here, `local`.)
+# (The control plane runs here, `local`; maestro_cluster's ssh block installs
+# it on one of your hosts, or on three as an HA control plane, instead.)
 
 terraform {
   required_version = ">= 1.11" # write-only attributes

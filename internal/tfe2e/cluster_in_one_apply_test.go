@@ -45,7 +45,7 @@ func TestClusterInOneApply(t *testing.T) {
 	o.connect()
 	nodePort := o.nodePort()
 	localNode := o.nodeAddress("local")
-	url := fmt.Sprintf("http://%s:%d/whoami", localNode, nodePort)
+	url := fmt.Sprintf("http://%s:%d/", localNode, nodePort)
 
 	// The application answers through its service from every node,
 	// served by pods on all 4 nodes.
@@ -107,7 +107,7 @@ func (o *oneApply) wantServedByAllNodes(url string, n int) {
 			return false, err.Error()
 		}
 		for name, node := range nodeOf {
-			if strings.Contains(body, name) {
+			if strings.Contains(body, "pod="+name+" ") {
 				seen[node] = true
 			}
 		}

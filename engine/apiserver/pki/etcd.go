@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/store"
@@ -38,6 +39,19 @@ var etcdHosts = []string{"127.0.0.1", "::1", "localhost"}
 // agents) opens the store; a serving and a peer certificate for loopback;
 // and the one client certificate, the API server's. Keys are 0600.
 func EnsureEtcd(dir string, now time.Time) (store.EmbeddedTLS, error) {
+	return ensureEtcd(dir, etcdHosts, now)
+}
+
+// EnsureEtcdMember is EnsureEtcd for a member of an etcd cluster spread
+// over hosts (an HA control plane): its serving and peer certificates
+// cover hosts (the member's own names and addresses) besides loopback, so
+// its peers and the API servers on other hosts can reach it. Every member
+// made from the same CA files trusts the others.
+func EnsureEtcdMember(dir string, hosts []string, now time.Time) (store.EmbeddedTLS, error) {
+	return ensureEtcd(dir, append(slices.Clone(etcdHosts), hosts...), now)
+}
+
+func ensureEtcd(dir string, hosts []string, now time.Time) (store.EmbeddedTLS, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return store.EmbeddedTLS{}, fmt.Errorf("creating pki directory: %w", err)
 	}
@@ -58,8 +72,8 @@ func EnsureEtcd(dir string, now time.Time) (store.EmbeddedTLS, error) {
 		cert, key string
 		spec      leafSpec
 	}{
-		{files.ServerCertFile, files.ServerKeyFile, leafSpec{commonName: "maestro-etcd", validity: serverValidity, hosts: etcdHosts, usage: both}},
-		{files.PeerCertFile, files.PeerKeyFile, leafSpec{commonName: "maestro-etcd-peer", validity: serverValidity, hosts: etcdHosts, usage: both}},
+		{files.ServerCertFile, files.ServerKeyFile, leafSpec{commonName: "maestro-etcd", validity: serverValidity, hosts: hosts, usage: both}},
+		{files.PeerCertFile, files.PeerKeyFile, leafSpec{commonName: "maestro-etcd-peer", validity: serverValidity, hosts: hosts, usage: both}},
 		{files.ClientCertFile, files.ClientKeyFile, leafSpec{commonName: EtcdClientName, validity: serverValidity,
 			usage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}},
 	}

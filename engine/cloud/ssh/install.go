@@ -170,7 +170,7 @@ if [ -d "$D" ]; then
 	if [ -f "$D/machine.json" ]; then
 		nc=$(sed -n ` + quote(cleanupArgsSed) + ` "$D/machine.json")
 		set -- $nc
-		if [ $# -eq 5 ] && [ -x "$1" ]; then "$1" node-cleanup "$2" "$3" "$4" "$5" >/dev/null 2>&1 || echo "node-cleanup failed on this host" >&2; fi
+		if [ $# -eq 5 ] && [ -x "$1" ]; then timeout 120 "$1" node-cleanup "$2" "$3" "$4" "$5" >/dev/null 2>&1 || echo "node-cleanup failed on this host" >&2; fi
 	fi
 	rm -rf "$D"
 fi
