@@ -91,8 +91,10 @@ func (o *oneApply) wantApplyFails(what, want string, secrets ...string) {
 	}
 	// Terraform wraps long messages: match on the words.
 	flat := strings.Join(strings.Fields(strings.ReplaceAll(r.output(), "│", "")), " ")
-	if !regexp.MustCompile(want).MatchString(flat) {
+	if m := regexp.MustCompile(want).FindString(flat); m == "" {
 		o.t.Errorf("%s: the apply's error does not match %q\n%s", what, want, r)
+	} else {
+		o.t.Logf("%s: the error says: %s", what, m)
 	}
 	for _, s := range secrets {
 		for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
