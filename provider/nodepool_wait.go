@@ -29,7 +29,9 @@ type poolState struct {
 // unreachable host), a node that never joined (NodeReady=False,
 // NodeNotJoined, with the agent's last lines), a Failed machine or a pool
 // reporting MachineFailed or NotEnoughHosts (more machines than ssh
-// hosts) end the wait at once, with that message. Done is the pool's
+// hosts) end the wait at once, with that message, once the controller
+// has seen the pool's current generation (before, they may be the
+// previous spec's, which this change fixes). Done is the pool's
 // Ready condition with every machine Ready and on the current template.
 func poolProgress(pool *api.NodePool, ms []*api.Machine) poolState {
 	size := specSize(&pool.Spec)
@@ -38,17 +40,19 @@ func poolProgress(pool *api.NodePool, ms []*api.Machine) poolState {
 	if ready != nil && ready.Status != api.ConditionTrue && ready.Reason != "" {
 		st.progress += fmt.Sprintf(" (%s: %s)", ready.Reason, ready.Message)
 	}
+	if pool.Status.ObservedGeneration < pool.Generation {
+		// Failures seen now may be the previous spec's, which this change
+		// fixes (a host taken out of the list, a key replaced).
+		st.progress = fmt.Sprintf("the node pool controller has not yet seen this change (generation %d, observed %d); %s",
+			pool.Generation, pool.Status.ObservedGeneration, st.progress)
+		return st
+	}
 	if f := machineFailures(pool.Name, ms); f != "" {
 		st.failure = f
 		return st
 	}
 	if ready != nil && ready.Status == api.ConditionFalse && (ready.Reason == api.ReasonMachineFailed || ready.Reason == api.ReasonNotEnoughHosts) {
 		st.failure = ready.Message
-		return st
-	}
-	if pool.Status.ObservedGeneration < pool.Generation {
-		st.progress = fmt.Sprintf("the node pool controller has not yet seen this change (generation %d, observed %d); %s",
-			pool.Generation, pool.Status.ObservedGeneration, st.progress)
 		return st
 	}
 	st.done = ready != nil && ready.Status == api.ConditionTrue && int(pool.Status.ReadyMachines) == size &&

@@ -28,6 +28,9 @@ type Fake struct {
 	requests  []cloud.MachineRequest
 	deleted   []string
 	createErr error
+	deleteErr error
+	listErr   error
+	deletes   int // Delete calls that failed with deleteErr
 	logs      string
 }
 
@@ -39,6 +42,29 @@ var (
 // NewFake returns an empty fake cloud.
 func NewFake() *Fake {
 	return &Fake{machines: map[string]cloud.Machine{}, keys: map[string]string{}}
+}
+
+// FailDeletes makes every Delete fail with err (nil: succeed again), as
+// an ssh host that does not answer.
+func (f *Fake) FailDeletes(err error) {
+	f.mu.Lock()
+	f.deleteErr = err
+	f.mu.Unlock()
+}
+
+// FailLists makes every List fail with err (nil: succeed again), as an
+// ssh cloud whose hosts refuse its key.
+func (f *Fake) FailLists(err error) {
+	f.mu.Lock()
+	f.listErr = err
+	f.mu.Unlock()
+}
+
+// FailedDeletes is how many Delete calls failed with FailDeletes' error.
+func (f *Fake) FailedDeletes() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.deletes
 }
 
 // FailCreates makes every Create fail with err (nil: succeed again).
@@ -130,6 +156,9 @@ func (f *Fake) List(ctx context.Context, flt cloud.Filter) ([]cloud.Machine, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.listErr != nil {
+		return nil, f.listErr
+	}
 	var out []cloud.Machine
 	for _, m := range f.machines {
 		if flt.Matches(m) {
@@ -147,10 +176,16 @@ func (f *Fake) Delete(ctx context.Context, id string) error {
 	}
 	f.mu.Lock()
 	m, ok := f.machines[id]
-	hook := f.OnDelete
+	hook, failure := f.OnDelete, f.deleteErr
+	if ok && failure != nil {
+		f.deletes++
+	}
 	f.mu.Unlock()
 	if !ok {
 		return nil
+	}
+	if failure != nil {
+		return failure
 	}
 	if hook != nil {
 		hook(m)

@@ -2,6 +2,7 @@ package machine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -30,7 +31,7 @@ func (c *Controller) finalize(ctx context.Context, m *api.Machine, pool *api.Nod
 		}
 	}
 	if err := c.deleteCloudMachine(ctx, m, pool); err != nil {
-		return err
+		return c.releaseLater(ctx, m, err)
 	}
 	if id := m.Status.JoinTokenID; id != "" {
 		if err := ignoreNotFound(c.d.Client.DeleteToken(ctx, id), "revoking the join token of machine %s", m.Name); err != nil {
@@ -112,6 +113,38 @@ func (c *Controller) drain(ctx context.Context, m *api.Machine, pool *api.NodePo
 	return false, nil
 }
 
+// refusedCreate reports whether the machine's last Create failed in its
+// cloud (Provisioned=False, CloudError), no provider id ever recorded.
+func refusedCreate(m *api.Machine) bool {
+	c := api.FindCondition(m.Status.Conditions, api.MachineProvisioned)
+	return m.Status.ProviderID == "" && c != nil && c.Status == api.ConditionFalse && c.Reason == api.ReasonCloudError
+}
+
+// releaseRetry is how often a deleted machine whose cloud cannot release
+// it for now (an ssh host that does not answer) tries again.
+const releaseRetry = 10 * time.Second
+
+// releasePrefix starts the message of a machine waiting for its release.
+const releasePrefix = "deleting: waiting for its cloud to release it: "
+
+// releaseLater handles a failed cloud delete. A retryable one (the host is
+// unreachable) is tried again every releaseRetry, with no growing backoff,
+// so the machine goes soon after its host is back, however long it was
+// away; its replacement never waits for it (the pool counts it deleting).
+// The message says what it waits for. Any other error is returned.
+func (c *Controller) releaseLater(ctx context.Context, m *api.Machine, err error) error {
+	if !cloud.IsRetryable(err) || ctx.Err() != nil {
+		return err
+	}
+	c.log.Warn("machine not released yet; retrying", "machine", m.Name, "pool", m.Spec.Pool, "retryIn", releaseRetry.String(), "err", err)
+	c.runner.EnqueueAfter(m.Name, releaseRetry)
+	if strings.HasPrefix(m.Status.Message, releasePrefix) {
+		return nil // said already: a status write per attempt would start another at once
+	}
+	_, werr := c.writeStatus(ctx, m, func(s *api.MachineStatus) { s.Message = releasePrefix + err.Error() })
+	return werr
+}
+
 func first(s []string) string {
 	if len(s) == 0 {
 		return ""
@@ -134,6 +167,15 @@ func (c *Controller) deleteCloudMachine(ctx context.Context, m *api.Machine, poo
 	if m.Status.ProviderID == "" {
 		ids = nil
 		ms, err := cl.List(ctx, cloud.Filter{Cluster: c.cfg.Cluster, Pool: m.Spec.Pool})
+		if err != nil && refusedCreate(m) && errors.Is(err, cloud.ErrInvalid) {
+			// The cloud refuses us (a wrong key) as it refused the
+			// Create: nothing was made, and waiting would hold the
+			// Machine (and its pool) forever. Its join token is revoked.
+			c.log.Warn("machine never made: not looking for it in its cloud, which refuses us", "machine", m.Name, "pool", m.Spec.Pool, "err", err)
+			c.d.Recorder.Eventf(m, api.EventWarning, api.ReasonCloudError,
+				"deleting without the cloud, which refuses to list machines as it refused to create this one: %v", err)
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("finding machine %s in its cloud: %w", m.Name, err)
 		}

@@ -18,17 +18,30 @@
 //	              Create may have run, and its agent holds that token.
 //	Provisioning  its Node registered and Ready -> Running (nodeReadyAt); the
 //	Running       pool's taints and the provider id are put on the Node.
+//	              Until then NodeReady=False, reason NodeJoining (NodeNotJoined
+//	              is kept for a startup timeout that passed: the provider's
+//	              apply fails on it).
 //	              Not joined within the startup timeout, or NotReady longer
 //	              than the NotReady timeout: remediation (below).
 //	deleted       (finalizer maestro.dev/machine) phase Deleting -> drain the
 //	              node (engine/controller/drain) until drained or the pool's
 //	              drain timeout -> cloud.Delete -> revoke the join token ->
 //	              delete the Node -> finalizer removed: the Machine is gone.
+//	              A node that is not Ready is not drained (its pods were
+//	              evicted by the node lifecycle controller). A cloud.Delete
+//	              that may succeed later (an ssh host that does not answer)
+//	              is tried again every 10 s, without a growing backoff, the
+//	              message saying so: the machine goes soon after its host is
+//	              back. Without a provider id the cloud is listed for the
+//	              machine's name (a Create whose answer was lost); a cloud
+//	              that refuses the listing (ErrInvalid: a wrong key) as it
+//	              refused the Create is not waited for.
 //
 // Remediation, after Cluster API's MachineHealthCheck: the machine gets
 // phase Failed, condition NodeReady=False (NodeNotJoined with the agent's
 // last log lines when the cloud is a cloud.LogReader, or NodeNotReady), an
-// event, and is deleted; the pool controller creates its replacement. At
+// event, and is deleted; the pool controller creates its replacement at
+// once (a deleting machine counts for nothing but its ssh host). At
 // most remediation.maxInFlight machines of a pool are being replaced at
 // once (those deleting with NodeReady=False, and those this controller
 // deleted and has not seen deleting yet).

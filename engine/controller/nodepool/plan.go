@@ -59,7 +59,8 @@ type Plan struct {
 }
 
 // Compute plans one pass over a pool, as a Deployment's rolling update does
-// over pods: without machines of an older template it scales to Size
+// over pods: without old machines (of an older template, or on an ssh host
+// no longer listed: Input.outdated) it scales to Size
 // (scale-down removes machines that are not Running first, then those
 // with the fewest pods); with them it creates current machines while the
 // pool (deleting machines included: they still hold their capacity and
@@ -74,7 +75,7 @@ func Compute(in Input) Plan {
 		case m.Deleting:
 			deleting++
 			continue
-		case m.Hash == in.Hash:
+		case !in.outdated(m):
 			current = append(current, m)
 		default:
 			old = append(old, m)
@@ -99,6 +100,15 @@ func Compute(in Input) Plan {
 		p.MissingHosts = max(p.MissingHosts, in.Size-len(in.Hosts))
 	}
 	return p
+}
+
+// outdated reports whether m is not what the pool asks for now: made
+// from another template, or (ssh) on a host the pool no longer lists. It
+// is replaced as a template change replaces machines: at once when it is
+// not Ready (a machine whose host never answered), otherwise one step at a
+// time.
+func (in Input) outdated(m MachineState) bool {
+	return m.Hash != in.Hash || in.SSH && !slices.Contains(in.Hosts, m.Host)
 }
 
 // deleteOld picks the old machines to delete: every one that is not
@@ -218,12 +228,12 @@ func ComputeStatus(in Input, p Plan) Status {
 		if m.Ready {
 			s.Ready++
 		}
-		if m.Hash == in.Hash {
-			s.Updated++
-		} else {
+		if in.outdated(m) {
 			old++
+		} else {
+			s.Updated++
 		}
-		if m.Failed && failed == nil {
+		if m.Failed && failed == nil && !slices.Contains(p.Delete, m.Name) { // being replaced: no failure
 			failed = &in.Machines[i]
 		}
 	}

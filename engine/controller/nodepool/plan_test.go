@@ -105,6 +105,14 @@ func TestCompute(t *testing.T) {
 			in: Input{Size: 2, Hash: "h2", SSH: true, MaxSurge: 1, Hosts: []string{"10.0.0.1", "10.0.0.2"}, Machines: []MachineState{
 				{Name: "a", Hash: "h1", Host: "10.0.0.1", Ready: true, Running: true}, {Name: "b", Hash: "h1", Host: "10.0.0.2", Ready: true, Running: true}}},
 			missing: 1},
+		{name: "ssh: a failed machine on a host no longer listed goes at once, its replacement on the new host",
+			in: Input{Size: 2, Hash: "h1", SSH: true, MaxSurge: 1, Hosts: []string{"10.0.0.1", "10.0.0.3"}, Machines: []MachineState{
+				{Name: "a", Hash: "h1", Host: "10.0.0.1", Ready: true, Running: true}, {Name: "g", Hash: "h1", Host: "10.0.0.2", Failed: true}}},
+			wantCreate: []NewMachine{{Host: "10.0.0.3"}}, wantDelete: []string{"g"}},
+		{name: "ssh: a Ready machine on a host no longer listed stays until its replacement is Ready",
+			in: Input{Size: 2, Hash: "h1", SSH: true, MaxSurge: 1, Hosts: []string{"10.0.0.1", "10.0.0.3"}, Machines: []MachineState{
+				{Name: "a", Hash: "h1", Host: "10.0.0.1", Ready: true, Running: true}, {Name: "b", Hash: "h1", Host: "10.0.0.2", Ready: true, Running: true}}},
+			wantCreate: []NewMachine{{Host: "10.0.0.3"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,6 +212,10 @@ func TestComputeStatus(t *testing.T) {
 			api.ReasonMachineFailed, "machine b: ssh root@10.0.0.2:22: authentication failed", [3]int{2, 1, 2}},
 		{"not enough hosts", Input{Size: 3, Hash: "h1", SSH: true, Hosts: []string{"10.0.0.1"}},
 			api.ReasonNotEnoughHosts, "needs 2 more host(s)", [3]int{0, 0, 0}},
+		{"a failed machine being replaced is no failure", Input{Size: 2, Hash: "h1", SSH: true, MaxSurge: 1, Hosts: []string{"10.0.0.1", "10.0.0.3"},
+			Machines: []MachineState{{Name: "a", Hash: "h1", Host: "10.0.0.1", Ready: true, Running: true},
+				{Name: "g", Hash: "h1", Host: "10.0.0.2", Failed: true, Message: "ssh root@10.0.0.2:22: unreachable"}}},
+			api.ReasonRollingOut, "1 of 2 machines on the current template, 1 old left", [3]int{2, 1, 1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,50 +1,12 @@
 # TestClusterInOneApply: from empty state, one apply makes a local control
 # plane, a local pool of 2 (emulated hosts on this machine) and an ssh pool
 # of hosts reached over real OpenSSH, and an application spread over all
-# their nodes.
+# their nodes. The control plane is in ../onprem-cluster.tf.
 
-terraform {
-  required_providers {
-    maestro = { source = "maestro-dev/maestro" }
-  }
-}
-
-variable "data_dir" { type = string }
-variable "advertise" { type = string }
-variable "server_args" { type = list(string) }
-variable "ssh_hosts" { type = list(string) }
-variable "ssh_size" { type = number }
-variable "host_keys" { type = list(string) }
-variable "install_dir" { type = string }
-variable "image" { type = string }
-variable "ssh_private_key" {
-  type      = string
-  sensitive = true
-}
 # Changing it changes the ssh pool's template: every machine is replaced.
 variable "generation" {
   type    = string
   default = "one"
-}
-
-provider "maestro" {
-  alias = "bootstrap"
-}
-
-resource "maestro_cluster" "c" {
-  provider = maestro.bootstrap
-  local {
-    data_dir          = var.data_dir
-    listen            = "0.0.0.0:0"
-    advertise_address = var.advertise
-    server_args       = var.server_args
-  }
-}
-
-provider "maestro" {
-  endpoint       = maestro_cluster.c.endpoint
-  ca_certificate = maestro_cluster.c.ca_certificate
-  token          = maestro_cluster.c.token
 }
 
 resource "maestro_node_pool" "local" {
@@ -131,9 +93,4 @@ resource "maestro_service" "web" {
       target_port = "8080"
     }
   }
-}
-
-output "config" {
-  value     = { server = maestro_cluster.c.endpoint, ca = maestro_cluster.c.ca_certificate, token = maestro_cluster.c.token }
-  sensitive = true
 }
