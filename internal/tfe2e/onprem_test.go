@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -37,19 +38,23 @@ type oneApply struct {
 	network netip.Prefix
 	bridge  string
 	c       *client.Client
-	cluster string // the cluster's id: its containers' label
+	cluster string   // the cluster's id: its containers' label
+	baseEnv []string // the workspace's environment without variables
 }
 
-// setVars rebuilds the workspace's -var arguments from o.vars.
+// setVars rebuilds the workspace's variables from o.vars: -var arguments,
+// except the private key, which goes in the environment (TF_VAR_...) so
+// that a failed command's printout never shows it.
 func (o *oneApply) setVars() {
-	o.w.vars = nil
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range o.vars {
-			if !yield(k) {
-				return
-			}
+	if o.baseEnv == nil {
+		o.baseEnv = slices.Clone(o.w.env)
+	}
+	o.w.vars, o.w.env = nil, slices.Clone(o.baseEnv)
+	for _, k := range slices.Sorted(maps.Keys(o.vars)) {
+		if k == "ssh_private_key" {
+			o.w.env = append(o.w.env, "TF_VAR_"+k+"="+o.vars[k])
+			continue
 		}
-	}) {
 		o.w.setVar(k, o.vars[k])
 	}
 }
