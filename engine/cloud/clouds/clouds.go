@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/maestro-dev/maestro/engine/agent/leftovers"
@@ -74,7 +73,6 @@ type Clouds struct {
 type sshEntry struct {
 	generation int64
 	keyVersion int64
-	hosts      string // the hosts the cloud was made with, joined
 	cloud      cloud.Cloud
 }
 
@@ -208,50 +206,17 @@ func (c *Clouds) sshCloud(ctx context.Context, pool *api.NodePool) (cloud.Cloud,
 	if err != nil {
 		return nil, err
 	}
-	pool, err = c.withMachineHosts(ctx, pool)
-	if err != nil {
-		return nil, err
-	}
-	hosts := strings.Join(pool.Spec.SSH.Hosts, ",")
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.ssh[pool.Name]; ok && e.generation == pool.Generation && e.keyVersion == keyVersion && e.hosts == hosts {
+	if e, ok := c.ssh[pool.Name]; ok && e.generation == pool.Generation && e.keyVersion == keyVersion {
 		return e.cloud, nil
 	}
 	sc, err := c.opts.NewSSH(pool, key)
 	if err != nil {
 		return nil, err
 	}
-	c.ssh[pool.Name] = sshEntry{generation: pool.Generation, keyVersion: keyVersion, hosts: hosts, cloud: sc}
+	c.ssh[pool.Name] = sshEntry{generation: pool.Generation, keyVersion: keyVersion, cloud: sc}
 	return sc, nil
-}
-
-// withMachineHosts returns pool with its machines' hosts added to
-// spec.ssh.hosts: a host taken out of the list still has a machine to
-// drain and uninstall, which the ssh cloud reaches only on its hosts. New
-// machines get hosts of the list only (the pool controller assigns them).
-func (c *Clouds) withMachineHosts(ctx context.Context, pool *api.NodePool) (*api.NodePool, error) {
-	if c.opts.Client == nil {
-		return pool, nil
-	}
-	ms, _, err := c.opts.Client.Machines().List(ctx, client.ListOptions{})
-	if err != nil {
-		return nil, cloud.Wrap(cloud.ErrTransient, api.ProviderSSH, "create", err, "listing the pool's machines")
-	}
-	hosts := slices.Clone(pool.Spec.SSH.Hosts)
-	for _, m := range ms {
-		if m.Spec.Pool == pool.Name && m.Spec.Host != "" && !slices.Contains(hosts, m.Spec.Host) {
-			hosts = append(hosts, m.Spec.Host)
-		}
-	}
-	if len(hosts) == len(pool.Spec.SSH.Hosts) {
-		return pool, nil
-	}
-	p := *pool
-	sc := *pool.Spec.SSH
-	sc.Hosts = hosts
-	p.Spec.SSH = &sc
-	return &p, nil
 }
 
 // sshKey reads the pool's private key secret; no secret named is no key

@@ -119,22 +119,6 @@ func TestFor(t *testing.T) {
 		t.Errorf("new pool generation: the old cloud kept (%d built)", len(built))
 	}
 
-	// A host taken out of the list while a machine is on it stays reachable
-	// (for its drain and uninstall); new machines get listed hosts only.
-	var hosts []string
-	opts.NewSSH = func(pool *api.NodePool, _ cloud.Secret) (cloud.Cloud, error) {
-		hosts = pool.Spec.SSH.Hosts
-		return cloudtest.NewFake(), nil
-	}
-	withHosts, _ := New(opts)
-	m := &api.Machine{ObjectMeta: api.ObjectMeta{Name: "onprem-abcde"}, Spec: api.MachineSpec{Pool: "onprem", Provider: api.ProviderSSH, Host: "10.0.0.9"}}
-	if _, err := env.Client.Machines().Create(ctx, m); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := withHosts.For(ctx, sshPool(3, "onprem-key")); err != nil || !slices.Contains(hosts, "10.0.0.9") || !slices.Contains(hosts, sshPool(3, "").Spec.SSH.Hosts[0]) {
-		t.Errorf("a machine's host outside the list: cloud made with hosts %v (%v), want the list and 10.0.0.9", hosts, err)
-	}
-
 	// The default constructor (the ssh cloud) refuses the key, naming the
 	// field and not showing it.
 	byDefault, _ := New(Options{DataDir: t.TempDir(), Binary: "/bin/true", Client: env.Client})
