@@ -18,10 +18,10 @@ import (
 // makes a local control plane, a local pool of 2 and an ssh pool of 2
 // emulated hosts reached over real OpenSSH, and an application spread over
 // all 4 nodes that answers through its service across hosts; the second
-// plan is empty; the ssh pool goes 2 -> 3 -> 1 and then has its template
-// changed under 50 requests/s with no failed request (every machine
-// drained before it goes); destroy leaves no machine, process, container,
-// namespace or installed agent.
+// plan is empty; a template change replaces both ssh machines one at a
+// time, then the ssh pool goes 2 -> 3 -> 1, all under 50 requests/s with no
+// failed request (every machine drained before it goes); destroy leaves no
+// machine, process, container, namespace or installed agent.
 func TestClusterInOneApply(t *testing.T) {
 	requireOnPrem(t)
 	image := testenv.DemoImage(t)
@@ -52,24 +52,52 @@ func TestClusterInOneApply(t *testing.T) {
 	o.wantServedByAllNodes(url, 4)
 	o.w.wantPlan(0)
 
+	// A template change replaces both ssh machines one at a time (one
+	// spare host: never more than 3 machines), each drained first, under
+	// load: no request fails.
+	before := o.poolMachines("onprem")
+	most := o.watchPoolSize("onprem", func() {
+		o.underLoad(url, "change the ssh pool's template", func() { o.vars["generation"] = "two"; o.setVars(); o.w.mustApply() })
+	})
+	after := o.poolMachines("onprem")
+	if len(after) != 2 || slices.ContainsFunc(after, func(m string) bool { return slices.Contains(before, m) }) {
+		t.Errorf("ssh machines after the template change: %v (before %v); want two new ones", after, before)
+	}
+	if most > 3 {
+		t.Errorf("%d ssh machines at once during the template change; want at most 3 (one replaced at a time)", most)
+	}
+	o.w.wantPlan(0)
+
 	// Scale the ssh pool 2 -> 3 -> 1 under load: no request fails.
 	o.underLoad(url, "scale the ssh pool to 3", func() { o.vars["ssh_size"] = "3"; o.setVars(); o.w.mustApply() })
 	o.wantPoolNodes("onprem", 3)
 	o.underLoad(url, "scale the ssh pool to 1", func() { o.vars["ssh_size"] = "1"; o.setVars(); o.w.mustApply() })
 	o.wantPoolNodes("onprem", 1)
-	before := o.poolMachines("onprem")
-
-	// A template change replaces the ssh machine, drained first.
-	o.underLoad(url, "change the ssh pool's template", func() { o.vars["generation"] = "two"; o.setVars(); o.w.mustApply() })
-	after := o.poolMachines("onprem")
-	if len(after) != 1 || slices.Contains(before, after[0]) {
-		t.Errorf("ssh machines after the template change: %v (before %v); want a new one", after, before)
-	}
 	o.w.wantPlan(0)
 
 	r = o.w.mustDestroy()
 	t.Logf("destroy took %s", r.took.Round(time.Second))
 	o.wantNothingLeft()
+}
+
+// watchPoolSize runs change and returns the most machines pool had at
+// once meanwhile (sampled every 100 ms).
+func (o *oneApply) watchPoolSize(pool string, change func()) int {
+	ctx, cancel := context.WithCancel(o.t.Context())
+	most := make(chan int, 1)
+	go func() {
+		n := 0
+		for ctx.Err() == nil {
+			if ms, _, err := o.c.Machines().List(ctx, client.ListOptions{}); err == nil {
+				n = max(n, len(slices.DeleteFunc(ms, func(m *api.Machine) bool { return m.Spec.Pool != pool })))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		most <- n
+	}()
+	change()
+	cancel()
+	return <-most
 }
 
 func (o *oneApply) nodePort() int32 {
