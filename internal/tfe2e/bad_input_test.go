@@ -26,6 +26,7 @@ const badInputWithin = 60 * time.Second
 // fails within 60 s naming that address; with the host list fixed the
 // apply finishes the pool. The key never shows in terraform's output.
 func TestSSHPoolBadInput(t *testing.T) {
+	t.Parallel()
 	requireOnPrem(t)
 	o := newOneApply(t, "onprem-pool/main.tf")
 	good := o.vars["ssh_private_key"]
@@ -129,6 +130,7 @@ func absentAddr(t *testing.T, o *oneApply) string {
 // before anything is made. (provider's TestAccNodePool_planTimeValidation
 // covers the same mistake with a running cluster.)
 func TestPoolMinAboveMaxFailsPlanOffline(t *testing.T) {
+	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "never-made")
 	config := strings.ReplaceAll(localClusterConfig, "{{data}}", dataDir) + `
 resource "maestro_node_pool" "p" {

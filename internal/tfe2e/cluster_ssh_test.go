@@ -61,6 +61,7 @@ output "config" {
 // installs; a second plan is empty; the key is in no output or state;
 // destroy leaves nothing on the host.
 func TestClusterSSHSingleHost(t *testing.T) {
+	t.Parallel()
 	maestroBesideProvider(t)
 	tb := testbed.New(t, testbed.Options{Prefix: "mtfcp", StopGrace: 2 * time.Second})
 	h := tb.AddHost(tb.AddSite("a"), "cp1")
