@@ -2,7 +2,6 @@ package tfe2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -177,15 +176,7 @@ func TestClusterLocalOutlivesTerraform(t *testing.T) {
 	}
 	t.Logf("plan took %s", w.wantPlan(0).took)
 
-	r := w.run(nil, "output", "-json", "config")
-	var out struct{ Server, CA, Token string }
-	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil {
-		t.Fatalf("terraform output config\n%s", r)
-	}
-	c, err := client.New(client.Config{Server: out.Server, CertificateAuthorityData: out.CA, Token: out.Token})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _ := w.configClient()
 	if _, err := c.Namespaces().Get(context.Background(), "outlives"); err != nil {
 		t.Fatalf("the namespace is not in the cluster the outputs name: %v", err)
 	}

@@ -4,7 +4,6 @@ package tfe2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/testbed"
 )
 
@@ -103,17 +101,9 @@ func TestClusterSSHSingleHost(t *testing.T) {
 	t.Logf("apply took %s", a.took)
 	w.wantPlan(0)
 
-	r := w.run(nil, "output", "-json", "config")
-	var out struct{ Server, CA, Token string }
-	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil {
-		t.Fatalf("terraform output config\n%s", r)
-	}
-	if want := "https://" + addr + ":6443"; out.Server != want {
-		t.Errorf("endpoint %s, want %s", out.Server, want)
-	}
-	c, err := client.New(client.Config{Server: out.Server, CertificateAuthorityData: out.CA, Token: out.Token})
-	if err != nil {
-		t.Fatal(err)
+	c, server := w.configClient()
+	if want := "https://" + addr + ":6443"; server != want {
+		t.Errorf("endpoint %s, want %s", server, want)
 	}
 	if _, err := c.Namespaces().Get(context.Background(), "over-ssh"); err != nil {
 		t.Fatalf("the namespace is not in the cluster the outputs name: %v", err)

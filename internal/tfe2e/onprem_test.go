@@ -141,17 +141,8 @@ func readTestdata(t *testing.T, name string) string {
 
 // connect makes a client from the apply's outputs.
 func (o *oneApply) connect() {
-	r := o.w.run(nil, "output", "-json", "config")
-	var out struct{ Server, CA, Token string }
-	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil {
-		o.t.Fatalf("terraform output config\n%s", r)
-	}
-	c, err := client.New(client.Config{Server: out.Server, CertificateAuthorityData: out.CA, Token: out.Token})
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	o.c = c
-	info, err := c.ClusterInfo(o.t.Context())
+	o.c, _ = o.w.configClient()
+	info, err := o.c.ClusterInfo(o.t.Context())
 	if err != nil {
 		o.t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package tfe2e_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
@@ -268,4 +270,20 @@ func TestProviderAddressMatchesMain(t *testing.T) {
 	if want := fmt.Sprintf("Address: %q", providerAddress); !strings.Contains(string(b), want) {
 		t.Fatalf("main.go does not serve the provider as %s (want %s in it)", providerAddress, want)
 	}
+}
+
+// configClient is a client of the cluster named by the workspace's
+// sensitive `config` output ({server, ca, token}), and that server URL.
+func (w *workspace) configClient() (*client.Client, string) {
+	w.t.Helper()
+	r := w.run(nil, "output", "-json", "config")
+	var out struct{ Server, CA, Token string }
+	if r.code != 0 || json.Unmarshal([]byte(r.stdout), &out) != nil {
+		w.t.Fatalf("terraform output config\n%s", r)
+	}
+	c, err := client.New(client.Config{Server: out.Server, CertificateAuthorityData: out.CA, Token: out.Token})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c, out.Server
 }
