@@ -52,6 +52,9 @@ type Config struct {
 	// Maintenance takes backups and rotates the encryption key for admins
 	// (GET /v1/backup, POST /v1/encryption/rotate-key); nil answers 501.
 	Maintenance Maintenance
+	// AgentBinary is the maestro binary served to bootstrapping cloud
+	// machines (cloud.BootstrapAgentPath); empty serves none.
+	AgentBinary string
 }
 
 // Server is the HTTP handler of the API.
@@ -74,6 +77,7 @@ type Server struct {
 	admissions  *auth.Admissions
 	nodeTTL     time.Duration
 	maintenance Maintenance
+	agentBinary string
 
 	limits            Limits
 	unavailableLogged atomic.Int64 // unix nanos of the last "store unavailable" log
@@ -91,6 +95,7 @@ func New(cfg Config) *Server {
 		cluster:     cfg.ClusterInfo,
 		nodeTTL:     cfg.NodeCredentialTTL,
 		maintenance: cfg.Maintenance,
+		agentBinary: cfg.AgentBinary,
 	}
 	if s.nodeTTL <= 0 {
 		s.nodeTTL = DefaultNodeCredentialTTL
@@ -125,6 +130,7 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("GET /version", s.versionHandler)
+	s.routeBootstrap()
 	s.mux.Handle("GET /metrics", s.authenticated(s.metricsHandler()))
 	s.mux.Handle("POST /v1/join", s.authenticated(http.HandlerFunc(s.join)))
 	s.mux.Handle("POST /v1/join/renew", s.authenticated(http.HandlerFunc(s.renew)))

@@ -88,6 +88,12 @@ type Machine struct {
 	State       State
 	Addresses   []string
 	CreatedAt   time.Time
+	// Spot: the machine runs on interruptible capacity.
+	Spot bool
+	// Interrupted: the provider has announced it will reclaim this spot
+	// machine soon (EC2's marked-for-termination, a GCE preemption): the
+	// machine controller drains its node and replaces it before it goes.
+	Interrupted bool
 }
 
 // State is a machine's lifecycle state.
@@ -108,6 +114,9 @@ var (
 	ErrQuota     = errors.New("cloud: quota exceeded")
 	ErrTransient = errors.New("cloud: transient error")
 	ErrInvalid   = errors.New("cloud: invalid request")
+	// ErrPermission: the provider refused the caller (missing or invalid
+	// credentials, or no permission for the call): a person must act.
+	ErrPermission = errors.New("cloud: permission denied")
 )
 
 // Error is a provider's failure classified by one of the sentinel errors:
@@ -150,8 +159,8 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // IsRetryable reports whether the same call may succeed later without anyone
 // changing anything: transient failures, a lack of capacity (which comes
-// back, or is found in another zone) and deadlines. Not found, quota, invalid
-// requests, cancellation and unclassified errors are not: they need a
+// back, or is found in another zone) and deadlines. Not found, quota,
+// permission, invalid requests, cancellation and unclassified errors are not: they need a
 // different request or a person. Providers classify what they know.
 func IsRetryable(err error) bool {
 	switch {

@@ -67,6 +67,9 @@ type Config struct {
 	// NodeCredentialTTL is the lifetime of node credentials (default
 	// DefaultNodeCredentialTTL).
 	NodeCredentialTTL time.Duration
+	// AgentBinary is the maestro binary served to bootstrapping cloud
+	// machines (`maestro server` sets its own); empty serves none.
+	AgentBinary string
 	Version           string
 	Log               *slog.Logger
 	// UnsafeNoFsync makes the embedded etcd skip fsync (tests, benchmarks).

@@ -261,7 +261,7 @@ func (cp *ControlPlane) serve(ctx context.Context, adminToken string) error {
 	srv := apiserver.New(apiserver.Config{
 		Registry: cp.registry, Tokens: cp.tokens, Log: cfg.Log.With("component", "apiserver"),
 		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready, PKI: bundle, NodeCredentialTTL: cfg.NodeCredentialTTL,
-		ClusterInfo: cp.ClusterInfo(), Maintenance: cp, Limits: cfg.Limits,
+		ClusterInfo: cp.ClusterInfo(), Maintenance: cp, Limits: cfg.Limits, AgentBinary: cfg.AgentBinary,
 	})
 	cp.httpServer = &http.Server{
 		Handler:           srv.Handler(),

@@ -53,6 +53,9 @@ the Terraform provider read.`,
 			}
 			cfg.Log = log
 			cfg.Version = version.Version
+			if exe, err := os.Executable(); err == nil {
+				cfg.AgentBinary = exe // cloud machines fetch their agent from the server
+			}
 			if controllers {
 				cfg.Leader = func(ctx context.Context, c *client.Client) {
 					mcfg := mcfg
