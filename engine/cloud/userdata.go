@@ -106,7 +106,7 @@ exec %s
 	return s.Bytes(), nil
 }
 
-// shellQuote quotes s for sh: single quotes, with each ' as '\''.
+// shellQuote quotes s for sh: single quotes, with each ' as '\”.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -70,8 +70,8 @@ type Config struct {
 	// AgentBinary is the maestro binary served to bootstrapping cloud
 	// machines (`maestro server` sets its own); empty serves none.
 	AgentBinary string
-	Version           string
-	Log               *slog.Logger
+	Version     string
+	Log         *slog.Logger
 	// UnsafeNoFsync makes the embedded etcd skip fsync (tests, benchmarks).
 	UnsafeNoFsync bool
 	// ShutdownTimeout bounds a graceful stop.
