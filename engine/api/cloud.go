@@ -74,6 +74,11 @@ type AWSPoolConfig struct {
 	SubnetIDs        []string `json:"subnetIDs,omitempty"`
 	SecurityGroupIDs []string `json:"securityGroupIDs,omitempty"`
 	KeyName          string   `json:"keyName,omitempty"`
+	// CredentialsSecretRef names a secret in maestro-system with keys
+	// "accessKeyID", "secretAccessKey" and optionally "sessionToken"; empty:
+	// the server's default credential chain (environment, shared files,
+	// instance role).
+	CredentialsSecretRef string `json:"credentialsSecretRef,omitempty"`
 	// InstanceProfile is the IAM instance profile (name or ARN) instances run as.
 	InstanceProfile string            `json:"instanceProfile,omitempty"`
 	Tags            map[string]string `json:"tags,omitempty"`
@@ -88,6 +93,10 @@ type GCPPoolConfig struct {
 	Image      string `json:"image"`
 	Network    string `json:"network,omitempty"`
 	Subnetwork string `json:"subnetwork,omitempty"`
+	// CredentialsSecretRef names a secret in maestro-system with key
+	// "credentials.json" (a service account key); empty: the server's
+	// Application Default Credentials.
+	CredentialsSecretRef string `json:"credentialsSecretRef,omitempty"`
 	// ServiceAccount is the email of the service account instances run as.
 	ServiceAccount string            `json:"serviceAccount,omitempty"`
 	Labels         map[string]string `json:"labels,omitempty"`
