@@ -35,17 +35,17 @@ type Instance struct {
 
 type instance struct {
 	Instance
-	reservation    string
-	keyName        string
-	profile        string
-	groups         []string
-	tagOrder       []string
-	userData       []byte
-	params         string // the RunInstances parameters but ClientToken: replay check
-	terminatedAt   time.Time
-	console        []string
-	bootCancel     context.CancelFunc
-	reclaim        chan struct{} // set by Interrupt; closed by Reclaim
+	reservation  string
+	keyName      string
+	profile      string
+	groups       []string
+	tagOrder     []string
+	userData     []byte
+	params       string // the RunInstances parameters but ClientToken: replay check
+	terminatedAt time.Time
+	console      []string
+	bootCancel   context.CancelFunc
+	reclaim      chan struct{} // set by Interrupt; closed by Reclaim
 }
 
 type spotRequest struct {
