@@ -61,9 +61,10 @@ func (c *Cloud) describe(ctx context.Context, op string, in *ec2.DescribeInstanc
 	}
 	var ms []cloud.Machine
 	spot := map[string]int{} // spot request ID -> index in ms
-	pages := ec2.NewDescribeInstancesPaginator(c.ec2, in)
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
+	// The pages are walked by hand: ec2.NewDescribeInstancesPaginator takes
+	// the client as an interface (see calls).
+	for page := *in; ; {
+		out, err := c.ec2.describeInstances(ctx, &page)
 		if err != nil {
 			return nil, mapError(err, op, what)
 		}
@@ -76,6 +77,10 @@ func (c *Cloud) describe(ctx context.Context, op string, in *ec2.DescribeInstanc
 				ms = append(ms, m)
 			}
 		}
+		if sdk.ToString(out.NextToken) == "" || sdk.ToString(out.NextToken) == sdk.ToString(page.NextToken) {
+			break
+		}
+		page.NextToken = out.NextToken
 	}
 	if len(spot) == 0 {
 		return ms, nil
@@ -85,7 +90,7 @@ func (c *Cloud) describe(ctx context.Context, op string, in *ec2.DescribeInstanc
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	out, err := c.ec2.DescribeSpotInstanceRequests(ctx, &ec2.DescribeSpotInstanceRequestsInput{SpotInstanceRequestIds: ids})
+	out, err := c.ec2.describeSpot(ctx, &ec2.DescribeSpotInstanceRequestsInput{SpotInstanceRequestIds: ids})
 	if err != nil {
 		return nil, mapError(err, op, "spot requests of "+what)
 	}
@@ -141,7 +146,7 @@ func machine(i types.Instance) cloud.Machine {
 // EC2 reports the instance terminated (bounded by ctx). An instance that
 // is gone, never was, or whose ID is malformed is already deleted.
 func (c *Cloud) Delete(ctx context.Context, id string) error {
-	out, err := c.ec2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
+	out, err := c.ec2.terminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
 	if err != nil {
 		err = mapError(err, "delete", "instance "+id)
 		if errors.Is(err, cloud.ErrNotFound) {
@@ -184,7 +189,7 @@ func (c *Cloud) Logs(ctx context.Context, id string, lines int) (string, error) 
 	if m.State == cloud.StateTerminated {
 		return "", cloud.Errorf(cloud.ErrNotFound, provider, "logs", "instance %s: terminated", id)
 	}
-	out, err := c.ec2.GetConsoleOutput(ctx, &ec2.GetConsoleOutputInput{InstanceId: sdk.String(id), Latest: sdk.Bool(true)})
+	out, err := c.ec2.consoleOutput(ctx, &ec2.GetConsoleOutputInput{InstanceId: sdk.String(id), Latest: sdk.Bool(true)})
 	if err != nil {
 		return "", mapError(err, "logs", "instance "+id)
 	}
