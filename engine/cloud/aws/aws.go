@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -67,6 +68,11 @@ type Options struct {
 	// connections with jittered exponential backoff.
 	RetryMaxAttempts int
 	RetryMaxBackoff  time.Duration
+	// ConsistencyWindow is how long after launching an instance EC2 may
+	// still say it does not exist (its API is eventually consistent):
+	// within it, Get and Delete of the instance are ErrTransient rather
+	// than ErrNotFound and nil (default 5 minutes).
+	ConsistencyWindow time.Duration
 	// PollInterval is how often Delete looks whether its instance is
 	// terminated (default 2 s).
 	PollInterval time.Duration
@@ -87,7 +93,8 @@ type Cloud struct {
 	log  *slog.Logger
 
 	mu      sync.Mutex
-	subnets map[string]string // subnet ID -> zone, of Options.SubnetIDs, once read
+	subnets map[string]string    // subnet ID -> zone, of Options.SubnetIDs, once read
+	created map[string]time.Time // instances this Cloud launched in the last ConsistencyWindow
 }
 
 var (
@@ -106,6 +113,9 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = 2 * time.Second
+	}
+	if o.ConsistencyWindow <= 0 {
+		o.ConsistencyWindow = 5 * time.Minute
 	}
 	loads := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() sdk.Retryer { return newRetryer(o) }),
@@ -137,7 +147,7 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Cloud{opts: o, ec2: callsOf(client), log: log.With("cloud", provider, "region", cfg.Region)}, nil
+	return &Cloud{opts: o, ec2: callsOf(client), created: map[string]time.Time{}, log: log.With("cloud", provider, "region", cfg.Region)}, nil
 }
 
 type call[In, Out any] func(context.Context, *In, ...func(*ec2.Options)) (*Out, error)
@@ -223,6 +233,7 @@ func (c *Cloud) Create(ctx context.Context, req cloud.MachineRequest) (cloud.Mac
 	if !req.SameRequest(m) {
 		return cloud.Machine{}, keyReused(req, m)
 	}
+	c.launched(m.ID)
 	c.log.Info("machine created", "machine", m.ID, "name", m.Name, "cluster", m.Cluster, "pool", m.Pool,
 		"zone", m.Zone, "type", m.MachineType, "spot", m.Spot)
 	return m, nil
@@ -246,6 +257,36 @@ func (c *Cloud) byClientToken(ctx context.Context, req cloud.MachineRequest, mis
 		return cloud.Machine{}, keyReused(req, m)
 	}
 	return cloud.Machine{}, mapError(mismatch, "create", "machine "+req.Name)
+}
+
+// launched records that this Cloud launched instance id now.
+func (c *Cloud) launched(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, t := range c.created {
+		if time.Since(t) > c.opts.ConsistencyWindow {
+			delete(c.created, k)
+		}
+	}
+	if _, ok := c.created[id]; !ok {
+		c.created[id] = time.Now()
+	}
+}
+
+// unseen turns EC2's "does not exist" about an instance this Cloud
+// launched within Options.ConsistencyWindow into ErrTransient: EC2 may
+// not show a new instance at once, and answering "gone" would make Delete
+// leak it.
+func (c *Cloud) unseen(err error, op, id string) error {
+	c.mu.Lock()
+	t, ok := c.created[id]
+	c.mu.Unlock()
+	if !errors.Is(err, cloud.ErrNotFound) || !ok || time.Since(t) > c.opts.ConsistencyWindow {
+		return err
+	}
+	return cloud.Errorf(cloud.ErrTransient, provider, op,
+		"instance %s, launched %v ago, is not visible yet (EC2 is eventually consistent): %v",
+		id, time.Since(t).Round(time.Millisecond), err)
 }
 
 func keyReused(req cloud.MachineRequest, m cloud.Machine) error {

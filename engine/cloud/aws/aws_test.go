@@ -294,3 +294,24 @@ func TestCredentials(t *testing.T) {
 		})
 	}
 }
+
+func TestRegionAndEndpointFromEnvironment(t *testing.T) {
+	fake := ec2fake.New(ec2fake.Options{Zones: []string{"zone-a"}})
+	t.Cleanup(fake.Close)
+	hermeticEnv(t, "AKIDEXAMPLEFAKE00001")
+	if _, err := aws.New(t.Context(), aws.Options{}); !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), "region") {
+		t.Fatalf("New without a region anywhere: %v, want ErrInvalid naming the region", err)
+	}
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_ENDPOINT_URL_EC2", fake.URL())
+	c, err := aws.New(t.Context(), aws.Options{AMI: ec2fake.DefaultAMI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Create(ctx(t), cloudtest.Request("m1", "c1", "p1")); err != nil {
+		t.Fatalf("Create through AWS_ENDPOINT_URL_EC2: %v", err)
+	}
+	if n := len(fake.Instances()); n != 1 {
+		t.Fatalf("%d instances in the fake, want 1", n)
+	}
+}

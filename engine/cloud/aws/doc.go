@@ -27,14 +27,19 @@
 //   - Delete: TerminateInstances, then DescribeInstances until the instance
 //     is terminated (Options.PollInterval, bounded by the context). An
 //     unknown or malformed instance ID is already deleted.
+//   - EC2 is eventually consistent: an instance may not show for a while
+//     after RunInstances. Within Options.ConsistencyWindow of launching an
+//     instance, Get and Delete say ErrTransient, not "not found" (which
+//     would make Delete leak it).
 //   - Logs: GetConsoleOutput (the instance's serial console), for instances
 //     that are not terminated.
 //
 // # Credentials, region, endpoint
 //
-// config.LoadDefaultConfig: credentials from the SDK's default chain
-// (environment, shared files and profiles, SSO, web identity, container and
-// instance roles), the region from Options.Region or the chain. New makes
+// config.LoadDefaultConfig: credentials from Options.Credentials (a pool's
+// credentials secret) or else the SDK's default chain (environment, shared
+// files and profiles, SSO, web identity, container and instance roles), the
+// region from Options.Region or the chain. New makes
 // no call; a call without usable credentials fails with ErrPermission
 // carrying the SDK's message. Options.Endpoint overrides EC2's endpoint
 // (ec2fake in tests; AWS_ENDPOINT_URL_EC2 works too).
@@ -52,6 +57,9 @@
 // the SDK's standard retryer (Options.RetryMaxAttempts, RetryMaxBackoff,
 // jittered exponential backoff, no client-side retry quota) and are then
 // ErrTransient.
+//
+// The cloud keeps the EC2 operations it calls as method values rather than
+// the *ec2.Client (see calls): cmd/maestro grows by 6.5 MB, not 44.5 MB.
 //
 // The user data holds the join token: it is never logged nor put in an
 // error (the SDK does not log request bodies unless asked to).

@@ -23,11 +23,11 @@ const SpotMarkedForTermination = "marked-for-termination"
 // Get implements cloud.Cloud.
 func (c *Cloud) Get(ctx context.Context, id string) (cloud.Machine, error) {
 	ms, err := c.describe(ctx, "get", &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
-	if err != nil {
-		return cloud.Machine{}, err
+	if err == nil && len(ms) == 0 {
+		err = cloud.Errorf(cloud.ErrNotFound, provider, "get", "instance %s: none", id)
 	}
-	if len(ms) == 0 {
-		return cloud.Machine{}, cloud.Errorf(cloud.ErrNotFound, provider, "get", "instance %s: none", id)
+	if err != nil {
+		return cloud.Machine{}, c.unseen(err, "get", id)
 	}
 	return ms[0], nil
 }
@@ -148,7 +148,7 @@ func machine(i types.Instance) cloud.Machine {
 func (c *Cloud) Delete(ctx context.Context, id string) error {
 	out, err := c.ec2.terminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
 	if err != nil {
-		err = mapError(err, "delete", "instance "+id)
+		err = c.unseen(mapError(err, "delete", "instance "+id), "delete", id)
 		if errors.Is(err, cloud.ErrNotFound) {
 			return nil
 		}
@@ -165,6 +165,8 @@ func (c *Cloud) Delete(ctx context.Context, id string) error {
 		switch {
 		case errors.Is(err, cloud.ErrNotFound):
 			return nil
+		case errors.Is(err, cloud.ErrTransient):
+			// not visible again yet, or throttled past retries: look again
 		case err != nil:
 			return err
 		case m.State == cloud.StateTerminated:

@@ -264,3 +264,26 @@ func TestListPaginatesAndSorts(t *testing.T) {
 		t.Errorf("List made %d DescribeInstances calls, want 4 pages of at most 2", n)
 	}
 }
+
+// EC2 may not show an instance for a while after RunInstances: Delete must
+// not take that for "already gone" (the instance would leak), nor Get for
+// "not found" (the controller would replace a machine that is booting).
+func TestNewInstanceNotYetVisible(t *testing.T) {
+	e := newEnv(t, func(fo *ec2fake.Options, _ *aws.Options) { fo.ConsistencyDelay = time.Hour })
+	m, err := e.cloud.Create(ctx(t), cloudtest.Request("m1", "c1", "p1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cloud.Get(ctx(t), m.ID); !errors.Is(err, cloud.ErrTransient) || !cloud.IsRetryable(err) {
+		t.Errorf("Get of the new, not yet visible instance: %v, want a retryable ErrTransient", err)
+	}
+	if err := e.cloud.Delete(ctx(t), m.ID); !errors.Is(err, cloud.ErrTransient) {
+		t.Errorf("Delete of the new, not yet visible instance: %v, want ErrTransient", err)
+	}
+	if n := e.fake.Running(); n != 1 {
+		t.Errorf("%d instances alive, want the one Delete could not see yet", n)
+	}
+	if err := e.cloud.Delete(ctx(t), "i-0123456789abcdef0"); err != nil {
+		t.Errorf("Delete of an instance this cloud never launched: %v, want nil", err)
+	}
+}

@@ -43,6 +43,7 @@ type instance struct {
 	userData     []byte
 	params       string // the RunInstances parameters but ClientToken: replay check
 	terminatedAt time.Time
+	launched     time.Time // LaunchTime, not truncated
 	console      []string
 	bootCancel   context.CancelFunc
 	reclaim      chan struct{} // set by Interrupt; closed by Reclaim
@@ -65,7 +66,7 @@ func (s *Server) Instances() []Instance {
 	defer s.mu.Unlock()
 	var out []Instance
 	for _, id := range s.order {
-		if in := s.visible(id); in != nil {
+		if in := s.retained(id); in != nil {
 			c := in.Instance
 			c.Tags = copyTags(in.Tags)
 			out = append(out, c)
@@ -96,11 +97,21 @@ func copyTags(m map[string]string) map[string]string {
 	return out
 }
 
-// visible returns instance id unless unknown or terminated long ago.
+// retained returns instance id unless unknown or terminated long ago.
 // Callers hold s.mu.
-func (s *Server) visible(id string) *instance {
+func (s *Server) retained(id string) *instance {
 	in := s.instances[id]
 	if in == nil || (in.State == "terminated" && time.Since(in.terminatedAt) > s.opts.TerminatedRetention) {
+		return nil
+	}
+	return in
+}
+
+// visible is retained for the API, which does not see an instance for
+// Options.ConsistencyDelay after its launch. Callers hold s.mu.
+func (s *Server) visible(id string) *instance {
+	in := s.retained(id)
+	if in == nil || time.Since(in.launched) < s.opts.ConsistencyDelay {
 		return nil
 	}
 	return in
@@ -246,7 +257,7 @@ func (s *Server) runInstances(form url.Values) (any, *apiError) {
 			ID: newID("i-"), Type: p.typ, Image: p.image, Zone: p.zone, Subnet: p.subnet, State: "pending",
 			Tags: p.tags, Spot: p.spot, ClientToken: p.clientToken, LaunchTime: time.Now().UTC().Truncate(time.Second),
 		},
-		reservation: newID("r-"), keyName: p.keyName, profile: p.profile, groups: p.groups,
+		launched: time.Now(), reservation: newID("r-"), keyName: p.keyName, profile: p.profile, groups: p.groups,
 		tagOrder: p.tagOrder, userData: p.userData, params: key,
 	}
 	in.console = append(in.console, fmt.Sprintf("ec2fake: %s launching (%s, %s)", in.ID, in.Type, in.Zone))
@@ -403,7 +414,7 @@ func (s *Server) terminateInstances(form url.Values) (any, *apiError) {
 func (s *Server) Interrupt(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	in := s.visible(id)
+	in := s.retained(id)
 	switch {
 	case in == nil:
 		return fmt.Errorf("ec2fake: no instance %s", id)

@@ -76,6 +76,11 @@ type Options struct {
 	// TerminatedRetention is how long a terminated instance stays visible
 	// to DescribeInstances (default 1 hour, as EC2).
 	TerminatedRetention time.Duration
+	// ConsistencyDelay is how long a new instance is invisible to
+	// DescribeInstances, TerminateInstances and GetConsoleOutput
+	// (InvalidInstanceID.NotFound), as EC2 is eventually consistent
+	// (default 0: visible at once).
+	ConsistencyDelay time.Duration
 	// BootTimeout bounds one Booter.Boot (default 5 minutes).
 	BootTimeout time.Duration
 	// AccessKeys, when set, are the only access key IDs whose signed
