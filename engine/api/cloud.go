@@ -69,22 +69,40 @@ type MachineRemediation struct {
 
 // AWSPoolConfig says how to run EC2 instances for a pool.
 type AWSPoolConfig struct {
-	Region           string            `json:"region"`
-	AMI              string            `json:"ami"`
-	SubnetIDs        []string          `json:"subnetIDs,omitempty"`
-	SecurityGroupIDs []string          `json:"securityGroupIDs,omitempty"`
-	KeyName          string            `json:"keyName,omitempty"`
-	Tags             map[string]string `json:"tags,omitempty"`
-	Endpoint         string            `json:"endpoint,omitempty"`
+	Region           string   `json:"region"`
+	AMI              string   `json:"ami"`
+	SubnetIDs        []string `json:"subnetIDs,omitempty"`
+	SecurityGroupIDs []string `json:"securityGroupIDs,omitempty"`
+	KeyName          string   `json:"keyName,omitempty"`
+	// CredentialsSecretRef names a secret in maestro-system with keys
+	// "accessKeyID", "secretAccessKey" and optionally "sessionToken"; empty:
+	// the server's default credential chain (environment, shared files,
+	// instance role).
+	CredentialsSecretRef string `json:"credentialsSecretRef,omitempty"`
+	// InstanceProfile is the IAM instance profile (name or ARN) instances run as.
+	InstanceProfile string            `json:"instanceProfile,omitempty"`
+	Tags            map[string]string `json:"tags,omitempty"`
+	// Endpoint overrides the EC2 endpoint (a VPC endpoint, or a test server);
+	// empty: the SDK's own resolution for Region.
+	Endpoint string `json:"endpoint,omitempty"`
 }
 
 // GCPPoolConfig says how to run Compute Engine instances for a pool.
 type GCPPoolConfig struct {
-	Project  string            `json:"project"`
-	Image    string            `json:"image"`
-	Network  string            `json:"network,omitempty"`
-	Labels   map[string]string `json:"labels,omitempty"`
-	Endpoint string            `json:"endpoint,omitempty"`
+	Project    string `json:"project"`
+	Image      string `json:"image"`
+	Network    string `json:"network,omitempty"`
+	Subnetwork string `json:"subnetwork,omitempty"`
+	// CredentialsSecretRef names a secret in maestro-system with key
+	// "credentials.json" (a service account key); empty: the server's
+	// Application Default Credentials.
+	CredentialsSecretRef string `json:"credentialsSecretRef,omitempty"`
+	// ServiceAccount is the email of the service account instances run as.
+	ServiceAccount string            `json:"serviceAccount,omitempty"`
+	Labels         map[string]string `json:"labels,omitempty"`
+	// Endpoint overrides the Compute Engine endpoint (Private Service
+	// Connect, or a test server); empty: compute.googleapis.com.
+	Endpoint string `json:"endpoint,omitempty"`
 }
 
 // SSHPoolConfig lists existing hosts to turn into nodes.
@@ -136,6 +154,22 @@ const (
 	ReasonNotEnoughHosts = "NotEnoughHosts"
 	// ReasonPoolDeleting: the pool is being deleted, its machines first.
 	ReasonPoolDeleting = "Deleting"
+	// The cloud refused a machine for a reason only a person can fix (the
+	// pool's Ready condition, and its machine's Provisioned condition, carry
+	// the cloud's own message): over quota, no permission or credentials,
+	// an invalid request (an unknown instance type or image).
+	ReasonQuotaExceeded    = "QuotaExceeded"
+	ReasonPermissionDenied = "PermissionDenied"
+	ReasonInvalidRequest   = "InvalidRequest"
+	// ReasonInsufficientCapacity: no zone of the pool had capacity; the
+	// machine is tried again (not a failure: capacity comes back).
+	ReasonInsufficientCapacity = "InsufficientCapacity"
+	// ReasonSpotInterrupted: the cloud is reclaiming a spot machine; it is
+	// drained and replaced.
+	ReasonSpotInterrupted = "SpotInterrupted"
+	// ReasonMachineTerminated: the cloud machine stopped for good outside
+	// maestro (terminated by hand, reclaimed); it is replaced.
+	ReasonMachineTerminated = "MachineTerminated"
 )
 
 // Machine conditions.
@@ -221,8 +255,11 @@ const (
 
 // MachineStatus is what the cloud reported for the machine.
 type MachineStatus struct {
-	Phase      string        `json:"phase,omitempty"`
-	ProviderID string        `json:"providerID,omitempty"`
+	Phase      string `json:"phase,omitempty"`
+	ProviderID string `json:"providerID,omitempty"`
+	// Zone is where the cloud placed the machine: spec.zone, or another of
+	// its pool's zones when spec.zone had no capacity.
+	Zone       string        `json:"zone,omitempty"`
 	NodeName   string        `json:"nodeName,omitempty"`
 	Addresses  []NodeAddress `json:"addresses,omitempty"`
 	Message    string        `json:"message,omitempty"`
