@@ -49,7 +49,7 @@ func (c *Cloud) Create(ctx context.Context, req cloud.MachineRequest) (cloud.Mac
 	var op *computepb.Operation
 	err = c.call(ctx, "insert", func(ctx context.Context) error {
 		o, err := c.in.Insert(ctx, &computepb.InsertInstanceRequest{
-			Project: c.o.Project, Zone: req.Zone, RequestId: proto.String(requestID(req.IdempotencyKey, req.Zone)),
+			Project: c.o.Project, Zone: req.Zone, RequestId: proto.String(requestID(req.IdempotencyKey)),
 			InstanceResource: c.instance(req, name, script),
 		}, noLibraryRetry)
 		if err == nil {
@@ -62,6 +62,12 @@ func (c *Cloud) Create(ctx context.Context, req cloud.MachineRequest) (cloud.Mac
 	}
 	if err != nil {
 		return cloud.Machine{}, classify("create", what, err)
+	}
+	if z := op.GetZone(); z != "" && z[strings.LastIndex(z, "/")+1:] != req.Zone {
+		// Compute Engine answered with the operation of an earlier insert
+		// with this requestId, in another zone.
+		return cloud.Machine{}, cloud.Errorf(cloud.ErrInvalid, provider, "create",
+			"idempotencyKey %q was used for an insert in zone %s, not %s", req.IdempotencyKey, z[strings.LastIndex(z, "/")+1:], req.Zone)
 	}
 	if op, err = c.wait(ctx, req.Zone, op); err != nil {
 		return cloud.Machine{}, classify("create", what+": waiting for operation", err)
@@ -136,7 +142,9 @@ func (c *Cloud) instance(req cloud.MachineRequest, name string, script []byte) *
 	labels[labelPool] = labelValue(req.Pool)
 	labels[labelMachine] = labelValue(req.Name)
 	labels[labelKey] = labelValue(req.IdempotencyKey)
-	item := func(k, v string) *computepb.Items { return &computepb.Items{Key: proto.String(k), Value: proto.String(v)} }
+	item := func(k, v string) *computepb.Items {
+		return &computepb.Items{Key: proto.String(k), Value: proto.String(v)}
+	}
 	disk := &computepb.AttachedDiskInitializeParams{SourceImage: proto.String(c.o.Image)}
 	if c.o.DiskSizeGB > 0 {
 		disk.DiskSizeGb = proto.Int64(c.o.DiskSizeGB)

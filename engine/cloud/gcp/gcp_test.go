@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -335,5 +336,44 @@ func TestUnauthenticatedCallsRejected(t *testing.T) {
 	_, err = c.Get(ctx(t), "zone-a/m1")
 	if !errors.Is(err, cloud.ErrPermission) || !strings.Contains(err.Error(), "missing required authentication credential") {
 		t.Fatalf("Get without a token: %v, want ErrPermission with Google's message", err)
+	}
+}
+
+// TestStartupScriptNeverLogged: with the client library's own debug
+// logging switched on (GOOGLE_SDK_GO_LOGGING_LEVEL, which logs request
+// bodies to stderr) and the cloud's log at debug, neither shows the
+// startup script's join token, through a create with retries, a get, a
+// list, a failed create and a delete.
+func TestStartupScriptNeverLogged(t *testing.T) {
+	t.Setenv("GOOGLE_SDK_GO_LOGGING_LEVEL", "debug")
+	stderr, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := os.Stderr
+	os.Stderr = stderr
+	restore := sync.OnceFunc(func() { os.Stderr = saved })
+	t.Cleanup(restore)
+	b := newBed(t, gcefake.Options{})
+	b.fake.ServerError(1)
+	m, err := b.cloud.Create(ctx(t), request("m1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = b.cloud.Get(ctx(t), m.ID)
+	_, _ = b.cloud.List(ctx(t), cloud.Filter{Cluster: "c1"})
+	bad := request("m2")
+	bad.MachineType = "n9-huge"
+	_, err = b.cloud.Create(ctx(t), bad)
+	_ = b.cloud.Delete(ctx(t), m.ID)
+	restore()
+	logged, _ := os.ReadFile(stderr.Name())
+	for what, s := range map[string]string{"stderr": string(logged), "the cloud's log": b.log.String(), "the error": err.Error()} {
+		if strings.Contains(s, cloudtest.Token) {
+			t.Errorf("%s shows the join token", what)
+		}
+	}
+	if !strings.Contains(b.log.String(), "retrying") {
+		t.Errorf("the cloud's debug log does not show the retry: %s", b.log.String())
 	}
 }

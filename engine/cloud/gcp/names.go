@@ -77,12 +77,16 @@ func shortHash(s string) string {
 // requestNamespace is the UUID namespace of derived request IDs.
 var requestNamespace = uuid.MustParse("6f1b2d44-8a53-4c1e-9a0e-3d5b7c2f9e61")
 
-// requestID is the insert's requestId for a machine's idempotency key in a
-// zone: Compute Engine wants a UUID and remembers it (for at least an
-// hour), so a repeated insert returns the first one's operation instead of
-// making a second instance. It is derived per zone: an insert that failed
-// for want of capacity in one zone is tried again in another as a new
-// request (the same requestId would only get the failed operation back).
-func requestID(key, zone string) string {
-	return uuid.NewSHA1(requestNamespace, []byte(key+"\x00"+zone)).String()
+// requestID is the insert's requestId for a machine's idempotency key:
+// the key itself when it is a UUID (a Machine's uid), else a UUID derived
+// from it (Compute Engine takes only UUIDs). Compute Engine remembers a
+// requestId for at least an hour and answers a repeated insert with the
+// first one's operation instead of making a second instance. The machine
+// controller gives each zone it falls back to a key of its own, so a
+// retried insert never lands in another zone.
+func requestID(key string) string {
+	if u, err := uuid.Parse(key); err == nil && u.String() == key {
+		return key
+	}
+	return uuid.NewSHA1(requestNamespace, []byte(key)).String()
 }

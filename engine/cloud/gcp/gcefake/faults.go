@@ -141,6 +141,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_grant", "error_description": msg})
 	}
+	s.mu.Lock()
+	s.calls["token"]++
+	s.mu.Unlock()
 	if err := r.ParseForm(); err != nil {
 		oauthError(err.Error())
 		return

@@ -225,8 +225,8 @@ func (s *Server) hasZone(z string) bool {
 	return false
 }
 
-// Calls is how many requests of op (see FailNext) the server received,
-// rejected ones included.
+// Calls is how many requests of op (see FailNext; "token": the token
+// endpoint) the server received, rejected ones included.
 func (s *Server) Calls(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
