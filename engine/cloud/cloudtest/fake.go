@@ -32,6 +32,7 @@ type Fake struct {
 	listErr   error
 	deletes   int // Delete calls that failed with deleteErr
 	logs      string
+	full      map[string]bool // zones without capacity
 }
 
 var (
@@ -72,6 +73,31 @@ func (f *Fake) FailCreates(err error) {
 	f.mu.Lock()
 	f.createErr = err
 	f.mu.Unlock()
+}
+
+// NoCapacityIn makes creates in zone fail with ErrCapacity (full false:
+// succeed again), as a cloud zone out of an instance type.
+func (f *Fake) NoCapacityIn(zone string, full bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.full == nil {
+		f.full = map[string]bool{}
+	}
+	f.full[zone] = full
+}
+
+// SetMachine changes machine id as its cloud would (its State, or
+// Interrupted for a spot machine about to be reclaimed); false if there
+// is no such machine.
+func (f *Fake) SetMachine(id string, change func(m *cloud.Machine)) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m, ok := f.machines[id]
+	if ok {
+		change(&m)
+		f.machines[id] = m
+	}
+	return ok
 }
 
 // SetLogs sets what Logs returns for every machine.
@@ -117,9 +143,13 @@ func (f *Fake) Create(ctx context.Context, req cloud.MachineRequest) (cloud.Mach
 		f.mu.Unlock()
 		return cloud.Machine{}, err
 	}
+	if f.full[req.Zone] {
+		f.mu.Unlock()
+		return cloud.Machine{}, cloud.Errorf(cloud.ErrCapacity, "fake", "create", "no capacity for %s in zone %s", req.MachineType, req.Zone)
+	}
 	f.seq++
 	m := cloud.Machine{ID: fmt.Sprintf("fake-%d", f.seq), Name: req.Name, Cluster: req.Cluster, Pool: req.Pool,
-		Zone: req.Zone, MachineType: req.MachineType, State: cloud.StateRunning,
+		Zone: req.Zone, MachineType: req.MachineType, State: cloud.StateRunning, Spot: req.Spot,
 		Addresses: []string{fmt.Sprintf("192.0.2.%d", f.seq%250+1)}, CreatedAt: time.Now().UTC()}
 	f.machines[m.ID] = m
 	f.keys[req.IdempotencyKey] = m.ID

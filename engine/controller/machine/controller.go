@@ -30,6 +30,10 @@ type Config struct {
 	// LogLines is how many of the agent's last log lines a NodeNotJoined
 	// message quotes (default 20).
 	LogLines int
+	// CloudPollInterval is how often cloud pools' machines are listed for
+	// terminations and spot interruptions (default
+	// DefaultCloudPollInterval).
+	CloudPollInterval time.Duration
 }
 
 // drainPoll is how often a drain is checked while it waits.
@@ -49,6 +53,7 @@ type Controller struct {
 	mu          sync.Mutex
 	tokens      map[string]joinToken       // machine uid -> the secret of its join token, until created
 	remediating map[string]map[string]bool // pool -> machines deleted for their health, not yet seen deleting
+	cloudSeen   map[string]cloud.Machine   // machine uid -> its cloud machine at the last poll
 }
 
 // joinToken is a join token made for a machine whose Create has not
@@ -57,6 +62,7 @@ type joinToken struct {
 	id      string
 	secret  cloud.Secret
 	expires time.Time
+	zone    string // the zone label it admits the node with
 }
 
 // New registers the controller's informer handlers.
@@ -68,10 +74,13 @@ func New(d controller.Deps, cfg Config) *Controller {
 	if cfg.LogLines <= 0 {
 		cfg.LogLines = 20
 	}
+	if cfg.CloudPollInterval <= 0 {
+		cfg.CloudPollInterval = DefaultCloudPollInterval
+	}
 	c := &Controller{d: d, cfg: cfg, log: d.Log.With("controller", "machine"),
 		machines: controller.InformerFor[*api.Machine](d.Informers), pools: controller.InformerFor[*api.NodePool](d.Informers),
 		nodes: d.Informers.Nodes(), drainer: drain.New(d),
-		tokens: map[string]joinToken{}, remediating: map[string]map[string]bool{}}
+		tokens: map[string]joinToken{}, remediating: map[string]map[string]bool{}, cloudSeen: map[string]cloud.Machine{}}
 	c.runner = controller.NewRunner("machine", d.Config.Workers, d.Log, c.reconcile)
 	c.machines.AddHandler(controller.Handler[*api.Machine](c.runner))
 	c.nodes.AddHandler(client.Handler[*api.Node]{
@@ -125,6 +134,7 @@ func (c *Controller) Run(ctx context.Context) {
 			}
 		}
 	}
+	go c.pollClouds(ctx, c.cfg.CloudPollInterval)
 	c.runner.Run(ctx)
 }
 
@@ -156,6 +166,9 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 		c.mu.Lock()
 		delete(c.tokens, m.UID)
 		c.mu.Unlock()
+		if acted, err := c.cloudTakesIt(ctx, m); acted || err != nil {
+			return err
+		}
 		return c.observe(ctx, m, pool)
 	}
 	return nil // Failed: being replaced
@@ -178,6 +191,7 @@ func (c *Controller) forget(name, uid string) {
 	defer c.mu.Unlock()
 	if uid != "" {
 		delete(c.tokens, uid)
+		delete(c.cloudSeen, uid)
 	}
 	for _, set := range c.remediating {
 		delete(set, name)

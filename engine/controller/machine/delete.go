@@ -61,10 +61,13 @@ func (c *Controller) drain(ctx context.Context, m *api.Machine, pool *api.NodePo
 	switch {
 	case cond != nil && cond.Status == api.ConditionFalse:
 		return true, nil
-	case !api.IsNodeReady(node):
+	case !api.IsNodeReady(node) || c.cloudTerminated(m):
+		why := "node " + node.Name + " is not Ready: its pods are deleted with it"
+		if api.IsNodeReady(node) {
+			why = "cloud machine " + m.Status.ProviderID + " is terminated: its pods are deleted with its node"
+		}
 		_, err := c.writeStatus(ctx, m, func(s *api.MachineStatus) {
-			c.setCondition(s, api.MachineDraining, api.ConditionFalse, api.ReasonDrainSkipped,
-				"node "+node.Name+" is not Ready: its pods are deleted with it")
+			c.setCondition(s, api.MachineDraining, api.ConditionFalse, api.ReasonDrainSkipped, why)
 		})
 		return err == nil, err
 	case cond == nil:
@@ -114,10 +117,11 @@ func (c *Controller) drain(ctx context.Context, m *api.Machine, pool *api.NodePo
 }
 
 // refusedCreate reports whether the machine's last Create failed in its
-// cloud (Provisioned=False, CloudError), no provider id ever recorded.
+// cloud (Provisioned=False with a cloud's refusal: CloudError,
+// QuotaExceeded, ...), no provider id ever recorded.
 func refusedCreate(m *api.Machine) bool {
 	c := api.FindCondition(m.Status.Conditions, api.MachineProvisioned)
-	return m.Status.ProviderID == "" && c != nil && c.Status == api.ConditionFalse && c.Reason == api.ReasonCloudError
+	return m.Status.ProviderID == "" && c != nil && c.Status == api.ConditionFalse && c.Reason != api.ReasonProvisioned
 }
 
 // releaseRetry is how often a deleted machine whose cloud cannot release

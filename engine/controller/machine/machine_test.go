@@ -2,6 +2,7 @@ package machine
 
 import (
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,9 +20,15 @@ func TestNodeLabels(t *testing.T) {
 			map[string]string{api.LabelNodePool: "p", api.LabelZone: "z1", api.LabelInstanceType: "large", "tier": "web"}},
 		{"the pool's label wins over a template label of the same key", api.MachineSpec{Pool: "p", Labels: map[string]string{api.LabelNodePool: "other"}},
 			map[string]string{api.LabelNodePool: "p"}},
+		{"placed in another zone (no capacity in its own)", api.MachineSpec{Pool: "p", Zone: "z1", Labels: map[string]string{"tier": "web"}},
+			map[string]string{api.LabelNodePool: "p", api.LabelZone: "z2", "tier": "web"}},
 	} {
 		m := &api.Machine{Spec: tc.spec}
-		if got := nodeLabels(m); !maps.Equal(got, tc.want) {
+		zone := tc.spec.Zone
+		if strings.HasPrefix(tc.name, "placed in another zone") {
+			zone = "z2"
+		}
+		if got := nodeLabels(m, zone); !maps.Equal(got, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 		if tc.spec.Labels != nil && tc.spec.Labels[api.LabelZone] != "" {

@@ -148,15 +148,19 @@ func (c *Controller) input(pool *api.NodePool, machines []*api.Machine) (Input, 
 }
 
 func (c *Controller) machineState(m *api.Machine) MachineState {
-	st := MachineState{Name: m.Name, Zone: m.Spec.Zone, Host: m.Spec.Host, Hash: m.Labels[api.LabelTemplateHash],
+	zone := m.Spec.Zone
+	if m.Status.Zone != "" {
+		zone = m.Status.Zone // placed in another of the pool's zones (no capacity in its own)
+	}
+	st := MachineState{Name: m.Name, Zone: zone, Host: m.Spec.Host, Hash: m.Labels[api.LabelTemplateHash],
 		Running: m.Status.Phase == api.MachineRunning, Deleting: m.DeletionTimestamp != nil,
 		Failed: m.Status.Phase == api.MachineFailed, Message: m.Status.Message, Created: m.CreationTimestamp}
 	if cond := api.FindCondition(m.Status.Conditions, api.MachineNodeReady); st.Running && cond != nil {
 		st.Ready = cond.Status == api.ConditionTrue
 	}
 	if cond := api.FindCondition(m.Status.Conditions, api.MachineProvisioned); cond != nil &&
-		cond.Status == api.ConditionFalse && cond.Reason == api.ReasonCloudError {
-		st.Failed, st.Message = true, cond.Message
+		cond.Status == api.ConditionFalse && (cond.Reason == api.ReasonCloudError || refusedForGood(cond.Reason)) {
+		st.Failed, st.Message, st.Reason = true, cond.Message, cond.Reason
 	}
 	for _, p := range c.pods.ByIndex(controller.IndexNodeName, m.Name) {
 		if !api.IsPodTerminal(p) && p.DeletionTimestamp == nil {
@@ -281,7 +285,7 @@ func (c *Controller) writeStatus(ctx context.Context, pool *api.NodePool, s Stat
 		return fmt.Errorf("writing the status of node pool %s: %w", pool.Name, err)
 	}
 	old := api.FindCondition(pool.Status.Conditions, api.NodePoolReady)
-	if r := s.Condition.Reason; (r == api.ReasonMachineFailed || r == api.ReasonNotEnoughHosts) &&
+	if r := s.Condition.Reason; (r == api.ReasonMachineFailed || r == api.ReasonNotEnoughHosts || refusedForGood(r)) &&
 		(old == nil || old.Reason != r || old.Message != s.Condition.Message) {
 		c.d.Recorder.Eventf(pool, api.EventWarning, r, "%s", s.Condition.Message)
 	}

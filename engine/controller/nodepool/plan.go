@@ -20,9 +20,12 @@ type MachineState struct {
 	Running, Ready bool
 	// Deleting: marked for deletion (draining or being released).
 	Deleting bool
-	// Failed: phase Failed, or its cloud refuses it; Message says why.
+	// Failed: phase Failed, or its cloud refuses it; Message says why and
+	// Reason is the machine's (its Provisioned condition's reason when the
+	// cloud refuses it: CloudError, QuotaExceeded, ...).
 	Failed  bool
 	Message string
+	Reason  string
 	// Pods is the number of pods on its node that have not finished.
 	Pods    int
 	Created time.Time
@@ -206,6 +209,16 @@ func placeNew(in Input, current []MachineState, n int) ([]NewMachine, int) {
 	return out, 0
 }
 
+// refusedForGood reports whether a cloud refused a machine for a reason
+// only a person can fix.
+func refusedForGood(reason string) bool {
+	switch reason {
+	case api.ReasonQuotaExceeded, api.ReasonPermissionDenied, api.ReasonInvalidRequest:
+		return true
+	}
+	return false
+}
+
 // Status is a pool's observed counts and its Ready condition.
 type Status struct {
 	Machines, Ready, Updated int
@@ -245,6 +258,9 @@ func ComputeStatus(in Input, p Plan) Status {
 		c.Message = fmt.Sprintf("size %d needs %d more host(s) than the pool's %d free or used ones (spec.ssh.hosts)", in.Size, p.MissingHosts, len(in.Hosts))
 	case failed != nil:
 		c.Reason = api.ReasonMachineFailed
+		if refusedForGood(failed.Reason) {
+			c.Reason = failed.Reason // the pool says what the cloud said: QuotaExceeded, ...
+		}
 		c.Message = fmt.Sprintf("machine %s: %s", failed.Name, failed.Message)
 	case old > 0:
 		c.Reason = api.ReasonRollingOut

@@ -76,7 +76,7 @@ func TestRefusedMachineDeleted(t *testing.T) {
 			return false, summary(ms)
 		}
 		c := api.FindCondition(ms[0].Status.Conditions, api.MachineProvisioned)
-		return c != nil && c.Reason == api.ReasonCloudError, fmt.Sprintf("%+v", c)
+		return c != nil && c.Reason == api.ReasonInvalidRequest, fmt.Sprintf("%+v", c)
 	})
 	name := e.machines(t, "np")[0].Name
 	if err := e.Client.NodePools().Delete(e.Ctx, "np"); err != nil {

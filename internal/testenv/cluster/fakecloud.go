@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"testing"
+	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/cloud"
@@ -17,7 +18,7 @@ import (
 // become nodes.
 func FakeCloud(fake *cloudtest.Fake) Option {
 	return func(o *Options) {
-		o.Manager.Machines = machine.Config{CAPEM: []byte("test CA"), Clouds: fakeClouds{fake}}
+		o.Manager.Machines = machine.Config{CAPEM: []byte("test CA"), Clouds: fakeClouds{fake}, CloudPollInterval: 300 * time.Millisecond}
 	}
 }
 
