@@ -236,6 +236,23 @@ func aliasSpot(v bool, blockSet bool) types.Bool {
 	return types.BoolNull()
 }
 
+// keepEmpty is v, or the prior's "" when v is empty and the prior said ""
+// (`endpoint = ""` stays as written rather than become null).
+func keepEmpty(prior types.String, v string) types.String {
+	if v == "" && !prior.IsNull() && !prior.IsUnknown() && prior.ValueString() == "" {
+		return prior
+	}
+	return optString(v)
+}
+
+// keepEmptyMap is got, or the prior's empty map when got is null.
+func keepEmptyMap(prior, got types.Map) types.Map {
+	if got.IsNull() && !prior.IsNull() && !prior.IsUnknown() && len(prior.Elements()) == 0 {
+		return prior
+	}
+	return got
+}
+
 // flattenPoolCloud writes an aws or gcp pool's block into m (prior: the
 // model before flattening). Write-only credentials are always null; their
 // version is the prior's.
@@ -249,13 +266,15 @@ func flattenPoolCloud(ctx context.Context, s *api.NodePoolSpec, m, prior *NodePo
 		}
 		p := prior.AWS
 		if p == nil {
-			p = &poolAWSModel{InstanceType: types.StringNull(), Zones: types.ListNull(types.StringType), Spot: types.BoolNull(), CredentialsVersion: types.Int64Null()}
+			p = &poolAWSModel{InstanceType: types.StringNull(), Zones: types.ListNull(types.StringType), Spot: types.BoolNull(), CredentialsVersion: types.Int64Null(),
+				SubnetIDs: types.ListNull(types.StringType), SecurityGroupIDs: types.ListNull(types.StringType), Tags: types.MapNull(types.StringType),
+				InstanceProfile: types.StringNull(), KeyName: types.StringNull(), Endpoint: types.StringNull()}
 		}
 		a := &poolAWSModel{
 			Region: types.StringValue(c.Region), AMI: types.StringValue(c.AMI),
-			SubnetIDs: listOrNull(ctx, c.SubnetIDs, diags), SecurityGroupIDs: listOrNull(ctx, c.SecurityGroupIDs, diags),
-			InstanceProfile: optString(c.InstanceProfile), KeyName: optString(c.KeyName), Tags: mapOrNull(ctx, c.Tags, diags),
-			Endpoint: optString(c.Endpoint), AccessKeyID: types.StringNull(), SecretAccessKey: types.StringNull(),
+			SubnetIDs: keepEmptyList(ctx, c.SubnetIDs, p.SubnetIDs, diags), SecurityGroupIDs: keepEmptyList(ctx, c.SecurityGroupIDs, p.SecurityGroupIDs, diags),
+			InstanceProfile: keepEmpty(p.InstanceProfile, c.InstanceProfile), KeyName: keepEmpty(p.KeyName, c.KeyName), Tags: keepEmptyMap(p.Tags, mapOrNull(ctx, c.Tags, diags)),
+			Endpoint: keepEmpty(p.Endpoint, c.Endpoint), AccessKeyID: types.StringNull(), SecretAccessKey: types.StringNull(),
 			CredentialsVersion: p.CredentialsVersion, Spot: aliasSpot(s.Spot, !p.Spot.IsNull()),
 		}
 		m.MachineType, a.InstanceType = aliasString(s.MachineType, prior.MachineType, !p.InstanceType.IsNull())
@@ -268,12 +287,13 @@ func flattenPoolCloud(ctx context.Context, s *api.NodePoolSpec, m, prior *NodePo
 		}
 		p := prior.GCP
 		if p == nil {
-			p = &poolGCPModel{MachineType: types.StringNull(), Zones: types.ListNull(types.StringType), Spot: types.BoolNull(), CredentialsVersion: types.Int64Null()}
+			p = &poolGCPModel{MachineType: types.StringNull(), Zones: types.ListNull(types.StringType), Spot: types.BoolNull(), CredentialsVersion: types.Int64Null(),
+				Network: types.StringNull(), Subnetwork: types.StringNull(), ServiceAccount: types.StringNull(), Labels: types.MapNull(types.StringType), Endpoint: types.StringNull()}
 		}
 		g := &poolGCPModel{
 			Project: types.StringValue(c.Project), Image: types.StringValue(c.Image),
-			Network: optString(c.Network), Subnetwork: optString(c.Subnetwork), ServiceAccount: optString(c.ServiceAccount),
-			Labels: mapOrNull(ctx, c.Labels, diags), Endpoint: optString(c.Endpoint), CredentialsJSON: types.StringNull(),
+			Network: keepEmpty(p.Network, c.Network), Subnetwork: keepEmpty(p.Subnetwork, c.Subnetwork), ServiceAccount: keepEmpty(p.ServiceAccount, c.ServiceAccount),
+			Labels: keepEmptyMap(p.Labels, mapOrNull(ctx, c.Labels, diags)), Endpoint: keepEmpty(p.Endpoint, c.Endpoint), CredentialsJSON: types.StringNull(),
 			CredentialsVersion: p.CredentialsVersion, Spot: aliasSpot(s.Spot, !p.Spot.IsNull()),
 		}
 		m.MachineType, g.MachineType = aliasString(s.MachineType, prior.MachineType, !p.MachineType.IsNull())

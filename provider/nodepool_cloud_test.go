@@ -13,7 +13,7 @@ import (
 )
 
 func strList(v ...string) types.List {
-	l, _ := types.ListValueFrom(context.Background(), types.StringType, v)
+	l, _ := types.ListValueFrom(context.Background(), types.StringType, append([]string{}, v...))
 	return l
 }
 
@@ -89,6 +89,24 @@ func TestCloudPoolConversion(t *testing.T) {
 		}), func(s *api.NodePoolSpec) string {
 			if s.MachineType != "t3.small" {
 				return s.MachineType
+			}
+			return ""
+		}},
+		{"aws with empty settings as written", model(func(m *NodePoolResourceModel) {
+			m.Local, m.AWS = nil, awsModel()
+			m.AWS.SubnetIDs, m.AWS.Tags, m.AWS.Endpoint, m.AWS.KeyName = strList(), strMap(), types.StringValue(""), types.StringValue("")
+		}), func(s *api.NodePoolSpec) string {
+			if len(s.AWS.SubnetIDs) != 0 || len(s.AWS.Tags) != 0 || s.AWS.Endpoint != "" {
+				return fmt.Sprintf("%+v", *s.AWS)
+			}
+			return ""
+		}},
+		{"gcp with empty settings as written", model(func(m *NodePoolResourceModel) {
+			m.Local, m.GCP = nil, gcpModel()
+			m.GCP.Labels, m.GCP.Endpoint, m.GCP.Network = strMap(), types.StringValue(""), types.StringValue("")
+		}), func(s *api.NodePoolSpec) string {
+			if len(s.GCP.Labels) != 0 || s.GCP.Endpoint != "" || s.GCP.Network != "" {
+				return fmt.Sprintf("%+v", *s.GCP)
 			}
 			return ""
 		}},
