@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
@@ -35,10 +36,12 @@ const (
 // DefaultInstanceType is the instance type of a request without one.
 const DefaultInstanceType = "t3.small"
 
-// Options configure a Cloud. Credentials are not among them: they come from
-// the SDK's default chain (environment, shared config and credentials
-// files, SSO, web identity, container and instance roles).
+// Options configure a Cloud.
 type Options struct {
+	// Credentials, when set, are the static keys every call is signed
+	// with; nil: the SDK's default chain (environment, shared config and
+	// credentials files, SSO, web identity, container and instance roles).
+	Credentials *Credentials
 	// Region; empty: the default chain's (AWS_REGION, the profile's).
 	Region string
 	// Endpoint overrides EC2's endpoint URL; empty: the SDK's resolution
@@ -68,6 +71,13 @@ type Options struct {
 	// terminated (default 2 s).
 	PollInterval time.Duration
 	Logger       *slog.Logger
+}
+
+// Credentials are an access key (a pool's credentials secret).
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey cloud.Secret
+	SessionToken    cloud.Secret // optional: temporary credentials
 }
 
 // Cloud is the aws cloud.Cloud: a machine is an EC2 instance.
@@ -102,6 +112,10 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 	}
 	if o.Region != "" {
 		loads = append(loads, config.WithRegion(o.Region))
+	}
+	if k := o.Credentials; k != nil {
+		loads = append(loads, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(
+			k.AccessKeyID, k.SecretAccessKey.Reveal(), k.SessionToken.Reveal())))
 	}
 	if o.HTTPClient != nil {
 		loads = append(loads, config.WithHTTPClient(o.HTTPClient))

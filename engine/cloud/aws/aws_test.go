@@ -259,3 +259,38 @@ func TestLongIdempotencyKey(t *testing.T) {
 		t.Errorf("client token %q: want the key's 64-character hash", tok)
 	}
 }
+
+func TestCredentials(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		creds    *aws.Credentials // nil: the default chain (the environment's key)
+		wantKind error            // nil: accepted
+	}{
+		{"DefaultChain", nil, nil},
+		{"Static", &aws.Credentials{AccessKeyID: "AKIDPOOLSECRET000001", SecretAccessKey: "s3cret"}, nil},
+		{"StaticWithSessionToken", &aws.Credentials{AccessKeyID: "AKIDPOOLSECRET000001", SecretAccessKey: "s3cret", SessionToken: "tok"}, nil},
+		{"StaticUnknownKey", &aws.Credentials{AccessKeyID: "AKIDUNKNOWN000000001", SecretAccessKey: "s3cret"}, cloud.ErrPermission},
+		{"StaticEmpty", &aws.Credentials{}, cloud.ErrPermission},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, func(fo *ec2fake.Options, o *aws.Options) {
+				fo.AccessKeys = []string{"AKIDEXAMPLEFAKE00001", "AKIDPOOLSECRET000001"}
+				o.Credentials = tc.creds
+			})
+			_, err := e.cloud.Create(ctx(t), cloudtest.Request("m1", "c1", "p1"))
+			if tc.wantKind == nil {
+				if err != nil {
+					t.Fatalf("Create: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.wantKind) {
+				t.Fatalf("Create: %v, want %v", err, tc.wantKind)
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error shows the secret key: %v", err)
+			}
+			t.Logf("error: %v", err)
+		})
+	}
+}

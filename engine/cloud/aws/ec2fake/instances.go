@@ -490,8 +490,6 @@ func (s *Server) matches(in *instance, fs map[string][]string) (bool, *apiError)
 			if in.Spot {
 				got = []string{"spot"}
 			}
-		default:
-			return false, invalidParameter("The filter '%s' is invalid", name)
 		}
 		if !slices.ContainsFunc(got, func(g string) bool { return slices.Contains(vals, g) }) {
 			return false, nil

@@ -78,6 +78,9 @@ type Options struct {
 	TerminatedRetention time.Duration
 	// BootTimeout bounds one Booter.Boot (default 5 minutes).
 	BootTimeout time.Duration
+	// AccessKeys, when set, are the only access key IDs whose signed
+	// requests are accepted (others: AuthFailure); empty: any key.
+	AccessKeys []string
 }
 
 // Server is a fake EC2 endpoint. Its methods are safe for concurrent use.
@@ -187,7 +190,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.calls[action]++
 	s.mu.Unlock()
-	if auth := r.Header.Get("Authorization"); !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 Credential=") {
+	if !s.signed(r.Header.Get("Authorization")) {
 		s.writeError(w, errorf(http.StatusUnauthorized, "AuthFailure",
 			"AWS was not able to validate the provided access credentials"))
 		return
@@ -226,6 +229,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
 	_, _ = w.Write([]byte(xml.Header))
 	_ = xml.NewEncoder(w).Encode(out)
+}
+
+// signed reports whether auth is a SigV4 Authorization header of an
+// accepted access key (the signature itself is not checked).
+func (s *Server) signed(auth string) bool {
+	cred, ok := strings.CutPrefix(auth, "AWS4-HMAC-SHA256 Credential=")
+	if !ok {
+		return false
+	}
+	key, _, _ := strings.Cut(cred, "/")
+	return key != "" && (len(s.opts.AccessKeys) == 0 || slices.Contains(s.opts.AccessKeys, key))
 }
 
 // dropConnection closes the client's connection without an answer: the
@@ -277,6 +291,10 @@ func list(form url.Values, prefix string) []string {
 	}
 }
 
+// instanceFilters are the DescribeInstances filters the fake knows, besides tag:<key>.
+var instanceFilters = []string{"tag-key", "instance-state-name", "instance-id", "client-token",
+	"availability-zone", "instance-type", "instance-lifecycle"}
+
 // filters returns the Filter.N.Name / Filter.N.Value.M of a request.
 func filters(form url.Values) (map[string][]string, *apiError) {
 	out := map[string][]string{}
@@ -290,6 +308,9 @@ func filters(form url.Values) (map[string][]string, *apiError) {
 		if len(vals) == 0 {
 			return nil, errorf(http.StatusBadRequest, "InvalidParameterValue",
 				"The filter '%s' requires at least one value", name[0])
+		}
+		if !strings.HasPrefix(name[0], "tag:") && !slices.Contains(instanceFilters, name[0]) {
+			return nil, invalidParameter("The filter '%s' is invalid", name[0])
 		}
 		out[name[0]] = append(out[name[0]], vals...)
 	}
