@@ -187,29 +187,50 @@ func (tb *Testbed) UplinkAddr() netip.Addr {
 // through the router.
 func (tb *Testbed) AddHost(s *Site, name string) *Host {
 	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	h, err := tb.addHost(ctx, s, name)
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	return h
+}
+
+// addHost is AddHost returning its error (for any goroutine).
+func (tb *Testbed) addHost(ctx context.Context, s *Site, name string) (*Host, error) {
 	if !hostNamePattern.MatchString(name) {
-		tb.t.Fatalf("testbed: host name %q: want up to 13 lower-case letters, digits or dashes, starting with a letter", name)
+		return nil, fmt.Errorf("testbed: host name %q: want up to 13 lower-case letters, digits or dashes, starting with a letter", name)
 	}
 	tb.mu.Lock()
 	if tb.hosts[name] != nil {
 		tb.mu.Unlock()
-		tb.t.Fatalf("testbed: host %q exists", name)
+		return nil, fmt.Errorf("testbed: host %q exists", name)
 	}
 	if s.nextHost >= maxHosts {
 		tb.mu.Unlock()
-		tb.t.Fatalf("testbed: site %q is full (%d hosts)", s.Name, maxHosts)
+		return nil, fmt.Errorf("testbed: site %q is full (%d hosts)", s.Name, maxHosts)
 	}
 	s.nextHost++
 	h := &Host{Namespace: Namespace{tb: tb, name: tb.run + "-host-" + name}, Name: name, Site: s,
 		Addr: hostAddr(s.Subnet, s.nextHost)}
 	tb.hosts[name] = h
 	tb.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	if err := tb.buildHost(ctx, h); err != nil {
-		tb.t.Fatalf("testbed: adding host %q: %v", name, err)
+		return nil, fmt.Errorf("testbed: adding host %q: %w", name, err)
 	}
-	return h
+	return h, nil
+}
+
+// removeHost deletes a host's namespace (and with it its interface on the
+// site's bridge); its processes must have stopped.
+func (tb *Testbed) removeHost(ctx context.Context, h *Host) error {
+	if _, err := ip(ctx, "netns", "del", h.name); err != nil {
+		return fmt.Errorf("testbed: removing host %q: %w", h.Name, err)
+	}
+	tb.mu.Lock()
+	delete(tb.hosts, h.Name)
+	tb.mu.Unlock()
+	return nil
 }
 
 func (tb *Testbed) buildHost(ctx context.Context, h *Host) error {
