@@ -288,10 +288,13 @@ type consoleResponse struct {
 	Output    string   `xml:"output"`
 }
 
+const consoleMax = 64 << 10
+
 // Consoler is implemented by a Booter that can show an instance's console
-// (its boot script's output): GetConsoleOutput then returns it.
+// (its boot script's output): GetConsoleOutput then returns it
+// (internal/testbed's Booter is one).
 type Consoler interface {
-	Console(id string) ([]byte, error)
+	Console(id string) string
 }
 
 func (s *Server) getConsoleOutput(form url.Values) (any, *apiError) {
@@ -307,9 +310,10 @@ func (s *Server) getConsoleOutput(form url.Values) (any, *apiError) {
 		return nil, aerr
 	}
 	if c, ok := s.opts.Booter.(Consoler); ok {
-		if b, err := c.Console(id); err == nil {
-			text = append(text, b...)
-		}
+		text = append(text, c.Console(id)...)
+	}
+	if len(text) > consoleMax { // EC2 keeps the last 64 KiB
+		text = text[len(text)-consoleMax:]
 	}
 	return consoleResponse{Xmlns: Namespace, RequestID: requestID(), ID: id,
 		Timestamp: time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),

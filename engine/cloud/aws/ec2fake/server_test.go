@@ -170,3 +170,30 @@ func TestBootIsAsynchronous(t *testing.T) {
 		}
 	}
 }
+
+type consoleBoot struct{ cloudtest.NoBoot }
+
+func (*consoleBoot) Console(id string) string { return "agent of " + id + ": joined\n" }
+
+var _ ec2fake.Consoler = (*consoleBoot)(nil)
+
+func TestConsoleOutput(t *testing.T) {
+	s := ec2fake.New(ec2fake.Options{Booter: &consoleBoot{}})
+	t.Cleanup(s.Close)
+	if status, body := call(t, s, signed, runForm("t1")); status != 200 {
+		t.Fatalf("RunInstances: %d %s", status, body)
+	}
+	id := s.Instances()[0].ID
+	status, body := call(t, s, signed, form("GetConsoleOutput", "InstanceId", id, "Latest", "true"))
+	var out struct {
+		ID     string `xml:"instanceId"`
+		Output string `xml:"output"`
+	}
+	if err := xml.Unmarshal([]byte(body), &out); status != 200 || err != nil {
+		t.Fatalf("GetConsoleOutput: %d %s (%v)", status, body, err)
+	}
+	text, err := base64.StdEncoding.DecodeString(out.Output)
+	if err != nil || out.ID != id || !strings.Contains(string(text), "agent of "+id+": joined") {
+		t.Fatalf("console of %s: %q (%v), want the booter's console", out.ID, text, err)
+	}
+}
