@@ -147,7 +147,10 @@ func New(ctx context.Context, o Options) (*Cloud, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Cloud{opts: o, ec2: callsOf(client), created: map[string]time.Time{}, log: log.With("cloud", provider, "region", cfg.Region)}, nil
+	return &Cloud{
+		opts: o, ec2: callsOf(client), created: map[string]time.Time{},
+		log: log.With("cloud", provider, "region", cfg.Region),
+	}, nil
 }
 
 type call[In, Out any] func(context.Context, *In, ...func(*ec2.Options)) (*Out, error)
@@ -250,13 +253,15 @@ func (c *Cloud) byClientToken(ctx context.Context, req cloud.MachineRequest, mis
 	if err != nil {
 		return cloud.Machine{}, err
 	}
-	for _, m := range ms {
-		if req.SameRequest(m) {
-			return m, nil
-		}
-		return cloud.Machine{}, keyReused(req, m)
+	switch {
+	case len(ms) == 0: // EC2 knows the token, but does not show its instance yet
+		_, msg := classify(mismatch)
+		return cloud.Machine{}, cloud.Errorf(cloud.ErrTransient, provider, "create",
+			"machine %s: %s; the instance of its client token is not visible yet", req.Name, msg)
+	case !req.SameRequest(ms[0]):
+		return cloud.Machine{}, keyReused(req, ms[0])
 	}
-	return cloud.Machine{}, mapError(mismatch, "create", "machine "+req.Name)
+	return ms[0], nil
 }
 
 // launched records that this Cloud launched instance id now.
