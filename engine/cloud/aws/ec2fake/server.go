@@ -12,12 +12,16 @@
 // makes a real emulated host that runs the user data; cloudtest.NoBoot
 // records it). Terminating or interrupting an instance calls Booter.Halt.
 //
-// Like EC2 it checks that a request is signed (SigV4 Authorization header,
-// else AuthFailure), replays a RunInstances with a known ClientToken
-// (IdempotentParameterMismatch when its parameters differ), keeps
-// terminated instances visible (Options.TerminatedRetention), and answers
-// with EC2's error codes and messages. Faults: FailNext, Throttle,
-// ServerError, LoseResponse, MaxInstances, NoCapacity and Interrupt.
+// Like EC2 it checks that a request is signed (a SigV4 Authorization header
+// of an accepted access key, Options.AccessKeys; else AuthFailure; the
+// signature itself is not checked), replays a RunInstances with a known
+// ClientToken (IdempotentParameterMismatch when its parameters differ),
+// keeps terminated instances visible (Options.TerminatedRetention), may hide
+// new ones for a while (Options.ConsistencyDelay: EC2 is eventually
+// consistent), and answers with EC2's error codes, messages and HTTP
+// statuses. Faults: FailNext, Throttle, ServerError, LoseResponse,
+// MaxInstances, NoCapacity, and Interrupt then Reclaim (or
+// Options.InterruptionNotice) for spot instances.
 package ec2fake
 
 import (
