@@ -23,7 +23,8 @@
 //     stopped ones too (maestro never stops an instance). A running spot
 //     instance whose spot request's status is marked-for-termination (one
 //     DescribeSpotInstanceRequests per call) is Interrupted: EC2 has given
-//     its two-minute notice.
+//     its two-minute notice (a spot request EC2 does not show yet: no
+//     notice known until the next call).
 //   - Delete: TerminateInstances, then DescribeInstances until the instance
 //     is terminated (Options.PollInterval, bounded by the context). An
 //     unknown or malformed instance ID is already deleted.

@@ -91,6 +91,12 @@ func (c *Cloud) describe(ctx context.Context, op string, in *ec2.DescribeInstanc
 	}
 	slices.Sort(ids)
 	out, err := c.ec2.describeSpot(ctx, &ec2.DescribeSpotInstanceRequestsInput{SpotInstanceRequestIds: ids})
+	if code, _ := apiCode(err); strings.HasPrefix(code, "InvalidSpotInstanceRequestID.") {
+		// A request not visible yet (EC2 is eventually consistent): no
+		// notice known; the next look sees it.
+		c.log.Debug("spot requests not found; interruptions unknown until the next look", "err", err)
+		return ms, nil
+	}
 	if err != nil {
 		return nil, mapError(err, op, "spot requests of "+what)
 	}

@@ -161,6 +161,12 @@ func TestSpotInterrupted(t *testing.T) {
 	if got := list(); !got[m.ID].Spot || got[m.ID].Interrupted || got[ondemand.ID].Spot {
 		t.Fatalf("before the interruption: %+v", got)
 	}
+	// A spot request EC2 does not show yet hides no machine.
+	e.fake.FailNext("DescribeSpotInstanceRequests", "InvalidSpotInstanceRequestID.NotFound",
+		"The spot instance request ID 'sir-x' does not exist", 400)
+	if got := list(); len(got) != 2 || got[m.ID].Interrupted {
+		t.Fatalf("List while the spot request is not visible: %+v", got)
+	}
 	if err := e.fake.Interrupt(m.ID); err != nil {
 		t.Fatal(err)
 	}
