@@ -69,7 +69,7 @@ func retryable(err error) bool {
 
 func transientCode(code int, reason string) bool {
 	switch norm(reason) {
-	case "RATELIMITEXCEEDED", "USERRATELIMITEXCEEDED", "BACKENDERROR", "INTERNALERROR":
+	case "RATELIMITEXCEEDED", "USERRATELIMITEXCEEDED", "BACKENDERROR", "INTERNALERROR", "RESOURCENOTREADY":
 		return true
 	}
 	return code == http.StatusTooManyRequests || code >= 500
