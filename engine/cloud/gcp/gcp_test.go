@@ -140,6 +140,10 @@ func TestCreateMakesABootingInstance(t *testing.T) {
 	if len(got.Addresses) != 1 || !strings.HasPrefix(got.Addresses[0], "10.255.") {
 		t.Errorf("running machine's addresses %v, want the booted host's", got.Addresses)
 	}
+	logs, err := b.cloud.Logs(ctx(t), m.ID, 2)
+	if err != nil || !strings.Contains(logs, "running at "+got.Addresses[0]) || strings.Count(logs, "\n") != 1 {
+		t.Errorf("Logs(%s, 2) = %q, %v; want the console's last 2 lines, saying it runs", m.ID, logs, err)
+	}
 	script := string(b.boot.Script(in.ID))
 	for _, want := range []string{cloudtest.Token, "--log-level=debug", "'web-1'"} {
 		if !strings.Contains(script, want) {

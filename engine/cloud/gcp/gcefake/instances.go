@@ -26,6 +26,12 @@ type instance struct {
 	vcpus       int
 	requestID   string
 	script      []byte
+	console     []string // serial port 1: what the fake did with the instance
+}
+
+// logf appends a line to the instance's serial console. The caller holds s.mu.
+func (in *instance) logf(format string, args ...any) {
+	in.console = append(in.console, time.Now().UTC().Format(time.StampMilli)+" gcefake: "+fmt.Sprintf(format, args...))
 }
 
 var nameRE = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`)
@@ -119,6 +125,7 @@ func (s *Server) handleInsert(w http.ResponseWriter, r *http.Request) {
 	op.pb.TargetId = proto.Uint64(id)
 	inst := &instance{pb: in, zone: zone, machineType: mt, vcpus: vcpus, requestID: reqID, script: script}
 	s.instances[zone+"/"+in.GetName()] = inst
+	inst.logf("instance %s (%s) provisioning in zone %s", in.GetName(), mt, zone)
 	writeJSON(w, op.pb)
 	s.bg.Add(1)
 	go s.boot(inst, op)
@@ -141,6 +148,7 @@ func (s *Server) boot(in *instance, op *operation) {
 	s.mu.Lock()
 	s.finishOp(op, nil, 0, "")
 	in.pb.Status = proto.String("STAGING")
+	in.logf("staging: booting with its startup-script (%d bytes)", len(in.script))
 	id := fmt.Sprint(in.pb.GetId())
 	s.mu.Unlock()
 	addr, err := s.o.Booter.Boot(s.ctx, id, in.script)
@@ -150,6 +158,7 @@ func (s *Server) boot(in *instance, op *operation) {
 		s.log.Warn("boot failed", "instance", in.pb.GetName(), "err", err)
 		in.pb.Status = proto.String("TERMINATED")
 		in.pb.StatusMessage = proto.String("Instance failed to boot.")
+		in.logf("boot failed: %v", err)
 		return
 	}
 	if s.instances[in.zone+"/"+in.pb.GetName()] != in || in.pb.GetStatus() != "STAGING" {
@@ -162,6 +171,28 @@ func (s *Server) boot(in *instance, op *operation) {
 	in.pb.Status = proto.String("RUNNING")
 	in.pb.LastStartTimestamp = proto.String(timestamp(time.Now()))
 	in.pb.NetworkInterfaces[0].NetworkIP = proto.String(addr.String())
+	in.logf("running at %s; startup-script started", addr)
+}
+
+// handleSerialPort answers instances.getSerialPortOutput with the lines
+// the fake logged for the instance (port 1; start is a byte offset).
+func (s *Server) handleSerialPort(w http.ResponseWriter, r *http.Request) {
+	zone, name := r.PathValue("zone"), r.PathValue("name")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in := s.instances[zone+"/"+name]
+	if in == nil {
+		writeError(w, http.StatusNotFound, "notFound", fmt.Sprintf("The resource '%s' was not found", s.resource(zone, name)))
+		return
+	}
+	contents := strings.Join(in.console, "\n") + "\n"
+	start, _ := strconv.ParseInt(r.URL.Query().Get("start"), 10, 64)
+	start = min(max(start, 0), int64(len(contents)))
+	writeJSON(w, &computepb.SerialPortOutput{
+		Kind: proto.String("compute#serialPortOutput"), Contents: proto.String(contents[start:]),
+		Start: proto.Int64(start), Next: proto.Int64(int64(len(contents))),
+		SelfLink: proto.String(selfLinkBase + s.resource(zone, name) + "/serialPort"),
+	})
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
@@ -192,6 +223,7 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 	op := s.newOp(zone, "delete", name, reqID)
 	op.pb.TargetId = in.pb.Id
 	in.pb.Status = proto.String("STOPPING")
+	in.logf("stopping: deleted")
 	writeJSON(w, op.pb)
 	s.bg.Add(1)
 	go func() {
@@ -231,6 +263,7 @@ func (s *Server) Preempt(name string) error {
 	op.pb.StatusMessage = proto.String("Instance was preempted.")
 	s.finishOp(op, nil, 0, "")
 	in.pb.Status = proto.String("STOPPING")
+	in.logf("stopping: preempted")
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()

@@ -137,6 +137,7 @@ func (s *Server) routes() http.Handler {
 	for pattern, h := range map[string]func(http.ResponseWriter, *http.Request){
 		"POST " + zone + "/instances":                             s.handleInsert,
 		"GET " + zone + "/instances":                              s.handleList,
+		"GET " + zone + "/instances/{name}/serialPort":            s.handleSerialPort,
 		"GET " + zone + "/instances/{name}":                       s.handleGet,
 		"DELETE " + zone + "/instances/{name}":                    s.handleDelete,
 		"GET /compute/v1/projects/{project}/aggregated/instances": s.handleAggregatedList,
@@ -194,10 +195,13 @@ func (s *Server) api(h func(http.ResponseWriter, *http.Request)) http.Handler {
 }
 
 // opName names a call as the faults do: insert, get, list, aggregatedList,
-// delete, operations.get, operations.wait, operations.list.
+// delete, getSerialPortOutput, operations.get, operations.wait,
+// operations.list.
 func opName(r *http.Request) string {
 	p := r.URL.Path
 	switch {
+	case strings.HasSuffix(p, "/serialPort"):
+		return "getSerialPortOutput"
 	case strings.HasSuffix(p, "/wait"):
 		return "operations.wait"
 	case strings.Contains(p, "/operations/"):
