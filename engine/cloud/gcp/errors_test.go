@@ -53,6 +53,16 @@ func TestCreateErrors(t *testing.T) {
 			retryable: true,
 		},
 		{
+			name: "stockout answered at once",
+			setup: func(_ *testing.T, b *bed) {
+				b.fake.FailNext("insert", http.StatusServiceUnavailable, "ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS",
+					"The zone 'projects/maestro-test/zones/zone-a' does not have enough resources available to fulfill the request.  '(resource type:compute)'.")
+			},
+			kind:      cloud.ErrCapacity,
+			message:   "'(resource type:compute)'",
+			retryable: true,
+		},
+		{
 			name: "permission denied",
 			setup: func(_ *testing.T, b *bed) {
 				b.fake.FailNext("insert", http.StatusForbidden, "forbidden",
