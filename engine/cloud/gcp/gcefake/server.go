@@ -102,12 +102,8 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(fmt.Sprintf("gcefake: generating the service account key: %v", err))
-	}
 	s := &Server{
-		o: o, key: key, log: o.Logger.With("component", "gcefake"),
+		o: o, key: serviceAccountKey(), log: o.Logger.With("component", "gcefake"),
 		instances: map[string]*instance{}, ops: map[string]*operation{}, requests: map[string]string{},
 		tokens: map[string]bool{}, calls: map[string]int{}, zoneFull: map[string]bool{},
 		seq: 1000,
@@ -116,6 +112,17 @@ func New(o Options) *Server {
 	s.http = httptest.NewServer(s.routes())
 	return s
 }
+
+// serviceAccountKey is the key of every Server's service account in this
+// process (an RSA key takes a while to make; each Server still accepts only
+// the tokens it issued).
+var serviceAccountKey = sync.OnceValue(func() *rsa.PrivateKey {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(fmt.Sprintf("gcefake: generating the service account key: %v", err))
+	}
+	return key
+})
 
 // URL is the server's base URL: the endpoint for option.WithEndpoint.
 func (s *Server) URL() string { return s.http.URL }
