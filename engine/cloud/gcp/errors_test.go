@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maestro-dev/maestro/engine/cloud"
 	"github.com/maestro-dev/maestro/engine/cloud/cloudtest"
@@ -197,5 +198,28 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		if _, err := gcp.New(t.Context(), o); !errors.Is(err, cloud.ErrInvalid) {
 			t.Errorf("%s: gcp.New: %v, want ErrInvalid", name, err)
 		}
+	}
+}
+
+// TestNameTakenByAnotherRequest: an instance of the machine's name that
+// another request made is ErrInvalid while it lives, ErrTransient while it
+// is going (a replaced machine whose instance is still stopping).
+func TestNameTakenByAnotherRequest(t *testing.T) {
+	b := newBed(t, gcefake.Options{PreemptionNotice: time.Minute})
+	first := request("m1")
+	first.Spot = true
+	if _, err := b.cloud.Create(ctx(t), first); err != nil {
+		t.Fatal(err)
+	}
+	again := request("m1")
+	again.IdempotencyKey = "another-key"
+	if _, err := b.cloud.Create(ctx(t), again); !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("Create of m1 under another key: %v, want ErrInvalid: already exists", err)
+	}
+	if err := b.fake.Preempt("m1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.cloud.Create(ctx(t), again); !errors.Is(err, cloud.ErrTransient) || !strings.Contains(err.Error(), "still being deleted") {
+		t.Fatalf("Create of m1 while the old one stops: %v, want ErrTransient", err)
 	}
 }
