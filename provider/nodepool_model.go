@@ -21,6 +21,8 @@ type NodePoolResourceModel struct {
 	Name         types.String          `tfsdk:"name"`
 	Local        *poolLocalModel       `tfsdk:"local"`
 	SSH          *poolSSHModel         `tfsdk:"ssh"`
+	AWS          *poolAWSModel         `tfsdk:"aws"`
+	GCP          *poolGCPModel         `tfsdk:"gcp"`
 	MachineType  types.String          `tfsdk:"machine_type"`
 	Zones        types.List            `tfsdk:"zones"`
 	Labels       types.Map             `tfsdk:"labels"`
@@ -144,14 +146,15 @@ func int32Ptr(v types.Int64) *int32 {
 func expandNodePool(ctx context.Context, plan *NodePoolResourceModel, p *api.NodePool, diags *diag.Diagnostics) {
 	p.Name = plan.Name.ValueString()
 	s := &p.Spec
-	s.MachineType = plan.MachineType.ValueString()
-	s.Zones = stringList(ctx, plan.Zones, diags)
+	machineType, zones, spot := poolMachineShape(plan)
+	s.MachineType = machineType.ValueString()
+	s.Zones = stringList(ctx, zones, diags)
 	s.Labels = stringMap(ctx, plan.Labels, diags)
 	s.Taints = nil
 	for _, t := range plan.Taints {
 		s.Taints = append(s.Taints, api.Taint{Key: t.Key.ValueString(), Value: t.Value.ValueString(), Effect: api.TaintEffect(t.Effect.ValueString())})
 	}
-	s.Spot = plan.Spot.ValueBool()
+	s.Spot = spot.ValueBool()
 	if v := int32Ptr(plan.MinSize); v != nil {
 		s.MinSize = *v
 	}
@@ -168,11 +171,26 @@ func expandNodePool(ctx context.Context, plan *NodePoolResourceModel, p *api.Nod
 		s.Rollout = api.NodePoolRollout{MaxSurge: intOrString(r.MaxSurge), MaxUnavailable: intOrString(r.MaxUnavailable)}
 	}
 	expandPoolDurations(plan, s, diags)
-	if plan.SSH != nil {
+	var awsRef, gcpRef string // the credentials secrets named now, kept
+	if s.AWS != nil {
+		awsRef = s.AWS.CredentialsSecretRef
+	}
+	if s.GCP != nil {
+		gcpRef = s.GCP.CredentialsSecretRef
+	}
+	s.SSH, s.AWS, s.GCP = nil, nil, nil
+	switch {
+	case plan.SSH != nil:
 		s.Provider = api.ProviderSSH
 		s.SSH = expandPoolSSH(ctx, plan.Name.ValueString(), plan.SSH, diags)
-	} else {
-		s.Provider, s.SSH = api.ProviderLocal, nil
+	case plan.AWS != nil:
+		s.Provider = api.ProviderAWS
+		s.AWS = expandPoolAWS(ctx, plan.AWS, awsRef, diags)
+	case plan.GCP != nil:
+		s.Provider = api.ProviderGCP
+		s.GCP = expandPoolGCP(ctx, plan.GCP, gcpRef, diags)
+	default:
+		s.Provider = api.ProviderLocal
 	}
 }
 
@@ -212,9 +230,12 @@ func expandPoolSSH(ctx context.Context, pool string, m *poolSSHModel, diags *dia
 // flattenNodePool writes p into m, which holds the prior values (empty on
 // import). Blocks the prior left out (rollout, remediation) stay out
 // unless importing finds values other than the defaults. The private key
-// is write-only: always null.
+// and cloud credentials are write-only: always null. A cloud pool's
+// machine type and zones go where the prior had them (the pool's
+// attributes or their aliases in the cloud block; on import, the pool's).
 func flattenNodePool(ctx context.Context, p *api.NodePool, m *NodePoolResourceModel, importing bool, diags *diag.Diagnostics) {
 	s := &p.Spec
+	prior := *m
 	m.ID = types.StringValue(p.Name)
 	m.Name = types.StringValue(p.Name)
 	m.MachineType = types.StringNull()
@@ -240,12 +261,14 @@ func flattenNodePool(ctx context.Context, p *api.NodePool, m *NodePoolResourceMo
 		m.WaitForReady = types.BoolValue(true)
 		m.Timeouts = nullTimeouts()
 	}
+	m.Local, m.SSH, m.AWS, m.GCP = nil, nil, nil, nil
 	switch s.Provider {
 	case api.ProviderSSH:
-		m.Local = nil
-		m.SSH = flattenPoolSSH(ctx, s.SSH, m.SSH, diags)
+		m.SSH = flattenPoolSSH(ctx, s.SSH, prior.SSH, diags)
+	case api.ProviderAWS, api.ProviderGCP:
+		flattenPoolCloud(ctx, s, m, &prior, diags)
 	default:
-		m.Local, m.SSH = &poolLocalModel{}, nil
+		m.Local = &poolLocalModel{}
 	}
 }
 

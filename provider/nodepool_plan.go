@@ -39,6 +39,10 @@ var poolFieldNames = map[string]string{
 	"hosts": "hosts", "user": "user", "port": "port", "privateKeySecretRef": "private_key",
 	"hostKeys": "host_keys", "insecureIgnoreHostKey": "insecure_ignore_host_key", "installDir": "install_dir",
 	"key": "key", "value": "value", "effect": "effect",
+	"aws": "aws", "region": "region", "ami": "ami", "subnetIDs": "subnet_ids", "securityGroupIDs": "security_group_ids",
+	"keyName": "key_name", "instanceProfile": "instance_profile", "tags": "tags", "endpoint": "endpoint",
+	"gcp": "gcp", "project": "project", "image": "image", "network": "network", "subnetwork": "subnetwork",
+	"serviceAccount": "service_account",
 }
 
 var fieldSegment = regexp.MustCompile(`^([A-Za-z]+)((?:\[[^\]]*\])*)$`)
@@ -82,14 +86,11 @@ func poolAttrPath(field string) (path.Path, bool) {
 
 // validatePoolShape checks what needs several attributes together, on
 // known values: one provider block, a size, min_size <= size <= max_size,
-// and the ssh key and host key policy.
+// the ssh key and host key policy, a cloud block's required settings and
+// its aliases of the pool's attributes.
 func validatePoolShape(m *NodePoolResourceModel, diags *diag.Diagnostics) {
-	switch {
-	case m.Local == nil && m.SSH == nil:
-		diags.AddError("Missing machine provider", "Add `local {}` (machines on the host of the control plane) or an `ssh { hosts = [...] }` block.")
-	case m.Local != nil && m.SSH != nil:
-		diags.AddAttributeError(path.Root("ssh"), "Conflicting machine providers", "Set either `local` or `ssh`, not both.")
-	}
+	validatePoolProvider(m, diags)
+	validatePoolCloud(m, diags)
 	if m.SSH != nil {
 		if m.SSH.PrivateKey.IsNull() {
 			diags.AddAttributeError(poolPath("ssh.private_key"), "Missing private_key",
@@ -190,6 +191,7 @@ func templateChanges(a, b *api.NodePoolSpec) []string {
 		add(a.SSH.InsecureIgnoreHostKey != b.SSH.InsecureIgnoreHostKey, "ssh.insecure_ignore_host_key")
 		add(a.SSH.InstallDir != b.SSH.InstallDir, "ssh.install_dir")
 	}
+	cloudTemplateChanges(a, b, add)
 	if len(changed) == 0 {
 		changed = append(changed, "machine template")
 	}

@@ -46,8 +46,8 @@ func NewNodePoolResource() resource.Resource {
 	}}
 }
 
-// NodePoolResource manages a NodePool, and for an ssh pool the secret
-// holding its private key. Read and import come from crud; create, update
+// NodePoolResource manages a NodePool, and the secrets holding an ssh
+// pool's private key or a cloud pool's credentials. Read and import come from crud; create, update
 // and delete write the secret too and wait for the machines.
 type NodePoolResource struct {
 	crud[*api.NodePool, NodePoolResourceModel]
@@ -92,6 +92,7 @@ func (r *NodePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		return
 	}
 	planSizes(&config, state, &plan)
+	planCloudSpot(&config, &plan)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 	if !req.Config.Raw.IsFullyKnown() {
 		return // known after apply: no impact to tell
@@ -169,7 +170,7 @@ func (r *NodePoolResource) Create(ctx context.Context, req resource.CreateReques
 	}
 	p := &api.NodePool{}
 	expandNodePool(ctx, &plan, p, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	if resp.Diagnostics.HasError() || !sendPoolCredentials(ctx, c, &config, p, true, &resp.Diagnostics) {
 		return
 	}
 	created, err := c.NodePools().Create(ctx, p)
@@ -202,7 +203,7 @@ func (r *NodePoolResource) Update(ctx context.Context, req resource.UpdateReques
 		return
 	}
 	expandNodePool(ctx, &plan, live, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
+	if resp.Diagnostics.HasError() || !sendPoolCredentials(ctx, c, &config, live, cloudCredentialsChanged(&plan, &state), &resp.Diagnostics) {
 		return
 	}
 	updated, err := c.NodePools().Update(ctx, live)
@@ -231,7 +232,7 @@ func (r *NodePoolResource) saveAndWaitReady(ctx context.Context, c *client.Clien
 	var failed *poolFailure
 	if errors.As(err, &failed) {
 		diags.AddError(fmt.Sprintf("Node pool %q failed", p.Name), failed.msg+
-			"\n\nFix the cause (the host, its key, the network), then apply again: the failed machines are replaced. `maestro describe machines` shows every machine's conditions.")
+			"\n\nFix the cause (the host, its key, the network; the cloud's quota, permissions, instance type or image), then apply again: the failed machines are replaced. `maestro describe machines` shows every machine's conditions.")
 		return
 	}
 	diags.AddError(fmt.Sprintf("Node pool %q is not ready", p.Name), err.Error()+
@@ -261,17 +262,23 @@ func (r *NodePoolResource) Delete(ctx context.Context, req resource.DeleteReques
 			fmt.Sprintf("It is %v: its machines are still being drained or deleted (`maestro get machines`). Raise the delete timeout, or look at the machines' conditions.", err))
 		return
 	}
-	deletePoolKey(ctx, c, name, &resp.Diagnostics) // after the machines: deleting ssh ones needs it
+	deletePoolSecrets(ctx, c, name, &resp.Diagnostics) // after the machines: deleting them needs the key or credentials
 }
 
 // writePoolKey creates or replaces the secret holding an ssh pool's
-// private key. No message carries the key.
+// private key.
 func writePoolKey(ctx context.Context, c *client.Client, pool, key string, diags *diag.Diagnostics) bool {
-	name := poolKeySecretName(pool)
+	return writePoolSecret(ctx, c, pool, poolKeySecretName(pool), "the private key", map[string][]byte{poolPrivateKeySecretKey: []byte(key)}, diags)
+}
+
+// writePoolSecret creates or replaces a secret in maestro-system holding
+// what a pool's machines are made with (what: for messages). No message
+// carries the data.
+func writePoolSecret(ctx context.Context, c *client.Client, pool, name, what string, data map[string][]byte, diags *diag.Diagnostics) bool {
 	s := &api.Secret{
 		ObjectMeta: api.ObjectMeta{Name: name, Namespace: api.NamespaceSystem, Labels: map[string]string{"nodepool.maestro.dev/pool": pool}},
 		Type:       api.SecretTypeOpaque,
-		Data:       map[string][]byte{poolPrivateKeySecretKey: []byte(key)},
+		Data:       data,
 	}
 	secrets := c.Secrets(api.NamespaceSystem)
 	_, err := secrets.Create(ctx, s)
@@ -283,15 +290,20 @@ func writePoolKey(ctx context.Context, c *client.Client, pool, key string, diags
 		}
 	}
 	if err != nil {
-		secretError(diags, fmt.Sprintf("Cannot write the private key of node pool %q to secret %s/%s", pool, api.NamespaceSystem, name), err, s)
+		secretError(diags, fmt.Sprintf("Cannot write %s of node pool %q to secret %s/%s", what, pool, api.NamespaceSystem, name), err, s)
 		return false
 	}
 	return true
 }
 
-func deletePoolKey(ctx context.Context, c *client.Client, pool string, diags *diag.Diagnostics) {
-	name := poolKeySecretName(pool)
-	if err := c.Secrets(api.NamespaceSystem).Delete(ctx, name); err != nil && !api.IsNotFound(err) {
-		apiError(diags, fmt.Sprintf("Cannot delete secret %s/%s (the private key of node pool %q)", api.NamespaceSystem, name, pool), err)
+// deletePoolSecrets deletes the secrets of the pool's ssh key and cloud
+// credentials there are.
+func deletePoolSecrets(ctx context.Context, c *client.Client, pool string, diags *diag.Diagnostics) {
+	for _, s := range []struct{ name, what string }{
+		{poolKeySecretName(pool), "the private key"}, {poolAWSSecretName(pool), "the AWS credentials"}, {poolGCPSecretName(pool), "the Google Cloud credentials"},
+	} {
+		if err := c.Secrets(api.NamespaceSystem).Delete(ctx, s.name); err != nil && !api.IsNotFound(err) {
+			apiError(diags, fmt.Sprintf("Cannot delete secret %s/%s (%s of node pool %q)", api.NamespaceSystem, s.name, s.what, pool), err)
+		}
 	}
 }

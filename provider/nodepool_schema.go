@@ -42,13 +42,14 @@ func (r *NodePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"drain every node before its machine is deleted. The template is what the attributes marked \"Part of the template\" say; " +
 			"changing it replaces every machine (size, bounds, hosts, rollout, drain and remediation settings do not). The plan says what will happen to the machines (a warning such as " +
 			"`2 machines to create`); the apply waits until the pool's nodes are Ready and fails at once with the reason when a " +
-			"machine cannot be made (SSH authentication failed on a host, host unreachable, node never joined). " +
+			"machine cannot be made (SSH authentication failed on a host, host unreachable, node never joined, the cloud refused it: quota, permission, " +
+			"an invalid instance type or image), with the cloud's own message; a zone out of capacity is waited out (the next zone is tried). " +
 			"Import by name: `terraform import maestro_node_pool.a pool-a`.",
 		Attributes: map[string]schema.Attribute{
 			"id":           computedString("The pool name."),
 			"name":         nameAttribute("Name of the pool (a DNS-1123 label); its machines are named after it. Changing it replaces the pool."),
-			"machine_type": schema.StringAttribute{MarkdownDescription: "Machine type (cloud providers; informational for local and ssh). Part of the template.", Optional: true},
-			"zones":        schema.ListAttribute{MarkdownDescription: "Zones the machines are spread over. Part of the template.", ElementType: types.StringType, Optional: true},
+			"machine_type": schema.StringAttribute{MarkdownDescription: "Machine type (the instance type of an aws pool, the machine type of a gcp pool, which may also say it in their block; informational for local and ssh). Part of the template.", Optional: true},
+			"zones":        schema.ListAttribute{MarkdownDescription: "Zones the machines are spread over (their nodes' `topology.maestro.dev/zone` label); a cloud pool tries the next zone when one has no capacity. Part of the template.", ElementType: types.StringType, Optional: true},
 			"labels":       schema.MapAttribute{MarkdownDescription: "Labels of the pool's nodes. Part of the template.", ElementType: types.StringType, Optional: true},
 			"spot": schema.BoolAttribute{MarkdownDescription: "Ask for interruptible capacity where the provider has it. Part of the template.",
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
@@ -60,8 +61,10 @@ func (r *NodePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true)},
 		},
 		Blocks: map[string]schema.Block{
-			"local": schema.SingleNestedBlock{MarkdownDescription: "Machines on the control plane's host (processes, or emulated hosts where the host allows). Give `local {}` or `ssh`."},
+			"local": schema.SingleNestedBlock{MarkdownDescription: "Machines on the control plane's host (processes, or emulated hosts where the host allows). Give one of `local {}`, `ssh`, `aws` and `gcp`."},
 			"ssh":   poolSSHBlock(),
+			"aws":   poolAWSBlock(),
+			"gcp":   poolGCPBlock(),
 			"taint": schema.ListNestedBlock{
 				MarkdownDescription: "A taint of the pool's nodes. Part of the template.",
 				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{

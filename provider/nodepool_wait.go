@@ -26,13 +26,16 @@ type poolState struct {
 
 // poolProgress judges a pool and its machines (pure). A machine the
 // cloud refused (Provisioned=False, CloudError: SSH authentication,
-// unreachable host), a node that never joined (NodeReady=False,
-// NodeNotJoined, with the agent's last lines), a Failed machine or a pool
-// reporting MachineFailed or NotEnoughHosts (more machines than ssh
-// hosts) end the wait at once, with that message, once the controller
-// has seen the pool's current generation (before, they may be the
-// previous spec's, which this change fixes). Done is the pool's
-// Ready condition with every machine Ready and on the current template.
+// unreachable host; QuotaExceeded, PermissionDenied, InvalidRequest: what
+// only a person can fix, with the cloud's own message), a node that never
+// joined (NodeReady=False, NodeNotJoined, with the agent's last lines), a
+// Failed machine or a pool reporting MachineFailed, NotEnoughHosts (more
+// machines than ssh hosts) or one of the cloud's refusals end the wait at
+// once, with that message, once the controller has seen the pool's
+// current generation (before, they may be the previous spec's, which this
+// change fixes). InsufficientCapacity is waited out (the cloud's message
+// is the progress). Done is the pool's Ready condition with every machine
+// Ready and on the current template.
 func poolProgress(pool *api.NodePool, ms []*api.Machine) poolState {
 	size := specSize(&pool.Spec)
 	ready := api.FindCondition(pool.Status.Conditions, api.NodePoolReady)
@@ -51,9 +54,20 @@ func poolProgress(pool *api.NodePool, ms []*api.Machine) poolState {
 		st.failure = f
 		return st
 	}
-	if ready != nil && ready.Status == api.ConditionFalse && (ready.Reason == api.ReasonMachineFailed || ready.Reason == api.ReasonNotEnoughHosts) {
-		st.failure = ready.Message
-		return st
+	if ready == nil || ready.Reason != api.ReasonInsufficientCapacity {
+		if w := machinesWithoutCapacity(pool.Name, ms); w != "" {
+			st.progress += "; " + w
+		}
+	}
+	if ready != nil && ready.Status == api.ConditionFalse {
+		switch ready.Reason {
+		case api.ReasonMachineFailed, api.ReasonNotEnoughHosts:
+			st.failure = ready.Message
+			return st
+		case api.ReasonQuotaExceeded, api.ReasonPermissionDenied, api.ReasonInvalidRequest:
+			st.failure = fmt.Sprintf("the cloud refused the pool's machines (%s): %s", ready.Reason, ready.Message)
+			return st
+		}
 	}
 	st.done = ready != nil && ready.Status == api.ConditionTrue && int(pool.Status.ReadyMachines) == size &&
 		int(pool.Status.UpdatedMachines) == size
@@ -71,9 +85,15 @@ func machineFailures(pool string, ms []*api.Machine) string {
 		if m.Spec.Host != "" {
 			where += " (host " + m.Spec.Host + ")"
 		}
-		if c := api.FindCondition(m.Status.Conditions, api.MachineProvisioned); c != nil && c.Status == api.ConditionFalse && c.Reason == api.ReasonCloudError {
-			out = append(out, fmt.Sprintf("%s could not be created: %s", where, c.Message))
-			continue
+		if c := api.FindCondition(m.Status.Conditions, api.MachineProvisioned); c != nil && c.Status == api.ConditionFalse {
+			switch c.Reason {
+			case api.ReasonCloudError:
+				out = append(out, fmt.Sprintf("%s could not be created: %s", where, c.Message))
+				continue
+			case api.ReasonQuotaExceeded, api.ReasonPermissionDenied, api.ReasonInvalidRequest:
+				out = append(out, fmt.Sprintf("%s could not be created (%s): %s", where, c.Reason, c.Message))
+				continue
+			}
 		}
 		if c := api.FindCondition(m.Status.Conditions, api.MachineNodeReady); c != nil && c.Status == api.ConditionFalse && c.Reason == api.ReasonNodeNotJoined {
 			out = append(out, fmt.Sprintf("%s: its node never joined: %s", where, c.Message))
@@ -85,6 +105,22 @@ func machineFailures(pool string, ms []*api.Machine) string {
 	}
 	sort.Strings(out)
 	return strings.Join(out, "\n")
+}
+
+// machinesWithoutCapacity describes the pool's machines waiting for the
+// cloud's capacity (tried again: not a failure).
+func machinesWithoutCapacity(pool string, ms []*api.Machine) string {
+	var out []string
+	for _, m := range ms {
+		if m.Spec.Pool != pool || m.DeletionTimestamp != nil {
+			continue
+		}
+		if c := api.FindCondition(m.Status.Conditions, api.MachineProvisioned); c != nil && c.Status == api.ConditionFalse && c.Reason == api.ReasonInsufficientCapacity {
+			out = append(out, fmt.Sprintf("machine %s waits for capacity (%s)", m.Name, c.Message))
+		}
+	}
+	sort.Strings(out)
+	return strings.Join(out, "; ")
 }
 
 // waitPoolReady polls the pool and its machines until poolProgress says

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -122,5 +123,74 @@ func readyOnTemplate(c *client.Client, pool string, size int, tier string) resou
 			return fmt.Errorf("pool %s: %d machines Running on template %s, %d Ready nodes with tier=%s; want %d", pool, running, p.Status.TemplateHash, ready, tier, size)
 		}
 		return nil
+	}
+}
+
+// A cloud's refusal that only a person can fix (quota, permission, an
+// invalid request) ends the wait at once with the cloud's own words and
+// the machine or pool named; a zone out of capacity does not: the wait
+// goes on, saying so.
+func TestPoolProgressCloudRefusals(t *testing.T) {
+	const (
+		quotaMsg    = "You have requested more vCPU capacity than your current vCPU limit of 32 allows"
+		deniedMsg   = "You are not authorized to perform this operation. User: arn:aws:iam::1:user/ci is not authorized to perform: ec2:RunInstances"
+		invalidMsg  = "Invalid value 'x9.huge' for InstanceType."
+		capacityMsg = "We currently do not have sufficient t3.medium capacity in the Availability Zone you requested (us-east-1a)."
+	)
+	pool := func(reason, msg string) *api.NodePool {
+		p := &api.NodePool{ObjectMeta: api.ObjectMeta{Name: "aws", Generation: 1},
+			Spec:   *spec(2, func(s *api.NodePoolSpec) { s.Provider = api.ProviderAWS }),
+			Status: api.NodePoolStatus{ObservedGeneration: 1, Machines: 2}}
+		if reason != "" {
+			p.Status.Conditions = []api.Condition{{Type: api.NodePoolReady, Status: api.ConditionFalse, Reason: reason, Message: msg}}
+		}
+		return p
+	}
+	refused := func(reason, msg string) []*api.Machine {
+		return []*api.Machine{{ObjectMeta: api.ObjectMeta{Name: "aws-x1"}, Spec: api.MachineSpec{Pool: "aws", Provider: api.ProviderAWS},
+			Status: api.MachineStatus{Phase: api.MachineProvisioning, Conditions: []api.Condition{
+				{Type: api.MachineProvisioned, Status: api.ConditionFalse, Reason: reason, Message: msg}}}}}
+	}
+	for _, tt := range []struct {
+		name        string
+		pool        *api.NodePool
+		ms          []*api.Machine
+		failure     string // "" = the wait goes on
+		progressHas string
+	}{
+		{"pool over quota", pool(api.ReasonQuotaExceeded, "machine aws-x1: "+quotaMsg), nil,
+			"the cloud refused the pool's machines (QuotaExceeded): machine aws-x1: " + quotaMsg, ""},
+		{"pool without permission", pool(api.ReasonPermissionDenied, "machine aws-x1: "+deniedMsg), nil,
+			"(PermissionDenied): machine aws-x1: " + deniedMsg, ""},
+		{"pool with an invalid instance type", pool(api.ReasonInvalidRequest, "machine aws-x1: "+invalidMsg), nil,
+			"(InvalidRequest): machine aws-x1: " + invalidMsg, ""},
+		{"machine over quota", pool(api.ReasonScalingUp, "1 machine provisioning"), refused(api.ReasonQuotaExceeded, quotaMsg),
+			"machine aws-x1 could not be created (QuotaExceeded): " + quotaMsg, ""},
+		{"machine without permission", pool("", ""), refused(api.ReasonPermissionDenied, deniedMsg),
+			"machine aws-x1 could not be created (PermissionDenied): " + deniedMsg, ""},
+		{"machine with an invalid request", pool(api.ReasonScalingUp, ""), refused(api.ReasonInvalidRequest, invalidMsg),
+			"machine aws-x1 could not be created (InvalidRequest): " + invalidMsg, ""},
+		{"pool waits for capacity", pool(api.ReasonInsufficientCapacity, "machine aws-x1: "+capacityMsg), refused(api.ReasonInsufficientCapacity, capacityMsg),
+			"", "0 of 2 machines ready (InsufficientCapacity: machine aws-x1: " + capacityMsg + ")"},
+		{"machine waits for capacity", pool(api.ReasonScalingUp, "1 machine provisioning"), refused(api.ReasonInsufficientCapacity, capacityMsg),
+			"", "machine aws-x1 waits for capacity (" + capacityMsg + ")"},
+		{"refusals of the previous generation wait for the controller", func() *api.NodePool {
+			p := pool(api.ReasonQuotaExceeded, quotaMsg)
+			p.Generation = 2
+			return p
+		}(), refused(api.ReasonQuotaExceeded, quotaMsg), "", "has not yet seen this change"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st := poolProgress(tt.pool, tt.ms)
+			if st.done {
+				t.Errorf("done, want not (%+v)", st)
+			}
+			if tt.failure == "" && st.failure != "" || !strings.Contains(st.failure, tt.failure) {
+				t.Errorf("failure = %q, want %q", st.failure, tt.failure)
+			}
+			if !strings.Contains(st.progress, tt.progressHas) {
+				t.Errorf("progress = %q, want it to contain %q", st.progress, tt.progressHas)
+			}
+		})
 	}
 }

@@ -3,7 +3,8 @@
 # etcd-server (an external etcd cluster), docker.io (the container engine),
 # iproute2 (ip: the emulated hosts of internal/testbed) and openssh-server
 # (sshd: the ssh cloud's tests run one inside each emulated host; no sshd is
-# enabled or started on this machine). Idempotent: does nothing when
+# enabled or started on this machine) and curl (the user data of the EC2 and
+# Compute Engine fakes' instances fetches the agent with it). Idempotent: does nothing when
 # everything is present and running.
 set -euo pipefail
 
@@ -12,6 +13,7 @@ command -v etcd >/dev/null 2>&1 || need+=(etcd-server)
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || need+=(iproute2)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then

@@ -35,3 +35,38 @@ resource "maestro_node_pool" "onprem" {
     create = "15m"
   }
 }
+
+# EC2 instances on spot capacity over two zones, with the server's default
+# AWS credentials (environment, shared files, instance role).
+resource "maestro_node_pool" "aws" {
+  name = "aws"
+  size = 3
+
+  aws {
+    region             = "us-east-1"
+    ami                = "ami-0123456789abcdef0" # a Linux with systemd and curl (Ubuntu 24.04, Debian 12) of the region
+    instance_type      = "t3.medium"
+    zones              = ["us-east-1a", "us-east-1b"]
+    spot               = true
+    subnet_ids         = ["subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788"]
+    security_group_ids = ["sg-0123456789abcdef0"]
+    tags               = { team = "platform" }
+  }
+}
+
+# Compute Engine instances, with a service account key (write-only: it
+# goes into a secret of the cluster, never into the plan or state).
+resource "maestro_node_pool" "gcp" {
+  name = "gcp"
+  size = 2
+
+  gcp {
+    project             = "acme-prod"
+    image               = "projects/debian-cloud/global/images/family/debian-12"
+    machine_type        = "e2-medium"
+    zones               = ["us-central1-a", "us-central1-b"]
+    network             = "default"
+    credentials_json    = file(pathexpand("~/keys/maestro-nodes.json"))
+    credentials_version = 1
+  }
+}
