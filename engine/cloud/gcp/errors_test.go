@@ -47,6 +47,14 @@ func TestCreateErrors(t *testing.T) {
 			message: "Quota 'CPUS' exceeded.  Limit: 2.0 in region us-central1.",
 		},
 		{
+			name: "CPU quota found by the operation",
+			setup: func(_ *testing.T, b *bed) {
+				b.fake.FailOperation("QUOTA_EXCEEDED", "Quota 'CPUS' exceeded.  Limit: 8.0 in region us-central1.", http.StatusForbidden)
+			},
+			kind:    cloud.ErrQuota,
+			message: "Quota 'CPUS' exceeded.  Limit: 8.0 in region us-central1.",
+		},
+		{
 			name:      "no capacity in the zone",
 			setup:     func(_ *testing.T, b *bed) { b.fake.NoCapacity("zone-a") },
 			kind:      cloud.ErrCapacity,

@@ -91,13 +91,17 @@ func (s *Server) handleInsert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op := s.newOp(zone, "insert", in.GetName(), reqID)
-	if s.zoneFull[zone] {
-		s.finishOp(op, &computepb.Errors{
-			Code: proto.String("ZONE_RESOURCE_POOL_EXHAUSTED"),
-			Message: proto.String(fmt.Sprintf("The zone '%s' does not have enough resources available to fulfill the request.  "+
-				"Try a different zone, or try again later.", "projects/"+s.o.Project+"/zones/"+zone)),
-		}, http.StatusServiceUnavailable, "SERVICE UNAVAILABLE")
+	if f := s.takeOpFault(zone); f != nil {
+		// Compute Engine accepts the insert and fails its operation.
 		writeJSON(w, op.pb)
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.finishOp(op, &computepb.Errors{Code: proto.String(f.reason), Message: proto.String(f.message)},
+				int32(f.status), f.state)
+		}()
 		return
 	}
 	s.seq++
