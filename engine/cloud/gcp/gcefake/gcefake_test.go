@@ -85,7 +85,7 @@ func do(t *testing.T, method, u, tok, body string) (int, map[string]any) {
 // TestWire checks the fake's answers as Compute Engine gives them: the
 // error JSON, bearer tokens, requestId replay, operations and pages.
 func TestWire(t *testing.T) {
-	s := gcefake.New(gcefake.Options{Zones: []string{"us-central1-a"}})
+	s := gcefake.New(gcefake.Options{Zones: []string{"us-central1-a"}, Listen: "127.0.0.1:0"})
 	t.Cleanup(s.Close)
 	base := s.URL() + "/compute/v1/projects/" + s.Project() + "/zones/us-central1-a"
 	code, body := do(t, "GET", base+"/instances", "", "")

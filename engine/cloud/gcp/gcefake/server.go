@@ -17,6 +17,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -51,7 +52,11 @@ type Options struct {
 	// PreemptionNotice is how long a preempted spot instance stays STOPPING
 	// before it is halted and deleted (default 30 s, Compute Engine's).
 	PreemptionNotice time.Duration
-	Logger           *slog.Logger
+	// Listen is the address the server listens on (default 127.0.0.1:0;
+	// a test bed whose API server runs in an emulated host's network
+	// namespace gives an address that host reaches).
+	Listen string
+	Logger *slog.Logger
 }
 
 // Server is the fake. Its methods are safe for concurrent use.
@@ -109,7 +114,16 @@ func New(o Options) *Server {
 		seq: 1000,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.http = httptest.NewServer(s.routes())
+	s.http = httptest.NewUnstartedServer(s.routes())
+	if o.Listen != "" {
+		l, err := net.Listen("tcp", o.Listen)
+		if err != nil {
+			panic(fmt.Sprintf("gcefake: listening on %s: %v", o.Listen, err))
+		}
+		_ = s.http.Listener.Close()
+		s.http.Listener = l
+	}
+	s.http.Start()
 	return s
 }
 
