@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -95,6 +96,7 @@ func TestAccNodePool_cloudPlanTimeValidation(t *testing.T) {
 func TestAccNodePool_cloudCredentialsInSecretOnly(t *testing.T) {
 	c, provider := accCluster(t, 0)
 	ctx := context.Background()
+	var uid string
 	const (
 		keyID   = "AKIAEXAMPLEKEYID0001"
 		secret1 = "c2VjcmV0LWFjY2Vzcy1rZXktb25l"
@@ -224,6 +226,31 @@ resource "maestro_node_pool" "gcp" {
 			{Config: config(2, awsCreds(secret2), gcpCreds), Check: check(true, secret2)},
 			// Leaving the credentials out, with a new version: the server's own.
 			{Config: config(3, "", ""), Check: check(false, "")},
+			// A new AMI is a new template: the pool is updated in place (its
+			// machines are replaced by a rollout), never replaced.
+			{
+				PreConfig: func() {
+					p, err := c.Client.NodePools().Get(ctx, "aws")
+					if err != nil {
+						t.Fatal(err)
+					}
+					uid = p.UID
+				},
+				Config: strings.Replace(config(3, "", ""), "ami-0abcdef1234567890", "ami-0fedcba9876543210", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("maestro_node_pool.aws", plancheck.ResourceActionUpdate)},
+				},
+				Check: func(*terraform.State) error {
+					p, err := c.Client.NodePools().Get(ctx, "aws")
+					if err != nil {
+						return err
+					}
+					if p.UID != uid || p.Spec.AWS.AMI != "ami-0fedcba9876543210" {
+						return fmt.Errorf("pool uid %s (was %s), ami %s", p.UID, uid, p.Spec.AWS.AMI)
+					}
+					return nil
+				},
+			},
 			{
 				ResourceName:      "maestro_node_pool.aws",
 				ImportState:       true,

@@ -122,7 +122,10 @@ func buildBinary(pkg string) (string, error) {
 	tmp.Close()
 	defer os.Remove(tmp.Name()) // after a failure; renamed away otherwise
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// A cold build compiles the cloud SDKs (Compute Engine's generated
+	// types alone take minutes on 2 loaded cores): the bound only stops a
+	// hung build.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, goTool, "build", "-trimpath", "-buildvcs=false",
 		"-ldflags=-s -w", "-o", tmp.Name(), pkg)

@@ -68,11 +68,11 @@ func decoyEnv(t testing.TB) (env []string, requests *atomic.Int32) {
 	return []string{"MAESTRO_ENDPOINT=" + decoy.URL, "MAESTRO_TOKEN=decoy", "MAESTRO_CONFIG=" + cfg}, requests
 }
 
-// The two cluster examples plan from empty state without any cluster:
-// the control plane, pools and application are all to create, what comes
-// from the cluster is known after apply, each pool's plan warning says
-// what happens to its machines, no server is asked, and the ssh private
-// key is nowhere in the plan.
+// The cluster examples plan from empty state without any cluster (and
+// without any cloud): the control plane, pools and application are all to
+// create, what comes from the cluster is known after apply, each pool's
+// plan warning says what happens to its machines, no server is asked, and
+// the ssh private key and the cloud credentials are nowhere in the plan.
 func TestClusterExamplesPlanOffline(t *testing.T) {
 	t.Parallel()
 	const keyMaterial = "c2VjcmV0LWtleS1tYXRlcmlhbA"
@@ -100,6 +100,24 @@ func TestClusterExamplesPlanOffline(t *testing.T) {
 			`Node pool "edge": 2 machines to create`, `Node pool "core": 1 machine to create`,
 			`private_key = (write-only attribute)`, `maestro_service.frontend will be created`,
 		}},
+		{"cluster-multicloud", map[string]string{
+			"advertise_address":     "203.0.113.10",
+			"aws_ami":               "ami-0123456789abcdef0",
+			"aws_spot":              "true",
+			"aws_access_key_id":     "AKIAEXAMPLEKEYID0001",
+			"aws_secret_access_key": keyMaterial + "-aws",
+			"gcp_project":           "acme",
+			"gcp_image":             "projects/acme/global/images/family/debian-12-docker",
+			"gcp_credentials_json":  `{"type":"service_account","private_key":"` + keyMaterial + `-gcp"}`,
+			"onprem_hosts":          `{"10.0.0.5"="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"}`,
+			"private_key_path":      keyFile,
+		}, []string{
+			`maestro_cluster.cp will be created`, `endpoint = (known after apply)`,
+			`Node pool "aws": 2 machines to create`, `Node pool "gcp": 2 machines to create`, `Node pool "onprem": 1 machine to create`,
+			`region = "us-east-1"`, `instance_type = "t3.medium"`, `spot = true`, `project = "acme"`, `machine_type = "e2-medium"`,
+			`access_key_id = (write-only attribute)`, `secret_access_key = (write-only attribute)`, `credentials_json = (write-only attribute)`,
+			`private_key = (write-only attribute)`, `maestro_service.frontend will be created`,
+		}},
 	} {
 		t.Run(tc.example, func(t *testing.T) {
 			t.Parallel()
@@ -119,7 +137,7 @@ func TestClusterExamplesPlanOffline(t *testing.T) {
 				}
 			}
 			if strings.Contains(r.output(), keyMaterial) {
-				t.Errorf("the private key is in the plan output")
+				t.Errorf("the private key or cloud credentials are in the plan output")
 			}
 			if n := requests.Load(); n != 0 {
 				t.Errorf("the plan sent %d requests to the server of $MAESTRO_ENDPOINT and $MAESTRO_CONFIG; want none", n)

@@ -1,0 +1,355 @@
+# The quickstart application (examples/quickstart), on the cluster main.tf
+# makes:
+#
+#   frontend (2 pods, NodePort) -> backend (3 pods) -> store (1 pod, persistent volume)
+#
+# The frontend and backend run in all three pools (AWS, GCP, on-prem: at
+# most one pod more in one pool than in another) and, within that, spread
+# over the zones of all three.
+
+locals {
+  zone_label = "topology.maestro.dev/zone"
+  pool_label = "node.maestro.dev/pool"
+
+  # Environment variables every tier gets from its pod's own fields.
+  pod_env = {
+    POD_NAME      = "metadata.name"
+    POD_NAMESPACE = "metadata.namespace"
+    NODE_NAME     = "spec.nodeName"
+  }
+}
+
+resource "maestro_namespace" "quickstart" {
+  name = "quickstart"
+
+  # The pods need nodes: the application comes once the three pools are Ready.
+  depends_on = [maestro_node_pool.aws, maestro_node_pool.gcp, maestro_node_pool.onprem]
+}
+
+# --- store: one pod counting visits on a persistent volume ------------------
+
+# The count. Its node is the one the store's first pod lands on; later pods
+# go there too (or wait, if that node is down). Destroying the deployment
+# leaves the volume; destroying the volume removes the count (reclaim policy
+# Delete; the default, Retain, would keep it on the node).
+resource "maestro_volume" "store" {
+  metadata {
+    name      = "quickstart-store"
+    namespace = maestro_namespace.quickstart.name
+  }
+  spec {
+    reclaim_policy = "Delete"
+  }
+}
+
+resource "maestro_deployment" "store" {
+  metadata {
+    name      = "store"
+    namespace = maestro_namespace.quickstart.name
+    labels    = { app = "store" }
+  }
+
+  spec {
+    replicas = 1
+
+    selector {
+      match_labels = { app = "store" }
+    }
+
+    # One writer at a time on the volume: stop the old pod before starting
+    # the new one.
+    strategy {
+      type = "Recreate"
+    }
+
+    template {
+      labels = { app = "store" }
+
+      container {
+        name  = "store"
+        image = var.image
+        args  = ["--port", "8080", "--version", "v1", "--counter-file", "/data/visits"]
+
+        # Who and where the pod is, for its answers (the downward API).
+        dynamic "env" {
+          for_each = local.pod_env
+          content {
+            name = env.key
+            value_from {
+              field_ref { field_path = env.value }
+            }
+          }
+        }
+
+        port {
+          name           = "http"
+          container_port = 8080
+        }
+
+        volume_mount {
+          name       = "data"
+          mount_path = "/data"
+        }
+
+        readiness_probe {
+          http_get {
+            path = "/readyz"
+            port = "8080"
+          }
+          period_seconds = 2
+        }
+
+        resources {
+          requests {
+            cpu    = "50m"
+            memory = "32Mi"
+          }
+          limits {
+            memory = "64Mi"
+          }
+        }
+      }
+
+      volume {
+        name = "data"
+        persistent { name = maestro_volume.store.metadata.name }
+      }
+    }
+  }
+}
+
+resource "maestro_service" "store" {
+  metadata {
+    name      = "store"
+    namespace = maestro_namespace.quickstart.name
+    labels    = { app = "store" }
+  }
+  spec {
+    type     = "ClusterIP"
+    selector = { app = "store" }
+    port {
+      name        = "http"
+      port        = 80
+      target_port = "8080"
+    }
+  }
+}
+
+# --- backend: pods in every pool, spread over the zones, calling the store ---
+
+resource "maestro_deployment" "backend" {
+  metadata {
+    name      = "backend"
+    namespace = maestro_namespace.quickstart.name
+    labels    = { app = "backend" }
+  }
+
+  spec {
+    replicas = var.backend_replicas
+
+    selector {
+      match_labels = { app = "backend" }
+    }
+
+    template {
+      labels = { app = "backend" }
+
+      container {
+        name  = "backend"
+        image = var.image
+        # The store is found by its service name through cluster DNS.
+        args = ["--port", "8080", "--version", "v1", "--upstream", "http://store/"]
+
+        # Who and where the pod is, for its answers (the downward API).
+        dynamic "env" {
+          for_each = local.pod_env
+          content {
+            name = env.key
+            value_from {
+              field_ref { field_path = env.value }
+            }
+          }
+        }
+
+        port {
+          name           = "http"
+          container_port = 8080
+        }
+
+        readiness_probe {
+          http_get {
+            path = "/readyz"
+            port = "8080"
+          }
+          period_seconds    = 2
+          failure_threshold = 3
+        }
+
+        resources {
+          requests {
+            cpu    = "50m"
+            memory = "32Mi"
+          }
+          limits {
+            memory = "64Mi"
+          }
+        }
+      }
+
+      # Every pool (cloud) serves: the pools' counts of these pods differ
+      # by one at most. The pod of a node that goes (a reclaimed spot
+      # instance) starts on another node of its pool, or waits for the
+      # replacement machine in a pool of one.
+      topology_spread_constraint {
+        max_skew           = 1
+        topology_key       = local.pool_label
+        when_unsatisfiable = "DoNotSchedule"
+        label_selector {
+          match_labels = { app = "backend" }
+        }
+      }
+      # Within that, one pod per zone when the nodes allow it.
+      topology_spread_constraint {
+        max_skew           = 1
+        topology_key       = local.zone_label
+        when_unsatisfiable = "ScheduleAnyway"
+        label_selector {
+          match_labels = { app = "backend" }
+        }
+      }
+    }
+  }
+
+  depends_on = [maestro_service.store]
+}
+
+resource "maestro_service" "backend" {
+  metadata {
+    name      = "backend"
+    namespace = maestro_namespace.quickstart.name
+    labels    = { app = "backend" }
+  }
+  spec {
+    type     = "ClusterIP"
+    selector = { app = "backend" }
+    port {
+      name        = "http"
+      port        = 80
+      target_port = "8080"
+    }
+  }
+}
+
+# --- frontend: pods in every pool behind a node port, calling the backend -----
+
+resource "maestro_deployment" "frontend" {
+  metadata {
+    name      = "frontend"
+    namespace = maestro_namespace.quickstart.name
+    labels    = { app = "frontend" }
+  }
+
+  spec {
+    replicas = var.frontend_replicas
+
+    selector {
+      match_labels = { app = "frontend" }
+    }
+
+    template {
+      labels = { app = "frontend" }
+
+      container {
+        name  = "frontend"
+        image = var.image
+        args  = ["--port", "8080", "--version", "v1", "--upstream", "http://backend/"]
+
+        # Who and where the pod is, for its answers (the downward API).
+        dynamic "env" {
+          for_each = local.pod_env
+          content {
+            name = env.key
+            value_from {
+              field_ref { field_path = env.value }
+            }
+          }
+        }
+
+        port {
+          name           = "http"
+          container_port = 8080
+        }
+
+        # Restart a pod whose server hangs; take it out of the service
+        # while it is not ready.
+        liveness_probe {
+          http_get {
+            path = "/healthz"
+            port = "8080"
+          }
+          period_seconds = 5
+        }
+        readiness_probe {
+          http_get {
+            path = "/readyz"
+            port = "8080"
+          }
+          period_seconds    = 2
+          failure_threshold = 3
+        }
+
+        resources {
+          requests {
+            cpu    = "50m"
+            memory = "32Mi"
+          }
+          limits {
+            memory = "64Mi"
+          }
+        }
+      }
+
+      # Every pool (cloud) serves: the pools' counts of these pods differ
+      # by one at most. The pod of a node that goes (a reclaimed spot
+      # instance) starts on another node of its pool, or waits for the
+      # replacement machine in a pool of one.
+      topology_spread_constraint {
+        max_skew           = 1
+        topology_key       = local.pool_label
+        when_unsatisfiable = "DoNotSchedule"
+        label_selector {
+          match_labels = { app = "frontend" }
+        }
+      }
+      # Within that, one pod per zone when the nodes allow it.
+      topology_spread_constraint {
+        max_skew           = 1
+        topology_key       = local.zone_label
+        when_unsatisfiable = "ScheduleAnyway"
+        label_selector {
+          match_labels = { app = "frontend" }
+        }
+      }
+    }
+  }
+
+  depends_on = [maestro_service.backend]
+}
+
+resource "maestro_service" "frontend" {
+  metadata {
+    name      = "frontend"
+    namespace = maestro_namespace.quickstart.name
+    labels    = { app = "frontend" }
+  }
+  spec {
+    type     = "NodePort"
+    selector = { app = "frontend" }
+    port {
+      name        = "http"
+      port        = 80
+      target_port = "8080"
+      # node_port is allocated by the API server when left out.
+    }
+  }
+}
