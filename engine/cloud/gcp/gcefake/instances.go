@@ -178,15 +178,24 @@ func (s *Server) boot(in *instance, op *operation) {
 	in.logf("running at %s; startup-script started", addr)
 }
 
-// handleSerialPort answers instances.getSerialPortOutput with the lines
-// the fake logged for the instance (port 1; start is a byte offset).
-func (s *Server) handleSerialPort(w http.ResponseWriter, r *http.Request) {
+// lookup is the instance a request's path names, or nil when the 404 is
+// written. The caller holds s.mu.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *instance {
 	zone, name := r.PathValue("zone"), r.PathValue("name")
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	in := s.instances[zone+"/"+name]
 	if in == nil {
 		writeError(w, http.StatusNotFound, "notFound", fmt.Sprintf("The resource '%s' was not found", s.resource(zone, name)))
+	}
+	return in
+}
+
+// handleSerialPort answers instances.getSerialPortOutput with the lines
+// the fake logged for the instance (port 1; start is a byte offset).
+func (s *Server) handleSerialPort(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in := s.lookup(w, r)
+	if in == nil {
 		return
 	}
 	contents := strings.Join(in.console, "\n") + "\n"
@@ -195,17 +204,15 @@ func (s *Server) handleSerialPort(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, &computepb.SerialPortOutput{
 		Kind: proto.String("compute#serialPortOutput"), Contents: proto.String(contents[start:]),
 		Start: proto.Int64(start), Next: proto.Int64(int64(len(contents))),
-		SelfLink: proto.String(selfLinkBase + s.resource(zone, name) + "/serialPort"),
+		SelfLink: proto.String(in.pb.GetSelfLink() + "/serialPort"),
 	})
 }
 
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
-	zone, name := r.PathValue("zone"), r.PathValue("name")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	in := s.instances[zone+"/"+name]
+	in := s.lookup(w, r)
 	if in == nil {
-		writeError(w, http.StatusNotFound, "notFound", fmt.Sprintf("The resource '%s' was not found", s.resource(zone, name)))
 		return
 	}
 	writeJSON(w, in.pb)
@@ -219,9 +226,8 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, op.pb)
 		return
 	}
-	in := s.instances[zone+"/"+name]
+	in := s.lookup(w, r)
 	if in == nil {
-		writeError(w, http.StatusNotFound, "notFound", fmt.Sprintf("The resource '%s' was not found", s.resource(zone, name)))
 		return
 	}
 	op := s.newOp(zone, "delete", name, reqID)
