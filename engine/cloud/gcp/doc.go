@@ -40,7 +40,8 @@
 // the library's own retries are off), then ErrTransient. The message is
 // Google's own.
 //
-// Credentials are Application Default Credentials unless
-// Options.CredentialsFile names a key file; Options.Endpoint points the
-// client at another server (gcefake's URL in tests).
+// Credentials are Application Default Credentials unless Options gives a
+// key: CredentialsJSON (its content, a cloud.Secret) or CredentialsFile;
+// Options.Endpoint points the client at another server (gcefake's URL in
+// tests). Logs reads the serial console (cloud.LogReader).
 package gcp
