@@ -140,6 +140,9 @@ func TestWire(t *testing.T) {
 	if strings.Join(names, ",") != "vm-1,vm-10,vm-100,vm-1000" {
 		t.Errorf("aggregated list in pages of 3: %v", names)
 	}
+	if code, body := do(t, "GET", base+"/instances?filter="+url.QueryEscape(`machineFamily = "e2"`), tok, ""); code != 400 {
+		t.Errorf("filter on a field the fake does not know: %d %v, want 400", code, body)
+	}
 	_, other := do(t, "GET", base+"/instances?filter="+url.QueryEscape(`labels.maestro-cluster = "c2"`), tok, "")
 	if other["items"] != nil {
 		t.Errorf("filter on another cluster listed %v", other["items"])

@@ -337,7 +337,7 @@ func (s *Server) handleAggregatedList(w http.ResponseWriter, r *http.Request) {
 // and the request's filter, and the next page's token.
 func (s *Server) page(w http.ResponseWriter, r *http.Request, scope func(*instance) bool) ([]*computepb.Instance, string, bool) {
 	q := r.URL.Query()
-	match, err := parseFilter(q.Get("filter"), instanceField)
+	match, err := parseFilter(q.Get("filter"), &computepb.Instance{}, instanceField)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("Invalid value for field 'filter': '%s'. %v", q.Get("filter"), err))
 		return nil, "", false
@@ -398,7 +398,8 @@ var exprRE = regexp.MustCompile(`^\s*([A-Za-z][\w.\-]*)\s*(=|!=|eq|ne)\s*(.*?)\s
 // cloud sends: expressions "field = value" or "field != value" (value
 // optionally quoted), each in parentheses when there are several (ANDed),
 // or joined by AND.
-func parseFilter(f string, field func(proto.Message, string) (string, bool)) (func(proto.Message) bool, error) {
+// A field the server does not know is an error, as on Compute Engine.
+func parseFilter(f string, zero proto.Message, field func(proto.Message, string) (string, bool)) (func(proto.Message) bool, error) {
 	var exprs []string
 	switch {
 	case strings.TrimSpace(f) == "":
@@ -422,6 +423,9 @@ func parseFilter(f string, field func(proto.Message, string) (string, bool)) (fu
 		v := m[3]
 		if uq, err := strconv.Unquote(v); err == nil {
 			v = uq
+		}
+		if _, ok := field(zero, m[1]); !ok {
+			return nil, fmt.Errorf("unknown field %q", m[1])
 		}
 		conds = append(conds, cond{m[1], v, m[2] == "!=" || m[2] == "ne"})
 	}

@@ -115,7 +115,7 @@ func (s *Server) writeOp(w http.ResponseWriter, op *operation) {
 }
 
 func (s *Server) handleOperationList(w http.ResponseWriter, r *http.Request) {
-	match, err := parseFilter(r.URL.Query().Get("filter"), operationField)
+	match, err := parseFilter(r.URL.Query().Get("filter"), &computepb.Operation{}, operationField)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("Invalid value for field 'filter': '%s'. %v", r.URL.Query().Get("filter"), err))
 		return
