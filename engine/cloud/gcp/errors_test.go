@@ -130,6 +130,7 @@ func TestCreateErrors(t *testing.T) {
 				tc.mutate(&req)
 			}
 			_, err := b.cloud.Create(ctx(t), req)
+			t.Logf("%v", err)
 			var ce *cloud.Error
 			switch {
 			case !errors.Is(err, tc.kind):
