@@ -113,12 +113,13 @@ func (c *Cloud) existing(ctx context.Context, req cloud.MachineRequest, name str
 	}
 	m := c.machine(ctx, in)
 	switch {
-	case m.key != req.IdempotencyKey && m.key != "":
-		if req.SameRequest(m.Machine) {
-			return cloud.Machine{}, cloud.Errorf(cloud.ErrInvalid, provider, "create",
-				"instance %s in zone %s exists for another request of machine %s (idempotency key differs)", name, req.Zone, req.Name)
-		}
-		return cloud.Machine{}, reused(req, m.Machine)
+	case m.key != "" && m.key != req.IdempotencyKey && (m.State == cloud.StateStopping || m.State == cloud.StateTerminated):
+		return cloud.Machine{}, cloud.Errorf(cloud.ErrTransient, provider, "create",
+			"instance %s in zone %s of an earlier machine %s is still being deleted", name, req.Zone, m.Name)
+	case m.key != "" && m.key != req.IdempotencyKey:
+		return cloud.Machine{}, cloud.Errorf(cloud.ErrInvalid, provider, "create",
+			"instance %s in zone %s already exists for another request (machine %s, cluster %s, pool %s)",
+			name, req.Zone, m.Name, m.Cluster, m.Pool)
 	case !req.SameRequest(m.Machine):
 		return cloud.Machine{}, reused(req, m.Machine)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +46,30 @@ func TestApplicationDefaultCredentials(t *testing.T) {
 	}
 	if n := fake.Calls("token"); n < 1 || n > 2 {
 		t.Errorf("token requests: %d, want 1 or 2 (one per API client: the token is cached)", n)
+	}
+}
+
+// TestCredentialsJSON: the key's content (a pool's credentials secret)
+// works as the file does, and a content that is no key is ErrPermission
+// without quoting it.
+func TestCredentialsJSON(t *testing.T) {
+	fake := gcefake.New(gcefake.Options{Zones: []string{"zone-a"}})
+	t.Cleanup(fake.Close)
+	o := gcp.Options{Project: fake.Project(), Zone: "zone-a", Endpoint: fake.URL(), CredentialsJSON: cloud.Secret(fake.CredentialsJSON())}
+	if s := fmt.Sprintf("%+v", o); strings.Contains(s, "PRIVATE KEY") {
+		t.Errorf("printed Options show the key: %s", s)
+	}
+	c, err := gcp.New(t.Context(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Create(ctx(t), request("m1")); err != nil {
+		t.Fatalf("Create with the key's content: %v", err)
+	}
+	o.CredentialsJSON = "not-a-key-s3cr3t"
+	if _, err := gcp.New(t.Context(), o); !errors.Is(err, cloud.ErrPermission) || strings.Contains(err.Error(), "s3cr3t") {
+		t.Errorf("gcp.New with a content that is no key: %v, want ErrPermission not quoting it", err)
 	}
 }
 

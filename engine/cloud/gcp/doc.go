@@ -10,6 +10,7 @@
 //	     the Create's error -> instances.get -> the Machine
 //	Get(zone/name) -> instances.get; List -> instances.aggregatedList with a label filter, every page
 //	Delete(zone/name) -> instances.delete + wait; 404 -> nil
+//	Logs(zone/name) -> instances.getSerialPortOutput (port 1: the startup script's output), last lines
 //
 // An instance is named after its machine when the name is a Compute Engine
 // name (RFC 1035, at most 63), else by a stable encoding with a hash. Its
@@ -39,7 +40,8 @@
 // the library's own retries are off), then ErrTransient. The message is
 // Google's own.
 //
-// Credentials are Application Default Credentials unless
-// Options.CredentialsFile names a key file; Options.Endpoint points the
-// client at another server (gcefake's URL in tests).
+// Credentials are Application Default Credentials unless Options gives a
+// key: CredentialsJSON (its content, a cloud.Secret) or CredentialsFile;
+// Options.Endpoint points the client at another server (gcefake's URL in
+// tests). Logs reads the serial console (cloud.LogReader).
 package gcp

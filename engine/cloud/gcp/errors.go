@@ -50,13 +50,16 @@ func (c *Cloud) call(ctx context.Context, what string, f func(context.Context) e
 	}
 }
 
-// retryable: throttling, server errors and dropped connections.
+// retryable: throttling, server errors (but a stockout) and dropped
+// connections.
 func retryable(err error) bool {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	if code, reason, _, ok := apiError(err); ok {
-		return transientCode(code, reason)
+	if code, reason, msg, ok := apiError(err); ok {
+		// Not a stockout: the same call a moment later finds none either;
+		// the caller tries another zone.
+		return kindOf("", code, reason, msg) == cloud.ErrTransient
 	}
 	var ae *auth.Error
 	if errors.As(err, &ae) {
@@ -69,7 +72,7 @@ func retryable(err error) bool {
 
 func transientCode(code int, reason string) bool {
 	switch norm(reason) {
-	case "RATELIMITEXCEEDED", "USERRATELIMITEXCEEDED", "BACKENDERROR", "INTERNALERROR":
+	case "RATELIMITEXCEEDED", "USERRATELIMITEXCEEDED", "BACKENDERROR", "INTERNALERROR", "RESOURCENOTREADY":
 		return true
 	}
 	return code == http.StatusTooManyRequests || code >= 500
@@ -97,14 +100,18 @@ func norm(reason string) string {
 	return strings.ToUpper(strings.ReplaceAll(reason, "_", ""))
 }
 
-// kindOf classifies a Compute Engine failure of op by its HTTP status and
-// its reason (an error answer's reason, or an operation error's code).
-func kindOf(op string, code int, reason string) error {
+// kindOf classifies a Compute Engine failure of op by its HTTP status, its
+// reason (an error answer's reason, or an operation error's code) and, for
+// a stockout answered at once under another reason, its message.
+func kindOf(op string, code int, reason, message string) error {
 	switch norm(reason) {
 	case "ZONERESOURCEPOOLEXHAUSTED", "ZONERESOURCEPOOLEXHAUSTEDWITHDETAILS", "RESOURCEPOOLEXHAUSTED":
 		return cloud.ErrCapacity
 	case "QUOTAEXCEEDED", "LIMITEXCEEDED":
 		return cloud.ErrQuota
+	}
+	if strings.Contains(message, "does not have enough resources available to fulfill the request") {
+		return cloud.ErrCapacity
 	}
 	switch {
 	case transientCode(code, reason):
@@ -130,7 +137,7 @@ func classify(op, what string, err error) error {
 		return fmt.Errorf("gcp %s: %s: %w", op, what, err)
 	}
 	if code, reason, msg, ok := apiError(err); ok {
-		return &cloud.Error{Kind: kindOf(op, code, reason), Provider: provider, Op: op,
+		return &cloud.Error{Kind: kindOf(op, code, reason, msg), Provider: provider, Op: op,
 			Message: what + ": " + msg, Err: &status{code: code, reason: reason, err: err}}
 	}
 	var ae *auth.Error
@@ -154,9 +161,9 @@ func opError(op, what string, o *computepb.Operation) error {
 	for _, e := range errs {
 		msgs = append(msgs, e.GetMessage())
 	}
-	code := int(o.GetHttpErrorStatusCode())
-	return &cloud.Error{Kind: kindOf(op, code, errs[0].GetCode()), Provider: provider, Op: op,
-		Message: what + ": " + strings.Join(msgs, "; "),
+	code, msg := int(o.GetHttpErrorStatusCode()), strings.Join(msgs, "; ")
+	return &cloud.Error{Kind: kindOf(op, code, errs[0].GetCode(), msg), Provider: provider, Op: op,
+		Message: what + ": " + msg,
 		Err:     &status{code: code, reason: errs[0].GetCode(), op: o.GetName()}}
 }
 

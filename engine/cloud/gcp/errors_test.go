@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maestro-dev/maestro/engine/cloud"
 	"github.com/maestro-dev/maestro/engine/cloud/cloudtest"
@@ -46,10 +47,28 @@ func TestCreateErrors(t *testing.T) {
 			message: "Quota 'CPUS' exceeded.  Limit: 2.0 in region us-central1.",
 		},
 		{
+			name: "CPU quota found by the operation",
+			setup: func(_ *testing.T, b *bed) {
+				b.fake.FailOperation("QUOTA_EXCEEDED", "Quota 'CPUS' exceeded.  Limit: 8.0 in region us-central1.", http.StatusForbidden)
+			},
+			kind:    cloud.ErrQuota,
+			message: "Quota 'CPUS' exceeded.  Limit: 8.0 in region us-central1.",
+		},
+		{
 			name:      "no capacity in the zone",
 			setup:     func(_ *testing.T, b *bed) { b.fake.NoCapacity("zone-a") },
 			kind:      cloud.ErrCapacity,
 			message:   "The zone 'projects/maestro-test/zones/zone-a' does not have enough resources available to fulfill the request.",
+			retryable: true,
+		},
+		{
+			name: "stockout answered at once",
+			setup: func(_ *testing.T, b *bed) {
+				b.fake.FailNext("insert", http.StatusServiceUnavailable, "ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS",
+					"The zone 'projects/maestro-test/zones/zone-a' does not have enough resources available to fulfill the request.  '(resource type:compute)'.")
+			},
+			kind:      cloud.ErrCapacity,
+			message:   "'(resource type:compute)'",
 			retryable: true,
 		},
 		{
@@ -111,6 +130,7 @@ func TestCreateErrors(t *testing.T) {
 				tc.mutate(&req)
 			}
 			_, err := b.cloud.Create(ctx(t), req)
+			t.Logf("%v", err)
 			var ce *cloud.Error
 			switch {
 			case !errors.Is(err, tc.kind):
@@ -187,5 +207,28 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		if _, err := gcp.New(t.Context(), o); !errors.Is(err, cloud.ErrInvalid) {
 			t.Errorf("%s: gcp.New: %v, want ErrInvalid", name, err)
 		}
+	}
+}
+
+// TestNameTakenByAnotherRequest: an instance of the machine's name that
+// another request made is ErrInvalid while it lives, ErrTransient while it
+// is going (a replaced machine whose instance is still stopping).
+func TestNameTakenByAnotherRequest(t *testing.T) {
+	b := newBed(t, gcefake.Options{PreemptionNotice: time.Minute})
+	first := request("m1")
+	first.Spot = true
+	if _, err := b.cloud.Create(ctx(t), first); err != nil {
+		t.Fatal(err)
+	}
+	again := request("m1")
+	again.IdempotencyKey = "another-key"
+	if _, err := b.cloud.Create(ctx(t), again); !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("Create of m1 under another key: %v, want ErrInvalid: already exists", err)
+	}
+	if err := b.fake.Preempt("m1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.cloud.Create(ctx(t), again); !errors.Is(err, cloud.ErrTransient) || !strings.Contains(err.Error(), "still being deleted") {
+		t.Fatalf("Create of m1 while the old one stops: %v, want ErrTransient", err)
 	}
 }

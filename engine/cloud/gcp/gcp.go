@@ -62,6 +62,9 @@ type Options struct {
 	// empty: Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS,
 	// gcloud's application-default login, the metadata server on Google Cloud).
 	CredentialsFile string
+	// CredentialsJSON is the content of such a file (a pool's credentials
+	// secret); it wins over CredentialsFile. A Secret: never printed.
+	CredentialsJSON cloud.Secret
 	// HTTPClient, when set, carries every API call as is: it must add the
 	// credentials itself (no Application Default Credentials are looked up).
 	HTTPClient *http.Client
@@ -140,21 +143,39 @@ func clientOptions(o Options) ([]option.ClientOption, error) {
 	switch {
 	case o.HTTPClient != nil:
 		opts = append(opts, option.WithHTTPClient(o.HTTPClient))
+	case len(o.CredentialsJSON) > 0:
+		b := []byte(o.CredentialsJSON.Reveal())
+		t, err := credentialsType(b, "the credentials JSON")
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, option.WithAuthCredentialsJSON(t, b))
 	case o.CredentialsFile != "":
 		b, err := os.ReadFile(o.CredentialsFile)
 		if err != nil {
 			return nil, cloud.Wrap(cloud.ErrPermission, provider, "configure", err, "reading the credentials file")
 		}
-		var f struct {
-			Type string `json:"type"`
+		t, err := credentialsType(b, "credentials file "+o.CredentialsFile)
+		if err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal(b, &f); err != nil || f.Type == "" {
-			return nil, cloud.Errorf(cloud.ErrPermission, provider, "configure",
-				"credentials file %s: not a Google credentials JSON file (no \"type\")", o.CredentialsFile)
-		}
-		opts = append(opts, option.WithAuthCredentialsFile(option.CredentialsType(f.Type), o.CredentialsFile))
+		opts = append(opts, option.WithAuthCredentialsFile(t, o.CredentialsFile))
 	}
 	return opts, nil
+}
+
+// credentialsType is the "type" of a Google credentials JSON (the library
+// wants it named, so that a file of an unexpected type is refused). The
+// error never quotes the content.
+func credentialsType(b []byte, what string) (option.CredentialsType, error) {
+	var f struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(b, &f); err != nil || f.Type == "" {
+		return "", cloud.Errorf(cloud.ErrPermission, provider, "configure",
+			"%s: not a Google credentials JSON (no \"type\")", what)
+	}
+	return option.CredentialsType(f.Type), nil
 }
 
 // classifyClientError: the library fails to make a client when it finds no

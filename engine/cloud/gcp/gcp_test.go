@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -139,6 +140,10 @@ func TestCreateMakesABootingInstance(t *testing.T) {
 	got := waitFor(t, b.cloud, m.ID, func(m cloud.Machine) bool { return m.State == cloud.StateRunning })
 	if len(got.Addresses) != 1 || !strings.HasPrefix(got.Addresses[0], "10.255.") {
 		t.Errorf("running machine's addresses %v, want the booted host's", got.Addresses)
+	}
+	logs, err := b.cloud.Logs(ctx(t), m.ID, 2)
+	if err != nil || !strings.Contains(logs, "running at "+got.Addresses[0]) || strings.Count(logs, "\n") != 1 {
+		t.Errorf("Logs(%s, 2) = %q, %v; want the console's last 2 lines, saying it runs", m.ID, logs, err)
 	}
 	script := string(b.boot.Script(in.ID))
 	for _, want := range []string{cloudtest.Token, "--log-level=debug", "'web-1'"} {
@@ -375,5 +380,32 @@ func TestStartupScriptNeverLogged(t *testing.T) {
 	}
 	if !strings.Contains(b.log.String(), "retrying") {
 		t.Errorf("the cloud's debug log does not show the retry: %s", b.log.String())
+	}
+}
+
+// BenchmarkCreateDelete: one machine created (list by key, insert, wait,
+// get) and deleted (delete, wait) through the SDK against the fake.
+func BenchmarkCreateDelete(b *testing.B) {
+	fake := gcefake.New(gcefake.Options{Zones: []string{"zone-a"}})
+	defer fake.Close()
+	creds, err := fake.WriteCredentials(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := gcp.New(b.Context(), gcp.Options{Project: fake.Project(), Zone: "zone-a", Endpoint: fake.URL(),
+		CredentialsFile: creds, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	for i := 0; b.Loop(); i++ {
+		req := cloudtest.Request(fmt.Sprintf("m%d", i), "c1", "p1")
+		m, err := c.Create(b.Context(), req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := c.Delete(b.Context(), m.ID); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

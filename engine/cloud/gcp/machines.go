@@ -187,22 +187,28 @@ func state(status string) cloud.State {
 
 // preempted reports whether Compute Engine preempted spot instance in: a
 // preempted instance goes STOPPING, then TERMINATED (or is deleted), and
-// its zone's operations show a compute.instances.preempted operation
-// targeting it, the signal `gcloud compute operations list` documents. A
-// failed lookup is logged and taken as no: the instance is stopping
+// its zone keeps a compute.instances.preempted operation targeting it
+// (listed with the filter of Google's own preemption-history sample; the
+// target's ID tells this instance from an earlier one of the same name).
+// A failed lookup is logged and taken as no: the instance is stopping
 // anyway, and is replaced when it is gone.
 func (c *Cloud) preempted(ctx context.Context, zone string, in *computepb.Instance) bool {
-	filter := fmt.Sprintf(`(operationType = "compute.instances.preempted") (targetId = %d)`, in.GetId())
+	filter := fmt.Sprintf(`operationType="compute.instances.preempted" AND targetLink="%s"`, in.GetSelfLink())
 	found := false
 	err := c.call(ctx, "operations.list", func(ctx context.Context) error {
+		found = false
 		it := c.ops.List(ctx, &computepb.ListZoneOperationsRequest{Project: c.o.Project, Zone: zone, Filter: proto.String(filter)},
 			noLibraryRetry)
-		_, err := it.Next()
-		found = err == nil
-		if errors.Is(err, iterator.Done) {
-			return nil
+		for {
+			op, err := it.Next()
+			if errors.Is(err, iterator.Done) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			found = found || op.GetTargetId() == in.GetId()
 		}
-		return err
 	})
 	if err != nil {
 		c.log.Warn("looking for the preemption of a spot instance", "instance", in.GetName(), "zone", zone, "err", err)

@@ -17,6 +17,7 @@ type faults struct {
 	throttle, serverError int
 	next                  map[string][]*apiError // by op
 	lose                  map[string]int         // by op
+	operation             []*apiError            // the next inserts' operation errors
 }
 
 // apiError is an error answer in Compute Engine's JSON.
@@ -65,6 +66,32 @@ func (s *Server) LoseResponse(op string) {
 		s.faults.lose = map[string]int{}
 	}
 	s.faults.lose[op]++
+}
+
+// FailOperation makes the next insert's operation end with error code
+// (e.g. QUOTA_EXCEEDED) and message, and httpErrorStatusCode status, as
+// Compute Engine reports failures it finds after accepting a request.
+func (s *Server) FailOperation(code, message string, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults.operation = append(s.faults.operation, &apiError{status: status, reason: code, message: message,
+		state: strings.ToUpper(http.StatusText(status))})
+}
+
+// takeOpFault is the error the operation of an insert into zone ends with,
+// if any. The caller holds s.mu.
+func (s *Server) takeOpFault(zone string) *apiError {
+	if len(s.faults.operation) > 0 {
+		f := s.faults.operation[0]
+		s.faults.operation = s.faults.operation[1:]
+		return f
+	}
+	if s.zoneFull[zone] {
+		return &apiError{status: http.StatusServiceUnavailable, reason: "ZONE_RESOURCE_POOL_EXHAUSTED", state: "SERVICE UNAVAILABLE",
+			message: fmt.Sprintf("The zone '%s' does not have enough resources available to fulfill the request.  "+
+				"Try a different zone, or try again later.", "projects/"+s.o.Project+"/zones/"+zone)}
+	}
+	return nil
 }
 
 // NoCapacity makes inserts into zone fail as Compute Engine's do when a

@@ -85,7 +85,7 @@ func do(t *testing.T, method, u, tok, body string) (int, map[string]any) {
 // TestWire checks the fake's answers as Compute Engine gives them: the
 // error JSON, bearer tokens, requestId replay, operations and pages.
 func TestWire(t *testing.T) {
-	s := gcefake.New(gcefake.Options{Zones: []string{"us-central1-a"}})
+	s := gcefake.New(gcefake.Options{Zones: []string{"us-central1-a"}, Listen: "127.0.0.1:0"})
 	t.Cleanup(s.Close)
 	base := s.URL() + "/compute/v1/projects/" + s.Project() + "/zones/us-central1-a"
 	code, body := do(t, "GET", base+"/instances", "", "")
@@ -139,6 +139,9 @@ func TestWire(t *testing.T) {
 	}
 	if strings.Join(names, ",") != "vm-1,vm-10,vm-100,vm-1000" {
 		t.Errorf("aggregated list in pages of 3: %v", names)
+	}
+	if code, body := do(t, "GET", base+"/instances?filter="+url.QueryEscape(`machineFamily = "e2"`), tok, ""); code != 400 {
+		t.Errorf("filter on a field the fake does not know: %d %v, want 400", code, body)
 	}
 	_, other := do(t, "GET", base+"/instances?filter="+url.QueryEscape(`labels.maestro-cluster = "c2"`), tok, "")
 	if other["items"] != nil {

@@ -26,6 +26,12 @@ type instance struct {
 	vcpus       int
 	requestID   string
 	script      []byte
+	console     []string // serial port 1: what the fake did with the instance
+}
+
+// logf appends a line to the instance's serial console. The caller holds s.mu.
+func (in *instance) logf(format string, args ...any) {
+	in.console = append(in.console, time.Now().UTC().Format(time.StampMilli)+" gcefake: "+fmt.Sprintf(format, args...))
 }
 
 var nameRE = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`)
@@ -85,13 +91,17 @@ func (s *Server) handleInsert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op := s.newOp(zone, "insert", in.GetName(), reqID)
-	if s.zoneFull[zone] {
-		s.finishOp(op, &computepb.Errors{
-			Code: proto.String("ZONE_RESOURCE_POOL_EXHAUSTED"),
-			Message: proto.String(fmt.Sprintf("The zone '%s' does not have enough resources available to fulfill the request.  "+
-				"Try a different zone, or try again later.", "projects/"+s.o.Project+"/zones/"+zone)),
-		}, http.StatusServiceUnavailable, "SERVICE UNAVAILABLE")
+	if f := s.takeOpFault(zone); f != nil {
+		// Compute Engine accepts the insert and fails its operation.
 		writeJSON(w, op.pb)
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			s.finishOp(op, &computepb.Errors{Code: proto.String(f.reason), Message: proto.String(f.message)},
+				int32(f.status), f.state)
+		}()
 		return
 	}
 	s.seq++
@@ -119,6 +129,7 @@ func (s *Server) handleInsert(w http.ResponseWriter, r *http.Request) {
 	op.pb.TargetId = proto.Uint64(id)
 	inst := &instance{pb: in, zone: zone, machineType: mt, vcpus: vcpus, requestID: reqID, script: script}
 	s.instances[zone+"/"+in.GetName()] = inst
+	inst.logf("instance %s (%s) provisioning in zone %s", in.GetName(), mt, zone)
 	writeJSON(w, op.pb)
 	s.bg.Add(1)
 	go s.boot(inst, op)
@@ -141,6 +152,7 @@ func (s *Server) boot(in *instance, op *operation) {
 	s.mu.Lock()
 	s.finishOp(op, nil, 0, "")
 	in.pb.Status = proto.String("STAGING")
+	in.logf("staging: booting with its startup-script (%d bytes)", len(in.script))
 	id := fmt.Sprint(in.pb.GetId())
 	s.mu.Unlock()
 	addr, err := s.o.Booter.Boot(s.ctx, id, in.script)
@@ -150,6 +162,7 @@ func (s *Server) boot(in *instance, op *operation) {
 		s.log.Warn("boot failed", "instance", in.pb.GetName(), "err", err)
 		in.pb.Status = proto.String("TERMINATED")
 		in.pb.StatusMessage = proto.String("Instance failed to boot.")
+		in.logf("boot failed: %v", err)
 		return
 	}
 	if s.instances[in.zone+"/"+in.pb.GetName()] != in || in.pb.GetStatus() != "STAGING" {
@@ -162,15 +175,44 @@ func (s *Server) boot(in *instance, op *operation) {
 	in.pb.Status = proto.String("RUNNING")
 	in.pb.LastStartTimestamp = proto.String(timestamp(time.Now()))
 	in.pb.NetworkInterfaces[0].NetworkIP = proto.String(addr.String())
+	in.logf("running at %s; startup-script started", addr)
 }
 
-func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
+// lookup is the instance a request's path names, or nil when the 404 is
+// written. The caller holds s.mu.
+func (s *Server) lookup(w http.ResponseWriter, r *http.Request) *instance {
 	zone, name := r.PathValue("zone"), r.PathValue("name")
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	in := s.instances[zone+"/"+name]
 	if in == nil {
 		writeError(w, http.StatusNotFound, "notFound", fmt.Sprintf("The resource '%s' was not found", s.resource(zone, name)))
+	}
+	return in
+}
+
+// handleSerialPort answers instances.getSerialPortOutput with the lines
+// the fake logged for the instance (port 1; start is a byte offset).
+func (s *Server) handleSerialPort(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in := s.lookup(w, r)
+	if in == nil {
+		return
+	}
+	contents := strings.Join(in.console, "\n") + "\n"
+	start, _ := strconv.ParseInt(r.URL.Query().Get("start"), 10, 64)
+	start = min(max(start, 0), int64(len(contents)))
+	writeJSON(w, &computepb.SerialPortOutput{
+		Kind: proto.String("compute#serialPortOutput"), Contents: proto.String(contents[start:]),
+		Start: proto.Int64(start), Next: proto.Int64(int64(len(contents))),
+		SelfLink: proto.String(in.pb.GetSelfLink() + "/serialPort"),
+	})
+}
+
+func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in := s.lookup(w, r)
+	if in == nil {
 		return
 	}
 	writeJSON(w, in.pb)
@@ -184,14 +226,14 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, op.pb)
 		return
 	}
-	in := s.instances[zone+"/"+name]
+	in := s.lookup(w, r)
 	if in == nil {
-		writeError(w, http.StatusNotFound, "notFound", fmt.Sprintf("The resource '%s' was not found", s.resource(zone, name)))
 		return
 	}
 	op := s.newOp(zone, "delete", name, reqID)
 	op.pb.TargetId = in.pb.Id
 	in.pb.Status = proto.String("STOPPING")
+	in.logf("stopping: deleted")
 	writeJSON(w, op.pb)
 	s.bg.Add(1)
 	go func() {
@@ -231,6 +273,7 @@ func (s *Server) Preempt(name string) error {
 	op.pb.StatusMessage = proto.String("Instance was preempted.")
 	s.finishOp(op, nil, 0, "")
 	in.pb.Status = proto.String("STOPPING")
+	in.logf("stopping: preempted")
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
@@ -294,7 +337,7 @@ func (s *Server) handleAggregatedList(w http.ResponseWriter, r *http.Request) {
 // and the request's filter, and the next page's token.
 func (s *Server) page(w http.ResponseWriter, r *http.Request, scope func(*instance) bool) ([]*computepb.Instance, string, bool) {
 	q := r.URL.Query()
-	match, err := parseFilter(q.Get("filter"), instanceField)
+	match, err := parseFilter(q.Get("filter"), &computepb.Instance{}, instanceField)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("Invalid value for field 'filter': '%s'. %v", q.Get("filter"), err))
 		return nil, "", false
@@ -355,7 +398,8 @@ var exprRE = regexp.MustCompile(`^\s*([A-Za-z][\w.\-]*)\s*(=|!=|eq|ne)\s*(.*?)\s
 // cloud sends: expressions "field = value" or "field != value" (value
 // optionally quoted), each in parentheses when there are several (ANDed),
 // or joined by AND.
-func parseFilter(f string, field func(proto.Message, string) (string, bool)) (func(proto.Message) bool, error) {
+// A field the server does not know is an error, as on Compute Engine.
+func parseFilter(f string, zero proto.Message, field func(proto.Message, string) (string, bool)) (func(proto.Message) bool, error) {
 	var exprs []string
 	switch {
 	case strings.TrimSpace(f) == "":
@@ -379,6 +423,9 @@ func parseFilter(f string, field func(proto.Message, string) (string, bool)) (fu
 		v := m[3]
 		if uq, err := strconv.Unquote(v); err == nil {
 			v = uq
+		}
+		if _, ok := field(zero, m[1]); !ok {
+			return nil, fmt.Errorf("unknown field %q", m[1])
 		}
 		conds = append(conds, cond{m[1], v, m[2] == "!=" || m[2] == "ne"})
 	}

@@ -17,7 +17,7 @@ type operation struct {
 	done chan struct{}
 }
 
-// newOp records a RUNNING zone operation of kind (insert, delete, or a
+// newOp records a PENDING zone operation of kind (insert, delete, or a
 // system event such as compute.instances.preempted) on instance target.
 // The caller holds s.mu.
 func (s *Server) newOp(zone, kind, target, requestID string) *operation {
@@ -31,7 +31,7 @@ func (s *Server) newOp(zone, kind, target, requestID string) *operation {
 		Zone:          proto.String(s.zoneLink(zone)),
 		OperationType: proto.String(kind),
 		TargetLink:    proto.String(selfLinkBase + s.resource(zone, target)),
-		Status:        computepb.Operation_RUNNING.Enum(),
+		Status:        computepb.Operation_PENDING.Enum(),
 		User:          proto.String("maestro@" + s.o.Project + ".iam.gserviceaccount.com"),
 		Progress:      proto.Int32(0),
 		InsertTime:    proto.String(timestamp(now)),
@@ -115,7 +115,7 @@ func (s *Server) writeOp(w http.ResponseWriter, op *operation) {
 }
 
 func (s *Server) handleOperationList(w http.ResponseWriter, r *http.Request) {
-	match, err := parseFilter(r.URL.Query().Get("filter"), operationField)
+	match, err := parseFilter(r.URL.Query().Get("filter"), &computepb.Operation{}, operationField)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("Invalid value for field 'filter': '%s'. %v", r.URL.Query().Get("filter"), err))
 		return

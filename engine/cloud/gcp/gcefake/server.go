@@ -17,6 +17,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -51,7 +52,11 @@ type Options struct {
 	// PreemptionNotice is how long a preempted spot instance stays STOPPING
 	// before it is halted and deleted (default 30 s, Compute Engine's).
 	PreemptionNotice time.Duration
-	Logger           *slog.Logger
+	// Listen is the address the server listens on (default 127.0.0.1:0;
+	// a test bed whose API server runs in an emulated host's network
+	// namespace gives an address that host reaches).
+	Listen string
+	Logger *slog.Logger
 }
 
 // Server is the fake. Its methods are safe for concurrent use.
@@ -102,20 +107,36 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(fmt.Sprintf("gcefake: generating the service account key: %v", err))
-	}
 	s := &Server{
-		o: o, key: key, log: o.Logger.With("component", "gcefake"),
+		o: o, key: serviceAccountKey(), log: o.Logger.With("component", "gcefake"),
 		instances: map[string]*instance{}, ops: map[string]*operation{}, requests: map[string]string{},
 		tokens: map[string]bool{}, calls: map[string]int{}, zoneFull: map[string]bool{},
 		seq: 1000,
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.http = httptest.NewServer(s.routes())
+	s.http = httptest.NewUnstartedServer(s.routes())
+	if o.Listen != "" {
+		l, err := net.Listen("tcp", o.Listen)
+		if err != nil {
+			panic(fmt.Sprintf("gcefake: listening on %s: %v", o.Listen, err))
+		}
+		_ = s.http.Listener.Close()
+		s.http.Listener = l
+	}
+	s.http.Start()
 	return s
 }
+
+// serviceAccountKey is the key of every Server's service account in this
+// process (an RSA key takes a while to make; each Server still accepts only
+// the tokens it issued).
+var serviceAccountKey = sync.OnceValue(func() *rsa.PrivateKey {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(fmt.Sprintf("gcefake: generating the service account key: %v", err))
+	}
+	return key
+})
 
 // URL is the server's base URL: the endpoint for option.WithEndpoint.
 func (s *Server) URL() string { return s.http.URL }
@@ -137,6 +158,7 @@ func (s *Server) routes() http.Handler {
 	for pattern, h := range map[string]func(http.ResponseWriter, *http.Request){
 		"POST " + zone + "/instances":                             s.handleInsert,
 		"GET " + zone + "/instances":                              s.handleList,
+		"GET " + zone + "/instances/{name}/serialPort":            s.handleSerialPort,
 		"GET " + zone + "/instances/{name}":                       s.handleGet,
 		"DELETE " + zone + "/instances/{name}":                    s.handleDelete,
 		"GET /compute/v1/projects/{project}/aggregated/instances": s.handleAggregatedList,
@@ -194,10 +216,13 @@ func (s *Server) api(h func(http.ResponseWriter, *http.Request)) http.Handler {
 }
 
 // opName names a call as the faults do: insert, get, list, aggregatedList,
-// delete, operations.get, operations.wait, operations.list.
+// delete, getSerialPortOutput, operations.get, operations.wait,
+// operations.list.
 func opName(r *http.Request) string {
 	p := r.URL.Path
 	switch {
+	case strings.HasSuffix(p, "/serialPort"):
+		return "getSerialPortOutput"
 	case strings.HasSuffix(p, "/wait"):
 		return "operations.wait"
 	case strings.Contains(p, "/operations/"):
