@@ -31,6 +31,7 @@ func newServerCmd(g *globals) *cobra.Command {
 		logLevel, logFormat string
 		localAgentArgs      []string
 		sshAgentArgs        []string
+		cloudAgentArgs      []string
 		localNet            localMachineNetwork
 	)
 	cmd := &cobra.Command{
@@ -62,7 +63,7 @@ the Terraform provider read.`,
 					if pools {
 						var err error
 						mcfg.Machines, err = manager.MachinesConfig(cfg.DataDir,
-							clouds.Options{LocalAgentArgs: localAgentArgs, SSHAgentArgs: sshAgentArgs, LocalNetwork: localNet.network(),
+							clouds.Options{LocalAgentArgs: localAgentArgs, SSHAgentArgs: sshAgentArgs, CloudAgentArgs: cloudAgentArgs, LocalNetwork: localNet.network(),
 								Logger: log.With("component", "clouds")}, c)
 						if err != nil {
 							log.Error("node pools are off", "err", err)
@@ -124,6 +125,7 @@ the Terraform provider read.`,
 	f.BoolVar(&pools, "node-pools", true, "run the node pool and machine controllers: local pools' machines are processes of this host under <data-dir>/machines")
 	localNet.addFlags(cmd)
 	f.StringSliceVar(&sshAgentArgs, "ssh-machine-agent-args", nil, "extra `maestro agent` flags of ssh pools' machines (e.g. --infra-image=...)")
+	f.StringSliceVar(&cloudAgentArgs, "cloud-machine-agent-args", nil, "extra `maestro agent` flags of aws and gcp pools' machines (in their user data)")
 	f.StringSliceVar(&localAgentArgs, "local-machine-agent-args", nil, "extra `maestro agent` flags of local pools' machines (e.g. --runtime=process)")
 	f.DurationVar(&cfg.LeaseTTL, "leader-lease-ttl", controlplane.DefaultLeaseTTL, "how long a dead leader keeps leadership before another server takes over")
 	addBackupFlags(cmd, &cfg)

@@ -1,7 +1,8 @@
 // Package clouds resolves a NodePool to the cloud.Cloud its machines come
 // from: one shared local cloud for `local` pools (machines as processes of
-// this host under <data dir>/machines), and an ssh cloud per `ssh` pool
-// built from the pool's settings and its private key secret. The node pool
+// this host under <data dir>/machines), and an ssh, EC2 or Compute Engine
+// cloud per `ssh`, `aws` or `gcp` pool built from the pool's settings and
+// its key or credentials secret. The node pool
 // and machine controllers take a Resolver, so they never know which clouds
 // exist.
 package clouds
@@ -10,12 +11,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync"
 
 	"github.com/maestro-dev/maestro/engine/agent/leftovers"
@@ -55,6 +54,9 @@ type Options struct {
 	// SSHAgentArgs are added to every ssh machine's `maestro agent`
 	// command line.
 	SSHAgentArgs []string
+	// CloudAgentArgs are added to every aws and gcp machine's `maestro
+	// agent` command line (in its user data).
+	CloudAgentArgs []string
 	// NewSSH builds an ssh pool's cloud from the pool and its private key
 	// (default: NewSSHCloud with Binary and SSHAgentArgs).
 	NewSSH func(pool *api.NodePool, privateKey cloud.Secret) (cloud.Cloud, error)
@@ -67,10 +69,10 @@ type Clouds struct {
 
 	mu    sync.Mutex
 	local *local.Cloud
-	ssh   map[string]sshEntry // pool name -> its cloud, for one pool generation and key
+	pools map[string]poolEntry // <provider>/<pool name> -> its cloud, for one pool generation and secret version
 }
 
-type sshEntry struct {
+type poolEntry struct {
 	generation int64
 	keyVersion int64
 	cloud      cloud.Cloud
@@ -95,7 +97,7 @@ func New(opts Options) (*Clouds, error) {
 			return NewSSHCloud(pool, key, opts.Binary, opts.SSHAgentArgs, opts.Logger)
 		}
 	}
-	return &Clouds{opts: opts, ssh: map[string]sshEntry{}}, nil
+	return &Clouds{opts: opts, pools: map[string]poolEntry{}}, nil
 }
 
 // For implements Resolver.
@@ -105,9 +107,13 @@ func (c *Clouds) For(ctx context.Context, pool *api.NodePool) (cloud.Cloud, erro
 		return c.localCloud()
 	case api.ProviderSSH:
 		return c.sshCloud(ctx, pool)
+	case api.ProviderAWS:
+		return c.awsCloud(ctx, pool)
+	case api.ProviderGCP:
+		return c.gcpCloud(ctx, pool)
 	}
 	return nil, cloud.Errorf(cloud.ErrInvalid, pool.Spec.Provider, "create",
-		"pool %s: spec.provider %q is not available on this server (local, ssh)", pool.Name, pool.Spec.Provider)
+		"pool %s: spec.provider %q is not available on this server (local, ssh, aws, gcp)", pool.Name, pool.Spec.Provider)
 }
 
 func (c *Clouds) localCloud() (cloud.Cloud, error) {
@@ -206,45 +212,14 @@ func (c *Clouds) sshCloud(ctx context.Context, pool *api.NodePool) (cloud.Cloud,
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.ssh[pool.Name]; ok && e.generation == pool.Generation && e.keyVersion == keyVersion {
-		return e.cloud, nil
-	}
-	sc, err := c.opts.NewSSH(pool, key)
-	if err != nil {
-		return nil, err
-	}
-	c.ssh[pool.Name] = sshEntry{generation: pool.Generation, keyVersion: keyVersion, cloud: sc}
-	return sc, nil
+	return c.cached(pool, keyVersion, func() (cloud.Cloud, error) { return c.opts.NewSSH(pool, key) })
 }
 
 // sshKey reads the pool's private key secret; no secret named is no key
 // (the ssh cloud then says what it lacks).
 func (c *Clouds) sshKey(ctx context.Context, pool *api.NodePool) (cloud.Secret, int64, error) {
-	ref := pool.Spec.SSH.PrivateKeySecretRef
-	if ref == "" {
-		return "", 0, nil
-	}
-	if c.opts.Client == nil {
-		return "", 0, fmt.Errorf("clouds: reading secret %s/%s: no API client", api.NamespaceSystem, ref)
-	}
-	s, err := c.opts.Client.Secrets(api.NamespaceSystem).Get(ctx, ref)
-	if api.IsNotFound(err) {
-		return "", 0, cloud.Errorf(cloud.ErrInvalid, api.ProviderSSH, "create",
-			"pool %s: spec.ssh.privateKeySecretRef: secret %s/%s not found", pool.Name, api.NamespaceSystem, ref)
-	}
-	if err != nil {
-		return "", 0, cloud.Wrap(cloud.ErrTransient, api.ProviderSSH, "create", err,
-			fmt.Sprintf("reading secret %s/%s", api.NamespaceSystem, ref))
-	}
-	key, ok := s.Data[SSHKeyField]
-	if !ok || len(key) == 0 {
-		have := slices.Sorted(maps.Keys(s.Data))
-		return "", 0, cloud.Errorf(cloud.ErrInvalid, api.ProviderSSH, "create",
-			"pool %s: secret %s/%s has no %q key (has %v)", pool.Name, api.NamespaceSystem, ref, SSHKeyField, have)
-	}
-	return cloud.Secret(key), s.ResourceVersion, nil
+	data, version, err := c.secretData(ctx, pool, api.ProviderSSH, "spec.ssh.privateKeySecretRef", pool.Spec.SSH.PrivateKeySecretRef, SSHKeyField)
+	return cloud.Secret(data[SSHKeyField]), version, err
 }
 
 // NewSSHCloud is the ssh cloud of a pool: its hosts, user, port, pinned

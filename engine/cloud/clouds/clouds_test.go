@@ -89,7 +89,8 @@ func TestFor(t *testing.T) {
 		pool       *api.NodePool
 	}{
 		{"secret missing", "secret maestro-system/onprem-key not found", sshPool(1, "onprem-key")},
-		{"provider not served", `spec.provider "aws" is not available`, &api.NodePool{ObjectMeta: api.ObjectMeta{Name: "x"}, Spec: api.NodePoolSpec{Provider: api.ProviderAWS}}},
+		{"provider not served", `spec.provider "azure" is not available`, &api.NodePool{ObjectMeta: api.ObjectMeta{Name: "x"}, Spec: api.NodePoolSpec{Provider: "azure"}}},
+		{"aws settings missing", `pool x: spec.aws: required`, &api.NodePool{ObjectMeta: api.ObjectMeta{Name: "x"}, Spec: api.NodePoolSpec{Provider: api.ProviderAWS}}},
 	} {
 		if _, err := res.For(ctx, tc.pool); !errors.Is(err, cloud.ErrInvalid) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want ErrInvalid with %q", tc.name, err, tc.want)
