@@ -171,9 +171,9 @@ func (c *Controller) deleteCloudMachine(ctx context.Context, m *api.Machine, poo
 	if m.Status.ProviderID == "" {
 		ids = nil
 		ms, err := cl.List(ctx, cloud.Filter{Cluster: c.cfg.Cluster, Pool: m.Spec.Pool})
-		if err != nil && refusedCreate(m) && errors.Is(err, cloud.ErrInvalid) {
-			// The cloud refuses us (a wrong key) as it refused the
-			// Create: nothing was made, and waiting would hold the
+		if err != nil && refusedCreate(m) && (errors.Is(err, cloud.ErrInvalid) || errors.Is(err, cloud.ErrPermission)) {
+			// The cloud refuses us (a wrong key, no credentials) as it
+			// refused the Create: nothing was made, and waiting would hold the
 			// Machine (and its pool) forever. Its join token is revoked.
 			c.log.Warn("machine never made: not looking for it in its cloud, which refuses us", "machine", m.Name, "pool", m.Spec.Pool, "err", err)
 			c.d.Recorder.Eventf(m, api.EventWarning, api.ReasonCloudError,

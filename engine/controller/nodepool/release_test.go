@@ -57,36 +57,51 @@ func TestUnreachableMachineReplacedThenReleased(t *testing.T) {
 	}
 }
 
-// TestRefusedMachineDeleted: a pool whose cloud refuses its key (Create
-// and List both ErrInvalid, as an ssh pool with a wrong private key) is
-// deleted whole: its machine, never made, does not wait for a listing the
-// cloud will never give. (Terraform replaces such a pool after its failed
-// create; the fixed apply waited on it forever.)
+// TestRefusedMachineDeleted: a pool whose cloud refuses it (Create and
+// List both ErrInvalid, as an ssh pool with a wrong private key, or both
+// ErrPermission, as a cloud pool without credentials) is deleted whole:
+// its machine, never made, does not wait for a listing the cloud will
+// never give. (Terraform replaces such a pool after its failed create; the
+// fixed apply waited on it forever.)
 func TestRefusedMachineDeleted(t *testing.T) {
 	t.Parallel()
-	e := start(t)
-	auth := cloud.Errorf(cloud.ErrInvalid, "ssh", "create", "ssh root@10.0.0.1:22: authentication failed: ssh: unable to authenticate")
-	e.fake.FailCreates(auth)
-	e.fake.FailLists(&cloud.Error{Kind: cloud.ErrTransient, Provider: "ssh", Op: "list", Message: "1 of 1 hosts not listed",
-		Err: cloud.Errorf(cloud.ErrInvalid, "ssh", "list", "ssh root@10.0.0.1:22: authentication failed")})
-	e.createPool(t, pool("np", 1))
-	cluster.Eventually(t, 20*time.Second, "the machine refused by the cloud", func() (bool, string) {
-		ms := e.machines(t, "np")
-		if len(ms) != 1 {
-			return false, summary(ms)
-		}
-		c := api.FindCondition(ms[0].Status.Conditions, api.MachineProvisioned)
-		return c != nil && c.Reason == api.ReasonInvalidRequest, fmt.Sprintf("%+v", c)
-	})
-	name := e.machines(t, "np")[0].Name
-	if err := e.Client.NodePools().Delete(e.Ctx, "np"); err != nil {
-		t.Fatal(err)
-	}
-	cluster.Eventually(t, 20*time.Second, "the pool and its refused machine gone", func() (bool, string) {
-		_, err := e.Client.NodePools().Get(e.Ctx, "np")
-		return api.IsNotFound(err) && len(e.machines(t, "np")) == 0, fmt.Sprintf("pool: %v; machines %s", err, summary(e.machines(t, "np")))
-	})
-	if evs := fmt.Sprint(e.events(t, "Machine", name)); !strings.Contains(evs, "deleting without the cloud") {
-		t.Errorf("no event says the machine was deleted without its cloud: %s", evs)
+	for _, tc := range []struct {
+		name, reason string
+		create, list error
+	}{
+		{"wrong ssh key", api.ReasonInvalidRequest,
+			cloud.Errorf(cloud.ErrInvalid, "ssh", "create", "ssh root@10.0.0.1:22: authentication failed: ssh: unable to authenticate"),
+			&cloud.Error{Kind: cloud.ErrTransient, Provider: "ssh", Op: "list", Message: "1 of 1 hosts not listed",
+				Err: cloud.Errorf(cloud.ErrInvalid, "ssh", "list", "ssh root@10.0.0.1:22: authentication failed")}},
+		{"no cloud credentials", api.ReasonPermissionDenied,
+			cloud.Errorf(cloud.ErrPermission, "aws", "create", "no usable AWS credentials"),
+			cloud.Errorf(cloud.ErrPermission, "aws", "list", "no usable AWS credentials")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := start(t)
+			e.fake.FailCreates(tc.create)
+			e.fake.FailLists(tc.list)
+			e.createPool(t, pool("np", 1))
+			cluster.Eventually(t, 20*time.Second, "the machine refused by the cloud", func() (bool, string) {
+				ms := e.machines(t, "np")
+				if len(ms) != 1 {
+					return false, summary(ms)
+				}
+				c := api.FindCondition(ms[0].Status.Conditions, api.MachineProvisioned)
+				return c != nil && c.Reason == tc.reason, fmt.Sprintf("%+v", c)
+			})
+			name := e.machines(t, "np")[0].Name
+			if err := e.Client.NodePools().Delete(e.Ctx, "np"); err != nil {
+				t.Fatal(err)
+			}
+			cluster.Eventually(t, 20*time.Second, "the pool and its refused machine gone", func() (bool, string) {
+				_, err := e.Client.NodePools().Get(e.Ctx, "np")
+				return api.IsNotFound(err) && len(e.machines(t, "np")) == 0, fmt.Sprintf("pool: %v; machines %s", err, summary(e.machines(t, "np")))
+			})
+			if evs := fmt.Sprint(e.events(t, "Machine", name)); !strings.Contains(evs, "deleting without the cloud") {
+				t.Errorf("no event says the machine was deleted without its cloud: %s", evs)
+			}
+		})
 	}
 }
