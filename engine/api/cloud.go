@@ -143,6 +143,36 @@ type NodePoolStatus struct {
 // nodes, all made from the current template.
 const NodePoolReady = "Ready"
 
+// NodePool condition: Autoscaling says what the cluster autoscaler last
+// decided for the pool (reasons below), on pools with spec.autoscaling.
+const NodePoolAutoscaling = "Autoscaling"
+
+// Reasons of the cluster autoscaler's conditions and events, with
+// Kubernetes' cluster-autoscaler's names.
+const (
+	// ReasonScaledUpGroup (pool): the pool's size was raised for pending pods.
+	ReasonScaledUpGroup = "ScaledUpGroup"
+	// ReasonTriggeredScaleUp (pod): a pool is adding nodes for the pod.
+	ReasonTriggeredScaleUp = "TriggeredScaleUp"
+	// ReasonNotTriggerScaleUp (pod and pool): no pool can add a node the
+	// pod fits on; the message says why, pool by pool.
+	ReasonNotTriggerScaleUp = "NotTriggerScaleUp"
+	// ReasonScaleDown (pool and node): an unneeded node is being removed.
+	ReasonScaleDown = "ScaleDown"
+	// ReasonNoScaleNeeded (pool): nothing to do.
+	ReasonNoScaleNeeded = "NoScaleNeeded"
+)
+
+// AnnotationDeleteMachine marks the machine a pool's scale-down removes
+// first (the cluster autoscaler names the node it found unneeded this way
+// before it lowers the pool's size).
+const AnnotationDeleteMachine = "nodepool.maestro.dev/delete-machine"
+
+// AnnotationTemplateCapacity sets the capacity the cluster autoscaler
+// assumes for a node of the pool while the pool has none to copy it from
+// ("cpu=4,memory=16Gi,pods=110"; any part may be left out).
+const AnnotationTemplateCapacity = "clusterautoscaler.maestro.dev/template-capacity"
+
 // Reasons of a NodePool's Ready condition (and of the pool controller's events).
 const (
 	ReasonPoolReady     = "MachinesReady"
