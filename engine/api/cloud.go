@@ -163,6 +163,18 @@ const (
 	ReasonNoScaleNeeded = "NoScaleNeeded"
 )
 
+// The cluster autoscaler's messages to pending pods that rollout waits
+// (maestro rollout status, the provider) read from their events: a
+// TriggeredScaleUp event's message starts with MessageWaitingForPool and
+// the pool's name ("waiting for node pool web to add 1 node(s)"); a
+// NotTriggerScaleUp one with MessageNoPoolCanHold when no pool's node
+// could ever hold the pod (a wait fails at once), and otherwise says why
+// no pool can add a node now (at its maximum size: the wait goes on).
+const (
+	MessageWaitingForPool = "waiting for node pool "
+	MessageNoPoolCanHold  = "no node pool can hold the pod"
+)
+
 // AnnotationDeleteMachine marks the machine a pool's scale-down removes
 // first (the cluster autoscaler names the node it found unneeded this way
 // before it lowers the pool's size).

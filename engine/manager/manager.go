@@ -13,6 +13,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/client/record"
 	"github.com/maestro-dev/maestro/engine/controller"
+	"github.com/maestro-dev/maestro/engine/controller/clusterautoscaler"
 	"github.com/maestro-dev/maestro/engine/controller/machine"
 	"github.com/maestro-dev/maestro/engine/controller/nodeipam"
 	"github.com/maestro-dev/maestro/engine/controller/nodepool"
@@ -29,6 +30,9 @@ type Config struct {
 	// Machines configures the node pool and machine controllers, which run
 	// only when Machines.Clouds is set.
 	Machines machine.Config
+	// ClusterAutoscaler tunes the cluster autoscaler, which runs with the
+	// node pool controller (it acts only on pools with spec.autoscaling).
+	ClusterAutoscaler clusterautoscaler.Config
 }
 
 // Run runs the scheduler and controllers until ctx ends.
@@ -58,7 +62,7 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, cfg Config) er
 		nodeipam.New(d),
 	}
 	if cfg.Machines.Clouds != nil {
-		controllers = append(controllers, nodepool.New(d), machine.New(d, cfg.Machines))
+		controllers = append(controllers, nodepool.New(d), machine.New(d, cfg.Machines), clusterautoscaler.New(d, cfg.ClusterAutoscaler))
 	}
 	var sched *scheduler.Scheduler
 	if !cfg.DisableScheduler {

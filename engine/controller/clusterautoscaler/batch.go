@@ -47,5 +47,12 @@ func (b *Batch) Ready(now time.Time) (ready bool, wait time.Duration) {
 // Done closes the batch; the pods it saw do not open a new one.
 func (b *Batch) Done() { b.first, b.last = time.Time{}, time.Time{} }
 
-// Forget lets a pod open a batch again (it ran, or was deleted).
-func (b *Batch) Forget(pod string) { delete(b.seen, pod) }
+// Retain forgets the pods keep reports false for (they ran, or were
+// deleted): should they come back pending, they open a batch again.
+func (b *Batch) Retain(keep func(pod string) bool) {
+	for k := range b.seen {
+		if !keep(k) {
+			delete(b.seen, k)
+		}
+	}
+}
