@@ -102,7 +102,7 @@ func TestPlanScaleUp(t *testing.T) {
 			in: ScaleUpInput{Pending: []*api.Pod{pod("huge", 64000, 1024, ""), pod("ok", 1000, 1024, "")},
 				Pools: []PoolState{pool("a", 0, 3, 0, 0, 4, 16), pool("b", 0, 3, 0, 0, 8, 16)}},
 			wantPool: "a", wantNodes: 1, wantPods: 1,
-			noScaleUp: map[string]string{"default/huge": "node pool a: a new node would not fit it (1 insufficient cpu)"},
+			noScaleUp: map[string]string{"default/huge": "node pool a: a new node would not fit it (insufficient cpu)"},
 			never:     []string{"default/huge"}},
 		{name: "a pod matching no pool's labels never fits",
 			in:        ScaleUpInput{Pending: []*api.Pod{selectorPod}, Pools: []PoolState{pool("web", 0, 3, 0, 0, 4, 16)}},

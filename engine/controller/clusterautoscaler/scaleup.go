@@ -210,21 +210,29 @@ func candidates(pipe *scheduler.Pipeline, p PoolState, base []*api.Node, pods, r
 		}
 		reason := "it fits a node that exists"
 		if pl.Node == "" {
-			reason = templateReason(pl.Reason)
+			reason = templateReason(pipe, p, pod, pl.Reason)
 		}
 		why[pod.Key()] = append(why[pod.Key()], fmt.Sprintf("node pool %s: %s", p.name(), reason))
 	}
 	return out
 }
 
-// templateReason turns the scheduler's count over every node into what
-// the template node lacked: "0/4 nodes are available: 1 insufficient cpu,
-// 3 ..." says nothing about the pool, so the reasons alone are kept.
-func templateReason(msg string) string {
-	if _, after, ok := strings.Cut(msg, ": "); ok {
-		return "a new node would not fit it (" + after + ")"
+// templateReason says what kept pod off p's template node: the
+// scheduler's count over the whole snapshot ("0/4 nodes available: 3
+// insufficient cpu, ...") says nothing of the pool, so the template is
+// previewed alone; if the pod fits it alone, other pods' placement (spread,
+// anti-affinity) kept it off, and the whole message is kept.
+func templateReason(pipe *scheduler.Pipeline, p PoolState, pod *api.Pod, msg string) string {
+	alone := pipe.Preview(scheduler.NewSnapshotFrom(templates(p, "new", 1), nil), []*api.Pod{pod})[0]
+	if alone.Node != "" {
+		return "not next to the other pods: " + msg
 	}
-	return msg
+	_, reasons, _ := strings.Cut(alone.Reason, ": ")
+	parts := strings.Split(strings.TrimSuffix(reasons, "."), ", ")
+	for i, r := range parts {
+		parts[i] = strings.TrimPrefix(r, "1 ")
+	}
+	return "a new node would not fit it (" + strings.Join(parts, ", ") + ")"
 }
 
 // binPack finds how many template nodes of p, up to its room, the
