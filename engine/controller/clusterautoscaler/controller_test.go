@@ -13,6 +13,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/cloud/cloudtest"
 	"github.com/maestro-dev/maestro/engine/controller/clusterautoscaler"
 	"github.com/maestro-dev/maestro/internal/testenv"
+	"github.com/maestro-dev/maestro/internal/podcapacity"
 	"github.com/maestro-dev/maestro/internal/testenv/cluster"
 )
 
@@ -133,7 +134,8 @@ func TestPendingPodsGrowThePoolAndIdleNodesGo(t *testing.T) {
 }
 
 // TestPodTooBigForEveryPool: a pod asking for more cpu than a node of any
-// pool has is told at once, and the pool does not grow.
+// pool has is told at once, a rollout wait (what `maestro rollout status`
+// and the provider read) fails with the reason, and the pool does not grow.
 func TestPodTooBigForEveryPool(t *testing.T) {
 	c := start(t)
 	autoscalingPool(t, c, "web", 1, 4)
@@ -147,6 +149,10 @@ func TestPodTooBigForEveryPool(t *testing.T) {
 		return hasEvent(evs, api.ReasonNotTriggerScaleUp+": "+api.MessageNoPoolCanHold+": node pool web: a new node would not fit it (insufficient cpu)"),
 			fmt.Sprintf("events %q", evs)
 	})
+	d, _ := c.Client.Deployments("default").Get(c.Ctx, "huge")
+	if r, err := podcapacity.ForDeployment(c.Ctx, c.Client, d); err != nil || r.Never == nil || !strings.Contains(r.Never.Error(), "insufficient cpu") {
+		t.Errorf("rollout wait: %+v, %v; want it to fail with the reason", r, err)
+	}
 	p, _ := c.Client.NodePools().Get(c.Ctx, "web")
 	cond := api.FindCondition(p.Status.Conditions, api.NodePoolAutoscaling)
 	if *p.Spec.Size != 1 || cond == nil || cond.Reason != api.ReasonNotTriggerScaleUp || !strings.Contains(cond.Message, "insufficient cpu") {
