@@ -12,8 +12,8 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/cloud/cloudtest"
 	"github.com/maestro-dev/maestro/engine/controller/clusterautoscaler"
-	"github.com/maestro-dev/maestro/internal/testenv"
 	"github.com/maestro-dev/maestro/internal/podcapacity"
+	"github.com/maestro-dev/maestro/internal/testenv"
 	"github.com/maestro-dev/maestro/internal/testenv/cluster"
 )
 
