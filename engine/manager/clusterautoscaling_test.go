@@ -1,8 +1,13 @@
 package manager_test
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +27,9 @@ import (
 // autoscaling, min 1, max 4. Three pods of 60% of a node's cpu each do not
 // fit its one node: the pool adds nodes until all three run (reported:
 // unschedulable -> Running per pod). With the pods gone, the pool shrinks
-// back to 1 after the shortened unneeded time, each removed node drained.
+// back to 1 after the shortened unneeded time, each removed node drained,
+// with no failed request to a service whose pods were on the removed
+// nodes.
 // A pod asking for more cpu than any pool's node has fails a rollout wait
 // at once with the reason, and the pool does not grow for it.
 func TestClusterAutoscaling(t *testing.T) {
@@ -68,10 +75,48 @@ func TestClusterAutoscaling(t *testing.T) {
 		t.Errorf("pool events %q; want %s", evs, api.ReasonScaledUpGroup)
 	}
 
+	// A service spread over the three nodes (created now so it spreads)
+	// answers throughout the scale-down.
+	web := testenv.DemoDeployment(lp.demo, "svc", 3, func(d *api.Deployment) {
+		d.Spec.Template.Spec.Containers[0].Resources.Requests = api.ResourceList{api.ResourceCPU: resource.MustParse("10m")}
+	})
+	if _, err := lp.Client.Deployments("default").Create(lp.Ctx, web); err != nil {
+		t.Fatal(err)
+	}
+	svc := &api.Service{ObjectMeta: api.ObjectMeta{Name: "svc", Namespace: "default"},
+		Spec: api.ServiceSpec{Selector: map[string]string{"app": "svc"}, Ports: []api.ServicePort{{Port: 80, TargetPort: api.FromInt(8080)}}}}
+	if _, err := lp.Client.Services("default").Create(lp.Ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Eventually(t, 2*time.Minute, "svc's 3 pods Ready", func() (bool, string) {
+		ready := 0
+		for _, p := range lp.Pods(t, "default", "app=svc") {
+			if api.IsPodReady(p) {
+				ready++
+			}
+		}
+		return ready == 3, fmt.Sprint(ready)
+	})
+	load := serviceLoad(t, lp, "svc")
+
 	start := time.Now()
 	cluster.Update(t, lp.Ctx, lp.Client.Deployments("default"), "load", func(d *api.Deployment) { d.Spec.Replicas = api.Ptr[int32](0) })
 	lp.waitReady(t, "web", 1, 3*time.Minute)
 	t.Logf("scale-down: 3 -> 1 nodes %s after the load went (unneeded time %s)", time.Since(start).Round(time.Millisecond), unneeded)
+	cluster.Eventually(t, time.Minute, "svc's 3 pods Ready on the remaining node", func() (bool, string) {
+		ready := 0
+		for _, p := range lp.Pods(t, "default", "app=svc") {
+			if api.IsPodReady(p) && p.DeletionTimestamp == nil {
+				ready++
+			}
+		}
+		return ready == 3, fmt.Sprint(ready)
+	})
+	if total, failed := load(); total < 100 || len(failed) > 0 {
+		t.Errorf("through the service during the scale-down: %d requests, %d failed (first: %v); want > 100 and 0 failed", total, len(failed), failed)
+	} else {
+		t.Logf("through the service during the scale-down: %d requests, 0 failed", total)
+	}
 	if got := lp.processes(t); len(got) != 1 {
 		t.Errorf("agent processes %v, want 1", got)
 	}
@@ -95,6 +140,58 @@ func TestClusterAutoscaling(t *testing.T) {
 	}
 	if p, _ := lp.Client.NodePools().Get(lp.Ctx, "web"); *p.Spec.Size != 1 {
 		t.Errorf("pool size %d, want 1 (no scale-up for a pod no node could hold)", *p.Spec.Size)
+	}
+}
+
+// serviceLoad sends requests to the ready endpoints of service name in
+// turn, as a service proxy would (local pools' machines run none on this
+// host), until the returned stop, which reports how many were sent and
+// the failures.
+func serviceLoad(t *testing.T, lp *localPools, name string) (stop func() (int, []error)) {
+	ctx, cancel := context.WithCancel(lp.Ctx)
+	hc := &http.Client{Timeout: 5 * time.Second}
+	var total int
+	var failed []error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ctx.Err() == nil; i++ {
+			time.Sleep(20 * time.Millisecond)
+			ep, err := lp.Client.Endpoints("default").Get(ctx, name)
+			if err != nil {
+				continue // the API, not the service
+			}
+			var addrs []string
+			for _, ss := range ep.Subsets {
+				for _, a := range ss.Addresses {
+					for _, p := range ss.Ports {
+						addrs = append(addrs, net.JoinHostPort(a.IP, strconv.Itoa(int(p.Port))))
+					}
+				}
+			}
+			total++
+			if len(addrs) == 0 {
+				failed = append(failed, fmt.Errorf("no ready endpoint"))
+				continue
+			}
+			resp, err := hc.Get("http://" + addrs[i%len(addrs)] + "/")
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					err = fmt.Errorf("status %s", resp.Status)
+				}
+			}
+			if err != nil && ctx.Err() == nil {
+				failed = append(failed, fmt.Errorf("%s: %w", addrs[i%len(addrs)], err))
+			}
+		}
+	}()
+	t.Cleanup(cancel)
+	return func() (int, []error) {
+		cancel()
+		<-done
+		return total, failed
 	}
 }
 
