@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"context"
 	"sort"
 	"sync"
 	"time"
@@ -28,6 +27,9 @@ type Store struct {
 	// pods indexes the pods of every node's last report by namespace and
 	// name, so a namespace's pods are found without scanning every node.
 	pods map[string]map[string]*podSample
+	// swept is when silent nodes were last looked for: reports sweep once
+	// an interval, so the store needs no goroutine of its own.
+	swept time.Time
 }
 
 // nodeSample is one node's last report, kept compact: two integers per
@@ -88,6 +90,10 @@ func (s *Store) Report(r *api.NodeMetricsReport) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if n.received.Sub(s.swept) >= s.interval {
+		s.expireLocked(n.received)
+		s.swept = n.received
+	}
 	s.forgetLocked(r.Node)
 	s.nodes[r.Node] = n
 	for i := range n.pods {
@@ -129,11 +135,16 @@ func (s *Store) forgetLocked(node string) {
 }
 
 // Expire forgets the nodes that missed ExpiryIntervals reports and
-// returns how many it forgot.
+// returns how many it forgot (Report does it once an interval).
 func (s *Store) Expire() int {
-	cutoff := s.now().Add(-ExpiryIntervals * s.interval)
+	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.expireLocked(now)
+}
+
+func (s *Store) expireLocked(now time.Time) int {
+	cutoff := now.Add(-ExpiryIntervals * s.interval)
 	var n int
 	for name, ns := range s.nodes {
 		if ns.received.Before(cutoff) {
@@ -266,19 +277,5 @@ func (u usage) list() api.ResourceList {
 	return api.ResourceList{
 		api.ResourceCPU:    resource.NewMilliQuantity(u.cpuMilli, resource.DecimalSI),
 		api.ResourceMemory: resource.NewQuantity(u.memory, resource.BinarySI),
-	}
-}
-
-// Run forgets silent nodes every interval until ctx ends.
-func (s *Store) Run(ctx context.Context) {
-	t := time.NewTicker(s.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.Expire()
-		}
 	}
 }

@@ -193,3 +193,15 @@ func TestStoreServesUsage(t *testing.T) {
 		t.Errorf("pod usage from %s uid %s, want n1 p1-uid", p.Node, p.UID)
 	}
 }
+
+func TestReportsSweepSilentNodes(t *testing.T) {
+	s, c := newTestStore()
+	s.Report(report("silent", pod("a", "p1", "100m")))
+	for range 4 {
+		c.t = c.t.Add(10 * time.Second)
+		s.Report(report("n2"))
+	}
+	if nodes, pods := s.Len(); nodes != 1 || pods != 0 {
+		t.Errorf("after 4 intervals of another node's reports the store holds %d nodes and %d pods, want the reporting node alone", nodes, pods)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/controller"
 	"github.com/maestro-dev/maestro/engine/controlplane"
 	"github.com/maestro-dev/maestro/engine/manager"
+	"github.com/maestro-dev/maestro/engine/metrics"
 	"github.com/maestro-dev/maestro/engine/network"
 	"github.com/maestro-dev/maestro/engine/store"
 	"github.com/maestro-dev/maestro/internal/version"
@@ -119,6 +120,7 @@ the Terraform provider read.`,
 	f.Int64Var(&cfg.MaxRequestBytes, "max-request-bytes", 0, "largest request body accepted (default 3 MiB)")
 	f.DurationVar(&cfg.NodeCredentialTTL, "node-credential-ttl", controlplane.DefaultNodeCredentialTTL,
 		"lifetime of the token and certificate a node gets by joining; agents renew them after two thirds of it")
+	f.DurationVar(&cfg.MetricsInterval, "metrics-interval", metrics.DefaultInterval, "how often agents report usage; a node silent for 3 intervals drops out of `maestro top` and the autoscaler's view")
 	f.IntVar(&cfg.MaxObjectBytes, "max-object-bytes", registry.DefaultMaxObjectBytes, "largest object stored, encoded (413 beyond; keep it below etcd's request limit, 1.5 MiB by default)")
 	addLimitFlags(cmd, &cfg.Limits)
 	f.BoolVar(&controllers, "controllers", true, "run the scheduler and controllers (on the elected leader, when several servers share an etcd)")
