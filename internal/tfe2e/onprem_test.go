@@ -42,16 +42,19 @@ type oneApply struct {
 	baseEnv []string // the workspace's environment without variables
 }
 
+// sensitiveVars go in the environment (TF_VAR_...), not on the command line.
+var sensitiveVars = map[string]bool{"ssh_private_key": true, "aws_secret_access_key": true, "gcp_credentials_json": true}
+
 // setVars rebuilds the workspace's variables from o.vars: -var arguments,
-// except the private key, which goes in the environment (TF_VAR_...) so
-// that a failed command's printout never shows it.
+// except sensitive ones, which go in the environment (TF_VAR_...) so
+// that a failed command's printout never shows them.
 func (o *oneApply) setVars() {
 	if o.baseEnv == nil {
 		o.baseEnv = slices.Clone(o.w.env)
 	}
 	o.w.vars, o.w.env = nil, slices.Clone(o.baseEnv)
 	for _, k := range slices.Sorted(maps.Keys(o.vars)) {
-		if k == "ssh_private_key" {
+		if sensitiveVars[k] {
 			o.w.env = append(o.w.env, "TF_VAR_"+k+"="+o.vars[k])
 			continue
 		}
