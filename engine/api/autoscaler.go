@@ -115,3 +115,41 @@ type MetricStatus struct {
 	AverageUtilization *int32             `json:"averageUtilization,omitempty"`
 	AverageValue       *resource.Quantity `json:"averageValue,omitempty"`
 }
+
+// Autoscaler condition types (autoscaling/v2's).
+const (
+	// AutoscalerAbleToScale: the target's scale could be read and written
+	// (False when it could not), and whether a stabilisation window held a
+	// change back.
+	AutoscalerAbleToScale = "AbleToScale"
+	// AutoscalerScalingActive: a replica count could be computed from the
+	// metrics (False: metrics missing, or scaling disabled at 0 replicas).
+	AutoscalerScalingActive = "ScalingActive"
+	// AutoscalerScalingLimited: the computed count was clamped by min/max
+	// or by a scaling policy.
+	AutoscalerScalingLimited = "ScalingLimited"
+)
+
+// Autoscaler condition and event reasons, Kubernetes' names.
+const (
+	ReasonFailedGetScale          = "FailedGetScale"
+	ReasonSucceededGetScale       = "SucceededGetScale"
+	ReasonFailedUpdateScale       = "FailedUpdateScale"
+	ReasonSucceededRescale        = "SucceededRescale"
+	ReasonReadyForNewScale        = "ReadyForNewScale"
+	ReasonScaleUpStabilized       = "ScaleUpStabilized"
+	ReasonScaleDownStabilized     = "ScaleDownStabilized"
+	ReasonFailedGetResourceMetric = "FailedGetResourceMetric"
+	ReasonInvalidSelector         = "InvalidSelector"
+	ReasonValidMetricFound        = "ValidMetricFound"
+	ReasonScalingDisabled         = "ScalingDisabled"
+	ReasonTooFewReplicas          = "TooFewReplicas"
+	ReasonTooManyReplicas         = "TooManyReplicas"
+	ReasonScaleUpLimit            = "ScaleUpLimit"
+	ReasonScaleDownLimit          = "ScaleDownLimit"
+	ReasonDesiredWithinRange      = "DesiredWithinRange"
+	// Events only.
+	ReasonSuccessfulRescale            = "SuccessfulRescale"
+	ReasonFailedRescale                = "FailedRescale"
+	ReasonFailedComputeMetricsReplicas = "FailedComputeMetricsReplicas"
+)
