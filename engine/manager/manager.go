@@ -14,6 +14,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/client/record"
 	"github.com/maestro-dev/maestro/engine/controller"
 	"github.com/maestro-dev/maestro/engine/controller/autoscaler"
+	"github.com/maestro-dev/maestro/engine/controller/clusterautoscaler"
 	"github.com/maestro-dev/maestro/engine/controller/machine"
 	"github.com/maestro-dev/maestro/engine/controller/nodeipam"
 	"github.com/maestro-dev/maestro/engine/controller/nodepool"
@@ -33,6 +34,9 @@ type Config struct {
 	// Autoscaler configures the horizontal autoscaler; its Metrics source
 	// is the metrics pipeline (nil: autoscalers report no metrics pipeline).
 	Autoscaler autoscaler.Config
+	// ClusterAutoscaler tunes the cluster autoscaler, which runs with the
+	// node pool controller (it acts only on pools with spec.autoscaling).
+	ClusterAutoscaler clusterautoscaler.Config
 }
 
 // Run runs the scheduler and controllers until ctx ends.
@@ -63,7 +67,7 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, cfg Config) er
 		autoscaler.New(d, cfg.Autoscaler),
 	}
 	if cfg.Machines.Clouds != nil {
-		controllers = append(controllers, nodepool.New(d), machine.New(d, cfg.Machines))
+		controllers = append(controllers, nodepool.New(d), machine.New(d, cfg.Machines), clusterautoscaler.New(d, cfg.ClusterAutoscaler))
 	}
 	var sched *scheduler.Scheduler
 	if !cfg.DisableScheduler {
