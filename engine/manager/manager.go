@@ -64,7 +64,7 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, cfg Config) er
 		controller.NewNamespaceController(d),
 		controller.NewVolumeController(d),
 		nodeipam.New(d),
-		autoscaler.New(d, cfg.Autoscaler),
+		autoscaler.New(d, autoscalerConfig(cfg.Autoscaler, c)),
 	}
 	if cfg.Machines.Clouds != nil {
 		controllers = append(controllers, nodepool.New(d), machine.New(d, cfg.Machines), clusterautoscaler.New(d, cfg.ClusterAutoscaler))
@@ -86,4 +86,13 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, cfg Config) er
 	wg.Go(func() { controller.RunAll(ctx, d, controllers) })
 	wg.Wait()
 	return nil
+}
+
+// autoscalerConfig is cfg with the metrics pipeline as its usage source
+// unless one is set.
+func autoscalerConfig(cfg autoscaler.Config, c *client.Client) autoscaler.Config {
+	if cfg.Metrics == nil {
+		cfg.Metrics = ClientMetrics{C: c}
+	}
+	return cfg
 }
