@@ -29,6 +29,7 @@ type NodePoolResourceModel struct {
 	Taints       []poolTaintModel      `tfsdk:"taint"`
 	Spot         types.Bool            `tfsdk:"spot"`
 	Size         types.Int64           `tfsdk:"size"`
+	Autoscaling  types.Bool            `tfsdk:"autoscaling"`
 	MinSize      types.Int64           `tfsdk:"min_size"`
 	MaxSize      types.Int64           `tfsdk:"max_size"`
 	Rollout      *poolRolloutModel     `tfsdk:"rollout"`
@@ -161,11 +162,19 @@ func expandNodePool(ctx context.Context, plan *NodePoolResourceModel, p *api.Nod
 	if v := int32Ptr(plan.MaxSize); v != nil {
 		s.MaxSize = *v
 	}
+	live := s.Size
 	if v := int32Ptr(plan.Size); v != nil {
 		s.Size = v
 		if plan.MinSize.IsNull() && plan.MaxSize.IsNull() {
 			s.MinSize, s.MaxSize = *v, *v
 		}
+	}
+	s.Autoscaling = plan.Autoscaling.ValueBool()
+	if s.Autoscaling && live != nil {
+		// The cluster autoscaler owns the size once the pool exists: size
+		// is only the initial one; an update keeps the live size, within
+		// the (maybe new) bounds.
+		s.Size = api.Ptr(max(s.MinSize, min(s.MaxSize, *live)))
 	}
 	if r := plan.Rollout; r != nil {
 		s.Rollout = api.NodePoolRollout{MaxSurge: intOrString(r.MaxSurge), MaxUnavailable: intOrString(r.MaxUnavailable)}
@@ -255,6 +264,10 @@ func flattenNodePool(ctx context.Context, p *api.NodePool, m *NodePoolResourceMo
 		size = *s.Size
 	}
 	m.Size = types.Int64Value(int64(size))
+	m.Autoscaling = types.BoolValue(s.Autoscaling)
+	if s.Autoscaling && !importing && !prior.Size.IsNull() && !prior.Size.IsUnknown() {
+		m.Size = prior.Size // the autoscaler's changes are no diff
+	}
 	m.DrainTimeout = keepDuration(m.DrainTimeout, s.DrainTimeoutSeconds, defaultPoolDrainTimeout)
 	flattenPoolBehaviour(s, m, importing)
 	if importing {

@@ -53,9 +53,15 @@ func (r *NodePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"labels":       schema.MapAttribute{MarkdownDescription: "Labels of the pool's nodes. Part of the template.", ElementType: types.StringType, Optional: true},
 			"spot": schema.BoolAttribute{MarkdownDescription: "Ask for interruptible capacity where the provider has it. Part of the template.",
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
-			"size":          size("Number of machines. Alone it fixes the pool's size (min_size = max_size = size); with min_size and max_size it must lie between them."),
-			"min_size":      size("Fewest machines (default: size)."),
-			"max_size":      size("Most machines (default: size). Must be at least min_size: the plan fails otherwise."),
+			"size":     size("Number of machines. Alone it fixes the pool's size (min_size = max_size = size); with min_size and max_size it must lie between them."),
+			"min_size": size("Fewest machines (default: size)."),
+			"max_size": size("Most machines (default: size). Must be at least min_size: the plan fails otherwise."),
+			"autoscaling": schema.BoolAttribute{MarkdownDescription: "Let the cluster autoscaler move the pool's size between min_size and max_size: " +
+				"it adds nodes when pods do not fit (deciding with the scheduler on a template node of the pool, so a pool at 0 can grow) and " +
+				"removes nodes whose requested cpu and memory stay under 50% and whose pods fit elsewhere. `size`, if set, is then only the " +
+				"initial size: later applies leave the live size alone (no diff). A pool with no node yet assumes 2 cpus and 8 GiB per node " +
+				"unless its annotation `clusterautoscaler.maestro.dev/template-capacity` says otherwise.",
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
 			"drain_timeout": duration("How long a node is drained before its machine is deleted anyway.", defaultPoolDrainTimeout),
 			"wait_for_ready": schema.BoolAttribute{MarkdownDescription: "Wait, on create and update, until the pool's machines are Running with Ready nodes on the current template (default true).",
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true)},

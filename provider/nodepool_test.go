@@ -99,7 +99,7 @@ func model(mut func(m *NodePoolResourceModel)) *NodePoolResourceModel {
 	m := &NodePoolResourceModel{
 		ID: types.StringValue("pool-a"), Name: types.StringValue("pool-a"), Local: &poolLocalModel{},
 		MachineType: types.StringNull(), Zones: types.ListNull(types.StringType), Labels: types.MapNull(types.StringType),
-		Spot: types.BoolValue(false), Size: types.Int64Value(2), MinSize: types.Int64Null(), MaxSize: types.Int64Null(),
+		Spot: types.BoolValue(false), Autoscaling: types.BoolValue(false), Size: types.Int64Value(2), MinSize: types.Int64Null(), MaxSize: types.Int64Null(),
 		DrainTimeout: types.StringValue("5m"), WaitForReady: types.BoolValue(true),
 	}
 	if mut != nil {
@@ -357,6 +357,44 @@ func TestPlanSizes(t *testing.T) {
 			planSizes(config, state, plan)
 			if plan.Size.ValueInt64() != tt.wantSize || plan.MinSize.ValueInt64() != tt.wantMin || plan.MaxSize.ValueInt64() != tt.wantMax {
 				t.Errorf("planned size %v min %v max %v, want %d %d %d", plan.Size, plan.MinSize, plan.MaxSize, tt.wantSize, tt.wantMin, tt.wantMax)
+			}
+		})
+	}
+}
+
+// TestNodePoolAutoscalingOwnsSize: with autoscaling, size is the initial
+// size only: an update keeps the live size (within new bounds) and a read
+// keeps the configured one, so the autoscaler's changes are neither undone
+// nor a diff.
+func TestNodePoolAutoscalingOwnsSize(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name         string
+		live         *int32 // nil: create
+		minSize, max int64
+		wantSpec     int32
+	}{
+		{"create: the initial size", nil, 1, 4, 1},
+		{"update: the live size stays", api.Ptr[int32](3), 1, 4, 3},
+		{"update: within a lower max", api.Ptr[int32](3), 1, 2, 2},
+		{"update: within a higher min", api.Ptr[int32](1), 2, 4, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := model(func(m *NodePoolResourceModel) {
+				m.Autoscaling = types.BoolValue(true)
+				m.Size, m.MinSize, m.MaxSize = types.Int64Value(1), types.Int64Value(tc.minSize), types.Int64Value(tc.max)
+			})
+			p := &api.NodePool{Spec: api.NodePoolSpec{Size: tc.live}}
+			var d diag.Diagnostics
+			expandNodePool(ctx, m, p, &d)
+			if d.HasError() || !p.Spec.Autoscaling || *p.Spec.Size != tc.wantSpec {
+				t.Fatalf("spec autoscaling %v size %d, want true %d (%v)", p.Spec.Autoscaling, *p.Spec.Size, tc.wantSpec, d)
+			}
+			back := *m
+			flattenNodePool(ctx, p, &back, false, &d)
+			if back.Size.ValueInt64() != 1 || !back.Autoscaling.ValueBool() {
+				t.Errorf("read: size %v autoscaling %v; want the configured 1 and true", back.Size, back.Autoscaling)
 			}
 		})
 	}
