@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/internal/testenv/cluster"
 )
 
 // Static mistakes fail the plan at their attribute, before any request.
@@ -189,6 +190,43 @@ func TestAccNodePool_updates(t *testing.T) {
 				Config: pool(`size = 1`),
 				Check:  resource.TestCheckResourceAttr("maestro_node_pool.p", "size", "1"),
 			},
+		},
+	})
+}
+
+// TestAccNodePool_autoscaling: with autoscaling, the size the cluster
+// autoscaler sets is no diff, and an apply that changes the bounds keeps
+// it (within them) rather than resetting it to the configured size.
+func TestAccNodePool_autoscaling(t *testing.T) {
+	c, provider := accCluster(t, 0)
+	pool := func(maxSize int) string {
+		return provider + fmt.Sprintf("resource \"maestro_node_pool\" \"p\" {\n  name = \"auto\"\n  wait_for_ready = false\n  local {}\n"+
+			"  autoscaling = true\n  size = 1\n  min_size = 1\n  max_size = %d\n}\n", maxSize)
+	}
+	ctx := context.Background()
+	spec := func(want int32) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			p, err := c.Client.NodePools().Get(ctx, "auto")
+			if err != nil {
+				return err
+			}
+			if !p.Spec.Autoscaling || *p.Spec.Size != want {
+				return fmt.Errorf("spec autoscaling %v size %d, want true %d", p.Spec.Autoscaling, *p.Spec.Size, want)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: pool(4), Check: spec(1)},
+			{
+				PreConfig: func() { // the autoscaler grows the pool
+					cluster.Update(t, ctx, c.Client.NodePools(), "auto", func(p *api.NodePool) { p.Spec.Size = api.Ptr[int32](3) })
+				},
+				Config: pool(4), PlanOnly: true,
+			},
+			{Config: pool(2), Check: resource.ComposeTestCheckFunc(spec(2), resource.TestCheckResourceAttr("maestro_node_pool.p", "size", "1"))},
 		},
 	})
 }
