@@ -3,40 +3,47 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/controller/clusterautoscaler"
 )
 
 // Conversions between maestro_node_pool's model and api.NodePool.
 
 // NodePoolResourceModel is the state of maestro_node_pool.
 type NodePoolResourceModel struct {
-	ID           types.String          `tfsdk:"id"`
-	Name         types.String          `tfsdk:"name"`
-	Local        *poolLocalModel       `tfsdk:"local"`
-	SSH          *poolSSHModel         `tfsdk:"ssh"`
-	AWS          *poolAWSModel         `tfsdk:"aws"`
-	GCP          *poolGCPModel         `tfsdk:"gcp"`
-	MachineType  types.String          `tfsdk:"machine_type"`
-	Zones        types.List            `tfsdk:"zones"`
-	Labels       types.Map             `tfsdk:"labels"`
-	Taints       []poolTaintModel      `tfsdk:"taint"`
-	Spot         types.Bool            `tfsdk:"spot"`
-	Size         types.Int64           `tfsdk:"size"`
-	Autoscaling  types.Bool            `tfsdk:"autoscaling"`
-	MinSize      types.Int64           `tfsdk:"min_size"`
-	MaxSize      types.Int64           `tfsdk:"max_size"`
-	Rollout      *poolRolloutModel     `tfsdk:"rollout"`
-	DrainTimeout types.String          `tfsdk:"drain_timeout"`
-	Remediation  *poolRemediationModel `tfsdk:"remediation"`
-	WaitForReady types.Bool            `tfsdk:"wait_for_ready"`
-	Timeouts     timeouts.Value        `tfsdk:"timeouts"`
+	ID          types.String     `tfsdk:"id"`
+	Name        types.String     `tfsdk:"name"`
+	Local       *poolLocalModel  `tfsdk:"local"`
+	SSH         *poolSSHModel    `tfsdk:"ssh"`
+	AWS         *poolAWSModel    `tfsdk:"aws"`
+	GCP         *poolGCPModel    `tfsdk:"gcp"`
+	MachineType types.String     `tfsdk:"machine_type"`
+	Zones       types.List       `tfsdk:"zones"`
+	Labels      types.Map        `tfsdk:"labels"`
+	Taints      []poolTaintModel `tfsdk:"taint"`
+	Spot        types.Bool       `tfsdk:"spot"`
+	Size        types.Int64      `tfsdk:"size"`
+	Autoscaling types.Bool       `tfsdk:"autoscaling"`
+	// TemplateCapacity is the pool's api.AnnotationTemplateCapacity.
+	TemplateCapacity types.Map             `tfsdk:"template_capacity"`
+	MinSize          types.Int64           `tfsdk:"min_size"`
+	MaxSize          types.Int64           `tfsdk:"max_size"`
+	Rollout          *poolRolloutModel     `tfsdk:"rollout"`
+	DrainTimeout     types.String          `tfsdk:"drain_timeout"`
+	Remediation      *poolRemediationModel `tfsdk:"remediation"`
+	WaitForReady     types.Bool            `tfsdk:"wait_for_ready"`
+	Timeouts         timeouts.Value        `tfsdk:"timeouts"`
 }
 
 // poolLocalModel is the empty `local {}` block: machines on this host.
@@ -170,6 +177,7 @@ func expandNodePool(ctx context.Context, plan *NodePoolResourceModel, p *api.Nod
 		}
 	}
 	s.Autoscaling = plan.Autoscaling.ValueBool()
+	expandTemplateCapacity(ctx, plan, p, diags)
 	if s.Autoscaling && live != nil {
 		// The cluster autoscaler owns the size once the pool exists: size
 		// is only the initial one; an update keeps the live size, within
@@ -265,6 +273,7 @@ func flattenNodePool(ctx context.Context, p *api.NodePool, m *NodePoolResourceMo
 	}
 	m.Size = types.Int64Value(int64(size))
 	m.Autoscaling = types.BoolValue(s.Autoscaling)
+	m.TemplateCapacity = flattenTemplateCapacity(ctx, p, diags)
 	if s.Autoscaling && !importing && !prior.Size.IsNull() && !prior.Size.IsUnknown() {
 		m.Size = prior.Size // the autoscaler's changes are no diff
 	}
@@ -360,3 +369,64 @@ func poolSize(m *NodePoolResourceModel) (n int, ok bool) {
 
 // itoa for messages.
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// expandTemplateCapacity writes template_capacity ({cpu = "4", memory =
+// "16Gi"}) as the pool's annotation "cpu=4,memory=16Gi" (sorted), or
+// removes the annotation; the pool's other annotations stay.
+func expandTemplateCapacity(ctx context.Context, plan *NodePoolResourceModel, p *api.NodePool, diags *diag.Diagnostics) {
+	caps := stringMap(ctx, plan.TemplateCapacity, diags)
+	if len(caps) == 0 {
+		delete(p.Annotations, api.AnnotationTemplateCapacity)
+		return
+	}
+	p.Annotations = maps.Clone(p.Annotations)
+	if p.Annotations == nil {
+		p.Annotations = map[string]string{}
+	}
+	p.Annotations[api.AnnotationTemplateCapacity] = capacityString(caps)
+}
+
+// capacityString is caps as the annotation says it: "cpu=4,memory=16Gi".
+func capacityString(caps map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(caps)) {
+		parts = append(parts, k+"="+caps[k])
+	}
+	return strings.Join(parts, ",")
+}
+
+// flattenTemplateCapacity reads the annotation back (null when unset).
+func flattenTemplateCapacity(ctx context.Context, p *api.NodePool, diags *diag.Diagnostics) types.Map {
+	caps := map[string]string{}
+	for part := range strings.SplitSeq(p.Annotations[api.AnnotationTemplateCapacity], ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok {
+			caps[k] = v
+		}
+	}
+	return mapOrNull(ctx, caps, diags)
+}
+
+// templateCapacityValidator checks template_capacity with the cluster
+// autoscaler's own parser.
+type templateCapacityValidator struct{}
+
+func (templateCapacityValidator) Description(context.Context) string {
+	return "keys cpu, memory and pods, values quantities such as 4, 500m, 16Gi"
+}
+
+func (v templateCapacityValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
+}
+
+func (templateCapacityValidator) ValidateMap(ctx context.Context, req validator.MapRequest, resp *validator.MapResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	caps := map[string]string{}
+	if d := req.ConfigValue.ElementsAs(ctx, &caps, false); d.HasError() {
+		return // unknown elements: checked at apply
+	}
+	if _, err := clusterautoscaler.ParseCapacity(capacityString(caps)); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid template_capacity", err.Error()+".")
+	}
+}

@@ -201,7 +201,7 @@ func TestAccNodePool_autoscaling(t *testing.T) {
 	c, provider := accCluster(t, 0)
 	pool := func(maxSize int) string {
 		return provider + fmt.Sprintf("resource \"maestro_node_pool\" \"p\" {\n  name = \"auto\"\n  wait_for_ready = false\n  local {}\n"+
-			"  autoscaling = true\n  size = 1\n  min_size = 1\n  max_size = %d\n}\n", maxSize)
+			"  autoscaling = true\n  size = 1\n  min_size = 1\n  max_size = %d\n  template_capacity = { cpu = \"4\", memory = \"16Gi\" }\n}\n", maxSize)
 	}
 	ctx := context.Background()
 	spec := func(want int32) resource.TestCheckFunc {
@@ -210,8 +210,8 @@ func TestAccNodePool_autoscaling(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if !p.Spec.Autoscaling || *p.Spec.Size != want {
-				return fmt.Errorf("spec autoscaling %v size %d, want true %d", p.Spec.Autoscaling, *p.Spec.Size, want)
+			if !p.Spec.Autoscaling || *p.Spec.Size != want || p.Annotations[api.AnnotationTemplateCapacity] != "cpu=4,memory=16Gi" {
+				return fmt.Errorf("spec autoscaling %v size %d, annotations %v; want true %d, the template capacity", p.Spec.Autoscaling, *p.Spec.Size, p.Annotations, want)
 			}
 			return nil
 		}

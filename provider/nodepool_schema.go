@@ -62,6 +62,11 @@ func (r *NodePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				"initial size: later applies leave the live size alone (no diff). A pool with no node yet assumes 2 cpus and 8 GiB per node " +
 				"unless its annotation `clusterautoscaler.maestro.dev/template-capacity` says otherwise.",
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false)},
+			"template_capacity": schema.MapAttribute{MarkdownDescription: "What one node of the pool offers (`cpu`, `memory`, `pods`: " +
+				"`{ cpu = \"4\", memory = \"16Gi\" }`), for the cluster autoscaler while the pool has no node to copy it from " +
+				"(default 2 cpus, 8 GiB, 110 pods; clouds do not tell maestro their machine types' sizes). Not part of the template.",
+				ElementType: types.StringType, Optional: true,
+				Validators: []validator.Map{templateCapacityValidator{}}},
 			"drain_timeout": duration("How long a node is drained before its machine is deleted anyway.", defaultPoolDrainTimeout),
 			"wait_for_ready": schema.BoolAttribute{MarkdownDescription: "Wait, on create and update, until the pool's machines are Running with Ready nodes on the current template (default true).",
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true)},

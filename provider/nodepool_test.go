@@ -99,7 +99,7 @@ func model(mut func(m *NodePoolResourceModel)) *NodePoolResourceModel {
 	m := &NodePoolResourceModel{
 		ID: types.StringValue("pool-a"), Name: types.StringValue("pool-a"), Local: &poolLocalModel{},
 		MachineType: types.StringNull(), Zones: types.ListNull(types.StringType), Labels: types.MapNull(types.StringType),
-		Spot: types.BoolValue(false), Autoscaling: types.BoolValue(false), Size: types.Int64Value(2), MinSize: types.Int64Null(), MaxSize: types.Int64Null(),
+		Spot: types.BoolValue(false), Autoscaling: types.BoolValue(false), TemplateCapacity: types.MapNull(types.StringType), Size: types.Int64Value(2), MinSize: types.Int64Null(), MaxSize: types.Int64Null(),
 		DrainTimeout: types.StringValue("5m"), WaitForReady: types.BoolValue(true),
 	}
 	if mut != nil {
@@ -383,16 +383,23 @@ func TestNodePoolAutoscalingOwnsSize(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := model(func(m *NodePoolResourceModel) {
 				m.Autoscaling = types.BoolValue(true)
+				m.TemplateCapacity, _ = types.MapValueFrom(ctx, types.StringType, map[string]string{"memory": "16Gi", "cpu": "4"})
 				m.Size, m.MinSize, m.MaxSize = types.Int64Value(1), types.Int64Value(tc.minSize), types.Int64Value(tc.max)
 			})
 			p := &api.NodePool{Spec: api.NodePoolSpec{Size: tc.live}}
 			var d diag.Diagnostics
 			expandNodePool(ctx, m, p, &d)
+			if got := p.Annotations[api.AnnotationTemplateCapacity]; got != "cpu=4,memory=16Gi" {
+				t.Errorf("template capacity annotation %q, want cpu=4,memory=16Gi", got)
+			}
 			if d.HasError() || !p.Spec.Autoscaling || *p.Spec.Size != tc.wantSpec {
 				t.Fatalf("spec autoscaling %v size %d, want true %d (%v)", p.Spec.Autoscaling, *p.Spec.Size, tc.wantSpec, d)
 			}
 			back := *m
 			flattenNodePool(ctx, p, &back, false, &d)
+			if !back.TemplateCapacity.Equal(m.TemplateCapacity) {
+				t.Errorf("read: template capacity %v, want %v", back.TemplateCapacity, m.TemplateCapacity)
+			}
 			if back.Size.ValueInt64() != 1 || !back.Autoscaling.ValueBool() {
 				t.Errorf("read: size %v autoscaling %v; want the configured 1 and true", back.Size, back.Autoscaling)
 			}
