@@ -138,7 +138,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	wg.Go(func() { a.pods.Run(ctx) })
 	wg.Go(func() { a.reclaimer.Run(ctx) })
 	wg.Go(func() { a.runMesh(ctx) })
-	wg.Go(func() { a.stats.run(ctx, a.rt, a.filter(""), a.cfg.StatsInterval) })
+	wg.Go(func() { a.stats.run(ctx, a.rt, a.filter(""), a.cfg.MetricsInterval, a.reportUsage) })
 	defer wg.Wait()
 	defer a.prober.Stop()
 	if !a.pods.WaitForSync(ctx) {

@@ -47,8 +47,9 @@ type Config struct {
 	RestartBackoffBase time.Duration
 	RestartBackoffMax  time.Duration
 	ImagePullTimeout   time.Duration
-	// StatsInterval is how often container usage is sampled.
-	StatsInterval time.Duration
+	// MetricsInterval is how often container usage is sampled and
+	// reported to the API server (default DefaultMetricsInterval).
+	MetricsInterval time.Duration
 
 	// DNS is the resolver configuration pods with dnsPolicy ClusterFirst get.
 	DNS *runtime.DNSConfig
@@ -70,7 +71,7 @@ const (
 	DefaultRestartBackoffBase = 10 * time.Second
 	DefaultRestartBackoffMax  = 5 * time.Minute
 	DefaultImagePullTimeout   = 2 * time.Minute
-	DefaultStatsInterval      = 10 * time.Second
+	DefaultMetricsInterval    = 10 * time.Second
 	DefaultServerPort         = 10250
 )
 
@@ -102,8 +103,8 @@ func (c *Config) setDefaults() error {
 	if c.ImagePullTimeout <= 0 {
 		c.ImagePullTimeout = DefaultImagePullTimeout
 	}
-	if c.StatsInterval <= 0 {
-		c.StatsInterval = DefaultStatsInterval
+	if c.MetricsInterval <= 0 {
+		c.MetricsInterval = DefaultMetricsInterval
 	}
 	if c.Log == nil {
 		c.Log = slog.Default()

@@ -170,6 +170,9 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, info requestInfo
 		s.writeError(w, r, err)
 		return
 	}
+	if gone && info.Kind.Kind == "Node" {
+		s.usage.Forget(info.Name)
+	}
 	code := http.StatusOK
 	if !gone {
 		// Finalizers hold the object; it is marked and goes when they finish.

@@ -18,6 +18,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/apiserver/flowcontrol"
 	"github.com/maestro-dev/maestro/engine/apiserver/pki"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
+	metricsstore "github.com/maestro-dev/maestro/engine/metrics"
 )
 
 // DefaultMaxRequestBytes is Config.MaxRequestBytes' default.
@@ -55,6 +56,9 @@ type Config struct {
 	// AgentBinary is the maestro binary served to bootstrapping cloud
 	// machines (cloud.BootstrapAgentPath); empty serves none.
 	AgentBinary string
+	// MetricsInterval is how often agents report usage (default
+	// metrics.DefaultInterval); a node silent for 3 intervals is forgotten.
+	MetricsInterval time.Duration
 }
 
 // Server is the HTTP handler of the API.
@@ -78,6 +82,8 @@ type Server struct {
 	nodeTTL     time.Duration
 	maintenance Maintenance
 	agentBinary string
+	// usage keeps the agents' last usage reports, in memory only.
+	usage *metricsstore.Store
 
 	limits            Limits
 	unavailableLogged atomic.Int64 // unix nanos of the last "store unavailable" log
@@ -96,6 +102,7 @@ func New(cfg Config) *Server {
 		nodeTTL:     cfg.NodeCredentialTTL,
 		maintenance: cfg.Maintenance,
 		agentBinary: cfg.AgentBinary,
+		usage:       metricsstore.NewStore(cfg.MetricsInterval),
 	}
 	if s.nodeTTL <= 0 {
 		s.nodeTTL = DefaultNodeCredentialTTL
@@ -139,6 +146,7 @@ func New(cfg Config) *Server {
 	s.mux.Handle("/v1/tokens/{id}", s.authenticated(http.HandlerFunc(s.tokensHandler)))
 	s.mux.Handle("GET /v1/backup", s.authenticated(http.HandlerFunc(s.backup)))
 	s.mux.Handle("POST /v1/encryption/rotate-key", s.authenticated(http.HandlerFunc(s.rotateKey)))
+	s.routeUsage()
 	s.mux.Handle("/v1/", s.authenticated(http.HandlerFunc(s.objects)))
 	return s
 }

@@ -70,8 +70,11 @@ type Config struct {
 	// AgentBinary is the maestro binary served to bootstrapping cloud
 	// machines (`maestro server` sets its own); empty serves none.
 	AgentBinary string
-	Version     string
-	Log         *slog.Logger
+	// MetricsInterval is how often agents report usage; the API server
+	// forgets a node silent for 3 intervals (default 10 s).
+	MetricsInterval time.Duration
+	Version         string
+	Log             *slog.Logger
 	// UnsafeNoFsync makes the embedded etcd skip fsync (tests, benchmarks).
 	UnsafeNoFsync bool
 	// ShutdownTimeout bounds a graceful stop.

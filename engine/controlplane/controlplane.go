@@ -43,6 +43,7 @@ type ControlPlane struct {
 	embedded   *store.Embedded
 	etcdClient *clientv3.Client
 	httpServer *http.Server
+	apiServer  *apiserver.Server
 	listener   net.Listener
 
 	cancel   context.CancelFunc
@@ -262,7 +263,9 @@ func (cp *ControlPlane) serve(ctx context.Context, adminToken string) error {
 		Registry: cp.registry, Tokens: cp.tokens, Log: cfg.Log.With("component", "apiserver"),
 		MaxRequestBytes: cfg.MaxRequestBytes, Version: cfg.Version, Ready: cp.ready, PKI: bundle, NodeCredentialTTL: cfg.NodeCredentialTTL,
 		ClusterInfo: cp.ClusterInfo(), Maintenance: cp, Limits: cfg.Limits, AgentBinary: cfg.AgentBinary,
+		MetricsInterval: cfg.MetricsInterval,
 	})
+	cp.apiServer = srv
 	cp.httpServer = &http.Server{
 		Handler:           srv.Handler(),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{bundle.Server}, MinVersion: tls.VersionTLS12},
@@ -343,6 +346,9 @@ func (cp *ControlPlane) ClusterInfo() api.ClusterInfo {
 
 // Store is the server's store (tests inspect raw values through it).
 func (cp *ControlPlane) Store() store.Store { return cp.store }
+
+// APIServer is the API handler (tests look into its usage store).
+func (cp *ControlPlane) APIServer() *apiserver.Server { return cp.apiServer }
 
 // EtcdClient is the etcd client (leader election uses it).
 func (cp *ControlPlane) EtcdClient() *clientv3.Client { return cp.etcdClient }

@@ -7,6 +7,11 @@
 // process can simulate thousands. Pod behaviour is steered by annotations:
 //
 //	sim.maestro.dev/ready: "false"   the pod runs but never turns ready
+//	sim.maestro.dev/cpu: "300m"      each container's reported cpu use
+//	sim.maestro.dev/memory: "200Mi"  each container's reported memory use
+//
+// Every node reports its pods' usage to the metrics API each
+// MetricsInterval (by default half of each container's requests).
 //
 // A node whose heartbeats are stopped (Node.Stop) also stops reporting its
 // pods, like a machine that lost power.

@@ -37,8 +37,12 @@ type Config struct {
 	// HeartbeatInterval is how often each node renews its Ready condition
 	// (default 2 s, well inside the node lifecycle grace period).
 	HeartbeatInterval time.Duration
-	// StatusWorkers write pod statuses in parallel (default 16).
+	// StatusWorkers write pod statuses (and send usage reports) in
+	// parallel (default 16).
 	StatusWorkers int
+	// MetricsInterval is how often each node reports its pods' synthetic
+	// usage (default 10 s, as agents; negative: never).
+	MetricsInterval time.Duration
 }
 
 // Fleet is a set of simulated nodes sharing one pod watch.
@@ -73,6 +77,9 @@ func NewFleet(cfg Config) *Fleet {
 	}
 	if cfg.StatusWorkers <= 0 {
 		cfg.StatusWorkers = 16
+	}
+	if cfg.MetricsInterval == 0 {
+		cfg.MetricsInterval = 10 * time.Second
 	}
 	f := &Fleet{cfg: cfg, log: cfg.Log.With("component", "simnode"), nodes: map[string]*Node{},
 		queue: workqueue.New[string](workqueue.WithName("simnode-pods"))}
@@ -165,6 +172,9 @@ func (f *Fleet) Resume(name string) {
 func (f *Fleet) Run(ctx context.Context) {
 	go f.pods.Run(ctx)
 	go f.heartbeats(ctx)
+	if f.cfg.MetricsInterval > 0 {
+		go f.reportUsage(ctx)
+	}
 	workqueue.Run(ctx, f.queue, f.cfg.StatusWorkers, f.syncPod, func(key string, err error) {
 		if ctx.Err() == nil && !api.IsConflict(err) && !api.IsNotFound(err) {
 			f.log.Debug("pod status update failed; retrying", "pod", key, "err", err)

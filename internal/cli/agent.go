@@ -29,7 +29,7 @@ func newAgentCmd(g *globals) *cobra.Command {
 		labels                                                                            []string
 		port                                                                              int
 		infraImage, pauseBinary                                                           string
-		heartbeat, backoffBase                                                            time.Duration
+		heartbeat, backoffBase, metricsInterval                                           time.Duration
 		logLevel, logFormat                                                               string
 		runProxy                                                                          bool
 		proxyInterface                                                                    string
@@ -117,7 +117,7 @@ containers running; the next start adopts them.`,
 				return err
 			}
 			acfg := agent.Config{NodeName: nodeName, Client: cl, Runtime: rt, Address: address, Labels: nodeLabels,
-				DataDir: dataDir, ServerPort: port, ServingCert: cert, ClusterCA: pool, Credentials: creds, HeartbeatInterval: heartbeat,
+				DataDir: dataDir, ServerPort: port, ServingCert: cert, ClusterCA: pool, Credentials: creds, HeartbeatInterval: heartbeat, MetricsInterval: metricsInterval,
 				RestartBackoffBase: backoffBase, Version: version.Version, Log: log,
 				Mesh: agent.MeshConfig{Port: wgPort, Interface: wgInterface, Implementation: wgImpl}}
 			if runProxy {
@@ -154,6 +154,7 @@ containers running; the next start adopts them.`,
 	f.StringVar(&infraImage, "infra-image", docker.DefaultInfraImage, "pod infra (pause) image")
 	f.StringVar(&pauseBinary, "pause-binary", "", "static pause program to build the infra image from when it is missing (default: maestro-pause next to maestro)")
 	f.DurationVar(&heartbeat, "heartbeat-interval", agent.DefaultHeartbeatInterval, "how often the node renews its Ready condition")
+	f.DurationVar(&metricsInterval, "metrics-interval", agent.DefaultMetricsInterval, "how often cpu and memory usage is sampled and reported to the API server (give the server the same --metrics-interval)")
 	f.DurationVar(&backoffBase, "restart-backoff", agent.DefaultRestartBackoffBase, "first delay of the crash-loop back-off (doubles up to 5 minutes)")
 	f.BoolVar(&runProxy, "proxy", true, "run this host's service proxy and cluster DNS (one per host)")
 	f.StringVar(&proxyInterface, "proxy-interface", "", "interface that carries cluster IPs (default lo)")

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"sort"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -30,51 +28,6 @@ func newLogsCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVarP(&opts.Follow, "follow", "f", false, "keep streaming new lines")
 	cmd.Flags().Int64Var(&opts.TailLines, "tail", 0, "only the last N lines")
 	cmd.Flags().BoolVar(&opts.Timestamps, "timestamps", false, "prefix lines with their time")
-	return cmd
-}
-
-func newTopCmd(g *globals) *cobra.Command {
-	var allNamespaces bool
-	cmd := &cobra.Command{
-		Use:   "top",
-		Short: "Show cpu and memory use of pods, from their node agents",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ns := g.namespace
-			if allNamespaces {
-				ns = ""
-			}
-			pods, _, err := c.Pods(ns).List(cmd.Context(), client.ListOptions{})
-			if err != nil {
-				return err
-			}
-			sort.Slice(pods, func(i, j int) bool { return pods[i].Key() < pods[j].Key() })
-			tw := tabwriter.NewWriter(g.out, 0, 4, 3, ' ', 0)
-			fmt.Fprintln(tw, "NAMESPACE\tPOD\tCPU(cores)\tMEMORY(bytes)")
-			for _, p := range pods {
-				if p.Spec.NodeName == "" {
-					continue
-				}
-				st, err := c.PodStats(cmd.Context(), p.Namespace, p.Name)
-				if err != nil {
-					fmt.Fprintf(tw, "%s\t%s\t<unavailable>\t%v\n", p.Namespace, p.Name, err)
-					continue
-				}
-				var cpu, mem int64
-				for _, cs := range st.Containers {
-					cpu += cs.CPUMilli
-					mem += cs.MemoryBytes
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%dm\t%dMi\n", p.Namespace, p.Name, cpu, mem>>20)
-			}
-			return tw.Flush()
-		},
-	}
-	cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "pods of every namespace")
 	return cmd
 }
 
