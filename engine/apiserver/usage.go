@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 
@@ -47,13 +46,8 @@ func (s *Server) reportUsage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, api.NewForbidden("%s (role %s) may not report usage: node agents report their own node's", u.Name, u.Role))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBody))
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		s.writeError(w, r, api.NewStatusError(http.StatusRequestEntityTooLarge, api.ReasonRequestEntityTooLarge,
-			"request body is larger than the limit of %d bytes", tooLarge.Limit))
-		return
-	}
+	// limited read the body already, within --max-request-bytes.
+	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		s.writeError(w, r, api.NewBadRequest("reading request body: %v", err))
 		return

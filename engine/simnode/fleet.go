@@ -194,18 +194,23 @@ func (f *Fleet) heartbeats(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		f.mu.RLock()
-		nodes := make([]*Node, 0, len(f.nodes))
-		for _, n := range f.nodes {
-			nodes = append(nodes, n)
-		}
-		f.mu.RUnlock()
-		for _, n := range nodes {
-			if !n.stopped.Load() {
-				f.heartbeat(ctx, n)
-			}
+		for _, n := range f.running() {
+			f.heartbeat(ctx, n)
 		}
 	}
+}
+
+// running is the fleet's nodes that are not stopped.
+func (f *Fleet) running() []*Node {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	nodes := make([]*Node, 0, len(f.nodes))
+	for _, n := range f.nodes {
+		if !n.stopped.Load() {
+			nodes = append(nodes, n)
+		}
+	}
+	return nodes
 }
 
 // heartbeat renews the node's Ready condition (and clears a NotReady the

@@ -73,14 +73,11 @@ func (f *Fleet) reportUsage(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		f.mu.RLock()
-		nodes := make(chan *Node, len(f.nodes))
-		for _, n := range f.nodes {
-			if !n.stopped.Load() {
-				nodes <- n
-			}
+		running := f.running()
+		nodes := make(chan *Node, len(running))
+		for _, n := range running {
+			nodes <- n
 		}
-		f.mu.RUnlock()
 		close(nodes)
 		var wg sync.WaitGroup
 		for range f.cfg.StatusWorkers {
