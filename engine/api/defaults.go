@@ -242,4 +242,20 @@ func defaultAutoscalerSpec(s *AutoscalerSpec) {
 	if s.Behavior.ScaleUp.StabilizationWindowSeconds == nil {
 		s.Behavior.ScaleUp.StabilizationWindowSeconds = Ptr[int32](0)
 	}
+	// Kubernetes' autoscaling/v2 policies: up by 100 % or 4 pods per 15 s,
+	// whichever is more; down by up to 100 % per 15 s.
+	if s.Behavior.ScaleUp.Policies == nil {
+		s.Behavior.ScaleUp.Policies = []ScalingPolicy{
+			{Type: PodsScalingPolicy, Value: 4, PeriodSeconds: 15},
+			{Type: PercentScalingPolicy, Value: 100, PeriodSeconds: 15},
+		}
+	}
+	if s.Behavior.ScaleDown.Policies == nil {
+		s.Behavior.ScaleDown.Policies = []ScalingPolicy{{Type: PercentScalingPolicy, Value: 100, PeriodSeconds: 15}}
+	}
+	for _, r := range []*ScalingRules{s.Behavior.ScaleUp, s.Behavior.ScaleDown} {
+		if r.SelectPolicy == nil {
+			r.SelectPolicy = Ptr(MaxChangePolicySelect)
+		}
+	}
 }

@@ -241,6 +241,13 @@ func TestDefaultOtherKinds(t *testing.T) {
 	if b := a.Spec.Behavior; Deref(b.ScaleDown.StabilizationWindowSeconds, -1) != 300 || Deref(b.ScaleUp.StabilizationWindowSeconds, -1) != 0 {
 		t.Errorf("autoscaler windows = down %v, up %v; want 300, 0", b.ScaleDown.StabilizationWindowSeconds, b.ScaleUp.StabilizationWindowSeconds)
 	}
+	wantUp := []ScalingPolicy{{Type: PodsScalingPolicy, Value: 4, PeriodSeconds: 15}, {Type: PercentScalingPolicy, Value: 100, PeriodSeconds: 15}}
+	wantDown := []ScalingPolicy{{Type: PercentScalingPolicy, Value: 100, PeriodSeconds: 15}}
+	if b := a.Spec.Behavior; !reflect.DeepEqual(b.ScaleUp.Policies, wantUp) || !reflect.DeepEqual(b.ScaleDown.Policies, wantDown) ||
+		Deref(b.ScaleUp.SelectPolicy, "") != MaxChangePolicySelect || Deref(b.ScaleDown.SelectPolicy, "") != MaxChangePolicySelect {
+		t.Errorf("autoscaler policies = up %+v (%v), down %+v (%v); want Kubernetes' (4 pods or 100 %% per 15 s up, 100 %% down, Max)",
+			b.ScaleUp.Policies, b.ScaleUp.SelectPolicy, b.ScaleDown.Policies, b.ScaleDown.SelectPolicy)
+	}
 
 	np := baseNodePool()
 	np.Spec.MinSize = 2

@@ -100,11 +100,39 @@ func validateAutoscalerSpec(s *AutoscalerSpec, p Path) ErrorList {
 			name  string
 			rules *ScalingRules
 		}{{"scaleUp", b.ScaleUp}, {"scaleDown", b.ScaleDown}} {
-			if r := rule.rules; r != nil && r.StabilizationWindowSeconds != nil {
-				if w := *r.StabilizationWindowSeconds; w < 0 || w > 3600 {
-					errs = append(errs, Invalid(p.Child("behavior").Child(rule.name).Child("stabilizationWindowSeconds"), w, "must be between 0 and 3600, inclusive"))
-				}
+			if rule.rules != nil {
+				errs = append(errs, validateScalingRules(rule.rules, p.Child("behavior").Child(rule.name))...)
 			}
+		}
+	}
+	return errs
+}
+
+// validateScalingRules holds autoscaling/v2's limits: a window of at most
+// an hour, policies with a positive value over at most 30 minutes.
+func validateScalingRules(r *ScalingRules, p Path) ErrorList {
+	var errs ErrorList
+	if r.StabilizationWindowSeconds != nil {
+		if w := *r.StabilizationWindowSeconds; w < 0 || w > 3600 {
+			errs = append(errs, Invalid(p.Child("stabilizationWindowSeconds"), w, "must be between 0 and 3600, inclusive"))
+		}
+	}
+	if sp := r.SelectPolicy; sp != nil && *sp != MaxChangePolicySelect && *sp != MinChangePolicySelect && *sp != DisabledPolicySelect {
+		errs = append(errs, NotSupported(p.Child("selectPolicy"), *sp, MaxChangePolicySelect, MinChangePolicySelect, DisabledPolicySelect))
+	}
+	if r.Policies != nil && len(r.Policies) == 0 {
+		errs = append(errs, Required(p.Child("policies"), "at least one policy (or leave it out for the defaults)"))
+	}
+	for i, pol := range r.Policies {
+		pp := p.Child("policies").Index(i)
+		if pol.Type != PodsScalingPolicy && pol.Type != PercentScalingPolicy {
+			errs = append(errs, NotSupported(pp.Child("type"), pol.Type, PodsScalingPolicy, PercentScalingPolicy))
+		}
+		if pol.Value < 1 {
+			errs = append(errs, Invalid(pp.Child("value"), pol.Value, "must be greater than 0"))
+		}
+		if pol.PeriodSeconds < 1 || pol.PeriodSeconds > 1800 {
+			errs = append(errs, Invalid(pp.Child("periodSeconds"), pol.PeriodSeconds, "must be between 1 and 1800, inclusive"))
 		}
 	}
 	return errs

@@ -110,6 +110,15 @@ func TestValidateAutoscalerInvalid(t *testing.T) {
 			a.Spec.Behavior.ScaleDown.StabilizationWindowSeconds = Ptr[int32](-1)
 			a.Spec.Behavior.ScaleUp.StabilizationWindowSeconds = Ptr[int32](7200)
 		}), []string{"invalid spec.behavior.scaleDown.stabilizationWindowSeconds", "invalid spec.behavior.scaleUp.stabilizationWindowSeconds"}},
+		{"select policy unknown", autoscaler(func(a *Autoscaler) {
+			a.Spec.Behavior.ScaleUp.SelectPolicy = Ptr[ScalingPolicySelect]("Average")
+		}), []string{"unsupported spec.behavior.scaleUp.selectPolicy"}},
+		{"no policies", autoscaler(func(a *Autoscaler) { a.Spec.Behavior.ScaleDown.Policies = []ScalingPolicy{} }),
+			[]string{"required spec.behavior.scaleDown.policies"}},
+		{"policy wrong", autoscaler(func(a *Autoscaler) {
+			a.Spec.Behavior.ScaleUp.Policies = []ScalingPolicy{{Type: "Nodes", Value: 0, PeriodSeconds: 1801}}
+		}), []string{"unsupported spec.behavior.scaleUp.policies[0].type", "invalid spec.behavior.scaleUp.policies[0].value",
+			"invalid spec.behavior.scaleUp.policies[0].periodSeconds"}},
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/client/record"
 	"github.com/maestro-dev/maestro/engine/controller"
+	"github.com/maestro-dev/maestro/engine/controller/autoscaler"
 	"github.com/maestro-dev/maestro/engine/controller/machine"
 	"github.com/maestro-dev/maestro/engine/controller/nodeipam"
 	"github.com/maestro-dev/maestro/engine/controller/nodepool"
@@ -29,6 +30,9 @@ type Config struct {
 	// Machines configures the node pool and machine controllers, which run
 	// only when Machines.Clouds is set.
 	Machines machine.Config
+	// Autoscaler configures the horizontal autoscaler; its Metrics source
+	// is the metrics pipeline (nil: autoscalers report no metrics pipeline).
+	Autoscaler autoscaler.Config
 }
 
 // Run runs the scheduler and controllers until ctx ends.
@@ -56,6 +60,7 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, cfg Config) er
 		controller.NewNamespaceController(d),
 		controller.NewVolumeController(d),
 		nodeipam.New(d),
+		autoscaler.New(d, cfg.Autoscaler),
 	}
 	if cfg.Machines.Clouds != nil {
 		controllers = append(controllers, nodepool.New(d), machine.New(d, cfg.Machines))

@@ -16,6 +16,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/cloud/clouds"
 	"github.com/maestro-dev/maestro/engine/controller"
+	"github.com/maestro-dev/maestro/engine/controller/autoscaler"
 	"github.com/maestro-dev/maestro/engine/controlplane"
 	"github.com/maestro-dev/maestro/engine/manager"
 	"github.com/maestro-dev/maestro/engine/metrics"
@@ -135,6 +136,9 @@ the Terraform provider read.`,
 	f.DurationVar(&mcfg.Controllers.PodEvictionTimeout, "pod-eviction-timeout", controller.DefaultPodEvictionTimeout, "how long pods stay on a NotReady node before eviction (pod tolerations override)")
 	f.DurationVar(&mcfg.Controllers.SecondaryEvictionInterval, "secondary-eviction-interval", controller.DefaultSecondaryEvictionInterval, "when more than --unhealthy-threshold of nodes are down, evict from one node per interval")
 	f.Float64Var(&mcfg.Controllers.UnhealthyThreshold, "unhealthy-threshold", controller.DefaultUnhealthyThreshold, "fraction of NotReady nodes that slows evictions down")
+	f.DurationVar(&mcfg.Autoscaler.SyncPeriod, "autoscaler-sync-period", autoscaler.DefaultSyncPeriod, "how often each horizontal autoscaler reads its metrics and rescales its target")
+	f.DurationVar(&mcfg.Autoscaler.CPUInitializationPeriod, "autoscaler-cpu-initialization-period", autoscaler.DefaultCPUInitializationPeriod,
+		"after a pod starts, its CPU samples count for the autoscaler only once it is ready and a full metric window has passed")
 	f.Int32Var(&mcfg.Scheduler.PercentageOfNodesToScore, "scheduler-percentage-of-nodes-to-score", 0, "percentage of feasible nodes to score in large clusters (0: adaptive)")
 	f.StringVar(&mcfg.Scheduler.Scoring, "scheduler-scoring", "LeastAllocated", "LeastAllocated (spread load) or MostAllocated (bin packing)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
