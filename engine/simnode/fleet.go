@@ -186,7 +186,16 @@ func (f *Fleet) Run(ctx context.Context) {
 func (f *Fleet) WaitForSync(ctx context.Context) bool { return f.pods.WaitForSync(ctx) }
 
 func (f *Fleet) heartbeats(ctx context.Context) {
-	t := time.NewTicker(f.cfg.HeartbeatInterval)
+	every(ctx, f.cfg.HeartbeatInterval, func() {
+		for _, n := range f.running() {
+			f.heartbeat(ctx, n)
+		}
+	})
+}
+
+// every calls fn each interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -194,9 +203,7 @@ func (f *Fleet) heartbeats(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		for _, n := range f.running() {
-			f.heartbeat(ctx, n)
-		}
+		fn()
 	}
 }
 

@@ -65,14 +65,7 @@ func syntheticUsage(annotation string, requests api.ResourceList, name api.Resou
 // reportUsage sends every running node's synthetic usage each interval,
 // from a few workers (a thousand nodes report within a fraction of it).
 func (f *Fleet) reportUsage(ctx context.Context) {
-	t := time.NewTicker(f.cfg.MetricsInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, f.cfg.MetricsInterval, func() {
 		running := f.running()
 		nodes := make(chan *Node, len(running))
 		for _, n := range running {
@@ -88,7 +81,7 @@ func (f *Fleet) reportUsage(ctx context.Context) {
 			})
 		}
 		wg.Wait()
-	}
+	})
 }
 
 func (f *Fleet) reportNode(ctx context.Context, n *Node) {
