@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/api/labels"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/internal/podcapacity"
 )
 
 // rolloutPollInterval is how often a rollout's progress is read.
@@ -23,12 +25,14 @@ var errRolloutStuck = errors.New("progress deadline exceeded")
 
 // waitForRollout waits until the deployment's controller has seen the
 // latest spec and every replica runs the new template and is available.
-// On failure the error carries the reason the pods report.
+// On failure the error carries the reason the pods report. While pods
+// wait for a node pool to add nodes it logs so and keeps waiting; a pod no
+// pool can ever hold fails the wait at once (see internal/podcapacity).
 func waitForRollout(ctx context.Context, c *client.Client, d *api.Deployment, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	deployments := c.Deployments(d.Namespace)
-	last := d
+	last, told := d, ""
 	for {
 		cur, err := deployments.Get(ctx, d.Name)
 		if err == nil {
@@ -37,6 +41,17 @@ func waitForRollout(ctx context.Context, c *client.Client, d *api.Deployment, ti
 				return nil
 			} else if stuck {
 				return fmt.Errorf("%w: %s", errRolloutStuck, podProblems(context.WithoutCancel(ctx), c, last))
+			}
+			capacity, err := podcapacity.ForDeployment(ctx, c, cur)
+			if err != nil && ctx.Err() == nil {
+				return err
+			}
+			if capacity.Never != nil {
+				return fmt.Errorf("%w: %w", errNoPoolCanHold, capacity.Never)
+			}
+			if msg := capacity.Message(); msg != "" && msg != told {
+				tflog.Info(ctx, "deployment "+d.Name+": "+msg)
+				told = msg
 			}
 		} else if ctx.Err() == nil {
 			return fmt.Errorf("reading deployment: %w", err)
@@ -63,6 +78,9 @@ func rolloutState(d *api.Deployment) (done, stuck bool) {
 	want := replicasOf(d)
 	return st.UpdatedReplicas == want && st.Replicas == want && st.AvailableReplicas == want, false
 }
+
+// errNoPoolCanHold says a pod of the rollout fits no node a pool can add.
+var errNoPoolCanHold = errors.New("a pod can never run")
 
 func replicasOf(d *api.Deployment) int32 {
 	if d.Spec.Replicas == nil {

@@ -143,6 +143,48 @@ type NodePoolStatus struct {
 // nodes, all made from the current template.
 const NodePoolReady = "Ready"
 
+// NodePool condition: Autoscaling says what the cluster autoscaler last
+// decided for the pool (reasons below), on pools with spec.autoscaling.
+const NodePoolAutoscaling = "Autoscaling"
+
+// Reasons of the cluster autoscaler's conditions and events, with
+// Kubernetes' cluster-autoscaler's names.
+const (
+	// ReasonScaledUpGroup (pool): the pool's size was raised for pending pods.
+	ReasonScaledUpGroup = "ScaledUpGroup"
+	// ReasonTriggeredScaleUp (pod): a pool is adding nodes for the pod.
+	ReasonTriggeredScaleUp = "TriggeredScaleUp"
+	// ReasonNotTriggerScaleUp (pod and pool): no pool can add a node the
+	// pod fits on; the message says why, pool by pool.
+	ReasonNotTriggerScaleUp = "NotTriggerScaleUp"
+	// ReasonScaleDown (pool and node): an unneeded node is being removed.
+	ReasonScaleDown = "ScaleDown"
+	// ReasonNoScaleNeeded (pool): nothing to do.
+	ReasonNoScaleNeeded = "NoScaleNeeded"
+)
+
+// The cluster autoscaler's messages to pending pods that rollout waits
+// (maestro rollout status, the provider) read from their events: a
+// TriggeredScaleUp event's message starts with MessageWaitingForPool and
+// the pool's name ("waiting for node pool web to add 1 node(s)"); a
+// NotTriggerScaleUp one with MessageNoPoolCanHold when no pool's node
+// could ever hold the pod (a wait fails at once), and otherwise says why
+// no pool can add a node now (at its maximum size: the wait goes on).
+const (
+	MessageWaitingForPool = "waiting for node pool "
+	MessageNoPoolCanHold  = "no node pool can hold the pod"
+)
+
+// AnnotationDeleteMachine marks the machine a pool's scale-down removes
+// first (the cluster autoscaler names the node it found unneeded this way
+// before it lowers the pool's size).
+const AnnotationDeleteMachine = "nodepool.maestro.dev/delete-machine"
+
+// AnnotationTemplateCapacity sets the capacity the cluster autoscaler
+// assumes for a node of the pool while the pool has none to copy it from
+// ("cpu=4,memory=16Gi,pods=110"; any part may be left out).
+const AnnotationTemplateCapacity = "clusterautoscaler.maestro.dev/template-capacity"
+
 // Reasons of a NodePool's Ready condition (and of the pool controller's events).
 const (
 	ReasonPoolReady     = "MachinesReady"

@@ -14,6 +14,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/client/record"
 	"github.com/maestro-dev/maestro/engine/controller"
 	"github.com/maestro-dev/maestro/engine/controller/autoscaler"
+	"github.com/maestro-dev/maestro/engine/controller/clusterautoscaler"
 	"github.com/maestro-dev/maestro/engine/controller/machine"
 	"github.com/maestro-dev/maestro/engine/controller/nodeipam"
 	"github.com/maestro-dev/maestro/engine/controller/nodepool"
@@ -33,6 +34,9 @@ type Config struct {
 	// Autoscaler configures the horizontal autoscaler; its Metrics source
 	// is the metrics pipeline (nil: autoscalers report no metrics pipeline).
 	Autoscaler autoscaler.Config
+	// ClusterAutoscaler tunes the cluster autoscaler, which runs with the
+	// node pool controller (it acts only on pools with spec.autoscaling).
+	ClusterAutoscaler clusterautoscaler.Config
 }
 
 // Run runs the scheduler and controllers until ctx ends.
@@ -60,10 +64,10 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, cfg Config) er
 		controller.NewNamespaceController(d),
 		controller.NewVolumeController(d),
 		nodeipam.New(d),
-		autoscaler.New(d, cfg.Autoscaler),
+		autoscaler.New(d, autoscalerConfig(cfg.Autoscaler, c)),
 	}
 	if cfg.Machines.Clouds != nil {
-		controllers = append(controllers, nodepool.New(d), machine.New(d, cfg.Machines))
+		controllers = append(controllers, nodepool.New(d), machine.New(d, cfg.Machines), clusterautoscaler.New(d, cfg.ClusterAutoscaler))
 	}
 	var sched *scheduler.Scheduler
 	if !cfg.DisableScheduler {
@@ -82,4 +86,13 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, cfg Config) er
 	wg.Go(func() { controller.RunAll(ctx, d, controllers) })
 	wg.Wait()
 	return nil
+}
+
+// autoscalerConfig is cfg with the metrics pipeline as its usage source
+// unless one is set.
+func autoscalerConfig(cfg autoscaler.Config, c *client.Client) autoscaler.Config {
+	if cfg.Metrics == nil {
+		cfg.Metrics = ClientMetrics{C: c}
+	}
+	return cfg
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/internal/podcapacity"
 )
 
 func newRolloutCmd(g *globals) *cobra.Command {
@@ -89,7 +90,9 @@ func setDeployment(ctx context.Context, g *globals, name, verb string, change fu
 }
 
 // rolloutStatus polls the deployment until its status shows the current
-// generation fully rolled out, or the controller reports it stuck.
+// generation fully rolled out, or the controller reports it stuck, or a
+// pod of it can never run (no node pool can hold it). While pods wait for
+// a node pool to add nodes it says so.
 func rolloutStatus(ctx context.Context, g *globals, name string, timeout time.Duration) error {
 	c, err := g.client()
 	if err != nil {
@@ -106,6 +109,18 @@ func rolloutStatus(ctx context.Context, g *globals, name string, timeout time.Du
 		done, msg, err := rolloutState(d)
 		if err != nil {
 			return err
+		}
+		if !done {
+			capacity, err := podcapacity.ForDeployment(ctx, c, d)
+			if err != nil {
+				return err
+			}
+			if capacity.Never != nil {
+				return fmt.Errorf("deployment %q cannot roll out: %w", name, capacity.Never)
+			}
+			if w := capacity.Message(); w != "" {
+				msg += " (" + w + ")"
+			}
 		}
 		if msg != last {
 			fmt.Fprintln(g.out, msg)

@@ -17,6 +17,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/cloud/clouds"
 	"github.com/maestro-dev/maestro/engine/controller"
 	"github.com/maestro-dev/maestro/engine/controller/autoscaler"
+	"github.com/maestro-dev/maestro/engine/controller/clusterautoscaler"
 	"github.com/maestro-dev/maestro/engine/controlplane"
 	"github.com/maestro-dev/maestro/engine/manager"
 	"github.com/maestro-dev/maestro/engine/metrics"
@@ -139,6 +140,12 @@ the Terraform provider read.`,
 	f.DurationVar(&mcfg.Autoscaler.SyncPeriod, "autoscaler-sync-period", autoscaler.DefaultSyncPeriod, "how often each horizontal autoscaler reads its metrics and rescales its target")
 	f.DurationVar(&mcfg.Autoscaler.CPUInitializationPeriod, "autoscaler-cpu-initialization-period", autoscaler.DefaultCPUInitializationPeriod,
 		"after a pod starts, its CPU samples count for the autoscaler only once it is ready and a full metric window has passed")
+	ca := &mcfg.ClusterAutoscaler
+	f.DurationVar(&ca.ScanInterval, "scan-interval", clusterautoscaler.DefaultScanInterval, "how often the cluster autoscaler looks at autoscaling node pools again")
+	f.DurationVar(&ca.BatchQuiet, "scale-up-batch-quiet", clusterautoscaler.DefaultBatchQuiet, "pending pods are batched for a scale-up until none came for this long...")
+	f.DurationVar(&ca.BatchMax, "scale-up-batch-max", clusterautoscaler.DefaultBatchMax, "...or for this long after the first")
+	f.DurationVar(&ca.ScaleDownUnneededTime, "scale-down-unneeded-time", clusterautoscaler.DefaultScaleDownUnneededTime, "how long a node of an autoscaling pool stays unneeded before it is removed")
+	f.Float64Var(&ca.ScaleDownUtilizationThreshold, "scale-down-utilization-threshold", clusterautoscaler.DefaultScaleDownUtilizationThreshold, "requested share of a node's cpu and memory under which it may be unneeded")
 	f.Int32Var(&mcfg.Scheduler.PercentageOfNodesToScore, "scheduler-percentage-of-nodes-to-score", 0, "percentage of feasible nodes to score in large clusters (0: adaptive)")
 	f.StringVar(&mcfg.Scheduler.Scoring, "scheduler-scoring", "LeastAllocated", "LeastAllocated (spread load) or MostAllocated (bin packing)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")

@@ -154,7 +154,8 @@ func (c *Controller) machineState(m *api.Machine) MachineState {
 	}
 	st := MachineState{Name: m.Name, Zone: zone, Host: m.Spec.Host, Hash: m.Labels[api.LabelTemplateHash],
 		Running: m.Status.Phase == api.MachineRunning, Deleting: m.DeletionTimestamp != nil,
-		Failed: m.Status.Phase == api.MachineFailed, Message: m.Status.Message, Created: m.CreationTimestamp}
+		Failed: m.Status.Phase == api.MachineFailed, Message: m.Status.Message, Created: m.CreationTimestamp,
+		Marked: m.Annotations[api.AnnotationDeleteMachine] != ""}
 	if cond := api.FindCondition(m.Status.Conditions, api.MachineNodeReady); st.Running && cond != nil {
 		st.Ready = cond.Status == api.ConditionTrue
 	}

@@ -26,6 +26,9 @@ type MachineState struct {
 	Failed  bool
 	Message string
 	Reason  string
+	// Marked: the cluster autoscaler named it for the next scale-down
+	// (api.AnnotationDeleteMachine).
+	Marked bool
 	// Pods is the number of pods on its node that have not finished.
 	Pods    int
 	Created time.Time
@@ -133,7 +136,8 @@ func deleteOld(old []MachineState, spare int) []string {
 	return out
 }
 
-// pickScaleDown chooses n machines to delete: not Running before Running,
+// pickScaleDown chooses n machines to delete: marked by the cluster
+// autoscaler first (it checked that their pods fit elsewhere), not Running before Running,
 // not Ready before Ready, fewest pods, from the zone holding most of the
 // remaining machines (so the spread stays even), newest, then by name.
 func pickScaleDown(ms []MachineState, n int) []string {
@@ -146,6 +150,7 @@ func pickScaleDown(ms []MachineState, n int) []string {
 		}
 		best := slices.MinFunc(left, func(a, b MachineState) int {
 			return cmp.Or(
+				boolOrder(b.Marked, a.Marked),
 				boolOrder(a.Running, b.Running), boolOrder(a.Ready, b.Ready),
 				cmp.Compare(a.Pods, b.Pods),
 				cmp.Compare(perZone[b.Zone], perZone[a.Zone]),

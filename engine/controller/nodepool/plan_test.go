@@ -12,7 +12,8 @@ import (
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // ms builds a machine: name, zone, hash, then flags: "R" Running and
-// Ready, "r" Running not Ready, "D" deleting, "F" failed; pods count and
+// Ready, "r" Running not Ready, "D" deleting, "F" failed, "M" marked by the
+// cluster autoscaler; pods count and
 // an age order follow the name (later names are newer).
 func ms(name, zone, hash, flags string, pods int) MachineState {
 	m := MachineState{Name: name, Zone: zone, Hash: hash, Pods: pods, Created: t0.Add(time.Duration(len(name)+int(name[len(name)-1])) * time.Second)}
@@ -20,6 +21,7 @@ func ms(name, zone, hash, flags string, pods int) MachineState {
 	m.Ready = strings.Contains(flags, "R")
 	m.Deleting = strings.Contains(flags, "D")
 	m.Failed = strings.Contains(flags, "F")
+	m.Marked = strings.Contains(flags, "M")
 	return m
 }
 
@@ -46,6 +48,10 @@ func TestCompute(t *testing.T) {
 			in: Input{Size: 2, Hash: "h1", Machines: []MachineState{
 				ms("a", "", "h1", "R", 5), ms("b", "", "h1", "R", 1), ms("c", "", "h1", "R", 3), ms("d", "", "h1", "", 0)}},
 			wantDelete: []string{"d", "b"}},
+		{name: "scale down removes the machine the cluster autoscaler marked first, even with more pods",
+			in: Input{Size: 2, Hash: "h1", Machines: []MachineState{
+				ms("a", "", "h1", "R", 0), ms("b", "", "h1", "RM", 4), ms("c", "", "h1", "R", 1)}},
+			wantDelete: []string{"b"}},
 		{name: "scale down 3 -> 1 keeps the busiest",
 			in: Input{Size: 1, Hash: "h1", Machines: []MachineState{
 				ms("a", "", "h1", "R", 2), ms("b", "", "h1", "R", 0), ms("c", "", "h1", "R", 4)}},
