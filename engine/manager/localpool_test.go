@@ -48,6 +48,13 @@ func startLocalPools(t testing.TB) *localPools { return startLocalPoolsOn(t, nil
 // host's network), the server listening on the bridge's address too.
 func startLocalPoolsOn(t testing.TB, n *local.Network) *localPools {
 	t.Helper()
+	return startLocalPoolsWith(t, n, nil)
+}
+
+// startLocalPoolsWith is startLocalPoolsOn with the manager's config
+// edited by edit (nil: as is).
+func startLocalPoolsWith(t testing.TB, n *local.Network, edit func(*manager.Config)) *localPools {
+	t.Helper()
 	testenv.RequireDocker(t)
 	if n != nil {
 		testreq.Root(t, "local machines as emulated hosts need network namespaces and a bridge")
@@ -66,6 +73,9 @@ func startLocalPoolsOn(t testing.TB, n *local.Network) *localPools {
 	lp := &localPools{demo: demo}
 	mcfg := manager.Config{}
 	mcfg.Controllers.NodeMonitorGracePeriod = 3 * time.Second
+	if edit != nil {
+		edit(&mcfg)
+	}
 	lp.Cluster = cluster.Start(t, func(o *cluster.Options) {
 		o.ControlPlane = func(cfg *controlplane.Config) {
 			lp.root = cfg.DataDir
