@@ -60,6 +60,14 @@ type crud[T api.Object, M any] struct {
 	// in m (a pod's node) is saved too.
 	waits      func(m *M) bool
 	afterWrite func(ctx context.Context, c *client.Client, obj T, m *M, timeout time.Duration, diags *diag.Diagnostics)
+	// owned, when set, reports that another controller owns part of the
+	// live object (an autoscaler owns its target's replicas). Refresh and
+	// apply then keep that part of the model as it was (keepModel), and
+	// update leaves it as it is on the live object (keepObject), so
+	// Terraform neither fights the owner nor shows its changes as a diff.
+	owned      func(ctx context.Context, c *client.Client, obj T) (bool, error)
+	keepModel  func(m *M) (restore func(*M))
+	keepObject func(obj T) (restore func(T))
 	// writeError reports a failed create or update (default apiError);
 	// secrets use it to keep values out of the message.
 	writeError func(diags *diag.Diagnostics, summary string, err error, obj T)
@@ -133,7 +141,7 @@ func (r *crud[T, M]) Create(ctx context.Context, req resource.CreateRequest, res
 		r.reportWrite(&resp.Diagnostics, "Cannot create "+r.name(ns, name), err, obj)
 		return
 	}
-	r.saveAndWait(ctx, c, created, &plan, true, &resp.State, &resp.Diagnostics)
+	r.saveAndWait(ctx, c, created, &plan, true, false, &resp.State, &resp.Diagnostics)
 }
 
 func (r *crud[T, M]) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -163,8 +171,37 @@ func (r *crud[T, M]) Read(ctx context.Context, req resource.ReadRequest, resp *r
 		apiError(&resp.Diagnostics, "Cannot read "+r.name(ns, name), err)
 		return
 	}
-	r.flatten(ctx, obj, &state, false, &resp.Diagnostics)
+	owned := r.ownedElsewhere(ctx, c, obj, &resp.Diagnostics)
+	r.flattenKeeping(ctx, obj, &state, owned, &resp.Diagnostics)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// ownedElsewhere asks the owned hook; a failure to tell is a warning and
+// counts as not owned (Terraform then manages the part as usual).
+func (r *crud[T, M]) ownedElsewhere(ctx context.Context, c *client.Client, obj T, diags *diag.Diagnostics) bool {
+	if r.owned == nil {
+		return false
+	}
+	owned, err := r.owned(ctx, c, obj)
+	if err != nil {
+		meta := obj.GetObjectMeta()
+		diags.AddWarning("Cannot tell whether another controller owns part of "+r.name(meta.Namespace, meta.Name),
+			fmt.Sprintf("%v. Terraform manages it as configured.", err))
+		return false
+	}
+	return owned
+}
+
+// flattenKeeping flattens obj into m, keeping the part another controller
+// owns as m had it.
+func (r *crud[T, M]) flattenKeeping(ctx context.Context, obj T, m *M, owned bool, diags *diag.Diagnostics) {
+	if !owned {
+		r.flatten(ctx, obj, m, false, diags)
+		return
+	}
+	restore := r.keepModel(m)
+	r.flatten(ctx, obj, m, false, diags)
+	restore(m)
 }
 
 func (r *crud[T, M]) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -183,16 +220,22 @@ func (r *crud[T, M]) Update(ctx context.Context, req resource.UpdateRequest, res
 		apiError(&resp.Diagnostics, "Cannot read "+r.name(ns, name), err)
 		return
 	}
+	owned := r.ownedElsewhere(ctx, c, live, &resp.Diagnostics)
+	keep := func(T) {}
+	if owned {
+		keep = r.keepObject(live)
+	}
 	r.expand(ctx, &plan, &state, &config, live, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	keep(live)
 	updated, err := r.api(c, ns).Update(ctx, live)
 	if err != nil {
 		r.reportWrite(&resp.Diagnostics, "Cannot update "+r.name(ns, name), err, live)
 		return
 	}
-	r.saveAndWait(ctx, c, updated, &plan, false, &resp.State, &resp.Diagnostics)
+	r.saveAndWait(ctx, c, updated, &plan, false, owned, &resp.State, &resp.Diagnostics)
 }
 
 // stateSetter is the state of a create or update response.
@@ -203,8 +246,8 @@ type stateSetter interface {
 // saveAndWait records the written object, then runs afterWrite: the state
 // is saved first, so a failed wait leaves a tainted resource to replace
 // rather than an object Terraform does not know.
-func (r *crud[T, M]) saveAndWait(ctx context.Context, c *client.Client, obj T, m *M, creating bool, state stateSetter, diags *diag.Diagnostics) {
-	r.flatten(ctx, obj, m, false, diags)
+func (r *crud[T, M]) saveAndWait(ctx context.Context, c *client.Client, obj T, m *M, creating, owned bool, state stateSetter, diags *diag.Diagnostics) {
+	r.flattenKeeping(ctx, obj, m, owned, diags)
 	diags.Append(state.Set(ctx, m)...)
 	if r.afterWrite != nil && r.waits(m) && !diags.HasError() {
 		op := "update"

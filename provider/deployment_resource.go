@@ -52,9 +52,12 @@ func NewDeploymentResource() resource.Resource {
 		importModel: func() DeploymentResourceModel {
 			return DeploymentResourceModel{WaitForRollout: types.BoolValue(true), Timeouts: nullTimeouts()}
 		},
-		defaults: opTimeouts{create: deploymentCreateTimeout, update: deploymentUpdateTimeout, delete: deploymentDeleteTimeout},
-		timeouts: func(m *DeploymentResourceModel) timeouts.Value { return m.Timeouts },
-		waits:    func(m *DeploymentResourceModel) bool { return m.WaitForRollout.ValueBool() },
+		defaults:   opTimeouts{create: deploymentCreateTimeout, update: deploymentUpdateTimeout, delete: deploymentDeleteTimeout},
+		timeouts:   func(m *DeploymentResourceModel) timeouts.Value { return m.Timeouts },
+		waits:      func(m *DeploymentResourceModel) bool { return m.WaitForRollout.ValueBool() },
+		owned:      deploymentAutoscaled,
+		keepModel:  keepReplicasInModel,
+		keepObject: keepLiveReplicas,
 		afterWrite: func(ctx context.Context, c *client.Client, d *api.Deployment, _ *DeploymentResourceModel, timeout time.Duration, diags *diag.Diagnostics) {
 			if err := waitForRollout(ctx, c, d, timeout); err != nil {
 				rolloutError(diags, d, err)
@@ -125,11 +128,13 @@ func (r *DeploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				MarkdownDescription: "Desired state of the deployment.",
 				Attributes: map[string]schema.Attribute{
 					"replicas": schema.Int64Attribute{
-						MarkdownDescription: "Number of pods (default 1). When left out, scaling done outside Terraform is kept.",
-						Optional:            true,
-						Computed:            true,
-						Validators:          []validator.Int64{int64RangeValidator{min: 0, max: 1 << 20}},
-						PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+						MarkdownDescription: "Number of pods (default 1). When left out, scaling done outside Terraform is kept. " +
+							"While an autoscaler (`maestro_autoscaler`) targets the deployment, it owns the replicas: this value is only the count the deployment is created with, " +
+							"Terraform never changes the live count, and the autoscaler's changes do not show as a diff.",
+						Optional:      true,
+						Computed:      true,
+						Validators:    []validator.Int64{int64RangeValidator{min: 0, max: 1 << 20}},
+						PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 					},
 				},
 				Blocks: map[string]schema.Block{

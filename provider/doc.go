@@ -1,6 +1,6 @@
 // Package provider is the maestro Terraform provider, built on
 // terraform-plugin-framework. It manages API objects (namespaces, config
-// maps, secrets, deployments, pods, services) through the typed client in
+// maps, secrets, deployments, pods, services, volumes, autoscalers, node pools) through the typed client in
 // engine/client, and reads namespaces, services and nodes as data sources.
 //
 // Data flow: Terraform calls Configure once with the provider block; the
@@ -11,7 +11,13 @@
 // Terraform model and the API object (expand: model -> object, flatten:
 // object -> model); pods and deployment templates share podspec*.go.
 // flatten keeps only the labels and annotations the configuration set, so
-// keys added by the server or by other tools never show as a diff.
+// keys added by the server or by other tools never show as a diff. A
+// resource may declare a part of its object owned by another controller
+// (crud's owned hook): maestro_deployment's replicas while an Autoscaler
+// targets it (deployment_autoscaled.go); refresh and apply then keep that
+// part of the state as configured and leave the live value alone.
+// maestro_autoscaler (autoscaler_*.go) checks its configuration with the
+// API's own validation at plan time.
 //
 // maestro_cluster needs no client: it runs a control plane (a local
 // `maestro server` through internal/localserver) and outputs what a

@@ -99,6 +99,7 @@ func (p *MaestroProvider) Resources(context.Context) []func() resource.Resource 
 		NewVolumeResource,
 		NewClusterResource,
 		NewNodePoolResource,
+		NewAutoscalerResource,
 	}
 }
 

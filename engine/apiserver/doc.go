@@ -13,4 +13,9 @@
 // and answer 410 (reason Expired) when N was compacted. GET /v1/cluster-info
 // describes the service network (service CIDR, DNS address, cluster domain,
 // node port range) to any authenticated role.
+//
+// Usage (usage.go, never stored): agents POST /v1/nodemetrics/{node} every
+// metrics interval (a node for itself only); viewers and admins read
+// GET /v1/[namespaces/{ns}/]podmetrics[/{name}] and /v1/nodemetrics[/{name}]
+// (?labelSelector=) from the in-memory store of engine/metrics.
 package apiserver

@@ -56,8 +56,13 @@ func classify(r *http.Request) (verb, resource string) {
 	info, err := parsePath(r.URL.Path)
 	if err != nil {
 		resource = "other"
-		if strings.HasPrefix(r.URL.Path, "/v1/tokens") {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/v1/tokens"):
 			resource = "tokens"
+		case strings.HasPrefix(r.URL.Path, "/v1/nodemetrics"):
+			resource = "nodemetrics" // POST: an agent's usage report
+		case strings.Contains(r.URL.Path, "/podmetrics"):
+			resource = "podmetrics"
 		}
 	} else {
 		resource = info.Kind.Plural

@@ -176,6 +176,33 @@ func TestUsageReads(t *testing.T) {
 		}
 	}
 
+	// With the pods' watch cache running (agents and controllers keep it
+	// so), the join reads it: a relabelled pod moves between selectors.
+	w, err := pods.Watch(ctx, client.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	cur, err := pods.Get(ctx, "web-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur.Labels["app"] = "api"
+	if _, err := pods.Update(ctx, cur); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := viewer.PodMetrics("default").List(ctx, client.ListOptions{LabelSelector: "app=api"})
+		if err == nil && slices.Equal(names(got), []string{"web-1"}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after relabelling web-1 app=api, podmetrics app=api = %v, %v", names(got), err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
 	// A deleted Node's usage goes at once.
 	if _, err := env.Client.Nodes().Create(ctx, &api.Node{ObjectMeta: api.ObjectMeta{Name: "node-2"}}); err != nil {
 		t.Fatal(err)

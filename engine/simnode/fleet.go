@@ -186,7 +186,16 @@ func (f *Fleet) Run(ctx context.Context) {
 func (f *Fleet) WaitForSync(ctx context.Context) bool { return f.pods.WaitForSync(ctx) }
 
 func (f *Fleet) heartbeats(ctx context.Context) {
-	t := time.NewTicker(f.cfg.HeartbeatInterval)
+	every(ctx, f.cfg.HeartbeatInterval, func() {
+		for _, n := range f.running() {
+			f.heartbeat(ctx, n)
+		}
+	})
+}
+
+// every calls fn each interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -194,18 +203,21 @@ func (f *Fleet) heartbeats(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		f.mu.RLock()
-		nodes := make([]*Node, 0, len(f.nodes))
-		for _, n := range f.nodes {
+		fn()
+	}
+}
+
+// running is the fleet's nodes that are not stopped.
+func (f *Fleet) running() []*Node {
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	nodes := make([]*Node, 0, len(f.nodes))
+	for _, n := range f.nodes {
+		if !n.stopped.Load() {
 			nodes = append(nodes, n)
 		}
-		f.mu.RUnlock()
-		for _, n := range nodes {
-			if !n.stopped.Load() {
-				f.heartbeat(ctx, n)
-			}
-		}
 	}
+	return nodes
 }
 
 // heartbeat renews the node's Ready condition (and clears a NotReady the

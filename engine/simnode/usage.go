@@ -65,22 +65,12 @@ func syntheticUsage(annotation string, requests api.ResourceList, name api.Resou
 // reportUsage sends every running node's synthetic usage each interval,
 // from a few workers (a thousand nodes report within a fraction of it).
 func (f *Fleet) reportUsage(ctx context.Context) {
-	t := time.NewTicker(f.cfg.MetricsInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	every(ctx, f.cfg.MetricsInterval, func() {
+		running := f.running()
+		nodes := make(chan *Node, len(running))
+		for _, n := range running {
+			nodes <- n
 		}
-		f.mu.RLock()
-		nodes := make(chan *Node, len(f.nodes))
-		for _, n := range f.nodes {
-			if !n.stopped.Load() {
-				nodes <- n
-			}
-		}
-		f.mu.RUnlock()
 		close(nodes)
 		var wg sync.WaitGroup
 		for range f.cfg.StatusWorkers {
@@ -91,7 +81,7 @@ func (f *Fleet) reportUsage(ctx context.Context) {
 			})
 		}
 		wg.Wait()
-	}
+	})
 }
 
 func (f *Fleet) reportNode(ctx context.Context, n *Node) {

@@ -89,9 +89,9 @@ var tables = map[string]columns{
 		s := o.(*api.Secret)
 		return []string{s.Name, s.Type, strconv.Itoa(len(s.Data)), age(s.CreationTimestamp)}
 	}},
-	"Autoscaler": {[]string{"NAME", "REFERENCE", "MINPODS", "MAXPODS", "REPLICAS", "AGE"}, func(o api.Object) []string {
+	"Autoscaler": {[]string{"NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS", "AGE"}, func(o api.Object) []string {
 		a := o.(*api.Autoscaler)
-		return []string{a.Name, a.Spec.ScaleTargetRef.Kind + "/" + a.Spec.ScaleTargetRef.Name, itoa(api.Deref(a.Spec.MinReplicas, 1)),
+		return []string{a.Name, a.Spec.ScaleTargetRef.Kind + "/" + a.Spec.ScaleTargetRef.Name, autoscalerTargets(a), itoa(api.Deref(a.Spec.MinReplicas, 1)),
 			itoa(a.Spec.MaxReplicas), itoa(a.Status.CurrentReplicas), age(a.CreationTimestamp)}
 	}},
 	"NodePool": nodePoolColumns,
@@ -305,4 +305,37 @@ func truncateList(items []string, n int) string {
 		return strings.Join(items, ",")
 	}
 	return strings.Join(items[:n], ",") + fmt.Sprintf(" + %d more...", len(items)-n)
+}
+
+// autoscalerTargets shows each metric as current/target, as kubectl does
+// ("cpu: 150%/50%, memory: 96Mi/256Mi"; <unknown> before a measure).
+func autoscalerTargets(a *api.Autoscaler) string {
+	var out []string
+	for _, m := range a.Spec.Metrics {
+		name, t := m.Resource.Name, m.Resource.Target
+		current, target := "<unknown>", ""
+		var cur *api.MetricStatus
+		for i := range a.Status.CurrentMetrics {
+			if a.Status.CurrentMetrics[i].Name == name {
+				cur = &a.Status.CurrentMetrics[i]
+			}
+		}
+		switch {
+		case t.AverageUtilization != nil:
+			target = itoa(*t.AverageUtilization) + "%"
+			if cur != nil && cur.AverageUtilization != nil {
+				current = itoa(*cur.AverageUtilization) + "%"
+			}
+		case t.AverageValue != nil:
+			target = t.AverageValue.String()
+			if cur != nil && cur.AverageValue != nil {
+				current = cur.AverageValue.String()
+			}
+		}
+		out = append(out, string(name)+": "+current+"/"+target)
+	}
+	if len(out) == 0 {
+		return "<none>"
+	}
+	return strings.Join(out, ", ")
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/api/resource"
 )
 
 func TestPodStatus(t *testing.T) {
@@ -103,5 +104,21 @@ func TestNodeColumns(t *testing.T) {
 				t.Fatalf("row %v: want status %q, pool %q, zone %q and pod CIDR %q", row, tt.status, tt.pool, tt.zone, tt.podCIDR)
 			}
 		})
+	}
+}
+
+func TestAutoscalerTargets(t *testing.T) {
+	mem := resource.MustParse("256Mi")
+	used := resource.MustParse("96Mi")
+	a := &api.Autoscaler{Spec: api.AutoscalerSpec{Metrics: []api.MetricSpec{
+		{Resource: api.ResourceMetricSource{Name: api.ResourceCPU, Target: api.MetricTarget{Type: api.UtilizationMetric, AverageUtilization: api.Ptr[int32](50)}}},
+		{Resource: api.ResourceMetricSource{Name: api.ResourceMemory, Target: api.MetricTarget{Type: api.AverageValueMetric, AverageValue: &mem}}},
+	}}}
+	if got, want := autoscalerTargets(a), "cpu: <unknown>/50%, memory: <unknown>/256Mi"; got != want {
+		t.Errorf("before a measure: %q, want %q", got, want)
+	}
+	a.Status.CurrentMetrics = []api.MetricStatus{{Name: api.ResourceCPU, AverageUtilization: api.Ptr[int32](150)}, {Name: api.ResourceMemory, AverageValue: &used}}
+	if got, want := autoscalerTargets(a), "cpu: 150%/50%, memory: 96Mi/256Mi"; got != want {
+		t.Errorf("measured: %q, want %q", got, want)
 	}
 }

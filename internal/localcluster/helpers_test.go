@@ -68,7 +68,7 @@ func startClusterB(t testing.TB, n int, tweak ...func(*localcluster.Config)) *lc
 			c.RestartBackoffBase = time.Second
 			c.ServerPort = 0
 			c.ResyncInterval = 2 * time.Second
-			c.StatsInterval = time.Second
+			c.MetricsInterval = time.Second
 		},
 	}
 	for _, f := range tweak {

@@ -103,4 +103,17 @@ func TestLogsAndStats(t *testing.T) {
 		cs := st.Containers[0]
 		return cs.CPUMilli > 300 && cs.MemoryBytes > 0, fmt.Sprintf("%+v", cs)
 	})
+	// The agent reports the same usage to the API server (metrics API).
+	eventually(t, 10*time.Second, "usage in the metrics API", func() (bool, string) {
+		m, err := c.Client.PodMetrics("default").Get(c.ctx, p.Name)
+		if err != nil || len(m.Containers) != 1 {
+			return false, fmt.Sprint(m, err)
+		}
+		mem := m.Containers[0].Usage[api.ResourceMemory]
+		return mem.Value() > 0 && m.Labels["app"] == p.Labels["app"], fmt.Sprintf("%+v", m)
+	})
+	nodes, err := c.Client.NodeMetrics().List(c.ctx, client.ListOptions{})
+	if err != nil || len(nodes) == 0 {
+		t.Errorf("node metrics = %v, %v; want the agents' nodes", nodes, err)
+	}
 }

@@ -74,7 +74,7 @@ func startLocalCluster(t testing.TB, n int) *cluster {
 			c.RestartBackoffBase = time.Second
 			c.ServerPort = 0
 			c.ResyncInterval = 2 * time.Second
-			c.StatsInterval = time.Second
+			c.MetricsInterval = time.Second
 		},
 	}
 	ctx, cancel := context.WithCancel(context.Background())

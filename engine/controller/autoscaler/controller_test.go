@@ -12,7 +12,9 @@ import (
 	"github.com/maestro-dev/maestro/engine/api/labels"
 	"github.com/maestro-dev/maestro/engine/api/resource"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/controller"
 	"github.com/maestro-dev/maestro/engine/controller/autoscaler"
+	"github.com/maestro-dev/maestro/internal/testenv"
 	"github.com/maestro-dev/maestro/internal/testenv/cluster"
 )
 
@@ -49,28 +51,34 @@ func (f *fakeMetrics) PodMetrics(ctx context.Context, ns string, sel labels.Sele
 }
 
 type env struct {
-	*cluster.Cluster
+	Client  *client.Client
+	Ctx     context.Context
 	metrics *fakeMetrics
 }
 
-// start runs a cluster whose autoscalers sync every 100 ms on fake metrics
-// (nil: no metrics source at all).
-func start(t *testing.T, withMetrics bool) *env {
+// start runs a cluster whose autoscalers sync every 100 ms on fake metrics.
+func start(t *testing.T) *env {
 	t.Helper()
-	e := &env{}
-	var source autoscaler.Metrics
-	if withMetrics {
-		e.metrics = &fakeMetrics{usage: map[string]int64{}}
-		source = e.metrics
-	}
-	e.Cluster = cluster.Start(t, func(o *cluster.Options) {
-		o.Manager.Autoscaler = autoscaler.Config{SyncPeriod: 100 * time.Millisecond, CPUInitializationPeriod: time.Millisecond, Metrics: source}
+	e := &env{metrics: &fakeMetrics{usage: map[string]int64{}}}
+	c := cluster.Start(t, func(o *cluster.Options) {
+		o.Manager.Autoscaler = autoscaler.Config{SyncPeriod: 100 * time.Millisecond, CPUInitializationPeriod: time.Millisecond, Metrics: e.metrics}
 	})
-	if e.metrics != nil {
-		e.metrics.c = e.Client
-	}
-	e.AddNodes(t, "node-", 2)
+	e.Client, e.Ctx, e.metrics.c = c.Client, c.Ctx, c.Client
+	c.AddNodes(t, "node-", 2)
 	return e
+}
+
+// startAlone runs the API server and this controller alone, without a
+// metrics source (the manager would plug the pipeline in).
+func startAlone(t *testing.T) *env {
+	t.Helper()
+	te := testenv.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	d := controller.Deps{Client: te.Client, Log: testenv.Logger(t)}.WithDefaults()
+	ctl := autoscaler.New(d, autoscaler.Config{SyncPeriod: 100 * time.Millisecond})
+	go controller.RunAll(ctx, d, []controller.Runnable{ctl})
+	return &env{Client: te.Client, Ctx: ctx}
 }
 
 // deploy creates a deployment of n pods requesting 100m of CPU each.
@@ -164,7 +172,7 @@ func (e *env) waitEvent(t *testing.T, name, reason string) {
 // its event; at max the autoscaler says it is limited (TooManyReplicas).
 func TestAutoscalerScalesUpToMax(t *testing.T) {
 	t.Parallel()
-	e := start(t, true)
+	e := start(t)
 	e.deploy(t, "web", 1)
 	e.metrics.set("web", 150)
 	e.autoscale(t, "web", 1, 5)
@@ -189,7 +197,7 @@ func TestAutoscalerScalesUpToMax(t *testing.T) {
 // then scales down, to min and no further (TooFewReplicas).
 func TestAutoscalerScaleDownStabilization(t *testing.T) {
 	t.Parallel()
-	e := start(t, true)
+	e := start(t)
 	e.deploy(t, "api", 4)
 	e.metrics.set("api", 5) // 5 % of the request: proposes 1
 	e.autoscale(t, "api", 2, 6, func(s *api.AutoscalerSpec) {
@@ -214,7 +222,7 @@ func TestAutoscalerScaleDownStabilization(t *testing.T) {
 // is raised to min without metrics.
 func TestAutoscalerPolicies(t *testing.T) {
 	t.Parallel()
-	e := start(t, true)
+	e := start(t)
 	e.deploy(t, "slow", 1)
 	e.metrics.set("slow", 400)
 	e.autoscale(t, "slow", 1, 10, func(s *api.AutoscalerSpec) {
@@ -237,12 +245,12 @@ func TestAutoscalerPolicies(t *testing.T) {
 	})
 }
 
-// TestAutoscalerWithoutMetrics: without a metrics pipeline the autoscaler
+// TestAutoscalerWithoutMetrics: without a metrics source the autoscaler
 // says so (ScalingActive False, FailedGetResourceMetric) and leaves the
 // target alone; a missing target is reported as FailedGetScale.
 func TestAutoscalerWithoutMetrics(t *testing.T) {
 	t.Parallel()
-	e := start(t, false)
+	e := startAlone(t)
 	e.deploy(t, "web", 2)
 	e.autoscale(t, "web", 1, 5)
 	st := e.waitStatus(t, "web", "inactive", func(st api.AutoscalerStatus) bool {

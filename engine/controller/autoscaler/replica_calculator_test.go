@@ -2,6 +2,7 @@ package autoscaler
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -272,4 +273,83 @@ func (tc calcCase) usage() []*PodUsage {
 		out = append(out, u)
 	}
 	return out
+}
+
+// TestGroupPods: Kubernetes' TestGroupPods rows (pods' phases, readiness
+// and start times against the 2-minute CPU initialisation period and the
+// 10-second delay of initial readiness).
+func TestGroupPods(t *testing.T) {
+	ago := func(d time.Duration) *time.Time { at := testNow.Add(-d); return &at }
+	pod := func(name string, phase api.PodPhase, start *time.Time, ready *api.Condition) *api.Pod {
+		p := &api.Pod{ObjectMeta: api.ObjectMeta{Name: name}, Status: api.PodStatus{Phase: phase, StartTime: start}}
+		if ready != nil {
+			p.Status.Conditions = []api.Condition{*ready}
+		}
+		return p
+	}
+	readyAt := func(status api.ConditionStatus, d time.Duration) *api.Condition {
+		return &api.Condition{Type: api.PodReady, Status: status, LastTransitionTime: testNow.Add(-d)}
+	}
+	metric := func(tsAgo, window time.Duration) podMetric {
+		return podMetric{value: 1, timestamp: testNow.Add(-tsAgo), window: window}
+	}
+	cases := []struct {
+		name             string
+		pods             []*api.Pod
+		metrics          podMetricsInfo
+		res              api.ResourceName
+		ready            int
+		ignored, missing []string
+	}{
+		{name: "void", res: api.ResourceCPU},
+		{name: "count in a ready pod - memory", pods: []*api.Pod{pod("bentham", api.PodSucceeded, nil, nil)},
+			metrics: podMetricsInfo{"bentham": metric(0, time.Minute)}, res: api.ResourceMemory, ready: 1},
+		{name: "ignore a pod without ready condition - CPU", pods: []*api.Pod{pod("lucretius", api.PodSucceeded, ago(0), nil)},
+			metrics: podMetricsInfo{"lucretius": {value: 1}}, res: api.ResourceCPU, ignored: []string{"lucretius"}},
+		{name: "count in a ready pod with fresh metrics during initialization period - CPU",
+			pods:    []*api.Pod{pod("bentham", api.PodSucceeded, ago(time.Minute), readyAt(api.ConditionTrue, 30*time.Second))},
+			metrics: podMetricsInfo{"bentham": metric(0, 30*time.Second)}, res: api.ResourceCPU, ready: 1},
+		{name: "ignore a ready pod without fresh metrics during initialization period - CPU",
+			pods:    []*api.Pod{pod("bentham", api.PodSucceeded, ago(time.Minute), readyAt(api.ConditionTrue, 30*time.Second))},
+			metrics: podMetricsInfo{"bentham": metric(0, 60*time.Second)}, res: api.ResourceCPU, ignored: []string{"bentham"}},
+		{name: "ignore an unready pod during initialization period - CPU",
+			pods:    []*api.Pod{pod("lucretius", api.PodSucceeded, ago(10*time.Minute), readyAt(api.ConditionFalse, 9*time.Minute+54*time.Second))},
+			metrics: podMetricsInfo{"lucretius": {value: 1}}, res: api.ResourceCPU, ignored: []string{"lucretius"}},
+		{name: "count in a ready pod without fresh metrics after initialization period - CPU",
+			pods:    []*api.Pod{pod("bentham", api.PodSucceeded, ago(3*time.Minute), readyAt(api.ConditionTrue, 3*time.Minute))},
+			metrics: podMetricsInfo{"bentham": metric(2*time.Minute, time.Minute)}, res: api.ResourceCPU, ready: 1},
+		{name: "count in an unready pod that was ready after initialization period - CPU",
+			pods:    []*api.Pod{pod("lucretius", api.PodSucceeded, ago(10*time.Minute), readyAt(api.ConditionFalse, 9*time.Minute))},
+			metrics: podMetricsInfo{"lucretius": {value: 1}}, res: api.ResourceCPU, ready: 1},
+		{name: "ignore pod that has never been ready after initialization period - CPU",
+			pods:    []*api.Pod{pod("lucretius", api.PodSucceeded, ago(10*time.Minute), readyAt(api.ConditionFalse, 9*time.Minute+50*time.Second))},
+			metrics: podMetricsInfo{"lucretius": {value: 1}}, res: api.ResourceCPU, ready: 1},
+		{name: "a missing pod", pods: []*api.Pod{pod("epicurus", api.PodSucceeded, ago(3*time.Minute), nil)},
+			metrics: podMetricsInfo{}, res: api.ResourceCPU, missing: []string{"epicurus"}},
+		{name: "several pods", pods: []*api.Pod{
+			pod("lucretius", api.PodSucceeded, ago(0), nil),
+			pod("niccolo", api.PodSucceeded, ago(3*time.Minute), readyAt(api.ConditionTrue, 3*time.Minute)),
+			pod("epicurus", api.PodSucceeded, ago(3*time.Minute), nil),
+		}, metrics: podMetricsInfo{"lucretius": {value: 1}, "niccolo": {value: 1}}, res: api.ResourceCPU,
+			ready: 1, ignored: []string{"lucretius"}, missing: []string{"epicurus"}},
+		{name: "pending pods are ignored", pods: []*api.Pod{pod("unscheduled", api.PodPending, nil, nil)},
+			metrics: podMetricsInfo{}, res: api.ResourceCPU, ignored: []string{"unscheduled"}},
+	}
+	calc := &ReplicaCalculator{CPUInitializationPeriod: testCPUInitializationPeriod,
+		DelayOfInitialReadinessStatus: testDelayOfInitialReadinessStatus, Now: func() time.Time { return testNow }}
+	set := func(names []string) map[string]bool {
+		m := map[string]bool{}
+		for _, n := range names {
+			m[n] = true
+		}
+		return m
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ready, ignored, missing := calc.groupPods(tc.pods, tc.metrics, tc.res)
+			if ready != tc.ready || !maps.Equal(ignored, set(tc.ignored)) || !maps.Equal(missing, set(tc.missing)) {
+				t.Errorf("ready %d, ignored %v, missing %v; want %d, %v, %v", ready, ignored, missing, tc.ready, tc.ignored, tc.missing)
+			}
+		})
+	}
 }

@@ -1,0 +1,2 @@
+# Import by namespace/name.
+terraform import maestro_autoscaler.web shop/web
