@@ -2,6 +2,7 @@ package manager_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -97,6 +98,10 @@ func TestClusterAutoscaling(t *testing.T) {
 		}
 		return ready == 3, fmt.Sprint(ready)
 	})
+	svcNodes := map[string]int{}
+	for _, p := range lp.Pods(t, "default", "app=svc") {
+		svcNodes[p.Spec.NodeName]++
+	}
 	load := serviceLoad(t, lp, "svc")
 
 	start := time.Now()
@@ -112,6 +117,13 @@ func TestClusterAutoscaling(t *testing.T) {
 		}
 		return ready == 3, fmt.Sprint(ready)
 	})
+	moved := 0
+	for node, n := range svcNodes {
+		if _, err := lp.Client.Nodes().Get(lp.Ctx, node); api.IsNotFound(err) {
+			moved += n
+		}
+	}
+	t.Logf("%d of svc's 3 pods were on the removed nodes (drained)", moved)
 	if total, failed := load(); total < 100 || len(failed) > 0 {
 		t.Errorf("through the service during the scale-down: %d requests, %d failed (first: %v); want > 100 and 0 failed", total, len(failed), failed)
 	} else {
@@ -144,12 +156,13 @@ func TestClusterAutoscaling(t *testing.T) {
 }
 
 // serviceLoad sends requests to the ready endpoints of service name in
-// turn, as a service proxy would (local pools' machines run none on this
-// host), until the returned stop, which reports how many were sent and
-// the failures.
+// turn, as maestro's service proxy does (local pools' machines run none on
+// this host): a connection per request, and an endpoint that refuses the
+// connection passes it to the next one. It runs until the returned stop,
+// which reports how many requests were sent and the failures.
 func serviceLoad(t *testing.T, lp *localPools, name string) (stop func() (int, []error)) {
 	ctx, cancel := context.WithCancel(lp.Ctx)
-	hc := &http.Client{Timeout: 5 * time.Second}
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	var total int
 	var failed []error
 	done := make(chan struct{})
@@ -170,20 +183,8 @@ func serviceLoad(t *testing.T, lp *localPools, name string) (stop func() (int, [
 				}
 			}
 			total++
-			if len(addrs) == 0 {
-				failed = append(failed, fmt.Errorf("no ready endpoint"))
-				continue
-			}
-			resp, err := hc.Get("http://" + addrs[i%len(addrs)] + "/")
-			if err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					err = fmt.Errorf("status %s", resp.Status)
-				}
-			}
-			if err != nil && ctx.Err() == nil {
-				failed = append(failed, fmt.Errorf("%s: %w", addrs[i%len(addrs)], err))
+			if err := get(hc, addrs, i); err != nil && ctx.Err() == nil {
+				failed = append(failed, err)
 			}
 		}
 	}()
@@ -195,16 +196,45 @@ func serviceLoad(t *testing.T, lp *localPools, name string) (stop func() (int, [
 	}
 }
 
+// get sends one request to addrs[first%len], or the next that accepts
+// the connection.
+func get(hc *http.Client, addrs []string, first int) error {
+	if len(addrs) == 0 {
+		return errors.New("no ready endpoint")
+	}
+	var err error
+	for k := range addrs {
+		addr := addrs[(first+k)%len(addrs)]
+		var resp *http.Response
+		resp, err = hc.Get("http://" + addr + "/")
+		var op *net.OpError
+		if errors.As(err, &op) && op.Op == "dial" {
+			continue // refused: the next endpoint, as the proxy does
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", addr, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: status %s", addr, resp.Status)
+		}
+		return nil
+	}
+	return fmt.Errorf("every endpoint refused: %w", err)
+}
+
 // podTimes records, per pod, when it was first seen unschedulable and
 // first seen Running.
 type podTimes struct {
+	lp               *localPools
 	stop             func()
 	mu               sync.Mutex
 	pending, running map[string]time.Time
 }
 
 func watchPods(t *testing.T, lp *localPools, selector string) *podTimes {
-	pt := &podTimes{pending: map[string]time.Time{}, running: map[string]time.Time{}}
+	pt := &podTimes{lp: lp, pending: map[string]time.Time{}, running: map[string]time.Time{}}
 	var once sync.Once
 	stop := cluster.Every(50*time.Millisecond, func() {
 		pods, _, err := lp.Client.Pods("default").List(lp.Ctx, client.ListOptions{LabelSelector: selector})
@@ -236,8 +266,13 @@ func (pt *podTimes) report(t *testing.T) {
 	var worst time.Duration
 	for name, from := range pt.pending {
 		to, ok := pt.running[name]
-		if !ok {
-			continue
+		if !ok { // the poller missed it: the container's own start
+			p, err := pt.lp.Client.Pods("default").Get(pt.lp.Ctx, name)
+			if err != nil || len(p.Status.ContainerStatuses) == 0 || p.Status.ContainerStatuses[0].State.Running == nil {
+				t.Logf("pod %s: unschedulable at %s, not seen Running (%v)", name, from.Format(time.StampMilli), err)
+				continue
+			}
+			to = p.Status.ContainerStatuses[0].State.Running.StartedAt
 		}
 		d := to.Sub(from)
 		worst = max(worst, d)

@@ -103,8 +103,11 @@ func templates(p PoolState, kind string, n int) []*api.Node {
 //  3. the candidates are bin-packed, with the same pipeline, onto 1, 2, ...
 //     template nodes up to the pool's room below maxSize, until all fit
 //     or another node places no more;
-//  4. the option with the least waste wins (ties: more pods, fewer nodes,
-//     then the pool's name).
+//  4. the option with the least waste wins, as in cluster-autoscaler's
+//     expander/waste (its share of the new nodes' cpu left unrequested plus
+//     that of their memory; of allocatable rather than capacity, what pods
+//     can have); ties, which Kubernetes breaks at random, go to more pods,
+//     fewer nodes, then the pool's name, so a decision is reproducible.
 func PlanScaleUp(in ScaleUpInput) ScaleUp {
 	out := ScaleUp{Waiting: map[string]string{}, NoScaleUp: map[string]string{}, Never: map[string]bool{}}
 	pools := slices.Clone(in.Pools)
