@@ -451,7 +451,7 @@ func TestNodeLifecycleDeletedNodeTakesItsPods(t *testing.T) {
 	if err := cl.c.Nodes().Delete(cl.ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
-	ctlWait(t, 5*time.Second, "pod of the deleted node gone", func() (bool, string) {
+	ctlWait(t, 30*time.Second, "pod of the deleted node gone", func() (bool, string) {
 		_, err := pods.Get(cl.ctx, "on-a")
 		return api.IsNotFound(err), fmt.Sprint(err)
 	})
