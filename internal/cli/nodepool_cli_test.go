@@ -63,10 +63,10 @@ func TestPoolInTheCLI(t *testing.T) {
 			break
 		}
 	}
-	cliShows("the pool failing, with the cloud's message", `(?m)^edge\s+local\s+3\s+2\s+3\s+0\s+5\s+MachineFailed\s+\S+\s+3\s+<none>\s+<none>\s+machine edge-\S+: .*`+regexp.QuoteMeta(msg)+`$`,
+	cliShows("the pool failing, with the cloud's message", `(?m)^edge\s+local\s+3\s+2\s+3\s+0\s+5\s+InvalidRequest\s+\S+\s+3\s+<none>\s+<none>\s+machine edge-\S+: .*`+regexp.QuoteMeta(msg)+`$`,
 		"get", "np", "-o", "wide")
 	out := cliShows("the failing machine", `(?m)^(edge-\S+)\s+edge\s+local\s+Pending\s.*\s`+regexp.QuoteMeta(msg)+`$`, "get", "ma", "-o", "wide")
 	failing := regexp.MustCompile(`(?m)^(edge-\S+)\s+edge\s+local\s+Pending\s`).FindStringSubmatch(out)[1]
-	cliShows("the failing machine's description", `(?ms)^  Provisioned\s+False\s+CloudError\s+.*`+regexp.QuoteMeta(msg)+`$.*^Events:\n  TYPE.*\n  Warning\s+CloudError\s.*`+regexp.QuoteMeta(msg),
+	cliShows("the failing machine's description", `(?ms)^  Provisioned\s+False\s+InvalidRequest\s+.*`+regexp.QuoteMeta(msg)+`$.*^Events:\n  TYPE.*\n  Warning\s+InvalidRequest\s.*`+regexp.QuoteMeta(msg),
 		"describe", "machine", failing)
 }
