@@ -69,6 +69,7 @@ func (n *Namespace) Start(ctx context.Context, name string, argv []string, env [
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
+	p.waitEntered()
 	go func() {
 		select {
 		case <-ctx.Done():
@@ -77,6 +78,29 @@ func (n *Namespace) Start(ctx context.Context, name string, argv []string, env [
 		}
 	}()
 	return p, nil
+}
+
+// waitEntered returns once the process is in its namespace: `ip netns
+// exec` switches after it starts, so until then /proc/<pid>/ns/net is the
+// test process's (a ProcessNamespace read that early names the wrong
+// network). It gives up after 5 s or when the process ends.
+func (p *Process) waitEntered() {
+	own, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		return
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		cur, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", p.Pid()))
+		if err != nil || cur != own {
+			return
+		}
+		select {
+		case <-p.done:
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
 }
 
 // Pid is the process's id (in the test process's pid namespace).
