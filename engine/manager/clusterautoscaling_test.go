@@ -103,6 +103,10 @@ func TestClusterAutoscaling(t *testing.T) {
 		svcNodes[p.Spec.NodeName]++
 	}
 	load := serviceLoad(t, lp, "svc")
+	warm := time.Now()
+	for n, _ := load.peek(); n < 20 && time.Since(warm) < time.Minute; n, _ = load.peek() {
+		time.Sleep(100 * time.Millisecond) // the load runs before the scale-down starts
+	}
 
 	start := time.Now()
 	cluster.Update(t, lp.Ctx, lp.Client.Deployments("default"), "load", func(d *api.Deployment) { d.Spec.Replicas = api.Ptr[int32](0) })
@@ -124,8 +128,8 @@ func TestClusterAutoscaling(t *testing.T) {
 		}
 	}
 	t.Logf("%d of svc's 3 pods were on the removed nodes (drained)", moved)
-	if total, failed := load(); total < 100 || len(failed) > 0 {
-		t.Errorf("through the service during the scale-down: %d requests, %d failed (first: %v); want > 100 and 0 failed", total, len(failed), failed)
+	if total, failed := load.stop(); total < 40 || len(failed) > 0 {
+		t.Errorf("through the service during the scale-down: %d requests, %d failed (first: %v); want at least 40 and 0 failed", total, len(failed), failed)
 	} else {
 		t.Logf("through the service during the scale-down: %d requests, 0 failed", total)
 	}
@@ -158,16 +162,18 @@ func TestClusterAutoscaling(t *testing.T) {
 // serviceLoad sends requests to the ready endpoints of service name in
 // turn, as maestro's service proxy does (local pools' machines run none on
 // this host): a connection per request, and an endpoint that refuses the
-// connection passes it to the next one. It runs until the returned stop,
-// which reports how many requests were sent and the failures.
-func serviceLoad(t *testing.T, lp *localPools, name string) (stop func() (int, []error)) {
+// connection passes it to the next one. It runs until its stop, which
+// reports how many requests were sent and the failures.
+func serviceLoad(t *testing.T, lp *localPools, name string) *loadRun {
 	ctx, cancel := context.WithCancel(lp.Ctx)
-	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	var total int
-	var failed []error
-	done := make(chan struct{})
+	// A pod that just went may not refuse but not answer (its address gone
+	// from the bridge): a short dial timeout passes the request to the next
+	// endpoint, as a refusal does.
+	dialer := &net.Dialer{Timeout: time.Second}
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: dialer.DialContext}}
+	l := &loadRun{cancel: cancel, done: make(chan struct{})}
 	go func() {
-		defer close(done)
+		defer close(l.done)
 		for i := 0; ctx.Err() == nil; i++ {
 			time.Sleep(20 * time.Millisecond)
 			ep, err := lp.Client.Endpoints("default").Get(ctx, name)
@@ -182,18 +188,42 @@ func serviceLoad(t *testing.T, lp *localPools, name string) (stop func() (int, [
 					}
 				}
 			}
-			total++
-			if err := get(hc, addrs, i); err != nil && ctx.Err() == nil {
-				failed = append(failed, err)
+			err = get(hc, addrs, i)
+			l.mu.Lock()
+			l.total++
+			if err != nil && ctx.Err() == nil {
+				l.failed = append(l.failed, err)
 			}
+			l.mu.Unlock()
 		}
 	}()
 	t.Cleanup(cancel)
-	return func() (int, []error) {
-		cancel()
-		<-done
-		return total, failed
-	}
+	return l
+}
+
+// loadRun is a running serviceLoad.
+type loadRun struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	total  int
+	failed []error
+}
+
+// peek is how many requests were sent so far, and how many failed.
+func (l *loadRun) peek() (int, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.total, len(l.failed)
+}
+
+// stop ends the load and reports the requests sent and the failures.
+func (l *loadRun) stop() (int, []error) {
+	l.cancel()
+	<-l.done
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.total, l.failed
 }
 
 // get sends one request to addrs[first%len], or the next that accepts
