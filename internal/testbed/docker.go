@@ -26,6 +26,9 @@ import (
 type dockerSweeper struct {
 	once sync.Once
 	cli  *client.Client // nil: no engine answers
+	// mu serialises remove: the Docker client negotiates its API version
+	// on first use without a lock (two halting instances raced on it).
+	mu sync.Mutex
 }
 
 // client connects on first use; a machine without Docker gets nil.
@@ -55,6 +58,8 @@ func (d *dockerSweeper) close() {
 // remove force-removes every container, then every volume, labelled with
 // a node name starting with nodePrefix.
 func (d *dockerSweeper) remove(ctx context.Context, nodePrefix string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	cli := d.client(ctx)
 	if cli == nil {
 		return nil
