@@ -2,6 +2,7 @@ package localcluster_test
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/api/resource"
+	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/runtime"
 )
 
@@ -107,31 +109,66 @@ func TestCrashLoopBackOff(t *testing.T) {
 	c.create(t, c.demoDeployment("crash", 1, func(d *api.Deployment) {
 		d.Spec.Template.Spec.Containers[0].Args = []string{"--exit-after=100ms", "--exit-code=1"}
 	}))
-	var restarts []time.Time
-	last := int32(-1)
+	// Each run's start, as the runtime recorded it (the current run's or,
+	// while the next waits, the last one's): the gaps between starts are
+	// the back-off plus the 100 ms run, free of how soon this poll or the
+	// agent's status noticed.
+	starts := map[time.Time]bool{}
 	eventually(t, 60*time.Second, "4 restarts in CrashLoopBackOff", func() (bool, string) {
 		pods := c.pods(t, "app=crash")
 		if len(pods) != 1 {
 			return false, fmt.Sprint(len(pods), " pods")
 		}
 		cs := containerStatus(pods[0], "app")
-		if cs.RestartCount != last {
-			last = cs.RestartCount
-			restarts = append(restarts, time.Now())
+		for _, st := range []api.ContainerState{cs.State, cs.LastState} {
+			if r := st.Running; r != nil && !r.StartedAt.IsZero() {
+				starts[r.StartedAt] = true
+			}
+			if r := st.Terminated; r != nil && !r.StartedAt.IsZero() {
+				starts[r.StartedAt] = true
+			}
 		}
 		w := cs.State.Waiting
 		return cs.RestartCount >= 4 && w != nil && w.Reason == api.ReasonCrashLoopBackOff, podState(pods[0])
 	})
+	sorted := slices.SortedFunc(maps.Keys(starts), time.Time.Compare)
 	var gaps []time.Duration
-	for i := 1; i < len(restarts); i++ {
-		gaps = append(gaps, restarts[i].Sub(restarts[i-1]).Round(100*time.Millisecond))
+	for i := 1; i < len(sorted); i++ {
+		gaps = append(gaps, sorted[i].Sub(sorted[i-1]).Round(100*time.Millisecond))
 	}
-	t.Logf("time between restarts: %v (back-off base 1s)", gaps)
-	// With a 1 s base the waits are 0, 1, 2, 4 s (plus the run time):
-	// the later ones must grow.
+	t.Logf("time between the runs' starts: %v (back-off base 1s: waits of 0, 1, 2, 4 s after a 100 ms run)", gaps)
+	// The agent's back-off doubled: its events name each wait.
+	pods := c.pods(t, "app=crash")
+	evs, _, err := c.Client.Events("default").List(c.ctx, client.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var waits []string
+	for _, e := range evs {
+		if e.InvolvedObject.Name == pods[0].Name && e.Reason == "BackOff" {
+			waits = append(waits, strings.Fields(e.Message)[1])
+		}
+	}
+	for _, want := range []string{"1s", "2s", "4s"} {
+		if !slices.Contains(waits, want) {
+			t.Errorf("back-off events name waits %v; want 1s, 2s and 4s among them", waits)
+			break
+		}
+	}
+	// And the restarts honoured them: each of the last three gaps is at
+	// least its wait (less 1 s: the recorded times are whole seconds, as
+	// Kubernetes' are), and the 4 s one outlasts the 1 s one.
 	n := len(gaps)
-	if n < 3 || gaps[n-1] <= gaps[n-2] || gaps[n-2] <= gaps[n-3] {
-		t.Fatalf("restart gaps %v do not grow", gaps)
+	if n < 3 {
+		t.Fatalf("saw %d runs' starts, want at least 4", len(sorted))
+	}
+	for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+		if g := gaps[n-3+i]; g < want-time.Second {
+			t.Errorf("restart gaps %v: gap %d is %s, shorter than its %s back-off", gaps, n-3+i, g, want)
+		}
+	}
+	if gaps[n-1] <= gaps[n-3] {
+		t.Errorf("restart gaps %v do not grow", gaps)
 	}
 }
 
