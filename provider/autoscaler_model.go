@@ -4,7 +4,6 @@ import (
 	"context"
 	"reflect"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -164,22 +163,4 @@ func flattenRules(live, def api.ScalingRules, prior *scalingRulesModel) *scaling
 		}
 	}
 	return out
-}
-
-// behaviorValues lists the behaviour's values, for unknown checks.
-func behaviorValues(b *behaviorModel) []attr.Value {
-	if b == nil {
-		return nil
-	}
-	var vals []attr.Value
-	for _, r := range []*scalingRulesModel{b.ScaleUp, b.ScaleDown} {
-		if r == nil {
-			continue
-		}
-		vals = append(vals, r.StabilizationWindowSeconds, r.SelectPolicy)
-		for _, p := range r.Policies {
-			vals = append(vals, p.Type, p.Value, p.PeriodSeconds)
-		}
-	}
-	return vals
 }

@@ -2,12 +2,7 @@ package provider
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -228,30 +223,7 @@ func (r *AutoscalerResource) ValidateConfig(ctx context.Context, req resource.Va
 				"Set exactly one of average_utilization (percent of requests) and average_value (a quantity per pod).")
 		}
 	}
-	if resp.Diagnostics.HasError() || anyUnknown(&m) {
-		return
+	if !resp.Diagnostics.HasError() {
+		r.validateWithAPI(ctx, req.Config, &m, &resp.Diagnostics)
 	}
-	a := &api.Autoscaler{}
-	var d diag.Diagnostics
-	expandAutoscaler(ctx, &m, nil, nil, a, &d)
-	if d.HasError() {
-		return // the attribute validators report these
-	}
-	api.Default(a)
-	for _, fe := range api.Validate(a) {
-		if strings.HasPrefix(fe.Field, "metadata") {
-			continue // name and namespace have their own validators
-		}
-		resp.Diagnostics.AddError("Invalid autoscaler", fmt.Sprintf("%s: %s", fe.Field, fe.Detail))
-	}
-}
-
-// anyUnknown reports whether a value the API check reads is unknown yet.
-func anyUnknown(m *AutoscalerResourceModel) bool {
-	vals := []attr.Value{m.MinReplicas, m.MaxReplicas, m.Target.Name, m.Target.Kind}
-	for _, mt := range m.Metrics {
-		vals = append(vals, mt.Resource, mt.AverageUtilization, mt.AverageValue)
-	}
-	vals = append(vals, behaviorValues(m.Behavior)...)
-	return slices.ContainsFunc(vals, func(v attr.Value) bool { return v.IsUnknown() })
 }

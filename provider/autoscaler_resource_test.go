@@ -63,7 +63,7 @@ func TestAccAutoscalerResource(t *testing.T) {
   target { name = "web" }
   min_replicas = 5
   max_replicas = 3`),
-				ExpectError: regexp.MustCompile(`(?s)spec.maxReplicas:.*minReplicas \(5\)`),
+				ExpectError: regexp.MustCompile(`(?s)max_replicas:.*minReplicas\s+\(5\)`),
 			},
 			{
 				Config: autoscalerConfig(provider, `

@@ -131,3 +131,46 @@ func wrapped(text string) string {
 	}
 	return strings.Join(words, `\s+`)
 }
+
+// The placement warning is not silent when the namespace is created in
+// the same plan: the preview takes the new namespace for an empty one.
+func TestPlanWarnsWhenPodsCannotBePlacedInNewNamespace(t *testing.T) {
+	_, provider := accCluster(t, 2)
+	tf := terraformCLI(t, provider+`
+resource "maestro_namespace" "fresh" {
+  name = "fresh"
+}
+
+resource "maestro_deployment" "big" {
+  metadata {
+    name      = "big"
+    namespace = maestro_namespace.fresh.name
+  }
+  spec {
+    replicas = 3
+    selector {
+      match_labels = { app = "big" }
+    }
+    template {
+      labels = { app = "big" }
+      container {
+        name  = "main"
+        image = "demo:v1"
+        resources {
+          requests { cpu = "3" }
+        }
+      }
+    }
+  }
+}
+`)
+	out, err := tf("plan", "-input=false", "-no-color")
+	if err != nil {
+		t.Fatalf("terraform plan: %v\n%s", err, out)
+	}
+	want := regexp.MustCompile(`(?s)Warning: Pods cannot all be placed.*with maestro_deployment\.big.*` +
+		wrapped("On the cluster as it is now, 1 of the 3 pods of deployment fresh/big could not be placed: 0/2 nodes available: 2 insufficient cpu."))
+	if !want.MatchString(out) {
+		t.Fatalf("plan output lacks the placement warning for a deployment in a new namespace:\n%s", out)
+	}
+}

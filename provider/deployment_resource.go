@@ -224,6 +224,7 @@ func (r *DeploymentResource) ValidateConfig(ctx context.Context, req resource.Va
 				fmt.Sprintf("%q: a deployment's pods are always restarted; restart_policy must be \"Always\" (use maestro_pod for OnFailure or Never).", rp.ValueString()))
 		}
 	}
+	r.validateAPI(ctx, req.Config, &m, &resp.Diagnostics)
 }
 
 // ModifyPlan warns, when the cluster is reachable and the configuration

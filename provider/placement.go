@@ -22,9 +22,12 @@ const previewTimeout = 10 * time.Second
 
 // previewPlacement asks the API server, with a dry-run write of obj, where
 // the scheduler would put its pods on the cluster as it is now, and adds a
-// plan warning when some could not be placed. It stays silent when it
-// cannot ask: the provider configuration or the planned object is not yet
-// known, or the cluster cannot be reached; a preview never fails a plan.
+// plan warning when some could not be placed. A new object's namespace
+// may not exist yet (the same plan creates it): the dry run then takes it
+// for a new, empty one, so the preview still answers. It stays silent when
+// it cannot ask: the provider configuration or the planned object is not
+// yet known, or the cluster cannot be reached; a preview never fails a
+// plan.
 // build returns the object as the apply would write it, and whether that
 // replaces a live object (a dry-run update) or is new (a dry-run create).
 func previewPlacement(ctx context.Context, h *clientHandle, config tfsdk.Config, kind string, diags *diag.Diagnostics,
@@ -40,8 +43,8 @@ func previewPlacement(ctx context.Context, h *clientHandle, config tfsdk.Config,
 	defer cancel()
 	prev, meta, err := dryRun(ctx, c, build)
 	if err != nil {
-		// The namespace may not exist yet, the server may be down: the
-		// apply will say so if it matters.
+		// The server may be down, the live object gone: the apply will
+		// say so if it matters.
 		tflog.Debug(ctx, "placement preview skipped", map[string]any{"kind": kind, "error": err.Error()})
 		return
 	}
@@ -57,7 +60,7 @@ func dryRun(ctx context.Context, c *client.Client, build func(context.Context, *
 		return prev, nil, err
 	}
 	meta := obj.GetObjectMeta()
-	opts := client.WriteOptions{DryRun: true, Placement: &prev}
+	opts := client.WriteOptions{DryRun: true, Placement: &prev, NamespaceMayBeNew: !update}
 	res := client.Dynamic(c, api.KindOf(obj), meta.Namespace)
 	if update {
 		_, err = res.Update(ctx, obj, opts)

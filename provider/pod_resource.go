@@ -118,6 +118,7 @@ func (r *PodResource) ValidateConfig(ctx context.Context, req resource.ValidateC
 		return
 	}
 	validatePodSpec(m.Spec, path.Root("spec"), &resp.Diagnostics)
+	r.validateAPI(ctx, req.Config, &m, &resp.Diagnostics)
 }
 
 // ModifyPlan marks the pod for replacement when its spec changes beyond

@@ -112,6 +112,7 @@ func (r *SecretResource) ValidateConfig(ctx context.Context, req resource.Valida
 		resp.Diagnostics.AddAttributeError(pathRoot("data_wo_version"), "Missing data_wo_version",
 			"data_wo is write-only, so Terraform cannot see when it changes. Set data_wo_version, and change it whenever the data_wo values should be sent again.")
 	}
+	r.validateWithAPI(ctx, req.Config, &m, &resp.Diagnostics)
 }
 
 // secretError reports a failed call without any of the secret's values:

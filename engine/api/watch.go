@@ -22,6 +22,11 @@ type WatchEvent struct {
 // to a dry-run write of a pod, replica set or deployment.
 const HeaderPlacementPreview = "Maestro-Placement-Preview"
 
+// QueryNamespaceMayBeNew, set on a dry-run create, has the server take a
+// namespace that does not exist for a new, empty one, so a plan creating
+// the namespace and the object in it still validates and previews.
+const QueryNamespaceMayBeNew = "namespaceMayBeNew"
+
 // PlacementPreview says where the scheduler would put the pods a dry-run
 // write describes, given the cluster as it is now. Nothing is bound.
 type PlacementPreview struct {

@@ -106,7 +106,8 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, info requestInfo
 		s.writeError(w, r, err)
 		return
 	}
-	out, err := s.reg.Create(r.Context(), obj, registry.WriteOptions{DryRun: isDryRun(r), Fence: info.Fence})
+	out, err := s.reg.Create(r.Context(), obj, registry.WriteOptions{DryRun: isDryRun(r), Fence: info.Fence,
+		NamespaceMayBeNew: truthy(r.URL.Query().Get(api.QueryNamespaceMayBeNew))})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

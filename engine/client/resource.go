@@ -38,6 +38,11 @@ func (o ListOptions) query() url.Values {
 // WriteOptions modify creates and updates.
 type WriteOptions struct {
 	DryRun bool
+	// NamespaceMayBeNew, on a dry-run create, has the server take a
+	// namespace that does not exist yet for a new, empty one (a plan
+	// creates it too), so validation and the placement preview still
+	// answer; the real create still needs the namespace.
+	NamespaceMayBeNew bool
 	// Placement, when set on a dry run of a pod, replica set or deployment,
 	// receives the server's preview of where its pods would go.
 	Placement *api.PlacementPreview
@@ -157,6 +162,9 @@ func (r Resource[T]) write(ctx context.Context, method, path string, obj T, opts
 	for _, o := range opts {
 		if o.DryRun {
 			q.Set("dryRun", "1")
+		}
+		if o.DryRun && o.NamespaceMayBeNew {
+			q.Set(api.QueryNamespaceMayBeNew, "1")
 		}
 	}
 	out := r.newObj()

@@ -130,7 +130,7 @@ func (r *Registry) Create(ctx context.Context, obj api.Object, opts WriteOptions
 	var pre store.Precondition
 	if kind.Namespaced {
 		var err error
-		if pre, err = r.guard(ctx, kind, meta.Namespace, false); err != nil {
+		if pre, err = r.guard(ctx, kind, meta.Namespace, false); err != nil && !(opts.DryRun && opts.NamespaceMayBeNew && api.IsNotFound(err)) {
 			return nil, err
 		}
 	}

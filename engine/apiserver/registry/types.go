@@ -84,6 +84,10 @@ func (s Selectors) Matches(obj api.Object) bool {
 // WriteOptions modify a create or update.
 type WriteOptions struct {
 	DryRun bool
+	// NamespaceMayBeNew, on a dry-run create, takes a namespace that does
+	// not exist for a new, empty one: a plan that creates the namespace
+	// too still has the object validated and its pods previewed.
+	NamespaceMayBeNew bool
 	// Subresource "status" updates only the status.
 	Subresource string
 	// Fence, when set, must still hold when the write commits (in the same

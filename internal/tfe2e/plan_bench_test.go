@@ -1,0 +1,126 @@
+package tfe2e_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// noopObjects is how many deployments (and services) BenchmarkPlanNoop
+// plans.
+const noopObjects = 100
+
+// noopConfig is noopObjects deployments, each behind its own service, in
+// a namespace; the deployments do not wait for their rollouts (the
+// in-process cluster has no nodes to run them on).
+const noopConfig = providerBlock + `
+resource "maestro_namespace" "bench" {
+  name = "bench"
+}
+
+resource "maestro_deployment" "app" {
+  count            = {{n}}
+  wait_for_rollout = false
+  metadata {
+    name      = format("app-%03d", count.index)
+    namespace = maestro_namespace.bench.name
+    labels    = { tier = "web" }
+  }
+  spec {
+    replicas = 2
+    selector {
+      match_labels = { app = format("app-%03d", count.index) }
+    }
+    template {
+      labels = { app = format("app-%03d", count.index) }
+      container {
+        name  = "app"
+        image = "maestro-demo:v1"
+        port {
+          name           = "http"
+          container_port = 8080
+        }
+        env {
+          name  = "INDEX"
+          value = tostring(count.index)
+        }
+        resources {
+          requests {
+            cpu    = "5m"
+            memory = "8Mi"
+          }
+          limits {
+            memory = "64Mi"
+          }
+        }
+        readiness_probe {
+          http_get {
+            path = "/healthz"
+            port = "http"
+          }
+        }
+      }
+    }
+  }
+}
+
+resource "maestro_service" "app" {
+  count = {{n}}
+  metadata {
+    name      = format("app-%03d", count.index)
+    namespace = maestro_namespace.bench.name
+  }
+  spec {
+    selector = { app = format("app-%03d", count.index) }
+    port {
+      port        = 80
+      target_port = "http"
+    }
+  }
+}
+`
+
+// floorConfig is Terraform's own floor for a plan of that many resources:
+// as many terraform_data resources, which no plugin serves.
+const floorConfig = `
+resource "terraform_data" "x" {
+  count = {{n}}
+  input = { name = format("app-%03d", count.index), replicas = 2 }
+}
+`
+
+// BenchmarkPlanNoop times a no-op `terraform plan` (refresh included, as
+// users run it) of 100 deployments and 100 services on an in-process
+// control plane, and in the same run Terraform's floor: a no-op plan of
+// 200 terraform_data resources. It reports both in seconds per plan and
+// their ratio (x-floor), which compares across machines. Run it with
+//
+//	nice go test ./internal/tfe2e -run '^$' -bench BenchmarkPlanNoop -benchtime 5x
+func BenchmarkPlanNoop(b *testing.B) {
+	c := startAPIOnly(b)
+	n := strconv.Itoa(noopObjects)
+	w := newWorkspace(b, map[string]string{"main.tf": hcl(noopConfig, "{{n}}", n)})
+	w.setVar("config_path", c.ConfigPath)
+	w.mustApply()
+	w.wantPlan(0) // warm: the provider binary and terraform's caches
+
+	floor := newWorkspace(b, map[string]string{"main.tf": hcl(floorConfig, "{{n}}", strconv.Itoa(2*noopObjects))})
+	floor.mustApply()
+	floor.wantPlan(0)
+
+	var plan, base float64
+	b.ResetTimer()
+	for range b.N {
+		r := w.wantPlan(0)
+		plan += r.took.Seconds()
+		if !strings.Contains(r.stdout, "No changes.") {
+			b.Fatalf("not a no-op plan\n%s", r)
+		}
+		base += floor.wantPlan(0).took.Seconds()
+	}
+	n64 := float64(b.N)
+	b.ReportMetric(plan/n64, "plan-s")
+	b.ReportMetric(base/n64, "floor-s")
+	b.ReportMetric(plan/base, "x-floor")
+	b.ReportMetric(0, "ns/op") // the wall times above say it better
+}
