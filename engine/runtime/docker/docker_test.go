@@ -231,13 +231,13 @@ func testEnsureImage(t *testing.T, r *docker.Runtime, env *runtimetest.DockerEnv
 	ctx := t.Context()
 	// Present and IfNotPresent: no pull (a pull of this local-only image would fail).
 	for _, p := range []api.PullPolicy{api.PullIfNotPresent, api.PullNever, ""} {
-		if err := r.EnsureImage(ctx, env.Image, p); err != nil {
+		if err := r.EnsureImage(ctx, env.Image, p, nil); err != nil {
 			t.Errorf("EnsureImage(present, %q) = %v", p, err)
 		}
 	}
 	var ie *runtime.ImageError
 	missing := "maestro-test-missing:" + env.RunID
-	if err := r.EnsureImage(ctx, missing, api.PullNever); !errors.As(err, &ie) || ie.Reason != docker.ReasonErrImageNeverPull {
+	if err := r.EnsureImage(ctx, missing, api.PullNever, nil); !errors.As(err, &ie) || ie.Reason != docker.ReasonErrImageNeverPull {
 		t.Errorf("EnsureImage(missing, Never) = %v, want ErrImageNeverPull", err)
 	}
 	for _, tc := range []struct {
@@ -249,7 +249,7 @@ func testEnsureImage(t *testing.T, r *docker.Runtime, env *runtimetest.DockerEnv
 	} {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		start := time.Now()
-		err := r.EnsureImage(ctx, tc.image, tc.policy)
+		err := r.EnsureImage(ctx, tc.image, tc.policy, nil)
 		cancel()
 		if !errors.As(err, &ie) || ie.Reason != api.ReasonErrImagePull || ie.Message == "" || ie.Image != tc.image {
 			t.Errorf("EnsureImage(%s, %s) = %v, want an ErrImagePull ImageError", tc.image, tc.policy, err)
@@ -263,7 +263,7 @@ func testEnsureImage(t *testing.T, r *docker.Runtime, env *runtimetest.DockerEnv
 	// A pull that cannot finish is cut by the context.
 	ctx, cancel := context.WithTimeout(ctx, time.Millisecond)
 	defer cancel()
-	if err := r.EnsureImage(ctx, "registry.maestro-test.invalid/slow:1", api.PullAlways); !errors.As(err, &ie) || ie.Reason != api.ReasonErrImagePull {
+	if err := r.EnsureImage(ctx, "registry.maestro-test.invalid/slow:1", api.PullAlways, nil); !errors.As(err, &ie) || ie.Reason != api.ReasonErrImagePull {
 		t.Errorf("EnsureImage past its deadline = %v, want ErrImagePull", err)
 	}
 }
