@@ -8,10 +8,7 @@ package testenv
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -143,29 +140,4 @@ func (r *Registry) Push(t testing.TB, cli *client.Client, src, name string) stri
 		_, _ = cli.ImageRemove(context.Background(), ref, image.RemoveOptions{Force: true})
 	})
 	return ref
-}
-
-// readProgress reads an engine progress stream to its end and returns the
-// error it reports, if any.
-func readProgress(body io.Reader) error {
-	dec := json.NewDecoder(body)
-	for {
-		var msg struct {
-			Error       string `json:"error"`
-			ErrorDetail struct {
-				Message string `json:"message"`
-			} `json:"errorDetail"`
-		}
-		if err := dec.Decode(&msg); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("reading the engine's progress: %w", err)
-		}
-		if msg.ErrorDetail.Message != "" {
-			return errors.New(msg.ErrorDetail.Message)
-		}
-		if msg.Error != "" {
-			return errors.New(msg.Error)
-		}
-	}
 }
