@@ -26,7 +26,7 @@ type PodSpecModel struct {
 	Tolerations                   []tolerationModel        `tfsdk:"toleration"`
 	TopologySpread                []topologySpreadModel    `tfsdk:"topology_spread_constraint"`
 	SecurityContext               *podSecurityContextModel `tfsdk:"security_context"`
-	ImagePullSecrets              types.List               `tfsdk:"image_pull_secrets"`
+	ImagePullSecrets              []nameModel              `tfsdk:"image_pull_secrets"`
 }
 
 type containerModel struct {
@@ -256,7 +256,7 @@ func expandPodSpec(ctx context.Context, m *PodSpecModel, s *api.PodSpec, diags *
 			LabelSelector:     expandLabelSelector(ctx, t.LabelSelector, diags),
 		})
 	}
-	expandPodSecurity(ctx, m, s, diags)
+	expandPodSecurity(m, s)
 }
 
 func expandContainer(ctx context.Context, m containerModel, c *api.Container, diags *diag.Diagnostics) {
@@ -494,7 +494,7 @@ func flattenPodSpec(ctx context.Context, s api.PodSpec, m *PodSpecModel, diags *
 			WhenUnsatisfiable: types.StringValue(t.WhenUnsatisfiable), LabelSelector: flattenLabelSelector(ctx, t.LabelSelector, diags),
 		})
 	}
-	flattenPodSecurity(ctx, s, m, diags)
+	flattenPodSecurity(s, m)
 }
 
 func flattenContainer(ctx context.Context, c api.Container, prior *containerModel, diags *diag.Diagnostics) containerModel {

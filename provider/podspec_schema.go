@@ -39,17 +39,17 @@ func podSpecAttributes() map[string]schema.Attribute {
 			ElementType:         types.StringType,
 			Optional:            true,
 		},
-		"image_pull_secrets": imagePullSecretsAttribute(),
 	}
 }
 
 // podSpecBlocks are the pod-level blocks.
 func podSpecBlocks() map[string]schema.Block {
 	return map[string]schema.Block{
-		"container":        containerBlock(),
-		"volume":           volumeBlock(),
-		"affinity":         affinityBlock(),
-		"security_context": podSecurityContextBlock(),
+		"container":          containerBlock(),
+		"volume":             volumeBlock(),
+		"affinity":           affinityBlock(),
+		"security_context":   podSecurityContextBlock(),
+		"image_pull_secrets": imagePullSecretsBlock(),
 		"toleration": schema.ListNestedBlock{
 			MarkdownDescription: "A taint the pod tolerates.",
 			NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{

@@ -91,13 +91,15 @@ func envFromBlock() schema.ListNestedBlock {
 	}
 }
 
-// imagePullSecretsAttribute is the pod's image_pull_secrets.
-func imagePullSecretsAttribute() schema.ListAttribute {
-	return schema.ListAttribute{
-		MarkdownDescription: "Names of secrets of type `" + api.SecretTypeDockerConfigJSON + "` in the pod's namespace whose registry credentials pull its images " +
-			"(a `maestro_secret` with `type = \"" + api.SecretTypeDockerConfigJSON + "\"` and a `.dockerconfigjson` key).",
-		ElementType: types.StringType,
-		Optional:    true,
+// imagePullSecretsBlock is the pod's image_pull_secrets block, named and
+// shaped as in the Kubernetes provider.
+func imagePullSecretsBlock() schema.ListNestedBlock {
+	return schema.ListNestedBlock{
+		MarkdownDescription: "A secret of type `" + api.SecretTypeDockerConfigJSON + "` in the pod's namespace whose registry credentials pull the pod's images " +
+			"(a `.dockerconfigjson` key holding a Docker config's `auths`). Repeat the block for several.",
+		NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+			"name": schema.StringAttribute{MarkdownDescription: "Name of the secret.", Required: true},
+		}},
 	}
 }
 
@@ -149,14 +151,14 @@ func boolPtr(v types.Bool) *bool {
 	return api.Ptr(v.ValueBool())
 }
 
-func expandPodSecurity(ctx context.Context, m *PodSpecModel, s *api.PodSpec, diags *diag.Diagnostics) {
+func expandPodSecurity(m *PodSpecModel, s *api.PodSpec) {
 	s.SecurityContext = nil
 	if p := m.SecurityContext; p != nil {
 		s.SecurityContext = &api.PodSecurityContext{RunAsUser: int64Ptr(p.RunAsUser), RunAsGroup: int64Ptr(p.RunAsGroup), RunAsNonRoot: boolPtr(p.RunAsNonRoot)}
 	}
 	s.ImagePullSecrets = nil
-	for _, name := range stringList(ctx, m.ImagePullSecrets, diags) {
-		s.ImagePullSecrets = append(s.ImagePullSecrets, api.LocalObjectReference{Name: name})
+	for _, r := range m.ImagePullSecrets {
+		s.ImagePullSecrets = append(s.ImagePullSecrets, api.LocalObjectReference{Name: r.Name.ValueString()})
 	}
 }
 
@@ -207,16 +209,15 @@ func boolValue(p *bool) types.Bool {
 	return types.BoolValue(*p)
 }
 
-func flattenPodSecurity(ctx context.Context, s api.PodSpec, m *PodSpecModel, diags *diag.Diagnostics) {
+func flattenPodSecurity(s api.PodSpec, m *PodSpecModel) {
 	m.SecurityContext = nil
 	if p := s.SecurityContext; p != nil {
 		m.SecurityContext = &podSecurityContextModel{RunAsUser: int64Value(p.RunAsUser), RunAsGroup: int64Value(p.RunAsGroup), RunAsNonRoot: boolValue(p.RunAsNonRoot)}
 	}
-	var names []string
+	m.ImagePullSecrets = nil
 	for _, r := range s.ImagePullSecrets {
-		names = append(names, r.Name)
+		m.ImagePullSecrets = append(m.ImagePullSecrets, nameModel{Name: types.StringValue(r.Name)})
 	}
-	m.ImagePullSecrets = keepEmptyList(ctx, names, m.ImagePullSecrets, diags)
 }
 
 func flattenContainerExtras(ctx context.Context, c api.Container, prior *containerModel, m *containerModel, diags *diag.Diagnostics) {

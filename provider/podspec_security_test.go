@@ -62,7 +62,7 @@ func TestPodSpecSecurityRoundTrip(t *testing.T) {
 			t.Errorf("%s: round trip gave %#v, want %#v", f.name, f.got, f.want)
 		}
 	}
-	if m.Containers[1].SecurityContext != nil || !m.ImagePullSecrets.Equal(m.ImagePullSecrets) || len(m.ImagePullSecrets.Elements()) != 2 {
+	if m.Containers[1].SecurityContext != nil || len(m.ImagePullSecrets) != 2 {
 		t.Errorf("state: container without a security context %+v, pull secrets %v", m.Containers[1].SecurityContext, m.ImagePullSecrets)
 	}
 	// Unset booleans stay null in state (no diff against a config that
@@ -100,8 +100,10 @@ resource "maestro_deployment" "locked" {
       match_labels = { app = "locked" }
     }
     template {
-      labels             = { app = "locked" }
-      image_pull_secrets = ["regcred"]
+      labels = { app = "locked" }
+      image_pull_secrets {
+        name = "regcred"
+      }
       security_context {
         run_as_user     = %d
         run_as_non_root = true
@@ -143,7 +145,7 @@ resource "maestro_deployment" "locked" {
 			{
 				Config: config(1000),
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "spec.template.image_pull_secrets.0", "regcred"),
+					resource.TestCheckResourceAttr(addr, "spec.template.image_pull_secrets.0.name", "regcred"),
 					resource.TestCheckResourceAttr(addr, "spec.template.container.0.env_from.1.prefix", "DB_"),
 					func(*terraform.State) error {
 						d, err := c.Client.Deployments("default").Get(ctx, "locked")

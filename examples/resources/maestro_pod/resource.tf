@@ -14,7 +14,9 @@ resource "maestro_pod" "migrate" {
 
     # Pulled from a private registry with the credentials of a secret of
     # type kubernetes.io/dockerconfigjson.
-    image_pull_secrets = ["registry-creds"]
+    image_pull_secrets {
+      name = "registry-creds"
+    }
 
     # Every container runs as this user unless it says otherwise.
     security_context {
