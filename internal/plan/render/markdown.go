@@ -28,7 +28,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 	if lines := impactLines(p, code); len(lines) > 0 {
 		b.WriteString("\n#### Impact\n\n")
 		for _, l := range lines {
-			b.WriteString("- " + escape(l) + "\n")
+			b.WriteString("- " + escape(codeAddresses(l, p)) + "\n")
 		}
 	}
 	if len(p.Warnings) > 0 {
@@ -138,4 +138,44 @@ func escape(s string) string {
 
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}
+
+// codeAddresses formats the plan's addresses in a free-text line (a
+// plan-wide impact line names its object) as inline code.
+func codeAddresses(l string, p *plan.Plan) string {
+	var b strings.Builder
+	inCode := false
+	for i := 0; i < len(l); {
+		if l[i] == '`' {
+			inCode = !inCode
+		}
+		if !inCode && (i == 0 || !addressByte(l[i-1])) {
+			if addr := addressAt(l[i:], p); addr != "" {
+				b.WriteString(code(addr))
+				i += len(addr)
+				continue
+			}
+		}
+		b.WriteByte(l[i])
+		i++
+	}
+	return b.String()
+}
+
+// addressAt is the longest address of the plan that l starts with, as a
+// whole word.
+func addressAt(l string, p *plan.Plan) string {
+	best := ""
+	for _, c := range p.Changes {
+		a := c.Address
+		if len(a) > len(best) && strings.HasPrefix(l, a) && (len(l) == len(a) || !addressByte(l[len(a)])) {
+			best = a
+		}
+	}
+	return best
+}
+
+func addressByte(c byte) bool {
+	return c == '_' || c == '-' || c == '.' || c == '[' || c == ']' || c == '"' ||
+		'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }

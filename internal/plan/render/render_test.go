@@ -261,3 +261,19 @@ func noSecret(t *testing.T, out string) {
 		t.Errorf("the output shows a sensitive value:\n%s", out)
 	}
 }
+
+// TestMarkdownEscapesFreeText: a scheduler's reason or a node name is
+// text, not markup, in the comment.
+func TestMarkdownEscapesFreeText(t *testing.T) {
+	p := &plan.Plan{
+		Changes: []plan.Change{{Address: "deployment.web", Action: plan.Create, After: map[string]any{"name": "web"}}},
+		Impact:  []string{"1 of 2 pods of deployment.web would not fit: <b>node_1</b> *full*"},
+	}
+	var b bytes.Buffer
+	if err := Markdown(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	if want := "- 1 of 2 pods of `deployment.web` would not fit: \\<b\\>node\\_1\\</b\\> \\*full\\*"; !strings.Contains(b.String(), want) {
+		t.Errorf("markdown lacks %q:\n%s", want, b.String())
+	}
+}

@@ -126,10 +126,15 @@ func (p *printer) body(indent int, path string, before, after map[string]any, mo
 			shown = append(shown, k)
 		}
 	}
+	// As Terraform, names align over every attribute the block has, shown
+	// or hidden, and a blank line sets each block apart.
 	width := 0
-	for _, k := range shown {
-		width = max(width, len(k))
+	for _, k := range attrs {
+		if !plan.Absent(before[k]) || !plan.Absent(after[k]) {
+			width = max(width, len(k))
+		}
 	}
+	start := len(p.lines)
 	for _, k := range shown {
 		p.attr(indent, join(path, k), fmt.Sprintf("%-*s", width, k), before[k], after[k], mode)
 	}
@@ -138,10 +143,18 @@ func (p *printer) body(indent int, path string, before, after map[string]any, mo
 	}
 	hiddenBlocks := 0
 	for _, k := range blocks {
-		hiddenBlocks += p.blocks(indent, join(path, k), k, before[k], after[k], mode)
+		hiddenBlocks += p.blocks(indent, join(path, k), k, before[k], after[k], mode, start)
 	}
 	if hiddenBlocks > 0 {
+		p.separate(start)
 		p.emit(indent, " ", fmt.Sprintf("# (%s hidden)", unchanged(hiddenBlocks, "block")))
+	}
+}
+
+// separate adds a blank line when the body begun at start has lines.
+func (p *printer) separate(start int) {
+	if len(p.lines) > start {
+		p.lines = append(p.lines, "")
 	}
 }
 
@@ -233,7 +246,7 @@ func (p *printer) mapDiff(indent int, path, name string, b, a map[string]any, fo
 
 // blocks prints a single block or a list of blocks named name; it returns
 // how many unchanged blocks it hid.
-func (p *printer) blocks(indent int, path, name string, b, a any, mode string) int {
+func (p *printer) blocks(indent int, path, name string, b, a any, mode string, start int) int {
 	bl, al := asBlocks(b), asBlocks(a)
 	_, list := b.([]any)
 	if _, ok := a.([]any); ok {
@@ -245,13 +258,13 @@ func (p *printer) blocks(indent int, path, name string, b, a any, mode string) i
 		if list {
 			ep = fmt.Sprintf("%s[%d]", path, i)
 		}
-		hidden += p.block(indent, ep, name, at(bl, i), at(al, i), mode)
+		hidden += p.block(indent, ep, name, at(bl, i), at(al, i), mode, start)
 	}
 	return hidden
 }
 
 // block prints one block; it returns 1 when it hid it as unchanged.
-func (p *printer) block(indent int, path, name string, b, a map[string]any, mode string) int {
+func (p *printer) block(indent int, path, name string, b, a map[string]any, mode string, start int) int {
 	switch {
 	case mode == modeCreate && a == nil, mode == modeDelete && b == nil:
 		return 0
@@ -268,6 +281,7 @@ func (p *printer) block(indent int, path, name string, b, a map[string]any, mode
 	if p.c.ForcesReplacement(path) {
 		force = " # forces replacement"
 	}
+	p.separate(start)
 	if (mode == modeCreate && plan.Absent(a)) || (mode == modeDelete && plan.Absent(b)) {
 		p.emit(indent, mode, name+" {}"+force)
 		return 0
