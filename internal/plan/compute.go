@@ -25,7 +25,7 @@ func Compute(desired, actual []Resource, opt Options) *Plan {
 		a, ok := live[d.Address]
 		if !ok {
 			p.Changes = append(p.Changes, Change{Address: d.Address, Kind: d.Kind, Namespace: d.Namespace, Name: d.Name,
-				Action: Create, After: d.Attrs, Sensitive: opt.Sensitive[d.Kind], Desired: d.Object})
+				Action: Create, After: d.Attrs, Sensitive: sensitive(opt, d.Kind), Desired: d.Object})
 			continue
 		}
 		p.Changes = append(p.Changes, update(d, a, opt, p))
@@ -36,7 +36,7 @@ func Compute(desired, actual []Resource, opt Options) *Plan {
 				continue
 			}
 			p.Changes = append(p.Changes, Change{Address: a.Address, Kind: a.Kind, Namespace: a.Namespace, Name: a.Name,
-				Action: Delete, Before: a.Attrs, Sensitive: opt.Sensitive[a.Kind], ResourceVersion: resourceVersion(a),
+				Action: Delete, Before: a.Attrs, Sensitive: sensitive(opt, a.Kind), ResourceVersion: resourceVersion(a),
 				Live: a.Object})
 		}
 	}
@@ -45,10 +45,31 @@ func Compute(desired, actual []Resource, opt Options) *Plan {
 	return p
 }
 
+// secretData are a Secret's attributes that hold its values.
+var secretData = []string{"data", "data_wo", "string_data", "binary_data"}
+
+// SensitivePaths is a kind's sensitive attribute paths as declared, and
+// for a Secret its data always, so a caller that forgets to declare them
+// still prints none.
+func SensitivePaths(kind string, declared []string) []string {
+	if kind != "Secret" {
+		return declared
+	}
+	out := slices.Clone(declared)
+	for _, d := range secretData {
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func sensitive(opt Options, kind string) []string { return SensitivePaths(kind, opt.Sensitive[kind]) }
+
 // update compares one object with its live counterpart.
 func update(d, a Resource, opt Options, p *Plan) Change {
 	c := Change{Address: d.Address, Kind: d.Kind, Namespace: d.Namespace, Name: d.Name,
-		Before: a.Attrs, After: d.Attrs, Sensitive: opt.Sensitive[d.Kind], ResourceVersion: resourceVersion(a),
+		Before: a.Attrs, After: d.Attrs, Sensitive: sensitive(opt, d.Kind), ResourceVersion: resourceVersion(a),
 		Desired: d.Object, Live: a.Object}
 	if opt.Autoscaled[d.Address] {
 		c.After = keepLiveReplicas(c.Before, c.After, d.Address, p)
@@ -186,7 +207,7 @@ func maskValue(path string, v any, sensitive []string) any {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			out[k] = maskValue(join(path, k), e, sensitive)
+			out[k] = maskValue(Join(path, k), e, sensitive)
 		}
 		return out
 	case []any:

@@ -199,3 +199,12 @@ func TestMask(t *testing.T) {
 		t.Error("Mask changed its input")
 	}
 }
+
+// TestSecretDataAlwaysSensitive: a Secret's data is never printed, even
+// when the caller declares no sensitive paths.
+func TestSecretDataAlwaysSensitive(t *testing.T) {
+	p := Compute([]Resource{res("secret.db", "Secret", map[string]any{"name": "db", "data": map[string]any{"password": "x"}}, nil)}, nil, Options{})
+	if c := p.Changes[0]; !c.IsSensitive("data.password") || c.IsSensitive("name") {
+		t.Errorf("sensitive paths %q: want data and not name", c.Sensitive)
+	}
+}

@@ -50,8 +50,8 @@ func Equal(path string, a, b any) bool {
 		if !ok {
 			return false
 		}
-		for _, k := range unionKeys(x, y) {
-			if !Equal(join(path, k), x[k], y[k]) {
+		for _, k := range Keys(x, y) {
+			if !Equal(Join(path, k), x[k], y[k]) {
 				return false
 			}
 		}
@@ -97,8 +97,8 @@ func diffInto(out *[]string, path string, a, b any) {
 	am, aok := a.(map[string]any)
 	bm, bok := b.(map[string]any)
 	if aok && bok {
-		for _, k := range unionKeys(am, bm) {
-			diffInto(out, join(path, k), am[k], bm[k])
+		for _, k := range Keys(am, bm) {
+			diffInto(out, Join(path, k), am[k], bm[k])
 		}
 		return
 	}
@@ -180,15 +180,16 @@ func at(l []any, i int) any {
 	return nil
 }
 
-func join(path, name string) string {
+// Join appends an attribute name to a path.
+func Join(path, name string) string {
 	if path == "" {
 		return name
 	}
 	return path + "." + name
 }
 
-// unionKeys is the sorted union of two maps' keys.
-func unionKeys(a, b map[string]any) []string {
+// Keys is the sorted union of two maps' keys.
+func Keys(a, b map[string]any) []string {
 	keys := make([]string, 0, len(a)+len(b))
 	for k := range a {
 		keys = append(keys, k)

@@ -108,7 +108,7 @@ func split(c *plan.Change, path string, v any) (value, sensitive, unknown any) {
 	case map[string]any:
 		vals, sens, unk := map[string]any{}, map[string]any{}, map[string]any{}
 		for k, e := range x {
-			vals[k], sens[k], unk[k] = split(c, join(path, k), e)
+			vals[k], sens[k], unk[k] = split(c, plan.Join(path, k), e)
 			if sens[k] == nil {
 				delete(sens, k)
 			}

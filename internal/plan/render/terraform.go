@@ -104,6 +104,7 @@ func changeFrom(rc *tfjson.ResourceChange) (plan.Change, bool, error) {
 			}
 		}
 	}
+	c.Sensitive = plan.SensitivePaths(c.Kind, c.Sensitive)
 	slices.Sort(c.Sensitive)
 	for _, rp := range ch.ReplacePaths {
 		steps, _ := rp.([]any)
@@ -195,7 +196,7 @@ func markedPaths(path string, marks any) []string {
 	case map[string]any:
 		var out []string
 		for k, e := range m {
-			out = append(out, markedPaths(join(path, k), e)...)
+			out = append(out, markedPaths(plan.Join(path, k), e)...)
 		}
 		return out
 	case []any:

@@ -3,7 +3,6 @@ package render
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -102,7 +101,7 @@ var identifying = map[string]bool{"id": true, "name": true, "namespace": true}
 // body prints a block's attributes, then its nested blocks, at indent.
 func (p *printer) body(indent int, path string, before, after map[string]any, mode string) {
 	var attrs, blocks []string
-	for _, k := range keys(before, after) {
+	for _, k := range plan.Keys(before, after) {
 		v := after[k]
 		if v == nil {
 			v = before[k]
@@ -120,7 +119,7 @@ func (p *printer) body(indent int, path string, before, after map[string]any, mo
 		switch {
 		case mode == modeCreate && plan.Absent(a), mode == modeDelete && plan.Absent(b):
 		case mode == modeUpdate && plan.Absent(a) && plan.Absent(b):
-		case mode == modeUpdate && plan.Equal(join(path, k), b, a) && !identifying[k]:
+		case mode == modeUpdate && plan.Equal(plan.Join(path, k), b, a) && !identifying[k]:
 			hiddenAttrs++
 		default:
 			shown = append(shown, k)
@@ -136,14 +135,14 @@ func (p *printer) body(indent int, path string, before, after map[string]any, mo
 	}
 	start := len(p.lines)
 	for _, k := range shown {
-		p.attr(indent, join(path, k), fmt.Sprintf("%-*s", width, k), before[k], after[k], mode)
+		p.attr(indent, plan.Join(path, k), fmt.Sprintf("%-*s", width, k), before[k], after[k], mode)
 	}
 	if hiddenAttrs > 0 {
 		p.emit(indent, " ", fmt.Sprintf("# (%s hidden)", unchanged(hiddenAttrs, "attribute")))
 	}
 	hiddenBlocks := 0
 	for _, k := range blocks {
-		hiddenBlocks += p.blocks(indent, join(path, k), k, before[k], after[k], mode, start)
+		hiddenBlocks += p.blocks(indent, plan.Join(path, k), k, before[k], after[k], mode, start)
 	}
 	if hiddenBlocks > 0 {
 		p.separate(start)
@@ -203,7 +202,7 @@ func (p *printer) value(indent int, marker, name, path string, v any, suffix str
 		return
 	}
 	p.emit(indent, marker, name+" = {")
-	ks := keys(m, nil)
+	ks := plan.Keys(m, nil)
 	width := 0
 	for _, k := range ks {
 		width = max(width, len(strconv.Quote(k)))
@@ -217,7 +216,7 @@ func (p *printer) value(indent int, marker, name, path string, v any, suffix str
 // mapDiff prints a changed map attribute key by key.
 func (p *printer) mapDiff(indent int, path, name string, b, a map[string]any, force string) {
 	p.emit(indent, modeUpdate, name+" = {"+force)
-	ks := keys(b, a)
+	ks := plan.Keys(b, a)
 	width, hidden := 0, 0
 	for _, k := range ks {
 		width = max(width, len(strconv.Quote(k)))
@@ -226,7 +225,7 @@ func (p *printer) mapDiff(indent int, path, name string, b, a map[string]any, fo
 		key := fmt.Sprintf("%-*s", width, strconv.Quote(k))
 		bv, av := b[k], a[k]
 		switch {
-		case plan.Equal(join(path, k), bv, av):
+		case plan.Equal(plan.Join(path, k), bv, av):
 			if !plan.Absent(av) {
 				hidden++
 			}
@@ -360,7 +359,7 @@ func format(v any) string {
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case map[string]any:
-		ks := keys(x, nil)
+		ks := plan.Keys(x, nil)
 		parts := make([]string, len(ks))
 		for i, k := range ks {
 			parts[i] = strconv.Quote(k) + " = " + format(x[k])
@@ -374,26 +373,4 @@ func format(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
-}
-
-func join(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
-
-// keys is the sorted union of two maps' keys.
-func keys(a, b map[string]any) []string {
-	out := make([]string, 0, len(a)+len(b))
-	for k := range a {
-		out = append(out, k)
-	}
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			out = append(out, k)
-		}
-	}
-	slices.Sort(out)
-	return out
 }
