@@ -71,7 +71,9 @@ func update(d, a Resource, opt Options, p *Plan) Change {
 	c := Change{Address: d.Address, Kind: d.Kind, Namespace: d.Namespace, Name: d.Name,
 		Before: a.Attrs, After: d.Attrs, Sensitive: sensitive(opt, d.Kind), ResourceVersion: resourceVersion(a),
 		Desired: d.Object, Live: a.Object}
-	if opt.Autoscaled[d.Address] {
+	// Replicas an autoscaler owns, or a manifest leaves out, stay as they
+	// are live (as the provider does): no diff.
+	if d.Kind == "Deployment" && (opt.Autoscaled[d.Address] || Absent(Lookup(c.After, "spec.replicas"))) {
 		c.After = keepLiveReplicas(c.Before, c.After, d.Address, p)
 	}
 	for _, f := range opt.ForceNew[d.Kind] {

@@ -94,6 +94,12 @@ func TestCompute(t *testing.T) {
 		actual: []Resource{res("config_map.old", "ConfigMap", map[string]any{"name": "old"}, nil)},
 		want:   map[string]Action{},
 	}, {
+		name: "replicas left out keep the live count",
+		desired: []Resource{res("deployment.web", "Deployment", deploymentAttrs("web", nil, "web:1"),
+			&api.Deployment{ObjectMeta: api.ObjectMeta{Name: "web", Namespace: "default"}})},
+		actual: []Resource{res("deployment.web", "Deployment", deploymentAttrs("web", 5, "web:1"), deploymentObject("web", 5, 7))},
+		want:   map[string]Action{"deployment.web": NoOp},
+	}, {
 		name:    "an autoscaler's replicas are not a diff",
 		desired: []Resource{res("deployment.web", "Deployment", deploymentAttrs("web", 2, "web:1"), deploymentObject("web", 2, 0))},
 		actual:  []Resource{res("deployment.web", "Deployment", deploymentAttrs("web", 5, "web:1"), deploymentObject("web", 5, 7))},

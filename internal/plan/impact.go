@@ -44,16 +44,17 @@ func deploymentImpact(c *Change, autoscaled bool) []string {
 	}
 	switch c.Action {
 	case Create:
-		return []string{"starts " + pods(replicas(d))}
+		return []string{"starts " + pods(replicas(d, c.After, 1))}
 	case Delete:
-		return []string{"stops " + pods(replicas(l))}
+		return []string{"stops " + pods(replicas(l, c.Before, 1))}
 	case Replace:
-		return []string{fmt.Sprintf("replaced: stops %s, then starts %s", pods(replicas(l)), pods(replicas(d)))}
+		return []string{fmt.Sprintf("replaced: stops %s, then starts %s", pods(replicas(l, c.Before, 1)), pods(replicas(d, c.After, 1)))}
 	case Update:
 	default:
 		return nil
 	}
-	before, after := replicas(l), replicas(d)
+	before := replicas(l, c.Before, 1)
+	after := replicas(d, c.After, before) // left out: the live count stays
 	if autoscaled {
 		after = before
 	}
@@ -95,12 +96,16 @@ func RollingBounds(d *api.Deployment, n int) (surge, unavailable int) {
 	return surge, unavailable
 }
 
-// replicas is a deployment's wanted pod count (1 when unset, as defaulted).
-func replicas(d *api.Deployment) int {
-	if d == nil || d.Spec.Replicas == nil {
-		return 1
+// replicas is a deployment's pod count: as its tree says (what the
+// reviewer reads), else its object, else def.
+func replicas(d *api.Deployment, tree map[string]any, def int) int {
+	if n, ok := Int(Lookup(tree, "spec.replicas")); ok {
+		return int(n)
 	}
-	return int(*d.Spec.Replicas)
+	if d != nil && d.Spec.Replicas != nil {
+		return int(*d.Spec.Replicas)
+	}
+	return def
 }
 
 // podImpact: a pod's spec cannot change in place; maestro replaces it.

@@ -21,7 +21,8 @@ const ProviderName = "registry.terraform.io/maestro-dev/maestro"
 
 // JSON writes the plan in the shape of `terraform show -json` (tfjson.Plan),
 // so policy tools that read Terraform plans read it: one resource change
-// per object with its actions, before and after trees and replace paths.
+// per object with its actions, before and after trees and replace paths,
+// and the planned values of every object that remains.
 // Sensitive values are left out of before/after (null) and marked in
 // before_sensitive/after_sensitive; values known only after the apply are
 // marked in after_unknown. The impact, warnings and hash go in a "maestro"
@@ -31,8 +32,16 @@ func JSON(w io.Writer, p *plan.Plan) error {
 	if !p.Created.IsZero() {
 		out.Timestamp = p.Created.UTC().Format(time.RFC3339)
 	}
+	out.PlannedValues = &tfjson.StateValues{RootModule: &tfjson.StateModule{}}
 	for i := range p.Changes {
-		out.ResourceChanges = append(out.ResourceChanges, resourceChange(&p.Changes[i]))
+		rc := resourceChange(&p.Changes[i])
+		out.ResourceChanges = append(out.ResourceChanges, rc)
+		if after, ok := rc.Change.After.(map[string]any); ok {
+			sens, _ := json.Marshal(rc.Change.AfterSensitive)
+			out.PlannedValues.RootModule.Resources = append(out.PlannedValues.RootModule.Resources, &tfjson.StateResource{
+				Address: rc.Address, Mode: rc.Mode, Type: rc.Type, Name: rc.Name, ProviderName: rc.ProviderName,
+				AttributeValues: after, SensitiveValues: sens})
+		}
 	}
 	doc := struct {
 		*tfjson.Plan

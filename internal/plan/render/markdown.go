@@ -39,15 +39,40 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 	}
 	if p.HasChanges() {
 		b.WriteString("\n#### Changes\n")
+		left := 0
 		for i := range p.Changes {
-			if c := &p.Changes[i]; c.Action != plan.NoOp {
-				writeDetails(&b, c)
+			c := &p.Changes[i]
+			if c.Action == plan.NoOp {
+				continue
 			}
+			var d strings.Builder
+			writeDetails(&d, c)
+			if left > 0 || b.Len()+d.Len() > MarkdownDiffLimit {
+				left++
+				continue
+			}
+			b.WriteString(d.String())
+		}
+		if left > 0 {
+			fmt.Fprintf(&b, "\n%s left out here, to keep the comment within GitHub's size limit: "+
+				"`maestro plan render -format text` of the plan shows every diff.\n", count(left, "more diff"))
 		}
 	}
 	fmt.Fprintf(&b, "\n<sub>Plan hash <code>%s</code></sub>\n", p.Hash()[:12])
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// MarkdownDiffLimit bounds the comment's size before the diffs that do
+// not fit are left out (GitHub refuses comments over 65536 characters;
+// the summary, banner, lists and impact are always there).
+var MarkdownDiffLimit = 60000
+
+func count(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 // writeActionLists lists the addresses of each action.

@@ -277,3 +277,23 @@ func TestMarkdownEscapesFreeText(t *testing.T) {
 		t.Errorf("markdown lacks %q:\n%s", want, b.String())
 	}
 }
+
+// TestMarkdownStaysWithinCommentLimit: diffs past the limit are left out,
+// saying how many; the summary and impact stay.
+func TestMarkdownStaysWithinCommentLimit(t *testing.T) {
+	defer func(n int) { MarkdownDiffLimit = n }(MarkdownDiffLimit)
+	MarkdownDiffLimit = 2500
+	var b bytes.Buffer
+	if err := Markdown(&b, samplePlan()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, w := range []string{"### Plan: 2 to add", "#### Impact", "more diffs left out here", "Plan hash"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("markdown lacks %q:\n%s", w, out)
+		}
+	}
+	if len(out) > MarkdownDiffLimit+500 {
+		t.Errorf("markdown of %d bytes, limit %d", len(out), MarkdownDiffLimit)
+	}
+}
