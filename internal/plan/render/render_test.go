@@ -297,3 +297,24 @@ func TestMarkdownStaysWithinCommentLimit(t *testing.T) {
 		t.Errorf("markdown of %d bytes, limit %d", len(out), MarkdownDiffLimit)
 	}
 }
+
+// TestTextColor: colours only with color set, and only on the markers.
+func TestTextColor(t *testing.T) {
+	var plain, colored bytes.Buffer
+	if err := Text(&plain, samplePlan(), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := Text(&colored, samplePlan(), true); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.String(), "\x1b[") {
+		t.Error("escape codes without color")
+	}
+	if !strings.Contains(colored.String(), "  \x1b[32m+\x1b[0m resource \"deployment\" \"api\" {") {
+		t.Errorf("no green + on the created resource:\n%s", colored.String())
+	}
+	stripped := strings.NewReplacer("\x1b[32m", "", "\x1b[31m", "", "\x1b[33m", "", "\x1b[0m", "").Replace(colored.String())
+	if stripped != plain.String() {
+		t.Error("colour changes more than the markers")
+	}
+}
