@@ -214,3 +214,34 @@ func TestSecretDataAlwaysSensitive(t *testing.T) {
 		t.Errorf("sensitive paths %q: want data and not name", c.Sensitive)
 	}
 }
+
+// TestComputeAgainstItselfIsNoop: whatever the objects, a cluster that
+// has exactly what the manifests say gives a plan with no changes, no
+// impact, and the empty plan's hash.
+func TestComputeAgainstItselfIsNoop(t *testing.T) {
+	resources := []Resource{
+		res("deployment.web", "Deployment", deploymentAttrs("web", 3, "web:1", withStrategy("Recreate", "", "")), deploymentObject("web", 3, 2)),
+		res("deployment.api", "Deployment", deploymentAttrs("api", 0, "api:1"), deploymentObject("api", 0, 3)),
+		res("secret.db", "Secret", map[string]any{"name": "db", "data": map[string]any{"k": "v"}}, nil),
+		{Address: "node_pool.p", Kind: "NodePool", Name: "p", Attrs: map[string]any{"name": "p", "size": 2, "local": map[string]any{}}},
+		res("pod.one", "Pod", map[string]any{"metadata": map[string]any{"name": "one"}, "spec": map[string]any{"container": []any{map[string]any{"image": "x"}}}}, nil),
+	}
+	opt := Options{Prune: true, ForceNew: map[string][]string{"Deployment": {"metadata.name", "spec.selector.match_labels"}},
+		Autoscaled: map[string]bool{"deployment.web": true},
+		Previews:   map[string]api.PlacementPreview{"deployment.web": {Pods: 3, Placed: 1, Reason: "unchanged: not shown"}}}
+	p := Compute(resources, resources, opt)
+	if p.HasChanges() || len(p.Impact) > 0 || len(p.Changes) != len(resources) {
+		t.Fatalf("changes %+v, impact %q", p.Changes, p.Impact)
+	}
+	for _, c := range p.Changes {
+		if c.Action != NoOp || len(c.Impact) > 0 {
+			t.Errorf("%s: %s %q", c.Address, c.Action, c.Impact)
+		}
+	}
+	if add, change, destroy := p.Counts(); add+change+destroy != 0 {
+		t.Errorf("Counts() = %d, %d, %d", add, change, destroy)
+	}
+	if p.Hash() != (&Plan{}).Hash() {
+		t.Error("a plan of no-ops hashes unlike the empty plan")
+	}
+}
