@@ -47,6 +47,10 @@ func TestAttrPathOf(t *testing.T) {
 		{"Deployment", "spec.template.spec.affinity.podAffinity.preferredDuringSchedulingIgnoredDuringExecution[1].podAffinityTerm.labelSelector",
 			"spec.template.affinity.pod_affinity.preferred[1].label_selector"},
 		{"Deployment", "metadata.labels", "metadata.labels"},
+		{"Deployment", "spec.template.spec.imagePullSecrets[1].name", "spec.template.image_pull_secrets[1].name"},
+		{"Deployment", "spec.template.spec.securityContext.runAsNonRoot", "spec.template.security_context.run_as_non_root"},
+		{"Deployment", "spec.template.spec.containers[0].securityContext.capabilities.add[0]", "spec.template.container[0].security_context.capabilities.add[0]"},
+		{"Deployment", "spec.template.spec.containers[0].envFrom[1].secretRef.name", "spec.template.container[0].env_from[1].secret_ref.name"},
 		// Pod, service and volume have metadata and spec blocks.
 		{"Pod", "spec.containers[0].name", "spec.container[0].name"},
 		{"Pod", "spec.initContainers[0].image", "spec.init_container[0].image"},
