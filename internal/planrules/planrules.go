@@ -118,59 +118,32 @@ var Cases = []Case{
 	},
 	{
 		Name: "service selector with an invalid value",
-		Manifest: `service "web" {
-  metadata {
-    name      = "web"
-    namespace = "default"
-  }
-  spec {
-    selector = { app = "-web" }
+		Manifest: service(`{ app = "-web" }`, `
     port {
       port = 80
-    }
-  }
-}
-`,
+    }`),
 		WantAttr: `spec.selector["app"]`,
 		WantText: `invalid value "-web": must start and end with a letter or digit`,
 	},
 	{
 		Name: "service ports not named",
-		Manifest: `service "web" {
-  metadata {
-    name      = "web"
-    namespace = "default"
-  }
-  spec {
-    selector = { app = "web" }
+		Manifest: service(`{ app = "web" }`, `
     port {
       port = 80
     }
     port {
       port = 443
-    }
-  }
-}
-`,
+    }`),
 		WantAttr: "spec.port[0].name",
 		WantText: "ports must be named when a service has more than one",
 	},
 	{
 		Name: "node port on a ClusterIP service",
-		Manifest: `service "web" {
-  metadata {
-    name      = "web"
-    namespace = "default"
-  }
-  spec {
-    selector = { app = "web" }
+		Manifest: service(`{ app = "web" }`, `
     port {
       port      = 80
       node_port = 30080
-    }
-  }
-}
-`,
+    }`),
 		WantAttr: "spec.port[0].node_port",
 		WantText: "may only be set when type is NodePort or LoadBalancer",
 	},
@@ -217,6 +190,20 @@ func deployment(selector, labels string, replicas int, containers string) string
     template {
       labels = ` + labels + containers + `
     }
+  }
+}
+`
+}
+
+// service is a service "web" in namespace default with port blocks.
+func service(selector, ports string) string {
+	return `service "web" {
+  metadata {
+    name      = "web"
+    namespace = "default"
+  }
+  spec {
+    selector = ` + selector + ports + `
   }
 }
 `
