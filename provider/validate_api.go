@@ -3,9 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -15,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/internal/fieldpath"
 )
 
 // Plan-time validation with the engine's own rules. ValidateConfig of
@@ -29,10 +28,7 @@ import (
 // (spec.template.spec.containers[0].resources.requests["cpu"]); the
 // resources name them by their HCL attribute paths
 // (spec.template.container[0].resources.requests.cpu). attrPathOf maps the
-// one to the other: a per-kind table of where the object's parts sit in
-// the resource (fieldPrefixes), then per-step renames shared by every kind
-// (list fields are singular blocks, Kubernetes' long affinity names are
-// short, camelCase is snake_case).
+// one to the other with internal/fieldpath's table.
 
 var (
 	_ resource.ResourceWithValidateConfig = (*NamespaceResource)(nil)
@@ -132,262 +128,19 @@ func toTFPath(p path.Path) *tftypes.AttributePath {
 	return out
 }
 
-// --- API field path -> attribute path ----------------------------------------
-
-// fieldStep is one step of a field path: a field name, a list index, or a
-// map key. In patterns, index -1 matches any index.
-type fieldStep struct {
-	name  string
-	index int
-	key   string
-	kind  stepKind
-}
-
-type stepKind int
-
-const (
-	stepName stepKind = iota
-	stepIndex
-	stepKey
-)
-
-// parseFieldPath splits an API field path (`a.b[0].c["k"]`, `c[k]`, and
-// with `[*]` for patterns) into steps.
-func parseFieldPath(s string) []fieldStep {
-	var out []fieldStep
-	for s != "" {
-		switch s[0] {
-		case '.':
-			s = s[1:]
-		case '[':
-			end := closingBracket(s)
-			inner := s[1:end]
-			s = s[min(end+1, len(s)):]
-			if inner == "*" {
-				out = append(out, fieldStep{kind: stepIndex, index: -1})
-			} else if n, err := strconv.Atoi(inner); err == nil {
-				out = append(out, fieldStep{kind: stepIndex, index: n})
-			} else if k, err := strconv.Unquote(inner); err == nil {
-				out = append(out, fieldStep{kind: stepKey, key: k})
-			} else {
-				out = append(out, fieldStep{kind: stepKey, key: inner})
-			}
-		default:
-			end := strings.IndexAny(s, ".[")
-			if end < 0 {
-				end = len(s)
-			}
-			out = append(out, fieldStep{kind: stepName, name: s[:end]})
-			s = s[end:]
-		}
-	}
-	return out
-}
-
-// closingBracket is the index of the "]" closing the "[" at s[0], past
-// any quoted key (which may hold "]"); len(s) when there is none.
-func closingBracket(s string) int {
-	inQuote := false
-	for i := 1; i < len(s); i++ {
-		switch {
-		case inQuote && s[i] == '\\':
-			i++
-		case s[i] == '"':
-			inQuote = !inQuote
-		case !inQuote && s[i] == ']':
-			return i
-		}
-	}
-	return len(s)
-}
-
-// fieldRule rewrites the API field path prefix from into the attribute
-// path prefix to; a `[*]` in from matches any index, which fills the
-// `[*]` at the same place among to's wildcards.
-type fieldRule struct{ from, to string }
-
-// nestedMeta are the rules of kinds with metadata and spec blocks.
-var nestedMeta = []fieldRule{{"metadata", "metadata"}, {"spec", "spec"}}
-
-// flatMeta are the rules of kinds whose metadata are top-level attributes.
-var flatMeta = []fieldRule{{"metadata", ""}}
-
-// fieldPrefixes are, per API kind, where the object's fields sit in the
-// resource, most specific first. A kind not listed maps field names only.
-var fieldPrefixes = map[string][]fieldRule{
-	"Deployment": append([]fieldRule{
-		{"spec.template.metadata", "spec.template"},
-		{"spec.template.spec", "spec.template"},
-	}, nestedMeta...),
-	"Pod":              nestedMeta,
-	"Service":          nestedMeta,
-	"PersistentVolume": nestedMeta,
-	"Namespace":        flatMeta,
-	"ConfigMap":        flatMeta,
-	"Secret":           flatMeta,
-	"Autoscaler": append([]fieldRule{
-		{"spec.scaleTargetRef", "target"},
-		{"spec.metrics[*].resource.name", "metric[*].resource"},
-		{"spec.metrics[*].resource.target.averageUtilization", "metric[*].average_utilization"},
-		{"spec.metrics[*].resource.target.averageValue", "metric[*].average_value"},
-		{"spec.metrics[*]", "metric[*]"},
-		{"spec", ""},
-	}, flatMeta...),
-}
-
-// sequenceRenames rename runs of API field names that the resources spell
-// differently (Kubernetes' affinity names), longest first; an empty to
-// drops the run (a level the resources flatten away).
-var sequenceRenames = []struct {
-	from []string
-	to   string
-}{
-	{[]string{"requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"}, "required_term"},
-	{[]string{"requiredDuringSchedulingIgnoredDuringExecution"}, "required"},
-	{[]string{"preferredDuringSchedulingIgnoredDuringExecution"}, "preferred"},
-	{[]string{"preference"}, ""},
-	{[]string{"podAffinityTerm"}, ""},
-}
-
-// fieldRenames are API field names whose attribute is not their snake
-// case: list fields are repeated blocks named in the singular.
-var fieldRenames = map[string]string{
-	"containers":                "container",
-	"initContainers":            "init_container",
-	"volumes":                   "volume",
-	"ports":                     "port",
-	"volumeMounts":              "volume_mount",
-	"tolerations":               "toleration",
-	"topologySpreadConstraints": "topology_spread_constraint",
-	"matchExpressions":          "match_expression",
-	"policies":                  "policy",
-	"taints":                    "taint",
-	"metrics":                   "metric",
-}
-
-// keyedAttributes are maps in the API that are blocks of named attributes
-// in the resources (requests { cpu = ... }): their keys are attribute names.
-var keyedAttributes = map[string]bool{"requests": true, "limits": true}
-
 // attrPathOf maps an API field path of an object of kind to the attribute
-// path of its resource. It is pure; the caller trims what the
-// configuration does not have (presentPath).
+// path of its resource (internal/fieldpath holds the table, shared with
+// `maestro plan`).
 func attrPathOf(kind, field string) path.Path {
-	steps := parseFieldPath(field)
-	var out []fieldStep
-	for _, rule := range fieldPrefixes[kind] {
-		if rest, mapped, ok := applyRule(rule, steps); ok {
-			steps, out = rest, mapped
-			break
-		}
-	}
-	for len(steps) > 0 {
-		s := steps[0]
-		if s.kind != stepName {
-			if s.kind == stepKey && len(out) > 0 && keyedAttributes[out[len(out)-1].name] {
-				s = fieldStep{kind: stepName, name: s.key}
-			}
-			out = append(out, s)
-			steps = steps[1:]
-			continue
-		}
-		if n, to, ok := renameSequence(steps); ok {
-			if to != "" {
-				out = append(out, fieldStep{kind: stepName, name: to})
-			}
-			steps = steps[n:]
-			continue
-		}
-		name, ok := fieldRenames[s.name]
-		if !ok {
-			name = snakeCase(s.name)
-		}
-		out = append(out, fieldStep{kind: stepName, name: name})
-		steps = steps[1:]
-	}
-	return toPath(out)
-}
-
-// applyRule matches rule.from at the start of steps and returns the rest
-// and the mapped prefix.
-func applyRule(rule fieldRule, steps []fieldStep) (rest, mapped []fieldStep, ok bool) {
-	from := parseFieldPath(rule.from)
-	if len(from) > len(steps) {
-		return nil, nil, false
-	}
-	var indexes []int
-	for i, f := range from {
-		s := steps[i]
-		switch {
-		case f.kind == stepIndex && f.index == -1 && s.kind == stepIndex:
-			indexes = append(indexes, s.index)
-		case f != s:
-			return nil, nil, false
-		}
-	}
-	for _, t := range parseFieldPath(rule.to) {
-		if t.kind == stepIndex && t.index == -1 {
-			t.index, indexes = indexes[0], indexes[1:]
-		}
-		mapped = append(mapped, t)
-	}
-	return steps[len(from):], mapped, true
-}
-
-// renameSequence matches a sequenceRenames entry at the start of steps:
-// how many steps it covers and their new name.
-func renameSequence(steps []fieldStep) (int, string, bool) {
-	for _, r := range sequenceRenames {
-		if len(r.from) > len(steps) {
-			continue
-		}
-		match := true
-		for i, name := range r.from {
-			if steps[i].kind != stepName || steps[i].name != name {
-				match = false
-				break
-			}
-		}
-		if match {
-			return len(r.from), r.to, true
-		}
-	}
-	return 0, "", false
-}
-
-// snakeCase is an API field name in the resources' spelling: camelCase
-// words joined by "_", a run of capitals one word (hostIP: host_ip).
-func snakeCase(s string) string {
-	var b strings.Builder
-	rs := []rune(s)
-	for i, r := range rs {
-		if unicode.IsUpper(r) {
-			prevLower := i > 0 && !unicode.IsUpper(rs[i-1])
-			// The last capital of a run starts the next word (HTTPGet:
-			// http_get), unless only a plural s follows (subnetIDs).
-			nextLower := i > 0 && i+1 < len(rs) && unicode.IsLower(rs[i+1]) && unicode.IsUpper(rs[i-1]) &&
-				(rs[i+1] != 's' || i+2 < len(rs))
-			if prevLower || nextLower {
-				b.WriteByte('_')
-			}
-			r = unicode.ToLower(r)
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// toPath is the framework path of steps.
-func toPath(steps []fieldStep) path.Path {
 	p := path.Empty()
-	for _, s := range steps {
-		switch s.kind {
-		case stepName:
-			p = p.AtName(s.name)
-		case stepIndex:
-			p = p.AtListIndex(s.index)
-		case stepKey:
-			p = p.AtMapKey(s.key)
+	for _, s := range fieldpath.AttrPath(kind, field) {
+		switch s.Kind {
+		case fieldpath.StepName:
+			p = p.AtName(s.Name)
+		case fieldpath.StepIndex:
+			p = p.AtListIndex(s.Index)
+		case fieldpath.StepKey:
+			p = p.AtMapKey(s.Key)
 		}
 	}
 	return p
