@@ -1,0 +1,325 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/internal/convert"
+	"github.com/maestro-dev/maestro/internal/plan"
+	"github.com/maestro-dev/maestro/internal/plan/render"
+	"github.com/maestro-dev/maestro/internal/schema"
+)
+
+// replaceTimeout bounds the wait for a replaced object to be gone before
+// its successor is created.
+const replaceTimeout = 2 * time.Minute
+
+func newApplyCmd(g *globals) *cobra.Command {
+	var o planOptions
+	cmd := &cobra.Command{
+		Use:   "apply [DIR|FILE]",
+		Short: "Make the cluster match a directory of HCL manifests, or apply a saved plan",
+		Long: `With a directory (default: the current one), plans as ` + "`maestro plan`" + ` does, prints the
+plan and applies it: namespaces first, then config maps, secrets and volumes, then workloads,
+services and autoscalers; deletions in the reverse order. Objects removed from the manifests are
+deleted only if they carry this manifest set's label (they were applied from it).
+
+With a FILE saved by ` + "`maestro plan -out FILE`" + `, applies exactly that plan, and refuses when
+any object it covers changed since it was made, naming each.`,
+		Example: `  maestro apply ./manifests
+  maestro plan ./manifests -out plan.json && maestro apply plan.json`,
+		DisableFlagParsing: true, // parsed by terraformFlags
+		RunE: func(cmd *cobra.Command, args []string) error {
+			args, helped, err := terraformFlags(cmd, args)
+			if err != nil || helped {
+				return err
+			}
+			path := "."
+			if len(args) == 1 {
+				path = args[0]
+			}
+			ctx := cmd.Context()
+			fi, err := os.Stat(path)
+			if err != nil {
+				return err
+			}
+			if !fi.IsDir() {
+				if len(o.targets)+len(o.vars) > 0 || o.set != "" {
+					return fmt.Errorf("-target, -var and -set apply when planning: a saved plan is applied as it was made")
+				}
+				return applySaved(ctx, g, path)
+			}
+			pl, err := makePlan(ctx, g, path, &o)
+			if err != nil {
+				return err
+			}
+			if err := render.Text(g.out, pl.plan, false); err != nil {
+				return err
+			}
+			if !pl.plan.HasChanges() {
+				return nil
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			return execute(ctx, g, c, pl.plan)
+		},
+	}
+	o.addFlags(cmd, false)
+	return cmd
+}
+
+// applySaved applies a saved plan when nothing it covers changed since.
+func applySaved(ctx context.Context, g *globals, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	saved, err := plan.Load(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	now := map[string]string{}
+	for _, ch := range saved.Plan.Changes {
+		seen, ok := saved.Seen[ch.Address]
+		if !ok {
+			continue
+		}
+		rv, err := currentVersion(ctx, c, ch, seen)
+		if err != nil {
+			return fmt.Errorf("%s: %w", ch.Address, err)
+		}
+		now[ch.Address] = rv
+	}
+	if stale := plan.Stale(saved, now); len(stale) > 0 {
+		return fmt.Errorf("the saved plan %s is stale; run `maestro plan` again:\n  %s", path, strings.Join(stale, "\n  "))
+	}
+	if !saved.Plan.HasChanges() {
+		fmt.Fprintln(g.out, "No changes in the saved plan.")
+		return nil
+	}
+	return execute(ctx, g, c, saved.Plan)
+}
+
+// currentVersion is the live resourceVersion of a change's object ("" when
+// absent), or seen when only what the plan does not look at changed: the
+// controllers write a workload's status all the time, which moves its
+// resourceVersion but neither its generation (spec changes) nor the
+// attributes the plan compared.
+func currentVersion(ctx context.Context, c *client.Client, ch plan.Change, seen string) (string, error) {
+	kind, err := api.LookupKind(ch.Kind)
+	if err != nil {
+		return "", err
+	}
+	obj, err := client.Dynamic(c, kind, ch.Namespace).Get(ctx, ch.Name)
+	if api.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	rv := strconv.FormatInt(obj.GetObjectMeta().ResourceVersion, 10)
+	if rv == seen || ch.Before == nil || ch.Desired == nil {
+		return rv, nil
+	}
+	if g := obj.GetObjectMeta().Generation; g == 0 || g != ch.Desired.GetObjectMeta().Generation {
+		return rv, nil
+	}
+	nowAttrs, err := convert.Normalize(schema.KindOfAPI(ch.Kind), obj)
+	if err != nil {
+		return "", err
+	}
+	if covers(ch.Before, nowAttrs) {
+		return seen, nil
+	}
+	return rv, nil
+}
+
+// covers reports whether every value of before is in now as it was.
+func covers(before, now any) bool {
+	switch b := before.(type) {
+	case map[string]any:
+		n, ok := now.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, v := range b {
+			if !covers(v, n[k]) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		n, ok := now.([]any)
+		if !ok || len(n) != len(b) {
+			return false
+		}
+		for i := range b {
+			if !covers(b[i], n[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return fmt.Sprint(before) == fmt.Sprint(now)
+}
+
+// rank orders kinds for apply: what others need comes first.
+func rank(apiKind string) int {
+	return slices.Index(schema.Kinds(), schema.KindOfAPI(apiKind))
+}
+
+// execute applies the changes: deletions in reverse dependency order,
+// then creations, updates and replacements in dependency order.
+func execute(ctx context.Context, g *globals, c *client.Client, p *plan.Plan) error {
+	var deletes, writes []plan.Change
+	for _, ch := range p.Changes {
+		switch ch.Action {
+		case plan.Delete:
+			deletes = append(deletes, ch)
+		case plan.Create, plan.Update, plan.Replace:
+			writes = append(writes, ch)
+		}
+	}
+	sort.SliceStable(deletes, func(i, j int) bool { return rank(deletes[i].Kind) > rank(deletes[j].Kind) })
+	sort.SliceStable(writes, func(i, j int) bool { return rank(writes[i].Kind) < rank(writes[j].Kind) })
+	var added, changed, destroyed int
+	for _, ch := range append(deletes, writes...) {
+		if err := applyChange(ctx, c, ch); err != nil {
+			return fmt.Errorf("%s: %w (applied before it: %d added, %d changed, %d destroyed)", ch.Address, err, added, changed, destroyed)
+		}
+		switch ch.Action {
+		case plan.Create:
+			added++
+		case plan.Update:
+			changed++
+		case plan.Delete:
+			destroyed++
+		case plan.Replace:
+			added++
+			destroyed++
+		}
+		fmt.Fprintf(g.out, "%s: %s\n", ch.Address, pastTense[ch.Action])
+	}
+	fmt.Fprintf(g.out, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", added, changed, destroyed)
+	return nil
+}
+
+var pastTense = map[plan.Action]string{plan.Create: "created", plan.Update: "updated", plan.Replace: "replaced", plan.Delete: "deleted"}
+
+func applyChange(ctx context.Context, c *client.Client, ch plan.Change) error {
+	kind, err := api.LookupKind(ch.Kind)
+	if err != nil {
+		return err
+	}
+	res := client.Dynamic(c, kind, ch.Namespace)
+	var rv int64 // of the live object, checked against what the plan saw
+	if ch.Action != plan.Create {
+		if rv, err = liveVersion(ctx, res, ch); err != nil {
+			return err
+		}
+	}
+	switch ch.Action {
+	case plan.Delete, plan.Replace:
+		if err := res.Delete(ctx, ch.Name, client.DeleteOptions{ResourceVersion: rv}); err != nil && !api.IsNotFound(err) {
+			return fmt.Errorf("deleting: %s", formatError(err))
+		}
+		if ch.Action == plan.Delete {
+			return nil
+		}
+		if err := waitDeleted(ctx, res, ch.Name); err != nil {
+			return err
+		}
+	}
+	if ch.Desired == nil {
+		return fmt.Errorf("the plan has no object to write")
+	}
+	obj, err := convert.Copy(ch.Desired)
+	if err != nil {
+		return err
+	}
+	m := obj.GetObjectMeta()
+	if ch.Action == plan.Update {
+		m.ResourceVersion = rv
+		_, err = res.Update(ctx, obj)
+		if api.IsConflict(err) {
+			return fmt.Errorf("it changed while applying: run `maestro plan` again")
+		}
+	} else {
+		m.UID, m.ResourceVersion, m.Generation, m.CreationTimestamp = "", 0, 0, time.Time{}
+		_, err = res.Create(ctx, obj)
+	}
+	if err != nil {
+		return fmt.Errorf("%s", formatError(err))
+	}
+	return nil
+}
+
+// liveVersion reads the object a change is about and returns its
+// resourceVersion, refusing when its spec changed since the plan (its
+// generation moved; status writes do not count).
+func liveVersion(ctx context.Context, res client.Resource[api.Object], ch plan.Change) (int64, error) {
+	live, err := res.Get(ctx, ch.Name)
+	if api.IsNotFound(err) && ch.Action == plan.Delete {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading it: %s", formatError(err))
+	}
+	lm := live.GetObjectMeta()
+	if ch.Desired != nil && ch.Desired.GetObjectMeta().Generation != lm.Generation {
+		return 0, fmt.Errorf("it changed since the plan (generation %d -> %d): run `maestro plan` again", ch.Desired.GetObjectMeta().Generation, lm.Generation)
+	}
+	if ch.Desired == nil && strconv.FormatInt(lm.ResourceVersion, 10) != ch.ResourceVersion && lm.Generation != 0 {
+		if gen, ok := liveGeneration(ch); ok && gen != lm.Generation {
+			return 0, fmt.Errorf("it changed since the plan: run `maestro plan` again")
+		}
+	}
+	return lm.ResourceVersion, nil
+}
+
+// liveGeneration is the generation of the live object the plan saw, when
+// the change kept it.
+func liveGeneration(ch plan.Change) (int64, bool) {
+	if ch.Live == nil {
+		return 0, false
+	}
+	return ch.Live.GetObjectMeta().Generation, true
+}
+
+// waitDeleted waits until a deleted object is gone (a replaced pod stops
+// first), so its successor can take the name.
+func waitDeleted(ctx context.Context, res client.Resource[api.Object], name string) error {
+	ctx, cancel := context.WithTimeout(ctx, replaceTimeout)
+	defer cancel()
+	for {
+		_, err := res.Get(ctx, name)
+		if api.IsNotFound(err) {
+			return nil
+		}
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("still present %s after its deletion: look for finalizers or a pod that does not stop", replaceTimeout)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
