@@ -217,13 +217,13 @@ func TestNormalizeAndAlign(t *testing.T) {
 
 func TestAttrPath(t *testing.T) {
 	for field, want := range map[[2]string]string{
-		{"deployment", "spec.template.spec.containers[0].resources.requests[\"cpu\"]"}: "spec.template.container[0].resources.requests.cpu",
-		{"deployment", "spec.selector.matchLabels"}:                                   "spec.selector.match_labels",
-		{"deployment", "spec.template.metadata.labels"}:                               "spec.template.labels",
-		{"service", "spec.ports[1].targetPort"}:                                       "spec.port[1].target_port",
-		{"service", "spec.clusterIP"}:                                                 "spec.cluster_ip",
-		{"config_map", "metadata.name"}:                                               "name",
-		{"autoscaler", "spec.metrics[0].resource.target.averageUtilization"}:          "metric[0].average_utilization",
+		{"deployment", "spec.template.spec.containers[0].resources.requests[\"cpu\"]"}:                         "spec.template.container[0].resources.requests.cpu",
+		{"deployment", "spec.selector.matchLabels"}:                                                            "spec.selector.match_labels",
+		{"deployment", "spec.template.metadata.labels"}:                                                        "spec.template.labels",
+		{"service", "spec.ports[1].targetPort"}:                                                                "spec.port[1].target_port",
+		{"service", "spec.clusterIP"}:                                                                          "spec.cluster_ip",
+		{"config_map", "metadata.name"}:                                                                        "name",
+		{"autoscaler", "spec.metrics[0].resource.target.averageUtilization"}:                                   "metric[0].average_utilization",
 		{"pod", "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey"}: "spec.affinity.pod_anti_affinity.required[0].topology_key",
 	} {
 		if got := AttrPath(field[0], field[1]); got != want {

@@ -32,7 +32,9 @@ func containerFrom(r *reader) api.Container {
 		ev := api.EnvVar{Name: e.str("name"), Value: e.str("value")}
 		e.with("value_from", func(vf *reader) {
 			ev.ValueFrom = &api.EnvVarSource{}
-			vf.with("config_map_key_ref", func(k *reader) { ev.ValueFrom.ConfigMapKeyRef = &api.KeySelector{Name: k.str("name"), Key: k.str("key")} })
+			vf.with("config_map_key_ref", func(k *reader) {
+				ev.ValueFrom.ConfigMapKeyRef = &api.KeySelector{Name: k.str("name"), Key: k.str("key")}
+			})
 			vf.with("secret_key_ref", func(k *reader) { ev.ValueFrom.SecretKeyRef = &api.KeySelector{Name: k.str("name"), Key: k.str("key")} })
 			vf.with("field_ref", func(f *reader) { ev.ValueFrom.FieldRef = &api.ObjectFieldSelector{FieldPath: f.str("field_path")} })
 		})
@@ -91,7 +93,9 @@ func probeFrom(r *reader, name string) *api.Probe {
 
 func volumeSourceFrom(r *reader) api.Volume {
 	v := api.Volume{Name: r.str("name")}
-	r.with("empty_dir", func(e *reader) { v.EmptyDir = &api.EmptyDirVolumeSource{Medium: e.str("medium"), SizeLimit: e.quantity("size_limit")} })
+	r.with("empty_dir", func(e *reader) {
+		v.EmptyDir = &api.EmptyDirVolumeSource{Medium: e.str("medium"), SizeLimit: e.quantity("size_limit")}
+	})
 	r.with("host_path", func(h *reader) { v.HostPath = &api.HostPathVolumeSource{Path: h.str("path"), Type: h.str("type")} })
 	r.with("config_map", func(c *reader) { v.ConfigMap = &api.ConfigMapVolumeSource{Name: c.str("name")} })
 	r.with("secret", func(s *reader) { v.Secret = &api.SecretVolumeSource{SecretName: s.str("secret_name")} })

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"sync"
 
-	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/hcl/v2/hcldec"
+	tfjson "github.com/hashicorp/terraform-json"
 )
 
 // Names of the generated files and the provider they describe.

@@ -1,8 +1,8 @@
 package schema
 
 import (
-	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/hcl/v2/hcldec"
+	tfjson "github.com/hashicorp/terraform-json"
 )
 
 // blockSpec is the hcldec spec of a block: its settable attributes with
