@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -186,7 +188,8 @@ func makePlan(ctx context.Context, g *globals, dir string, o *planOptions) (*pla
 	if err != nil {
 		return nil, err
 	}
-	if err := validateManifests(set); err != nil {
+	defaulted, err := validateManifests(set)
+	if err != nil {
 		return nil, err
 	}
 	for _, t := range o.targets {
@@ -202,7 +205,7 @@ func makePlan(ctx context.Context, g *globals, dir string, o *planOptions) (*pla
 	if err != nil {
 		return nil, fmt.Errorf("reading the cluster: %w", err)
 	}
-	desired, actual, seen, err := pairUp(set, live, setName)
+	desired, actual, seen, err := pairUp(set, defaulted, live, setName)
 	if err != nil {
 		return nil, err
 	}
@@ -253,14 +256,18 @@ func manifestSetName(dir, flag string) (string, error) {
 
 // validateManifests runs the API's validation on every object, as the
 // server would, and names the file, line and attribute of each problem.
-func validateManifests(set *manifests.Set) error {
+// It returns the objects defaulted as the server would store them, by
+// address.
+func validateManifests(set *manifests.Set) (map[string]api.Object, error) {
 	var lines []string
+	defaulted := map[string]api.Object{}
 	for _, r := range set.Resources {
 		obj, err := convert.Copy(r.Object)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		api.Default(obj)
+		defaulted[r.Address] = obj
 		kind := manifests.Kind(r.Address)
 		for _, fe := range api.Validate(obj) {
 			attr := convert.AttrPath(kind, fe.Field)
@@ -268,9 +275,9 @@ func validateManifests(set *manifests.Set) error {
 		}
 	}
 	if len(lines) > 0 {
-		return fmt.Errorf("the manifests are invalid (the API server would refuse them):\n  %s", strings.Join(lines, "\n  "))
+		return nil, fmt.Errorf("the manifests are invalid (the API server would refuse them):\n  %s", strings.Join(lines, "\n  "))
 	}
-	return nil
+	return defaulted, nil
 }
 
 // liveState is what the cluster has that the plan needs.
@@ -287,47 +294,80 @@ type liveState struct {
 
 func objKey(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
 
-// readLive lists, per kind and namespace the manifests use, the live
-// objects (one request each, however many objects), and per kind the
-// objects labelled with the set (for deletion).
+// readLive reads what the plan compares with, in one list request per
+// kind, made concurrently: every object of the kinds the manifests use
+// (pods only in the manifests' namespaces: there are many), and of the
+// other kinds those labelled with the set (for deletion).
 func readLive(ctx context.Context, c *client.Client, set *manifests.Set, setName string) (*liveState, error) {
 	st := &liveState{objects: map[string]api.Object{}, autoscaled: map[string]bool{}, namespaces: map[string]bool{}}
-	type scope struct{ kind, ns string }
-	scopes := map[scope]bool{{"Namespace", ""}: true}
+	type query struct {
+		kind, ns string
+		owned    bool // by label: only this set's objects
+	}
+	used := map[string]bool{"Namespace": true}
+	podNamespaces := map[string]bool{}
 	for _, r := range set.Resources {
-		scopes[scope{r.Kind, r.Namespace}] = true
+		used[r.Kind] = true
 		if r.Kind == "Deployment" {
-			scopes[scope{"Autoscaler", r.Namespace}] = true
+			used["Autoscaler"] = true
+		}
+		if r.Kind == "Pod" {
+			podNamespaces[r.Namespace] = true
 		}
 	}
-	list := func(kind, ns string, opts client.ListOptions) ([]api.Object, error) {
-		info, err := api.LookupKind(kind)
-		if err != nil {
-			return nil, err
-		}
-		objs, _, err := client.Dynamic(c, info, ns).List(ctx, opts)
-		if err != nil {
-			return nil, fmt.Errorf("listing %s: %w", info.Plural, err)
-		}
-		return objs, nil
-	}
-	for sc := range scopes {
-		objs, err := list(sc.kind, sc.ns, client.ListOptions{})
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range objs {
-			m := o.GetObjectMeta()
-			st.objects[objKey(sc.kind, m.Namespace, m.Name)] = o
-		}
-	}
+	var queries []query
 	for _, k := range schema.Kinds() {
-		objs, err := list(schema.APIKind(k), "", client.ListOptions{LabelSelector: LabelManifestSet + "=" + setName})
-		if err != nil {
-			return nil, err
+		kind := schema.APIKind(k)
+		switch {
+		case kind == "Pod" && used[kind]:
+			for ns := range podNamespaces {
+				queries = append(queries, query{kind: kind, ns: ns})
+			}
+			queries = append(queries, query{kind: kind, owned: true})
+		case used[kind]:
+			queries = append(queries, query{kind: kind})
+		default:
+			queries = append(queries, query{kind: kind, owned: true})
 		}
-		st.owned = append(st.owned, objs...)
 	}
+	results := make([][]api.Object, len(queries))
+	errs := make([]error, len(queries))
+	var wg sync.WaitGroup
+	for i, q := range queries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			info, err := api.LookupKind(q.kind)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			opts := client.ListOptions{}
+			if q.owned {
+				opts.LabelSelector = LabelManifestSet + "=" + setName
+			}
+			results[i], _, errs[i] = client.Dynamic(c, info, q.ns).List(ctx, opts)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("listing %s: %w", info.Plural, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for i, q := range queries {
+		for _, o := range results[i] {
+			m := o.GetObjectMeta()
+			if m.Labels[LabelManifestSet] == setName && (q.owned || q.kind != "Pod") { // pods: from their owned query
+				st.owned = append(st.owned, o)
+			}
+			if !q.owned {
+				st.objects[objKey(q.kind, m.Namespace, m.Name)] = o
+			}
+		}
+	}
+	targets := map[string]bool{} // deployments an autoscaler scales, by objKey
 	for _, o := range st.objects {
 		switch o := o.(type) {
 		case *api.Namespace:
@@ -335,20 +375,19 @@ func readLive(ctx context.Context, c *client.Client, set *manifests.Set, setName
 				st.namespaces[o.Name] = true
 			}
 		case *api.Autoscaler:
-			for _, r := range set.Resources {
-				if r.Kind == "Deployment" && r.Namespace == o.Namespace && r.Name == o.Spec.ScaleTargetRef.Name && o.Spec.ScaleTargetRef.Kind == "Deployment" {
-					st.autoscaled[r.Address] = true
-				}
+			if o.Spec.ScaleTargetRef.Kind == "Deployment" {
+				targets[objKey("Deployment", o.Namespace, o.Spec.ScaleTargetRef.Name)] = true
 			}
 		}
 	}
 	for _, r := range set.Resources { // autoscalers the manifests add count already
-		if a, ok := r.Object.(*api.Autoscaler); ok {
-			for _, d := range set.Resources {
-				if d.Kind == "Deployment" && d.Namespace == a.Namespace && d.Name == a.Spec.ScaleTargetRef.Name {
-					st.autoscaled[d.Address] = true
-				}
-			}
+		if a, ok := r.Object.(*api.Autoscaler); ok && a.Spec.ScaleTargetRef.Kind != "ReplicaSet" {
+			targets[objKey("Deployment", a.Namespace, a.Spec.ScaleTargetRef.Name)] = true
+		}
+	}
+	for _, r := range set.Resources {
+		if targets[objKey(r.Kind, r.Namespace, r.Name)] {
+			st.autoscaled[r.Address] = true
 		}
 	}
 	return st, nil
@@ -358,18 +397,15 @@ func readLive(ctx context.Context, c *client.Client, set *manifests.Set, setName
 // with the set; over a live object, ForUpdate of it) and the live ones,
 // their attribute trees normalised and aligned. seen is the
 // resourceVersion of every address ("" when absent).
-func pairUp(set *manifests.Set, live *liveState, setName string) (desired, actual []plan.Resource, seen map[string]string, err error) {
+func pairUp(set *manifests.Set, defaulted map[string]api.Object, live *liveState, setName string) (desired, actual []plan.Resource, seen map[string]string, err error) {
 	seen = map[string]string{}
 	inSet := map[string]bool{}
 	for _, r := range set.Resources {
 		kind := manifests.Kind(r.Address)
 		inSet[r.Address] = true
-		obj, err := convert.Copy(r.Object)
-		if err != nil {
-			return nil, nil, nil, err
-		}
+		obj := r.Object
 		tagObject(obj.GetObjectMeta(), setName, r.Address)
-		want, err := convert.Normalize(kind, obj)
+		want, err := convert.ToAttrs(kind, defaulted[r.Address])
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("%s: %w", r.Address, err)
 		}
@@ -381,7 +417,7 @@ func pairUp(set *manifests.Set, live *liveState, setName string) (desired, actua
 			desired = append(desired, d)
 			continue
 		}
-		have, err := convert.Normalize(kind, l)
+		have, err := convert.ToAttrs(kind, l) // the server stored it defaulted
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("%s (live): %w", r.Address, err)
 		}
@@ -404,7 +440,7 @@ func pairUp(set *manifests.Set, live *liveState, setName string) (desired, actua
 		if inSet[addr] || m.Annotations[AnnotationManifestSet] != setName || m.DeletionTimestamp != nil {
 			continue
 		}
-		have, err := convert.Normalize(kind, o)
+		have, err := convert.ToAttrs(kind, o)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("%s (live): %w", addr, err)
 		}

@@ -27,7 +27,11 @@ type loader struct {
 	varValues   map[string]cty.Value
 	localValues map[string]cty.Value
 	objValues   map[string]map[string]cty.Value // kind -> name -> value
-	resources   []plan.Resource
+	// kindValues caches cty.ObjectVal(objValues[kind]) (building an
+	// object value computes its type: costly for hundreds of objects).
+	kindValues map[string]cty.Value
+	deps       map[node][]node
+	resources  []plan.Resource
 }
 
 type variable struct {
@@ -46,6 +50,7 @@ func newLoader() *loader {
 	return &loader{
 		variables: map[string]*variable{}, locals: map[string]*hcl.Attribute{}, objects: map[string]*object{},
 		varValues: map[string]cty.Value{}, localValues: map[string]cty.Value{}, objValues: map[string]map[string]cty.Value{},
+		kindValues: map[string]cty.Value{},
 	}
 }
 
@@ -205,6 +210,7 @@ func (l *loader) order() ([]node, hcl.Diagnostics) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	l.deps = deps
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	const (
 		visiting = 1
@@ -295,14 +301,24 @@ func (l *loader) references(ts []hcl.Traversal) ([]node, hcl.Diagnostics) {
 	return out, diags
 }
 
-// evalContext holds var, local and the objects evaluated so far.
-func (l *loader) evalContext() *hcl.EvalContext {
+// evalContext holds var, local and the objects n refers to (all
+// evaluated before it).
+func (l *loader) evalContext(n node) *hcl.EvalContext {
 	vars := map[string]cty.Value{
 		"var":   cty.ObjectVal(l.varValues),
 		"local": cty.ObjectVal(l.localValues),
 	}
-	for kind, objs := range l.objValues {
-		vars[kind] = cty.ObjectVal(objs)
+	for _, d := range l.deps[n] {
+		kind, _, _ := strings.Cut(string(d), ".")
+		if kind == "local" {
+			continue
+		}
+		v, ok := l.kindValues[kind]
+		if !ok {
+			v = cty.ObjectVal(l.objValues[kind])
+			l.kindValues[kind] = v
+		}
+		vars[kind] = v
 	}
 	return &hcl.EvalContext{Variables: vars, Functions: functions}
 }
@@ -310,12 +326,12 @@ func (l *loader) evalContext() *hcl.EvalContext {
 // evaluate computes one local or object.
 func (l *loader) evaluate(n node) hcl.Diagnostics {
 	if name, ok := strings.CutPrefix(string(n), "local."); ok {
-		v, diags := l.locals[name].Expr.Value(l.evalContext())
+		v, diags := l.locals[name].Expr.Value(l.evalContext(n))
 		l.localValues[name] = v
 		return diags
 	}
 	o := l.objects[string(n)]
-	v, diags := hcldec.Decode(o.block.Body, schema.Spec(o.kind), l.evalContext())
+	v, diags := hcldec.Decode(o.block.Body, schema.Spec(o.kind), l.evalContext(n))
 	if diags.HasErrors() {
 		return diags
 	}
@@ -323,6 +339,7 @@ func (l *loader) evaluate(n node) hcl.Diagnostics {
 		l.objValues[o.kind] = map[string]cty.Value{}
 	}
 	l.objValues[o.kind][o.name] = v
+	delete(l.kindValues, o.kind)
 	attrs, err := convert.FromCty(v)
 	if err != nil {
 		return append(diags, conversionDiags(o, err)...)
