@@ -155,10 +155,11 @@ func renderPlan(w io.Writer, p *plan.Plan, format string) error {
 
 // planned is a plan with what apply and -out need.
 type planned struct {
-	plan    *plan.Plan
-	seen    map[string]string
-	dir     string
-	setName string
+	plan     *plan.Plan
+	previews map[string]api.PlacementPreview
+	seen     map[string]string
+	dir      string
+	setName  string
 }
 
 func savePlan(path string, pl *planned) error {
@@ -222,7 +223,7 @@ func makePlan(ctx context.Context, g *globals, dir string, o *planOptions) (*pla
 			delete(seen, a) // filtered out by -target
 		}
 	}
-	return &planned{plan: p, seen: seen, dir: dir, setName: setName}, nil
+	return &planned{plan: p, previews: opts.Previews, seen: seen, dir: dir, setName: setName}, nil
 }
 
 func parseVars(vs []string) (map[string]string, error) {

@@ -190,3 +190,44 @@ func TestPlanValidatesWithoutCluster(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanPreviewsInNewNamespace: the placement preview answers for
+// workloads whose namespace the same plan creates (the server cannot
+// dry-run into a namespace that does not exist yet).
+func TestPlanPreviewsInNewNamespace(t *testing.T) {
+	t.Parallel()
+	c := cluster.Start(t)
+	c.AddNodes(t, "node-", 2)
+	cfg := filepath.Join(t.TempDir(), "config")
+	if err := client.WriteConfig(cfg, c.Config); err != nil {
+		t.Fatal(err)
+	}
+	dir := copyDir(t, threeTier, "three-tier")
+	web := filepath.Join(dir, "web.hcl")
+	b, err := os.ReadFile(web)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// web asks for more CPU than any node has; api fits.
+	if err := os.WriteFile(web, []byte(strings.Replace(string(b), `cpu    = "100m"`, `cpu    = "500"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	g := &globals{configPath: cfg, out: &strings.Builder{}, errOut: &strings.Builder{}}
+	pl, err := makePlan(c.Ctx, g, dir, &planOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Client.Namespaces().Get(c.Ctx, "shop"); !api.IsNotFound(err) {
+		t.Fatalf("the plan created the namespace (or failed to read it): %v", err)
+	}
+	if p, ok := pl.previews["deployment.api"]; !ok || p.Pods != 2 || p.Placed != 2 || len(p.Nodes) == 0 {
+		t.Errorf("preview of deployment.api in the new namespace: %+v (present %v), want 2 of 2 placed", p, ok)
+	}
+	if p, ok := pl.previews["deployment.web"]; !ok || p.Pods != 2 || p.Placed != 0 || !strings.Contains(p.Reason, "cpu") {
+		t.Errorf("preview of deployment.web: %+v (present %v), want none of 2 placed for lack of cpu", p, ok)
+	}
+	// Nothing was written: the previews were dry runs.
+	if ds, _, err := c.Client.Deployments("").List(c.Ctx, client.ListOptions{}); err != nil || len(ds) != 0 {
+		t.Errorf("deployments after a plan: %d (%v), want none", len(ds), err)
+	}
+}
