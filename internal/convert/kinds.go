@@ -2,7 +2,7 @@ package convert
 
 import (
 	"github.com/maestro-dev/maestro/engine/api"
-	"github.com/maestro-dev/maestro/engine/api/resource"
+	"github.com/maestro-dev/maestro/internal/schema"
 )
 
 // Conversions of the flat kinds (namespace, config_map, secret,
@@ -18,27 +18,85 @@ func init() {
 	converters["autoscaler"] = converter{from: autoscalerFrom, to: autoscalerTo}
 }
 
+// The flat kinds keep their metadata at the top level today; when the
+// schema gives them metadata and spec blocks (issue 15's one shape for
+// every resource), these conversions follow it: metaFrom, metaTo and
+// specFrom, specTo look the shape up in the schema.
+
+func hasBlock(kind, name string) bool {
+	b := schema.Block(kind)
+	if b == nil {
+		return false
+	}
+	_, ok := b.NestedBlocks[name]
+	return ok
+}
+
+func metaFrom(r *reader, kind string, m *api.ObjectMeta, namespaced bool) {
+	if hasBlock(kind, "metadata") {
+		if !r.with("metadata", func(b *reader) { readMeta(b, m, namespaced) }) {
+			r.fail("metadata", "required block is missing")
+		}
+		return
+	}
+	readMeta(r, m, namespaced)
+}
+
+func metaTo(out map[string]any, kind string, m *api.ObjectMeta, namespaced bool) {
+	if hasBlock(kind, "metadata") {
+		md := map[string]any{}
+		writeMeta(md, m, namespaced)
+		out["metadata"] = md
+		return
+	}
+	writeMeta(out, m, namespaced)
+}
+
+// specFrom runs f on the spec block, or on r itself for a flat kind.
+func specFrom(r *reader, kind string, f func(*reader)) {
+	if !hasBlock(kind, "spec") {
+		f(r)
+		return
+	}
+	if !r.with("spec", f) {
+		f(&reader{path: joinPath(r.path, "spec"), m: map[string]any{}, errs: r.errs})
+	}
+}
+
+// specTo writes into the spec block, or out itself for a flat kind.
+func specTo(out map[string]any, kind string, f func(map[string]any)) {
+	if !hasBlock(kind, "spec") {
+		f(out)
+		return
+	}
+	spec := map[string]any{}
+	f(spec)
+	if len(spec) > 0 {
+		out["spec"] = spec
+	}
+}
+
 func namespaceFrom(r *reader) api.Object {
 	ns := &api.Namespace{}
-	readMeta(r, &ns.ObjectMeta, false)
+	metaFrom(r, "namespace", &ns.ObjectMeta, false)
 	return ns
 }
 
 func namespaceTo(obj api.Object, out map[string]any) {
-	writeMeta(out, obj.GetObjectMeta(), false)
+	metaTo(out, "namespace", obj.GetObjectMeta(), false)
 }
 
 func configMapFrom(r *reader) api.Object {
 	cm := &api.ConfigMap{}
-	readMeta(r, &cm.ObjectMeta, true)
-	cm.Data = r.strMap("data")
+	metaFrom(r, "config_map", &cm.ObjectMeta, true)
+	specFrom(r, "config_map", func(s *reader) { cm.Data = s.strMap("data") })
 	return cm
 }
 
 func configMapTo(obj api.Object, out map[string]any) {
 	cm := obj.(*api.ConfigMap)
-	writeMeta(out, &cm.ObjectMeta, true)
-	setMap(out, "data", cm.Data)
+	metaTo(out, "config_map", &cm.ObjectMeta, true)
+	specTo(out, "config_map", func(s map[string]any) { setMap(s, "data", cm.Data) })
 }
 
 // secretFrom reads data and data_wo into the secret's data (the CLI keeps
@@ -46,16 +104,19 @@ func configMapTo(obj api.Object, out map[string]any) {
 // nothing to say to it).
 func secretFrom(r *reader) api.Object {
 	s := &api.Secret{}
-	readMeta(r, &s.ObjectMeta, true)
-	s.Type = r.str("type")
-	data := r.strMap("data")
-	for k, v := range r.strMap("data_wo") {
-		if data == nil {
-			data = map[string]string{}
+	metaFrom(r, "secret", &s.ObjectMeta, true)
+	var data map[string]string
+	specFrom(r, "secret", func(sp *reader) {
+		s.Type = sp.str("type")
+		data = sp.strMap("data")
+		for k, v := range sp.strMap("data_wo") {
+			if data == nil {
+				data = map[string]string{}
+			}
+			data[k] = v
 		}
-		data[k] = v
-	}
-	r.ignore("data_wo_version")
+		sp.ignore("data_wo_version")
+	})
 	if data != nil {
 		s.Data = make(map[string][]byte, len(data))
 		for k, v := range data {
@@ -67,15 +128,17 @@ func secretFrom(r *reader) api.Object {
 
 func secretTo(obj api.Object, out map[string]any) {
 	s := obj.(*api.Secret)
-	writeMeta(out, &s.ObjectMeta, true)
-	setStr(out, "type", s.Type)
-	if len(s.Data) > 0 {
-		data := make(map[string]string, len(s.Data))
-		for k, v := range s.Data {
-			data[k] = string(v)
+	metaTo(out, "secret", &s.ObjectMeta, true)
+	specTo(out, "secret", func(sp map[string]any) {
+		setStr(sp, "type", s.Type)
+		if len(s.Data) > 0 {
+			data := make(map[string]string, len(s.Data))
+			for k, v := range s.Data {
+				data[k] = string(v)
+			}
+			setMap(sp, "data", data)
 		}
-		setMap(out, "data", data)
-	}
+	})
 }
 
 func volumeFrom(r *reader) api.Object {
@@ -151,8 +214,12 @@ func serviceTo(obj api.Object, out map[string]any) {
 
 func autoscalerFrom(r *reader) api.Object {
 	a := &api.Autoscaler{}
-	readMeta(r, &a.ObjectMeta, true)
-	s := &a.Spec
+	metaFrom(r, "autoscaler", &a.ObjectMeta, true)
+	specFrom(r, "autoscaler", func(r *reader) { autoscalerSpecFrom(r, &a.Spec) })
+	return a
+}
+
+func autoscalerSpecFrom(r *reader, s *api.AutoscalerSpec) {
 	s.MaxReplicas = r.int32("max_replicas")
 	s.MinReplicas = r.int32Ptr("min_replicas")
 	if !r.with("target", func(t *reader) {
@@ -176,7 +243,6 @@ func autoscalerFrom(r *reader) api.Object {
 	r.with("behavior", func(b *reader) {
 		s.Behavior = &api.AutoscalerBehavior{ScaleUp: rulesFrom(b, "scale_up"), ScaleDown: rulesFrom(b, "scale_down")}
 	})
-	return a
 }
 
 func rulesFrom(r *reader, name string) *api.ScalingRules {
@@ -196,8 +262,11 @@ func rulesFrom(r *reader, name string) *api.ScalingRules {
 
 func autoscalerTo(obj api.Object, out map[string]any) {
 	a := obj.(*api.Autoscaler)
-	writeMeta(out, &a.ObjectMeta, true)
-	s := &a.Spec
+	metaTo(out, "autoscaler", &a.ObjectMeta, true)
+	specTo(out, "autoscaler", func(out map[string]any) { autoscalerSpecTo(&a.Spec, out) })
+}
+
+func autoscalerSpecTo(s *api.AutoscalerSpec, out map[string]any) {
 	target := map[string]any{}
 	setStr(target, "kind", s.ScaleTargetRef.Kind)
 	setStr(target, "name", s.ScaleTargetRef.Name)
@@ -237,5 +306,3 @@ func rulesTo(r *api.ScalingRules) map[string]any {
 	setBlocks(out, "policy", ps)
 	return out
 }
-
-var _ = resource.Quantity{}
