@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -266,9 +267,24 @@ func applyChange(ctx context.Context, c *client.Client, ch plan.Change) error {
 		_, err = res.Create(ctx, obj)
 	}
 	if err != nil {
-		return fmt.Errorf("%s", formatError(err))
+		return errors.New(masked(formatError(err), obj))
 	}
 	return nil
+}
+
+// masked keeps a secret's values out of a message (the server may quote
+// what it refused).
+func masked(msg string, obj api.Object) string {
+	s, ok := obj.(*api.Secret)
+	if !ok {
+		return msg
+	}
+	for _, v := range s.Data {
+		if len(v) > 0 {
+			msg = strings.ReplaceAll(msg, string(v), "(sensitive value)")
+		}
+	}
+	return msg
 }
 
 // liveVersion reads the object a change is about and returns its

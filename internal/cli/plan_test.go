@@ -138,6 +138,22 @@ func TestPlanApplyManifests(t *testing.T) {
 			t.Errorf("refusal names %s, which did not change:\n%v", other, err)
 		}
 	}
+	// A plan saved and applied as such: web to 3 replicas.
+	planFile = filepath.Join(t.TempDir(), "plan3.json")
+	out, _, err = run(t, cfg, "plan", dir, "-var", "web_replicas=3", "-out", planFile)
+	if got := exitStatus(err); got != 2 {
+		t.Fatalf("plan of 3 web replicas exited %d (%v), want 2:\n%s", got, err, out)
+	}
+	if out, _, err = run(t, cfg, "apply", planFile); err != nil || !strings.Contains(out, "0 added, 1 changed, 0 destroyed") {
+		t.Fatalf("apply of the saved plan: %v\n%s", err, out)
+	}
+	if d, err := c.Client.Deployments("shop").Get(c.Ctx, "web"); err != nil || *d.Spec.Replicas != 3 {
+		t.Fatalf("web after the saved plan: %v %v, want 3 replicas", d.Spec.Replicas, err)
+	}
+	if out, _, err = run(t, cfg, "plan", dir, "-var", "web_replicas=3"); exitStatus(err) != 0 {
+		t.Errorf("plan after applying the saved plan exited %d (%v), want 0:\n%s", exitStatus(err), err, out)
+	}
+
 	// A new plan sees the drift: web goes back to 2 replicas.
 	out, _, err = run(t, cfg, "plan", dir, "-target", "deployment.web")
 	if got := exitStatus(err); got != 2 || !strings.Contains(out, "deployment.web") || strings.Contains(out, "deployment.api") {
