@@ -411,6 +411,15 @@ func setStr(m map[string]any, k, v string) {
 	}
 }
 
+// strBlock is a block of string attributes, given as name, value pairs.
+func strBlock(kv ...string) map[string]any {
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		setStr(m, kv[i], kv[i+1])
+	}
+	return m
+}
+
 func setInt(m map[string]any, k string, v int64) { m[k] = v }
 
 func setIntPtr[T ~int32 | ~int64](m map[string]any, k string, v *T) {

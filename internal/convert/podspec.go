@@ -218,17 +218,12 @@ func containerTo(c *api.Container) map[string]any {
 				if k == nil {
 					return nil
 				}
-				km := map[string]any{}
-				setStr(km, "name", k.Name)
-				setStr(km, "key", k.Key)
-				return km
+				return strBlock("name", k.Name, "key", k.Key)
 			}
 			setBlock(vm, "config_map_key_ref", keyRef(vf.ConfigMapKeyRef))
 			setBlock(vm, "secret_key_ref", keyRef(vf.SecretKeyRef))
 			if f := vf.FieldRef; f != nil {
-				fm := map[string]any{}
-				setStr(fm, "field_path", f.FieldPath)
-				vm["field_ref"] = fm
+				vm["field_ref"] = strBlock("field_path", f.FieldPath)
 			}
 			em["value_from"] = vm
 		}
@@ -286,16 +281,10 @@ func probeTo(p *api.Probe) map[string]any {
 		"success_threshold": int64(p.SuccessThreshold), "failure_threshold": int64(p.FailureThreshold),
 	}
 	if h := p.HTTPGet; h != nil {
-		hm := map[string]any{}
-		setStr(hm, "path", h.Path)
-		setStr(hm, "port", h.Port.String())
-		setStr(hm, "scheme", h.Scheme)
-		m["http_get"] = hm
+		m["http_get"] = strBlock("path", h.Path, "port", h.Port.String(), "scheme", h.Scheme)
 	}
 	if t := p.TCPSocket; t != nil {
-		tm := map[string]any{}
-		setStr(tm, "port", t.Port.String())
-		m["tcp_socket"] = tm
+		m["tcp_socket"] = strBlock("port", t.Port.String())
 	}
 	if e := p.Exec; e != nil {
 		em := map[string]any{}
@@ -314,25 +303,16 @@ func volumeSourceTo(v api.Volume) map[string]any {
 		m["empty_dir"] = em
 	}
 	if h := v.HostPath; h != nil {
-		hm := map[string]any{}
-		setStr(hm, "path", h.Path)
-		setStr(hm, "type", h.Type)
-		m["host_path"] = hm
+		m["host_path"] = strBlock("path", h.Path, "type", h.Type)
 	}
 	if c := v.ConfigMap; c != nil {
-		cm := map[string]any{}
-		setStr(cm, "name", c.Name)
-		m["config_map"] = cm
+		m["config_map"] = strBlock("name", c.Name)
 	}
 	if s := v.Secret; s != nil {
-		sm := map[string]any{}
-		setStr(sm, "secret_name", s.SecretName)
-		m["secret"] = sm
+		m["secret"] = strBlock("secret_name", s.SecretName)
 	}
 	if p := v.Persistent; p != nil {
-		pm := map[string]any{}
-		setStr(pm, "name", p.Name)
-		m["persistent"] = pm
+		m["persistent"] = strBlock("name", p.Name)
 	}
 	return m
 }
