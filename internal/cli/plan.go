@@ -218,6 +218,9 @@ func makePlan(ctx context.Context, g *globals, dir string, o *planOptions) (*pla
 	}
 	opts.Previews = previews(ctx, c, desired, actual, live)
 	p := plan.Compute(desired, actual, opts)
+	if err := replaceWithNew(p, set); err != nil {
+		return nil, err
+	}
 	for a := range seen {
 		if !slices.ContainsFunc(p.Changes, func(ch plan.Change) bool { return ch.Address == a }) {
 			delete(seen, a) // filtered out by -target
@@ -226,6 +229,31 @@ func makePlan(ctx context.Context, g *globals, dir string, o *planOptions) (*pla
 	return &planned{plan: p, previews: opts.Previews, seen: seen, dir: dir, setName: setName}, nil
 }
 
+// replaceWithNew makes a replacement write the manifest's object, not the
+// update of the live one pairUp prepared (for a pod, the live pod with new
+// images). It keeps the live generation, which apply checks before
+// deleting.
+func replaceWithNew(p *plan.Plan, set *manifests.Set) error {
+	for i := range p.Changes {
+		ch := &p.Changes[i]
+		if ch.Action != plan.Replace || ch.Desired == nil {
+			continue
+		}
+		idx := slices.IndexFunc(set.Resources, func(r plan.Resource) bool { return r.Address == ch.Address })
+		if idx < 0 {
+			continue
+		}
+		fresh, err := convert.Copy(set.Resources[idx].Object)
+		if err != nil {
+			return err
+		}
+		fresh.GetObjectMeta().Generation = ch.Desired.GetObjectMeta().Generation
+		ch.Desired = fresh
+	}
+	return nil
+}
+
+// parseVars reads -var NAME=VALUE flags.
 func parseVars(vs []string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, v := range vs {

@@ -247,3 +247,69 @@ func TestPlanPreviewsInNewNamespace(t *testing.T) {
 		t.Errorf("deployments after a plan: %d (%v), want none", len(ds), err)
 	}
 }
+
+// TestApplyPodInPlaceOrReplaced: a pod takes a new image in place; any
+// other change to its spec replaces it, with the manifest's spec.
+func TestApplyPodInPlaceOrReplaced(t *testing.T) {
+	t.Parallel()
+	c := cluster.Start(t)
+	c.AddNodes(t, "node-", 1)
+	cfg := filepath.Join(t.TempDir(), "config")
+	if err := client.WriteConfig(cfg, c.Config); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "debug")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write := func(image, arg string) {
+		t.Helper()
+		src := fmt.Sprintf(`pod "debug" {
+  metadata {
+    name      = "debug"
+    namespace = "default"
+  }
+  spec {
+    container {
+      name  = "debug"
+      image = %q
+      args  = [%q]
+    }
+  }
+}
+`, image, arg)
+		if err := os.WriteFile(filepath.Join(dir, "pod.hcl"), []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pod := func() *api.Pod {
+		t.Helper()
+		p, err := c.Client.Pods("default").Get(c.Ctx, "debug")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("demo:1", "serve")
+	if out, _, err := run(t, cfg, "apply", dir); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	first := pod()
+
+	write("demo:2", "serve")
+	if out, _, err := run(t, cfg, "apply", dir); err != nil || !strings.Contains(out, "1 changed, 0 destroyed") {
+		t.Fatalf("apply of a new image: %v\n%s", err, out)
+	}
+	if p := pod(); p.UID != first.UID || p.Spec.Containers[0].Image != "demo:2" {
+		t.Errorf("new image: pod %s with %s, want the same pod (%s) with demo:2", p.UID, p.Spec.Containers[0].Image, first.UID)
+	}
+
+	write("demo:2", "sleep")
+	out, _, err := run(t, cfg, "apply", dir)
+	if err != nil || !strings.Contains(out, "1 added, 0 changed, 1 destroyed") {
+		t.Fatalf("apply of new args: %v\n%s", err, out)
+	}
+	if p := pod(); p.UID == first.UID || p.Spec.Containers[0].Args[0] != "sleep" || p.Spec.Containers[0].Image != "demo:2" {
+		t.Errorf("new args: pod %s with %v %s, want a new pod with [sleep] demo:2", p.UID, p.Spec.Containers[0].Args, p.Spec.Containers[0].Image)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"reflect"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -79,6 +80,9 @@ func Compute(desired, actual []Resource, opt Options) *Plan {
 			c.Action, c.Before, c.Live = NoOp, a.Attrs, a.Object
 		default:
 			c.Action, c.Before, c.Live = Update, a.Attrs, a.Object
+			if paths := forced(a.Attrs, d.Attrs, opt.ForceNew[d.Kind]); len(paths) > 0 {
+				c.Action, c.ReplacePaths = Replace, paths
+			}
 		}
 		if ok {
 			c.ResourceVersion = fmt.Sprint(a.Object.GetObjectMeta().ResourceVersion)
@@ -203,4 +207,68 @@ func Stale(s *Saved, now map[string]string) []string {
 		}
 	}
 	return out
+}
+
+// forced lists the ForceNew paths whose values differ.
+func forced(before, after map[string]any, forceNew []string) []string {
+	b, a := map[string]any{}, map[string]any{}
+	flat("", before, b)
+	flat("", after, a)
+	var out []string
+	for _, p := range forceNew {
+		for k := range union(a, b) {
+			if (k == p || strings.HasPrefix(k, p+".")) && !reflect.DeepEqual(a[k], b[k]) {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func union(a, b map[string]any) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+// flat records leaves by dotted path without list indices (a list's
+// leaves are gathered under one path).
+func flat(prefix string, v any, out map[string]any) {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			p := k
+			if prefix != "" {
+				p = prefix + "." + k
+			}
+			flat(p, e, out)
+		}
+	case []any:
+		if len(v) > 0 {
+			if _, blocks := v[0].(map[string]any); blocks {
+				for i, e := range v {
+					sub := map[string]any{}
+					flat(prefix, e, sub)
+					for k, x := range sub {
+						out[k] = append(asList(out[k]), fmt.Sprint(i, x))
+					}
+				}
+				return
+			}
+		}
+		out[prefix] = fmt.Sprint(v)
+	default:
+		out[prefix] = v
+	}
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }
