@@ -200,6 +200,7 @@ func TestPlanValidatesWithoutCluster(t *testing.T) {
 	if got := exitStatus(err); got != 1 {
 		t.Fatalf("plan of an invalid manifest exited %d, want 1:\n%s", got, out)
 	}
+	t.Logf("%v", err)
 	for _, want := range []string{"web.hcl:", "deployment.web", "spec.template.labels", "spec.template.container[0].resources"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)

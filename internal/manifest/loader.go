@@ -61,6 +61,12 @@ var variableSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
 // index records the blocks of one file, refusing duplicates.
 func (l *loader) index(body hcl.Body) hcl.Diagnostics {
 	content, diags := body.Content(topSchema())
+	for _, d := range diags {
+		if d.Summary == "Unsupported block type" {
+			d.Detail += fmt.Sprintf(" A manifest holds the provider's resources without the resource keyword and the %s prefix "+
+				"(deployment \"web\" { ... }), variable and locals blocks; kinds: %s.", schema.TypePrefix, strings.Join(schema.Kinds(), ", "))
+		}
+	}
 	for _, b := range content.Blocks {
 		switch b.Type {
 		case "variable":

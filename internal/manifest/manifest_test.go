@@ -241,7 +241,7 @@ config_map "b" {
 		{
 			name:  "terraform syntax",
 			files: map[string]string{"a.hcl": "resource \"maestro_namespace\" \"a\" {\n  name = \"a\"\n}\n"},
-			want:  []string{"a.hcl:1", "resource"},
+			want:  []string{"a.hcl:1", "resource", `without the resource keyword`},
 		},
 		{
 			name: "missing block",
