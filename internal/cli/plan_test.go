@@ -296,6 +296,9 @@ func TestApplyPodInPlaceOrReplaced(t *testing.T) {
 		t.Fatalf("apply: %v\n%s", err, out)
 	}
 	first := pod()
+	if out, _, err := run(t, cfg, "plan", dir); exitStatus(err) != 0 {
+		t.Errorf("plan after applying the pod exited %d (%v), want 0:\n%s", exitStatus(err), err, out)
+	}
 
 	write("demo:2", "serve")
 	if out, _, err := run(t, cfg, "apply", dir); err != nil || !strings.Contains(out, "1 changed, 0 destroyed") {

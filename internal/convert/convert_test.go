@@ -231,3 +231,39 @@ func TestAttrPath(t *testing.T) {
 		}
 	}
 }
+
+// TestAlignServerAllocated: a service's allocated cluster IP and node
+// ports are no diff when the manifest leaves them out, and an update
+// keeps them.
+func TestAlignServerAllocated(t *testing.T) {
+	raw := tree(t, `{"metadata": {"namespace": "shop", "name": "web"},
+	  "spec": {"type": "NodePort", "selector": {"app": "web"}, "port": [{"port": 80}, {"port": 443, "node_port": 30443}]}}`)
+	desired, err := FromAttrs("service", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, _ := Copy(desired)
+	s := live.(*api.Service)
+	s.Spec.ClusterIP = "10.0.0.7"
+	s.Spec.Ports[0].NodePort = 31000
+	api.Default(s)
+	w, _ := Normalize("service", desired)
+	h, _ := Normalize("service", live)
+	Align("service", raw, w, h)
+	if !reflect.DeepEqual(w, h) {
+		a, _ := json.Marshal(w)
+		b, _ := json.Marshal(h)
+		t.Errorf("allocated values are a diff:\n%s\n%s", a, b)
+	}
+	if got := h["spec"].(map[string]any)["port"].([]any)[1].(map[string]any)["node_port"]; got != int64(30443) {
+		t.Errorf("a node port the manifest sets is compared: got %v", got)
+	}
+	upd, err := ForUpdate("service", desired, live, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := upd.(*api.Service)
+	if u.Spec.ClusterIP != "10.0.0.7" || u.Spec.Ports[0].NodePort != 31000 || u.Spec.Ports[1].NodePort != 30443 {
+		t.Errorf("update lost allocated values: %s %+v", u.Spec.ClusterIP, u.Spec.Ports)
+	}
+}

@@ -37,9 +37,11 @@ func ForUpdate(kind string, desired, live api.Object, autoscaled bool) (api.Obje
 			if o.Spec.Ports[i].NodePort != 0 || o.Spec.Type == api.ServiceTypeClusterIP {
 				continue
 			}
+			want := o.Spec.Ports[i]
 			for _, lp := range l.Spec.Ports {
-				if lp.Port == o.Spec.Ports[i].Port && lp.Protocol == o.Spec.Ports[i].Protocol || lp.Name != "" && lp.Name == o.Spec.Ports[i].Name {
+				if lp.Port == want.Port && protocol(lp.Protocol) == protocol(want.Protocol) || lp.Name != "" && lp.Name == want.Name {
 					o.Spec.Ports[i].NodePort = lp.NodePort
+					break
 				}
 			}
 		}
@@ -93,4 +95,12 @@ func podForUpdate(desired, live api.Object) (api.Object, error) {
 		}
 	}
 	return p, nil
+}
+
+// protocol is a port's protocol, TCP when unset (the API's default).
+func protocol(p api.Protocol) api.Protocol {
+	if p == "" {
+		return api.ProtocolTCP
+	}
+	return p
 }
