@@ -140,6 +140,13 @@ spec {
       key = "k"
       operator = "Exists"
     }
+    security_context {
+      run_as_user = 1000
+      run_as_non_root = true
+    }
+    image_pull_secrets {
+      name = "registry"
+    }
   }
 }`, NewDeploymentResource(), expandVia(expandDeployment, func() *api.Deployment { return &api.Deployment{} })},
 		{"pod", `metadata {
@@ -152,6 +159,18 @@ spec {
     name = "c"
     image = "demo:1"
     command = ["/bin/sh"]
+    env_from {
+      prefix = "CM_"
+      config_map_ref {
+        name = "settings"
+      }
+    }
+    security_context {
+      read_only_root_filesystem = true
+      capabilities {
+        drop = ["ALL"]
+      }
+    }
   }
 }`, NewPodResource(), expandVia(expandPod, func() *api.Pod { return &api.Pod{} })},
 		{"autoscaler", `namespace = "shop"

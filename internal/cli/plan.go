@@ -101,6 +101,7 @@ Exit status: 0 no changes, 2 changes, 1 error.`,
 		},
 	}
 	o.addFlags(cmd, true)
+	cmd.AddCommand(newPlanRenderCmd(g))
 	return cmd
 }
 

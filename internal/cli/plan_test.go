@@ -111,6 +111,11 @@ func TestPlanApplyManifests(t *testing.T) {
 		t.Fatalf("plan after apply exited %d (%v), want 0 (no changes):\n%s", got, err, out)
 	}
 
+	// The saved plan renders for a pull request.
+	if out, _, err := run(t, cfg, "plan", "render", "-format", "markdown", planFile); err != nil || strings.TrimSpace(out) == "" {
+		t.Errorf("plan render of the saved plan: %v\n%s", err, out)
+	}
+
 	// Removing a manifest plans the deletion of what it applied, and only that.
 	if _, err := c.Client.ConfigMaps("shop").Create(c.Ctx, &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "by-hand", Namespace: "shop"}}); err != nil {
 		t.Fatal(err)

@@ -53,8 +53,13 @@ const podSpec = `
     "liveness_probe": {"initial_delay_seconds": 1, "period_seconds": 10, "timeout_seconds": 1, "success_threshold": 1, "failure_threshold": 3,
                        "http_get": {"path": "/healthz", "port": "http", "scheme": "HTTP"}},
     "readiness_probe": {"initial_delay_seconds": 0, "period_seconds": 5, "timeout_seconds": 1, "success_threshold": 1, "failure_threshold": 3, "tcp_socket": {"port": "8080"}},
-    "startup_probe": {"initial_delay_seconds": 0, "period_seconds": 5, "timeout_seconds": 1, "success_threshold": 1, "failure_threshold": 30, "exec": {"command": ["true"]}}
+    "startup_probe": {"initial_delay_seconds": 0, "period_seconds": 5, "timeout_seconds": 1, "success_threshold": 1, "failure_threshold": 30, "exec": {"command": ["true"]}},
+    "env_from": [{"prefix": "CM_", "config_map_ref": {"name": "cm", "optional": true}}, {"secret_ref": {"name": "s"}}],
+    "security_context": {"run_as_user": 1000, "run_as_non_root": true, "read_only_root_filesystem": true, "allow_privilege_escalation": false,
+                         "capabilities": {"add": ["NET_ADMIN"], "drop": ["ALL"]}}
   }],
+  "security_context": {"run_as_user": 1000, "run_as_group": 1000, "run_as_non_root": true},
+  "image_pull_secrets": [{"name": "registry"}],
   "volume": [{"name": "data", "empty_dir": {"medium": "Memory", "size_limit": "64Mi"}}, {"name": "h", "host_path": {"path": "/var", "type": "Directory"}},
              {"name": "c", "config_map": {"name": "cm"}}, {"name": "s", "secret": {"secret_name": "s"}}, {"name": "p", "persistent": {"name": "vol"}}],
   "affinity": {
@@ -156,8 +161,8 @@ func TestFromAttrsErrorsNamePaths(t *testing.T) {
 		{"deployment", `{"metadata": {"name": "w", "namespace": "d"}, "spec": {"selector": {"match_labels": {"a": "b"}}, "template": {"container": [{"name": "w", "image": "i", "resources": {"limits": {"memory": "lots"}}}]}}}`,
 			`spec.template.container[0].resources.limits.memory: "lots" is not a quantity`},
 		{"deployment", `{"metadata": {"name": "w", "namespace": "d"}, "spec": {"selector": {"match_labels": {"a": "b"}}}}`, "spec.template: required block is missing"},
-		{"pod", `{"metadata": {"name": "p", "namespace": "d"}, "spec": {"container": [{"name": "c", "image": "i", "security_context": {}}]}}`,
-			"spec.container[0].security_context: not supported"},
+		{"pod", `{"metadata": {"name": "p", "namespace": "d"}, "spec": {"container": [{"name": "c", "image": "i", "working_dir": "/"}]}}`,
+			"spec.container[0].working_dir: not supported"},
 		{"autoscaler", `{"namespace": "d", "name": "a", "max_replicas": 2}`, "target: required block is missing"},
 		{"service", `{"metadata": {"name": "s", "namespace": "d"}, "spec": {"port": [{"port": "eighty"}]}}`, "spec.port[0].port: must be a whole number"},
 	}

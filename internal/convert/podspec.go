@@ -24,6 +24,7 @@ func podSpecFrom(r *reader, s *api.PodSpec) {
 			LabelSelector: labelSelectorFrom(t, "label_selector"),
 		})
 	})
+	podSecurityFrom(r, s)
 }
 
 func containerFrom(r *reader) api.Container {
@@ -57,6 +58,7 @@ func containerFrom(r *reader) api.Container {
 	c.LivenessProbe = probeFrom(r, "liveness_probe")
 	c.ReadinessProbe = probeFrom(r, "readiness_probe")
 	c.StartupProbe = probeFrom(r, "startup_probe")
+	containerExtrasFrom(r, &c)
 	return c
 }
 
@@ -199,6 +201,7 @@ func podSpecTo(s *api.PodSpec, out map[string]any) {
 		tsc = append(tsc, tm)
 	}
 	setBlocks(out, "topology_spread_constraint", tsc)
+	podSecurityTo(s, out)
 }
 
 func containerTo(c *api.Container) map[string]any {
@@ -256,6 +259,7 @@ func containerTo(c *api.Container) map[string]any {
 	setBlock(m, "liveness_probe", probeTo(c.LivenessProbe))
 	setBlock(m, "readiness_probe", probeTo(c.ReadinessProbe))
 	setBlock(m, "startup_probe", probeTo(c.StartupProbe))
+	containerExtrasTo(c, m)
 	return m
 }
 
