@@ -101,7 +101,43 @@ Exit status: 0 no changes, 2 changes, 1 error.`,
 		},
 	}
 	o.addFlags(cmd, true)
-	cmd.AddCommand(newPlanRenderCmd(g))
+	cmd.AddCommand(withGlobalFlags(newPlanRenderCmd(g)))
+	return cmd
+}
+
+// withGlobalFlags takes the global flags (--config, -n) out of the
+// arguments of a command that parses its own (DisableFlagParsing): cobra
+// hands it those given before its name too.
+func withGlobalFlags(cmd *cobra.Command) *cobra.Command {
+	run := cmd.RunE
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		global := c.InheritedFlags()
+		var rest []string
+		for i := 0; i < len(args); i++ {
+			a := args[i]
+			if a == "--" {
+				rest = append(rest, args[i:]...)
+				break
+			}
+			name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+			f := global.Lookup(name)
+			if f == nil && len(name) == 1 {
+				f = global.ShorthandLookup(name)
+			}
+			if !strings.HasPrefix(a, "-") || f == nil {
+				rest = append(rest, a)
+				continue
+			}
+			if !hasValue && i+1 < len(args) {
+				i++
+				value = args[i]
+			}
+			if err := global.Set(f.Name, value); err != nil {
+				return err
+			}
+		}
+		return run(c, rest)
+	}
 	return cmd
 }
 

@@ -25,8 +25,12 @@ func podSecurityFrom(r *reader, s *api.PodSpec) {
 func containerExtrasFrom(r *reader, c *api.Container) {
 	r.each("env_from", func(e *reader) {
 		from := api.EnvFromSource{Prefix: e.str("prefix")}
-		e.with("config_map_ref", func(ref *reader) { from.ConfigMapRef = &api.NameRef{Name: ref.str("name"), Optional: ref.boolPtr("optional")} })
-		e.with("secret_ref", func(ref *reader) { from.SecretRef = &api.NameRef{Name: ref.str("name"), Optional: ref.boolPtr("optional")} })
+		e.with("config_map_ref", func(ref *reader) {
+			from.ConfigMapRef = &api.NameRef{Name: ref.str("name"), Optional: ref.boolPtr("optional")}
+		})
+		e.with("secret_ref", func(ref *reader) {
+			from.SecretRef = &api.NameRef{Name: ref.str("name"), Optional: ref.boolPtr("optional")}
+		})
 		c.EnvFrom = append(c.EnvFrom, from)
 	})
 	r.with("security_context", func(b *reader) {
