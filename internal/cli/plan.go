@@ -328,13 +328,13 @@ func validateManifests(set *manifests.Set) (map[string]api.Object, error) {
 	var lines []string
 	defaulted := map[string]api.Object{}
 	for _, r := range set.Resources {
-		obj, err := convert.Copy(r.Object)
+		kind := manifests.Kind(r.Address)
+		obj, err := convert.FromAttrs(kind, r.Attrs) // a fresh copy (cheaper than a deep copy)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", r.Address, err)
 		}
 		api.Default(obj)
 		defaulted[r.Address] = obj
-		kind := manifests.Kind(r.Address)
 		for _, fe := range api.Validate(obj) {
 			attr := convert.AttrPath(kind, fe.Field)
 			lines = append(lines, fmt.Sprintf("%s: %s: %s: %s", set.Where(r.Address, attr), r.Address, attr, fe.Detail))

@@ -210,7 +210,7 @@ func (l *loader) order() ([]node, hcl.Diagnostics) {
 		n := node(addr)
 		all = append(all, n)
 		where[n] = o.block.DefRange
-		ds, d := l.references(hcldec.Variables(o.block.Body, schema.Spec(o.kind)))
+		ds, d := l.references(bodyVariables(o.block.Body, o.kind))
 		deps[n], diags = ds, append(diags, d...)
 	}
 	if diags.HasErrors() {
@@ -263,6 +263,28 @@ func (l *loader) order() ([]node, hcl.Diagnostics) {
 		}
 	}
 	return out, diags
+}
+
+// bodyVariables are the references of every expression in a block's body:
+// with native syntax, read off the syntax tree (hcldec.Variables builds
+// the spec's body schemas again for every block, which costs more).
+func bodyVariables(body hcl.Body, kind string) []hcl.Traversal {
+	b, ok := body.(*hclsyntax.Body)
+	if !ok {
+		return hcldec.Variables(body, schema.Spec(kind))
+	}
+	var out []hcl.Traversal
+	var walk func(b *hclsyntax.Body)
+	walk = func(b *hclsyntax.Body) {
+		for _, a := range b.Attributes {
+			out = append(out, a.Expr.Variables()...)
+		}
+		for _, nb := range b.Blocks {
+			walk(nb.Body)
+		}
+	}
+	walk(b)
+	return out
 }
 
 // references turns traversals into the nodes they need, refusing names
