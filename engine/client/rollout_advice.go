@@ -52,18 +52,18 @@ func RolloutAdvice(reason RolloutReason, message string) string {
 	case RolloutProgressDeadline:
 		return "Fix what keeps the new pods from becoming available (the pods' problems are above), or raise progress_deadline_seconds for rollouts that are slow but healthy."
 	case RolloutTimeout:
-		if s := schedulingAdviceFor(message); s != "" {
+		if s := SchedulingAdvice(message); s != "" {
 			return s
 		}
 		return "Raise the timeout for slow rollouts, or fix what keeps the new pods from becoming available (the pods' problems are above)."
 	case RolloutNoPoolCanHold:
-		s := schedulingAdviceFor(message)
+		s := SchedulingAdvice(message)
 		if s == "" {
 			return "No node pool's machines could ever hold the pod: add a node pool whose nodes fit it, or change the pod to fit an existing pool."
 		}
 		return s + " No node pool can add a node that would hold the pod, so waiting does not help."
 	case RolloutUnschedulable:
-		if s := schedulingAdviceFor(message); s != "" {
+		if s := SchedulingAdvice(message); s != "" {
 			return s
 		}
 		return "Make room for the pods (add nodes) or change what the pods require of a node."
@@ -71,9 +71,10 @@ func RolloutAdvice(reason RolloutReason, message string) string {
 	return ""
 }
 
-// schedulingAdviceFor is the advice for each scheduler reason message
-// names, in the table's order, as one sentence ("To fix: ...; ...").
-func schedulingAdviceFor(message string) string {
+// SchedulingAdvice is the advice for each scheduler reason message names
+// ("To fix: ...; ..."), in the table's order; "" when it names none. Plan
+// warnings of pods that would not fit can use it as the rollout wait does.
+func SchedulingAdvice(message string) string {
 	var parts []string
 	for _, a := range schedulingAdvice {
 		if strings.Contains(message, a.reason) {

@@ -132,7 +132,7 @@ func (c *Client) explain(ctx context.Context, e *RolloutError, d *api.Deployment
 		e.Logs = c.logTail(ctx, d.Namespace, e.Pod, e.Container)
 	case RolloutProgressDeadline:
 		e.Pods = c.deploymentPodProblems(ctx, d)
-		if s := schedulingAdviceFor(e.Pods); s != "" {
+		if s := SchedulingAdvice(e.Pods); s != "" {
 			e.Advice = s + " " + e.Advice
 		}
 	}

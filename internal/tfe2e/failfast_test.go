@@ -69,9 +69,10 @@ func TestImpossibleRolloutFailsFast(t *testing.T) {
 		`0/3 nodes available: 3 node\(s\) didn't match pod anti-affinity rules`,
 		`relax the anti-affinity`,
 	)
-	out := flatten(r.output())
+	// The error (stderr; the plan's placement warning is on stdout).
+	errText := flatten(r.stderr)
 	for _, wrong := range []string{"requests", "not complete after"} {
-		if strings.Contains(out, wrong) {
+		if strings.Contains(errText, wrong) {
 			t.Errorf("the error says %q: advice or a timeout that do not fit an anti-affinity rule\n%s", wrong, r)
 		}
 	}
