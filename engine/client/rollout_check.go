@@ -87,7 +87,7 @@ func (e *RolloutError) Error() string {
 	}
 	b.WriteString(e.Message)
 	if e.Logs != "" {
-		b.WriteString(logSuffix(e.Logs))
+		b.WriteString(strings.TrimRight(logSuffix(e.Logs), "\n"))
 	}
 	if e.Pods != "" {
 		fmt.Fprintf(&b, " (pods: %s)", e.Pods)
