@@ -114,6 +114,11 @@ type RolloutCheck struct {
 	// CrashLoopRestarts: see DefaultCrashLoopRestarts (< 0: never fail
 	// for crash loops).
 	CrashLoopRestarts int32
+	// RoomFreedAt is when a wait last saw a pod of the deployment
+	// terminating (zero: never): the room it held (a node under required
+	// anti-affinity, a host port) went free then, so the unschedulable
+	// clock starts again from it.
+	RoomFreedAt time.Time
 }
 
 // RolloutVerdict is the state of a rollout.
@@ -171,7 +176,11 @@ func CheckRollout(in RolloutCheck) RolloutVerdict {
 	if e := pools.never; e != nil {
 		return fail(*e)
 	}
-	if e := unschedulable(newPods, pools, terminating, in.Now, in.UnschedulableTimeout); e != nil {
+	freed := in.RoomFreedAt
+	if terminating {
+		freed = in.Now
+	}
+	if e := unschedulable(newPods, pools, freed, in.Now, in.UnschedulableTimeout); e != nil {
 		return fail(*e)
 	}
 	return v
@@ -237,12 +246,12 @@ func crashLoop(pods []*api.Pod, limit int32) *RolloutError {
 }
 
 // unschedulable finds a pod the scheduler placed nowhere for longer than
-// timeout with no node pool adding room for it. The clock starts when the
-// pod became unschedulable or a pool last said it adds room, whichever is
-// later; it does not run while pods of the deployment terminate (their
-// room, a host port or an anti-affinity domain, is being freed).
-func unschedulable(pods []*api.Pod, pools poolVerdicts, terminating bool, now time.Time, timeout time.Duration) *RolloutError {
-	if timeout < 0 || terminating {
+// timeout with no node pool adding room for it. The clock starts at the
+// latest of: the pod becoming unschedulable, a pool last saying it adds
+// room, a pod of the deployment last seen terminating (freed: its room, a
+// host port or an anti-affinity domain, is being given back).
+func unschedulable(pods []*api.Pod, pools poolVerdicts, freed, now time.Time, timeout time.Duration) *RolloutError {
+	if timeout < 0 {
 		return nil
 	}
 	for _, p := range pods {
@@ -253,6 +262,9 @@ func unschedulable(pods []*api.Pod, pools poolVerdicts, terminating bool, now ti
 		since := c.LastTransitionTime
 		if t := pools.lastAdding[p.Name]; t.After(since) {
 			since = t
+		}
+		if freed.After(since) {
+			since = freed
 		}
 		if since.After(now) { // clock skew: count from now
 			since = now

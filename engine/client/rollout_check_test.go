@@ -74,6 +74,7 @@ func TestCheckRolloutFailFast(t *testing.T) {
 		events   []*api.Event
 		unsched  time.Duration // UnschedulableTimeout (0 here: the default)
 		restarts int32         // CrashLoopRestarts (0 here: the default)
+		freed    time.Time     // RoomFreedAt
 		done     bool
 		reason   RolloutReason // "" keep waiting
 		wantMsg  string        // substring of the failure's Message
@@ -111,6 +112,12 @@ func TestCheckRolloutFailFast(t *testing.T) {
 		{name: "an old pod terminating frees room: wait",
 			pods: []*api.Pod{rolloutPod("web-new-b", "web-new", unschedulableSince(rolloutT0, antiAffinityMsg)),
 				rolloutPod("web-old-a", "web-old", func(p *api.Pod) { p.DeletionTimestamp = &now })}},
+		{name: "an old pod went away 5s ago: the clock starts again from then", freed: now.Add(-5 * time.Second),
+			pods: []*api.Pod{rolloutPod("web-new-b", "web-new", unschedulableSince(rolloutT0, antiAffinityMsg))}},
+		{name: "an old pod went away 40s ago: fail",
+			freed:  now.Add(-40 * time.Second),
+			pods:   []*api.Pod{rolloutPod("web-new-b", "web-new", unschedulableSince(rolloutT0, antiAffinityMsg))},
+			reason: RolloutUnschedulable, wantMsg: "unschedulable for 40s"},
 		{name: "old pods pending do not count",
 			pods: []*api.Pod{rolloutPod("web-old-b", "web-old", unschedulableSince(rolloutT0, antiAffinityMsg))}},
 		{name: "crash loop past 3 restarts: fail",
@@ -135,7 +142,7 @@ func TestCheckRolloutFailFast(t *testing.T) {
 				tc.mutate(d)
 			}
 			in := RolloutCheck{Deployment: d, ReplicaSets: rss, Pods: tc.pods, Events: tc.events, Now: now,
-				UnschedulableTimeout: DefaultUnschedulableTimeout, CrashLoopRestarts: DefaultCrashLoopRestarts}
+				UnschedulableTimeout: DefaultUnschedulableTimeout, CrashLoopRestarts: DefaultCrashLoopRestarts, RoomFreedAt: tc.freed}
 			if tc.unsched != 0 {
 				in.UnschedulableTimeout = tc.unsched
 			}

@@ -53,9 +53,10 @@ func (c *Client) WaitForRollout(ctx context.Context, namespace, name string, opt
 		opt.PollInterval = defaultRolloutPoll
 	}
 	var last *api.Deployment
+	var freedAt time.Time // a pod of the deployment last seen terminating
 	told := ""
 	for {
-		v, d, err := c.checkRollout(ctx, namespace, name, opt)
+		v, d, err := c.checkRollout(ctx, namespace, name, opt, &freedAt)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			return err
@@ -90,7 +91,9 @@ func (c *Client) WaitForRollout(ctx context.Context, namespace, name string, opt
 
 // checkRollout reads what CheckRollout needs: the deployment, its replica
 // sets and pods, and the namespace's events when a pod is pending.
-func (c *Client) checkRollout(ctx context.Context, namespace, name string, opt RolloutOptions) (RolloutVerdict, *api.Deployment, error) {
+// freedAt is kept across calls: when a pod of the deployment was last
+// seen terminating.
+func (c *Client) checkRollout(ctx context.Context, namespace, name string, opt RolloutOptions, freedAt *time.Time) (RolloutVerdict, *api.Deployment, error) {
 	d, err := c.Deployments(namespace).Get(ctx, name)
 	if err != nil {
 		return RolloutVerdict{}, nil, fmt.Errorf("reading deployment %s/%s: %w", namespace, name, err)
@@ -112,6 +115,10 @@ func (c *Client) checkRollout(ctx context.Context, namespace, name string, opt R
 		}
 	}
 	in.Now = time.Now()
+	if slices.ContainsFunc(in.Pods, func(p *api.Pod) bool { return p.DeletionTimestamp != nil }) {
+		*freedAt = in.Now
+	}
+	in.RoomFreedAt = *freedAt
 	return CheckRollout(in), d, nil
 }
 
