@@ -17,28 +17,32 @@ import (
 // PodSpecModel is a pod spec. It is embedded, untagged, in the deployment
 // template and the pod's spec block.
 type PodSpecModel struct {
-	RestartPolicy                 types.String          `tfsdk:"restart_policy"`
-	TerminationGracePeriodSeconds types.Int64           `tfsdk:"termination_grace_period_seconds"`
-	NodeSelector                  types.Map             `tfsdk:"node_selector"`
-	Containers                    []containerModel      `tfsdk:"container"`
-	Volumes                       []volumeModel         `tfsdk:"volume"`
-	Affinity                      *affinityModel        `tfsdk:"affinity"`
-	Tolerations                   []tolerationModel     `tfsdk:"toleration"`
-	TopologySpread                []topologySpreadModel `tfsdk:"topology_spread_constraint"`
+	RestartPolicy                 types.String             `tfsdk:"restart_policy"`
+	TerminationGracePeriodSeconds types.Int64              `tfsdk:"termination_grace_period_seconds"`
+	NodeSelector                  types.Map                `tfsdk:"node_selector"`
+	Containers                    []containerModel         `tfsdk:"container"`
+	Volumes                       []volumeModel            `tfsdk:"volume"`
+	Affinity                      *affinityModel           `tfsdk:"affinity"`
+	Tolerations                   []tolerationModel        `tfsdk:"toleration"`
+	TopologySpread                []topologySpreadModel    `tfsdk:"topology_spread_constraint"`
+	SecurityContext               *podSecurityContextModel `tfsdk:"security_context"`
+	ImagePullSecrets              []nameModel              `tfsdk:"image_pull_secrets"`
 }
 
 type containerModel struct {
-	Name         types.String       `tfsdk:"name"`
-	Image        types.String       `tfsdk:"image"`
-	Args         types.List         `tfsdk:"args"`
-	Command      types.List         `tfsdk:"command"`
-	Env          []envModel         `tfsdk:"env"`
-	Ports        []portModel        `tfsdk:"port"`
-	Resources    *resourcesModel    `tfsdk:"resources"`
-	VolumeMounts []volumeMountModel `tfsdk:"volume_mount"`
-	Liveness     *probeModel        `tfsdk:"liveness_probe"`
-	Readiness    *probeModel        `tfsdk:"readiness_probe"`
-	Startup      *probeModel        `tfsdk:"startup_probe"`
+	Name            types.String          `tfsdk:"name"`
+	Image           types.String          `tfsdk:"image"`
+	Args            types.List            `tfsdk:"args"`
+	Command         types.List            `tfsdk:"command"`
+	Env             []envModel            `tfsdk:"env"`
+	EnvFrom         []envFromModel        `tfsdk:"env_from"`
+	SecurityContext *securityContextModel `tfsdk:"security_context"`
+	Ports           []portModel           `tfsdk:"port"`
+	Resources       *resourcesModel       `tfsdk:"resources"`
+	VolumeMounts    []volumeMountModel    `tfsdk:"volume_mount"`
+	Liveness        *probeModel           `tfsdk:"liveness_probe"`
+	Readiness       *probeModel           `tfsdk:"readiness_probe"`
+	Startup         *probeModel           `tfsdk:"startup_probe"`
 }
 
 type envModel struct {
@@ -252,6 +256,7 @@ func expandPodSpec(ctx context.Context, m *PodSpecModel, s *api.PodSpec, diags *
 			LabelSelector:     expandLabelSelector(ctx, t.LabelSelector, diags),
 		})
 	}
+	expandPodSecurity(m, s)
 }
 
 func expandContainer(ctx context.Context, m containerModel, c *api.Container, diags *diag.Diagnostics) {
@@ -298,6 +303,7 @@ func expandContainer(ctx context.Context, m containerModel, c *api.Container, di
 	c.LivenessProbe = expandProbe(ctx, m.Liveness, diags)
 	c.ReadinessProbe = expandProbe(ctx, m.Readiness, diags)
 	c.StartupProbe = expandProbe(ctx, m.Startup, diags)
+	expandContainerExtras(ctx, m, c, diags)
 }
 
 func expandProbe(ctx context.Context, m *probeModel, diags *diag.Diagnostics) *api.Probe {
@@ -488,6 +494,7 @@ func flattenPodSpec(ctx context.Context, s api.PodSpec, m *PodSpecModel, diags *
 			WhenUnsatisfiable: types.StringValue(t.WhenUnsatisfiable), LabelSelector: flattenLabelSelector(ctx, t.LabelSelector, diags),
 		})
 	}
+	flattenPodSecurity(s, m)
 }
 
 func flattenContainer(ctx context.Context, c api.Container, prior *containerModel, diags *diag.Diagnostics) containerModel {
@@ -546,6 +553,7 @@ func flattenContainer(ctx context.Context, c api.Container, prior *containerMode
 	m.Liveness = flattenProbe(ctx, c.LivenessProbe, diags)
 	m.Readiness = flattenProbe(ctx, c.ReadinessProbe, diags)
 	m.Startup = flattenProbe(ctx, c.StartupProbe, diags)
+	flattenContainerExtras(ctx, c, prior, &m, diags)
 	return m
 }
 

@@ -45,9 +45,11 @@ func podSpecAttributes() map[string]schema.Attribute {
 // podSpecBlocks are the pod-level blocks.
 func podSpecBlocks() map[string]schema.Block {
 	return map[string]schema.Block{
-		"container": containerBlock(),
-		"volume":    volumeBlock(),
-		"affinity":  affinityBlock(),
+		"container":          containerBlock(),
+		"volume":             volumeBlock(),
+		"affinity":           affinityBlock(),
+		"security_context":   podSecurityContextBlock(),
+		"image_pull_secrets": imagePullSecretsBlock(),
 		"toleration": schema.ListNestedBlock{
 			MarkdownDescription: "A taint the pod tolerates.",
 			NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
@@ -205,9 +207,11 @@ func containerBlock() schema.ListNestedBlock {
 						"read_only":  schema.BoolAttribute{Optional: true, Computed: true, Default: booldefault.StaticBool(false), MarkdownDescription: "Mount read-only (default false)."},
 					}},
 				},
-				"liveness_probe":  probeBlock("Restarts the container when it fails."),
-				"readiness_probe": probeBlock("Takes the pod out of its services' endpoints while it fails."),
-				"startup_probe":   probeBlock("Holds the other probes back until it first succeeds."),
+				"env_from":         envFromBlock(),
+				"security_context": containerSecurityContextBlock(),
+				"liveness_probe":   probeBlock("Restarts the container when it fails."),
+				"readiness_probe":  probeBlock("Takes the pod out of its services' endpoints while it fails."),
+				"startup_probe":    probeBlock("Holds the other probes back until it first succeeds."),
 			},
 		},
 	}

@@ -66,6 +66,12 @@ func validatePodSpec(m *PodSpecModel, p path.Path, diags *diag.Diagnostics) {
 			}
 			required(diags, fp.AtName("field_ref").AtName("field_path"), vf.FieldRef != nil, func() types.String { return vf.FieldRef.FieldPath })
 		}
+		for j, e := range c.EnvFrom {
+			ep := cp.AtName("env_from").AtListIndex(j)
+			exactlyOne(diags, ep, "env_from source", map[string]bool{"config_map_ref": e.ConfigMapRef != nil, "secret_ref": e.SecretRef != nil})
+			required(diags, ep.AtName("config_map_ref").AtName("name"), e.ConfigMapRef != nil, func() types.String { return e.ConfigMapRef.Name })
+			required(diags, ep.AtName("secret_ref").AtName("name"), e.SecretRef != nil, func() types.String { return e.SecretRef.Name })
+		}
 		for j, vm := range c.VolumeMounts {
 			if allVolumesKnown && known(vm.Name) && !volumes[vm.Name.ValueString()] {
 				diags.AddAttributeError(cp.AtName("volume_mount").AtListIndex(j).AtName("name"), "Unknown volume",

@@ -3,9 +3,12 @@
 # etcd-server (an external etcd cluster), docker.io (the container engine),
 # iproute2 (ip: the emulated hosts of internal/testbed) and openssh-server
 # (sshd: the ssh cloud's tests run one inside each emulated host; no sshd is
-# enabled or started on this machine) and curl (the user data of the EC2 and
-# Compute Engine fakes' instances fetches the agent with it). Idempotent: does nothing when
-# everything is present and running.
+# enabled or started on this machine), curl (the user data of the EC2 and
+# Compute Engine fakes' instances fetches the agent with it) and
+# docker-registry (an image registry with password authentication that
+# the image pull secret tests run on a loopback port; its package's service
+# is not started). Idempotent: does nothing when everything is present and
+# running.
 set -euo pipefail
 
 need=()
@@ -14,6 +17,7 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || need+=(iproute2)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+[ -x /usr/bin/docker-registry ] || command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then

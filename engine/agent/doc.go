@@ -16,7 +16,10 @@
 //	            -> once initialized, for each app container:
 //	                 running + same spec + live -> keep (probes)
 //	                 exited / missing -> restart policy + backoff (CrashLoopBackOff)
-//	                                     -> image (pull policy) -> create + start
+//	                                     -> image (pull policy; the pod's imagePullSecrets
+//	                                        as registry credentials, pullsecrets.go)
+//	                                     -> create (security context: pod's and
+//	                                        container's merged) + start
 //	            -> status from what the runtime reports (only written on change)
 //	housekeeping: orphaned containers (pods that are gone) are removed;
 //	              dead containers beyond the last one per container are pruned;

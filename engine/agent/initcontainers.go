@@ -107,7 +107,7 @@ func (a *Agent) syncInit(ctx context.Context, pod *api.Pod, sb runtime.Sandbox, 
 		}
 	}
 	// Attempts count across sandboxes, so a new sandbox's run has a new name.
-	at, err := a.startContainer(ctx, pod, sb, c, mounts[c.Name], latest(containers, c.Name), containerHash(c))
+	at, err := a.startContainer(ctx, pod, sb, c, mounts[c.Name], latest(containers, c.Name), containerHash(&pod.Spec, c))
 	if err != nil {
 		a.log.Warn("init container sync failed", "pod", pod.Key(), "container", c.Name, "err", err)
 	}

@@ -171,7 +171,7 @@ func (a *Agent) hostIP(ip string) string {
 // looked at again (a backoff ending), or zero.
 func (a *Agent) syncContainer(ctx context.Context, pod *api.Pod, sb runtime.Sandbox, c *api.Container, mounts []runtime.Mount, cur *runtime.Container) (time.Time, error) {
 	key := pod.UID + "/" + c.Name
-	hash := containerHash(c)
+	hash := containerHash(&pod.Spec, c)
 	now := time.Now()
 	if cur != nil && cur.State == runtime.ContainerRunning {
 		switch {
@@ -225,8 +225,12 @@ func (a *Agent) startContainer(ctx context.Context, pod *api.Pod, sb runtime.San
 		if until := a.pulls.until(key); now.Before(until) {
 			return until, nil // ImagePullBackOff is already reported
 		}
+		auths, err := a.pullAuths(ctx, pod)
+		if err != nil {
+			return now.Add(a.cfg.RestartBackoffBase), fmt.Errorf("reading the image pull secrets of container %s: %w", c.Name, err)
+		}
 		pctx, cancel := context.WithTimeout(ctx, a.cfg.ImagePullTimeout)
-		err := a.rt.EnsureImage(pctx, c.Image, c.ImagePullPolicy)
+		err = a.rt.EnsureImage(pctx, c.Image, c.ImagePullPolicy, auths)
 		cancel()
 		var ierr *runtime.ImageError
 		if errors.As(err, &ierr) {
@@ -268,8 +272,13 @@ func (a *Agent) startContainer(ctx context.Context, pod *api.Pod, sb runtime.San
 	a.setWaiting(key, reasonContainerCreating, "")
 	id, err := a.rt.CreateContainer(ctx, sb, runtime.ContainerConfig{
 		Name: c.Name, Image: c.Image, Command: podenv.ExpandCommand(c.Command, env), Args: podenv.ExpandCommand(c.Args, env), WorkingDir: c.WorkingDir,
-		Env: env, Mounts: mounts, Resources: resources(c), Attempt: attempt, Hash: hash,
+		Env: env, Mounts: mounts, Resources: resources(c), Security: security(&pod.Spec, c), Attempt: attempt, Hash: hash,
 	})
+	if errors.Is(err, runtime.ErrConfig) {
+		a.setWaiting(key, reasonConfigError, err.Error())
+		a.recorder.Eventf(pod, api.EventWarning, "Failed", "Error: %v", err)
+		return now.Add(a.cfg.RestartBackoffBase), nil
+	}
 	if err != nil {
 		a.setWaiting(key, reasonCreateError, err.Error())
 		return now.Add(a.cfg.RestartBackoffBase), fmt.Errorf("creating container %s: %w", c.Name, err)
@@ -438,9 +447,16 @@ func latest(cs []runtime.Container, name string) *runtime.Container {
 	return out
 }
 
-// containerHash identifies a container spec; a change means a new container.
-func containerHash(c *api.Container) string {
+// containerHash identifies a container spec, with the pod's security
+// context where it applies; a change means a new container. A container
+// without a security context hashes as it did before they existed, so
+// upgrading the agent restarts nothing.
+func containerHash(spec *api.PodSpec, c *api.Container) string {
 	b, _ := json.Marshal(c)
+	if eff := api.EffectiveSecurityContext(spec, c); eff != nil && (c.SecurityContext == nil || *eff != *c.SecurityContext) {
+		sc, _ := json.Marshal(eff)
+		b = append(b, sc...)
+	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
 }

@@ -39,6 +39,8 @@ func Default(obj Object) {
 		defaultAutoscalerSpec(&o.Spec)
 	case *PersistentVolume:
 		defaultPersistentVolume(o)
+	case *Node:
+		defaultNodeLabels(o)
 	case *NodePool:
 		defaultNodePoolSpec(&o.Spec)
 	case *Event:

@@ -60,6 +60,13 @@ type PodSpec struct {
 	DNSPolicy                 string                     `json:"dnsPolicy,omitempty"`
 	SchedulerName             string                     `json:"schedulerName,omitempty"`
 	Priority                  *int32                     `json:"priority,omitempty"`
+	// SecurityContext is the identity every container runs as unless it
+	// sets its own (security.go).
+	SecurityContext *PodSecurityContext `json:"securityContext,omitempty"`
+	// ImagePullSecrets name secrets of type kubernetes.io/dockerconfigjson
+	// in the pod's namespace whose credentials the agent offers to the
+	// registries it pulls the pod's images from.
+	ImagePullSecrets []LocalObjectReference `json:"imagePullSecrets,omitempty"`
 }
 
 // Container is one process (image) of a pod.
@@ -78,6 +85,7 @@ type Container struct {
 	ReadinessProbe  *Probe               `json:"readinessProbe,omitempty"`
 	StartupProbe    *Probe               `json:"startupProbe,omitempty"`
 	ImagePullPolicy PullPolicy           `json:"imagePullPolicy,omitempty"`
+	SecurityContext *SecurityContext     `json:"securityContext,omitempty"`
 }
 
 // PullPolicy says when the runtime pulls a container's image.

@@ -46,7 +46,7 @@ func validateSecret(s *Secret) ErrorList {
 	if s.Type == "" {
 		errs = append(errs, Required(NewPath("type"), ""))
 	}
-	return errs
+	return append(errs, validateTypedSecret(s)...)
 }
 
 func validateNodeSpec(s *NodeSpec, p Path) ErrorList {

@@ -23,8 +23,10 @@ func validatePodSpec(s *PodSpec, p Path) ErrorList {
 	}
 	names := map[string]bool{}
 	portNames := map[string]bool{}
-	errs = append(errs, validateContainers(s.InitContainers, p.Child("initContainers"), volumes, names, portNames, true)...)
-	errs = append(errs, validateContainers(s.Containers, p.Child("containers"), volumes, names, portNames, false)...)
+	errs = append(errs, validateContainers(s, s.InitContainers, p.Child("initContainers"), volumes, names, portNames, true)...)
+	errs = append(errs, validateContainers(s, s.Containers, p.Child("containers"), volumes, names, portNames, false)...)
+	errs = append(errs, validatePodSecurityContext(s.SecurityContext, p.Child("securityContext"))...)
+	errs = append(errs, validatePullSecrets(s.ImagePullSecrets, p.Child("imagePullSecrets"))...)
 	switch s.RestartPolicy {
 	case RestartAlways, RestartOnFailure, RestartNever:
 	default:
@@ -54,7 +56,7 @@ func validatePodSpec(s *PodSpec, p Path) ErrorList {
 	return errs
 }
 
-func validateContainers(cs []Container, p Path, volumes map[string]bool, names, portNames map[string]bool, init bool) ErrorList {
+func validateContainers(pod *PodSpec, cs []Container, p Path, volumes map[string]bool, names, portNames map[string]bool, init bool) ErrorList {
 	var errs ErrorList
 	for i := range cs {
 		c := &cs[i]
@@ -80,6 +82,7 @@ func validateContainers(cs []Container, p Path, volumes map[string]bool, names, 
 		errs = append(errs, validateEnvFrom(c.EnvFrom, cp.Child("envFrom"))...)
 		errs = append(errs, validateResources(&c.Resources, cp.Child("resources"))...)
 		errs = append(errs, validateVolumeMounts(c.VolumeMounts, cp.Child("volumeMounts"), volumes)...)
+		errs = append(errs, validateSecurityContext(pod, c, cp.Child("securityContext"))...)
 		if init {
 			// Report each probe at its own path, so the error names the field the user set.
 			for _, pr := range []struct {

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -120,6 +121,30 @@ type Resources struct {
 	MemoryLimit     int64 // bytes; 0 = none
 }
 
+// Security is the identity and privileges of a container's processes
+// (the pod's and container's securityContext, merged). The zero value is
+// the runtime's defaults.
+type Security struct {
+	// RunAsUser and RunAsGroup replace the image's user and group.
+	RunAsUser, RunAsGroup *int64
+	// RunAsNonRoot refuses to create a container that would run as uid 0
+	// (with an error wrapping ErrConfig).
+	RunAsNonRoot           bool
+	ReadOnlyRootFilesystem bool
+	Privileged             bool
+	// NoNewPrivileges sets no_new_privs (allowPrivilegeEscalation false).
+	NoNewPrivileges bool
+	// CapAdd and CapDrop change the default capabilities ("NET_ADMIN",
+	// "ALL").
+	CapAdd, CapDrop []string
+}
+
+// IsZero reports whether s asks for nothing beyond the defaults.
+func (s Security) IsZero() bool {
+	return s.RunAsUser == nil && s.RunAsGroup == nil && !s.RunAsNonRoot && !s.ReadOnlyRootFilesystem &&
+		!s.Privileged && !s.NoNewPrivileges && len(s.CapAdd) == 0 && len(s.CapDrop) == 0
+}
+
 // ContainerConfig describes a container to create in a sandbox.
 type ContainerConfig struct {
 	Name       string
@@ -130,9 +155,28 @@ type ContainerConfig struct {
 	Env        []string // "KEY=value"
 	Mounts     []Mount
 	Resources  Resources
+	Security   Security
 	Attempt    int
 	Hash       string
 	Labels     map[string]string
+}
+
+// RegistryAuth is a credential for one registry, from a pod's image pull
+// secrets. Its String and LogValue never show the secret parts.
+type RegistryAuth struct {
+	// Server is the registry as the Docker config names it
+	// ("registry.example.com:5000", "https://index.docker.io/v1/").
+	Server                            string
+	Username, Password, IdentityToken string
+}
+
+func (a RegistryAuth) String() string {
+	return "registry credential for " + a.Server + " (user " + a.Username + ")"
+}
+
+// LogValue keeps the password and token out of structured logs.
+func (a RegistryAuth) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("server", a.Server), slog.String("username", a.Username))
 }
 
 // ContainerState is a container's lifecycle state.
@@ -207,9 +251,11 @@ type Runtime interface {
 	// Version is the engine's version, for the node's info.
 	Version(ctx context.Context) (string, error)
 
-	// EnsureImage makes an image present according to the pull policy;
-	// failures are *ImageError, carrying the engine's own message.
-	EnsureImage(ctx context.Context, image string, policy api.PullPolicy) error
+	// EnsureImage makes an image present according to the pull policy,
+	// offering the registry the credentials in auths that are for it (none:
+	// an anonymous pull); failures are *ImageError, carrying the engine's
+	// own message and never a credential.
+	EnsureImage(ctx context.Context, image string, policy api.PullPolicy, auths []RegistryAuth) error
 
 	RunSandbox(ctx context.Context, cfg SandboxConfig) (Sandbox, error)
 	// StopSandbox stops the sandbox (its containers must be stopped first).
@@ -247,6 +293,11 @@ type NetworkNamespacer interface {
 
 // ErrNotFound is returned for unknown sandbox or container ids.
 var ErrNotFound = errors.New("runtime: not found")
+
+// ErrConfig marks a container the runtime refuses for its configuration
+// (runAsNonRoot with an image that runs as root, a setting the runtime
+// does not support): retrying does not help until the spec changes.
+var ErrConfig = errors.New("runtime: invalid container configuration")
 
 // ImageError is a failure to make an image available. Reason is
 // api.ReasonErrImagePull or "ErrImageNeverPull"; Message is the engine's.

@@ -116,6 +116,8 @@ var describeKinds = map[string][]section{
 			{label: "Tolerations", path: "spec.tolerations", show: showTolerations},
 			{label: "Affinity", path: "spec.affinity", optional: true},
 			{label: "Topology Spread", path: "spec.topologySpreadConstraints", optional: true},
+			{label: "Security Context", path: "spec.securityContext", optional: true},
+			{label: "Image Pull Secrets", path: "spec.imagePullSecrets", show: showNames, optional: true},
 			{label: "Init Containers", path: "spec.initContainers", each: containerFields, join: "status.initContainerStatuses", optional: true},
 			{label: "Containers", path: "spec.containers", each: containerFields, join: "status.containerStatuses"},
 			{label: "Volumes", path: "spec.volumes", show: showVolumes},
@@ -235,6 +237,7 @@ var containerSpecFields = []field{
 	{label: "Limits", path: "resources.limits", optional: true},
 	{label: "Environment", path: "env", show: showEnv, optional: true},
 	{label: "Environment From", path: "envFrom", optional: true},
+	{label: "Security Context", path: "securityContext", optional: true},
 	{label: "Mounts", path: "volumeMounts", show: showEach(func(m map[string]any) string {
 		s := str(m, "mountPath") + " from " + str(m, "name")
 		if sp := str(m, "subPath"); sp != "" {
@@ -263,6 +266,8 @@ var podTemplateSection = section{title: "Pod Template", fields: []field{
 	{label: "Labels", path: "spec.template.metadata.labels"},
 	{label: "Node Selector", path: "spec.template.spec.nodeSelector", optional: true},
 	{label: "Tolerations", path: "spec.template.spec.tolerations", show: showTolerations, optional: true},
+	{label: "Security Context", path: "spec.template.spec.securityContext", optional: true},
+	{label: "Image Pull Secrets", path: "spec.template.spec.imagePullSecrets", show: showNames, optional: true},
 	{label: "Init Containers", path: "spec.template.spec.initContainers", each: containerSpecFields, optional: true},
 	{label: "Containers", path: "spec.template.spec.containers", each: containerSpecFields},
 	{label: "Volumes", path: "spec.template.spec.volumes", show: showVolumes, optional: true},
@@ -436,3 +441,7 @@ func endpointLines(e *api.Endpoints, notReady bool) []string {
 	}
 	return out
 }
+
+// showNames lists the names of object references ([{name: a}, {name: b}]
+// as "a, b").
+var showNames = showEach(func(m map[string]any) string { return str(m, "name") })

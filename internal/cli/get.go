@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -23,10 +24,13 @@ type getOptions struct {
 func newGetCmd(g *globals) *cobra.Command {
 	var o getOptions
 	cmd := &cobra.Command{
-		Use:   "get <kind> [name]",
+		Use:   "get <kind>[,<kind>...] [name]",
 		Short: "Show objects as a table, JSON or YAML",
+		Long: "Show objects as a table, JSON or YAML. Several kinds, comma-separated (short names too: " +
+			"`deploy,svc`), print one table per kind, each object named kind/name, as kubectl does.",
 		Example: `  maestro get pods
   maestro get deploy web -o yaml
+  maestro get deploy,svc,cm
   maestro get pods -A -l app=web
   maestro get machines --watch`,
 		Args: cobra.RangeArgs(1, 2),
@@ -43,7 +47,7 @@ func newGetCmd(g *globals) *cobra.Command {
 }
 
 func runGet(ctx context.Context, g *globals, o getOptions, args []string) error {
-	kind, err := api.LookupKind(args[0])
+	kinds, err := lookupKinds(args[0])
 	if err != nil {
 		return err
 	}
@@ -54,6 +58,16 @@ func runGet(ctx context.Context, g *globals, o getOptions, args []string) error 
 	if err != nil {
 		return err
 	}
+	if len(kinds) > 1 {
+		switch {
+		case len(args) == 2:
+			return fmt.Errorf("getting %q by name: name one kind (maestro get %s %s)", args[0], strings.ToLower(kinds[0].Kind), args[1])
+		case o.watch:
+			return fmt.Errorf("--watch takes one kind, not %q", args[0])
+		}
+		return getKinds(ctx, g, c, kinds, o)
+	}
+	kind := kinds[0]
 	ns := g.namespace
 	if o.allNamespaces || !kind.Namespaced {
 		ns = ""

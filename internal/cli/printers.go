@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -96,10 +95,7 @@ var tables = map[string]columns{
 	}},
 	"NodePool": nodePoolColumns,
 	"Machine":  machineColumns,
-	"Event": {[]string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"}, func(o api.Object) []string {
-		e := o.(*api.Event)
-		return []string{age(e.LastTimestamp), e.Type, e.Reason, strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name, e.Message}
-	}},
+	"Event":    eventColumns,
 }
 
 // serviceColumns renders services; readyEndpoints counts the ready
@@ -191,9 +187,7 @@ func printColumns(w io.Writer, cols columns, kind *api.KindInfo, objs []api.Obje
 // sorted by key).
 func sortForTable(kind *api.KindInfo, objs []api.Object) {
 	if kind.Kind == "Event" {
-		sort.SliceStable(objs, func(i, j int) bool {
-			return objs[i].(*api.Event).LastTimestamp.Before(objs[j].(*api.Event).LastTimestamp)
-		})
+		sortEvents(objs)
 	}
 }
 

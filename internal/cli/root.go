@@ -42,6 +42,7 @@ func NewRoot() *cobra.Command {
 		newServerCmd(g),
 		newVersionCmd(g),
 		newGetCmd(g),
+		newEventsCmd(g),
 		newDescribeCmd(g),
 		newCreateCmd(g),
 		newDeleteCmd(g),

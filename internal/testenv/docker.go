@@ -314,26 +314,7 @@ func importImage(ctx context.Context, cli *client.Client, ref string, rootfs io.
 		return err
 	}
 	defer body.Close()
-	dec := json.NewDecoder(body)
-	for {
-		var msg struct {
-			Error       string `json:"error"`
-			ErrorDetail struct {
-				Message string `json:"message"`
-			} `json:"errorDetail"`
-		}
-		if err := dec.Decode(&msg); errors.Is(err, io.EOF) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("reading the import progress: %w", err)
-		}
-		if msg.ErrorDetail.Message != "" {
-			return errors.New(msg.ErrorDetail.Message)
-		}
-		if msg.Error != "" {
-			return errors.New(msg.Error)
-		}
-	}
+	return readProgress(body)
 }
 
 // CleanupContainers removes (forcibly, with their anonymous volumes) every
@@ -407,4 +388,29 @@ func (m *memo) do(key string, f func() (string, error)) (string, error) {
 	m.mu.Unlock()
 	e.once.Do(func() { e.value, e.err = f() })
 	return e.value, e.err
+}
+
+// readProgress reads an engine progress stream to its end and returns the
+// error it reports, if any.
+func readProgress(body io.Reader) error {
+	dec := json.NewDecoder(body)
+	for {
+		var msg struct {
+			Error       string `json:"error"`
+			ErrorDetail struct {
+				Message string `json:"message"`
+			} `json:"errorDetail"`
+		}
+		if err := dec.Decode(&msg); errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("reading the engine's progress: %w", err)
+		}
+		if msg.ErrorDetail.Message != "" {
+			return errors.New(msg.ErrorDetail.Message)
+		}
+		if msg.Error != "" {
+			return errors.New(msg.Error)
+		}
+	}
 }

@@ -108,7 +108,7 @@ func hostnameKey(t *testing.T, c *client.Client) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const k8s = "kubernetes.io/hostname"
+	const k8s = api.LabelKubernetesHostname
 	for _, n := range nodes {
 		if n.Labels[k8s] == "" {
 			return api.LabelHostname

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/maestro-dev/maestro/engine/api"
 )
@@ -189,8 +190,11 @@ func (a *Authorizer) authorizeNodeVolume(ctx context.Context, u User, r Request)
 
 // PodReferences reports whether a pod spec uses the named config map,
 // secret or persistent volume (kind "ConfigMap", "Secret" or "Volume") in
-// env, envFrom or volumes.
+// env, envFrom, volumes or imagePullSecrets.
 func PodReferences(spec *api.PodSpec, kind, name string) bool {
+	if kind == "Secret" && slices.ContainsFunc(spec.ImagePullSecrets, func(r api.LocalObjectReference) bool { return r.Name == name }) {
+		return true
+	}
 	for _, v := range spec.Volumes {
 		if kind == "ConfigMap" && v.ConfigMap != nil && v.ConfigMap.Name == name ||
 			kind == "Secret" && v.Secret != nil && v.Secret.SecretName == name ||

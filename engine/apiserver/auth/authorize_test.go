@@ -335,4 +335,9 @@ func TestPodReferences(t *testing.T) {
 	if PodReferences(&api.PodSpec{}, "Secret", "") {
 		t.Error("empty pod references the empty name")
 	}
+	// A node pulls its pods' images with their pull secrets: it may read them.
+	pulls := &api.PodSpec{ImagePullSecrets: []api.LocalObjectReference{{Name: "registry-creds"}}}
+	if !PodReferences(pulls, "Secret", "registry-creds") || PodReferences(pulls, "ConfigMap", "registry-creds") || PodReferences(pulls, "Secret", "other") {
+		t.Error("imagePullSecrets: want the named secret referenced, nothing else")
+	}
 }

@@ -52,6 +52,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, sb runtime.Sandbox, cfg r
 		Mounts:      mounts,
 		Resources:   resources(cfg.Resources),
 	}
+	if err := r.applySecurity(ctx, cfg.Image, cfg.Security, conf, hc); err != nil {
+		return "", fmt.Errorf("docker runtime: creating container %q of pod %s/%s: %w", cfg.Name, sb.Namespace, sb.Name, err)
+	}
 	name := objectName(cfg.Name, sb.Name, sb.Namespace, sb.PodUID, strconv.Itoa(cfg.Attempt))
 	id, err := r.create(ctx, conf, hc, name)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -42,6 +43,7 @@ func TestDocker(t *testing.T) {
 		{"NamedVolume", testNamedVolume},
 		{"ReadOnlyBindMount", testReadOnlyBind},
 		{"EnsureImage", testEnsureImage},
+		{"Security", testSecurity},
 		{"ImportAndLoad", testImportAndLoad},
 	}
 	for _, tc := range tests {
@@ -231,13 +233,13 @@ func testEnsureImage(t *testing.T, r *docker.Runtime, env *runtimetest.DockerEnv
 	ctx := t.Context()
 	// Present and IfNotPresent: no pull (a pull of this local-only image would fail).
 	for _, p := range []api.PullPolicy{api.PullIfNotPresent, api.PullNever, ""} {
-		if err := r.EnsureImage(ctx, env.Image, p); err != nil {
+		if err := r.EnsureImage(ctx, env.Image, p, nil); err != nil {
 			t.Errorf("EnsureImage(present, %q) = %v", p, err)
 		}
 	}
 	var ie *runtime.ImageError
 	missing := "maestro-test-missing:" + env.RunID
-	if err := r.EnsureImage(ctx, missing, api.PullNever); !errors.As(err, &ie) || ie.Reason != docker.ReasonErrImageNeverPull {
+	if err := r.EnsureImage(ctx, missing, api.PullNever, nil); !errors.As(err, &ie) || ie.Reason != docker.ReasonErrImageNeverPull {
 		t.Errorf("EnsureImage(missing, Never) = %v, want ErrImageNeverPull", err)
 	}
 	for _, tc := range []struct {
@@ -249,7 +251,7 @@ func testEnsureImage(t *testing.T, r *docker.Runtime, env *runtimetest.DockerEnv
 	} {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		start := time.Now()
-		err := r.EnsureImage(ctx, tc.image, tc.policy)
+		err := r.EnsureImage(ctx, tc.image, tc.policy, nil)
 		cancel()
 		if !errors.As(err, &ie) || ie.Reason != api.ReasonErrImagePull || ie.Message == "" || ie.Image != tc.image {
 			t.Errorf("EnsureImage(%s, %s) = %v, want an ErrImagePull ImageError", tc.image, tc.policy, err)
@@ -263,7 +265,7 @@ func testEnsureImage(t *testing.T, r *docker.Runtime, env *runtimetest.DockerEnv
 	// A pull that cannot finish is cut by the context.
 	ctx, cancel := context.WithTimeout(ctx, time.Millisecond)
 	defer cancel()
-	if err := r.EnsureImage(ctx, "registry.maestro-test.invalid/slow:1", api.PullAlways); !errors.As(err, &ie) || ie.Reason != api.ReasonErrImagePull {
+	if err := r.EnsureImage(ctx, "registry.maestro-test.invalid/slow:1", api.PullAlways, nil); !errors.As(err, &ie) || ie.Reason != api.ReasonErrImagePull {
 		t.Errorf("EnsureImage past its deadline = %v, want ErrImagePull", err)
 	}
 }
@@ -346,4 +348,34 @@ func freePort(t *testing.T, ip string) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// The security settings reach the process: its ids, a read-only root, no
+// capabilities and no_new_privs; runAsNonRoot refuses the root image.
+func testSecurity(t *testing.T, r *docker.Runtime, _ *runtimetest.DockerEnv, caps runtimetest.Capabilities) {
+	sb := runtimetest.StartPod(t, r, caps, nil)
+	sec := runtime.Security{RunAsUser: api.Ptr[int64](1000), RunAsGroup: api.Ptr[int64](3000), ReadOnlyRootFilesystem: true,
+		NoNewPrivileges: true, CapDrop: []string{"ALL"}}
+	rd := caps.Container("status", "-read-file", "/proc/self/status")
+	rd.Security = sec
+	id := runtimetest.Start(t, r, sb, rd)
+	runtimetest.WaitExited(t, r, id)
+	status := runtimetest.Logs(t, r, id, runtime.LogOptions{})
+	for _, want := range []string{`(?m)^Uid:\s+1000\s+1000\s+1000\s+1000$`, `(?m)^Gid:\s+3000\s`, `(?m)^CapEff:\s+0+$`, `(?m)^NoNewPrivs:\s+1$`} {
+		if !regexp.MustCompile(want).MatchString(status) {
+			t.Errorf("/proc/self/status does not match %s:\n%s", want, status)
+		}
+	}
+	wr := caps.Container("writer", "-write-file", "/f=x")
+	wr.Security = sec
+	id = runtimetest.Start(t, r, sb, wr)
+	c := runtimetest.WaitExited(t, r, id)
+	if logs := runtimetest.Logs(t, r, id, runtime.LogOptions{}); c.ExitCode == 0 || !strings.Contains(logs, "read-only file system") {
+		t.Errorf("write to a read-only root: exit %d, %q", c.ExitCode, logs)
+	}
+	root := caps.Container("root")
+	root.Security = runtime.Security{RunAsNonRoot: true}
+	if _, err := r.CreateContainer(t.Context(), sb, root); !errors.Is(err, runtime.ErrConfig) || !strings.Contains(err.Error(), "runs as root") {
+		t.Errorf("runAsNonRoot with a root image: %v, want an ErrConfig saying it runs as root", err)
+	}
 }

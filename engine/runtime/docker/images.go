@@ -25,8 +25,9 @@ import (
 const ReasonErrImageNeverPull = "ErrImageNeverPull"
 
 // EnsureImage makes image present according to policy (an empty policy is
-// IfNotPresent). A pull is bounded by ctx; the caller sets the deadline.
-func (r *Runtime) EnsureImage(ctx context.Context, ref string, policy api.PullPolicy) error {
+// IfNotPresent), pulling with the credentials of auths meant for its
+// registry. A pull is bounded by ctx; the caller sets the deadline.
+func (r *Runtime) EnsureImage(ctx context.Context, ref string, policy api.PullPolicy, auths []runtime.RegistryAuth) error {
 	if policy != api.PullAlways {
 		ok, err := r.ImageExists(ctx, ref)
 		if err != nil {
@@ -40,22 +41,47 @@ func (r *Runtime) EnsureImage(ctx context.Context, ref string, policy api.PullPo
 				Message: fmt.Sprintf("container image %q is not present with pull policy of Never", ref)}
 		}
 	}
-	return r.pull(ctx, ref)
+	mine := authsFor(ref, auths)
+	if len(mine) == 0 {
+		return r.pull(ctx, ref, nil)
+	}
+	// Each credential in turn, as the kubelet does: the first that pulls wins.
+	var err error
+	for i := range mine {
+		if err = r.pull(ctx, ref, &mine[i]); err == nil || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
 }
 
-// pull pulls ref; every failure is an ImageError with the engine's words.
-func (r *Runtime) pull(ctx context.Context, ref string) error {
+// pull pulls ref, with auth when not nil; every failure is an ImageError
+// with the engine's words (and never the credential).
+func (r *Runtime) pull(ctx context.Context, ref string, auth *runtime.RegistryAuth) error {
 	start := time.Now()
-	r.log.Info("pulling image", "image", ref)
+	log := r.log.With("image", ref)
+	var opts image.PullOptions
+	if auth != nil {
+		log = log.With("registry", auth.Server, "username", auth.Username)
+		enc, err := encodeAuth(*auth)
+		if err != nil {
+			return &runtime.ImageError{Image: ref, Reason: api.ReasonErrImagePull, Message: "encoding the registry credential: " + err.Error()}
+		}
+		opts.RegistryAuth = enc
+	}
+	log.Info("pulling image")
 	fail := func(err error) error {
 		msg := strings.TrimPrefix(err.Error(), "Error response from daemon: ")
 		if ctx.Err() != nil {
 			msg = fmt.Sprintf("pull did not finish in %s: %v", time.Since(start).Round(time.Millisecond), ctx.Err())
 		}
-		r.log.Warn("image pull failed", "image", ref, "error", msg)
+		if auth != nil {
+			msg = redact(msg, []runtime.RegistryAuth{*auth}) + fmt.Sprintf(" (with the credential for %s of user %q)", auth.Server, auth.Username)
+		}
+		log.Warn("image pull failed", "error", msg)
 		return &runtime.ImageError{Image: ref, Reason: api.ReasonErrImagePull, Message: msg}
 	}
-	rc, err := r.c.ImagePull(ctx, ref, image.PullOptions{})
+	rc, err := r.c.ImagePull(ctx, ref, opts)
 	if err != nil {
 		return fail(err)
 	}
@@ -64,7 +90,7 @@ func (r *Runtime) pull(ctx context.Context, ref string) error {
 	if _, err := readMessages(rc); err != nil {
 		return fail(err)
 	}
-	r.log.Info("pulled image", "image", ref, "took", time.Since(start).Round(time.Millisecond))
+	log.Info("pulled image", "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

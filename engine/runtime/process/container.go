@@ -26,6 +26,8 @@ func (r *Runtime) CreateContainer(ctx context.Context, sb runtime.Sandbox, cfg r
 		return "", fmt.Errorf("process runtime: container %q: a command is required (there is no image to take one from)", cfg.Name)
 	case len(cfg.Mounts) > 0:
 		return "", fmt.Errorf("process runtime: volume mounts are not supported; use the docker runtime (container %q)", cfg.Name)
+	case !cfg.Security.IsZero():
+		return "", fmt.Errorf("%w: process runtime: security contexts are not supported (processes run as the agent's user); use the docker runtime (container %q)", runtime.ErrConfig, cfg.Name)
 	}
 	if _, err := r.loadSandbox(sb.ID); err != nil {
 		return "", err

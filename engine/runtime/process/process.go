@@ -84,7 +84,7 @@ func (r *Runtime) OwnNetworkNamespaces() bool { return r.netns }
 func (r *Runtime) CgroupsEnabled() bool { return r.cg != nil }
 
 // EnsureImage accepts only the empty image: host processes have none.
-func (r *Runtime) EnsureImage(_ context.Context, image string, _ api.PullPolicy) error {
+func (r *Runtime) EnsureImage(_ context.Context, image string, _ api.PullPolicy, _ []runtime.RegistryAuth) error {
 	if image == "" {
 		return nil
 	}

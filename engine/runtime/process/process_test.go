@@ -120,7 +120,7 @@ func testRejected(t *testing.T, e *env) {
 		t.Errorf("StartContainer of a missing command = %v", err)
 	}
 	var ie *runtime.ImageError
-	if err := r.EnsureImage(t.Context(), "busybox", ""); !errors.As(err, &ie) {
+	if err := r.EnsureImage(t.Context(), "busybox", "", nil); !errors.As(err, &ie) {
 		t.Errorf("EnsureImage(busybox) = %v, want an ImageError", err)
 	}
 }

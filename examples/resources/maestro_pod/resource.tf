@@ -12,10 +12,29 @@ resource "maestro_pod" "migrate" {
     # Run to completion; retry on a non-zero exit.
     restart_policy = "OnFailure"
 
+    # Pulled from a private registry with the credentials of a secret of
+    # type kubernetes.io/dockerconfigjson.
+    image_pull_secrets {
+      name = "registry-creds"
+    }
+
+    # Every container runs as this user unless it says otherwise.
+    security_context {
+      run_as_user     = 1000
+      run_as_non_root = true
+    }
+
     container {
       name    = "migrate"
-      image   = "shop-migrations:v42"
+      image   = "registry.example.com/shop-migrations:v42"
       command = ["/migrate", "--to", "42"]
+
+      # Every key of the config map as an environment variable.
+      env_from {
+        config_map_ref {
+          name = "migrate-settings"
+        }
+      }
 
       env {
         name = "DATABASE_URL"
@@ -30,6 +49,14 @@ resource "maestro_pod" "migrate" {
       volume_mount {
         name       = "state"
         mount_path = "/var/lib/migrate"
+      }
+
+      security_context {
+        read_only_root_filesystem  = true
+        allow_privilege_escalation = false
+        capabilities {
+          drop = ["ALL"]
+        }
       }
 
       resources {

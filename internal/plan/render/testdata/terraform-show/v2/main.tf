@@ -1,0 +1,176 @@
+
+resource "maestro_deployment" "web" {
+  wait_for_rollout = false
+  metadata {
+    name      = "web"
+    namespace = "default"
+  }
+  spec {
+    replicas = 4
+    selector {
+      match_labels = { app = "web" }
+    }
+    strategy {
+      rolling_update {
+        max_surge       = "1"
+        max_unavailable = "0"
+      }
+    }
+    template {
+      labels = { app = "web" }
+      container {
+        name  = "web"
+        image = "registry.example/web:2.0"
+        port {
+          name           = "http"
+          container_port = 8080
+        }
+        resources {
+          requests {
+            cpu    = "250m"
+            memory = "64Mi"
+          }
+        }
+      }
+    }
+  }
+}
+
+resource "maestro_deployment" "worker" {
+  wait_for_rollout = false
+  metadata {
+    name      = "worker"
+    namespace = "default"
+  }
+  spec {
+    replicas = 2
+    selector {
+      match_labels = { app = "worker", tier = "batch" }
+    }
+    template {
+      labels = { app = "worker", tier = "batch" }
+      container {
+        name  = "worker"
+        image = "registry.example/worker:1"
+        port {
+          name           = "http"
+          container_port = 8080
+        }
+        resources {
+          requests {
+            cpu    = "250m"
+            memory = "64Mi"
+          }
+        }
+      }
+    }
+  }
+}
+
+resource "maestro_deployment" "cache" {
+  wait_for_rollout = false
+  metadata {
+    name      = "cache"
+    namespace = "default"
+  }
+  spec {
+    replicas = 2
+    selector {
+      match_labels = { app = "cache" }
+    }
+    template {
+      labels = { app = "cache" }
+      container {
+        name  = "cache"
+        image = "registry.example/cache:7"
+        port {
+          name           = "http"
+          container_port = 8080
+        }
+        resources {
+          requests {
+            cpu    = "250m"
+            memory = "64Mi"
+          }
+        }
+      }
+    }
+  }
+}
+
+resource "maestro_deployment" "api" {
+  wait_for_rollout = false
+  metadata {
+    name      = "api"
+    namespace = "default"
+  }
+  spec {
+    replicas = 2
+    selector {
+      match_labels = { app = "api" }
+    }
+    template {
+      labels = { app = "api" }
+      container {
+        name  = "api"
+        image = "registry.example/api:1.0"
+        port {
+          name           = "http"
+          container_port = 8080
+        }
+        resources {
+          requests {
+            cpu    = "250m"
+            memory = "64Mi"
+          }
+        }
+      }
+    }
+  }
+}
+
+resource "maestro_service" "web" {
+  metadata {
+    name      = "web"
+    namespace = "default"
+  }
+  spec {
+    selector = { app = "web" }
+    port {
+      port        = 80
+      target_port = "http"
+    }
+  }
+}
+
+resource "maestro_autoscaler" "cache" {
+  namespace    = "default"
+  name         = "cache"
+  min_replicas = 2
+  max_replicas = 6
+  target {
+    kind = "Deployment"
+    name = maestro_deployment.cache.metadata.name
+  }
+  metric {
+    resource            = "cpu"
+    average_utilization = 70
+  }
+}
+
+resource "maestro_node_pool" "workers" {
+  name           = "workers"
+  size           = 3
+  machine_type   = "large"
+  wait_for_ready = false
+  local {}
+}
+
+resource "maestro_secret" "db" {
+  namespace = "default"
+  name      = "db"
+  data = {
+    user     = "app"
+    password = "hunter2-not-for-your-eyes"
+  }
+}
