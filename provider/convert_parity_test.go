@@ -67,6 +67,8 @@ spec {
 }
 spec {
   replicas = 3
+  min_ready_seconds = 5
+  progress_deadline_seconds = 300
   selector {
     match_labels = { app = "web" }
   }

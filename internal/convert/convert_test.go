@@ -83,7 +83,7 @@ var roundTrips = map[string]string{
 	             "spec": {"type": "NodePort", "selector": {"app": "web"}, "session_affinity": "ClientIP", "cluster_ip": "10.0.0.9",
 	                      "port": [{"name": "http", "protocol": "TCP", "port": 80, "target_port": "http", "node_port": 30080}, {"name": "m", "protocol": "UDP", "port": 9, "target_port": "9"}]}}`,
 	"deployment": `{"metadata": {"namespace": "shop", "name": "web", "annotations": {"a": "b"}},
-	                "spec": {"replicas": 3, "selector": {"match_labels": {"app": "web"}},
+	                "spec": {"replicas": 3, "min_ready_seconds": 5, "progress_deadline_seconds": 120, "selector": {"match_labels": {"app": "web"}},
 	                         "strategy": {"type": "RollingUpdate", "rolling_update": {"max_surge": "1", "max_unavailable": "25%"}},
 	                         "template": {"labels": {"app": "web"}, ` + podSpec + `}}}`,
 	"pod": `{"metadata": {"namespace": "shop", "name": "debug"}, "spec": {` + podSpec + `}}`,

@@ -24,9 +24,11 @@ func intOrString(s string) api.IntOrString {
 func deploymentFrom(r *reader) api.Object {
 	d := &api.Deployment{}
 	readMetaBlock(r, &d.ObjectMeta)
-	r.ignore("wait_for_rollout")
+	r.ignore("wait_for_rollout", "unschedulable_timeout", "crash_loop_restarts") // the provider's rollout wait
 	if !r.with("spec", func(s *reader) {
 		d.Spec.Replicas = s.int32Ptr("replicas")
+		d.Spec.MinReadySeconds = s.int32("min_ready_seconds")
+		d.Spec.ProgressDeadlineSeconds = s.int32Ptr("progress_deadline_seconds")
 		if !s.with("selector", func(sel *reader) {
 			d.Spec.Selector = &api.LabelSelector{MatchLabels: sel.strMap("match_labels")}
 		}) {
@@ -63,6 +65,10 @@ func deploymentTo(obj api.Object, out map[string]any) {
 	writeMetaBlock(out, &d.ObjectMeta)
 	spec := map[string]any{}
 	setIntPtr(spec, "replicas", d.Spec.Replicas)
+	if d.Spec.MinReadySeconds != 0 {
+		setInt(spec, "min_ready_seconds", int64(d.Spec.MinReadySeconds))
+	}
+	setIntPtr(spec, "progress_deadline_seconds", d.Spec.ProgressDeadlineSeconds)
 	if sel := d.Spec.Selector; sel != nil {
 		sm := map[string]any{}
 		setMap(sm, "match_labels", sel.MatchLabels)
