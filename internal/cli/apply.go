@@ -25,8 +25,15 @@ import (
 // its successor is created.
 const replaceTimeout = 2 * time.Minute
 
+// applyOptions are apply's own flags.
+type applyOptions struct {
+	wait    bool
+	timeout time.Duration
+}
+
 func newApplyCmd(g *globals) *cobra.Command {
 	var o planOptions
+	var ao applyOptions
 	cmd := &cobra.Command{
 		Use:   "apply [DIR|FILE]",
 		Short: "Make the cluster match a directory of HCL manifests, or apply a saved plan",
@@ -58,7 +65,7 @@ any object it covers changed since it was made, naming each.`,
 				if len(o.targets)+len(o.vars) > 0 || o.set != "" {
 					return fmt.Errorf("-target, -var and -set apply when planning: a saved plan is applied as it was made")
 				}
-				return applySaved(ctx, g, path)
+				return applySaved(ctx, g, path, ao)
 			}
 			pl, err := makePlan(ctx, g, path, &o)
 			if err != nil {
@@ -74,15 +81,42 @@ any object it covers changed since it was made, naming each.`,
 			if err != nil {
 				return err
 			}
-			return execute(ctx, g, c, pl.plan)
+			return execute(ctx, g, c, pl.plan, rolloutWaits(pl.plan, pl.rollouts, ao))
 		},
 	}
 	o.addFlags(cmd, false)
+	cmd.Flags().BoolVar(&ao.wait, "wait", true, "wait for the rollout of every deployment written, failing fast when it cannot finish (a manifest's wait_for_rollout = false opts out)")
+	cmd.Flags().DurationVar(&ao.timeout, "timeout", 10*time.Minute, "how long each rollout may take")
 	return cmd
 }
 
+// rolloutWaits are the waits an apply makes after writing: one per
+// deployment created, updated or replaced, with its manifest's settings
+// (settings nil: the defaults, as for a saved plan).
+func rolloutWaits(p *plan.Plan, settings map[string]*client.RolloutOptions, ao applyOptions) map[string]client.RolloutOptions {
+	if !ao.wait {
+		return nil
+	}
+	out := map[string]client.RolloutOptions{}
+	for _, ch := range p.Changes {
+		if ch.Kind != "Deployment" || ch.Action == plan.Delete || ch.Action == plan.NoOp {
+			continue
+		}
+		opts := client.DefaultRolloutOptions()
+		if s, ok := settings[ch.Address]; ok {
+			if s == nil {
+				continue // wait_for_rollout = false
+			}
+			opts = *s
+		}
+		opts.Timeout = ao.timeout
+		out[ch.Address] = opts
+	}
+	return out
+}
+
 // applySaved applies a saved plan when nothing it covers changed since.
-func applySaved(ctx context.Context, g *globals, path string) error {
+func applySaved(ctx context.Context, g *globals, path string, ao applyOptions) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -115,7 +149,7 @@ func applySaved(ctx context.Context, g *globals, path string) error {
 		fmt.Fprintln(g.out, "No changes in the saved plan.")
 		return nil
 	}
-	return execute(ctx, g, c, saved.Plan)
+	return execute(ctx, g, c, saved.Plan, rolloutWaits(saved.Plan, nil, ao))
 }
 
 // currentVersion is the live resourceVersion of a change's object ("" when
@@ -187,8 +221,9 @@ func rank(apiKind string) int {
 }
 
 // execute applies the changes: deletions in reverse dependency order,
-// then creations, updates and replacements in dependency order.
-func execute(ctx context.Context, g *globals, c *client.Client, p *plan.Plan) error {
+// then creations, updates and replacements in dependency order; then it
+// waits for the rollouts of the deployments in waits.
+func execute(ctx context.Context, g *globals, c *client.Client, p *plan.Plan, waits map[string]client.RolloutOptions) error {
 	var deletes, writes []plan.Change
 	for _, ch := range p.Changes {
 		switch ch.Action {
@@ -217,6 +252,16 @@ func execute(ctx context.Context, g *globals, c *client.Client, p *plan.Plan) er
 			destroyed++
 		}
 		fmt.Fprintf(g.out, "%s: %s\n", ch.Address, pastTense[ch.Action])
+	}
+	for _, ch := range writes {
+		opts, ok := waits[ch.Address]
+		if !ok {
+			continue
+		}
+		if err := c.WaitForRollout(ctx, ch.Namespace, ch.Name, opts); err != nil {
+			return fmt.Errorf("%s: written, but its rollout did not finish: %w", ch.Address, err)
+		}
+		fmt.Fprintf(g.out, "%s: rolled out\n", ch.Address)
 	}
 	fmt.Fprintf(g.out, "\nApply complete! Resources: %d added, %d changed, %d destroyed.\n", added, changed, destroyed)
 	return nil

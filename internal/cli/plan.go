@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -194,6 +195,9 @@ func renderPlan(w io.Writer, p *plan.Plan, format string) error {
 type planned struct {
 	plan     *plan.Plan
 	previews map[string]api.PlacementPreview
+	// rollouts are the manifests' rollout-wait settings by address (nil:
+	// wait_for_rollout = false).
+	rollouts map[string]*client.RolloutOptions
 	seen     map[string]string
 	dir      string
 	setName  string
@@ -263,7 +267,11 @@ func makePlan(ctx context.Context, g *globals, dir string, o *planOptions) (*pla
 			delete(seen, a) // filtered out by -target
 		}
 	}
-	return &planned{plan: p, previews: opts.Previews, seen: seen, dir: dir, setName: setName}, nil
+	rollouts, err := rolloutSettings(set)
+	if err != nil {
+		return nil, err
+	}
+	return &planned{plan: p, previews: opts.Previews, rollouts: rollouts, seen: seen, dir: dir, setName: setName}, nil
 }
 
 // replaceWithNew makes a replacement write the manifest's object, not the
@@ -288,6 +296,34 @@ func replaceWithNew(p *plan.Plan, set *manifests.Set) error {
 		ch.Desired = fresh
 	}
 	return nil
+}
+
+// rolloutSettings reads the deployments' wait_for_rollout,
+// unschedulable_timeout and crash_loop_restarts.
+func rolloutSettings(set *manifests.Set) (map[string]*client.RolloutOptions, error) {
+	out := map[string]*client.RolloutOptions{}
+	for _, r := range set.Resources {
+		if r.Kind != "Deployment" {
+			continue
+		}
+		if w, ok := r.Attrs["wait_for_rollout"].(bool); ok && !w {
+			out[r.Address] = nil
+			continue
+		}
+		opts := client.DefaultRolloutOptions()
+		if s, ok := r.Attrs["unschedulable_timeout"].(string); ok {
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: unschedulable_timeout %q: %v", set.Where(r.Address, "unschedulable_timeout"), r.Address, s, err)
+			}
+			opts.UnschedulableTimeout = d
+		}
+		if n, ok := r.Attrs["crash_loop_restarts"].(int64); ok {
+			opts.CrashLoopRestarts = int32(n)
+		}
+		out[r.Address] = &opts
+	}
+	return out, nil
 }
 
 // parseVars reads -var NAME=VALUE flags.

@@ -230,8 +230,11 @@ func TestPlanPreviewsInNewNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// web asks for more CPU than any node has; api fits.
-	if err := os.WriteFile(web, []byte(strings.Replace(string(b), `cpu    = "100m"`, `cpu    = "500"`, 1)), 0o600); err != nil {
+	// web asks for more CPU than any node has; api fits. An apply fails at
+	// the scheduler's first verdict (unschedulable_timeout = "0s").
+	src := strings.Replace(string(b), `cpu    = "100m"`, `cpu    = "500"`, 1)
+	src = strings.Replace(src, `deployment "web" {`, `deployment "web" {`+"\n  unschedulable_timeout = \"0s\"", 1)
+	if err := os.WriteFile(web, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	g := &globals{configPath: cfg, out: &strings.Builder{}, errOut: &strings.Builder{}}
@@ -252,6 +255,11 @@ func TestPlanPreviewsInNewNamespace(t *testing.T) {
 	if ds, _, err := c.Client.Deployments("").List(c.Ctx, client.ListOptions{}); err != nil || len(ds) != 0 {
 		t.Errorf("deployments after a plan: %d (%v), want none", len(ds), err)
 	}
+	out, _, err := run(t, cfg, "apply", dir)
+	if err == nil || !strings.Contains(err.Error(), "deployment.web") || !strings.Contains(err.Error(), "cpu") {
+		t.Errorf("apply of a deployment that cannot be placed: %v, want a failure naming deployment.web and the missing cpu\n%s", err, out)
+	}
+	t.Logf("apply's failure: %v", err)
 }
 
 // TestApplyPodInPlaceOrReplaced: a pod takes a new image in place; any
