@@ -29,24 +29,68 @@ func AttrPath(kind, field string) string {
 		p = metricTarget.ReplaceAllString(p, "metrics$1")
 		p = strings.Replace(p, ".resource.name", ".resource", 1)
 	}
-	p = mapKey.ReplaceAllString(p, ".$1")
 	p = strings.Replace(p, "nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms", "nodeAffinity.requiredTerm", 1)
 	p = strings.ReplaceAll(p, "DuringSchedulingIgnoredDuringExecution", "")
 	p = strings.ReplaceAll(p, ".preference.", ".")
 	p = strings.ReplaceAll(p, ".podAffinityTerm.", ".")
-	segs := strings.Split(p, ".")
-	for i, s := range segs {
-		name, index, _ := strings.Cut(s, "[")
-		name = snake(name)
-		if single, ok := singular[name]; ok {
-			name = single
+	var b strings.Builder
+	prev := ""
+	for _, seg := range splitPath(p) {
+		switch {
+		case strings.HasPrefix(seg, "[\""):
+			// A map key: an attribute of the requests and limits blocks,
+			// a key of a map attribute elsewhere (labels["app"]).
+			if prev == "requests" || prev == "limits" {
+				b.WriteString("." + mapKey.FindStringSubmatch(seg)[1])
+				continue
+			}
+			b.WriteString(seg)
+		case strings.HasPrefix(seg, "["):
+			b.WriteString(seg)
+		default:
+			name := snake(seg)
+			if single, ok := singular[name]; ok {
+				name = single
+			}
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(name)
+			prev = name
 		}
-		if index != "" {
-			name += "[" + index
-		}
-		segs[i] = name
 	}
-	return strings.Join(segs, ".")
+	return b.String()
+}
+
+// splitPath splits a field path into names, [i] indices and ["k"] keys
+// (a key may hold dots).
+func splitPath(p string) []string {
+	var out []string
+	for len(p) > 0 {
+		switch {
+		case p[0] == '.':
+			p = p[1:]
+		case strings.HasPrefix(p, "[\""):
+			end := strings.Index(p[2:], "\"]")
+			if end < 0 {
+				return append(out, p)
+			}
+			out, p = append(out, p[:end+4]), p[end+4:]
+		case p[0] == '[':
+			end := strings.IndexByte(p, ']')
+			if end < 0 {
+				return append(out, p)
+			}
+			out, p = append(out, p[:end+1]), p[end+1:]
+		default:
+			end := strings.IndexAny(p, ".[")
+			if end < 0 {
+				end = len(p)
+			}
+			out, p = append(out, p[:end]), p[end:]
+		}
+	}
+	return out
 }
 
 var (

@@ -141,6 +141,9 @@ func rangeOf(b *hcl.Block, path string) hcl.Range {
 	if !ok || path == "" {
 		return best
 	}
+	if i := strings.Index(path, `["`); i >= 0 {
+		path = path[:i] // a map key: the map attribute's line
+	}
 	for _, seg := range strings.Split(path, ".") {
 		name, idx := splitIndex(seg)
 		if a, ok := body.Attributes[name]; ok {
