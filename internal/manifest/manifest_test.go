@@ -285,3 +285,30 @@ func TestWhere(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadTypedVariablesAndFunctions: a -var of a non-string type is an
+// HCL value, and manifests call Terraform's functions.
+func TestLoadTypedVariablesAndFunctions(t *testing.T) {
+	dir := write(t, map[string]string{"a.hcl": `
+variable "zones" {
+  type    = list(string)
+  default = ["a"]
+}
+variable "extra" {
+  type    = map(string)
+  default = {}
+}
+namespace "n" {
+  name   = lower("Team-${length(var.zones)}")
+  labels = merge({ zones = join("-", var.zones) }, var.extra)
+}
+`})
+	s, err := Load(context.Background(), dir, map[string]string{"zones": `["b", "c"]`, "extra": `{ tier = "web" }`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := s.Resources[0].Object.(*api.Namespace)
+	if ns.Name != "team-2" || ns.Labels["zones"] != "b-c" || ns.Labels["tier"] != "web" {
+		t.Errorf("namespace %q labels %v, want team-2 with zones=b-c tier=web", ns.Name, ns.Labels)
+	}
+}
