@@ -40,7 +40,10 @@ func newApplyCmd(g *globals) *cobra.Command {
 		Long: `With a directory (default: the current one), plans as ` + "`maestro plan`" + ` does, prints the
 plan and applies it: namespaces first, then config maps, secrets and volumes, then workloads,
 services and autoscalers; deletions in the reverse order. Objects removed from the manifests are
-deleted only if they carry this manifest set's label (they were applied from it).
+deleted only if they carry this manifest set's label (they were applied from it). It does not
+ask for confirmation (as terraform apply -auto-approve): review with maestro plan, or apply a
+saved plan. Then it waits for every deployment it wrote to roll out, failing as soon as one
+cannot (-wait=false not to wait).
 
 With a FILE saved by ` + "`maestro plan -out FILE`" + `, applies exactly that plan, and refuses when
 any object it covers changed since it was made, naming each.`,
