@@ -27,6 +27,15 @@ func expandDeployment(ctx context.Context, plan, state, _ *DeploymentResourceMod
 	if !spec.Replicas.IsNull() && !spec.Replicas.IsUnknown() {
 		d.Spec.Replicas = api.Ptr(int32(spec.Replicas.ValueInt64()))
 	}
+	if v := spec.MinReadySeconds; !v.IsUnknown() {
+		d.Spec.MinReadySeconds = int32(v.ValueInt64()) // null: 0
+	}
+	if v := spec.ProgressDeadlineSeconds; !v.IsUnknown() {
+		d.Spec.ProgressDeadlineSeconds = nil // null: the server's default
+		if !v.IsNull() {
+			d.Spec.ProgressDeadlineSeconds = api.Ptr(int32(v.ValueInt64()))
+		}
+	}
 	d.Spec.Selector = &api.LabelSelector{MatchLabels: stringMap(ctx, spec.Selector.MatchLabels, diags)}
 	if s := spec.Strategy; s != nil {
 		d.Spec.Strategy = api.DeploymentStrategy{Type: s.Type.ValueString()}
@@ -67,6 +76,9 @@ func flattenDeployment(ctx context.Context, d *api.Deployment, m *DeploymentReso
 	if d.Spec.Replicas != nil {
 		spec.Replicas = types.Int64Value(int64(*d.Spec.Replicas))
 	}
+	spec.MinReadySeconds = int64OrNull(int64(d.Spec.MinReadySeconds), 0, spec.MinReadySeconds, importing)
+	spec.ProgressDeadlineSeconds = int64OrNull(int64(api.Deref(d.Spec.ProgressDeadlineSeconds, api.DefaultProgressDeadlineSeconds)),
+		api.DefaultProgressDeadlineSeconds, spec.ProgressDeadlineSeconds, importing)
 	var matchLabels map[string]string
 	if d.Spec.Selector != nil {
 		matchLabels = d.Spec.Selector.MatchLabels

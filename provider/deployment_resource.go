@@ -58,8 +58,8 @@ func NewDeploymentResource() resource.Resource {
 		owned:      deploymentAutoscaled,
 		keepModel:  keepReplicasInModel,
 		keepObject: keepLiveReplicas,
-		afterWrite: func(ctx context.Context, c *client.Client, d *api.Deployment, _ *DeploymentResourceModel, timeout time.Duration, diags *diag.Diagnostics) {
-			if err := waitForRollout(ctx, c, d, timeout); err != nil {
+		afterWrite: func(ctx context.Context, c *client.Client, d *api.Deployment, m *DeploymentResourceModel, timeout time.Duration, diags *diag.Diagnostics) {
+			if err := waitForRollout(ctx, c, d, m, timeout); err != nil {
 				rolloutError(diags, d, err)
 			}
 		},
@@ -77,14 +77,20 @@ type DeploymentResourceModel struct {
 	Metadata       *metadataModel       `tfsdk:"metadata"`
 	Spec           *deploymentSpecModel `tfsdk:"spec"`
 	WaitForRollout types.Bool           `tfsdk:"wait_for_rollout"`
-	Timeouts       timeouts.Value       `tfsdk:"timeouts"`
+	// UnschedulableTimeout and CrashLoopRestarts tune the rollout wait's
+	// fail-fast rules (null: client.DefaultRolloutOptions).
+	UnschedulableTimeout types.String   `tfsdk:"unschedulable_timeout"`
+	CrashLoopRestarts    types.Int64    `tfsdk:"crash_loop_restarts"`
+	Timeouts             timeouts.Value `tfsdk:"timeouts"`
 }
 
 type deploymentSpecModel struct {
-	Replicas types.Int64    `tfsdk:"replicas"`
-	Selector *selectorModel `tfsdk:"selector"`
-	Strategy *strategyModel `tfsdk:"strategy"`
-	Template *templateModel `tfsdk:"template"`
+	Replicas                types.Int64    `tfsdk:"replicas"`
+	MinReadySeconds         types.Int64    `tfsdk:"min_ready_seconds"`
+	ProgressDeadlineSeconds types.Int64    `tfsdk:"progress_deadline_seconds"`
+	Selector                *selectorModel `tfsdk:"selector"`
+	Strategy                *strategyModel `tfsdk:"strategy"`
+	Template                *templateModel `tfsdk:"template"`
 }
 
 type selectorModel struct {
@@ -121,6 +127,19 @@ func (r *DeploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Computed:            true,
 				Default:             booldefault.StaticBool(true),
 			},
+			"unschedulable_timeout": schema.StringAttribute{
+				MarkdownDescription: fmt.Sprintf("How long a new pod may stay unschedulable, with no node pool adding a node for it, before the rollout wait fails with the scheduler's reason (default `%s`; `0s`: at the scheduler's first verdict). "+
+					"While the cluster autoscaler says a pool is adding nodes for the pod, the wait goes on; when it says no pool's node could ever hold the pod, the wait fails at once.",
+					client.DefaultUnschedulableTimeout),
+				Optional:   true,
+				Validators: []validator.String{durationValidator{}},
+			},
+			"crash_loop_restarts": schema.Int64Attribute{
+				MarkdownDescription: fmt.Sprintf("How many restarts a container of a new pod may make: when it crashes again after that many, the rollout wait fails at once with its exit code and last log lines (default `%d`; `0`: at the first crash).",
+					client.DefaultCrashLoopRestarts),
+				Optional:   true,
+				Validators: []validator.Int64{int64RangeValidator{min: 0, max: 1000}},
+			},
 		},
 		Blocks: map[string]schema.Block{
 			"metadata": metadataBlock("deployment"),
@@ -135,6 +154,18 @@ func (r *DeploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 						Computed:      true,
 						Validators:    []validator.Int64{int64RangeValidator{min: 0, max: 1 << 20}},
 						PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+					},
+					"min_ready_seconds": schema.Int64Attribute{
+						MarkdownDescription: "How long a new pod must be ready, with no container crashing, before it counts as available (default 0: as soon as it is ready). " +
+							"A rolling update goes on only as pods become available, so this slows it down to catch pods that fail soon after starting.",
+						Optional:   true,
+						Validators: []validator.Int64{int64RangeValidator{min: 0, max: 1<<31 - 1}},
+					},
+					"progress_deadline_seconds": schema.Int64Attribute{
+						MarkdownDescription: fmt.Sprintf("Seconds a rollout may go without progress (no pod updated or becoming available) before the deployment reports `ProgressDeadlineExceeded` (default %d on the server). "+
+							"The rollout wait fails when it does. It must be greater than `min_ready_seconds`.", api.DefaultProgressDeadlineSeconds),
+						Optional:   true,
+						Validators: []validator.Int64{int64RangeValidator{min: 1, max: 1<<31 - 1}},
 					},
 				},
 				Blocks: map[string]schema.Block{
@@ -217,6 +248,11 @@ func (r *DeploymentResource) ValidateConfig(ctx context.Context, req resource.Va
 	case m.Spec.Template == nil:
 		resp.Diagnostics.AddAttributeError(path.Root("spec").AtName("template"), "Missing template", "Add spec.template with at least one container block.")
 	default:
+		if mr, pd := m.Spec.MinReadySeconds, m.Spec.ProgressDeadlineSeconds; !mr.IsNull() && !mr.IsUnknown() && !pd.IsNull() && !pd.IsUnknown() &&
+			pd.ValueInt64() <= mr.ValueInt64() {
+			resp.Diagnostics.AddAttributeError(path.Root("spec").AtName("progress_deadline_seconds"), "Invalid value",
+				fmt.Sprintf("%d: the progress deadline must be greater than min_ready_seconds (%d), or no rollout could ever make progress in time.", pd.ValueInt64(), mr.ValueInt64()))
+		}
 		tp := path.Root("spec").AtName("template")
 		validatePodSpec(&m.Spec.Template.PodSpecModel, tp, &resp.Diagnostics)
 		if rp := m.Spec.Template.RestartPolicy; known(rp) && rp.ValueString() != string(api.RestartAlways) {

@@ -45,7 +45,11 @@
 //     decides that node.
 //   - Queue orders pending pods and keeps unschedulable ones out of the
 //     loop until an event could let them fit.
-//   - Scheduler wires informers, queue, cache, pipeline and Binder.
+//   - Scheduler wires informers, queue, cache, pipeline and Binder. A pod
+//     that fits nowhere gets PodScheduled=False with the Diagnosis, and a
+//     Warning event FailedScheduling with the same message (events.go:
+//     a changed verdict at once, an unchanged one at most once a minute,
+//     folded by the recorder into one event with a count).
 //   - Preview runs the same pipeline on a private copy of a Snapshot for
 //     dry runs and plan previews; NewSnapshotFrom builds one from lists.
 package scheduler

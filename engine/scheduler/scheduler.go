@@ -11,6 +11,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	"github.com/maestro-dev/maestro/engine/client/record"
 )
 
 // DefaultSchedulerName is the scheduler pods get when they name none.
@@ -52,6 +53,9 @@ type Config struct {
 	VolumeInformer *client.Informer[*api.PersistentVolume]
 	// Queue tunes backoff and the unschedulable flush (tests).
 	Queue QueueOptions
+	// Recorder writes the FailedScheduling events; nil means the
+	// scheduler runs its own on Client (none without a Client).
+	Recorder *record.Recorder
 }
 
 // Scheduler places pending pods on nodes. See the package documentation
@@ -66,6 +70,11 @@ type Scheduler struct {
 	volumes  *VolumeBook
 	binder   Binder
 	jobs     chan func(context.Context)
+	// recorder writes FailedScheduling events (nil: none); ownRecorder
+	// says Run must run it.
+	recorder    *record.Recorder
+	ownRecorder bool
+	failed      eventLimiter
 }
 
 // New validates the configuration and builds a scheduler; Run starts it.
@@ -98,7 +107,12 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	log := cfg.Log.With("component", "scheduler")
 	volumes := NewVolumeBook()
+	rec, ownRec := cfg.Recorder, false
+	if rec == nil && cfg.Client != nil {
+		rec, ownRec = record.New(cfg.Client, cfg.SchedulerName, log), true
+	}
 	return &Scheduler{
+		recorder: rec, ownRecorder: ownRec,
 		cfg:      cfg,
 		log:      log,
 		cache:    NewCache(CacheOptions{AssumeTTL: cfg.AssumeTTL, Log: log}),
@@ -169,6 +183,9 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	if !nodes.WaitForSync(ctx) || !pods.WaitForSync(ctx) || vols != nil && !vols.WaitForSync(ctx) {
 		return nil
 	}
+	if s.ownRecorder {
+		wg.Go(func() { s.recorder.Run(ctx) })
+	}
 	s.log.Info("scheduler started", "scheduler", s.cfg.SchedulerName)
 	s.start(ctx, &wg)
 	<-ctx.Done()
@@ -214,7 +231,8 @@ func (s *Scheduler) cleanupLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case now := <-t.C:
+			s.failed.prune(now)
 			if expired := s.cache.CleanupExpired(); len(expired) > 0 {
 				for _, key := range expired {
 					s.log.Warn("assumed pod expired without being confirmed by the watch", "pod", key)
@@ -249,6 +267,9 @@ func (s *Scheduler) scheduleOne(ctx context.Context) bool {
 		}
 		if s.cfg.Client != nil && !reportedUnschedulable(pi.Pod, msg) {
 			s.dispatch(ctx, func(ctx context.Context) { s.reportUnschedulable(ctx, pi.Pod, msg) })
+		}
+		if s.recorder != nil && s.failed.allow(pi.Key, msg, time.Now()) {
+			s.recorder.Eventf(pi.Pod, api.EventWarning, EventFailedScheduling, "%s", msg)
 		}
 		return true
 	}

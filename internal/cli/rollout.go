@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -12,18 +13,20 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
-	"github.com/maestro-dev/maestro/internal/podcapacity"
 )
 
 func newRolloutCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "rollout", Short: "Watch, pause, resume, restart or undo a deployment's rollout"}
+	// Every subcommand names the deployment as `maestro scale` names
+	// objects: "deployment web", "deployment/web", "deploy web" or "web".
+	const target = "[deployment] <name>"
 	var toRevision int64
 	undo := &cobra.Command{
-		Use:   "undo <deployment>",
+		Use:   "undo " + target,
 		Short: "Roll back to the previous revision (or --to-revision N); the old template becomes a new revision",
-		Args:  cobra.ExactArgs(1),
+		Args:  cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return setDeployment(cmd.Context(), g, args[0], "rolled back", func(d *api.Deployment) {
+			return setDeployment(cmd.Context(), g, args, "rolled back", func(d *api.Deployment) {
 				if d.Annotations == nil {
 					d.Annotations = map[string]string{}
 				}
@@ -33,21 +36,21 @@ func newRolloutCmd(g *globals) *cobra.Command {
 	}
 	undo.Flags().Int64Var(&toRevision, "to-revision", 0, "revision to roll back to (0: the previous one)")
 	pause := &cobra.Command{
-		Use: "pause <deployment>", Short: "Stop rolling out template changes", Args: cobra.ExactArgs(1),
+		Use: "pause " + target, Short: "Stop rolling out template changes", Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return setDeployment(cmd.Context(), g, args[0], "paused", func(d *api.Deployment) { d.Spec.Paused = true })
+			return setDeployment(cmd.Context(), g, args, "paused", func(d *api.Deployment) { d.Spec.Paused = true })
 		},
 	}
 	resume := &cobra.Command{
-		Use: "resume <deployment>", Short: "Continue rolling out template changes", Args: cobra.ExactArgs(1),
+		Use: "resume " + target, Short: "Continue rolling out template changes", Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return setDeployment(cmd.Context(), g, args[0], "resumed", func(d *api.Deployment) { d.Spec.Paused = false })
+			return setDeployment(cmd.Context(), g, args, "resumed", func(d *api.Deployment) { d.Spec.Paused = false })
 		},
 	}
 	restart := &cobra.Command{
-		Use: "restart <deployment>", Short: "Replace every pod through a rolling update", Args: cobra.ExactArgs(1),
+		Use: "restart " + target, Short: "Replace every pod through a rolling update", Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return setDeployment(cmd.Context(), g, args[0], "restarted", func(d *api.Deployment) {
+			return setDeployment(cmd.Context(), g, args, "restarted", func(d *api.Deployment) {
 				if d.Spec.Template.Annotations == nil {
 					d.Spec.Template.Annotations = map[string]string{}
 				}
@@ -55,25 +58,69 @@ func newRolloutCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
-	var timeout time.Duration
+	opt := client.DefaultRolloutOptions()
 	status := &cobra.Command{
-		Use:   "status <deployment>",
-		Short: "Wait until the rollout completes; fail if it exceeds its progress deadline",
-		Args:  cobra.ExactArgs(1),
+		Use:   "status " + target,
+		Short: "Wait until the rollout completes; fail as soon as it cannot (unschedulable pods, a crash loop, its progress deadline)",
+		Example: `  maestro rollout status deployment web
+  maestro rollout status deploy/web --timeout 5m --unschedulable-timeout 2m`,
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return rolloutStatus(cmd.Context(), g, args[0], timeout)
+			name, err := deploymentArg(args)
+			if err != nil {
+				return err
+			}
+			return rolloutStatus(cmd.Context(), g, name, opt)
 		},
 	}
-	status.Flags().DurationVar(&timeout, "timeout", 10*time.Minute, "give up after this long")
+	status.Flags().DurationVar(&opt.Timeout, "timeout", 10*time.Minute, "give up after this long")
+	status.Flags().DurationVar(&opt.UnschedulableTimeout, "unschedulable-timeout", client.DefaultUnschedulableTimeout,
+		"fail when a new pod fits no node, and no node pool is adding one for it, for this long (0: at the scheduler's first verdict)")
+	status.Flags().Int32Var(&opt.CrashLoopRestarts, "crash-loop-restarts", client.DefaultCrashLoopRestarts,
+		"fail when a container of a new pod crashes again after this many restarts")
 	history := &cobra.Command{
-		Use: "history <deployment>", Short: "List the deployment's revisions", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return rolloutHistory(cmd.Context(), g, args[0]) },
+		Use: "history " + target, Short: "List the deployment's revisions", Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name, err := deploymentArg(args)
+			if err != nil {
+				return err
+			}
+			return rolloutHistory(cmd.Context(), g, name)
+		},
 	}
 	cmd.AddCommand(undo, pause, resume, restart, status, history)
 	return cmd
 }
 
-func setDeployment(ctx context.Context, g *globals, name, verb string, change func(*api.Deployment)) error {
+// deploymentArg reads the deployment a rollout command names: "web",
+// "deployment/web" or "deploy/web", or the kind and the name as two
+// arguments ("deployment web"); any kind but a deployment is refused.
+func deploymentArg(args []string) (string, error) {
+	kind, name := "deployment", args[0]
+	switch {
+	case len(args) == 2:
+		kind, name = args[0], args[1]
+	case strings.Contains(args[0], "/"):
+		kind, name, _ = strings.Cut(args[0], "/")
+	}
+	k, err := api.LookupKind(kind)
+	if err != nil {
+		return "", err
+	}
+	if k.Kind != "Deployment" {
+		return "", fmt.Errorf("%s have no rollout: name a deployment (`deployment NAME`)", k.Plural)
+	}
+	if name == "" || strings.Contains(name, "/") {
+		return "", fmt.Errorf("%q: not a deployment name", name)
+	}
+	return name, nil
+}
+
+func setDeployment(ctx context.Context, g *globals, args []string, verb string, change func(*api.Deployment)) error {
+	name, err := deploymentArg(args)
+	if err != nil {
+		return err
+	}
 	c, err := g.client()
 	if err != nil {
 		return err
@@ -89,73 +136,20 @@ func setDeployment(ctx context.Context, g *globals, name, verb string, change fu
 	return nil
 }
 
-// rolloutStatus polls the deployment until its status shows the current
-// generation fully rolled out, or the controller reports it stuck, or a
-// pod of it can never run (no node pool can hold it). While pods wait for
-// a node pool to add nodes it says so.
-func rolloutStatus(ctx context.Context, g *globals, name string, timeout time.Duration) error {
+// rolloutStatus waits for the deployment's rollout with the one
+// definition the Terraform provider uses too (client.WaitForRollout),
+// printing each new status line; it fails at once, with the reason and
+// advice, when waiting cannot help.
+func rolloutStatus(ctx context.Context, g *globals, name string, opt client.RolloutOptions) error {
 	c, err := g.client()
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	last := ""
-	for {
-		d, err := c.Deployments(g.namespace).Get(ctx, name)
-		if err != nil {
-			return err
-		}
-		done, msg, err := rolloutState(d)
-		if err != nil {
-			return err
-		}
-		if !done {
-			capacity, err := podcapacity.ForDeployment(ctx, c, d)
-			if err != nil {
-				return err
-			}
-			if capacity.Never != nil {
-				return fmt.Errorf("deployment %q cannot roll out: %w", name, capacity.Never)
-			}
-			if w := capacity.Message(); w != "" {
-				msg += " (" + w + ")"
-			}
-		}
-		if msg != last {
-			fmt.Fprintln(g.out, msg)
-			last = msg
-		}
-		if done {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("deployment %q: rollout not finished within %s", name, timeout)
-		case <-time.After(500 * time.Millisecond):
-		}
+	opt.Progress = func(status string) { fmt.Fprintln(g.out, status) }
+	if err := c.WaitForRollout(ctx, g.namespace, name, opt); err != nil {
+		return err
 	}
-}
-
-// rolloutState reads a deployment's status the way `kubectl rollout status` does.
-func rolloutState(d *api.Deployment) (done bool, msg string, err error) {
-	want := api.Deref(d.Spec.Replicas, 1)
-	st := d.Status
-	if st.ObservedGeneration < d.Generation {
-		return false, "Waiting for the deployment spec update to be observed...", nil
-	}
-	if c := api.FindCondition(st.Conditions, api.DeploymentProgressing); c != nil && c.Reason == api.ReasonProgressDeadlineExceeded {
-		return false, "", fmt.Errorf("deployment %q exceeded its progress deadline: %s", d.Name, c.Message)
-	}
-	switch {
-	case st.UpdatedReplicas < want:
-		return false, fmt.Sprintf("Waiting for rollout to finish: %d of %d new replicas have been updated...", st.UpdatedReplicas, want), nil
-	case st.Replicas > st.UpdatedReplicas:
-		return false, fmt.Sprintf("Waiting for rollout to finish: %d old replicas are pending termination...", st.Replicas-st.UpdatedReplicas), nil
-	case st.AvailableReplicas < st.UpdatedReplicas:
-		return false, fmt.Sprintf("Waiting for rollout to finish: %d of %d updated replicas are available...", st.AvailableReplicas, st.UpdatedReplicas), nil
-	}
-	return true, fmt.Sprintf("deployment %q successfully rolled out", d.Name), nil
+	return nil
 }
 
 func rolloutHistory(ctx context.Context, g *globals, name string) error {

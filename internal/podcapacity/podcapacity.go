@@ -1,17 +1,16 @@
-// Package podcapacity tells a rollout wait what the cluster autoscaler
-// said of its pending pods, so that `maestro rollout status` and the
-// Terraform provider decide the same way: pods a node pool is adding
-// nodes for are worth waiting for ("waiting for node pool web to add 1
-// node(s)"); a pod no pool could ever hold fails the wait at once.
+// Package podcapacity tells what the cluster autoscaler said of a set of
+// pending pods. The rollout waits (`maestro rollout status`, the Terraform
+// provider) now decide in engine/client (CheckRollout, WaitForRollout);
+// this package is a thin view of that decision kept for the tests of the
+// cluster autoscaler that read it.
 package podcapacity
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/api/labels"
@@ -32,57 +31,17 @@ type Result struct {
 func (r Result) Message() string { return strings.Join(r.Waiting, "; ") }
 
 // Pending reports whether the scheduler found no node for p.
-func Pending(p *api.Pod) bool {
-	if p.Spec.NodeName != "" || p.DeletionTimestamp != nil || api.IsPodTerminal(p) {
-		return false
-	}
-	c := api.FindCondition(p.Status.Conditions, api.PodScheduled)
-	return c != nil && c.Status == api.ConditionFalse && c.Reason == api.ReasonUnschedulable
-}
+func Pending(p *api.Pod) bool { return client.PodPending(p) }
 
 // Summarize reads, for each pending pod of pods, the latest of the
 // cluster autoscaler's events about it.
 func Summarize(pods []*api.Pod, events []*api.Event) Result {
-	pending := map[string]*api.Pod{}
-	for _, p := range pods {
-		if Pending(p) {
-			pending[p.Name] = p
-		}
-	}
-	latest := map[string]*api.Event{}
-	for _, ev := range events {
-		o := ev.InvolvedObject
-		p, ok := pending[o.Name]
-		if o.Kind != "Pod" || !ok || o.Namespace != p.Namespace || o.UID != "" && o.UID != p.UID ||
-			ev.Reason != api.ReasonTriggeredScaleUp && ev.Reason != api.ReasonNotTriggerScaleUp {
-			continue
-		}
-		if cur := latest[o.Name]; cur == nil || !eventTime(ev).Before(eventTime(cur)) {
-			latest[o.Name] = ev
-		}
-	}
-	var r Result
-	for _, name := range slices.Sorted(maps.Keys(latest)) {
-		ev := latest[name]
-		switch {
-		case ev.Reason == api.ReasonNotTriggerScaleUp && strings.HasPrefix(ev.Message, api.MessageNoPoolCanHold):
-			if r.Never == nil {
-				r.Never = fmt.Errorf("pod %s: %s", name, ev.Message)
-			}
-		case ev.Reason == api.ReasonTriggeredScaleUp && !slices.Contains(r.Waiting, ev.Message):
-			r.Waiting = append(r.Waiting, ev.Message)
-		}
+	waiting, never := client.PoolVerdicts(pods, events)
+	r := Result{Waiting: waiting}
+	if never != nil {
+		r.Never = errors.New("pod " + never.Pod + ": " + never.Message)
 	}
 	return r
-}
-
-func eventTime(ev *api.Event) time.Time {
-	for _, t := range []time.Time{ev.LastTimestamp, ev.FirstTimestamp, ev.CreationTimestamp} {
-		if !t.IsZero() {
-			return t
-		}
-	}
-	return time.Time{}
 }
 
 // Check lists the events of pods' namespace and summarizes them; without
