@@ -262,11 +262,20 @@ func (r *DeploymentResource) ValidateConfig(ctx context.Context, req resource.Va
 	}
 }
 
-// ModifyPlan warns, when the cluster is reachable and the configuration
-// known, that the planned pods cannot all be placed (the API's dry-run
-// placement preview). Unchanged deployments are not previewed.
+// ModifyPlan says, as plan warnings, what an update or destroy does to
+// the running pods (warnDeploymentImpact), and, when the cluster is
+// reachable and the configuration known, that the planned pods cannot all
+// be placed (the API's dry-run placement preview). Unchanged deployments
+// are not previewed.
 func (r *DeploymentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || req.Plan.Raw.Equal(req.State.Raw) {
+	if req.Plan.Raw.IsNull() { // destroy
+		var state DeploymentResourceModel
+		if !req.State.Raw.IsNull() && !req.State.Get(ctx, &state).HasError() {
+			r.warnDeploymentImpact(ctx, req, nil, &state, &resp.Diagnostics)
+		}
+		return
+	}
+	if req.Plan.Raw.Equal(req.State.Raw) {
 		return
 	}
 	var plan, state DeploymentResourceModel
@@ -277,6 +286,9 @@ func (r *DeploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	if resp.Diagnostics.HasError() || plan.Metadata == nil || plan.Spec == nil || plan.Spec.Selector == nil || plan.Spec.Template == nil {
 		return
+	}
+	if !creating {
+		r.warnDeploymentImpact(ctx, req, &plan, &state, &resp.Diagnostics)
 	}
 	previewPlacement(ctx, r.handle, req.Config, "deployment", &resp.Diagnostics, func(ctx context.Context, c *client.Client) (api.Object, bool, error) {
 		var diags diag.Diagnostics

@@ -124,8 +124,12 @@ func (r *PodResource) ValidateConfig(ctx context.Context, req resource.ValidateC
 // what a running pod absorbs (container images), and warns when the
 // cluster has no room for a new pod.
 func (r *PodResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return // destroy
+	if req.Plan.Raw.IsNull() { // destroy
+		var state PodResourceModel
+		if !req.State.Raw.IsNull() && !req.State.Get(ctx, &state).HasError() {
+			warnPodImpact(req, nil, &state, false, &resp.Diagnostics)
+		}
+		return
 	}
 	var plan PodResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -135,9 +139,11 @@ func (r *PodResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	if !req.State.Raw.IsNull() {
 		var state PodResourceModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		if state.Spec != nil && !podSpecUpdatableInPlace(ctx, plan.Spec, state.Spec) {
+		replace := state.Spec != nil && !podSpecUpdatableInPlace(ctx, plan.Spec, state.Spec)
+		if replace {
 			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("spec"))
 		}
+		warnPodImpact(req, &plan, &state, replace, &resp.Diagnostics)
 		return // a replacement's pod would be previewed next to the one it replaces: not a fair answer
 	}
 	previewPlacement(ctx, r.handle, req.Config, "pod", &resp.Diagnostics, func(ctx context.Context, _ *client.Client) (api.Object, bool, error) {
