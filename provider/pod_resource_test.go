@@ -164,3 +164,36 @@ resource "maestro_pod" "big" {
 		}},
 	})
 }
+
+// A pod no node can take fails the apply after unschedulable_timeout, not
+// its create timeout, with the scheduler's reason and the advice for it.
+func TestAccPodResource_unschedulableFailsFast(t *testing.T) {
+	_, provider := accCluster(t, 1)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: provider + `
+resource "maestro_pod" "big" {
+  metadata {
+    name      = "big"
+    namespace = "default"
+  }
+  spec {
+    container {
+      name  = "main"
+      image = "demo:v1"
+      resources {
+        requests { memory = "4Ti" }
+      }
+    }
+  }
+  unschedulable_timeout = "1s"
+  timeouts {
+    create = "5m"
+  }
+}`,
+			ExpectError: regexp.MustCompile(`(?s)Pod default/big did not become ready.*` + wrapped("pod default/big cannot start: unschedulable for") + `\s+\S+\s+` +
+				wrapped("with no node pool adding room: 0/1 nodes available: 1 insufficient memory") + `.*` + wrapped("lower the pods' memory requests") + `.*unschedulable_timeout`),
+		}},
+	})
+}
