@@ -60,6 +60,8 @@ func NewRoot() *cobra.Command {
 		newSecretsCmd(g),
 		newSuperviseCmd(),
 		newNodeCleanupCmd(),
+		newPlanCmd(g),
+		newApplyCmd(g),
 	)
 	return root
 }

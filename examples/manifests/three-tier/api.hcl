@@ -1,0 +1,60 @@
+deployment "api" {
+  metadata {
+    name      = "api"
+    namespace = namespace.shop.name
+    labels    = merge(local.labels, { tier = "api" })
+  }
+  spec {
+    replicas = 2
+    selector {
+      match_labels = { app = local.app, tier = "api" }
+    }
+    template {
+      labels = { app = local.app, tier = "api" }
+      container {
+        name  = "api"
+        image = "maestro-demo:${var.image_tag}"
+        args  = ["serve", "--port", "8080"]
+        port {
+          name           = "http"
+          container_port = 8080
+        }
+        env {
+          name = "DB_HOST"
+          value_from {
+            config_map_key_ref {
+              name = config_map.settings.name
+              key  = "db_host"
+            }
+          }
+        }
+        resources {
+          requests {
+            cpu    = "100m"
+            memory = "128Mi"
+          }
+        }
+        readiness_probe {
+          http_get {
+            path = "/healthz"
+            port = "http"
+          }
+        }
+      }
+    }
+  }
+}
+
+service "api" {
+  metadata {
+    name      = "api"
+    namespace = namespace.shop.name
+  }
+  spec {
+    selector = deployment.api.spec.template.labels
+    port {
+      port        = 8080
+      target_port = "http"
+    }
+  }
+}

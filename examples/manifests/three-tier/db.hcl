@@ -1,0 +1,61 @@
+deployment "db" {
+  metadata {
+    name      = "db"
+    namespace = namespace.shop.name
+    labels    = merge(local.labels, { tier = "db" })
+  }
+  spec {
+    replicas = 1
+    selector {
+      match_labels = { app = local.app, tier = "db" }
+    }
+    strategy {
+      type = "Recreate"
+    }
+    template {
+      labels = { app = local.app, tier = "db" }
+      container {
+        name  = "db"
+        image = "maestro-demo:${var.image_tag}"
+        args  = ["serve", "--port", "5432"]
+        port {
+          name           = "db"
+          container_port = 5432
+        }
+        env {
+          name = "PASSWORD"
+          value_from {
+            secret_key_ref {
+              name = secret.db.name
+              key  = "password"
+            }
+          }
+        }
+        resources {
+          requests {
+            cpu    = "250m"
+            memory = "256Mi"
+          }
+          limits {
+            cpu    = "1"
+            memory = "512Mi"
+          }
+        }
+      }
+    }
+  }
+}
+
+service "db" {
+  metadata {
+    name      = "db"
+    namespace = namespace.shop.name
+  }
+  spec {
+    selector = deployment.db.spec.template.labels
+    port {
+      port        = 5432
+      target_port = "db"
+    }
+  }
+}

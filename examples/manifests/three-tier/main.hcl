@@ -1,0 +1,49 @@
+# A three-tier application (web -> api -> db) for `maestro plan` and
+# `maestro apply`: the provider's resources without the `resource` keyword
+# and the maestro_ prefix.
+#
+#   maestro plan examples/manifests/three-tier -var web_replicas=3
+#   maestro apply examples/manifests/three-tier
+
+variable "namespace" {
+  type    = string
+  default = "shop"
+}
+
+variable "web_replicas" {
+  type    = number
+  default = 2
+}
+
+variable "image_tag" {
+  type    = string
+  default = "1.0"
+}
+
+locals {
+  app    = "shop"
+  labels = { app = local.app, managed-by = "maestro" }
+}
+
+namespace "shop" {
+  name   = var.namespace
+  labels = local.labels
+}
+
+config_map "settings" {
+  namespace = namespace.shop.name
+  name      = "settings"
+  data = {
+    api_url  = "http://api.${namespace.shop.name}:8080"
+    db_host  = "db.${namespace.shop.name}"
+    log_mode = "json"
+  }
+}
+
+secret "db" {
+  namespace = namespace.shop.name
+  name      = "db-credentials"
+  data = {
+    password = "not-a-real-password"
+  }
+}

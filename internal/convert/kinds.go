@@ -1,0 +1,308 @@
+package convert
+
+import (
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/internal/schema"
+)
+
+// Conversions of the flat kinds (namespace, config_map, secret,
+// autoscaler), which keep name and labels at the top level, and of the
+// volume and service.
+
+func init() {
+	converters["namespace"] = converter{from: namespaceFrom, to: namespaceTo}
+	converters["config_map"] = converter{from: configMapFrom, to: configMapTo}
+	converters["secret"] = converter{from: secretFrom, to: secretTo}
+	converters["volume"] = converter{from: volumeFrom, to: volumeTo}
+	converters["service"] = converter{from: serviceFrom, to: serviceTo}
+	converters["autoscaler"] = converter{from: autoscalerFrom, to: autoscalerTo}
+}
+
+// The flat kinds keep their metadata at the top level today; when the
+// schema gives them metadata and spec blocks (issue 15's one shape for
+// every resource), these conversions follow it: metaFrom, metaTo and
+// specFrom, specTo look the shape up in the schema.
+
+func hasBlock(kind, name string) bool {
+	b := schema.Block(kind)
+	if b == nil {
+		return false
+	}
+	_, ok := b.NestedBlocks[name]
+	return ok
+}
+
+func metaFrom(r *reader, kind string, m *api.ObjectMeta, namespaced bool) {
+	if hasBlock(kind, "metadata") {
+		if !r.with("metadata", func(b *reader) { readMeta(b, m, namespaced) }) {
+			r.fail("metadata", "required block is missing")
+		}
+		return
+	}
+	readMeta(r, m, namespaced)
+}
+
+func metaTo(out map[string]any, kind string, m *api.ObjectMeta, namespaced bool) {
+	if hasBlock(kind, "metadata") {
+		md := map[string]any{}
+		writeMeta(md, m, namespaced)
+		out["metadata"] = md
+		return
+	}
+	writeMeta(out, m, namespaced)
+}
+
+// specFrom runs f on the spec block, or on r itself for a flat kind.
+func specFrom(r *reader, kind string, f func(*reader)) {
+	if !hasBlock(kind, "spec") {
+		f(r)
+		return
+	}
+	if !r.with("spec", f) {
+		f(&reader{path: joinPath(r.path, "spec"), m: map[string]any{}, errs: r.errs})
+	}
+}
+
+// specTo writes into the spec block, or out itself for a flat kind.
+func specTo(out map[string]any, kind string, f func(map[string]any)) {
+	if !hasBlock(kind, "spec") {
+		f(out)
+		return
+	}
+	spec := map[string]any{}
+	f(spec)
+	if len(spec) > 0 {
+		out["spec"] = spec
+	}
+}
+
+func namespaceFrom(r *reader) api.Object {
+	ns := &api.Namespace{}
+	metaFrom(r, "namespace", &ns.ObjectMeta, false)
+	return ns
+}
+
+func namespaceTo(obj api.Object, out map[string]any) {
+	metaTo(out, "namespace", obj.GetObjectMeta(), false)
+}
+
+func configMapFrom(r *reader) api.Object {
+	cm := &api.ConfigMap{}
+	metaFrom(r, "config_map", &cm.ObjectMeta, true)
+	specFrom(r, "config_map", func(s *reader) { cm.Data = s.strMap("data") })
+	return cm
+}
+
+func configMapTo(obj api.Object, out map[string]any) {
+	cm := obj.(*api.ConfigMap)
+	metaTo(out, "config_map", &cm.ObjectMeta, true)
+	specTo(out, "config_map", func(s map[string]any) { setMap(s, "data", cm.Data) })
+}
+
+// secretFrom reads data and data_wo into the secret's data (the CLI keeps
+// no state, so write-only values are simply sent; data_wo_version has
+// nothing to say to it).
+func secretFrom(r *reader) api.Object {
+	s := &api.Secret{}
+	metaFrom(r, "secret", &s.ObjectMeta, true)
+	var data map[string]string
+	specFrom(r, "secret", func(sp *reader) {
+		s.Type = sp.str("type")
+		data = sp.strMap("data")
+		for k, v := range sp.strMap("data_wo") {
+			if data == nil {
+				data = map[string]string{}
+			}
+			data[k] = v
+		}
+		sp.ignore("data_wo_version")
+	})
+	if data != nil {
+		s.Data = make(map[string][]byte, len(data))
+		for k, v := range data {
+			s.Data[k] = []byte(v)
+		}
+	}
+	return s
+}
+
+func secretTo(obj api.Object, out map[string]any) {
+	s := obj.(*api.Secret)
+	metaTo(out, "secret", &s.ObjectMeta, true)
+	specTo(out, "secret", func(sp map[string]any) {
+		setStr(sp, "type", s.Type)
+		if len(s.Data) > 0 {
+			data := make(map[string]string, len(s.Data))
+			for k, v := range s.Data {
+				data[k] = string(v)
+			}
+			setMap(sp, "data", data)
+		}
+	})
+}
+
+func volumeFrom(r *reader) api.Object {
+	v := &api.PersistentVolume{}
+	readMetaBlock(r, &v.ObjectMeta)
+	r.with("spec", func(s *reader) {
+		v.Spec.ReclaimPolicy = s.str("reclaim_policy")
+		v.Spec.NodeName = s.str("node_name")
+	})
+	return v
+}
+
+func volumeTo(obj api.Object, out map[string]any) {
+	v := obj.(*api.PersistentVolume)
+	writeMetaBlock(out, &v.ObjectMeta)
+	spec := map[string]any{}
+	setStr(spec, "reclaim_policy", v.Spec.ReclaimPolicy)
+	setStr(spec, "node_name", v.Spec.NodeName)
+	if len(spec) > 0 {
+		out["spec"] = spec
+	}
+}
+
+func serviceFrom(r *reader) api.Object {
+	svc := &api.Service{}
+	readMetaBlock(r, &svc.ObjectMeta)
+	if !r.with("spec", func(s *reader) {
+		sp := &svc.Spec
+		sp.Type = s.str("type")
+		sp.Selector = s.strMap("selector")
+		sp.SessionAffinity = s.str("session_affinity")
+		sp.ClusterIP = s.str("cluster_ip")
+		sp.Ports = []api.ServicePort{}
+		s.each("port", func(p *reader) {
+			port := api.ServicePort{Name: p.str("name"), Protocol: api.Protocol(p.str("protocol")), Port: p.int32("port"), NodePort: p.int32("node_port")}
+			if tp := p.optStr("target_port"); tp != nil {
+				port.TargetPort = intOrString(*tp)
+			}
+			sp.Ports = append(sp.Ports, port)
+		})
+	}) {
+		r.fail("spec", "required block is missing (ports and selector)")
+	}
+	return svc
+}
+
+func serviceTo(obj api.Object, out map[string]any) {
+	svc := obj.(*api.Service)
+	writeMetaBlock(out, &svc.ObjectMeta)
+	sp := &svc.Spec
+	spec := map[string]any{}
+	setStr(spec, "type", sp.Type)
+	setMap(spec, "selector", sp.Selector)
+	setStr(spec, "session_affinity", sp.SessionAffinity)
+	setStr(spec, "cluster_ip", sp.ClusterIP)
+	var ports []any
+	for _, p := range sp.Ports {
+		pm := map[string]any{}
+		setStr(pm, "name", p.Name)
+		setStr(pm, "protocol", string(p.Protocol))
+		setInt(pm, "port", int64(p.Port))
+		if !p.TargetPort.IsZero() {
+			pm["target_port"] = p.TargetPort.String()
+		}
+		if p.NodePort != 0 {
+			setInt(pm, "node_port", int64(p.NodePort))
+		}
+		ports = append(ports, pm)
+	}
+	setBlocks(spec, "port", ports)
+	out["spec"] = spec
+}
+
+func autoscalerFrom(r *reader) api.Object {
+	a := &api.Autoscaler{}
+	metaFrom(r, "autoscaler", &a.ObjectMeta, true)
+	specFrom(r, "autoscaler", func(r *reader) { autoscalerSpecFrom(r, &a.Spec) })
+	return a
+}
+
+func autoscalerSpecFrom(r *reader, s *api.AutoscalerSpec) {
+	s.MaxReplicas = r.int32("max_replicas")
+	s.MinReplicas = r.int32Ptr("min_replicas")
+	if !r.with("target", func(t *reader) {
+		s.ScaleTargetRef = api.ScaleTargetRef{Kind: "Deployment", Name: t.str("name")}
+		if k := t.str("kind"); k != "" {
+			s.ScaleTargetRef.Kind = k
+		}
+	}) {
+		r.fail("target", "required block is missing (the name of the deployment to scale)")
+	}
+	r.each("metric", func(m *reader) {
+		ms := api.MetricSpec{Resource: api.ResourceMetricSource{Name: api.ResourceName(m.str("resource"))}}
+		if q := m.quantity("average_value"); q != nil {
+			ms.Resource.Target = api.MetricTarget{Type: api.AverageValueMetric, AverageValue: q}
+			m.ignore("average_utilization")
+		} else {
+			ms.Resource.Target = api.MetricTarget{Type: api.UtilizationMetric, AverageUtilization: m.int32Ptr("average_utilization")}
+		}
+		s.Metrics = append(s.Metrics, ms)
+	})
+	r.with("behavior", func(b *reader) {
+		s.Behavior = &api.AutoscalerBehavior{ScaleUp: rulesFrom(b, "scale_up"), ScaleDown: rulesFrom(b, "scale_down")}
+	})
+}
+
+func rulesFrom(r *reader, name string) *api.ScalingRules {
+	var out *api.ScalingRules
+	r.with(name, func(b *reader) {
+		out = &api.ScalingRules{StabilizationWindowSeconds: b.int32Ptr("stabilization_window_seconds")}
+		if sp := b.optStr("select_policy"); sp != nil {
+			out.SelectPolicy = api.Ptr(api.ScalingPolicySelect(*sp))
+		}
+		b.each("policy", func(p *reader) {
+			out.Policies = append(out.Policies, api.ScalingPolicy{Type: api.ScalingPolicyType(p.str("type")),
+				Value: p.int32("value"), PeriodSeconds: p.int32("period_seconds")})
+		})
+	})
+	return out
+}
+
+func autoscalerTo(obj api.Object, out map[string]any) {
+	a := obj.(*api.Autoscaler)
+	metaTo(out, "autoscaler", &a.ObjectMeta, true)
+	specTo(out, "autoscaler", func(out map[string]any) { autoscalerSpecTo(&a.Spec, out) })
+}
+
+func autoscalerSpecTo(s *api.AutoscalerSpec, out map[string]any) {
+	target := map[string]any{}
+	setStr(target, "kind", s.ScaleTargetRef.Kind)
+	setStr(target, "name", s.ScaleTargetRef.Name)
+	out["target"] = target
+	setIntPtr(out, "min_replicas", s.MinReplicas)
+	setInt(out, "max_replicas", int64(s.MaxReplicas))
+	var metrics []any
+	for _, m := range s.Metrics {
+		mm := map[string]any{}
+		setStr(mm, "resource", string(m.Resource.Name))
+		setIntPtr(mm, "average_utilization", m.Resource.Target.AverageUtilization)
+		setQuantity(mm, "average_value", m.Resource.Target.AverageValue)
+		metrics = append(metrics, mm)
+	}
+	setBlocks(out, "metric", metrics)
+	if b := s.Behavior; b != nil {
+		bm := map[string]any{}
+		setBlock(bm, "scale_up", rulesTo(b.ScaleUp))
+		setBlock(bm, "scale_down", rulesTo(b.ScaleDown))
+		out["behavior"] = bm
+	}
+}
+
+func rulesTo(r *api.ScalingRules) map[string]any {
+	if r == nil {
+		return nil
+	}
+	out := map[string]any{}
+	setIntPtr(out, "stabilization_window_seconds", r.StabilizationWindowSeconds)
+	if r.SelectPolicy != nil {
+		setStr(out, "select_policy", string(*r.SelectPolicy))
+	}
+	var ps []any
+	for _, p := range r.Policies {
+		ps = append(ps, map[string]any{"type": string(p.Type), "value": int64(p.Value), "period_seconds": int64(p.PeriodSeconds)})
+	}
+	setBlocks(out, "policy", ps)
+	return out
+}
