@@ -55,11 +55,12 @@ func tfValues(elem tftypes.Type, l []any) []tftypes.Value {
 
 // modifyPlan runs a resource's ModifyPlan on prior and planned trees (nil:
 // create, destroy), the configuration being the plan, and returns its
-// diagnostics and the paths it says force replacement.
+// impact warnings (impactWarnings) and the paths it says force
+// replacement; an error diagnostic fails the test.
 func modifyPlan(t *testing.T, r interface {
 	resource.Resource
 	resource.ResourceWithModifyPlan
-}, prior, planned map[string]any) (diag.Diagnostics, []string) {
+}, prior, planned map[string]any) (warnings, replace []string) {
 	t.Helper()
 	ctx := context.Background()
 	var sr resource.SchemaResponse
@@ -78,11 +79,13 @@ func modifyPlan(t *testing.T, r interface {
 	}
 	resp := resource.ModifyPlanResponse{Plan: req.Plan}
 	r.ModifyPlan(ctx, req, &resp)
-	var replace []string
+	if resp.Diagnostics.HasError() {
+		t.Fatalf("ModifyPlan: %v", resp.Diagnostics)
+	}
 	for _, p := range resp.RequiresReplace {
 		replace = append(replace, p.String())
 	}
-	return resp.Diagnostics, replace
+	return impactWarnings(resp.Diagnostics), replace
 }
 
 // impactWarnings are the "Impact: ..." warnings, as "summary: detail".
@@ -157,11 +160,7 @@ func TestDeploymentImpactWarning(t *testing.T) {
 		{"create: the placement preview's to say", nil, deploymentTree(3, "web:1"), nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			diags, _ := modifyPlan(t, NewDeploymentResource().(*DeploymentResource), tt.prior, tt.planned)
-			if diags.HasError() {
-				t.Fatalf("ModifyPlan: %v", diags)
-			}
-			if got := impactWarnings(diags); !slices.Equal(got, tt.want) {
+			if got, _ := modifyPlan(t, NewDeploymentResource().(*DeploymentResource), tt.prior, tt.planned); !slices.Equal(got, tt.want) {
 				t.Errorf("warnings\n%q\nwant\n%q", got, tt.want)
 			}
 		})
@@ -191,11 +190,8 @@ func TestPodImpactWarning(t *testing.T) {
 		{"destroy", pod("a:1", nil, nil), nil, []string{summary + "stops 1 pod"}, nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			diags, replace := modifyPlan(t, NewPodResource().(*PodResource), tt.prior, tt.planned)
-			if diags.HasError() {
-				t.Fatalf("ModifyPlan: %v", diags)
-			}
-			if got := impactWarnings(diags); !slices.Equal(got, tt.want) {
+			got, replace := modifyPlan(t, NewPodResource().(*PodResource), tt.prior, tt.planned)
+			if !slices.Equal(got, tt.want) {
 				t.Errorf("warnings\n%q\nwant\n%q", got, tt.want)
 			}
 			if !slices.Equal(replace, tt.replace) {
@@ -225,11 +221,8 @@ func TestNodePoolImpactWarning(t *testing.T) {
 		{"no change", pool(2, nil), pool(2, nil), ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			diags, _ := modifyPlan(t, NewNodePoolResource().(*NodePoolResource), tt.prior, tt.planned)
-			if diags.HasError() {
-				t.Fatalf("ModifyPlan: %v", diags)
-			}
-			got := strings.Join(impactWarnings(diags), "\n---\n")
+			warnings, _ := modifyPlan(t, NewNodePoolResource().(*NodePoolResource), tt.prior, tt.planned)
+			got := strings.Join(warnings, "\n---\n")
 			if tt.want == "" && got != "" || tt.want != "" && !strings.HasPrefix(got, tt.want) {
 				t.Errorf("warnings\n%s\nwant (a prefix)\n%s", got, tt.want)
 			}
