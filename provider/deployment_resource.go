@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -127,19 +128,6 @@ func (r *DeploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 				Computed:            true,
 				Default:             booldefault.StaticBool(true),
 			},
-			"unschedulable_timeout": schema.StringAttribute{
-				MarkdownDescription: fmt.Sprintf("How long a new pod may stay unschedulable, with no node pool adding a node for it, before the rollout wait fails with the scheduler's reason (default `%s`; `0s`: at the scheduler's first verdict). "+
-					"While the cluster autoscaler says a pool is adding nodes for the pod, the wait goes on; when it says no pool's node could ever hold the pod, the wait fails at once.",
-					client.DefaultUnschedulableTimeout),
-				Optional:   true,
-				Validators: []validator.String{durationValidator{}},
-			},
-			"crash_loop_restarts": schema.Int64Attribute{
-				MarkdownDescription: fmt.Sprintf("How many restarts a container of a new pod may make: when it crashes again after that many, the rollout wait fails at once with its exit code and last log lines (default `%d`; `0`: at the first crash).",
-					client.DefaultCrashLoopRestarts),
-				Optional:   true,
-				Validators: []validator.Int64{int64RangeValidator{min: 0, max: 1000}},
-			},
 		},
 		Blocks: map[string]schema.Block{
 			"metadata": metadataBlock("deployment"),
@@ -213,6 +201,7 @@ func (r *DeploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
+	maps.Copy(resp.Schema.Attributes, failFastAttributes("a new pod", "the rollout wait"))
 	resp.Schema.Blocks = cacheBlockTypes(resp.Schema.Blocks)
 }
 
@@ -263,11 +252,20 @@ func (r *DeploymentResource) ValidateConfig(ctx context.Context, req resource.Va
 	r.validateAPI(ctx, req.Config, &m, &resp.Diagnostics)
 }
 
-// ModifyPlan warns, when the cluster is reachable and the configuration
-// known, that the planned pods cannot all be placed (the API's dry-run
-// placement preview). Unchanged deployments are not previewed.
+// ModifyPlan says, as plan warnings, what an update or destroy does to
+// the running pods (warnDeploymentImpact), and, when the cluster is
+// reachable and the configuration known, that the planned pods cannot all
+// be placed (the API's dry-run placement preview). Unchanged deployments
+// are not previewed.
 func (r *DeploymentResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || req.Plan.Raw.Equal(req.State.Raw) {
+	if req.Plan.Raw.IsNull() { // destroy
+		var state DeploymentResourceModel
+		if !req.State.Raw.IsNull() && !req.State.Get(ctx, &state).HasError() {
+			r.warnDeploymentImpact(ctx, req, nil, &state, &resp.Diagnostics)
+		}
+		return
+	}
+	if req.Plan.Raw.Equal(req.State.Raw) {
 		return
 	}
 	var plan, state DeploymentResourceModel
@@ -278,6 +276,9 @@ func (r *DeploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	}
 	if resp.Diagnostics.HasError() || plan.Metadata == nil || plan.Spec == nil || plan.Spec.Selector == nil || plan.Spec.Template == nil {
 		return
+	}
+	if !creating {
+		r.warnDeploymentImpact(ctx, req, &plan, &state, &resp.Diagnostics)
 	}
 	previewPlacement(ctx, r.handle, req.Config, "deployment", &resp.Diagnostics, func(ctx context.Context, c *client.Client) (api.Object, bool, error) {
 		var diags diag.Diagnostics

@@ -25,32 +25,16 @@ const rolloutPollInterval = 500 * time.Millisecond
 // container crash loops past crash_loop_restarts, or when the progress
 // deadline passes.
 func waitForRollout(ctx context.Context, c *client.Client, d *api.Deployment, m *DeploymentResourceModel, timeout time.Duration) error {
-	opt, err := rolloutOptions(m)
-	if err != nil {
-		return err
+	opt := client.DefaultRolloutOptions()
+	if m != nil {
+		var err error
+		if opt, err = rolloutOptions(m.UnschedulableTimeout, m.CrashLoopRestarts); err != nil {
+			return err
+		}
 	}
 	opt.Timeout = timeout
 	opt.Progress = func(status string) { tflog.Info(ctx, "deployment "+d.Namespace+"/"+d.Name+": "+status) }
 	return c.WaitForRollout(ctx, d.Namespace, d.Name, opt)
-}
-
-// rolloutOptions reads the wait's fail-fast settings (null: the defaults).
-func rolloutOptions(m *DeploymentResourceModel) (client.RolloutOptions, error) {
-	opt := client.DefaultRolloutOptions()
-	if m == nil {
-		return opt, nil
-	}
-	secs, err := durationSeconds(m.UnschedulableTimeout)
-	if err != nil {
-		return opt, fmt.Errorf("unschedulable_timeout: %w", err)
-	}
-	if secs != nil {
-		opt.UnschedulableTimeout = time.Duration(*secs) * time.Second
-	}
-	if v := m.CrashLoopRestarts; !v.IsNull() && !v.IsUnknown() {
-		opt.CrashLoopRestarts = int32(v.ValueInt64())
-	}
-	return opt, nil
 }
 
 // describePods summarizes why pods are not ready (client.DescribePods).
@@ -70,13 +54,7 @@ func rolloutError(diags *diag.Diagnostics, d *api.Deployment, err error) {
 	}
 	advice := re.Advice
 	re.Advice = "" // said apart below
-	settings := "Raise timeouts for slow rollouts, or set wait_for_rollout = false to not wait."
-	switch re.Reason {
-	case client.RolloutUnschedulable:
-		settings = "The wait gives up on pods no node can take after unschedulable_timeout (default 30s); raise it when nodes are on their way."
-	case client.RolloutCrashLoop:
-		settings = "The wait gives up on a container that crashes again after crash_loop_restarts restarts (default 3); raise it for containers that need a few tries."
-	}
+	settings := failFastSettings(re.Reason, "rollouts")
 	diags.AddError(fmt.Sprintf("Deployment %s/%s did not roll out", d.Namespace, d.Name),
 		fmt.Sprintf("The deployment was written, but its rollout failed: %v\n\n%s\n\n%s", re, advice, settings))
 }

@@ -17,12 +17,16 @@
 // targets it (deployment_autoscaled.go); refresh and apply then keep that
 // part of the state as configured and leave the live value alone.
 // maestro_autoscaler (autoscaler_*.go) checks its configuration with the
-// API's own validation at plan time.
+// API's own validation at plan time. ModifyPlan of maestro_deployment,
+// maestro_pod and maestro_node_pool warns what the apply does to running
+// pods and machines ("Impact: TYPE ID"): impact.go hands internal/plan
+// (plan.ChangeImpact, the rules `maestro plan` uses) the change's trees
+// and API objects.
 //
 // maestro_cluster needs no client: it runs a control plane (a local
 // `maestro server` through internal/localserver) and outputs what a
 // provider block needs to reach it. maestro_node_pool adds plan-time
-// checks and an impact warning (nodepool_plan.go), the key secret of ssh
+// checks (nodepool_plan.go) and its impact warning, the key secret of ssh
 // pools, and a wait on the pool's and machines' conditions
 // (nodepool_wait.go).
 package provider

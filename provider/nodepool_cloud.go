@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -361,31 +360,6 @@ func validatePoolCloud(m *NodePoolResourceModel, diags *diag.Diagnostics) {
 		conflict("gcp", "spot", "spot", g.Spot, m.Spot)
 		required("gcp.project", g.Project, "A gcp pool needs its project id (e.g. project = \"acme-prod\").")
 		required("gcp.image", g.Image, "A gcp pool needs the image its instances boot (e.g. \"projects/debian-cloud/global/images/family/debian-12\").")
-	}
-}
-
-// cloudTemplateChanges names the aws and gcp settings that differ.
-func cloudTemplateChanges(a, b *api.NodePoolSpec, add func(bool, string)) {
-	if x, y := a.AWS, b.AWS; x != nil && y != nil {
-		add(x.Region != y.Region, "aws.region")
-		add(x.AMI != y.AMI, "aws.ami")
-		add(!slices.Equal(x.SubnetIDs, y.SubnetIDs), "aws.subnet_ids")
-		add(!slices.Equal(x.SecurityGroupIDs, y.SecurityGroupIDs), "aws.security_group_ids")
-		add(x.InstanceProfile != y.InstanceProfile, "aws.instance_profile")
-		add(x.KeyName != y.KeyName, "aws.key_name")
-		add(!maps.Equal(x.Tags, y.Tags), "aws.tags")
-		add(x.Endpoint != y.Endpoint, "aws.endpoint")
-		add(x.CredentialsSecretRef != y.CredentialsSecretRef, "aws credentials")
-	}
-	if x, y := a.GCP, b.GCP; x != nil && y != nil {
-		add(x.Project != y.Project, "gcp.project")
-		add(x.Image != y.Image, "gcp.image")
-		add(x.Network != y.Network, "gcp.network")
-		add(x.Subnetwork != y.Subnetwork, "gcp.subnetwork")
-		add(x.ServiceAccount != y.ServiceAccount, "gcp.service_account")
-		add(!maps.Equal(x.Labels, y.Labels), "gcp.labels")
-		add(x.Endpoint != y.Endpoint, "gcp.endpoint")
-		add(x.CredentialsSecretRef != y.CredentialsSecretRef, "gcp credentials")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	mplan "github.com/maestro-dev/maestro/internal/plan"
 )
 
 func strList(v ...string) types.List {
@@ -342,13 +343,13 @@ func TestTemplateChangesCloud(t *testing.T) {
 		{"aws to gcp", aws(nil), gcp(nil), "provider"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := strings.Join(templateChanges(tt.a, tt.b), ", "); got != tt.want {
+			if got := strings.Join(mplan.TemplateChanges(tt.a, tt.b), ", "); got != tt.want {
 				t.Errorf("templateChanges = %q, want %q", got, tt.want)
 			}
 		})
 	}
 	// The plan says it: machines replaced, no new pool.
-	if got := strings.Join(poolImpact(aws(nil), aws(func(c *api.AWSPoolConfig) { c.AMI = "ami-2" })), "; "); got != "template changed (aws.ami): 2 machines replaced one at a time, each drained first" {
+	if got := strings.Join(poolImpact(aws(nil), aws(func(c *api.AWSPoolConfig) { c.AMI = "ami-2" })), "; "); got != "replace 2 machines (drain first), one at a time (template changed: aws.ami)" {
 		t.Errorf("impact of a new AMI = %q", got)
 	}
 }

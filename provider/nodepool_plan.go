@@ -3,9 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
-	"maps"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -13,11 +11,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 
 	"github.com/maestro-dev/maestro/engine/api"
-	"github.com/maestro-dev/maestro/engine/controller/nodepool"
 )
 
-// Plan-time checks and the plan's description of what an apply does to a
-// pool's machines. All pure.
+// Plan-time checks of a pool. All pure. What an apply does to a pool's
+// machines is internal/plan's to say (see addImpact).
 
 // poolPath turns "remediation.startup_timeout" into an attribute path.
 func poolPath(dotted string) path.Path {
@@ -160,103 +157,4 @@ func validatePoolAPI(ctx context.Context, m *NodePoolResourceModel, diags *diag.
 		reported[at.String()] = true
 		diags.AddAttributeError(at, "Invalid node pool", fmt.Sprintf("%s: %s", fe.Field, fe.Detail))
 	}
-}
-
-// templateChanges lists the attributes whose change makes new machines:
-// the pool's machine template, as the node pool controller hashes it
-// (nodepool.TemplateHash). Size, bounds, rollout, drain and remediation
-// settings, and an ssh pool's host list, keep the machines there are.
-func templateChanges(a, b *api.NodePoolSpec) []string {
-	if nodepool.TemplateHash(a) == nodepool.TemplateHash(b) {
-		return nil
-	}
-	var changed []string
-	add := func(differ bool, name string) {
-		if differ {
-			changed = append(changed, name)
-		}
-	}
-	add(a.Provider != b.Provider, "provider")
-	add(a.MachineType != b.MachineType, "machine_type")
-	add(!slices.Equal(a.Zones, b.Zones), "zones")
-	add(!maps.Equal(a.Labels, b.Labels), "labels")
-	add(!slices.EqualFunc(a.Taints, b.Taints, func(x, y api.Taint) bool {
-		return x.Key == y.Key && x.Value == y.Value && x.Effect == y.Effect
-	}), "taint")
-	add(a.Spot != b.Spot, "spot")
-	if a.SSH != nil && b.SSH != nil {
-		add(a.SSH.User != b.SSH.User, "ssh.user")
-		add(a.SSH.Port != b.SSH.Port, "ssh.port")
-		add(!slices.Equal(a.SSH.HostKeys, b.SSH.HostKeys), "ssh.host_keys")
-		add(a.SSH.InsecureIgnoreHostKey != b.SSH.InsecureIgnoreHostKey, "ssh.insecure_ignore_host_key")
-		add(a.SSH.InstallDir != b.SSH.InstallDir, "ssh.install_dir")
-	}
-	cloudTemplateChanges(a, b, add)
-	if len(changed) == 0 {
-		changed = append(changed, "machine template")
-	}
-	return changed
-}
-
-// machines is "1 machine" or "n machines".
-func machines(n int) string {
-	if n == 1 {
-		return "1 machine"
-	}
-	return strconv.Itoa(n) + " machines"
-}
-
-// specSize is a defaulted spec's size.
-func specSize(s *api.NodePoolSpec) int {
-	if s.Size != nil {
-		return int(*s.Size)
-	}
-	return int(s.MinSize)
-}
-
-// poolImpact says what applying planned over prior does to the pool's
-// machines (prior nil: create; planned nil: destroy). Both are defaulted.
-func poolImpact(prior, planned *api.NodePoolSpec) []string {
-	switch {
-	case prior == nil && planned == nil:
-		return nil
-	case prior == nil:
-		if n := specSize(planned); n > 0 {
-			return []string{machines(n) + " to create"}
-		}
-		return []string{"no machines yet (size 0)"}
-	case planned == nil:
-		if n := specSize(prior); n > 0 {
-			return []string{machines(n) + " to drain and delete"}
-		}
-		return nil
-	}
-	var lines []string
-	before, after := specSize(prior), specSize(planned)
-	if changed := templateChanges(prior, planned); len(changed) > 0 && min(before, after) > 0 {
-		lines = append(lines, fmt.Sprintf("template changed (%s): %s replaced %s, each drained first",
-			strings.Join(changed, ", "), machines(min(before, after)), replaceStep(planned, after)))
-	}
-	switch {
-	case after > before:
-		lines = append(lines, machines(after-before)+" to create")
-	case after < before:
-		lines = append(lines, machines(before-after)+" to drain and delete")
-	}
-	return lines
-}
-
-// replaceStep says how many machines a rollout replaces at once.
-func replaceStep(s *api.NodePoolSpec, size int) string {
-	surge, unavailable := 1, 0
-	if v := s.Rollout.MaxSurge; v != nil {
-		surge, _ = v.ScaledValue(size, true)
-	}
-	if v := s.Rollout.MaxUnavailable; v != nil {
-		unavailable, _ = v.ScaledValue(size, false)
-	}
-	if step := surge + unavailable; step > 1 {
-		return fmt.Sprintf("up to %d at a time", step)
-	}
-	return "one at a time"
 }

@@ -4,16 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	mplan "github.com/maestro-dev/maestro/internal/plan"
 )
 
 var (
@@ -81,7 +82,7 @@ func (r *NodePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	}
 	if req.Plan.Raw.IsNull() { // destroy
 		if state != nil {
-			addImpact(ctx, state, nil, &resp.Diagnostics)
+			addImpact(ctx, state, nil, req.State.Raw, req.Plan.Raw, &resp.Diagnostics)
 		}
 		return
 	}
@@ -97,7 +98,7 @@ func (r *NodePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 	if !req.Config.Raw.IsFullyKnown() {
 		return // known after apply: no impact to tell
 	}
-	addImpact(ctx, state, &plan, &resp.Diagnostics)
+	addImpact(ctx, state, &plan, req.State.Raw, resp.Plan.Raw, &resp.Diagnostics)
 }
 
 // planSizes sets the planned size, min_size and max_size from what the
@@ -126,29 +127,30 @@ func planSizes(config, state, plan *NodePoolResourceModel) {
 	plan.Size = types.Int64Value(size)
 }
 
-// addImpact adds the plan warning that tells what happens to machines.
-func addImpact(ctx context.Context, state, plan *NodePoolResourceModel, diags *diag.Diagnostics) {
-	spec := func(m *NodePoolResourceModel) *api.NodePoolSpec {
+// addImpact adds the plan warning that tells what happens to machines
+// (internal/plan's node pool impact): state nil on create, plan nil on
+// destroy; stateRaw and planRaw are the values they were read from.
+func addImpact(ctx context.Context, state, plan *NodePoolResourceModel, stateRaw, planRaw tftypes.Value, diags *diag.Diagnostics) {
+	object := func(m *NodePoolResourceModel) api.Object {
 		if m == nil {
 			return nil
 		}
 		var d diag.Diagnostics
 		p := &api.NodePool{}
 		expandNodePool(ctx, m, p, &d)
-		api.Default(p)
-		return &p.Spec
+		return p
 	}
-	lines := poolImpact(spec(state), spec(plan))
-	if len(lines) == 0 {
-		return
-	}
-	name := ""
-	if plan != nil {
+	action, name := mplan.Update, ""
+	switch {
+	case state == nil:
+		action, name = mplan.Create, plan.Name.ValueString()
+	case plan == nil:
+		action, name = mplan.Delete, state.Name.ValueString()
+	default:
 		name = plan.Name.ValueString()
-	} else {
-		name = state.Name.ValueString()
 	}
-	diags.AddWarning(fmt.Sprintf("Node pool %q: %s", name, strings.Join(lines, "; ")),
+	c := resourceChange("NodePool", action, stateRaw, planRaw, object(state), object(plan))
+	warnImpact(diags, "maestro_node_pool", name, mplan.ChangeImpact(c, false),
 		"What the apply does to the pool's machines. Each is drained (its pods evicted and started elsewhere) before it is deleted; "+
 			"the apply waits until the pool's nodes are Ready (wait_for_ready).")
 }

@@ -41,7 +41,7 @@ func (r *NodePoolResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"machine, join its node with a single-use token, replace machines one step at a time when the template changes, and " +
 			"drain every node before its machine is deleted. The template is what the attributes marked \"Part of the template\" say; " +
 			"changing it replaces every machine (size, bounds, hosts, rollout, drain and remediation settings do not). The plan says what will happen to the machines (a warning such as " +
-			"`2 machines to create`); the apply waits until the pool's nodes are Ready and fails at once with the reason when a " +
+			"`create 2 machines`); the apply waits until the pool's nodes are Ready and fails at once with the reason when a " +
 			"machine cannot be made (SSH authentication failed on a host, host unreachable, node never joined, the cloud refused it: quota, permission, " +
 			"an invalid instance type or image), with the cloud's own message; a zone out of capacity is waited out (the next zone is tried). " +
 			"Import by name: `terraform import maestro_node_pool.a pool-a`.",

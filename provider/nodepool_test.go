@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	mplan "github.com/maestro-dev/maestro/internal/plan"
 )
 
 // spec is a defaulted pool spec of size n, changed by mut.
@@ -24,6 +25,25 @@ func spec(n int32, mut func(s *api.NodePoolSpec)) *api.NodePoolSpec {
 	return &p.Spec
 }
 
+// poolImpact is the node pool impact addImpact asks internal/plan for,
+// from the prior and planned specs (nil: create, destroy).
+func poolImpact(prior, planned *api.NodePoolSpec) []string {
+	c := &mplan.Change{Kind: "NodePool", Action: mplan.Update}
+	switch {
+	case prior == nil:
+		c.Action = mplan.Create
+	case planned == nil:
+		c.Action = mplan.Delete
+	}
+	if prior != nil {
+		c.Live = &api.NodePool{Spec: *prior}
+	}
+	if planned != nil {
+		c.Desired = &api.NodePool{Spec: *planned}
+	}
+	return mplan.ChangeImpact(c, false)
+}
+
 func TestPoolImpact(t *testing.T) {
 	labels := func(v string) func(s *api.NodePoolSpec) {
 		return func(s *api.NodePoolSpec) { s.Labels = map[string]string{"tier": v} }
@@ -33,28 +53,28 @@ func TestPoolImpact(t *testing.T) {
 		prior, planned *api.NodePoolSpec
 		want           string
 	}{
-		{"create", nil, spec(2, nil), "2 machines to create"},
-		{"create one", nil, spec(1, nil), "1 machine to create"},
+		{"create", nil, spec(2, nil), "create 2 machines"},
+		{"create one", nil, spec(1, nil), "create 1 machine"},
 		{"create empty", nil, spec(0, nil), "no machines yet (size 0)"},
-		{"destroy", spec(3, nil), nil, "3 machines to drain and delete"},
-		{"scale up", spec(2, nil), spec(3, nil), "1 machine to create"},
-		{"scale down", spec(3, nil), spec(1, nil), "2 machines to drain and delete"},
+		{"destroy", spec(3, nil), nil, "drain and delete 3 machines"},
+		{"scale up", spec(2, nil), spec(3, nil), "create 1 machine"},
+		{"scale down", spec(3, nil), spec(1, nil), "drain and delete 2 machines"},
 		{"no change", spec(3, nil), spec(3, nil), ""},
 		{"drain timeout is not the template", spec(3, nil), spec(3, func(s *api.NodePoolSpec) { s.DrainTimeoutSeconds = api.Ptr[int64](60) }), ""},
 		{"zones are", spec(3, nil), spec(3, func(s *api.NodePoolSpec) { s.Zones = []string{"a", "b"} }),
-			"template changed (zones): 3 machines replaced one at a time, each drained first"},
+			"replace 3 machines (drain first), one at a time (template changed: zones)"},
 		{"template", spec(3, labels("a")), spec(3, labels("b")),
-			"template changed (labels): 3 machines replaced one at a time, each drained first"},
+			"replace 3 machines (drain first), one at a time (template changed: labels)"},
 		{"template and scale up", spec(3, labels("a")), spec(4, labels("b")),
-			"template changed (labels): 3 machines replaced one at a time, each drained first; 1 machine to create"},
+			"replace 3 machines (drain first), one at a time (template changed: labels); create 1 machine"},
 		{"template and scale down", spec(3, nil), spec(2, func(s *api.NodePoolSpec) { s.MachineType = "big"; s.Spot = true }),
-			"template changed (machine_type, spot): 2 machines replaced one at a time, each drained first; 1 machine to drain and delete"},
+			"replace 2 machines (drain first), one at a time (template changed: machine_type, spot); drain and delete 1 machine"},
 		{"wider rollout", spec(4, labels("a")), spec(4, func(s *api.NodePoolSpec) {
 			labels("b")(s)
 			s.Rollout.MaxSurge = api.Ptr(api.FromString("50%"))
-		}), "template changed (labels): 4 machines replaced up to 2 at a time, each drained first"},
+		}), "replace 4 machines (drain first), up to 2 at a time (template changed: labels)"},
 		{"taints", spec(2, nil), spec(2, func(s *api.NodePoolSpec) { s.Taints = []api.Taint{{Key: "k", Effect: api.TaintNoSchedule}} }),
-			"template changed (taint): 2 machines replaced one at a time, each drained first"},
+			"replace 2 machines (drain first), one at a time (template changed: taint)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := strings.Join(poolImpact(tt.prior, tt.planned), "; "); got != tt.want {
@@ -87,7 +107,7 @@ func TestTemplateChangesSSH(t *testing.T) {
 		{"to local", spec(2, nil), "provider"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := strings.Join(templateChanges(ssh(nil), tt.b), ", "); got != tt.want {
+			if got := strings.Join(mplan.TemplateChanges(ssh(nil), tt.b), ", "); got != tt.want {
 				t.Errorf("templateChanges = %q, want %q", got, tt.want)
 			}
 		})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
+	mplan "github.com/maestro-dev/maestro/internal/plan"
 )
 
 // poolWaitInterval is how often the apply looks at the pool.
@@ -37,7 +38,7 @@ type poolState struct {
 // is the progress). Done is the pool's Ready condition with every machine
 // Ready and on the current template.
 func poolProgress(pool *api.NodePool, ms []*api.Machine) poolState {
-	size := specSize(&pool.Spec)
+	size := mplan.PoolSize(&pool.Spec)
 	ready := api.FindCondition(pool.Status.Conditions, api.NodePoolReady)
 	st := poolState{progress: fmt.Sprintf("%d of %d machines ready", pool.Status.ReadyMachines, size)}
 	if ready != nil && ready.Status != api.ConditionTrue && ready.Reason != "" {

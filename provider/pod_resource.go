@@ -2,7 +2,9 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"time"
 
@@ -68,7 +70,11 @@ type PodResourceModel struct {
 	NodeName       types.String   `tfsdk:"node_name"`
 	PodIP          types.String   `tfsdk:"pod_ip"`
 	WaitForRollout types.Bool     `tfsdk:"wait_for_rollout"`
-	Timeouts       timeouts.Value `tfsdk:"timeouts"`
+	// UnschedulableTimeout and CrashLoopRestarts tune the wait's
+	// fail-fast rules (null: client.DefaultRolloutOptions).
+	UnschedulableTimeout types.String   `tfsdk:"unschedulable_timeout"`
+	CrashLoopRestarts    types.Int64    `tfsdk:"crash_loop_restarts"`
+	Timeouts             timeouts.Value `tfsdk:"timeouts"`
 }
 
 func (r *PodResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -100,6 +106,7 @@ func (r *PodResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
+	maps.Copy(resp.Schema.Attributes, failFastAttributes("the pod", "the wait"))
 	resp.Schema.Blocks = cacheBlockTypes(resp.Schema.Blocks)
 }
 
@@ -125,8 +132,12 @@ func (r *PodResource) ValidateConfig(ctx context.Context, req resource.ValidateC
 // what a running pod absorbs (container images), and warns when the
 // cluster has no room for a new pod.
 func (r *PodResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return // destroy
+	if req.Plan.Raw.IsNull() { // destroy
+		var state PodResourceModel
+		if !req.State.Raw.IsNull() && !req.State.Get(ctx, &state).HasError() {
+			warnPodImpact(req, nil, &state, false, &resp.Diagnostics)
+		}
+		return
 	}
 	var plan PodResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -136,9 +147,11 @@ func (r *PodResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 	if !req.State.Raw.IsNull() {
 		var state PodResourceModel
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-		if state.Spec != nil && !podSpecUpdatableInPlace(ctx, plan.Spec, state.Spec) {
+		replace := state.Spec != nil && !podSpecUpdatableInPlace(ctx, plan.Spec, state.Spec)
+		if replace {
 			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("spec"))
 		}
+		warnPodImpact(req, &plan, &state, replace, &resp.Diagnostics)
 		return // a replacement's pod would be previewed next to the one it replaces: not a fair answer
 	}
 	previewPlacement(ctx, r.handle, req.Config, "pod", &resp.Diagnostics, func(ctx context.Context, _ *client.Client) (api.Object, bool, error) {
@@ -197,9 +210,22 @@ func flattenPod(ctx context.Context, p *api.Pod, m *PodResourceModel, _ bool, di
 // waitForPodAfterWrite waits for the written pod (wait_for_rollout) and
 // records where it runs.
 func waitForPodAfterWrite(ctx context.Context, c *client.Client, p *api.Pod, m *PodResourceModel, timeout time.Duration, diags *diag.Diagnostics) {
-	ready, err := waitForPod(ctx, c, p, timeout)
+	title := fmt.Sprintf("Pod %s/%s did not become ready", p.Namespace, p.Name)
+	opt, err := rolloutOptions(m.UnschedulableTimeout, m.CrashLoopRestarts)
 	if err != nil {
-		diags.AddError(fmt.Sprintf("Pod %s/%s did not become ready", p.Namespace, p.Name),
+		diags.AddError(title, err.Error())
+		return
+	}
+	ready, err := waitForPod(ctx, c, p, opt, timeout)
+	var re *client.RolloutError
+	switch {
+	case errors.As(err, &re):
+		advice := re.Advice
+		re.Advice = "" // said apart below
+		diags.AddError(title, fmt.Sprintf("The pod was written, but %v\n\n%s\n\n%s", re, advice, failFastSettings(re.Reason, "starts")))
+		return
+	case err != nil:
+		diags.AddError(title,
 			fmt.Sprintf("The pod was written, but %v.\n\nFix the cause and apply again (the pod is replaced); raise timeouts for slow starts, or set wait_for_rollout = false to not wait.", err))
 		return
 	}
@@ -208,8 +234,10 @@ func waitForPodAfterWrite(ctx context.Context, c *client.Client, p *api.Pod, m *
 }
 
 // waitForPod waits until the pod is ready, or has completed when its
-// restart policy lets it stop. It fails fast when the pod has failed.
-func waitForPod(ctx context.Context, c *client.Client, p *api.Pod, timeout time.Duration) (*api.Pod, error) {
+// restart policy lets it stop. It fails fast when the pod has failed, and
+// by the rollout wait's rules (client.CheckPodStart: unschedulable with no
+// node pool adding room, a crash loop) with a *client.RolloutError.
+func waitForPod(ctx context.Context, c *client.Client, p *api.Pod, opt client.RolloutOptions, timeout time.Duration) (*api.Pod, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	pods := c.Pods(p.Namespace)
@@ -226,7 +254,12 @@ func waitForPod(ctx context.Context, c *client.Client, p *api.Pod, timeout time.
 			case cur.Status.Phase == api.PodFailed:
 				return nil, fmt.Errorf("it failed: %s", describePods(context.WithoutCancel(ctx), c, []*api.Pod{cur}))
 			}
-		} else if ctx.Err() == nil {
+			var failed *client.RolloutError
+			if failed, err = c.CheckPodStart(ctx, cur, opt); failed != nil {
+				return nil, failed
+			}
+		}
+		if err != nil && ctx.Err() == nil {
 			return nil, fmt.Errorf("reading it failed: %w", err)
 		}
 		select {

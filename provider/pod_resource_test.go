@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -134,17 +135,30 @@ func TestAccPodResource(t *testing.T) {
 	})
 }
 
-// A pod that fits nowhere fails the apply within its timeout, with the
-// scheduler's count of reasons.
+// A pod that fits nowhere fails the apply with the scheduler's count of
+// reasons: after unschedulable_timeout (with the advice for the reason)
+// when that comes first, else at its create timeout.
 func TestAccPodResource_unschedulable(t *testing.T) {
 	_, provider := accCluster(t, 1)
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		Steps: []resource.TestStep{{
-			Config: provider + `
+	for _, tc := range []struct {
+		name, settings string
+		want           *regexp.Regexp
+	}{
+		{"create timeout", `timeouts { create = "5s" }`,
+			regexp.MustCompile(`(?s)Pod default/big-create-timeout did not become ready.*PodScheduled=False\s+\(Unschedulable\):\s+0/1\s+nodes\s+available:\s+1\s+insufficient\s+memory`)},
+		{"fails fast", `unschedulable_timeout = "1s"
+  timeouts { create = "5m" }`,
+			regexp.MustCompile(`(?s)Pod default/big-fails-fast did not become ready.*` + wrapped("pod default/big-fails-fast cannot start: unschedulable for") + `\s+\S+\s+` +
+				wrapped("with no node pool adding room: 0/1 nodes available: 1 insufficient memory") + `.*` + wrapped("lower the pods' memory requests") + `.*unschedulable_timeout`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config: provider + strings.NewReplacer("NAME", "big-"+strings.ReplaceAll(tc.name, " ", "-"), "SETTINGS", tc.settings).Replace(`
 resource "maestro_pod" "big" {
   metadata {
-    name      = "big"
+    name      = "NAME"
     namespace = "default"
   }
   spec {
@@ -156,11 +170,11 @@ resource "maestro_pod" "big" {
       }
     }
   }
-  timeouts {
-    create = "5s"
-  }
-}`,
-			ExpectError: regexp.MustCompile(`(?s)Pod default/big did not become ready.*PodScheduled=False\s+\(Unschedulable\):\s+0/1\s+nodes\s+available:\s+1\s+insufficient\s+memory`),
-		}},
-	})
+  SETTINGS
+}`),
+					ExpectError: tc.want,
+				}},
+			})
+		})
+	}
 }

@@ -52,7 +52,10 @@ const (
 // in the words of whoever knew (the scheduler, the container, the
 // deployment controller), and what to do about it.
 type RolloutError struct {
-	Namespace, Name string // the deployment
+	// Kind is "pod" for a single pod's start (CheckPod); "" for a
+	// deployment.
+	Kind            string
+	Namespace, Name string // the deployment (or the pod)
 	Reason          RolloutReason
 	// Pod and Container name the pod (and container) the verdict is about
 	// ("" for a whole-deployment verdict).
@@ -71,10 +74,16 @@ type RolloutError struct {
 
 func (e *RolloutError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "deployment %s/%s ", e.Namespace, e.Name)
-	switch e.Reason {
-	case RolloutTimeout:
+	kind := e.Kind
+	if kind == "" {
+		kind = "deployment"
+	}
+	fmt.Fprintf(&b, "%s %s/%s ", kind, e.Namespace, e.Name)
+	switch {
+	case e.Reason == RolloutTimeout:
 		b.WriteString("did not finish its rollout: ")
+	case kind == "pod":
+		b.WriteString("cannot start: ")
 	default:
 		b.WriteString("cannot roll out: ")
 	}
@@ -84,6 +93,8 @@ func (e *RolloutError) Error() string {
 			fmt.Fprintf(&b, ", container %s", e.Container)
 		}
 		b.WriteString(": ")
+	} else if e.Container != "" {
+		fmt.Fprintf(&b, "container %s: ", e.Container)
 	}
 	b.WriteString(e.Message)
 	if e.Logs != "" {

@@ -40,7 +40,7 @@ provider "maestro" {
 }
 
 # Two pools of machines on this host. The plan says what each apply does to
-# them ("2 machines to create"); the apply waits until their nodes are Ready.
+# them ("create 2 machines"); the apply waits until their nodes are Ready.
 resource "maestro_node_pool" "a" {
   name  = "pool-a"
   size  = var.pool_size

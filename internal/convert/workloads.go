@@ -99,7 +99,7 @@ func deploymentTo(obj api.Object, out map[string]any) {
 func podFrom(r *reader) api.Object {
 	p := &api.Pod{}
 	readMetaBlock(r, &p.ObjectMeta)
-	r.ignore("wait_for_rollout")
+	r.ignore("wait_for_rollout", "unschedulable_timeout", "crash_loop_restarts") // the provider's wait
 	if !r.with("spec", func(s *reader) { podSpecFrom(s, &p.Spec) }) {
 		r.fail("spec", "required block is missing (at least one container)")
 	}

@@ -11,6 +11,8 @@
 // says what each change does to running pods and machines (rolling
 // update, recreate, restart, scale, machines created, replaced or
 // drained) and where new pods would go from the dry-run previews.
+// ChangeImpact is that rule for one change: the Terraform provider's plan
+// warnings use it too, so both plans say the same.
 // Nothing here does I/O beyond the io.Writer/Reader of saved plans
 // (Save, Load) and Stale, which compares the resourceVersions a saved
 // plan saw with the cluster's current ones. Rendering is in plan/render.

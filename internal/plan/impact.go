@@ -16,20 +16,29 @@ import (
 func Assess(p *Plan, opt Options) {
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		switch c.Kind {
-		case "Deployment":
-			c.Impact = deploymentImpact(c, opt.Autoscaled[c.Address])
-		case "Pod":
-			c.Impact = podImpact(c)
-		case "NodePool":
-			c.Impact = poolImpact(c)
-		case "Namespace":
-			if c.Action == Delete || c.Action == Replace {
-				c.Impact = []string{"deletes every object in namespace " + c.Name}
-			}
-		}
+		c.Impact = ChangeImpact(c, opt.Autoscaled[c.Address])
 	}
 	p.Impact = append(p.Impact, placement(p, opt.Previews)...)
+}
+
+// ChangeImpact says what one change does to running pods and machines
+// (nil when nothing): Assess's rule for each change, and what the
+// Terraform provider shows as a plan warning. autoscaled says an
+// autoscaler owns a deployment's replicas.
+func ChangeImpact(c *Change, autoscaled bool) []string {
+	switch c.Kind {
+	case "Deployment":
+		return deploymentImpact(c, autoscaled)
+	case "Pod":
+		return podImpact(c)
+	case "NodePool":
+		return poolImpact(c)
+	case "Namespace":
+		if c.Action == Delete || c.Action == Replace {
+			return []string{"deletes every object in namespace " + c.Name}
+		}
+	}
+	return nil
 }
 
 // deploymentImpact: pods started, stopped, rolled or scaled.
@@ -55,10 +64,15 @@ func deploymentImpact(c *Change, autoscaled bool) []string {
 	}
 	before := replicas(l, c.Before, 1)
 	after := replicas(d, c.After, before) // left out: the live count stays
+	var lines []string
+	if autoscaled && after != before {
+		// Compute has already kept the live count in After; a Terraform
+		// plan keeps the configured one, which the apply does not write.
+		lines = append(lines, fmt.Sprintf("replicas (%d) left to the autoscaler: the live count is not changed", after))
+	}
 	if autoscaled {
 		after = before
 	}
-	var lines []string
 	if changedUnder(c, "spec.template") && after > 0 {
 		lines = append(lines, rolloutLine(d, after))
 	}
@@ -118,11 +132,29 @@ func podImpact(c *Change) []string {
 	case Replace:
 		return []string{"replace pod (restart)"}
 	case Update:
+		if images := imagesOnly(c); len(images) > 0 {
+			return []string{"restart " + count(len(images), "container") + " with the new image (" + strings.Join(images, ", ") + ")"}
+		}
 		if changedUnder(c, "spec") {
 			return []string{"replace pod (restart)"}
 		}
 	}
 	return nil
+}
+
+// imagesOnly names the containers of a pod change that changes nothing
+// but container images (the one change a running pod takes in place: the
+// container restarts with the new image); nil otherwise.
+func imagesOnly(c *Change) []string {
+	var names []string
+	for _, p := range Changed(c.Before, c.After) {
+		if AttrPath(p) != "spec.container.image" {
+			return nil
+		}
+		name, _ := LookupIndexed(c.After, strings.TrimSuffix(p, ".image")+".name").(string)
+		names = append(names, name)
+	}
+	return names
 }
 
 // changedUnder reports whether the change touches anything at or under

@@ -119,6 +119,12 @@ func TestDeploymentImpact(t *testing.T) {
 	}
 }
 
+// withCommand gives the pod tree's first container a command.
+func withCommand(tree map[string]any) map[string]any {
+	tree["spec"].(map[string]any)["container"].([]any)[0].(map[string]any)["command"] = []any{"sleep", "1"}
+	return tree
+}
+
 func TestPodAndNamespaceImpact(t *testing.T) {
 	pod := func(image string, labels map[string]any) map[string]any {
 		return map[string]any{"metadata": map[string]any{"name": "p", "labels": labels},
@@ -130,7 +136,8 @@ func TestPodAndNamespaceImpact(t *testing.T) {
 		before, after map[string]any
 		want          []string
 	}{
-		{"pod spec change restarts it", "Pod", pod("a:1", nil), pod("a:2", nil), []string{"replace pod (restart)"}},
+		{"pod image change restarts its container in place", "Pod", pod("a:1", nil), pod("a:2", nil), []string{"restart 1 container with the new image (c)"}},
+		{"pod spec change replaces it", "Pod", pod("a:1", nil), withCommand(pod("a:1", nil)), []string{"replace pod (restart)"}},
 		{"pod label change does not", "Pod", pod("a:1", nil), pod("a:1", map[string]any{"x": "y"}), nil},
 		{"pod create", "Pod", nil, pod("a:1", nil), []string{"starts 1 pod"}},
 		{"pod delete", "Pod", pod("a:1", nil), nil, []string{"stops 1 pod"}},
@@ -182,9 +189,9 @@ func TestNodePoolImpact(t *testing.T) {
 		{"grow", pool(3, "small"), pool(5, "small"), object(3, "small", 0), object(5, "small", 0), []string{"create 2 machines"}},
 		{"shrink", pool(3, "small"), pool(1, "small"), object(3, "small", 0), object(1, "small", 0), []string{"drain and delete 2 machines"}},
 		{"template", pool(3, "small"), pool(3, "large"), object(3, "small", 0), object(3, "large", 0),
-			[]string{"replace 3 machines (drain first), one at a time"}},
+			[]string{"replace 3 machines (drain first), one at a time (template changed: machine_type)"}},
 		{"template with surge 2", pool(3, "small"), pool(3, "large", surge2), object(3, "small", 0), object(3, "large", 2),
-			[]string{"replace 3 machines (drain first), up to 2 at a time"}},
+			[]string{"replace 3 machines (drain first), up to 2 at a time (template changed: machine_type)"}},
 		{"rollout settings only", pool(3, "small"), pool(3, "small", surge2), object(3, "small", 0), object(3, "small", 2), nil},
 	}
 	for _, tt := range tests {
@@ -235,5 +242,43 @@ func TestPlacementImpact(t *testing.T) {
 	}
 	if !slices.Equal(p.Impact, want) {
 		t.Errorf("impact\n%q\nwant\n%q", p.Impact, want)
+	}
+}
+
+// A Terraform plan keeps the configured replicas of an autoscaled
+// deployment in its trees (Compute would have kept the live count): the
+// impact says the autoscaler owns them rather than announcing a scale.
+func TestChangeImpactAutoscaledReplicas(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		autoscaled bool
+		want       []string
+	}{
+		{"autoscaled", true, []string{"replicas (5) left to the autoscaler: the live count is not changed"}},
+		{"not autoscaled", false, []string{"scale from 2 to 5"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Change{Kind: "Deployment", Action: Update,
+				Before: deploymentAttrs("web", 2, "web:1"), After: deploymentAttrs("web", 5, "web:1")}
+			if got := ChangeImpact(c, tt.autoscaled); !slices.Equal(got, tt.want) {
+				t.Errorf("impact %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLookupIndexed(t *testing.T) {
+	tree := map[string]any{"spec": map[string]any{"container": []any{
+		map[string]any{"name": "a"}, map[string]any{"name": "b", "port": []any{map[string]any{"n": 80}}},
+	}}}
+	for path, want := range map[string]any{
+		"spec.container[1].name":      "b",
+		"spec.container[1].port[0].n": 80,
+		"spec.container[2].name":      nil,
+		"spec.nothing":                nil,
+	} {
+		if got := LookupIndexed(tree, path); got != want {
+			t.Errorf("LookupIndexed(%s) = %v, want %v", path, got, want)
+		}
 	}
 }

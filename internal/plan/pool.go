@@ -3,9 +3,9 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/maestro-dev/maestro/engine/api"
-	"github.com/maestro-dev/maestro/engine/controller/nodepool"
 )
 
 // poolImpact says what a node pool change does to its machines: how many
@@ -16,22 +16,29 @@ func poolImpact(c *Change) []string {
 	prior, planned := poolSpec(c.Live, c.Before), poolSpec(c.Desired, c.After)
 	switch c.Action {
 	case Create:
-		return []string{"create " + machines(specSize(planned))}
+		if n := PoolSize(planned); n > 0 {
+			return []string{"create " + machines(n)}
+		}
+		return []string{"no machines yet (size 0)"}
 	case Delete:
-		return []string{"drain and delete " + machines(specSize(prior))}
+		if n := PoolSize(prior); n > 0 {
+			return []string{"drain and delete " + machines(n)}
+		}
+		return nil
 	case Replace:
-		return []string{fmt.Sprintf("drain and delete %s, then create %s", machines(specSize(prior)), machines(specSize(planned)))}
+		return []string{fmt.Sprintf("drain and delete %s, then create %s", machines(PoolSize(prior)), machines(PoolSize(planned)))}
 	case Update:
 	default:
 		return nil
 	}
-	before, after := specSize(prior), specSize(planned)
+	before, after := PoolSize(prior), PoolSize(planned)
 	if planned.Autoscaling {
 		after = before // the cluster autoscaler owns the size
 	}
 	var lines []string
-	if n := min(before, after); n > 0 && poolTemplateChanged(c, prior, planned) {
-		lines = append(lines, fmt.Sprintf("replace %s (drain first), %s", machines(n), replaceStep(planned, after)))
+	if changed := poolTemplateChanges(c, prior, planned); len(changed) > 0 && min(before, after) > 0 {
+		lines = append(lines, fmt.Sprintf("replace %s (drain first), %s (template changed: %s)",
+			machines(min(before, after)), replaceStep(planned, after), strings.Join(changed, ", ")))
 	}
 	switch {
 	case after > before:
@@ -42,24 +49,16 @@ func poolImpact(c *Change) []string {
 	return lines
 }
 
-// poolTemplateChanged: with both API objects at hand, the controller's
-// template hash decides; from attribute trees alone (a Terraform plan),
-// a change to any template attribute does.
-func poolTemplateChanged(c *Change, prior, planned *api.NodePoolSpec) bool {
+// poolTemplateChanges: with both API objects at hand, the controller's
+// template hash decides (TemplateChanges); from attribute trees alone (a
+// Terraform plan), a change to any template attribute does.
+func poolTemplateChanges(c *Change, prior, planned *api.NodePoolSpec) []string {
 	if _, ok := c.Live.(*api.NodePool); ok {
 		if _, ok := c.Desired.(*api.NodePool); ok {
-			return nodepool.TemplateHash(prior) != nodepool.TemplateHash(planned)
+			return TemplateChanges(prior, planned)
 		}
 	}
-	for _, p := range Changed(c.Before, c.After) {
-		ap := AttrPath(p)
-		for _, t := range poolTemplateAttrs {
-			if Under(ap, t) && !Under(ap, "ssh.hosts") {
-				return true
-			}
-		}
-	}
-	return false
+	return treeTemplateChanges(c.Before, c.After)
 }
 
 // poolTemplateAttrs are the node pool attributes that make up the machine
@@ -92,8 +91,8 @@ func poolSpec(obj api.Object, tree map[string]any) *api.NodePoolSpec {
 	return &NodePoolFromAttrs(tree).Spec
 }
 
-// specSize is a defaulted spec's size.
-func specSize(s *api.NodePoolSpec) int {
+// PoolSize is a defaulted spec's size: its size, else its minimum.
+func PoolSize(s *api.NodePoolSpec) int {
 	if s.Size != nil {
 		return int(*s.Size)
 	}

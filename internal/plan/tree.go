@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/maestro-dev/maestro/engine/api/resource"
@@ -135,6 +136,26 @@ func step(v any, name string) any {
 		return out
 	}
 	return nil
+}
+
+// LookupIndexed finds the value at a path with list indices
+// ("spec.container[1].name"), as Changed gives them; nil when absent.
+func LookupIndexed(tree map[string]any, path string) any {
+	var cur any = tree
+	for _, seg := range strings.Split(path, ".") {
+		name, rest, _ := strings.Cut(seg, "[")
+		cur = step(cur, name)
+		for rest != "" {
+			idx, after, _ := strings.Cut(rest, "]")
+			l, _ := cur.([]any)
+			i, err := strconv.Atoi(idx)
+			if err != nil || i < 0 || i >= len(l) {
+				return nil
+			}
+			cur, rest = l[i], strings.TrimPrefix(after, "[")
+		}
+	}
+	return cur
 }
 
 // AttrPath drops list indices from a path: "a.b[0].c" -> "a.b.c".

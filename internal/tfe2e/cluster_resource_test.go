@@ -87,7 +87,7 @@ func TestClusterExamplesPlanOffline(t *testing.T) {
 	}{
 		{"cluster-local", nil, []string{
 			`maestro_cluster.local will be created`, `endpoint = (known after apply)`,
-			`Node pool "pool-a": 2 machines to create`, `Node pool "pool-b": 2 machines to create`,
+			`Warning: Impact: maestro_node_pool pool-a`, `create 2 machines`, `Warning: Impact: maestro_node_pool pool-b`, `create 2 machines`,
 			`maestro_deployment.frontend will be created`,
 		}},
 		{"cluster-onprem", map[string]string{
@@ -97,7 +97,7 @@ func TestClusterExamplesPlanOffline(t *testing.T) {
 			"private_key_path":  keyFile,
 		}, []string{
 			`maestro_cluster.cp will be created`, `endpoint = (known after apply)`,
-			`Node pool "edge": 2 machines to create`, `Node pool "core": 1 machine to create`,
+			`Warning: Impact: maestro_node_pool edge`, `create 2 machines`, `Warning: Impact: maestro_node_pool core`, `create 1 machine`,
 			`private_key = (write-only attribute)`, `maestro_service.frontend will be created`,
 		}},
 		{"cluster-multicloud", map[string]string{
@@ -113,7 +113,7 @@ func TestClusterExamplesPlanOffline(t *testing.T) {
 			"private_key_path":      keyFile,
 		}, []string{
 			`maestro_cluster.cp will be created`, `endpoint = (known after apply)`,
-			`Node pool "aws": 2 machines to create`, `Node pool "gcp": 2 machines to create`, `Node pool "onprem": 1 machine to create`,
+			`Warning: Impact: maestro_node_pool aws`, `create 2 machines`, `Warning: Impact: maestro_node_pool gcp`, `create 2 machines`, `Warning: Impact: maestro_node_pool onprem`, `create 1 machine`,
 			`region = "us-east-1"`, `instance_type = "t3.medium"`, `spot = true`, `project = "acme"`, `machine_type = "e2-medium"`,
 			`access_key_id = (write-only attribute)`, `secret_access_key = (write-only attribute)`, `credentials_json = (write-only attribute)`,
 			`private_key = (write-only attribute)`, `maestro_service.frontend will be created`,

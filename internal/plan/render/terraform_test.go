@@ -71,7 +71,7 @@ func TestFromTerraformJSON(t *testing.T) {
 		"maestro_deployment.web":    {"rolling update of 4 pods (max surge 1, max unavailable 0)", "scale from 3 to 4"},
 		"maestro_deployment.cache":  {"rolling update of 2 pods (max surge 1, max unavailable 0)"},
 		"maestro_deployment.worker": {"replaced: stops 2 pods, then starts 2 pods"},
-		"maestro_node_pool.workers": {"replace 2 machines (drain first), one at a time", "create 1 machine"},
+		"maestro_node_pool.workers": {"replace 2 machines (drain first), one at a time (template changed: machine_type)", "create 1 machine"},
 	}
 	for addr, w := range impact {
 		if got := byAddr(addr).Impact; !slices.Equal(got, w) {
