@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -257,7 +256,7 @@ func makePlan(ctx context.Context, g *globals, dir string, o *planOptions) (*pla
 		opts.ForceNew[schema.APIKind(k)] = schema.ForceNew(k)
 		opts.Sensitive[schema.APIKind(k)] = schema.Sensitive(k)
 	}
-	opts.Previews = previews(ctx, c, desired, actual, live)
+	opts.Previews = previews(ctx, c, desired, actual)
 	p := plan.Compute(desired, actual, opts)
 	if err := replaceWithNew(p, set); err != nil {
 		return nil, err
@@ -578,12 +577,11 @@ func filterTargets(desired, actual []plan.Resource, targets []string) ([]plan.Re
 }
 
 // previews asks the server, with dry-run writes, where the pods of every
-// new or changed workload would go. A workload whose namespace the plan
-// creates is previewed in a namespace that exists, under a generated name,
-// with its pod (anti-)affinity terms kept to its own (empty) namespace: the
-// scheduler's answer depends on the nodes and the pods there, not on the
-// namespace. A preview that fails is left out; it never fails the plan.
-func previews(ctx context.Context, c *client.Client, desired, actual []plan.Resource, live *liveState) map[string]api.PlacementPreview {
+// new or changed workload would go; for a new one in a namespace the plan
+// also creates, the server previews it as if the namespace existed
+// (NamespaceMayBeNew). A preview that fails is left out: it never fails
+// the plan.
+func previews(ctx context.Context, c *client.Client, desired, actual []plan.Resource) map[string]api.PlacementPreview {
 	before := map[string]plan.Resource{}
 	for _, a := range actual {
 		before[a.Address] = a
@@ -594,90 +592,23 @@ func previews(ctx context.Context, c *client.Client, desired, actual []plan.Reso
 			continue
 		}
 		a, exists := before[d.Address]
-		if exists && reflect.DeepEqual(a.Attrs, d.Attrs) {
-			continue
+		if exists && (d.Kind == "Pod" || reflect.DeepEqual(a.Attrs, d.Attrs)) {
+			continue // unchanged; a pod's replacement would be previewed beside itself
 		}
-		obj, err := convert.Copy(d.Object)
+		obj, err := convert.Copy(d.Object) // the write decodes the answer into it
 		if err != nil {
 			continue
 		}
-		res := client.Dynamic(c, api.KindOf(obj), d.Namespace)
 		var prev api.PlacementPreview
-		opts := client.WriteOptions{DryRun: true, Placement: &prev}
-		switch {
-		case exists && d.Kind == "Deployment":
-			_, err = res.Update(ctx, obj, opts)
-		case exists:
-			continue // a pod's replacement would be previewed beside itself
-		case live.namespaces[d.Namespace]:
-			_, err = res.Create(ctx, obj, opts)
-		default:
-			ns := previewNamespace(live)
-			if ns == "" {
-				continue
-			}
-			inNamespace(obj, ns)
-			_, err = client.Dynamic(c, api.KindOf(obj), ns).Create(ctx, obj, opts)
+		res := client.Dynamic(c, api.KindOf(obj), d.Namespace)
+		if exists {
+			_, err = res.Update(ctx, obj, client.WriteOptions{DryRun: true, Placement: &prev})
+		} else {
+			_, err = res.Create(ctx, obj, client.WriteOptions{DryRun: true, NamespaceMayBeNew: true, Placement: &prev})
 		}
 		if err == nil && prev.Pods > 0 {
 			out[d.Address] = prev
 		}
 	}
 	return out
-}
-
-// previewNamespace is an existing namespace to preview in.
-func previewNamespace(live *liveState) string {
-	if live.namespaces["default"] {
-		return "default"
-	}
-	names := make([]string, 0, len(live.namespaces))
-	for n := range live.namespaces {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		return ""
-	}
-	return names[0]
-}
-
-// inNamespace moves a workload to another namespace for a preview, its
-// pod affinity terms still about its own namespace.
-func inNamespace(obj api.Object, ns string) {
-	m := obj.GetObjectMeta()
-	own := m.Namespace
-	m.GenerateName, m.Name, m.Namespace = m.Name+"-", "", ns
-	var spec *api.PodSpec
-	switch o := obj.(type) {
-	case *api.Deployment:
-		spec = &o.Spec.Template.Spec
-	case *api.Pod:
-		spec = &o.Spec
-	default:
-		return
-	}
-	a := spec.Affinity
-	if a == nil {
-		return
-	}
-	fix := func(t *api.PodAffinityTerm) {
-		if len(t.Namespaces) == 0 {
-			t.Namespaces = []string{own}
-		}
-	}
-	fixAll := func(req []api.PodAffinityTerm, pref []api.WeightedPodAffinityTerm) {
-		for i := range req {
-			fix(&req[i])
-		}
-		for i := range pref {
-			fix(&pref[i].PodAffinityTerm)
-		}
-	}
-	if p := a.PodAffinity; p != nil {
-		fixAll(p.RequiredDuringSchedulingIgnoredDuringExecution, p.PreferredDuringSchedulingIgnoredDuringExecution)
-	}
-	if p := a.PodAntiAffinity; p != nil {
-		fixAll(p.RequiredDuringSchedulingIgnoredDuringExecution, p.PreferredDuringSchedulingIgnoredDuringExecution)
-	}
 }
