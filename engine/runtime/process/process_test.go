@@ -153,9 +153,9 @@ func testPidReuse(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = os.WriteFile(state, orig, 0o600) }) // so cleanup kills it
+	t.Cleanup(func() { _ = replaceFile(state, orig) }) // so cleanup kills it
 	forged := strings.Replace(string(orig), `"startTicks": `, `"startTicks": 1`, 1)
-	if err := os.WriteFile(state, []byte(forged), 0o600); err != nil {
+	if err := replaceFile(state, []byte(forged)); err != nil {
 		t.Fatal(err)
 	}
 	if c, _ := r.InspectContainer(t.Context(), id); c.State != runtime.ContainerExited {
@@ -164,12 +164,23 @@ func testPidReuse(t *testing.T, e *env) {
 	if err := r.StopContainer(t.Context(), id, time.Second); err != nil {
 		t.Errorf("StopContainer: %v", err)
 	}
-	if err := os.WriteFile(state, orig, 0o600); err != nil {
+	if err := replaceFile(state, orig); err != nil {
 		t.Fatal(err)
 	}
 	if c, _ := r.InspectContainer(t.Context(), id); c.State != runtime.ContainerRunning {
 		t.Errorf("the stranger was signalled: the container is %q", c.State)
 	}
+}
+
+// replaceFile swaps a record atomically, as the runtime writes them: the
+// subtests share one root, and another's ListContainers must never read
+// half a state.json.
+func replaceFile(path string, b []byte) error {
+	tmp := path + ".forged"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 func testCgroups(t *testing.T, e *env) {
