@@ -121,9 +121,14 @@ func TestServicesEndToEnd(t *testing.T) {
 
 	t.Run("frontend reaches the backend by name, all replicas in turn", func(t *testing.T) {
 		for _, name := range []string{"backend", "backend.default.svc.cluster.local"} {
+			call := "http://" + frontend.Status.PodIP + ":8080/call?url=http://" + name + "/"
+			// Ready pods reach the frontend's node's proxy a moment after
+			// their status says so: wait until it knows all three, then
+			// check the turn.
+			servedBy(t, call, podNames(backends), 15*time.Second)
 			var order []string
 			for range 6 {
-				body, err := get("http://" + frontend.Status.PodIP + ":8080/call?url=http://" + name + "/")
+				body, err := get(call)
 				if err != nil {
 					t.Fatalf("frontend calling http://%s/: %v (%s)", name, err, body)
 				}
