@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -172,8 +173,71 @@ func (r *crud[T, M]) Read(ctx context.Context, req resource.ReadRequest, resp *r
 		return
 	}
 	owned := r.ownedElsewhere(ctx, c, obj, &resp.Diagnostics)
+	prior := cloneModel(state)
 	r.flattenKeeping(ctx, obj, &state, owned, &resp.Diagnostics)
+	if reflect.DeepEqual(prior, state) {
+		// Nothing changed: the response's state is already the prior
+		// state, and converting the model back (most of a refresh's CPU
+		// for a deployment) would give the same value.
+		return
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// cloneModel returns a copy of a resource model that shares no pointer or
+// slice with m, so flattening into one leaves the other as it was. The
+// framework's values (types.String, types.Map, ...) are immutable and
+// copied as they are.
+func cloneModel[M any](m M) M {
+	var out M
+	cloneValue(reflect.ValueOf(&out).Elem(), reflect.ValueOf(m))
+	return out
+}
+
+// modelPackage is the package path of the provider's model types, the
+// only structs cloneValue looks into.
+var modelPackage = reflect.TypeFor[opTimeouts]().PkgPath()
+
+func cloneValue(dst, src reflect.Value) {
+	dst.Set(src)
+	switch src.Kind() {
+	case reflect.Pointer:
+		if src.IsNil() {
+			return
+		}
+		p := reflect.New(src.Type().Elem())
+		cloneValue(p.Elem(), src.Elem())
+		dst.Set(p)
+	case reflect.Slice:
+		if src.IsNil() {
+			return
+		}
+		s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
+		for i := range src.Len() {
+			cloneValue(s.Index(i), src.Index(i))
+		}
+		dst.Set(s)
+	case reflect.Map:
+		if src.IsNil() {
+			return
+		}
+		m := reflect.MakeMapWithSize(src.Type(), src.Len())
+		for it := src.MapRange(); it.Next(); {
+			v := reflect.New(src.Type().Elem()).Elem()
+			cloneValue(v, it.Value())
+			m.SetMapIndex(it.Key(), v)
+		}
+		dst.Set(m)
+	case reflect.Struct:
+		if src.Type().PkgPath() != modelPackage {
+			return
+		}
+		for i := range src.NumField() {
+			if dst.Field(i).CanSet() {
+				cloneValue(dst.Field(i), src.Field(i))
+			}
+		}
+	}
 }
 
 // ownedElsewhere asks the owned hook; a failure to tell is a warning and

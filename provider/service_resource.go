@@ -160,6 +160,7 @@ func (r *ServiceResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 			},
 		},
 	}
+	resp.Schema.Blocks = cacheBlockTypes(resp.Schema.Blocks)
 }
 
 // clusterIPChanged: replacing is needed only when both the configured and
