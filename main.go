@@ -6,6 +6,7 @@ import (
 	"flag"
 	"log"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -15,14 +16,15 @@ import (
 )
 
 func main() {
-	var debug bool
-	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
+	var debugMode bool
+	flag.BoolVar(&debugMode, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 	quietSDKUnlessAsked(os.Getenv, os.Setenv)
+	collectLessOften(os.Getenv, debug.SetGCPercent)
 
 	err := providerserver.Serve(context.Background(), provider.New(version.Version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/maestro-dev/maestro",
-		Debug:   debug,
+		Debug:   debugMode,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -42,4 +44,22 @@ func quietSDKUnlessAsked(getenv func(string) string, setenv func(string, string)
 		}
 	}
 	_ = setenv("TF_LOG_SDK", "OFF")
+}
+
+// providerGCPercent is the provider's GOGC. The plugin framework allocates
+// afresh for every value of every request, while what stays live between
+// requests is little more than the schemas: with Go's default of 100 the
+// collector ran all through a no-op plan of 100 deployments and 100
+// services and took about two fifths of the provider's CPU. At 400 it
+// runs a quarter as often: that plan's provider CPU halved, and the
+// process peaked at 150-190 MB instead of 70-75 MB.
+const providerGCPercent = 400
+
+// collectLessOften sets providerGCPercent unless GOGC is set, which wins
+// as it does for any Go program.
+func collectLessOften(getenv func(string) string, setGCPercent func(int) int) {
+	if strings.TrimSpace(getenv("GOGC")) != "" {
+		return
+	}
+	setGCPercent(providerGCPercent)
 }

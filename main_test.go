@@ -28,6 +28,31 @@ func TestQuietSDKUnlessAsked(t *testing.T) {
 	}
 }
 
+func TestCollectLessOften(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		gogc string
+		want int // 0: left alone
+	}{
+		{"GOGC unset", "", providerGCPercent},
+		{"GOGC set", "50", 0},
+		{"GOGC off", "off", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := 0
+			collectLessOften(func(k string) string {
+				if k == "GOGC" {
+					return tc.gogc
+				}
+				return ""
+			}, func(p int) int { got = p; return 100 })
+			if got != tc.want {
+				t.Fatalf("GC percent set to %d, want %d (0: left alone)", got, tc.want)
+			}
+		})
+	}
+}
+
 // The release builds maestro and the provider for darwin and windows too
 // (.goreleaser.yml); Linux-only code must stay behind build tags.
 func TestCrossCompiles(t *testing.T) {
