@@ -21,8 +21,10 @@ func TestQuietSDKUnlessAsked(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			set := map[string]string{}
 			quietSDKUnlessAsked(func(k string) string { return tc.env[k] }, func(k, v string) error { set[k] = v; return nil })
-			if got := set["TF_LOG_SDK"]; got != tc.want {
-				t.Fatalf("TF_LOG_SDK set to %q, want %q", got, tc.want)
+			for _, name := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
+				if got := set[name]; got != tc.want {
+					t.Fatalf("%s set to %q, want %q", name, got, tc.want)
+				}
 			}
 		})
 	}
