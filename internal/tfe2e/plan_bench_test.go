@@ -1,9 +1,21 @@
 package tfe2e_test
 
 import (
+	"context"
+	"encoding/json"
+	"os"
+	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/hashicorp/go-plugin"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
+
+	"github.com/maestro-dev/maestro/provider"
 )
 
 // noopObjects is how many deployments (and services) BenchmarkPlanNoop
@@ -123,4 +135,100 @@ func BenchmarkPlanNoop(b *testing.B) {
 	b.ReportMetric(base/n64, "floor-s")
 	b.ReportMetric(plan/base, "x-floor")
 	b.ReportMetric(0, "ns/op") // the wall times above say it better
+}
+
+// BenchmarkPlanNoopInProcess is BenchmarkPlanNoop's plan with the provider
+// served from the test process (TF_REATTACH_PROVIDERS), to profile the
+// provider during the timed plans only (the in-process control plane
+// shows too, apart; go test's -cpuprofile would include the set-up
+// apply):
+//
+//	MAESTRO_BENCH_CPUPROFILE=$PWD/cpu.out nice go test ./internal/tfe2e -run '^$' -bench BenchmarkPlanNoopInProcess -benchtime 3x
+//	go tool pprof -top -cum cpu.out
+//
+// It sets what main.go sets for the provider binary: the SDK's logging
+// off and GOGC 400.
+func BenchmarkPlanNoopInProcess(b *testing.B) {
+	for _, name := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
+		b.Setenv(name, "OFF")
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	c := startAPIOnly(b)
+	w := newWorkspace(b, map[string]string{"main.tf": hcl(noopConfig, "{{n}}", strconv.Itoa(noopObjects))})
+	w.env = append(w.env, "TF_REATTACH_PROVIDERS="+serveInProcess(b))
+	w.setVar("config_path", c.ConfigPath)
+	w.mustApply()
+	w.wantPlan(0)
+	stop := startCPUProfile(b, os.Getenv("MAESTRO_BENCH_CPUPROFILE"))
+	var plan float64
+	b.ResetTimer()
+	for range b.N {
+		r := w.wantPlan(0)
+		plan += r.took.Seconds()
+		if !strings.Contains(r.stdout, "No changes.") {
+			b.Fatalf("not a no-op plan\n%s", r)
+		}
+	}
+	stop()
+	b.ReportMetric(plan/float64(b.N), "plan-s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// startCPUProfile writes a CPU profile of this process to file (none when
+// file is empty) until the returned stop is called.
+func startCPUProfile(b *testing.B, file string) (stop func()) {
+	b.Helper()
+	if file == "" {
+		return func() {}
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			b.Error(err)
+		}
+	}
+}
+
+// serveInProcess serves the provider from this process until the
+// benchmark ends and returns the TF_REATTACH_PROVIDERS value that points
+// terraform at it.
+func serveInProcess(b *testing.B) string {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	reattach := make(chan *plugin.ReattachConfig, 1)
+	closed := make(chan struct{})
+	go func() {
+		if err := tf6server.Serve(providerAddress, providerserver.NewProtocol6(provider.New("bench")()), tf6server.WithDebug(ctx, reattach, closed)); err != nil {
+			b.Errorf("serving the provider: %v", err)
+		}
+	}()
+	b.Cleanup(func() {
+		cancel()
+		select {
+		case <-closed:
+		case <-time.After(10 * time.Second):
+		}
+	})
+	var rc *plugin.ReattachConfig
+	select {
+	case rc = <-reattach:
+	case <-time.After(10 * time.Second):
+		b.Fatal("the provider server did not start")
+	}
+	type addr struct{ Network, String string }
+	env, err := json.Marshal(map[string]any{providerAddress: map[string]any{
+		"Protocol": rc.Protocol, "ProtocolVersion": rc.ProtocolVersion, "Pid": rc.Pid, "Test": true,
+		"Addr": addr{Network: rc.Addr.Network(), String: rc.Addr.String()},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return string(env)
 }
