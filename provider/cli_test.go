@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,11 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
+
+	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
 const providerAddress = "registry.terraform.io/maestro-dev/maestro"
@@ -26,35 +24,8 @@ const providerAddress = "registry.terraform.io/maestro-dev/maestro"
 func terraformCLI(t *testing.T, config string) func(args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	reattach := make(chan *plugin.ReattachConfig, 1)
-	closed := make(chan struct{})
-	go func() {
-		err := tf6server.Serve(providerAddress, providerserver.NewProtocol6(New("test")()), tf6server.WithDebug(ctx, reattach, closed))
-		if err != nil {
-			t.Errorf("serving the provider: %v", err)
-		}
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-closed:
-		case <-time.After(10 * time.Second):
-		}
-	})
-	var rc *plugin.ReattachConfig
-	select {
-	case rc = <-reattach:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the provider server did not start")
-	}
-	type addr struct{ Network, String string }
-	env, err := json.Marshal(map[string]any{providerAddress: map[string]any{
-		"Protocol": rc.Protocol, "ProtocolVersion": rc.ProtocolVersion, "Pid": rc.Pid, "Test": true,
-		"Addr": addr{Network: rc.Addr.Network(), String: rc.Addr.String()},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(cancel)
+	env := testenv.ServeProvider(t, providerAddress, providerserver.NewProtocol6(New("test")()))
 	dir := t.TempDir()
 	full := `terraform {
   required_providers {
@@ -68,7 +39,7 @@ func terraformCLI(t *testing.T, config string) func(args ...string) (string, err
 	run := func(args ...string) (string, error) {
 		cmd := exec.CommandContext(ctx, os.Getenv("TF_ACC_TERRAFORM_PATH"), args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "TF_REATTACH_PROVIDERS="+string(env), "NO_COLOR=1")
+		cmd.Env = append(os.Environ(), "TF_REATTACH_PROVIDERS="+env, "NO_COLOR=1")
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}

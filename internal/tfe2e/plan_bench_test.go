@@ -1,20 +1,16 @@
 package tfe2e_test
 
 import (
-	"context"
-	"encoding/json"
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/hashicorp/go-plugin"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
+	"github.com/maestro-dev/maestro/internal/testenv"
 	"github.com/maestro-dev/maestro/provider"
 )
 
@@ -123,11 +119,7 @@ func BenchmarkPlanNoop(b *testing.B) {
 	var plan, base float64
 	b.ResetTimer()
 	for range b.N {
-		r := w.wantPlan(0)
-		plan += r.took.Seconds()
-		if !strings.Contains(r.stdout, "No changes.") {
-			b.Fatalf("not a no-op plan\n%s", r)
-		}
+		plan += noopPlan(b, w)
 		base += floor.wantPlan(0).took.Seconds()
 	}
 	n64 := float64(b.N)
@@ -155,7 +147,7 @@ func BenchmarkPlanNoopInProcess(b *testing.B) {
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	c := startAPIOnly(b)
 	w := newWorkspace(b, map[string]string{"main.tf": hcl(noopConfig, "{{n}}", strconv.Itoa(noopObjects))})
-	w.env = append(w.env, "TF_REATTACH_PROVIDERS="+serveInProcess(b))
+	w.env = append(w.env, "TF_REATTACH_PROVIDERS="+testenv.ServeProvider(b, providerAddress, providerserver.NewProtocol6(provider.New("bench")())))
 	w.setVar("config_path", c.ConfigPath)
 	w.mustApply()
 	w.wantPlan(0)
@@ -163,15 +155,22 @@ func BenchmarkPlanNoopInProcess(b *testing.B) {
 	var plan float64
 	b.ResetTimer()
 	for range b.N {
-		r := w.wantPlan(0)
-		plan += r.took.Seconds()
-		if !strings.Contains(r.stdout, "No changes.") {
-			b.Fatalf("not a no-op plan\n%s", r)
-		}
+		plan += noopPlan(b, w)
 	}
 	stop()
 	b.ReportMetric(plan/float64(b.N), "plan-s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// noopPlan runs a plan in w, fails unless it found nothing to do, and
+// returns how long it took in seconds.
+func noopPlan(b *testing.B, w *workspace) float64 {
+	b.Helper()
+	r := w.wantPlan(0)
+	if !strings.Contains(r.stdout, "No changes.") {
+		b.Fatalf("not a no-op plan\n%s", r)
+	}
+	return r.took.Seconds()
 }
 
 // startCPUProfile writes a CPU profile of this process to file (none when
@@ -194,41 +193,4 @@ func startCPUProfile(b *testing.B, file string) (stop func()) {
 			b.Error(err)
 		}
 	}
-}
-
-// serveInProcess serves the provider from this process until the
-// benchmark ends and returns the TF_REATTACH_PROVIDERS value that points
-// terraform at it.
-func serveInProcess(b *testing.B) string {
-	b.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	reattach := make(chan *plugin.ReattachConfig, 1)
-	closed := make(chan struct{})
-	go func() {
-		if err := tf6server.Serve(providerAddress, providerserver.NewProtocol6(provider.New("bench")()), tf6server.WithDebug(ctx, reattach, closed)); err != nil {
-			b.Errorf("serving the provider: %v", err)
-		}
-	}()
-	b.Cleanup(func() {
-		cancel()
-		select {
-		case <-closed:
-		case <-time.After(10 * time.Second):
-		}
-	})
-	var rc *plugin.ReattachConfig
-	select {
-	case rc = <-reattach:
-	case <-time.After(10 * time.Second):
-		b.Fatal("the provider server did not start")
-	}
-	type addr struct{ Network, String string }
-	env, err := json.Marshal(map[string]any{providerAddress: map[string]any{
-		"Protocol": rc.Protocol, "ProtocolVersion": rc.ProtocolVersion, "Pid": rc.Pid, "Test": true,
-		"Addr": addr{Network: rc.Addr.Network(), String: rc.Addr.String()},
-	}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return string(env)
 }
