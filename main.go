@@ -56,7 +56,7 @@ func quietSDKUnlessAsked(getenv func(string) string, setenv func(string, string)
 // collector ran all through a no-op plan of 100 deployments and 100
 // services and took about two fifths of the provider's CPU. At 400 it
 // runs a quarter as often: that plan's provider CPU halved, and the
-// process peaked at 150-190 MB instead of 70-75 MB.
+// process peaked at 120-190 MB instead of 70-75 MB.
 const providerGCPercent = 400
 
 // collectLessOften sets providerGCPercent unless GOGC is set, which wins
