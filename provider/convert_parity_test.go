@@ -29,13 +29,19 @@ func TestConvertParity(t *testing.T) {
 		res        resource.Resource
 		expand     func(context.Context, tfsdk.Plan, *diag.Diagnostics) api.Object
 	}{
-		{"namespace", `name = "shop"
-labels = { team = "a" }`, NewNamespaceResource(), expandVia(expandNamespace, func() *api.Namespace { return &api.Namespace{} })},
-		{"config_map", `namespace = "shop"
-name = "settings"
+		{"namespace", `metadata {
+  name = "shop"
+  labels = { team = "a" }
+}`, NewNamespaceResource(), expandVia(expandNamespace, func() *api.Namespace { return &api.Namespace{} })},
+		{"config_map", `metadata {
+  namespace = "shop"
+  name = "settings"
+}
 data = { a = "1" }`, NewConfigMapResource(), expandVia(expandConfigMap, func() *api.ConfigMap { return &api.ConfigMap{} })},
-		{"secret", `namespace = "shop"
-name = "db"
+		{"secret", `metadata {
+  namespace = "shop"
+  name = "db"
+}
 type = "Opaque"
 data = { password = "x" }`, NewSecretResource(), expandVia(expandSecret, func() *api.Secret { return &api.Secret{} })},
 		{"volume", `metadata {

@@ -75,9 +75,9 @@ const podSpec = `
 
 // roundTrips are one attribute tree per kind, as ToAttrs writes them.
 var roundTrips = map[string]string{
-	"namespace":  `{"name": "shop", "labels": {"team": "a"}, "annotations": {"note": "x"}}`,
-	"config_map": `{"namespace": "shop", "name": "cm", "labels": {"a": "b"}, "data": {"k": "v"}}`,
-	"secret":     `{"namespace": "shop", "name": "s", "type": "Opaque", "data": {"password": "hunter2"}}`,
+	"namespace":  `{"metadata": {"name": "shop", "labels": {"team": "a"}, "annotations": {"note": "x"}}}`,
+	"config_map": `{"metadata": {"namespace": "shop", "name": "cm", "labels": {"a": "b"}}, "data": {"k": "v"}}`,
+	"secret":     `{"metadata": {"namespace": "shop", "name": "s"}, "type": "Opaque", "data": {"password": "hunter2"}}`,
 	"volume":     `{"metadata": {"namespace": "shop", "name": "data"}, "spec": {"reclaim_policy": "Delete", "node_name": "node-1"}}`,
 	"service": `{"metadata": {"namespace": "shop", "name": "web", "labels": {"app": "web"}},
 	             "spec": {"type": "NodePort", "selector": {"app": "web"}, "session_affinity": "ClientIP", "cluster_ip": "10.0.0.9",
@@ -227,7 +227,7 @@ func TestAttrPath(t *testing.T) {
 		{"deployment", "spec.template.metadata.labels"}:                                                        "spec.template.labels",
 		{"service", "spec.ports[1].targetPort"}:                                                                "spec.port[1].target_port",
 		{"service", "spec.clusterIP"}:                                                                          "spec.cluster_ip",
-		{"config_map", "metadata.name"}:                                                                        "name",
+		{"config_map", "metadata.name"}:                                                                        "metadata.name",
 		{"autoscaler", "spec.metrics[0].resource.target.averageUtilization"}:                                   "metric[0].average_utilization",
 		{"pod", "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey"}: "spec.affinity.pod_anti_affinity.required[0].topology_key",
 	} {

@@ -89,7 +89,9 @@ func closingBracket(s string) int {
 // `[*]` at the same place among to's wildcards.
 type fieldRule struct{ from, to string }
 
-// nestedMeta are the rules of kinds with metadata and spec blocks.
+// nestedMeta are the rules of kinds with metadata and spec blocks (every
+// kind has the metadata block; namespace, config map and secret keep
+// their payload beside it, with no spec, as the API does).
 var nestedMeta = []fieldRule{{"metadata", "metadata"}, {"spec", "spec"}}
 
 // flatMeta are the rules of kinds whose metadata are top-level attributes.
@@ -105,9 +107,9 @@ var fieldPrefixes = map[string][]fieldRule{
 	"Pod":              nestedMeta,
 	"Service":          nestedMeta,
 	"PersistentVolume": nestedMeta,
-	"Namespace":        flatMeta,
-	"ConfigMap":        flatMeta,
-	"Secret":           flatMeta,
+	"Namespace":        nestedMeta,
+	"ConfigMap":        nestedMeta,
+	"Secret":           nestedMeta,
 	"Autoscaler": append([]fieldRule{
 		{"spec.scaleTargetRef", "target"},
 		{"spec.metrics[*].resource.name", "metric[*].resource"},

@@ -59,11 +59,12 @@ func TestAttrPath(t *testing.T) {
 		{"Service", `spec.selector["app"]`, `spec.selector["app"]`},
 		{"Service", "spec.sessionAffinity", "spec.session_affinity"},
 		{"PersistentVolume", "spec.nodeName", "spec.node_name"},
-		// Namespace, config map and secret carry metadata at the top.
-		{"Namespace", `metadata.labels["a"]`, `labels["a"]`},
+		// Namespace, config map and secret have the metadata block and
+		// their payload at the top, as the API has it.
+		{"Namespace", `metadata.labels["a"]`, `metadata.labels["a"]`},
 		{"ConfigMap", `data["bad/key"]`, `data["bad/key"]`},
-		{"ConfigMap", "metadata.name", "name"},
-		{"Secret", "metadata.annotations", "annotations"},
+		{"ConfigMap", "metadata.name", "metadata.name"},
+		{"Secret", "metadata.annotations", "metadata.annotations"},
 		{"Secret", "type", "type"},
 		// The autoscaler's spec is flat and its metrics are simplified.
 		{"Autoscaler", "spec.maxReplicas", "max_replicas"},

@@ -150,9 +150,12 @@ var Cases = []Case{
 	{
 		Name: "config map key not a file name",
 		Manifest: `config_map "settings" {
-  namespace = "default"
-  name      = "settings"
-  data      = { "conf/app.yaml" = "a: 1" }
+  metadata {
+    namespace = "default"
+    name      = "settings"
+  }
+
+  data = { "conf/app.yaml" = "a: 1" }
 }
 `,
 		WantAttr: `data["conf/app.yaml"]`,

@@ -15,7 +15,9 @@ const noopObjects = 100
 // in-process cluster has no nodes to run them on).
 const noopConfig = providerBlock + `
 resource "maestro_namespace" "bench" {
-  name = "bench"
+  metadata {
+    name = "bench"
+  }
 }
 
 resource "maestro_deployment" "app" {
@@ -23,7 +25,7 @@ resource "maestro_deployment" "app" {
   wait_for_rollout = false
   metadata {
     name      = format("app-%03d", count.index)
-    namespace = maestro_namespace.bench.name
+    namespace = maestro_namespace.bench.metadata.name
     labels    = { tier = "web" }
   }
   spec {
@@ -68,7 +70,7 @@ resource "maestro_service" "app" {
   count = {{n}}
   metadata {
     name      = format("app-%03d", count.index)
-    namespace = maestro_namespace.bench.name
+    namespace = maestro_namespace.bench.metadata.name
   }
   spec {
     selector = { app = format("app-%03d", count.index) }

@@ -142,7 +142,8 @@ func tree(v any, addr, which string) (map[string]any, error) {
 }
 
 // identity finds an object's namespace and name in its tree: in the
-// metadata block, or at the top for the flat kinds.
+// metadata block, or at the top in plans made with a provider from before
+// namespace, config map and secret had the metadata block.
 func identity(t map[string]any, fallback string) (namespace, name string) {
 	namespace, _ = plan.Lookup(t, "metadata.namespace").(string)
 	name, _ = plan.Lookup(t, "metadata.name").(string)

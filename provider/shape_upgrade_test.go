@@ -1,0 +1,142 @@
+package provider
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+)
+
+// upgradeState sends a stored state of schema version 0 (JSON, as
+// Terraform keeps it in its state file) through the provider's server, as
+// Terraform does before it reads a state written by an older provider,
+// and decodes the upgraded state into model.
+func upgradeState(t *testing.T, typeName string, r resource.Resource, stateJSON string, model any) {
+	t.Helper()
+	ctx := context.Background()
+	srv, err := providerserver.NewProtocol6WithError(New("test")())()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.UpgradeResourceState(ctx, &tfprotov6.UpgradeResourceStateRequest{
+		TypeName: typeName,
+		Version:  0,
+		RawState: &tfprotov6.RawState{JSON: []byte(stateJSON)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range resp.Diagnostics {
+		t.Errorf("%s: %s: %s", d.Severity, d.Summary, d.Detail)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	var sr resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &sr)
+	raw, err := resp.UpgradedState.Unmarshal(sr.Schema.Type().TerraformType(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := tfsdk.State{Schema: sr.Schema, Raw: raw}
+	if d := state.Get(ctx, model); d.HasError() {
+		t.Fatalf("upgraded state does not fit the new schema: %v", d)
+	}
+}
+
+func strMapValue(kv ...string) types.Map {
+	m := map[string]attr.Value{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = types.StringValue(kv[i+1])
+	}
+	return types.MapValueMust(types.StringType, m)
+}
+
+// TestUpgradeStateFlatToMetadata: a state written by the provider before
+// namespace, config map and secret had a metadata block upgrades to the
+// new shape with every value where the new schema keeps it (the secret's
+// data too), so no object is replaced or loses data after upgrading.
+func TestUpgradeStateFlatToMetadata(t *testing.T) {
+	nullMap := types.MapNull(types.StringType)
+	tests := []struct {
+		name, typeName string
+		res            resource.Resource
+		state          string
+		got, want      any
+	}{
+		{
+			name: "namespace", typeName: "maestro_namespace", res: NewNamespaceResource(),
+			state: `{"id":"shop","name":"shop","labels":{"team":"a"},"annotations":null,"uid":"u-1"}`,
+			got:   &NamespaceResourceModel{},
+			want: &NamespaceResourceModel{ID: types.StringValue("shop"), Metadata: &clusterMetadataModel{
+				Name: types.StringValue("shop"), Labels: strMapValue("team", "a"), Annotations: nullMap, UID: types.StringValue("u-1")}},
+		},
+		{
+			name: "config map", typeName: "maestro_config_map", res: NewConfigMapResource(),
+			state: `{"id":"shop/settings","namespace":"shop","name":"settings","labels":null,"annotations":{"note":"x"},"data":{"a":"1","b":""}}`,
+			got:   &ConfigMapResourceModel{},
+			want: &ConfigMapResourceModel{ID: types.StringValue("shop/settings"),
+				Metadata: &metadataModel{Name: types.StringValue("settings"), Namespace: types.StringValue("shop"),
+					Labels: nullMap, Annotations: strMapValue("note", "x"), UID: types.StringNull()},
+				Data: strMapValue("a", "1", "b", "")},
+		},
+		{
+			name: "config map without data", typeName: "maestro_config_map", res: NewConfigMapResource(),
+			state: `{"id":"shop/empty","namespace":"shop","name":"empty","labels":null,"annotations":null,"data":null}`,
+			got:   &ConfigMapResourceModel{},
+			want: &ConfigMapResourceModel{ID: types.StringValue("shop/empty"),
+				Metadata: &metadataModel{Name: types.StringValue("empty"), Namespace: types.StringValue("shop"),
+					Labels: nullMap, Annotations: nullMap, UID: types.StringNull()},
+				Data: nullMap},
+		},
+		{
+			name: "secret with data", typeName: "maestro_secret", res: NewSecretResource(),
+			state: `{"id":"shop/db","namespace":"shop","name":"db","labels":{"app":"db"},"annotations":null,` +
+				`"type":"Opaque","data":{"password":"hunter2"},"data_wo":null,"data_wo_version":null}`,
+			got: &SecretResourceModel{},
+			want: &SecretResourceModel{ID: types.StringValue("shop/db"),
+				Metadata: &metadataModel{Name: types.StringValue("db"), Namespace: types.StringValue("shop"),
+					Labels: strMapValue("app", "db"), Annotations: nullMap, UID: types.StringNull()},
+				Type: types.StringValue("Opaque"), Data: strMapValue("password", "hunter2"),
+				DataWO: nullMap, DataWOVersion: types.Int64Null()},
+		},
+		{
+			name: "secret with write-only data", typeName: "maestro_secret", res: NewSecretResource(),
+			state: `{"id":"shop/tls","namespace":"shop","name":"tls","labels":null,"annotations":null,` +
+				`"type":"kubernetes.io/tls","data":{"user":"app"},"data_wo":null,"data_wo_version":3}`,
+			got: &SecretResourceModel{},
+			want: &SecretResourceModel{ID: types.StringValue("shop/tls"),
+				Metadata: &metadataModel{Name: types.StringValue("tls"), Namespace: types.StringValue("shop"),
+					Labels: nullMap, Annotations: nullMap, UID: types.StringNull()},
+				Type: types.StringValue("kubernetes.io/tls"), Data: strMapValue("user", "app"),
+				DataWO: nullMap, DataWOVersion: types.Int64Value(3)},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			upgradeState(t, tc.typeName, tc.res, tc.state, tc.got)
+			if !reflect.DeepEqual(tc.got, tc.want) {
+				t.Errorf("upgraded state\n got %+v\nwant %+v", deref(tc.got), deref(tc.want))
+			}
+		})
+	}
+}
+
+// deref shows a model's metadata block, not its address.
+func deref(m any) any {
+	switch m := m.(type) {
+	case *NamespaceResourceModel:
+		return []any{m.ID, *m.Metadata}
+	case *ConfigMapResourceModel:
+		return []any{m.ID, *m.Metadata, m.Data}
+	case *SecretResourceModel:
+		return []any{m.ID, *m.Metadata, m.Type, m.DataWOVersion}
+	}
+	return m
+}
