@@ -75,10 +75,14 @@ func warnUnplaced(diags *diag.Diagnostics, kind string, meta *api.ObjectMeta, pr
 	if prev.Pods == 0 || prev.Placed == prev.Pods {
 		return
 	}
+	advice := client.SchedulingAdvice(prev.Reason)
+	if advice == "" {
+		advice = "To fix: make room for the pods (add nodes) or change what they require of a node."
+	}
 	diags.AddAttributeWarning(path.Root("spec"), "Pods cannot all be placed",
 		fmt.Sprintf("On the cluster as it is now, %d of the %d pods of %s %s/%s could not be placed: %s.%s\n\n"+
-			"The apply will wait for room until its timeout. Add or free capacity, or lower the pods' requests.",
-			prev.Pods-prev.Placed, prev.Pods, kind, meta.Namespace, meta.Name, strings.TrimSuffix(prev.Reason, "."), placedOn(prev.Nodes)))
+			"Unless a node pool adds room, the apply fails once they have waited unschedulable_timeout (30s by default). %s",
+			prev.Pods-prev.Placed, prev.Pods, kind, meta.Namespace, meta.Name, strings.TrimSuffix(prev.Reason, "."), placedOn(prev.Nodes), advice))
 }
 
 // placedOn lists where the placeable pods would go.
