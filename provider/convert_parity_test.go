@@ -181,21 +181,25 @@ spec {
     }
   }
 }`, NewPodResource(), expandVia(expandPod, func() *api.Pod { return &api.Pod{} })},
-		{"autoscaler", `namespace = "shop"
-name = "web"
-min_replicas = 2
-max_replicas = 10
-target {
-  kind = "Deployment"
+		{"autoscaler", `metadata {
+  namespace = "shop"
   name = "web"
 }
-metric {
-  resource = "cpu"
-  average_utilization = 70
-}
-behavior {
-  scale_down {
-    stabilization_window_seconds = 60
+spec {
+  min_replicas = 2
+  max_replicas = 10
+  target {
+    kind = "Deployment"
+    name = "web"
+  }
+  metric {
+    resource = "cpu"
+    average_utilization = 70
+  }
+  behavior {
+    scale_down {
+      stabilization_window_seconds = 60
+    }
   }
 }`, NewAutoscalerResource(), expandVia(expandAutoscaler, func() *api.Autoscaler { return &api.Autoscaler{} })},
 	}

@@ -9,9 +9,10 @@ import (
 )
 
 // State upgrades from the flat shape (schema version 0), where namespace,
-// config map and secret kept name, namespace, labels and annotations at
-// the top level, to the one shape every resource has now: those in a
-// metadata block, the payload (data, type, ...) beside it. Terraform calls
+// config map, secret and autoscaler kept name, namespace, labels and
+// annotations at the top level, to the one shape every resource has now:
+// those in a metadata block, the payload beside it (a config map's data, a
+// secret's type and data, as the API has them; an autoscaler's in spec). Terraform calls
 // UpgradeState with the stored state of version 0 before anything else,
 // so a configuration rewritten to the new shape plans no change and no
 // value (sensitive data included) is lost or replaced.
@@ -142,6 +143,49 @@ func (r *SecretResource) UpgradeState(context.Context) map[int64]resource.StateU
 				Data:          old.Data,
 				DataWO:        types.MapNull(types.StringType),
 				DataWOVersion: old.DataWOVersion,
+			})...)
+		},
+	}}
+}
+
+type autoscalerModelV0 struct {
+	ID          types.String      `tfsdk:"id"`
+	Namespace   types.String      `tfsdk:"namespace"`
+	Name        types.String      `tfsdk:"name"`
+	Labels      types.Map         `tfsdk:"labels"`
+	Annotations types.Map         `tfsdk:"annotations"`
+	Target      *scaleTargetModel `tfsdk:"target"`
+	MinReplicas types.Int64       `tfsdk:"min_replicas"`
+	MaxReplicas types.Int64       `tfsdk:"max_replicas"`
+	Metrics     []metricModel     `tfsdk:"metric"`
+	Behavior    *behaviorModel    `tfsdk:"behavior"`
+}
+
+// autoscalerSchemaV0 is version 0: the spec block's contents were at the
+// top level, beside the metadata attributes.
+func autoscalerSchemaV0() *schema.Schema {
+	attrs := flatMetaV0(true)
+	for name, a := range autoscalerSpecAttributes() {
+		attrs[name] = a
+	}
+	return &schema.Schema{Attributes: attrs, Blocks: autoscalerSpecBlocks()}
+}
+
+// UpgradeState moves a version 0 autoscaler's attributes into metadata
+// and spec.
+func (r *AutoscalerResource) UpgradeState(context.Context) map[int64]resource.StateUpgrader {
+	return map[int64]resource.StateUpgrader{0: {
+		PriorSchema: autoscalerSchemaV0(),
+		StateUpgrader: func(ctx context.Context, req resource.UpgradeStateRequest, resp *resource.UpgradeStateResponse) {
+			var old autoscalerModelV0
+			if resp.Diagnostics.Append(req.State.Get(ctx, &old)...); resp.Diagnostics.HasError() {
+				return
+			}
+			resp.Diagnostics.Append(resp.State.Set(ctx, &AutoscalerResourceModel{
+				ID:       old.ID,
+				Metadata: metadataV0(old.Namespace, old.Name, old.Labels, old.Annotations),
+				Spec: &autoscalerSpecModel{Target: old.Target, MinReplicas: old.MinReplicas, MaxReplicas: old.MaxReplicas,
+					Metrics: old.Metrics, Behavior: old.Behavior},
 			})...)
 		},
 	}}

@@ -59,9 +59,10 @@ func strMapValue(kv ...string) types.Map {
 }
 
 // TestUpgradeStateFlatToMetadata: a state written by the provider before
-// namespace, config map and secret had a metadata block upgrades to the
-// new shape with every value where the new schema keeps it (the secret's
-// data too), so no object is replaced or loses data after upgrading.
+// namespace, config map, secret and autoscaler had a metadata block
+// upgrades to the new shape with every value where the new schema keeps it
+// (the secret's data too), so no object is replaced or loses data after
+// upgrading.
 func TestUpgradeStateFlatToMetadata(t *testing.T) {
 	nullMap := types.MapNull(types.StringType)
 	tests := []struct {
@@ -117,6 +118,24 @@ func TestUpgradeStateFlatToMetadata(t *testing.T) {
 				Type: types.StringValue("kubernetes.io/tls"), Data: strMapValue("user", "app"),
 				DataWO: nullMap, DataWOVersion: types.Int64Value(3)},
 		},
+		{
+			name: "autoscaler", typeName: "maestro_autoscaler", res: NewAutoscalerResource(),
+			state: `{"id":"shop/web","namespace":"shop","name":"web","labels":null,"annotations":null,` +
+				`"target":{"kind":"Deployment","name":"web"},"min_replicas":2,"max_replicas":6,` +
+				`"metric":[{"resource":"cpu","average_utilization":50,"average_value":null}],` +
+				`"behavior":{"scale_up":null,"scale_down":{"stabilization_window_seconds":60,"select_policy":null,"policy":[]}}}`,
+			got: &AutoscalerResourceModel{},
+			want: &AutoscalerResourceModel{ID: types.StringValue("shop/web"),
+				Metadata: &metadataModel{Name: types.StringValue("web"), Namespace: types.StringValue("shop"),
+					Labels: nullMap, Annotations: nullMap, UID: types.StringNull()},
+				Spec: &autoscalerSpecModel{
+					Target:      &scaleTargetModel{Kind: types.StringValue("Deployment"), Name: types.StringValue("web")},
+					MinReplicas: types.Int64Value(2), MaxReplicas: types.Int64Value(6),
+					Metrics: []metricModel{{Resource: types.StringValue("cpu"), AverageUtilization: types.Int64Value(50), AverageValue: types.StringNull()}},
+					Behavior: &behaviorModel{ScaleDown: &scalingRulesModel{StabilizationWindowSeconds: types.Int64Value(60),
+						SelectPolicy: types.StringNull(), Policies: []scalingPolicyModel{}}},
+				}},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,6 +156,8 @@ func deref(m any) any {
 		return []any{m.ID, *m.Metadata, m.Data}
 	case *SecretResourceModel:
 		return []any{m.ID, *m.Metadata, m.Type, m.DataWOVersion}
+	case *AutoscalerResourceModel:
+		return []any{m.ID, *m.Metadata, *m.Spec}
 	}
 	return m
 }

@@ -5,9 +5,8 @@ import (
 	"github.com/maestro-dev/maestro/internal/schema"
 )
 
-// Conversions of the flat kinds (namespace, config_map, secret,
-// autoscaler), which keep name and labels at the top level, and of the
-// volume and service.
+// Conversions of namespace, config_map, secret, autoscaler, volume and
+// service.
 
 func init() {
 	converters["namespace"] = converter{from: namespaceFrom, to: namespaceTo}
@@ -18,10 +17,10 @@ func init() {
 	converters["autoscaler"] = converter{from: autoscalerFrom, to: autoscalerTo}
 }
 
-// The flat kinds keep their metadata at the top level today; when the
-// schema gives them metadata and spec blocks (issue 15's one shape for
-// every resource), these conversions follow it: metaFrom, metaTo and
-// specFrom, specTo look the shape up in the schema.
+// Every kind has the metadata block now (issue 15's one shape for every
+// resource); namespace, config map and secret keep their payload beside
+// it, the autoscaler in spec. metaFrom, metaTo and specFrom, specTo look
+// the shape up in the schema, so these conversions follow it.
 
 func hasBlock(kind, name string) bool {
 	b := schema.Block(kind)

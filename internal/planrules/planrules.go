@@ -164,16 +164,20 @@ var Cases = []Case{
 	{
 		Name: "autoscaler maximum below its minimum",
 		Manifest: `autoscaler "web" {
-  namespace    = "default"
-  name         = "web"
-  min_replicas = 5
-  max_replicas = 3
-  target {
-    name = "web"
+  metadata {
+    namespace = "default"
+    name      = "web"
+  }
+  spec {
+    min_replicas = 5
+    max_replicas = 3
+    target {
+      name = "web"
+    }
   }
 }
 `,
-		WantAttr: "max_replicas",
+		WantAttr: "spec.max_replicas",
 		WantText: "invalid value 3: must be greater than or equal to minReplicas (5)",
 	},
 }

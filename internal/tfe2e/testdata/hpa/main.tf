@@ -63,20 +63,24 @@ resource "maestro_deployment" "web" {
 }
 
 resource "maestro_autoscaler" "web" {
-  namespace    = maestro_namespace.app.metadata.name
-  name         = "web"
-  min_replicas = 1
-  max_replicas = 4
-  target {
-    name = maestro_deployment.web.metadata.name
+  metadata {
+    namespace = maestro_namespace.app.metadata.name
+    name      = "web"
   }
-  metric {
-    resource            = "cpu"
-    average_utilization = 50
-  }
-  behavior {
-    scale_down {
-      stabilization_window_seconds = var.scale_down_window
+  spec {
+    min_replicas = 1
+    max_replicas = 4
+    target {
+      name = maestro_deployment.web.metadata.name
+    }
+    metric {
+      resource            = "cpu"
+      average_utilization = 50
+    }
+    behavior {
+      scale_down {
+        stabilization_window_seconds = var.scale_down_window
+      }
     }
   }
 }
