@@ -176,9 +176,10 @@ const loadWorkers = 4
 func serviceLoad(t *testing.T, lp *localPools, name string) *loadRun {
 	ctx, cancel := context.WithCancel(lp.Ctx)
 	// A pod that just went may not refuse but not answer (its address gone
-	// from the bridge): a short dial timeout passes the request to the next
-	// endpoint, as a refusal does.
-	dialer := &net.Dialer{Timeout: time.Second}
+	// from the bridge): a dial timeout passes the request to the next
+	// endpoint, as a refusal does. 3 s, not less: on a loaded CI machine
+	// (-race, 2 cores) a live pod's accept can stall past 1 s.
+	dialer := &net.Dialer{Timeout: 3 * time.Second}
 	hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: dialer.DialContext}}
 	l := &loadRun{cancel: cancel, done: make(chan struct{})}
 	// Several clients at once, so a loaded machine (CI under -race) still

@@ -2,7 +2,9 @@ package clusterautoscaler_test
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +89,26 @@ func events(t *testing.T, c *cluster.Cluster, kind, name string) []string {
 	return out
 }
 
+// scaleUps is the size before the first ScaledUpGroup event and the
+// largest size any of them reached (0, 0 with none).
+func scaleUps(evs []string) (from, to int) {
+	re := regexp.MustCompile(`^` + api.ReasonScaledUpGroup + `: size (\d+) -> (\d+)`)
+	first := -1
+	for _, e := range evs {
+		m := re.FindStringSubmatch(e)
+		if m == nil {
+			continue
+		}
+		a, _ := strconv.Atoi(m[1])
+		b, _ := strconv.Atoi(m[2])
+		if first == -1 || a < first {
+			first = a
+		}
+		to = max(to, b)
+	}
+	return max(first, 0), to
+}
+
 func hasEvent(evs []string, prefix string) bool {
 	return slices.ContainsFunc(evs, func(e string) bool { return strings.HasPrefix(e, prefix) })
 }
@@ -111,8 +133,13 @@ func TestPendingPodsGrowThePoolAndIdleNodesGo(t *testing.T) {
 		return running == 5, fmt.Sprintf("%d of %d pods Running", running, len(pods))
 	})
 	waitPool(t, c, "web", 3)
-	if evs := events(t, c, "NodePool", "web"); !hasEvent(evs, api.ReasonScaledUpGroup+": size 1 -> 3") {
-		t.Errorf("pool events %q; want ScaledUpGroup 1 -> 3", evs)
+	// One batch usually holds all three pending pods (1 -> 3); on a
+	// loaded machine the scheduler may report them more than 1 s apart and
+	// the batch closes early (1 -> 2 -> 3; TestBatch checks the batching).
+	// Either way the pool grows from 1 and never past the 3 nodes needed.
+	evs := events(t, c, "NodePool", "web")
+	if from, to := scaleUps(evs); from != 1 || to != 3 {
+		t.Errorf("pool events %q; want ScaledUpGroup from size 1 up to 3, never more", evs)
 	}
 	var told bool
 	for _, p := range c.Pods(t, "default", "app=load") {
