@@ -3,14 +3,20 @@ package provider
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/maestro-dev/maestro/internal/schema"
 )
 
 // upgradeState sends a stored state of schema version 0 (JSON, as
@@ -160,4 +166,58 @@ func deref(m any) any {
 		return []any{m.ID, *m.Metadata, *m.Spec}
 	}
 	return m
+}
+
+// TestEveryKindRequiresMetadata: every resource that is an API object has
+// the same shape: a metadata block (nothing of it at the top level) whose
+// name and namespace force replacement and whose uid is the server's, and
+// a configuration without it is refused at plan time, naming the block.
+func TestEveryKindRequiresMetadata(t *testing.T) {
+	ctx := context.Background()
+	for name, r := range map[string]resource.Resource{
+		"namespace": NewNamespaceResource(), "config_map": NewConfigMapResource(), "secret": NewSecretResource(),
+		"autoscaler": NewAutoscalerResource(), "volume": NewVolumeResource(), "service": NewServiceResource(),
+		"deployment": NewDeploymentResource(), "pod": NewPodResource(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			var sr resource.SchemaResponse
+			r.Schema(ctx, resource.SchemaRequest{}, &sr)
+			if _, ok := sr.Schema.Blocks["metadata"]; !ok {
+				t.Fatalf("maestro_%s has no metadata block", name)
+			}
+			for _, flat := range []string{"name", "namespace", "labels", "annotations"} {
+				if _, ok := sr.Schema.Attributes[flat]; ok {
+					t.Errorf("maestro_%s has %q at the top level; it belongs in metadata", name, flat)
+				}
+			}
+			// The same block as the deployment's: the name (and namespace)
+			// force replacement, the uid is the server's.
+			wantNew := []string{"metadata.name", "metadata.namespace"}
+			if name == "namespace" {
+				wantNew = wantNew[:1]
+			}
+			for _, p := range wantNew {
+				if !slices.Contains(schema.ForceNew(name), p) {
+					t.Errorf("maestro_%s: changing %s does not replace it (force-new: %v)", name, p, schema.ForceNew(name))
+				}
+			}
+			if !slices.Contains(schema.ServerOwned(name), "metadata.uid") {
+				t.Errorf("maestro_%s: metadata.uid is not the server's (server-owned: %v)", name, schema.ServerOwned(name))
+			}
+			typ := sr.Schema.Type().TerraformType(ctx).(tftypes.Object)
+			nulls := map[string]tftypes.Value{}
+			for a, at := range typ.AttributeTypes {
+				nulls[a] = tftypes.NewValue(at, nil)
+			}
+			req := resource.ValidateConfigRequest{Config: tfsdk.Config{Schema: sr.Schema, Raw: tftypes.NewValue(typ, nulls)}}
+			var resp resource.ValidateConfigResponse
+			r.(resource.ResourceWithValidateConfig).ValidateConfig(ctx, req, &resp)
+			for _, d := range resp.Diagnostics {
+				if d, ok := d.(diag.DiagnosticWithPath); ok && d.Summary() == "Missing metadata block" && d.Path().Equal(path.Root("metadata")) {
+					return
+				}
+			}
+			t.Errorf("a configuration without metadata: diagnostics %v, want \"Missing metadata block\" at metadata", resp.Diagnostics)
+		})
+	}
 }
