@@ -19,23 +19,30 @@ import (
 // expandAutoscaler writes the plan into a: an empty object on create, the
 // live one on update (its spec is replaced whole).
 func expandAutoscaler(ctx context.Context, plan, state, _ *AutoscalerResourceModel, a *api.Autoscaler, diags *diag.Diagnostics) {
-	a.Namespace, a.Name = plan.Namespace.ValueString(), plan.Name.ValueString()
-	var prior AutoscalerResourceModel
+	var prior *metadataModel
 	if state != nil {
-		prior = *state
+		prior = state.Metadata
 	}
-	expandTracked(ctx, &a.ObjectMeta, plan.Labels, plan.Annotations, prior.Labels, prior.Annotations, diags)
-	spec := api.AutoscalerSpec{MaxReplicas: int32(plan.MaxReplicas.ValueInt64())}
-	if t := plan.Target; t != nil {
+	expandMetadata(ctx, plan.Metadata, prior, &a.ObjectMeta, diags)
+	a.Spec = expandAutoscalerSpec(plan.Spec, diags)
+}
+
+// expandAutoscalerSpec is the API spec of the spec block.
+func expandAutoscalerSpec(ps *autoscalerSpecModel, diags *diag.Diagnostics) api.AutoscalerSpec {
+	if ps == nil {
+		return api.AutoscalerSpec{} // ValidateConfig reports the missing block
+	}
+	spec := api.AutoscalerSpec{MaxReplicas: int32(ps.MaxReplicas.ValueInt64())}
+	if t := ps.Target; t != nil {
 		spec.ScaleTargetRef = api.ScaleTargetRef{Kind: "Deployment", Name: t.Name.ValueString()}
 		if known(t.Kind) {
 			spec.ScaleTargetRef.Kind = t.Kind.ValueString()
 		}
 	}
-	if !plan.MinReplicas.IsNull() && !plan.MinReplicas.IsUnknown() {
-		spec.MinReplicas = api.Ptr(int32(plan.MinReplicas.ValueInt64()))
+	if !ps.MinReplicas.IsNull() && !ps.MinReplicas.IsUnknown() {
+		spec.MinReplicas = api.Ptr(int32(ps.MinReplicas.ValueInt64()))
 	}
-	for _, m := range plan.Metrics {
+	for _, m := range ps.Metrics {
 		ms := api.MetricSpec{Resource: api.ResourceMetricSource{Name: api.ResourceName(m.Resource.ValueString())}}
 		if known(m.AverageValue) {
 			q, err := resource.ParseQuantity(m.AverageValue.ValueString())
@@ -49,10 +56,10 @@ func expandAutoscaler(ctx context.Context, plan, state, _ *AutoscalerResourceMod
 		}
 		spec.Metrics = append(spec.Metrics, ms)
 	}
-	if b := plan.Behavior; b != nil {
+	if b := ps.Behavior; b != nil {
 		spec.Behavior = &api.AutoscalerBehavior{ScaleUp: expandRules(b.ScaleUp), ScaleDown: expandRules(b.ScaleDown)}
 	}
-	a.Spec = spec
+	return spec
 }
 
 func expandRules(r *scalingRulesModel) *api.ScalingRules {
@@ -75,11 +82,17 @@ func expandRules(r *scalingRulesModel) *api.ScalingRules {
 
 // flattenAutoscaler writes a into m, which holds the prior values (zero on
 // import).
-func flattenAutoscaler(ctx context.Context, a *api.Autoscaler, m *AutoscalerResourceModel, importing bool, diags *diag.Diagnostics) {
-	m.ID = types.StringValue(a.Namespace + "/" + a.Name)
-	m.Namespace, m.Name = types.StringValue(a.Namespace), types.StringValue(a.Name)
-	flattenTracked(ctx, &a.ObjectMeta, &m.Labels, &m.Annotations, importing, diags)
-	s := &a.Spec
+func flattenAutoscaler(ctx context.Context, a *api.Autoscaler, m *AutoscalerResourceModel, _ bool, diags *diag.Diagnostics) {
+	m.ID = flattenMetadata(ctx, &a.ObjectMeta, &m.Metadata, diags)
+	if m.Spec == nil {
+		m.Spec = &autoscalerSpecModel{}
+	}
+	flattenAutoscalerSpec(&a.Spec, m.Spec)
+}
+
+// flattenAutoscalerSpec writes s into the spec block m, which holds the
+// prior values.
+func flattenAutoscalerSpec(s *api.AutoscalerSpec, m *autoscalerSpecModel) {
 	m.Target = &scaleTargetModel{Kind: types.StringValue(s.ScaleTargetRef.Kind), Name: types.StringValue(s.ScaleTargetRef.Name)}
 	m.MinReplicas = types.Int64Value(int64(api.Deref(s.MinReplicas, 1)))
 	m.MaxReplicas = types.Int64Value(int64(s.MaxReplicas))

@@ -20,17 +20,16 @@ var (
 	_ resource.ResourceWithConfigure      = (*AutoscalerResource)(nil)
 	_ resource.ResourceWithImportState    = (*AutoscalerResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*AutoscalerResource)(nil)
+	_ resource.ResourceWithUpgradeState   = (*AutoscalerResource)(nil)
 )
 
 // NewAutoscalerResource is the constructor for maestro_autoscaler.
 func NewAutoscalerResource() resource.Resource {
 	return &AutoscalerResource{crud[*api.Autoscaler, AutoscalerResourceModel]{
-		kind:   "autoscaler",
-		api:    (*client.Client).Autoscalers,
-		newObj: func() *api.Autoscaler { return &api.Autoscaler{} },
-		key: func(m *AutoscalerResourceModel) (string, string) {
-			return m.Namespace.ValueString(), m.Name.ValueString()
-		},
+		kind:          "autoscaler",
+		api:           (*client.Client).Autoscalers,
+		newObj:        func() *api.Autoscaler { return &api.Autoscaler{} },
+		key:           func(m *AutoscalerResourceModel) (string, string) { return metaKey(m.Metadata) },
 		expand:        expandAutoscaler,
 		flatten:       flattenAutoscaler,
 		importExample: "terraform import maestro_autoscaler.web default/web",
@@ -44,11 +43,13 @@ type AutoscalerResource struct {
 
 // AutoscalerResourceModel is the state of maestro_autoscaler.
 type AutoscalerResourceModel struct {
-	ID          types.String      `tfsdk:"id"`
-	Namespace   types.String      `tfsdk:"namespace"`
-	Name        types.String      `tfsdk:"name"`
-	Labels      types.Map         `tfsdk:"labels"`
-	Annotations types.Map         `tfsdk:"annotations"`
+	ID       types.String         `tfsdk:"id"`
+	Metadata *metadataModel       `tfsdk:"metadata"`
+	Spec     *autoscalerSpecModel `tfsdk:"spec"`
+}
+
+// autoscalerSpecModel is maestro_autoscaler's spec block.
+type autoscalerSpecModel struct {
 	Target      *scaleTargetModel `tfsdk:"target"`
 	MinReplicas types.Int64       `tfsdk:"min_replicas"`
 	MaxReplicas types.Int64       `tfsdk:"max_replicas"`
@@ -90,74 +91,94 @@ func (r *AutoscalerResource) Metadata(_ context.Context, req resource.MetadataRe
 
 func (r *AutoscalerResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
-		MarkdownDescription: "A horizontal autoscaler: it sets a deployment's replicas between `min_replicas` and `max_replicas` from the CPU and memory its pods use, " +
+		MarkdownDescription: "A horizontal autoscaler: it sets a deployment's replicas between `spec.min_replicas` and `spec.max_replicas` from the CPU and memory its pods use, " +
 			"as Kubernetes' HorizontalPodAutoscaler does (same calculation, tolerance and defaults). While it targets a `maestro_deployment`, " +
 			"the autoscaler owns that deployment's replicas: Terraform no longer changes them, and the autoscaler's changes never show as a diff.",
+		// Version 1 moved namespace, name, labels and annotations into the
+		// metadata block and the rest into spec (UpgradeState carries
+		// version 0 states over).
+		Version: 1,
 		Attributes: map[string]schema.Attribute{
-			"id":          computedString("`namespace/name`."),
-			"namespace":   nameAttribute("Namespace of the autoscaler and of its target. Changing it replaces the autoscaler."),
-			"name":        nameAttribute("Name of the autoscaler (a DNS-1123 label). Changing it replaces the autoscaler."),
-			"labels":      labelsAttribute("labels"),
-			"annotations": labelsAttribute("annotations"),
-			"min_replicas": schema.Int64Attribute{
-				MarkdownDescription: "Fewest replicas (default 1).",
-				Optional:            true,
-				Computed:            true,
-				Default:             int64default.StaticInt64(1),
-				Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 1 << 20}},
-			},
-			"max_replicas": schema.Int64Attribute{
-				MarkdownDescription: "Most replicas; at least `min_replicas`.",
-				Required:            true,
-				Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 1 << 20}},
-			},
+			"id": computedString("`namespace/name`."),
 		},
 		Blocks: map[string]schema.Block{
-			"target": schema.SingleNestedBlock{
-				MarkdownDescription: "The scaled object, in the autoscaler's namespace.",
-				Attributes: map[string]schema.Attribute{
-					"kind": schema.StringAttribute{
-						MarkdownDescription: "`Deployment` (default) or `ReplicaSet`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             stringdefault.StaticString("Deployment"),
-						Validators:          []validator.String{oneOfValidator{"Deployment", "ReplicaSet"}},
-					},
-					"name": schema.StringAttribute{
-						MarkdownDescription: "Name of the deployment (or replica set).",
-						Optional:            true, // required; checked in ValidateConfig (blocks cannot require)
-						Validators:          []validator.String{dnsLabelValidator{}},
-					},
+			"metadata": metadataBlock("autoscaler"),
+			"spec": schema.SingleNestedBlock{
+				MarkdownDescription: "What the autoscaler scales, between which counts, on which usage, and how fast.",
+				Attributes:          autoscalerSpecAttributes(),
+				Blocks:              autoscalerSpecBlocks(),
+			},
+		},
+	}
+}
+
+// autoscalerSpecAttributes are the spec block's attributes (the top-level
+// ones of schema version 0).
+func autoscalerSpecAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"min_replicas": schema.Int64Attribute{
+			MarkdownDescription: "Fewest replicas (default 1).",
+			Optional:            true,
+			Computed:            true,
+			Default:             int64default.StaticInt64(1),
+			Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 1 << 20}},
+		},
+		"max_replicas": schema.Int64Attribute{
+			MarkdownDescription: "Most replicas; at least `min_replicas`.",
+			Required:            true,
+			Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 1 << 20}},
+		},
+	}
+}
+
+// autoscalerSpecBlocks are the spec block's blocks (the top-level ones of
+// schema version 0).
+func autoscalerSpecBlocks() map[string]schema.Block {
+	return map[string]schema.Block{
+		"target": schema.SingleNestedBlock{
+			MarkdownDescription: "The scaled object, in the autoscaler's namespace.",
+			Attributes: map[string]schema.Attribute{
+				"kind": schema.StringAttribute{
+					MarkdownDescription: "`Deployment` (default) or `ReplicaSet`.",
+					Optional:            true,
+					Computed:            true,
+					Default:             stringdefault.StaticString("Deployment"),
+					Validators:          []validator.String{oneOfValidator{"Deployment", "ReplicaSet"}},
+				},
+				"name": schema.StringAttribute{
+					MarkdownDescription: "Name of the deployment (or replica set).",
+					Optional:            true, // required; checked in ValidateConfig (blocks cannot require)
+					Validators:          []validator.String{dnsLabelValidator{}},
 				},
 			},
-			"metric": schema.ListNestedBlock{
-				MarkdownDescription: "A usage target; with several, the largest replica count any of them asks for wins. " +
-					"Without any, the server's default applies: CPU at 80 % of requests.",
-				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
-					"resource": schema.StringAttribute{
-						MarkdownDescription: "`cpu` or `memory`.",
-						Required:            true,
-						Validators:          []validator.String{oneOfValidator{string(api.ResourceCPU), string(api.ResourceMemory)}},
-					},
-					"average_utilization": schema.Int64Attribute{
-						MarkdownDescription: "Target average use in percent of the pods' requests (every container needs a request of the resource). Set this or `average_value`.",
-						Optional:            true,
-						Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 1 << 20}},
-					},
-					"average_value": schema.StringAttribute{
-						MarkdownDescription: "Target average use per pod, a quantity (`500m` of CPU, `256Mi` of memory). Set this or `average_utilization`.",
-						Optional:            true,
-						Validators:          []validator.String{quantityValidator{}},
-					},
-				}},
-			},
-			"behavior": schema.SingleNestedBlock{
-				MarkdownDescription: "How fast the autoscaler moves. What is left out takes Kubernetes' defaults: scale-up at once (no window), " +
-					"by up to 4 pods or 100 % per 15 s, whichever is more; scale-down after a 300 s stabilisation window, by up to 100 % per 15 s.",
-				Blocks: map[string]schema.Block{
-					"scale_up":   scalingRulesBlock("scaling up"),
-					"scale_down": scalingRulesBlock("scaling down"),
+		},
+		"metric": schema.ListNestedBlock{
+			MarkdownDescription: "A usage target; with several, the largest replica count any of them asks for wins. " +
+				"Without any, the server's default applies: CPU at 80 % of requests.",
+			NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
+				"resource": schema.StringAttribute{
+					MarkdownDescription: "`cpu` or `memory`.",
+					Required:            true,
+					Validators:          []validator.String{oneOfValidator{string(api.ResourceCPU), string(api.ResourceMemory)}},
 				},
+				"average_utilization": schema.Int64Attribute{
+					MarkdownDescription: "Target average use in percent of the pods' requests (every container needs a request of the resource). Set this or `average_value`.",
+					Optional:            true,
+					Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 1 << 20}},
+				},
+				"average_value": schema.StringAttribute{
+					MarkdownDescription: "Target average use per pod, a quantity (`500m` of CPU, `256Mi` of memory). Set this or `average_utilization`.",
+					Optional:            true,
+					Validators:          []validator.String{quantityValidator{}},
+				},
+			}},
+		},
+		"behavior": schema.SingleNestedBlock{
+			MarkdownDescription: "How fast the autoscaler moves. What is left out takes Kubernetes' defaults: scale-up at once (no window), " +
+				"by up to 4 pods or 100 % per 15 s, whichever is more; scale-down after a 300 s stabilisation window, by up to 100 % per 15 s.",
+			Blocks: map[string]schema.Block{
+				"scale_up":   scalingRulesBlock("scaling up"),
+				"scale_down": scalingRulesBlock("scaling down"),
 			},
 		},
 	}
@@ -212,14 +233,22 @@ func (r *AutoscalerResource) ValidateConfig(ctx context.Context, req resource.Va
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if m.Target == nil || m.Target.Name.IsNull() {
-		resp.Diagnostics.AddAttributeError(path.Root("target"), "Missing target",
-			"An autoscaler needs a target block naming the deployment it scales, e.g. target { name = \"web\" }.")
+	if m.Metadata == nil {
+		missingMetadata(&resp.Diagnostics, "autoscaler", "name and namespace")
+	}
+	if m.Spec == nil {
+		resp.Diagnostics.AddAttributeError(path.Root("spec"), "Missing spec block",
+			"An autoscaler needs a spec block with max_replicas and a target naming the deployment it scales.")
 		return
 	}
-	for i, mt := range m.Metrics {
+	if m.Spec.Target == nil || m.Spec.Target.Name.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("spec").AtName("target"), "Missing target",
+			"An autoscaler needs a target block in spec naming the deployment it scales, e.g. target { name = \"web\" }.")
+		return
+	}
+	for i, mt := range m.Spec.Metrics {
 		if !mt.AverageUtilization.IsNull() && !mt.AverageValue.IsNull() || mt.AverageUtilization.IsNull() && mt.AverageValue.IsNull() {
-			resp.Diagnostics.AddAttributeError(path.Root("metric").AtListIndex(i), "Invalid metric",
+			resp.Diagnostics.AddAttributeError(path.Root("spec").AtName("metric").AtListIndex(i), "Invalid metric",
 				"Set exactly one of average_utilization (percent of requests) and average_value (a quantity per pod).")
 		}
 	}

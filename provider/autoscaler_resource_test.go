@@ -23,9 +23,14 @@ import (
 func autoscalerConfig(provider, body string) string {
 	return provider + `
 resource "maestro_autoscaler" "web" {
-  namespace = "default"
-  name      = "web"
+  metadata {
+    namespace = "default"
+    name      = "web"
+    labels    = { app = "web" }
+  }
+  spec {
 ` + body + `
+  }
 }`
 }
 
@@ -67,7 +72,6 @@ func TestAccAutoscalerResource(t *testing.T) {
 			},
 			{
 				Config: autoscalerConfig(provider, `
-  labels       = { app = "web" }
   target { name = "web" }
   max_replicas = 4
   metric {
@@ -79,11 +83,11 @@ func TestAccAutoscalerResource(t *testing.T) {
   }`),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(addr, "id", "default/web"),
-					resource.TestCheckResourceAttr(addr, "target.kind", "Deployment"),
-					resource.TestCheckResourceAttr(addr, "min_replicas", "1"),
-					resource.TestCheckResourceAttr(addr, "metric.#", "1"),
-					resource.TestCheckResourceAttr(addr, "behavior.scale_down.stabilization_window_seconds", "60"),
-					resource.TestCheckNoResourceAttr(addr, "behavior.scale_up.stabilization_window_seconds"),
+					resource.TestCheckResourceAttr(addr, "spec.target.kind", "Deployment"),
+					resource.TestCheckResourceAttr(addr, "spec.min_replicas", "1"),
+					resource.TestCheckResourceAttr(addr, "spec.metric.#", "1"),
+					resource.TestCheckResourceAttr(addr, "spec.behavior.scale_down.stabilization_window_seconds", "60"),
+					resource.TestCheckNoResourceAttr(addr, "spec.behavior.scale_up.stabilization_window_seconds"),
 					func(*terraform.State) error {
 						a, err := hpas.Get(ctx, "web")
 						if err != nil {
@@ -106,7 +110,6 @@ func TestAccAutoscalerResource(t *testing.T) {
 			},
 			{
 				Config: autoscalerConfig(provider, `
-  labels       = { app = "web" }
   target { name = "web" }
   min_replicas = 2
   max_replicas = 6
@@ -132,9 +135,9 @@ func TestAccAutoscalerResource(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(addr, plancheck.ResourceActionUpdate)},
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr(addr, "metric.1.average_value", "0.25Gi"),
-					resource.TestCheckResourceAttr(addr, "behavior.scale_up.policy.0.value", "2"),
-					resource.TestCheckNoResourceAttr(addr, "behavior.scale_down"),
+					resource.TestCheckResourceAttr(addr, "spec.metric.1.average_value", "0.25Gi"),
+					resource.TestCheckResourceAttr(addr, "spec.behavior.scale_up.policy.0.value", "2"),
+					resource.TestCheckNoResourceAttr(addr, "spec.behavior.scale_down"),
 					func(*terraform.State) error {
 						a, err := hpas.Get(ctx, "web")
 						if err != nil {
@@ -191,13 +194,17 @@ func TestAccDeploymentResource_autoscaled(t *testing.T) {
 	config := func(image string) string {
 		return deploymentConfig(provider, 1, image, "100m", "64Mi") + `
 resource "maestro_autoscaler" "web" {
-  namespace    = "default"
-  name         = "web"
-  target { name = "web" }
-  max_replicas = 4
-  metric {
-    resource            = "cpu"
-    average_utilization = 50
+  metadata {
+    namespace = "default"
+    name      = "web"
+  }
+  spec {
+    target { name = "web" }
+    max_replicas = 4
+    metric {
+      resource            = "cpu"
+      average_utilization = 50
+    }
   }
 }`
 	}

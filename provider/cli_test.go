@@ -109,13 +109,15 @@ func TestPlanWarnsWhenPodsCannotBePlacedInNewNamespace(t *testing.T) {
 	_, provider := accCluster(t, 2)
 	tf := terraformCLI(t, provider+`
 resource "maestro_namespace" "fresh" {
-  name = "fresh"
+  metadata {
+    name = "fresh"
+  }
 }
 
 resource "maestro_deployment" "big" {
   metadata {
     name      = "big"
-    namespace = maestro_namespace.fresh.name
+    namespace = maestro_namespace.fresh.metadata.name
   }
   spec {
     replicas = 3

@@ -74,10 +74,7 @@ func TestAccCluster_localInOneApply(t *testing.T) {
 			return nil
 		},
 		Steps: []resource.TestStep{{
-			Config: clusterConfig(dataDir, bin, `
-resource "maestro_namespace" "n" {
-  name = "made-in-one-apply"
-}`),
+			Config: clusterConfig(dataDir, bin, namespaceConfig("made-in-one-apply")),
 			Check: resource.ComposeTestCheckFunc(
 				resource.TestCheckResourceAttr("maestro_cluster.c", "id", dataDir),
 				resource.TestMatchResourceAttr("maestro_cluster.c", "endpoint", regexp.MustCompile(`^https://127\.0\.0\.1:[1-9][0-9]*$`)),
@@ -96,13 +93,13 @@ resource "maestro_namespace" "n" {
 				},
 			),
 		}, {
-			Config:             clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "made-in-one-apply" }`),
+			Config:             clusterConfig(dataDir, bin, namespaceConfig("made-in-one-apply")),
 			PlanOnly:           true,
 			ExpectNonEmptyPlan: false,
 		}, {
 			// Other server flags restart the server in place, on the
 			// same data and endpoint.
-			Config: strings.Replace(clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "made-in-one-apply" }`),
+			Config: strings.Replace(clusterConfig(dataDir, bin, namespaceConfig("made-in-one-apply")),
 				"--log-level=debug", "--log-level=info", 1),
 			ConfigPlanChecks: resource.ConfigPlanChecks{
 				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("maestro_cluster.c", plancheck.ResourceActionUpdate)},
@@ -126,7 +123,7 @@ resource "maestro_namespace" "n" {
 		}, {
 			// A running cluster imports by its data dir, with the listen
 			// address as configured (port 0), not as resolved.
-			Config:            clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "made-in-one-apply" }`),
+			Config:            clusterConfig(dataDir, bin, namespaceConfig("made-in-one-apply")),
 			ResourceName:      "maestro_cluster.c",
 			ImportState:       true,
 			ImportStateId:     dataDir,
@@ -144,7 +141,7 @@ func TestAccCluster_deadServerIsRecreated(t *testing.T) {
 	accEnv(t)
 	bin := testenv.BuildBinary(t, "./cmd/maestro")
 	dataDir := filepath.Join(t.TempDir(), "cluster")
-	config := clusterConfig(dataDir, bin, `resource "maestro_namespace" "n" { name = "again" }`)
+	config := clusterConfig(dataDir, bin, namespaceConfig("again"))
 	var endpoint string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -206,7 +203,9 @@ func TestAccCluster_offlinePlanWithUnknownEndpoint(t *testing.T) {
 	t.Setenv(EnvConfig, cfgPath)
 	config := clusterConfig(filepath.Join(t.TempDir(), "cluster"), "/nonexistent/maestro", `
 resource "maestro_namespace" "n" {
-  name = "later"
+  metadata {
+    name = "later"
+  }
 }
 resource "maestro_deployment" "web" {
   metadata {
@@ -320,4 +319,15 @@ func processRuns(pid int) bool {
 func stateClient(s *terraform.State, addr string) (*client.Client, error) {
 	a := s.RootModule().Resources[addr].Primary.Attributes
 	return client.New(client.Config{Server: a["endpoint"], Token: a["token"], CertificateAuthorityData: a["ca_certificate"]})
+}
+
+// namespaceConfig is a maestro_namespace "n" named name, for tests whose
+// subject is the cluster it is made in.
+func namespaceConfig(name string) string {
+	return fmt.Sprintf(`
+resource "maestro_namespace" "n" {
+  metadata {
+    name = %q
+  }
+}`, name)
 }

@@ -14,20 +14,19 @@ import (
 )
 
 var (
-	_ resource.Resource                = (*ConfigMapResource)(nil)
-	_ resource.ResourceWithConfigure   = (*ConfigMapResource)(nil)
-	_ resource.ResourceWithImportState = (*ConfigMapResource)(nil)
+	_ resource.Resource                 = (*ConfigMapResource)(nil)
+	_ resource.ResourceWithConfigure    = (*ConfigMapResource)(nil)
+	_ resource.ResourceWithImportState  = (*ConfigMapResource)(nil)
+	_ resource.ResourceWithUpgradeState = (*ConfigMapResource)(nil)
 )
 
 // NewConfigMapResource is the constructor for maestro_config_map.
 func NewConfigMapResource() resource.Resource {
 	return &ConfigMapResource{crud[*api.ConfigMap, ConfigMapResourceModel]{
-		kind:   "config map",
-		api:    (*client.Client).ConfigMaps,
-		newObj: func() *api.ConfigMap { return &api.ConfigMap{} },
-		key: func(m *ConfigMapResourceModel) (string, string) {
-			return m.Namespace.ValueString(), m.Name.ValueString()
-		},
+		kind:          "config map",
+		api:           (*client.Client).ConfigMaps,
+		newObj:        func() *api.ConfigMap { return &api.ConfigMap{} },
+		key:           func(m *ConfigMapResourceModel) (string, string) { return metaKey(m.Metadata) },
 		expand:        expandConfigMap,
 		flatten:       flattenConfigMap,
 		importExample: "terraform import maestro_config_map.app default/app-config",
@@ -41,12 +40,9 @@ type ConfigMapResource struct {
 
 // ConfigMapResourceModel is the state of maestro_config_map.
 type ConfigMapResourceModel struct {
-	ID          types.String `tfsdk:"id"`
-	Namespace   types.String `tfsdk:"namespace"`
-	Name        types.String `tfsdk:"name"`
-	Labels      types.Map    `tfsdk:"labels"`
-	Annotations types.Map    `tfsdk:"annotations"`
-	Data        types.Map    `tfsdk:"data"`
+	ID       types.String   `tfsdk:"id"`
+	Metadata *metadataModel `tfsdk:"metadata"`
+	Data     types.Map      `tfsdk:"data"`
 }
 
 func (r *ConfigMapResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -56,12 +52,14 @@ func (r *ConfigMapResource) Metadata(_ context.Context, req resource.MetadataReq
 func (r *ConfigMapResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A config map: non-secret configuration that pods read as environment variables or files.",
+		// Version 1 moved namespace, name, labels and annotations into the
+		// metadata block (UpgradeState carries version 0 states over).
+		Version: 1,
+		Blocks: map[string]schema.Block{
+			"metadata": metadataBlock("config map"),
+		},
 		Attributes: map[string]schema.Attribute{
-			"id":          computedString("`namespace/name`."),
-			"namespace":   nameAttribute("Namespace of the config map. Changing it replaces the config map."),
-			"name":        nameAttribute("Name of the config map (a DNS-1123 label). Changing it replaces the config map."),
-			"labels":      labelsAttribute("labels"),
-			"annotations": labelsAttribute("annotations"),
+			"id": computedString("`namespace/name`."),
 			"data": schema.MapAttribute{
 				MarkdownDescription: "The configuration data. Every key is managed: a key added or changed outside Terraform shows as a diff.",
 				ElementType:         types.StringType,
@@ -74,22 +72,18 @@ func (r *ConfigMapResource) Schema(_ context.Context, _ resource.SchemaRequest, 
 // expandConfigMap writes the plan into cm: its data, and the labels and
 // annotations the configuration tracks (others on the live object stay).
 func expandConfigMap(ctx context.Context, plan, state, _ *ConfigMapResourceModel, cm *api.ConfigMap, diags *diag.Diagnostics) {
-	cm.Namespace, cm.Name = plan.Namespace.ValueString(), plan.Name.ValueString()
-	var prior ConfigMapResourceModel
+	var prior *metadataModel
 	if state != nil {
-		prior = *state
+		prior = state.Metadata
 	}
-	expandTracked(ctx, &cm.ObjectMeta, plan.Labels, plan.Annotations, prior.Labels, prior.Annotations, diags)
+	expandMetadata(ctx, plan.Metadata, prior, &cm.ObjectMeta, diags)
 	cm.Data = stringMap(ctx, plan.Data, diags)
 }
 
 // flattenConfigMap writes the object into the model: all data keys, and
 // the labels and annotations the model tracks (all non-system on import).
 func flattenConfigMap(ctx context.Context, cm *api.ConfigMap, m *ConfigMapResourceModel, importing bool, diags *diag.Diagnostics) {
-	m.ID = types.StringValue(cm.Namespace + "/" + cm.Name)
-	m.Namespace = types.StringValue(cm.Namespace)
-	m.Name = types.StringValue(cm.Name)
-	flattenTracked(ctx, &cm.ObjectMeta, &m.Labels, &m.Annotations, importing, diags)
+	m.ID = flattenMetadata(ctx, &cm.ObjectMeta, &m.Metadata, diags)
 	if len(cm.Data) == 0 && !m.Data.IsNull() && !importing {
 		m.Data = types.MapValueMust(types.StringType, map[string]attr.Value{}) // keep data = {}
 	} else {

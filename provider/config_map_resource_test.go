@@ -18,9 +18,12 @@ func TestAccConfigMapResource(t *testing.T) {
 	config := func(data string) string {
 		return provider + `
 resource "maestro_config_map" "test" {
-  namespace = "default"
-  name      = "tf-cm"
-  labels    = { app = "web" }
+  metadata {
+    namespace = "default"
+    name      = "tf-cm"
+    labels    = { app = "web" }
+  }
+
   data      = ` + data + `
 }`
 	}
@@ -39,7 +42,7 @@ resource "maestro_config_map" "test" {
 					resource.TestCheckResourceAttr("maestro_config_map.test", "id", "default/tf-cm"),
 					resource.TestCheckResourceAttr("maestro_config_map.test", "data.%", "2"),
 					resource.TestCheckResourceAttr("maestro_config_map.test", "data.color", "red"),
-					resource.TestCheckResourceAttr("maestro_config_map.test", "labels.app", "web"),
+					resource.TestCheckResourceAttr("maestro_config_map.test", "metadata.labels.app", "web"),
 				),
 			},
 			{

@@ -29,13 +29,19 @@ func TestConvertParity(t *testing.T) {
 		res        resource.Resource
 		expand     func(context.Context, tfsdk.Plan, *diag.Diagnostics) api.Object
 	}{
-		{"namespace", `name = "shop"
-labels = { team = "a" }`, NewNamespaceResource(), expandVia(expandNamespace, func() *api.Namespace { return &api.Namespace{} })},
-		{"config_map", `namespace = "shop"
-name = "settings"
+		{"namespace", `metadata {
+  name = "shop"
+  labels = { team = "a" }
+}`, NewNamespaceResource(), expandVia(expandNamespace, func() *api.Namespace { return &api.Namespace{} })},
+		{"config_map", `metadata {
+  namespace = "shop"
+  name = "settings"
+}
 data = { a = "1" }`, NewConfigMapResource(), expandVia(expandConfigMap, func() *api.ConfigMap { return &api.ConfigMap{} })},
-		{"secret", `namespace = "shop"
-name = "db"
+		{"secret", `metadata {
+  namespace = "shop"
+  name = "db"
+}
 type = "Opaque"
 data = { password = "x" }`, NewSecretResource(), expandVia(expandSecret, func() *api.Secret { return &api.Secret{} })},
 		{"volume", `metadata {
@@ -175,21 +181,25 @@ spec {
     }
   }
 }`, NewPodResource(), expandVia(expandPod, func() *api.Pod { return &api.Pod{} })},
-		{"autoscaler", `namespace = "shop"
-name = "web"
-min_replicas = 2
-max_replicas = 10
-target {
-  kind = "Deployment"
+		{"autoscaler", `metadata {
+  namespace = "shop"
   name = "web"
 }
-metric {
-  resource = "cpu"
-  average_utilization = 70
-}
-behavior {
-  scale_down {
-    stabilization_window_seconds = 60
+spec {
+  min_replicas = 2
+  max_replicas = 10
+  target {
+    kind = "Deployment"
+    name = "web"
+  }
+  metric {
+    resource = "cpu"
+    average_utilization = 70
+  }
+  behavior {
+    scale_down {
+      stabilization_window_seconds = 60
+    }
   }
 }`, NewAutoscalerResource(), expandVia(expandAutoscaler, func() *api.Autoscaler { return &api.Autoscaler{} })},
 	}

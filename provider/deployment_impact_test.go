@@ -18,14 +18,19 @@ variable "replicas" { default = 3 }
 variable "autoscaled" { default = false }
 
 resource "maestro_autoscaler" "web" {
-  count        = var.autoscaled ? 1 : 0
-  namespace    = "default"
-  name         = "web"
-  target { name = "web" }
-  max_replicas = 6
-  metric {
-    resource            = "cpu"
-    average_utilization = 50
+  count = var.autoscaled ? 1 : 0
+
+  metadata {
+    namespace = "default"
+    name      = "web"
+  }
+  spec {
+    target { name = "web" }
+    max_replicas = 6
+    metric {
+      resource            = "cpu"
+      average_utilization = 50
+    }
   }
 }
 

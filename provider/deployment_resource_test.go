@@ -314,8 +314,11 @@ resource "maestro_deployment" "min" {
 func fullTemplateConfig(provider, image string, period int) string {
 	return provider + fmt.Sprintf(`
 resource "maestro_config_map" "cfg" {
-  namespace = "default"
-  name      = "store-config"
+  metadata {
+    namespace = "default"
+    name      = "store-config"
+  }
+
   data      = { mode = "fast" }
 }
 
@@ -346,7 +349,7 @@ resource "maestro_deployment" "store" {
           name = "MODE"
           value_from {
             config_map_key_ref {
-              name = maestro_config_map.cfg.name
+              name = maestro_config_map.cfg.metadata.name
               key  = "mode"
             }
           }
@@ -394,7 +397,7 @@ resource "maestro_deployment" "store" {
       }
       volume {
         name = "config"
-        config_map { name = maestro_config_map.cfg.name }
+        config_map { name = maestro_config_map.cfg.metadata.name }
       }
       toleration {
         key      = "dedicated"

@@ -10,6 +10,9 @@
 // import, and supplies a pair of functions converting between its
 // Terraform model and the API object (expand: model -> object, flatten:
 // object -> model); pods and deployment templates share podspec*.go.
+// Every API object's resource has one shape, the Kubernetes provider's: a
+// metadata block (metadata.go) and its payload beside it; the kinds that
+// were flat upgrade their older states (shape_upgrade.go).
 // flatten keeps only the labels and annotations the configuration set, so
 // keys added by the server or by other tools never show as a diff. A
 // resource may declare a part of its object owned by another controller

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -14,8 +15,9 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 )
 
-// The metadata block of the workload resources (deployment, pod, service)
-// and the labels and annotations every resource tracks.
+// The metadata block every resource that is an API object has (one shape,
+// as in the Kubernetes provider: identity and labels in metadata, the
+// payload beside it) and the labels and annotations every resource tracks.
 
 type metadataModel struct {
 	Name        types.String `tfsdk:"name"`
@@ -42,6 +44,40 @@ func metadataBlock(kind string) schema.SingleNestedBlock {
 			},
 		},
 	}
+}
+
+// clusterMetadataModel is the metadata block of a cluster-scoped object
+// (a namespace): the namespaced block without namespace.
+type clusterMetadataModel struct {
+	Name        types.String `tfsdk:"name"`
+	Labels      types.Map    `tfsdk:"labels"`
+	Annotations types.Map    `tfsdk:"annotations"`
+	UID         types.String `tfsdk:"uid"`
+}
+
+// clusterMetadataBlock is the schema of a cluster-scoped object's
+// metadata block: metadataBlock's attributes but namespace.
+func clusterMetadataBlock(kind string) schema.SingleNestedBlock {
+	b := metadataBlock(kind)
+	delete(b.Attributes, "namespace")
+	return b
+}
+
+// metaKey is the namespace and name a metadata block addresses (empty
+// when the block is missing, which ValidateConfig reports).
+func metaKey(md *metadataModel) (namespace, name string) {
+	if md == nil {
+		return "", ""
+	}
+	return md.Namespace.ValueString(), md.Name.ValueString()
+}
+
+// missingMetadata reports a configuration without its metadata block
+// (the framework cannot require a block); kind names the object and what
+// names which attributes the block needs.
+func missingMetadata(diags *diag.Diagnostics, kind, what string) {
+	diags.AddAttributeError(path.Root("metadata"), "Missing metadata block",
+		fmt.Sprintf("A %s needs a metadata block with %s.", kind, what))
 }
 
 // nameAttribute is a required object name or namespace: a DNS-1123
@@ -86,6 +122,29 @@ func flattenMetadata(ctx context.Context, meta *api.ObjectMeta, md **metadataMod
 	m.Name, m.Namespace, m.UID = types.StringValue(meta.Name), types.StringValue(meta.Namespace), types.StringValue(meta.UID)
 	flattenTracked(ctx, meta, &m.Labels, &m.Annotations, importing, diags)
 	return types.StringValue(meta.Namespace + "/" + meta.Name)
+}
+
+// expandClusterMetadata is expandMetadata for a cluster-scoped object.
+func expandClusterMetadata(ctx context.Context, md, prior *clusterMetadataModel, meta *api.ObjectMeta, diags *diag.Diagnostics) {
+	meta.Name = md.Name.ValueString()
+	var p clusterMetadataModel
+	if prior != nil {
+		p = *prior
+	}
+	expandTracked(ctx, meta, md.Labels, md.Annotations, p.Labels, p.Annotations, diags)
+}
+
+// flattenClusterMetadata is flattenMetadata for a cluster-scoped object;
+// the ID is the name.
+func flattenClusterMetadata(ctx context.Context, meta *api.ObjectMeta, md **clusterMetadataModel, diags *diag.Diagnostics) types.String {
+	importing := *md == nil
+	if importing {
+		*md = &clusterMetadataModel{}
+	}
+	m := *md
+	m.Name, m.UID = types.StringValue(meta.Name), types.StringValue(meta.UID)
+	flattenTracked(ctx, meta, &m.Labels, &m.Annotations, importing, diags)
+	return types.StringValue(meta.Name)
 }
 
 // expandTracked applies the planned labels and annotations to the live

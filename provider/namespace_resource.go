@@ -7,8 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -16,9 +14,10 @@ import (
 )
 
 var (
-	_ resource.Resource                = (*NamespaceResource)(nil)
-	_ resource.ResourceWithConfigure   = (*NamespaceResource)(nil)
-	_ resource.ResourceWithImportState = (*NamespaceResource)(nil)
+	_ resource.Resource                 = (*NamespaceResource)(nil)
+	_ resource.ResourceWithConfigure    = (*NamespaceResource)(nil)
+	_ resource.ResourceWithImportState  = (*NamespaceResource)(nil)
+	_ resource.ResourceWithUpgradeState = (*NamespaceResource)(nil)
 )
 
 // namespaceDeleteTimeout bounds the wait for the namespace controller to
@@ -28,10 +27,15 @@ const namespaceDeleteTimeout = 5 * time.Minute
 // NewNamespaceResource is the constructor for maestro_namespace.
 func NewNamespaceResource() resource.Resource {
 	return &NamespaceResource{crud[*api.Namespace, NamespaceResourceModel]{
-		kind:          "namespace",
-		api:           func(c *client.Client, _ string) client.Resource[*api.Namespace] { return c.Namespaces() },
-		newObj:        func() *api.Namespace { return &api.Namespace{} },
-		key:           func(m *NamespaceResourceModel) (string, string) { return "", m.Name.ValueString() },
+		kind:   "namespace",
+		api:    func(c *client.Client, _ string) client.Resource[*api.Namespace] { return c.Namespaces() },
+		newObj: func() *api.Namespace { return &api.Namespace{} },
+		key: func(m *NamespaceResourceModel) (string, string) {
+			if m.Metadata == nil {
+				return "", ""
+			}
+			return "", m.Metadata.Name.ValueString()
+		},
 		expand:        expandNamespace,
 		flatten:       flattenNamespace,
 		clusterScoped: true,
@@ -48,11 +52,8 @@ type NamespaceResource struct {
 
 // NamespaceResourceModel is the state of maestro_namespace.
 type NamespaceResourceModel struct {
-	ID          types.String `tfsdk:"id"`
-	Name        types.String `tfsdk:"name"`
-	Labels      types.Map    `tfsdk:"labels"`
-	Annotations types.Map    `tfsdk:"annotations"`
-	UID         types.String `tfsdk:"uid"`
+	ID       types.String          `tfsdk:"id"`
+	Metadata *clusterMetadataModel `tfsdk:"metadata"`
 }
 
 func (r *NamespaceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -62,35 +63,29 @@ func (r *NamespaceResource) Metadata(_ context.Context, req resource.MetadataReq
 func (r *NamespaceResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A namespace: a scope for names. Deleting it deletes everything in it.",
+		// Version 1 moved name, labels, annotations and uid into the
+		// metadata block (UpgradeState carries version 0 states over).
+		Version: 1,
 		Attributes: map[string]schema.Attribute{
-			"id":          computedString("The namespace name."),
-			"name":        nameAttribute("Name of the namespace (a DNS-1123 label). Changing it replaces the namespace."),
-			"labels":      labelsAttribute("labels"),
-			"annotations": labelsAttribute("annotations"),
-			"uid": schema.StringAttribute{
-				MarkdownDescription: "Server-assigned identity of this incarnation of the namespace.",
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
+			"id": computedString("The namespace name."),
+		},
+		Blocks: map[string]schema.Block{
+			"metadata": clusterMetadataBlock("namespace"),
 		},
 	}
 }
 
 // expandNamespace writes the tracked labels and annotations into ns.
 func expandNamespace(ctx context.Context, plan, state, _ *NamespaceResourceModel, ns *api.Namespace, diags *diag.Diagnostics) {
-	ns.Name = plan.Name.ValueString()
-	var prior NamespaceResourceModel
+	var prior *clusterMetadataModel
 	if state != nil {
-		prior = *state
+		prior = state.Metadata
 	}
-	expandTracked(ctx, &ns.ObjectMeta, plan.Labels, plan.Annotations, prior.Labels, prior.Annotations, diags)
+	expandClusterMetadata(ctx, plan.Metadata, prior, &ns.ObjectMeta, diags)
 }
 
 // flattenNamespace writes the object into the model, keeping only the
 // labels and annotations the model tracks (all non-system keys on import).
-func flattenNamespace(ctx context.Context, ns *api.Namespace, m *NamespaceResourceModel, importing bool, diags *diag.Diagnostics) {
-	m.ID = types.StringValue(ns.Name)
-	m.Name = types.StringValue(ns.Name)
-	m.UID = types.StringValue(ns.UID)
-	flattenTracked(ctx, &ns.ObjectMeta, &m.Labels, &m.Annotations, importing, diags)
+func flattenNamespace(ctx context.Context, ns *api.Namespace, m *NamespaceResourceModel, _ bool, diags *diag.Diagnostics) {
+	m.ID = flattenClusterMetadata(ctx, &ns.ObjectMeta, &m.Metadata, diags)
 }

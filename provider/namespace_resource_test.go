@@ -28,15 +28,17 @@ func TestAccNamespaceResource(t *testing.T) {
 			{
 				Config: provider + `
 resource "maestro_namespace" "test" {
-  name        = "tf-ns"
-  labels      = { team = "a" }
-  annotations = { note = "one" }
+  metadata {
+    name        = "tf-ns"
+    labels      = { team = "a" }
+    annotations = { note = "one" }
+  }
 }`,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("maestro_namespace.test", "id", "tf-ns"),
-					resource.TestCheckResourceAttr("maestro_namespace.test", "labels.team", "a"),
-					resource.TestCheckResourceAttr("maestro_namespace.test", "annotations.note", "one"),
-					resource.TestCheckResourceAttrSet("maestro_namespace.test", "uid"),
+					resource.TestCheckResourceAttr("maestro_namespace.test", "metadata.labels.team", "a"),
+					resource.TestCheckResourceAttr("maestro_namespace.test", "metadata.annotations.note", "one"),
+					resource.TestCheckResourceAttrSet("maestro_namespace.test", "metadata.uid"),
 					func(*terraform.State) error {
 						// A label added by someone else must not become a diff
 						// (the step's follow-up plan must stay empty).
@@ -56,18 +58,20 @@ resource "maestro_namespace" "test" {
 				ImportStateId:     "tf-ns",
 				ImportStateVerify: true,
 				// Import takes every label it finds, including the other tool's.
-				ImportStateVerifyIgnore: []string{"labels"},
+				ImportStateVerifyIgnore: []string{"metadata.labels"},
 			},
 			{
 				Config: provider + `
 resource "maestro_namespace" "test" {
-  name   = "tf-ns"
-  labels = { team = "b", tier = "gold" }
+  metadata {
+    name   = "tf-ns"
+    labels = { team = "b", tier = "gold" }
+  }
 }`,
 				Check: resource.ComposeAggregateTestCheckFunc(
-					resource.TestCheckResourceAttr("maestro_namespace.test", "labels.%", "2"),
-					resource.TestCheckResourceAttr("maestro_namespace.test", "labels.team", "b"),
-					resource.TestCheckNoResourceAttr("maestro_namespace.test", "annotations"),
+					resource.TestCheckResourceAttr("maestro_namespace.test", "metadata.labels.%", "2"),
+					resource.TestCheckResourceAttr("maestro_namespace.test", "metadata.labels.team", "b"),
+					resource.TestCheckNoResourceAttr("maestro_namespace.test", "metadata.annotations"),
 					func(*terraform.State) error {
 						ns, err := c.Client.Namespaces().Get(ctx, "tf-ns")
 						if err != nil {
@@ -91,7 +95,9 @@ func TestAccNamespaceResource_invalidName(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: provider + `
 resource "maestro_namespace" "test" {
-  name = "Not_A_Label"
+  metadata {
+    name = "Not_A_Label"
+  }
 }`,
 			PlanOnly:    true,
 			ExpectError: regexp.MustCompile(`(?s)Invalid name.*DNS-1123 label`),
@@ -104,8 +110,10 @@ func TestAccNamespaceResource_driftAndRecreate(t *testing.T) {
 	ctx := context.Background()
 	config := provider + `
 resource "maestro_namespace" "test" {
-  name   = "tf-drift"
-  labels = { team = "a" }
+  metadata {
+    name   = "tf-drift"
+    labels = { team = "a" }
+  }
 }`
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -127,7 +135,7 @@ resource "maestro_namespace" "test" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("maestro_namespace.test", plancheck.ResourceActionUpdate)},
 				},
-				Check: resource.TestCheckResourceAttr("maestro_namespace.test", "labels.team", "a"),
+				Check: resource.TestCheckResourceAttr("maestro_namespace.test", "metadata.labels.team", "a"),
 			},
 			// Deleted outside Terraform: recreated.
 			{

@@ -20,24 +20,38 @@ func TestAccRequiresReplace(t *testing.T) {
 	}{
 		{
 			name: "namespace name", addr: "maestro_namespace.r",
-			config: `resource "maestro_namespace" "r" { name = "VALUE" }`,
+			config: `resource "maestro_namespace" "r" {
+  metadata {
+    name = "VALUE"
+  }
+}`,
 			before: "replace-a", after: "replace-b",
 		},
 		{
 			name: "config map name", addr: "maestro_config_map.r",
 			config: `resource "maestro_config_map" "r" {
-  namespace = "default"
-  name      = "VALUE"
-  data      = { k = "v" }
+  metadata {
+    namespace = "default"
+    name      = "VALUE"
+  }
+
+  data = { k = "v" }
 }`,
 			before: "cm-a", after: "cm-b",
 		},
 		{
 			name: "secret namespace", addr: "maestro_secret.r",
-			config: `resource "maestro_namespace" "other" { name = "secret-other" }
+			config: `resource "maestro_namespace" "other" {
+  metadata {
+    name = "secret-other"
+  }
+}
 resource "maestro_secret" "r" {
-  namespace  = "VALUE"
-  name       = "s"
+  metadata {
+    namespace = "VALUE"
+    name      = "s"
+  }
+
   data       = { k = "v" }
   depends_on = [maestro_namespace.other]
 }`,

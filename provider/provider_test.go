@@ -145,7 +145,9 @@ provider "maestro" {
   config_path = %q
 }
 resource "maestro_namespace" "test" {
-  name = "from-config-file"
+  metadata {
+    name = "from-config-file"
+  }
 }`, cfgPath),
 				Check: resource.TestCheckResourceAttr("maestro_namespace.test", "id", "from-config-file"),
 			},
@@ -166,7 +168,9 @@ provider "maestro" {
   token = "t"
 }
 resource "maestro_namespace" "other" {
-  name = "no-endpoint"
+  metadata {
+    name = "no-endpoint"
+  }
 }`,
 				ExpectError: regexp.MustCompile(`(?s)Missing maestro API endpoint`),
 			},

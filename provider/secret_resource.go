@@ -18,9 +18,10 @@ import (
 )
 
 var (
-	_ resource.Resource                = (*SecretResource)(nil)
-	_ resource.ResourceWithConfigure   = (*SecretResource)(nil)
-	_ resource.ResourceWithImportState = (*SecretResource)(nil)
+	_ resource.Resource                 = (*SecretResource)(nil)
+	_ resource.ResourceWithConfigure    = (*SecretResource)(nil)
+	_ resource.ResourceWithImportState  = (*SecretResource)(nil)
+	_ resource.ResourceWithUpgradeState = (*SecretResource)(nil)
 )
 
 // NewSecretResource is the constructor for maestro_secret.
@@ -29,7 +30,7 @@ func NewSecretResource() resource.Resource {
 		kind:          "secret",
 		api:           (*client.Client).Secrets,
 		newObj:        func() *api.Secret { return &api.Secret{} },
-		key:           func(m *SecretResourceModel) (string, string) { return m.Namespace.ValueString(), m.Name.ValueString() },
+		key:           func(m *SecretResourceModel) (string, string) { return metaKey(m.Metadata) },
 		expand:        expandSecret,
 		flatten:       flattenSecret,
 		writeError:    secretError,
@@ -49,15 +50,12 @@ type SecretResource struct {
 // write-only: it is read from the configuration and always null in plan
 // and state.
 type SecretResourceModel struct {
-	ID            types.String `tfsdk:"id"`
-	Namespace     types.String `tfsdk:"namespace"`
-	Name          types.String `tfsdk:"name"`
-	Labels        types.Map    `tfsdk:"labels"`
-	Annotations   types.Map    `tfsdk:"annotations"`
-	Type          types.String `tfsdk:"type"`
-	Data          types.Map    `tfsdk:"data"`
-	DataWO        types.Map    `tfsdk:"data_wo"`
-	DataWOVersion types.Int64  `tfsdk:"data_wo_version"`
+	ID            types.String   `tfsdk:"id"`
+	Metadata      *metadataModel `tfsdk:"metadata"`
+	Type          types.String   `tfsdk:"type"`
+	Data          types.Map      `tfsdk:"data"`
+	DataWO        types.Map      `tfsdk:"data_wo"`
+	DataWOVersion types.Int64    `tfsdk:"data_wo_version"`
 }
 
 func (r *SecretResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -68,12 +66,14 @@ func (r *SecretResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A secret: confidential data that pods read as environment variables or files. " +
 			"Use `data_wo` (Terraform 1.11 or later) to keep the values out of plan and state.",
+		// Version 1 moved namespace, name, labels and annotations into the
+		// metadata block (UpgradeState carries version 0 states over).
+		Version: 1,
+		Blocks: map[string]schema.Block{
+			"metadata": metadataBlock("secret"),
+		},
 		Attributes: map[string]schema.Attribute{
-			"id":          computedString("`namespace/name`."),
-			"namespace":   nameAttribute("Namespace of the secret. Changing it replaces the secret."),
-			"name":        nameAttribute("Name of the secret (a DNS-1123 label). Changing it replaces the secret."),
-			"labels":      labelsAttribute("labels"),
-			"annotations": labelsAttribute("annotations"),
+			"id": computedString("`namespace/name`."),
 			"type": schema.StringAttribute{
 				MarkdownDescription: "Type of the secret (default `Opaque`). It cannot change: changing it replaces the secret.",
 				Optional:            true,
@@ -108,11 +108,16 @@ func (r *SecretResource) ValidateConfig(ctx context.Context, req resource.Valida
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if m.Metadata == nil {
+		missingMetadata(&resp.Diagnostics, "secret", "name and namespace")
+	}
 	if !m.DataWO.IsNull() && m.DataWOVersion.IsNull() {
 		resp.Diagnostics.AddAttributeError(pathRoot("data_wo_version"), "Missing data_wo_version",
 			"data_wo is write-only, so Terraform cannot see when it changes. Set data_wo_version, and change it whenever the data_wo values should be sent again.")
 	}
-	r.validateWithAPI(ctx, req.Config, &m, &resp.Diagnostics)
+	if m.Metadata != nil {
+		r.validateWithAPI(ctx, req.Config, &m, &resp.Diagnostics)
+	}
 }
 
 // secretError reports a failed call without any of the secret's values:
@@ -147,14 +152,13 @@ func toBytes(m map[string]string) map[string][]byte {
 // keys are sent on create and when the version changes, and otherwise
 // stay as they are.
 func expandSecret(ctx context.Context, plan, state, config *SecretResourceModel, s *api.Secret, diags *diag.Diagnostics) {
-	s.Namespace, s.Name = plan.Namespace.ValueString(), plan.Name.ValueString()
 	var prior SecretResourceModel
 	if state == nil {
 		s.Type = plan.Type.ValueString()
 	} else {
 		prior = *state
 	}
-	expandTracked(ctx, &s.ObjectMeta, plan.Labels, plan.Annotations, prior.Labels, prior.Annotations, diags)
+	expandMetadata(ctx, plan.Metadata, prior.Metadata, &s.ObjectMeta, diags)
 	if plan.DataWOVersion.IsNull() && state != nil {
 		s.Data = toBytes(stringMap(ctx, plan.Data, diags))
 		return
@@ -180,12 +184,9 @@ func expandSecret(ctx context.Context, plan, state, config *SecretResourceModel,
 // unless data_wo_version is set: then only the keys data already tracks.
 // data_wo is always null.
 func flattenSecret(ctx context.Context, s *api.Secret, m *SecretResourceModel, importing bool, diags *diag.Diagnostics) {
-	m.ID = types.StringValue(s.Namespace + "/" + s.Name)
-	m.Namespace = types.StringValue(s.Namespace)
-	m.Name = types.StringValue(s.Name)
+	m.ID = flattenMetadata(ctx, &s.ObjectMeta, &m.Metadata, diags)
 	m.Type = types.StringValue(s.Type)
 	m.DataWO = types.MapNull(types.StringType)
-	flattenTracked(ctx, &s.ObjectMeta, &m.Labels, &m.Annotations, importing, diags)
 	data := map[string]string{}
 	for k, v := range s.Data {
 		data[k] = string(v)

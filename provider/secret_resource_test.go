@@ -26,10 +26,13 @@ func TestAccSecretResource(t *testing.T) {
 		}
 		return provider + `
 resource "maestro_secret" "test" {
-  namespace = "default"
-  name      = "tf-secret"
-  labels    = { app = "web" }
-  data      = ` + data + `
+  metadata {
+    namespace = "default"
+    name      = "tf-secret"
+    labels    = { app = "web" }
+  }
+
+  data = ` + data + `
 ` + woBlock + `}`
 	}
 	liveValue := func(key string) string {
@@ -58,9 +61,12 @@ resource "maestro_secret" "test" {
 		Steps: []resource.TestStep{
 			{
 				Config: config(`{ user = "admin" }`, "", 0) + "\n" + `resource "maestro_secret" "bad" {
-  namespace = "default"
-  name      = "bad"
-  data_wo   = { a = "b" }
+  metadata {
+    namespace = "default"
+    name      = "bad"
+  }
+
+  data_wo = { a = "b" }
 }`,
 				PlanOnly:    true,
 				ExpectError: regexp.MustCompile(`Missing data_wo_version`),

@@ -148,19 +148,29 @@ func attrPathOf(kind, field string) path.Path {
 
 // --- ValidateConfig of the kinds without other checks --------------------------
 
-// ValidateConfig checks the namespace with the API's rules.
+// ValidateConfig requires the metadata block and checks the namespace
+// with the API's rules.
 func (r *NamespaceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m NamespaceResourceModel
 	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); resp.Diagnostics.HasError() {
 		return
 	}
+	if m.Metadata == nil {
+		missingMetadata(&resp.Diagnostics, "namespace", "its name")
+		return
+	}
 	r.validateWithAPI(ctx, req.Config, &m, &resp.Diagnostics)
 }
 
-// ValidateConfig checks the config map with the API's rules.
+// ValidateConfig requires the metadata block and checks the config map
+// with the API's rules.
 func (r *ConfigMapResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m ConfigMapResourceModel
 	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); resp.Diagnostics.HasError() {
+		return
+	}
+	if m.Metadata == nil {
+		missingMetadata(&resp.Diagnostics, "config map", "name and namespace")
 		return
 	}
 	r.validateWithAPI(ctx, req.Config, &m, &resp.Diagnostics)

@@ -20,7 +20,9 @@ locals {
 }
 
 resource "maestro_namespace" "quickstart" {
-  name = "quickstart"
+  metadata {
+    name = "quickstart"
+  }
 
   # The pods need nodes: the application comes once the three pools are Ready.
   depends_on = [maestro_node_pool.aws, maestro_node_pool.gcp, maestro_node_pool.onprem]
@@ -35,7 +37,7 @@ resource "maestro_namespace" "quickstart" {
 resource "maestro_volume" "store" {
   metadata {
     name      = "quickstart-store"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
   }
   spec {
     reclaim_policy = "Delete"
@@ -45,7 +47,7 @@ resource "maestro_volume" "store" {
 resource "maestro_deployment" "store" {
   metadata {
     name      = "store"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "store" }
   }
 
@@ -121,7 +123,7 @@ resource "maestro_deployment" "store" {
 resource "maestro_service" "store" {
   metadata {
     name      = "store"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "store" }
   }
   spec {
@@ -140,7 +142,7 @@ resource "maestro_service" "store" {
 resource "maestro_deployment" "backend" {
   metadata {
     name      = "backend"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "backend" }
   }
 
@@ -226,7 +228,7 @@ resource "maestro_deployment" "backend" {
 resource "maestro_service" "backend" {
   metadata {
     name      = "backend"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "backend" }
   }
   spec {
@@ -245,7 +247,7 @@ resource "maestro_service" "backend" {
 resource "maestro_deployment" "frontend" {
   metadata {
     name      = "frontend"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "frontend" }
   }
 
@@ -339,7 +341,7 @@ resource "maestro_deployment" "frontend" {
 resource "maestro_service" "frontend" {
   metadata {
     name      = "frontend"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "frontend" }
   }
   spec {

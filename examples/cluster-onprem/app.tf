@@ -18,7 +18,9 @@ locals {
 }
 
 resource "maestro_namespace" "quickstart" {
-  name = "quickstart"
+  metadata {
+    name = "quickstart"
+  }
 
   # The pods need nodes: the application comes once both pools are Ready.
   depends_on = [maestro_node_pool.edge, maestro_node_pool.core]
@@ -33,7 +35,7 @@ resource "maestro_namespace" "quickstart" {
 resource "maestro_volume" "store" {
   metadata {
     name      = "quickstart-store"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
   }
   spec {
     reclaim_policy = "Delete"
@@ -43,7 +45,7 @@ resource "maestro_volume" "store" {
 resource "maestro_deployment" "store" {
   metadata {
     name      = "store"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "store" }
   }
 
@@ -119,7 +121,7 @@ resource "maestro_deployment" "store" {
 resource "maestro_service" "store" {
   metadata {
     name      = "store"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "store" }
   }
   spec {
@@ -138,7 +140,7 @@ resource "maestro_service" "store" {
 resource "maestro_deployment" "backend" {
   metadata {
     name      = "backend"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "backend" }
   }
 
@@ -212,7 +214,7 @@ resource "maestro_deployment" "backend" {
 resource "maestro_service" "backend" {
   metadata {
     name      = "backend"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "backend" }
   }
   spec {
@@ -231,7 +233,7 @@ resource "maestro_service" "backend" {
 resource "maestro_deployment" "frontend" {
   metadata {
     name      = "frontend"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "frontend" }
   }
 
@@ -312,7 +314,7 @@ resource "maestro_deployment" "frontend" {
 resource "maestro_service" "frontend" {
   metadata {
     name      = "frontend"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "frontend" }
   }
   spec {

@@ -32,7 +32,9 @@ locals {
 }
 
 resource "maestro_namespace" "quickstart" {
-  name = "quickstart"
+  metadata {
+    name = "quickstart"
+  }
 }
 
 # --- store: one pod counting visits on a persistent volume ------------------
@@ -44,7 +46,7 @@ resource "maestro_namespace" "quickstart" {
 resource "maestro_volume" "store" {
   metadata {
     name      = "quickstart-store"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
   }
   spec {
     reclaim_policy = "Delete"
@@ -54,7 +56,7 @@ resource "maestro_volume" "store" {
 resource "maestro_deployment" "store" {
   metadata {
     name      = "store"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "store" }
   }
 
@@ -130,7 +132,7 @@ resource "maestro_deployment" "store" {
 resource "maestro_service" "store" {
   metadata {
     name      = "store"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "store" }
   }
   spec {
@@ -149,7 +151,7 @@ resource "maestro_service" "store" {
 resource "maestro_deployment" "backend" {
   metadata {
     name      = "backend"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "backend" }
   }
 
@@ -223,7 +225,7 @@ resource "maestro_deployment" "backend" {
 resource "maestro_service" "backend" {
   metadata {
     name      = "backend"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "backend" }
   }
   spec {
@@ -242,7 +244,7 @@ resource "maestro_service" "backend" {
 resource "maestro_deployment" "frontend" {
   metadata {
     name      = "frontend"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "frontend" }
   }
 
@@ -323,7 +325,7 @@ resource "maestro_deployment" "frontend" {
 resource "maestro_service" "frontend" {
   metadata {
     name      = "frontend"
-    namespace = maestro_namespace.quickstart.name
+    namespace = maestro_namespace.quickstart.metadata.name
     labels    = { app = "frontend" }
   }
   spec {

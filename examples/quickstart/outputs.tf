@@ -1,6 +1,6 @@
 output "namespace" {
   description = "Namespace of the application."
-  value       = maestro_namespace.quickstart.name
+  value       = maestro_namespace.quickstart.metadata.name
 }
 
 output "frontend_cluster_ip" {

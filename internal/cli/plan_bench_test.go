@@ -30,13 +30,13 @@ func BenchmarkPlanNoop(b *testing.B) {
 		b.Fatal(err)
 	}
 	var m strings.Builder
-	m.WriteString("namespace \"bench\" {\n  name = \"bench\"\n}\n")
+	m.WriteString("namespace \"bench\" {\n  metadata {\n    name = \"bench\"\n  }\n}\n")
 	for i := range 100 {
 		fmt.Fprintf(&m, `
 deployment "app%[1]d" {
   metadata {
     name      = "app%[1]d"
-    namespace = namespace.bench.name
+    namespace = namespace.bench.metadata.name
     labels    = { app = "app%[1]d" }
   }
   spec {
@@ -66,7 +66,7 @@ deployment "app%[1]d" {
 service "app%[1]d" {
   metadata {
     name      = "app%[1]d"
-    namespace = namespace.bench.name
+    namespace = namespace.bench.metadata.name
   }
   spec {
     selector = deployment.app%[1]d.spec.template.labels

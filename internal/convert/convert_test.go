@@ -75,9 +75,9 @@ const podSpec = `
 
 // roundTrips are one attribute tree per kind, as ToAttrs writes them.
 var roundTrips = map[string]string{
-	"namespace":  `{"name": "shop", "labels": {"team": "a"}, "annotations": {"note": "x"}}`,
-	"config_map": `{"namespace": "shop", "name": "cm", "labels": {"a": "b"}, "data": {"k": "v"}}`,
-	"secret":     `{"namespace": "shop", "name": "s", "type": "Opaque", "data": {"password": "hunter2"}}`,
+	"namespace":  `{"metadata": {"name": "shop", "labels": {"team": "a"}, "annotations": {"note": "x"}}}`,
+	"config_map": `{"metadata": {"namespace": "shop", "name": "cm", "labels": {"a": "b"}}, "data": {"k": "v"}}`,
+	"secret":     `{"metadata": {"namespace": "shop", "name": "s"}, "type": "Opaque", "data": {"password": "hunter2"}}`,
 	"volume":     `{"metadata": {"namespace": "shop", "name": "data"}, "spec": {"reclaim_policy": "Delete", "node_name": "node-1"}}`,
 	"service": `{"metadata": {"namespace": "shop", "name": "web", "labels": {"app": "web"}},
 	             "spec": {"type": "NodePort", "selector": {"app": "web"}, "session_affinity": "ClientIP", "cluster_ip": "10.0.0.9",
@@ -87,10 +87,10 @@ var roundTrips = map[string]string{
 	                         "strategy": {"type": "RollingUpdate", "rolling_update": {"max_surge": "1", "max_unavailable": "25%"}},
 	                         "template": {"labels": {"app": "web"}, ` + podSpec + `}}}`,
 	"pod": `{"metadata": {"namespace": "shop", "name": "debug"}, "spec": {` + podSpec + `}}`,
-	"autoscaler": `{"namespace": "shop", "name": "web", "target": {"kind": "Deployment", "name": "web"}, "min_replicas": 2, "max_replicas": 10,
+	"autoscaler": `{"metadata": {"namespace": "shop", "name": "web"}, "spec": {"target": {"kind": "Deployment", "name": "web"}, "min_replicas": 2, "max_replicas": 10,
 	                "metric": [{"resource": "cpu", "average_utilization": 70}, {"resource": "memory", "average_value": "256Mi"}],
 	                "behavior": {"scale_up": {"stabilization_window_seconds": 0, "select_policy": "Max", "policy": [{"type": "Pods", "value": 4, "period_seconds": 15}]},
-	                             "scale_down": {"stabilization_window_seconds": 300}}}`,
+	                             "scale_down": {"stabilization_window_seconds": 300}}}}`,
 }
 
 // TestRoundTrip: every kind's attribute tree survives conversion to its
@@ -163,7 +163,7 @@ func TestFromAttrsErrorsNamePaths(t *testing.T) {
 		{"deployment", `{"metadata": {"name": "w", "namespace": "d"}, "spec": {"selector": {"match_labels": {"a": "b"}}}}`, "spec.template: required block is missing"},
 		{"pod", `{"metadata": {"name": "p", "namespace": "d"}, "spec": {"container": [{"name": "c", "image": "i", "working_dir": "/"}]}}`,
 			"spec.container[0].working_dir: not supported"},
-		{"autoscaler", `{"namespace": "d", "name": "a", "max_replicas": 2}`, "target: required block is missing"},
+		{"autoscaler", `{"metadata": {"namespace": "d", "name": "a"}, "spec": {"max_replicas": 2}}`, "spec.target: required block is missing"},
 		{"service", `{"metadata": {"name": "s", "namespace": "d"}, "spec": {"port": [{"port": "eighty"}]}}`, "spec.port[0].port: must be a whole number"},
 	}
 	for _, tt := range tests {
@@ -227,8 +227,8 @@ func TestAttrPath(t *testing.T) {
 		{"deployment", "spec.template.metadata.labels"}:                                                        "spec.template.labels",
 		{"service", "spec.ports[1].targetPort"}:                                                                "spec.port[1].target_port",
 		{"service", "spec.clusterIP"}:                                                                          "spec.cluster_ip",
-		{"config_map", "metadata.name"}:                                                                        "name",
-		{"autoscaler", "spec.metrics[0].resource.target.averageUtilization"}:                                   "metric[0].average_utilization",
+		{"config_map", "metadata.name"}:                                                                        "metadata.name",
+		{"autoscaler", "spec.metrics[0].resource.target.averageUtilization"}:                                   "spec.metric[0].average_utilization",
 		{"pod", "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey"}: "spec.affinity.pod_anti_affinity.required[0].topology_key",
 	} {
 		if got := AttrPath(field[0], field[1]); got != want {

@@ -18,13 +18,7 @@ func AttrPath(kind, field string) string {
 		p = strings.Replace(p, "spec.template.spec.", "spec.template.", 1)
 		p = strings.Replace(p, "spec.template.metadata.labels", "spec.template.labels", 1)
 		p = strings.Replace(p, "spec.selector.matchLabels", "spec.selector.match_labels", 1)
-	case "namespace", "config_map", "secret", "autoscaler":
-		if !hasBlock(kind, "metadata") {
-			p = strings.TrimPrefix(p, "metadata.")
-		}
-		if kind == "autoscaler" && !hasBlock(kind, "spec") {
-			p = strings.TrimPrefix(p, "spec.")
-		}
+	case "autoscaler":
 		p = strings.Replace(p, "scaleTargetRef", "target", 1)
 		p = metricTarget.ReplaceAllString(p, "metrics$1")
 		p = strings.Replace(p, ".resource.name", ".resource", 1)

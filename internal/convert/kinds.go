@@ -1,13 +1,9 @@
 package convert
 
-import (
-	"github.com/maestro-dev/maestro/engine/api"
-	"github.com/maestro-dev/maestro/internal/schema"
-)
+import "github.com/maestro-dev/maestro/engine/api"
 
-// Conversions of the flat kinds (namespace, config_map, secret,
-// autoscaler), which keep name and labels at the top level, and of the
-// volume and service.
+// Conversions of namespace, config_map, secret, autoscaler, volume and
+// service.
 
 func init() {
 	converters["namespace"] = converter{from: namespaceFrom, to: namespaceTo}
@@ -18,85 +14,31 @@ func init() {
 	converters["autoscaler"] = converter{from: autoscalerFrom, to: autoscalerTo}
 }
 
-// The flat kinds keep their metadata at the top level today; when the
-// schema gives them metadata and spec blocks (issue 15's one shape for
-// every resource), these conversions follow it: metaFrom, metaTo and
-// specFrom, specTo look the shape up in the schema.
-
-func hasBlock(kind, name string) bool {
-	b := schema.Block(kind)
-	if b == nil {
-		return false
-	}
-	_, ok := b.NestedBlocks[name]
-	return ok
-}
-
-func metaFrom(r *reader, kind string, m *api.ObjectMeta, namespaced bool) {
-	if hasBlock(kind, "metadata") {
-		if !r.with("metadata", func(b *reader) { readMeta(b, m, namespaced) }) {
-			r.fail("metadata", "required block is missing")
-		}
-		return
-	}
-	readMeta(r, m, namespaced)
-}
-
-func metaTo(out map[string]any, kind string, m *api.ObjectMeta, namespaced bool) {
-	if hasBlock(kind, "metadata") {
-		md := map[string]any{}
-		writeMeta(md, m, namespaced)
-		out["metadata"] = md
-		return
-	}
-	writeMeta(out, m, namespaced)
-}
-
-// specFrom runs f on the spec block, or on r itself for a flat kind.
-func specFrom(r *reader, kind string, f func(*reader)) {
-	if !hasBlock(kind, "spec") {
-		f(r)
-		return
-	}
-	if !r.with("spec", f) {
-		f(&reader{path: joinPath(r.path, "spec"), m: map[string]any{}, errs: r.errs})
-	}
-}
-
-// specTo writes into the spec block, or out itself for a flat kind.
-func specTo(out map[string]any, kind string, f func(map[string]any)) {
-	if !hasBlock(kind, "spec") {
-		f(out)
-		return
-	}
-	spec := map[string]any{}
-	f(spec)
-	if len(spec) > 0 {
-		out["spec"] = spec
-	}
-}
+// Every kind has the metadata block (issue 15's one shape for every
+// resource): namespace, config map and secret keep their payload beside
+// it, as the API does, the autoscaler in its spec block.
 
 func namespaceFrom(r *reader) api.Object {
 	ns := &api.Namespace{}
-	metaFrom(r, "namespace", &ns.ObjectMeta, false)
+	readMetaBlockOf(r, &ns.ObjectMeta, false)
 	return ns
 }
 
 func namespaceTo(obj api.Object, out map[string]any) {
-	metaTo(out, "namespace", obj.GetObjectMeta(), false)
+	writeMetaBlockOf(out, obj.GetObjectMeta(), false)
 }
 
 func configMapFrom(r *reader) api.Object {
 	cm := &api.ConfigMap{}
-	metaFrom(r, "config_map", &cm.ObjectMeta, true)
-	specFrom(r, "config_map", func(s *reader) { cm.Data = s.strMap("data") })
+	readMetaBlock(r, &cm.ObjectMeta)
+	cm.Data = r.strMap("data")
 	return cm
 }
 
 func configMapTo(obj api.Object, out map[string]any) {
 	cm := obj.(*api.ConfigMap)
-	metaTo(out, "config_map", &cm.ObjectMeta, true)
-	specTo(out, "config_map", func(s map[string]any) { setMap(s, "data", cm.Data) })
+	writeMetaBlock(out, &cm.ObjectMeta)
+	setMap(out, "data", cm.Data)
 }
 
 // secretFrom reads data and data_wo into the secret's data (the CLI keeps
@@ -104,19 +46,16 @@ func configMapTo(obj api.Object, out map[string]any) {
 // nothing to say to it).
 func secretFrom(r *reader) api.Object {
 	s := &api.Secret{}
-	metaFrom(r, "secret", &s.ObjectMeta, true)
-	var data map[string]string
-	specFrom(r, "secret", func(sp *reader) {
-		s.Type = sp.str("type")
-		data = sp.strMap("data")
-		for k, v := range sp.strMap("data_wo") {
-			if data == nil {
-				data = map[string]string{}
-			}
-			data[k] = v
+	readMetaBlock(r, &s.ObjectMeta)
+	s.Type = r.str("type")
+	data := r.strMap("data")
+	for k, v := range r.strMap("data_wo") {
+		if data == nil {
+			data = map[string]string{}
 		}
-		sp.ignore("data_wo_version")
-	})
+		data[k] = v
+	}
+	r.ignore("data_wo_version")
 	if data != nil {
 		s.Data = make(map[string][]byte, len(data))
 		for k, v := range data {
@@ -128,17 +67,15 @@ func secretFrom(r *reader) api.Object {
 
 func secretTo(obj api.Object, out map[string]any) {
 	s := obj.(*api.Secret)
-	metaTo(out, "secret", &s.ObjectMeta, true)
-	specTo(out, "secret", func(sp map[string]any) {
-		setStr(sp, "type", s.Type)
-		if len(s.Data) > 0 {
-			data := make(map[string]string, len(s.Data))
-			for k, v := range s.Data {
-				data[k] = string(v)
-			}
-			setMap(sp, "data", data)
+	writeMetaBlock(out, &s.ObjectMeta)
+	setStr(out, "type", s.Type)
+	if len(s.Data) > 0 {
+		data := make(map[string]string, len(s.Data))
+		for k, v := range s.Data {
+			data[k] = string(v)
 		}
-	})
+		setMap(out, "data", data)
+	}
 }
 
 func volumeFrom(r *reader) api.Object {
@@ -214,8 +151,10 @@ func serviceTo(obj api.Object, out map[string]any) {
 
 func autoscalerFrom(r *reader) api.Object {
 	a := &api.Autoscaler{}
-	metaFrom(r, "autoscaler", &a.ObjectMeta, true)
-	specFrom(r, "autoscaler", func(r *reader) { autoscalerSpecFrom(r, &a.Spec) })
+	readMetaBlock(r, &a.ObjectMeta)
+	if !r.with("spec", func(s *reader) { autoscalerSpecFrom(s, &a.Spec) }) {
+		r.fail("spec", "required block is missing (max_replicas and the target)")
+	}
 	return a
 }
 
@@ -262,8 +201,10 @@ func rulesFrom(r *reader, name string) *api.ScalingRules {
 
 func autoscalerTo(obj api.Object, out map[string]any) {
 	a := obj.(*api.Autoscaler)
-	metaTo(out, "autoscaler", &a.ObjectMeta, true)
-	specTo(out, "autoscaler", func(out map[string]any) { autoscalerSpecTo(&a.Spec, out) })
+	writeMetaBlock(out, &a.ObjectMeta)
+	spec := map[string]any{}
+	autoscalerSpecTo(&a.Spec, spec)
+	out["spec"] = spec
 }
 
 func autoscalerSpecTo(s *api.AutoscalerSpec, out map[string]any) {

@@ -28,9 +28,8 @@ func userKeys(m map[string]string) map[string]string {
 	return out
 }
 
-// readMeta reads name, namespace, labels and annotations from r: the
-// metadata block of deployment, service, pod and volume, or the top level
-// of the flat kinds.
+// readMeta reads name, namespace, labels and annotations from r, a
+// metadata block.
 func readMeta(r *reader, m *api.ObjectMeta, namespaced bool) {
 	m.Name = r.str("name")
 	if namespaced {
@@ -49,15 +48,25 @@ func writeMeta(out map[string]any, m *api.ObjectMeta, namespaced bool) {
 	setMap(out, "annotations", userKeys(m.Annotations))
 }
 
-// readMetaBlock reads the metadata block (required).
-func readMetaBlock(r *reader, m *api.ObjectMeta) {
-	if !r.with("metadata", func(b *reader) { readMeta(b, m, true) }) {
-		r.fail("metadata", "required block is missing (name and namespace)")
+// readMetaBlock reads a namespaced object's metadata block (required).
+func readMetaBlock(r *reader, m *api.ObjectMeta) { readMetaBlockOf(r, m, true) }
+
+// readMetaBlockOf reads the metadata block (required), with namespace
+// when the kind is namespaced.
+func readMetaBlockOf(r *reader, m *api.ObjectMeta, namespaced bool) {
+	if !r.with("metadata", func(b *reader) { readMeta(b, m, namespaced) }) {
+		what := "name and namespace"
+		if !namespaced {
+			what = "name"
+		}
+		r.fail("metadata", "required block is missing (%s)", what)
 	}
 }
 
-func writeMetaBlock(out map[string]any, m *api.ObjectMeta) {
+func writeMetaBlock(out map[string]any, m *api.ObjectMeta) { writeMetaBlockOf(out, m, true) }
+
+func writeMetaBlockOf(out map[string]any, m *api.ObjectMeta, namespaced bool) {
 	md := map[string]any{}
-	writeMeta(md, m, true)
+	writeMeta(md, m, namespaced)
 	out["metadata"] = md
 }

@@ -89,11 +89,10 @@ func closingBracket(s string) int {
 // `[*]` at the same place among to's wildcards.
 type fieldRule struct{ from, to string }
 
-// nestedMeta are the rules of kinds with metadata and spec blocks.
+// nestedMeta are the rules of kinds with metadata and spec blocks: every
+// kind has the metadata block; namespace, config map and secret keep their
+// payload beside it, with no spec, as the API does.
 var nestedMeta = []fieldRule{{"metadata", "metadata"}, {"spec", "spec"}}
-
-// flatMeta are the rules of kinds whose metadata are top-level attributes.
-var flatMeta = []fieldRule{{"metadata", ""}}
 
 // fieldPrefixes are, per API kind, where the object's fields sit in the
 // resource, most specific first. A kind not listed maps field names only.
@@ -105,17 +104,16 @@ var fieldPrefixes = map[string][]fieldRule{
 	"Pod":              nestedMeta,
 	"Service":          nestedMeta,
 	"PersistentVolume": nestedMeta,
-	"Namespace":        flatMeta,
-	"ConfigMap":        flatMeta,
-	"Secret":           flatMeta,
+	"Namespace":        nestedMeta,
+	"ConfigMap":        nestedMeta,
+	"Secret":           nestedMeta,
 	"Autoscaler": append([]fieldRule{
-		{"spec.scaleTargetRef", "target"},
-		{"spec.metrics[*].resource.name", "metric[*].resource"},
-		{"spec.metrics[*].resource.target.averageUtilization", "metric[*].average_utilization"},
-		{"spec.metrics[*].resource.target.averageValue", "metric[*].average_value"},
-		{"spec.metrics[*]", "metric[*]"},
-		{"spec", ""},
-	}, flatMeta...),
+		{"spec.scaleTargetRef", "spec.target"},
+		{"spec.metrics[*].resource.name", "spec.metric[*].resource"},
+		{"spec.metrics[*].resource.target.averageUtilization", "spec.metric[*].average_utilization"},
+		{"spec.metrics[*].resource.target.averageValue", "spec.metric[*].average_value"},
+		{"spec.metrics[*]", "spec.metric[*]"},
+	}, nestedMeta...),
 }
 
 // sequenceRenames rename runs of API field names that the resources spell

@@ -59,22 +59,23 @@ func TestAttrPath(t *testing.T) {
 		{"Service", `spec.selector["app"]`, `spec.selector["app"]`},
 		{"Service", "spec.sessionAffinity", "spec.session_affinity"},
 		{"PersistentVolume", "spec.nodeName", "spec.node_name"},
-		// Namespace, config map and secret carry metadata at the top.
-		{"Namespace", `metadata.labels["a"]`, `labels["a"]`},
+		// Namespace, config map and secret have the metadata block and
+		// their payload at the top, as the API has it.
+		{"Namespace", `metadata.labels["a"]`, `metadata.labels["a"]`},
 		{"ConfigMap", `data["bad/key"]`, `data["bad/key"]`},
-		{"ConfigMap", "metadata.name", "name"},
-		{"Secret", "metadata.annotations", "annotations"},
+		{"ConfigMap", "metadata.name", "metadata.name"},
+		{"Secret", "metadata.annotations", "metadata.annotations"},
 		{"Secret", "type", "type"},
-		// The autoscaler's spec is flat and its metrics are simplified.
-		{"Autoscaler", "spec.maxReplicas", "max_replicas"},
-		{"Autoscaler", "spec.scaleTargetRef.name", "target.name"},
-		{"Autoscaler", "spec.metrics[1].resource.name", "metric[1].resource"},
-		{"Autoscaler", "spec.metrics[0].resource.target.averageUtilization", "metric[0].average_utilization"},
-		{"Autoscaler", "spec.metrics[0].resource.target.averageValue", "metric[0].average_value"},
-		{"Autoscaler", "spec.metrics[0].resource.target", "metric[0].resource.target"},
-		{"Autoscaler", "spec.behavior.scaleDown.policies[0].periodSeconds", "behavior.scale_down.policy[0].period_seconds"},
-		{"Autoscaler", "spec.behavior.scaleUp.stabilizationWindowSeconds", "behavior.scale_up.stabilization_window_seconds"},
-		{"Autoscaler", "metadata.labels", "labels"},
+		// The autoscaler's metrics are simplified.
+		{"Autoscaler", "spec.maxReplicas", "spec.max_replicas"},
+		{"Autoscaler", "spec.scaleTargetRef.name", "spec.target.name"},
+		{"Autoscaler", "spec.metrics[1].resource.name", "spec.metric[1].resource"},
+		{"Autoscaler", "spec.metrics[0].resource.target.averageUtilization", "spec.metric[0].average_utilization"},
+		{"Autoscaler", "spec.metrics[0].resource.target.averageValue", "spec.metric[0].average_value"},
+		{"Autoscaler", "spec.metrics[0].resource.target", "spec.metric[0].resource.target"},
+		{"Autoscaler", "spec.behavior.scaleDown.policies[0].periodSeconds", "spec.behavior.scale_down.policy[0].period_seconds"},
+		{"Autoscaler", "spec.behavior.scaleUp.stabilizationWindowSeconds", "spec.behavior.scale_up.stabilization_window_seconds"},
+		{"Autoscaler", "metadata.labels", "metadata.labels"},
 		// A kind without a table maps names only.
 		{"NodePool", "spec.aws.subnetIDs[0]", "spec.aws.subnet_ids[0]"},
 		{"NodePool", "spec.ssh.hostKeys", "spec.ssh.host_keys"},

@@ -36,12 +36,14 @@ locals {
   image  = "demo:${var.tag}"
 }
 namespace "shop" {
-  name = local.ns
+  metadata {
+    name = local.ns
+  }
 }
 deployment "web" {
   metadata {
     name      = "web"
-    namespace = namespace.shop.name
+    namespace = namespace.shop.metadata.name
     labels    = local.labels
   }
   spec {
@@ -66,7 +68,7 @@ deployment "web" {
 service "web" {
   metadata {
     name      = deployment.web.metadata.name
-    namespace = namespace.shop.name
+    namespace = namespace.shop.metadata.name
   }
   spec {
     selector = deployment.web.spec.template.labels
@@ -150,10 +152,12 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "unknown attribute",
 			files: map[string]string{"a.hcl": `namespace "a" {
-  name    = "a"
-  lables  = {}
+  metadata {
+    name   = "a"
+    lables = {}
+  }
 }`},
-			want: []string{"a.hcl:3", `"lables"`},
+			want: []string{"a.hcl:4", `"lables"`},
 		},
 		{
 			name: "bad quantity names the attribute path",
@@ -186,21 +190,27 @@ deployment "web" {
 		{
 			name: "wrong type",
 			files: map[string]string{"a.hcl": `config_map "c" {
-  namespace = "default"
-  name      = "c"
-  data      = "not a map"
+  metadata {
+    namespace = "default"
+    name      = "c"
+  }
+  data = "not a map"
 }`},
-			want: []string{"a.hcl:4", "data"},
+			want: []string{"a.hcl:6", "data"},
 		},
 		{
 			name: "cycle",
 			files: map[string]string{"a.hcl": `config_map "a" {
-  namespace = "default"
-  name      = config_map.b.name
+  metadata {
+    namespace = "default"
+    name      = config_map.b.metadata.name
+  }
 }
 config_map "b" {
-  namespace = "default"
-  name      = config_map.a.name
+  metadata {
+    namespace = "default"
+    name      = config_map.a.metadata.name
+  }
 }`},
 			want: []string{"a.hcl:", "Reference cycle", "config_map.a -> config_map.b -> config_map.a"},
 		},
@@ -275,10 +285,10 @@ func TestWhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]string{
-		"spec.template.container[0].image": "app.hcl:32",
-		"spec.selector.match_labels":       "app.hcl:26",
-		"spec.template.container[0].args":  "app.hcl:30", // not written: its block
-		"":                                 "app.hcl:17",
+		"spec.template.container[0].image": "app.hcl:34",
+		"spec.selector.match_labels":       "app.hcl:28",
+		"spec.template.container[0].args":  "app.hcl:32", // not written: its block
+		"":                                 "app.hcl:19",
 	} {
 		if got := s.Where("deployment.web", path); !strings.HasSuffix(got, want) {
 			t.Errorf("Where(%q) = %q, want ...%s", path, got, want)
@@ -299,8 +309,10 @@ variable "extra" {
   default = {}
 }
 namespace "n" {
-  name   = lower("Team-${length(var.zones)}")
-  labels = merge({ zones = join("-", var.zones) }, var.extra)
+  metadata {
+    name   = lower("Team-${length(var.zones)}")
+    labels = merge({ zones = join("-", var.zones) }, var.extra)
+  }
 }
 `})
 	s, err := Load(context.Background(), dir, map[string]string{"zones": `["b", "c"]`, "extra": `{ tier = "web" }`})

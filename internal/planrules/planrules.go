@@ -150,9 +150,12 @@ var Cases = []Case{
 	{
 		Name: "config map key not a file name",
 		Manifest: `config_map "settings" {
-  namespace = "default"
-  name      = "settings"
-  data      = { "conf/app.yaml" = "a: 1" }
+  metadata {
+    namespace = "default"
+    name      = "settings"
+  }
+
+  data = { "conf/app.yaml" = "a: 1" }
 }
 `,
 		WantAttr: `data["conf/app.yaml"]`,
@@ -161,16 +164,20 @@ var Cases = []Case{
 	{
 		Name: "autoscaler maximum below its minimum",
 		Manifest: `autoscaler "web" {
-  namespace    = "default"
-  name         = "web"
-  min_replicas = 5
-  max_replicas = 3
-  target {
-    name = "web"
+  metadata {
+    namespace = "default"
+    name      = "web"
+  }
+  spec {
+    min_replicas = 5
+    max_replicas = 3
+    target {
+      name = "web"
+    }
   }
 }
 `,
-		WantAttr: "max_replicas",
+		WantAttr: "spec.max_replicas",
 		WantText: "invalid value 3: must be greater than or equal to minReplicas (5)",
 	},
 }

@@ -21,14 +21,16 @@ const benchObjects = 100
 // behind its own service.
 const benchConfig = providerBlock + `
 resource "maestro_namespace" "bench" {
-  name = "bench"
+  metadata {
+    name = "bench"
+  }
 }
 
 resource "maestro_deployment" "app" {
   count = {{n}}
   metadata {
     name      = format("app-%03d", count.index)
-    namespace = maestro_namespace.bench.name
+    namespace = maestro_namespace.bench.metadata.name
   }
   spec {
     replicas = 1
@@ -59,7 +61,7 @@ resource "maestro_service" "app" {
   count = {{n}}
   metadata {
     name      = format("app-%03d", count.index)
-    namespace = maestro_namespace.bench.name
+    namespace = maestro_namespace.bench.metadata.name
   }
   spec {
     selector = { app = format("app-%03d", count.index) }

@@ -169,7 +169,9 @@ provider "maestro" {
   token          = maestro_cluster.c.token
 }
 resource "maestro_namespace" "n" {
-  name = "outlives"
+  metadata {
+    name = "outlives"
+  }
 }
 output "config" {
   value     = { server = maestro_cluster.c.endpoint, ca = maestro_cluster.c.ca_certificate, token = maestro_cluster.c.token }

@@ -43,7 +43,9 @@ provider "maestro" {
   token          = maestro_cluster.c.token
 }
 resource "maestro_namespace" "n" {
-  name = "over-ssh"
+  metadata {
+    name = "over-ssh"
+  }
 }
 output "config" {
   value     = { server = maestro_cluster.c.endpoint, ca = maestro_cluster.c.ca_certificate, token = maestro_cluster.c.token }

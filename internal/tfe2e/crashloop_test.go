@@ -10,13 +10,15 @@ import (
 // ever available, not even for an instant.
 const crashConfig = providerBlock + `
 resource "maestro_namespace" "crash" {
-  name = "crash"
+  metadata {
+    name = "crash"
+  }
 }
 
 resource "maestro_deployment" "crasher" {
   metadata {
     name      = "crasher"
-    namespace = maestro_namespace.crash.name
+    namespace = maestro_namespace.crash.metadata.name
   }
   spec {
     replicas = 1

@@ -14,13 +14,15 @@ import (
 // driftConfig is one deployment of 2 replicas behind a service.
 const driftConfig = providerBlock + `
 resource "maestro_namespace" "drift" {
-  name = "drift"
+  metadata {
+    name = "drift"
+  }
 }
 
 resource "maestro_deployment" "web" {
   metadata {
     name      = "web"
-    namespace = maestro_namespace.drift.name
+    namespace = maestro_namespace.drift.metadata.name
   }
   spec {
     replicas = 2
@@ -50,7 +52,7 @@ resource "maestro_deployment" "web" {
 resource "maestro_service" "web" {
   metadata {
     name      = "web"
-    namespace = maestro_namespace.drift.name
+    namespace = maestro_namespace.drift.metadata.name
   }
   spec {
     selector = { app = "web" }

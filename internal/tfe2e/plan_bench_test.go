@@ -23,7 +23,9 @@ const noopObjects = 100
 // in-process cluster has no nodes to run them on).
 const noopConfig = providerBlock + `
 resource "maestro_namespace" "bench" {
-  name = "bench"
+  metadata {
+    name = "bench"
+  }
 }
 
 resource "maestro_deployment" "app" {
@@ -31,7 +33,7 @@ resource "maestro_deployment" "app" {
   wait_for_rollout = false
   metadata {
     name      = format("app-%03d", count.index)
-    namespace = maestro_namespace.bench.name
+    namespace = maestro_namespace.bench.metadata.name
     labels    = { tier = "web" }
   }
   spec {
@@ -76,7 +78,7 @@ resource "maestro_service" "app" {
   count = {{n}}
   metadata {
     name      = format("app-%03d", count.index)
-    namespace = maestro_namespace.bench.name
+    namespace = maestro_namespace.bench.metadata.name
   }
   spec {
     selector = { app = format("app-%03d", count.index) }

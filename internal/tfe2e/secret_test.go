@@ -20,12 +20,17 @@ variable "password" {
 }
 
 resource "maestro_namespace" "vault" {
-  name = "vault"
+  metadata {
+    name = "vault"
+  }
 }
 
 resource "maestro_secret" "db" {
-  namespace = maestro_namespace.vault.name
-  name      = "db"
+  metadata {
+    namespace = maestro_namespace.vault.metadata.name
+    name      = "db"
+  }
+
   data = {
     username = "{{data}}"
   }

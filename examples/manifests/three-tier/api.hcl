@@ -1,7 +1,7 @@
 deployment "api" {
   metadata {
     name      = "api"
-    namespace = namespace.shop.name
+    namespace = namespace.shop.metadata.name
     labels    = merge(local.labels, { tier = "api" })
   }
   spec {
@@ -23,7 +23,7 @@ deployment "api" {
           name = "DB_HOST"
           value_from {
             config_map_key_ref {
-              name = config_map.settings.name
+              name = config_map.settings.metadata.name
               key  = "db_host"
             }
           }
@@ -48,7 +48,7 @@ deployment "api" {
 service "api" {
   metadata {
     name      = "api"
-    namespace = namespace.shop.name
+    namespace = namespace.shop.metadata.name
   }
   spec {
     selector = deployment.api.spec.template.labels

@@ -1,7 +1,7 @@
 deployment "db" {
   metadata {
     name      = "db"
-    namespace = namespace.shop.name
+    namespace = namespace.shop.metadata.name
     labels    = merge(local.labels, { tier = "db" })
   }
   spec {
@@ -26,7 +26,7 @@ deployment "db" {
           name = "PASSWORD"
           value_from {
             secret_key_ref {
-              name = secret.db.name
+              name = secret.db.metadata.name
               key  = "password"
             }
           }
@@ -49,7 +49,7 @@ deployment "db" {
 service "db" {
   metadata {
     name      = "db"
-    namespace = namespace.shop.name
+    namespace = namespace.shop.metadata.name
   }
   spec {
     selector = deployment.db.spec.template.labels

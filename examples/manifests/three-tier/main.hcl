@@ -26,23 +26,31 @@ locals {
 }
 
 namespace "shop" {
-  name   = var.namespace
-  labels = local.labels
+  metadata {
+    name   = var.namespace
+    labels = local.labels
+  }
 }
 
 config_map "settings" {
-  namespace = namespace.shop.name
-  name      = "settings"
+  metadata {
+    namespace = namespace.shop.metadata.name
+    name      = "settings"
+  }
+
   data = {
-    api_url  = "http://api.${namespace.shop.name}:8080"
-    db_host  = "db.${namespace.shop.name}"
+    api_url  = "http://api.${namespace.shop.metadata.name}:8080"
+    db_host  = "db.${namespace.shop.metadata.name}"
     log_mode = "json"
   }
 }
 
 secret "db" {
-  namespace = namespace.shop.name
-  name      = "db-credentials"
+  metadata {
+    namespace = namespace.shop.metadata.name
+    name      = "db-credentials"
+  }
+
   data = {
     password = "not-a-real-password"
   }

@@ -1,7 +1,7 @@
 deployment "web" {
   metadata {
     name      = "web"
-    namespace = namespace.shop.name
+    namespace = namespace.shop.metadata.name
     labels    = merge(local.labels, { tier = "web" })
   }
   spec {
@@ -30,7 +30,7 @@ deployment "web" {
           name = "API_URL"
           value_from {
             config_map_key_ref {
-              name = config_map.settings.name
+              name = config_map.settings.metadata.name
               key  = "api_url"
             }
           }
@@ -49,7 +49,7 @@ deployment "web" {
 service "web" {
   metadata {
     name      = "web"
-    namespace = namespace.shop.name
+    namespace = namespace.shop.metadata.name
   }
   spec {
     type     = "NodePort"

@@ -1,9 +1,12 @@
 resource "maestro_config_map" "web" {
-  namespace = "shop"
-  name      = "web-config"
-  labels = {
-    app = "web"
+  metadata {
+    namespace = "shop"
+    name      = "web-config"
+    labels = {
+      app = "web"
+    }
   }
+
   data = {
     LOG_LEVEL = "info"
     "app.ini" = <<-EOT

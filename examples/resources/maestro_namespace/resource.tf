@@ -1,9 +1,11 @@
 resource "maestro_namespace" "shop" {
-  name = "shop"
-  labels = {
-    team = "checkout"
-  }
-  annotations = {
-    "example.com/owner" = "checkout@example.com"
+  metadata {
+    name = "shop"
+    labels = {
+      team = "checkout"
+    }
+    annotations = {
+      "example.com/owner" = "checkout@example.com"
+    }
   }
 }

@@ -1,7 +1,10 @@
 # Values in data are stored (marked sensitive) in the Terraform state.
 resource "maestro_secret" "db" {
-  namespace = "shop"
-  name      = "db"
+  metadata {
+    namespace = "shop"
+    name      = "db"
+  }
+
   data = {
     username = "shop"
   }

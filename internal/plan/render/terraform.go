@@ -142,7 +142,8 @@ func tree(v any, addr, which string) (map[string]any, error) {
 }
 
 // identity finds an object's namespace and name in its tree: in the
-// metadata block, or at the top for the flat kinds.
+// metadata block, or at the top in plans made with a provider from before
+// namespace, config map, secret and autoscaler had the metadata block.
 func identity(t map[string]any, fallback string) (namespace, name string) {
 	namespace, _ = plan.Lookup(t, "metadata.namespace").(string)
 	name, _ = plan.Lookup(t, "metadata.name").(string)
@@ -217,8 +218,12 @@ func autoscaled(p *plan.Plan) map[string]bool {
 		if a.Kind != "Autoscaler" || a.After == nil {
 			continue
 		}
-		kind, _ := plan.Lookup(a.After, "target.kind").(string)
-		name, _ := plan.Lookup(a.After, "target.name").(string)
+		kind, _ := plan.Lookup(a.After, "spec.target.kind").(string)
+		name, _ := plan.Lookup(a.After, "spec.target.name").(string)
+		if name == "" { // a plan made before the autoscaler had its spec block
+			kind, _ = plan.Lookup(a.After, "target.kind").(string)
+			name, _ = plan.Lookup(a.After, "target.name").(string)
+		}
 		if kind != "" && kind != "Deployment" {
 			continue
 		}

@@ -32,7 +32,10 @@ resource "maestro_node_pool" "onprem" {
 }
 
 resource "maestro_namespace" "app" {
-  name       = "app"
+  metadata {
+    name = "app"
+  }
+
   depends_on = [maestro_node_pool.local, maestro_node_pool.onprem]
 }
 
@@ -41,7 +44,7 @@ resource "maestro_namespace" "app" {
 resource "maestro_deployment" "web" {
   metadata {
     name      = "web"
-    namespace = maestro_namespace.app.name
+    namespace = maestro_namespace.app.metadata.name
     labels    = { app = "web" }
   }
   spec {
@@ -82,7 +85,7 @@ resource "maestro_deployment" "web" {
 resource "maestro_service" "web" {
   metadata {
     name      = "web"
-    namespace = maestro_namespace.app.name
+    namespace = maestro_namespace.app.metadata.name
   }
   spec {
     type     = "NodePort"

@@ -16,14 +16,17 @@ resource "maestro_node_pool" "local" {
 }
 
 resource "maestro_namespace" "app" {
-  name       = "app"
+  metadata {
+    name = "app"
+  }
+
   depends_on = [maestro_node_pool.local]
 }
 
 resource "maestro_deployment" "web" {
   metadata {
     name      = "web"
-    namespace = maestro_namespace.app.name
+    namespace = maestro_namespace.app.metadata.name
     labels    = { app = "web" }
   }
   spec {
@@ -60,20 +63,24 @@ resource "maestro_deployment" "web" {
 }
 
 resource "maestro_autoscaler" "web" {
-  namespace    = maestro_namespace.app.name
-  name         = "web"
-  min_replicas = 1
-  max_replicas = 4
-  target {
-    name = maestro_deployment.web.metadata.name
+  metadata {
+    namespace = maestro_namespace.app.metadata.name
+    name      = "web"
   }
-  metric {
-    resource            = "cpu"
-    average_utilization = 50
-  }
-  behavior {
-    scale_down {
-      stabilization_window_seconds = var.scale_down_window
+  spec {
+    min_replicas = 1
+    max_replicas = 4
+    target {
+      name = maestro_deployment.web.metadata.name
+    }
+    metric {
+      resource            = "cpu"
+      average_utilization = 50
+    }
+    behavior {
+      scale_down {
+        stabilization_window_seconds = var.scale_down_window
+      }
     }
   }
 }
@@ -81,7 +88,7 @@ resource "maestro_autoscaler" "web" {
 resource "maestro_service" "web" {
   metadata {
     name      = "web"
-    namespace = maestro_namespace.app.name
+    namespace = maestro_namespace.app.metadata.name
   }
   spec {
     type     = "NodePort"

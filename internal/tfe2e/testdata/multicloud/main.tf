@@ -97,7 +97,10 @@ resource "maestro_node_pool" "onprem" {
 }
 
 resource "maestro_namespace" "app" {
-  name       = "app"
+  metadata {
+    name = "app"
+  }
+
   depends_on = [maestro_node_pool.aws, maestro_node_pool.gcp, maestro_node_pool.onprem]
 }
 
@@ -106,7 +109,7 @@ resource "maestro_namespace" "app" {
 resource "maestro_deployment" "web" {
   metadata {
     name      = "web"
-    namespace = maestro_namespace.app.name
+    namespace = maestro_namespace.app.metadata.name
     labels    = { app = "web" }
   }
   spec {
@@ -147,7 +150,7 @@ resource "maestro_deployment" "web" {
 resource "maestro_service" "web" {
   metadata {
     name      = "web"
-    namespace = maestro_namespace.app.name
+    namespace = maestro_namespace.app.metadata.name
   }
   spec {
     type     = "NodePort"

@@ -37,14 +37,17 @@ resource "maestro_node_pool" "onprem" {
 }
 
 resource "maestro_namespace" "app" {
-  name       = "app"
+  metadata {
+    name = "app"
+  }
+
   depends_on = [maestro_node_pool.onprem]
 }
 
 resource "maestro_deployment" "web" {
   metadata {
     name      = "web"
-    namespace = maestro_namespace.app.name
+    namespace = maestro_namespace.app.metadata.name
     labels    = { app = "web" }
   }
   spec {

@@ -113,17 +113,21 @@ resource "maestro_service" "web" {
 }
 
 resource "maestro_autoscaler" "cache" {
-  namespace    = "default"
-  name         = "cache"
-  min_replicas = 2
-  max_replicas = 6
-  target {
-    kind = "Deployment"
-    name = maestro_deployment.cache.metadata.name
+  metadata {
+    namespace = "default"
+    name      = "cache"
   }
-  metric {
-    resource            = "cpu"
-    average_utilization = 70
+  spec {
+    min_replicas = 2
+    max_replicas = 6
+    target {
+      kind = "Deployment"
+      name = maestro_deployment.cache.metadata.name
+    }
+    metric {
+      resource            = "cpu"
+      average_utilization = 70
+    }
   }
 }
 
@@ -136,8 +140,11 @@ resource "maestro_node_pool" "workers" {
 }
 
 resource "maestro_secret" "db" {
-  namespace = "default"
-  name      = "db"
+  metadata {
+    namespace = "default"
+    name      = "db"
+  }
+
   data = {
     user     = "app"
     password = "old-hunter2-not-for-your-eyes"
@@ -145,7 +152,10 @@ resource "maestro_secret" "db" {
 }
 
 resource "maestro_config_map" "old" {
-  namespace = "default"
-  name      = "old"
-  data      = { greeting = "hello" }
+  metadata {
+    namespace = "default"
+    name      = "old"
+  }
+
+  data = { greeting = "hello" }
 }
