@@ -177,8 +177,8 @@ func (r *crud[T, M]) Read(ctx context.Context, req resource.ReadRequest, resp *r
 	r.flattenKeeping(ctx, obj, &state, owned, &resp.Diagnostics)
 	if reflect.DeepEqual(prior, state) {
 		// Nothing changed: the response's state is already the prior
-		// state, and converting the model back (most of a refresh's CPU
-		// for a deployment) would give the same value.
+		// state, and converting the model back (a third of a
+		// deployment's refresh CPU) would give the same value.
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
