@@ -15,9 +15,10 @@ variable "web_replicas" {
   default = 2
 }
 
+# maestro-demo:v1 is the image `make demo` builds on its nodes.
 variable "image_tag" {
   type    = string
-  default = "1.0"
+  default = "v1"
 }
 
 locals {
