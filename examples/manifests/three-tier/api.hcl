@@ -14,17 +14,17 @@ deployment "api" {
       container {
         name  = "api"
         image = "maestro-demo:${var.image_tag}"
-        args  = ["serve", "--port", "8080"]
+        args  = ["--port", "8080"]
         port {
           name           = "http"
           container_port = 8080
         }
         env {
-          name = "DB_HOST"
+          name = "UPSTREAM"
           value_from {
             config_map_key_ref {
               name = config_map.settings.metadata.name
-              key  = "db_host"
+              key  = "db_url"
             }
           }
         }

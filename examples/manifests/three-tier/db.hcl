@@ -17,7 +17,7 @@ deployment "db" {
       container {
         name  = "db"
         image = "maestro-demo:${var.image_tag}"
-        args  = ["serve", "--port", "5432"]
+        args  = ["--port", "5432", "--counter-file", "/tmp/visits"]
         port {
           name           = "db"
           container_port = 5432

@@ -41,7 +41,7 @@ config_map "settings" {
 
   data = {
     api_url  = "http://api.${namespace.shop.metadata.name}:8080"
-    db_host  = "db.${namespace.shop.metadata.name}"
+    db_url   = "http://db.${namespace.shop.metadata.name}:5432"
     log_mode = "json"
   }
 }

@@ -21,13 +21,14 @@ deployment "web" {
       container {
         name  = "web"
         image = "maestro-demo:${var.image_tag}"
-        args  = ["serve", "--port", "80"]
+        args  = ["--port", "80"]
         port {
           name           = "http"
           container_port = 80
         }
+        # GET / answers with this pod, then the api's answer under it.
         env {
-          name = "API_URL"
+          name = "UPSTREAM"
           value_from {
             config_map_key_ref {
               name = config_map.settings.metadata.name
