@@ -73,7 +73,9 @@ func TestLogsAndStats(t *testing.T) {
 	c.create(t, c.demoDeployment("web", 1))
 	p := c.readyPods(t, "app=web", 1, 60*time.Second)[0]
 	for range 3 {
-		_, _ = get("http://" + p.Status.PodIP + ":8080/")
+		if _, err := get("http://" + p.Status.PodIP + ":8080/"); err != nil {
+			t.Fatalf("the pod does not answer at %s: %v", p.Status.PodIP, err)
+		}
 	}
 	var buf bytes.Buffer
 	if err := c.Client.PodLogs(c.ctx, "default", p.Name, client.LogOptions{TailLines: 100}, &buf); err != nil {
