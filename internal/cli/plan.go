@@ -19,6 +19,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/convert"
+	"github.com/maestro-dev/maestro/internal/fieldpath"
 	manifests "github.com/maestro-dev/maestro/internal/manifest"
 	"github.com/maestro-dev/maestro/internal/plan"
 	"github.com/maestro-dev/maestro/internal/plan/render"
@@ -371,7 +372,7 @@ func validateManifests(set *manifests.Set) (map[string]api.Object, error) {
 		api.Default(obj)
 		defaulted[r.Address] = obj
 		for _, fe := range api.Validate(obj) {
-			attr := convert.AttrPath(kind, fe.Field)
+			attr := fieldpath.String(fieldpath.AttrPath(api.KindOf(obj).Kind, fe.Field))
 			lines = append(lines, fmt.Sprintf("%s: %s: %s: %s", set.Where(r.Address, attr), r.Address, attr, fe.Detail))
 		}
 	}

@@ -220,23 +220,6 @@ func TestNormalizeAndAlign(t *testing.T) {
 	}
 }
 
-func TestAttrPath(t *testing.T) {
-	for field, want := range map[[2]string]string{
-		{"deployment", "spec.template.spec.containers[0].resources.requests[\"cpu\"]"}:                         "spec.template.container[0].resources.requests.cpu",
-		{"deployment", "spec.selector.matchLabels"}:                                                            "spec.selector.match_labels",
-		{"deployment", "spec.template.metadata.labels"}:                                                        "spec.template.labels",
-		{"service", "spec.ports[1].targetPort"}:                                                                "spec.port[1].target_port",
-		{"service", "spec.clusterIP"}:                                                                          "spec.cluster_ip",
-		{"config_map", "metadata.name"}:                                                                        "metadata.name",
-		{"autoscaler", "spec.metrics[0].resource.target.averageUtilization"}:                                   "spec.metric[0].average_utilization",
-		{"pod", "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey"}: "spec.affinity.pod_anti_affinity.required[0].topology_key",
-	} {
-		if got := AttrPath(field[0], field[1]); got != want {
-			t.Errorf("AttrPath(%s, %s) = %q, want %q", field[0], field[1], got, want)
-		}
-	}
-}
-
 // TestAlignServerAllocated: a service's allocated cluster IP and node
 // ports are no diff when the manifest leaves them out, and an update
 // keeps them.

@@ -108,3 +108,24 @@ func TestString(t *testing.T) {
 		}
 	}
 }
+
+// TestStringOfAttrPath: the paths `maestro plan` prints for the API's
+// field errors, in the provider's notation (moved from internal/convert,
+// whose own mapper this package replaced).
+func TestStringOfAttrPath(t *testing.T) {
+	for field, want := range map[[2]string]string{
+		{"Deployment", "spec.template.spec.containers[0].resources.requests[\"cpu\"]"}:                         "spec.template.container[0].resources.requests.cpu",
+		{"Deployment", "spec.selector.matchLabels"}:                                                            "spec.selector.match_labels",
+		{"Deployment", "spec.template.metadata.labels"}:                                                        "spec.template.labels",
+		{"Service", "spec.ports[1].targetPort"}:                                                                "spec.port[1].target_port",
+		{"Service", "spec.clusterIP"}:                                                                          "spec.cluster_ip",
+		{"ConfigMap", "metadata.name"}:                                                                         "metadata.name",
+		{"Autoscaler", "spec.metrics[0].resource.target.averageUtilization"}:                                   "spec.metric[0].average_utilization",
+		{"Pod", "spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey"}: "spec.affinity.pod_anti_affinity.required[0].topology_key",
+		{"Deployment", "metadata.labels[\"a b\"]"}:                                                             "metadata.labels[\"a b\"]",
+	} {
+		if got := String(AttrPath(field[0], field[1])); got != want {
+			t.Errorf("String(AttrPath(%s, %s)) = %q, want %q", field[0], field[1], got, want)
+		}
+	}
+}
