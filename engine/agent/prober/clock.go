@@ -5,14 +5,18 @@ import "time"
 // clock is the time source of the workers; tests swap in a manual one so
 // thresholds and delays run without waiting. Probe timeouts are real time
 // (they bound real I/O).
+//
+// Timers take the instant they fire at, not a duration: a duration computed
+// from Now() goes stale if the clock moves before the timer is armed (with
+// the manual clock, the test advancing between the two calls).
 type clock interface {
 	Now() time.Time
-	NewTimer(d time.Duration) timer
+	NewTimer(at time.Time) timer
 }
 
 type timer interface {
 	C() <-chan time.Time
-	Reset(d time.Duration)
+	Reset(at time.Time)
 	Stop()
 }
 
@@ -20,7 +24,7 @@ type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
 
-func (realClock) NewTimer(d time.Duration) timer { return realTimer{time.NewTimer(d)} }
+func (realClock) NewTimer(at time.Time) timer { return realTimer{time.NewTimer(time.Until(at))} }
 
 type realTimer struct{ t *time.Timer }
 
@@ -28,6 +32,6 @@ func (t realTimer) C() <-chan time.Time { return t.t.C }
 
 // Reset needs no drain: since Go 1.23 a stopped or reset timer never
 // delivers a stale value.
-func (t realTimer) Reset(d time.Duration) { t.t.Reset(d) }
+func (t realTimer) Reset(at time.Time) { t.t.Reset(time.Until(at)) }
 
 func (t realTimer) Stop() { t.t.Stop() }

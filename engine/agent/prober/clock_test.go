@@ -23,9 +23,9 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *fakeClock) NewTimer(d time.Duration) timer {
+func (c *fakeClock) NewTimer(at time.Time) timer {
 	t := &fakeTimer{c: c, ch: make(chan time.Time, 1)}
-	t.Reset(d)
+	t.Reset(at)
 	return t
 }
 
@@ -76,11 +76,11 @@ type fakeTimer struct {
 
 func (t *fakeTimer) C() <-chan time.Time { return t.ch }
 
-func (t *fakeTimer) Reset(d time.Duration) {
+func (t *fakeTimer) Reset(at time.Time) {
 	t.c.mu.Lock()
 	defer t.c.mu.Unlock()
-	t.at = t.c.now.Add(d)
-	if d <= 0 {
+	t.at = at
+	if !at.After(t.c.now) {
 		t.c.fireLocked(t)
 		return
 	}

@@ -27,7 +27,7 @@ type worker struct {
 
 func (w *worker) run(ctx context.Context) {
 	clk := w.m.clock
-	t := clk.NewTimer(max(0, w.startedAt.Add(seconds(w.probe.InitialDelaySeconds)).Sub(clk.Now())))
+	t := clk.NewTimer(w.startedAt.Add(seconds(w.probe.InitialDelaySeconds)))
 	defer t.Stop()
 	period := seconds(w.probe.PeriodSeconds)
 	for {
@@ -39,7 +39,7 @@ func (w *worker) run(ctx context.Context) {
 		start := clk.Now()
 		more := w.tick(ctx)
 		if more {
-			t.Reset(max(0, start.Add(period).Sub(clk.Now())))
+			t.Reset(start.Add(period))
 		}
 		if w.m.testHookTicked != nil {
 			w.m.testHookTicked(w.key)
