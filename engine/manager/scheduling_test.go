@@ -17,6 +17,7 @@ func TestZoneSpread(t *testing.T) {
 	t.Parallel()
 	c := cluster.Start(t)
 	c.AddNodes(t, "node-", 6, zones...)
+	c.WaitSchedulerSees(t, 6)
 	create(t, c, deployment("web", 10, func(d *api.Deployment) {
 		d.Spec.Template.Spec.TopologySpreadConstraints = []api.TopologySpreadConstraint{{
 			MaxSkew: 1, TopologyKey: api.LabelZone, WhenUnsatisfiable: api.DoNotSchedule,

@@ -7,6 +7,8 @@ package cluster
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,6 +106,43 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (b
 			t.Fatalf("%s: not within %s (last state: %s)", what, timeout, last)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// WaitSchedulerSees waits until the scheduler's own view holds n nodes.
+// Nodes are in the API when AddNodes returns, but the scheduler learns of
+// them through its watch, which a loaded machine can delay past the
+// creation of the pods a test then places: a test that asserts where pods
+// go (a spread over zones) first waits for this. It asks the scheduler
+// itself: a probe pod that fits no node is refused with "0/<nodes> nodes
+// available", counted from the scheduler's cache.
+func (c *Cluster) WaitSchedulerSees(t testing.TB, n int) {
+	t.Helper()
+	pods := c.Client.Pods("default")
+	probe := &api.Pod{
+		ObjectMeta: api.ObjectMeta{Name: "scheduler-sees-probe", Namespace: "default"},
+		Spec: api.PodSpec{
+			NodeSelector: map[string]string{"test.maestro.dev/no-such-node": "true"},
+			Containers:   []api.Container{{Name: "probe", Image: "probe:1"}},
+		},
+	}
+	if _, err := pods.Create(c.Ctx, probe); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("0/%d nodes available", n)
+	Eventually(t, 30*time.Second, "the scheduler sees "+itoa(n)+" nodes", func() (bool, string) {
+		p, err := pods.Get(c.Ctx, probe.Name)
+		if err != nil {
+			return false, err.Error()
+		}
+		cond := api.FindCondition(p.Status.Conditions, api.PodScheduled)
+		if cond == nil {
+			return false, "probe pod not tried yet"
+		}
+		return strings.HasPrefix(cond.Message, want), cond.Message
+	})
+	if err := pods.Delete(c.Ctx, probe.Name); err != nil && !api.IsNotFound(err) {
+		t.Fatal(err)
 	}
 }
 
