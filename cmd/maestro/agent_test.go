@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maestro-dev/maestro/engine/agent/leftovers"
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/controlplane"
@@ -42,9 +43,18 @@ func TestAgentJoinsAndRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	const node = "joined-1"
+	info, err := c.Client.ClusterInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		for _, ct := range listNode(t, node) {
 			_ = d.ContainerRemove(ctx, ct, container.RemoveOptions{Force: true})
+		}
+		// The agent ran in this host's namespace: its bridge and rules
+		// stay (as a node's do across agent restarts) unless removed.
+		if err := leftovers.RemoveNetworks(ctx, info.ClusterID, []string{node}); err != nil {
+			t.Errorf("removing the node's pod network: %v", err)
 		}
 	})
 	agentArgs := []string{"agent", "--server", c.Config.Server, "--ca-file", ca, "--node-name", node,

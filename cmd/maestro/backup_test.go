@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maestro-dev/maestro/engine/agent/leftovers"
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/testenv"
@@ -39,6 +40,18 @@ func TestBackupRestore(t *testing.T) {
 	first := runServer(t, filepath.Join(dir, "config1"), "--data-dir", data1, "--listen", addr, "--encryption-key-file", keyFile)
 	c := first.client(t)
 	node := fmt.Sprintf("restore-%d", os.Getpid())
+	id, err := c.ClusterInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The agent runs in this host's namespace: its bridge and rules stay
+	// (as a node's do across agent restarts) unless removed. Registered
+	// first, this runs after the agents have been stopped.
+	t.Cleanup(func() {
+		if err := leftovers.RemoveNetworks(ctx, id.ClusterID, []string{node}); err != nil {
+			t.Errorf("removing the node's pod network: %v", err)
+		}
+	})
 	agent := startProcessAgent(t, c, first.config, filepath.Join(dir, "agent"), node)
 	waitNodeHeartbeat(t, c, node, time.Time{})
 	containerID := populate(t, c, node)
