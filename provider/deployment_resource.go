@@ -236,7 +236,9 @@ func (r *DeploymentResource) ValidateConfig(ctx context.Context, req resource.Va
 		resp.Diagnostics.AddAttributeError(path.Root("spec").AtName("selector"), "Missing selector block", "Add spec.selector with match_labels that the template's labels include.")
 	case m.Spec.Template == nil:
 		resp.Diagnostics.AddAttributeError(path.Root("spec").AtName("template"), "Missing template", "Add spec.template with at least one container block.")
-	default:
+	case !req.Config.Raw.IsFullyKnown():
+		// The API's validation (validateAPI) waits for every value; until
+		// then, what can be checked is.
 		if mr, pd := m.Spec.MinReadySeconds, m.Spec.ProgressDeadlineSeconds; !mr.IsNull() && !mr.IsUnknown() && !pd.IsNull() && !pd.IsUnknown() &&
 			pd.ValueInt64() <= mr.ValueInt64() {
 			resp.Diagnostics.AddAttributeError(path.Root("spec").AtName("progress_deadline_seconds"), "Invalid value",

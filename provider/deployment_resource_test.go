@@ -553,15 +553,15 @@ resource "maestro_deployment" "bad" {
 		{`restart_policy = "Sometimes"
 ` + container(""), `(?s)restart_policy.*"Sometimes" must be one of`},
 		{`restart_policy = "Never"
-` + container(""), `(?s)restart_policy = "Never".*must be\s+"Always"`},
+` + container(""), `(?s)restart_policy = "Never".*unsupported\s+value\s+"Never":\s+supported\s+values:\s+"Always"`},
 		{container(`liveness_probe {
           http_get { port = "8080" }
           tcp_socket { port = "8080" }
-        }`), `(?s)Invalid probe handler.*Set exactly one probe handler block \(2 set\)`},
+        }`), `(?s)liveness_probe.*must\s+set\s+exactly\s+one\s+of\s+exec,\s+httpGet\s+or\s+tcpSocket`},
 		{container(`startup_probe {
           exec { command = ["true"] }
           success_threshold = 2
-        }`), `(?s)success_threshold = 2.*it\s+must\s+be\s+1`},
+        }`), `(?s)success_threshold = 2.*must\s+be\s+1\s+for\s+liveness\s+and\s+startup\s+probes`},
 		{container(`readiness_probe {
           tcp_socket { port = "99999" }
         }`), `(?s)port = "99999".*99999 must be a port number`},
@@ -572,15 +572,15 @@ resource "maestro_deployment" "bad" {
 		{container(`volume_mount {
           name       = "nope"
           mount_path = "/data"
-        }`), `(?s)name\s+= "nope".*No volume named "nope"`},
+        }`), `(?s)name\s+= "nope".*no\s+volume\s+of\s+that\s+name`},
 		{container("") + `
       volume {
         name = "v"
-      }`, `(?s)Set exactly one volume source block \(0 set\)`},
+      }`, `(?s)must\s+set\s+exactly\s+one\s+of\s+emptyDir,\s+hostPath`},
 		{container(`env {
           name = "X"
           value_from {}
-        }`), `(?s)Set exactly one value source block \(0 set\)`},
+        }`), `(?s)must\s+set\s+exactly\s+one\s+of\s+configMapKeyRef`},
 	} {
 		steps = append(steps, resource.TestStep{Config: config(tc.template), PlanOnly: true, ExpectError: regexp.MustCompile(tc.want)})
 	}

@@ -68,7 +68,7 @@ func TestAccDeploymentResource_rolloutSettings(t *testing.T) {
 			{
 				Config:      rolloutSettingsConfig(provider, "    min_ready_seconds = 30\n    progress_deadline_seconds = 30", ""),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)progress deadline must be greater than\s+min_ready_seconds`),
+				ExpectError: regexp.MustCompile(`(?s)progress_deadline_seconds.*must\s+be\s+greater\s+than\s+minReadySeconds`),
 			},
 			{
 				Config: set,

@@ -124,7 +124,11 @@ func (r *PodResource) ValidateConfig(ctx context.Context, req resource.ValidateC
 		resp.Diagnostics.AddAttributeError(path.Root("spec"), "Missing spec block", "A pod needs a spec block with at least one container.")
 		return
 	}
-	validatePodSpec(m.Spec, path.Root("spec"), &resp.Diagnostics)
+	if !req.Config.Raw.IsFullyKnown() {
+		// The API's validation (validateAPI) waits for every value; until
+		// then, what can be checked is.
+		validatePodSpec(m.Spec, path.Root("spec"), &resp.Diagnostics)
+	}
 	r.validateAPI(ctx, req.Config, &m, &resp.Diagnostics)
 }
 

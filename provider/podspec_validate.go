@@ -11,10 +11,13 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 )
 
-// validatePodSpec checks at plan time, without the cluster, what the
-// schema cannot express: one source per volume, env value and probe; the
-// probe rules of the API; mounts naming a volume of the pod. p is the path
-// of the block holding the spec.
+// validatePodSpec checks at plan time, without the cluster, a pod spec
+// whose configuration still has values known only after apply: one
+// source per volume, env value and probe; the probe rules of the API;
+// mounts naming a volume of the pod. Once every value is known the API's
+// own validation (validate_api.go) checks all of this and more, and this
+// does not run, so a mistake is reported once, in the API's words. p is
+// the path of the block holding the spec.
 func validatePodSpec(m *PodSpecModel, p path.Path, diags *diag.Diagnostics) {
 	if len(m.Containers) == 0 {
 		diags.AddAttributeError(p, "Missing container", "Add at least one container block.")
