@@ -251,7 +251,12 @@ func makePlan(ctx context.Context, g *globals, dir string, o *planOptions) (*pla
 	if err != nil {
 		return nil, err
 	}
-	desired, actual = filterTargets(desired, actual, o.targets)
+	targets := targetsWithDeps(set, o.targets)
+	if extra := slices.DeleteFunc(slices.Clone(targets), func(a string) bool { return slices.Contains(o.targets, a) }); len(extra) > 0 {
+		fmt.Fprintf(g.errOut, "Warning: resource targeting is in effect; the targets depend on %s, which the plan covers too.\n",
+			strings.Join(extra, ", "))
+	}
+	desired, actual = filterTargets(desired, actual, targets)
 	opts := plan.Options{ForceNew: map[string][]string{}, Sensitive: map[string][]string{}, Autoscaled: live.autoscaled, Prune: true}
 	for _, k := range schema.Kinds() {
 		opts.ForceNew[schema.APIKind(k)] = schema.ForceNew(k)
@@ -564,6 +569,18 @@ func tagObject(m *api.ObjectMeta, setName, address string) {
 	m.Labels[LabelManifestSet] = setName
 	m.Annotations[AnnotationManifestSet] = setName
 	m.Annotations[AnnotationManifestAddr] = address
+}
+
+// targetsWithDeps is the -target addresses and, as with Terraform's
+// -target, what they depend on in the manifests (and their namespaces):
+// targeting a deployment in a new namespace creates the namespace too.
+// An address no manifest declares stays, so that a removed object can
+// be targeted for deletion.
+func targetsWithDeps(set *manifests.Set, targets []string) []string {
+	if len(targets) == 0 {
+		return nil
+	}
+	return set.WithDeps(targets)
 }
 
 // filterTargets keeps only the -target addresses (all without targets).

@@ -166,6 +166,33 @@ func TestPlanApplyManifests(t *testing.T) {
 	}
 }
 
+// TestPlanTargetBringsDependencies: as with Terraform, -target plans what
+// the target refers to as well (here the namespace and the config map the
+// web deployment names), says so, and nothing else.
+func TestPlanTargetBringsDependencies(t *testing.T) {
+	t.Parallel()
+	c := cluster.Start(t)
+	cfg := filepath.Join(t.TempDir(), "config")
+	if err := client.WriteConfig(cfg, c.Config); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := run(t, cfg, "plan", copyDir(t, threeTier, "three-tier"), "-target", "deployment.web")
+	if got := exitStatus(err); got != 2 {
+		t.Fatalf("targeted plan exited %d (%v), want 2:\n%s%s", got, err, out, errOut)
+	}
+	for _, a := range []string{"namespace.shop", "config_map.settings", "deployment.web"} {
+		if !strings.Contains(out, a) {
+			t.Errorf("targeted plan does not cover %s:\n%s", a, out)
+		}
+	}
+	if !strings.Contains(out, "3 to add, 0 to change, 0 to destroy") || strings.Contains(out, "deployment.api") {
+		t.Errorf("targeted plan covers more than deployment.web and what it needs:\n%s", out)
+	}
+	if !strings.Contains(errOut, "config_map.settings, namespace.shop") {
+		t.Errorf("no warning naming the dependencies brought along:\n%s", errOut)
+	}
+}
+
 // TestPlanValidatesWithoutCluster: the API's rules are checked before the
 // cluster is asked, and each problem names its file, line and attribute.
 func TestPlanValidatesWithoutCluster(t *testing.T) {

@@ -265,6 +265,30 @@ func (l *loader) order() ([]node, hcl.Diagnostics) {
 	return out, diags
 }
 
+// objectDeps are the objects n refers to, directly or through locals,
+// sorted.
+func (l *loader) objectDeps(n node) []string {
+	seen := map[node]bool{}
+	var out []string
+	var walk func(n node)
+	walk = func(n node) {
+		for _, d := range l.deps[n] {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
+			if strings.HasPrefix(string(d), "local.") {
+				walk(d)
+				continue
+			}
+			out = append(out, string(d))
+		}
+	}
+	walk(n)
+	sort.Strings(out)
+	return out
+}
+
 // bodyVariables are the references of every expression in a block's body:
 // with native syntax, read off the syntax tree (hcldec.Variables builds
 // the spec's body schemas again for every block, which costs more).

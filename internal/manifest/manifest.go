@@ -28,7 +28,50 @@ type Set struct {
 	// Resources are the objects, sorted by address: Attrs is the
 	// attribute tree as written, Object the API object it converts to.
 	Resources []plan.Resource
-	blocks    map[string]*hcl.Block
+	// Deps are, by address, the objects an object refers to, directly or
+	// through locals (what `-target` brings along, as Terraform's does).
+	Deps   map[string][]string
+	blocks map[string]*hcl.Block
+}
+
+// WithDeps is addrs and everything they depend on, transitively: the
+// objects they refer to, and the namespace each lives in when these
+// manifests declare it (an object cannot be created before its
+// namespace). The result is sorted.
+func (s *Set) WithDeps(addrs []string) []string {
+	namespaces := map[string]string{} // namespace name -> address
+	byAddr := map[string]plan.Resource{}
+	for _, r := range s.Resources {
+		byAddr[r.Address] = r
+		if r.Kind == "Namespace" {
+			namespaces[r.Name] = r.Address
+		}
+	}
+	seen := map[string]bool{}
+	var visit func(a string)
+	visit = func(a string) {
+		if seen[a] {
+			return
+		}
+		seen[a] = true
+		for _, d := range s.Deps[a] {
+			visit(d)
+		}
+		if r, ok := byAddr[a]; ok && r.Namespace != "" {
+			if ns, ok := namespaces[r.Namespace]; ok {
+				visit(ns)
+			}
+		}
+	}
+	for _, a := range addrs {
+		visit(a)
+	}
+	out := make([]string, 0, len(seen))
+	for a := range seen {
+		out = append(out, a)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Kind is the manifest kind of an address ("deployment.web": "deployment").
@@ -101,9 +144,10 @@ func Load(ctx context.Context, dir string, vars map[string]string) (*Set, error)
 	if diags.HasErrors() {
 		return nil, diagError(diags)
 	}
-	s := &Set{Dir: dir, Files: files, Resources: l.resources, blocks: map[string]*hcl.Block{}}
+	s := &Set{Dir: dir, Files: files, Resources: l.resources, Deps: map[string][]string{}, blocks: map[string]*hcl.Block{}}
 	for addr, o := range l.objects {
 		s.blocks[addr] = o.block
+		s.Deps[addr] = l.objectDeps(node(addr))
 	}
 	sort.Slice(s.Resources, func(i, j int) bool { return s.Resources[i].Address < s.Resources[j].Address })
 	return s, nil

@@ -324,3 +324,63 @@ namespace "n" {
 		t.Errorf("namespace %q labels %v, want team-2 with zones=b-c tier=web", ns.Name, ns.Labels)
 	}
 }
+
+// TestWithDeps: a target brings along what it refers to (directly or
+// through a local) and the namespace it lives in when the manifests
+// declare it, never more.
+func TestWithDeps(t *testing.T) {
+	extra := `
+locals {
+  settings = config_map.settings.metadata.name
+}
+config_map "settings" {
+  metadata {
+    name      = "settings"
+    namespace = "shop"
+  }
+  data = { color = "blue" }
+}
+config_map "other" {
+  metadata {
+    name      = "other"
+    namespace = "default"
+  }
+}
+pod "probe" {
+  metadata {
+    name      = "probe"
+    namespace = "shop"
+    labels    = { uses = local.settings }
+  }
+  spec {
+    container {
+      name  = "probe"
+      image = "demo:1"
+    }
+  }
+}
+`
+	s, err := Load(context.Background(), write(t, map[string]string{"app.hcl": app, "extra.hcl": extra}), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		targets []string
+		want    string
+	}{
+		{[]string{"service.web"}, "deployment.web namespace.shop service.web"},
+		{[]string{"deployment.web"}, "deployment.web namespace.shop"},
+		// config_map.settings names its namespace with a literal: the
+		// declared namespace comes along all the same.
+		{[]string{"pod.probe"}, "config_map.settings namespace.shop pod.probe"},
+		{[]string{"config_map.other"}, "config_map.other"},
+		{[]string{"namespace.shop"}, "namespace.shop"},
+		// An address no manifest declares (an object to delete) stays.
+		{[]string{"deployment.gone", "config_map.other"}, "config_map.other deployment.gone"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(s.WithDeps(tt.targets), " "); got != tt.want {
+			t.Errorf("WithDeps(%v) = %q, want %q", tt.targets, got, tt.want)
+		}
+	}
+}
