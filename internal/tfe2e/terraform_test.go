@@ -167,6 +167,9 @@ type tfResult struct {
 	stdout, stderr string
 	code           int
 	took           time.Duration
+	// cpu is the CPU time of terraform and the processes it waited for
+	// (its provider plugins, unless served from the test process).
+	cpu time.Duration
 }
 
 // output is stdout and stderr, for matching.
@@ -194,6 +197,9 @@ func (w *workspace) run(extraEnv []string, args ...string) tfResult {
 	start := time.Now()
 	err := cmd.Run()
 	r := tfResult{args: args, stdout: stdout.String(), stderr: stderr.String(), took: time.Since(start)}
+	if cmd.ProcessState != nil {
+		r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit):
