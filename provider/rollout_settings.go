@@ -59,6 +59,8 @@ func failFastSettings(reason client.RolloutReason, subject string) string {
 		return "The wait gives up on pods no node can take after unschedulable_timeout (default 30s); raise it when nodes are on their way."
 	case client.RolloutCrashLoop:
 		return "The wait gives up on a container that crashes again after crash_loop_restarts restarts (default 3); raise it for containers that need a few tries."
+	case client.RolloutImagePull:
+		return fmt.Sprintf("The wait gives up on an image that failed to pull %d times (about 30s of the agent's retries), or that a pull policy of Never keeps off the node.", client.DefaultImagePullFailures)
 	}
 	return fmt.Sprintf("Raise timeouts for slow %s, or set wait_for_rollout = false to not wait.", subject)
 }

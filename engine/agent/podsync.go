@@ -241,7 +241,7 @@ func (a *Agent) startContainer(ctx context.Context, pod *api.Pod, sb runtime.San
 				reason = ierr.Reason
 			}
 			a.setWaiting(key, reason, ierr.Message)
-			a.recorder.Eventf(pod, api.EventWarning, "Failed", "Failed to pull image %q: %s", c.Image, ierr.Message)
+			a.recorder.Eventf(pod, api.EventWarning, api.EventReasonFailedPull, "%s", api.PullFailedMessage(c.Image, ierr.Message))
 			if d == 0 {
 				d = a.cfg.RestartBackoffBase
 				a.pulls.next(key, now)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api/resource"
@@ -415,8 +416,26 @@ const (
 	ReasonCrashLoopBackOff = "CrashLoopBackOff"
 	ReasonErrImagePull     = "ErrImagePull"
 	ReasonImagePullBackOff = "ImagePullBackOff"
-	ReasonNodeLost         = "NodeLost"
+	// ReasonErrImageNeverPull: the image is not on the node and the pull
+	// policy is Never, so no retry can help.
+	ReasonErrImageNeverPull = "ErrImageNeverPull"
+	ReasonNodeLost          = "NodeLost"
 )
+
+// EventReasonFailedPull is the reason of the event an agent records for
+// each failed image pull, with PullFailedMessage as its message (events
+// with the same message are counted in one: Event.Count).
+const EventReasonFailedPull = "Failed"
+
+// PullFailedMessage is the message of a failed pull's event.
+func PullFailedMessage(image, detail string) string {
+	return PullFailedPrefix(image) + detail
+}
+
+// PullFailedPrefix starts the message of every failed pull of image.
+func PullFailedPrefix(image string) string {
+	return fmt.Sprintf("Failed to pull image %q: ", image)
+}
 
 // PodStatus is what the scheduler and the node agent observe of a pod.
 type PodStatus struct {

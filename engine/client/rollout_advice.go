@@ -49,6 +49,11 @@ func RolloutAdvice(reason RolloutReason, message string) string {
 	switch reason {
 	case RolloutCrashLoop:
 		return "Fix the container so it keeps running (its exit code and last log lines are above; check its command, arguments, environment and configuration), then roll it out again."
+	case RolloutImagePull:
+		if strings.Contains(message, "cannot be pulled") {
+			return "The image is not on the node and image_pull_policy is \"Never\": load the image onto the nodes, or let them pull it (IfNotPresent)."
+		}
+		return "Check the image's name and tag (the registry's answer is above), that the nodes can reach its registry, and, for a private registry, the pod's image_pull_secrets; then roll it out again."
 	case RolloutProgressDeadline:
 		return "Fix what keeps the new pods from becoming available (the pods' problems are above), or raise progress_deadline_seconds for rollouts that are slow but healthy."
 	case RolloutTimeout:

@@ -25,6 +25,11 @@ const (
 	// pod may make; when it crashes again after that many the wait fails
 	// with its exit and last log lines.
 	DefaultCrashLoopRestarts = 3
+	// DefaultImagePullFailures is how many times the image of a new pod's
+	// container may fail to pull (the agent retries with a back-off of
+	// 10 s, then 20 s: three failures take about 30 s) before the wait
+	// fails with the registry's answer.
+	DefaultImagePullFailures = 3
 )
 
 // RolloutReason says why a rollout wait ended without success.
@@ -41,6 +46,10 @@ const (
 	// RolloutCrashLoop: a container of a new pod crashed again after
 	// CrashLoopRestarts restarts.
 	RolloutCrashLoop RolloutReason = "CrashLoop"
+	// RolloutImagePull: a container's image failed to pull
+	// ImagePullFailures times, or cannot be pulled at all (pull policy
+	// Never and the image is not on the node).
+	RolloutImagePull RolloutReason = "ImagePullFailed"
 	// RolloutProgressDeadline: the deployment controller reported
 	// ProgressDeadlineExceeded.
 	RolloutProgressDeadline RolloutReason = "ProgressDeadlineExceeded"
@@ -125,6 +134,10 @@ type RolloutCheck struct {
 	// CrashLoopRestarts: see DefaultCrashLoopRestarts (< 0: never fail
 	// for crash loops).
 	CrashLoopRestarts int32
+	// ImagePullFailures: see DefaultImagePullFailures (<= 0: never fail
+	// for image pulls that are retried; a pull that cannot be retried,
+	// ErrImageNeverPull, fails at once).
+	ImagePullFailures int32
 	// RoomFreedAt is when a wait last saw a pod of the deployment
 	// terminating (zero: never): the room it held (a node under required
 	// anti-affinity, a host port) went free then, so the unschedulable
@@ -180,6 +193,9 @@ func CheckRollout(in RolloutCheck) RolloutVerdict {
 	}
 	newPods, terminating := newRolloutPods(d, in.ReplicaSets, in.Pods)
 	if e := crashLoop(newPods, in.CrashLoopRestarts); e != nil {
+		return fail(*e)
+	}
+	if e := imagePull(newPods, in.Events, in.ImagePullFailures); e != nil {
 		return fail(*e)
 	}
 	pools := summarizePools(newPods, in.Events)
@@ -254,6 +270,69 @@ func crashLoop(pods []*api.Pod, limit int32) *RolloutError {
 		}
 	}
 	return nil
+}
+
+// imagePull finds a container whose image will not come: its pull cannot
+// be retried (ErrImageNeverPull), or it has failed limit times by the
+// pod's failed-pull events (limit <= 0: only the first case).
+func imagePull(pods []*api.Pod, events []*api.Event, limit int32) *RolloutError {
+	for _, p := range pods {
+		for _, cs := range slices.Concat(p.Status.InitContainerStatuses, p.Status.ContainerStatuses) {
+			w := cs.State.Waiting
+			if w == nil {
+				continue
+			}
+			image := containerImage(p, cs.Name)
+			switch {
+			case w.Reason == api.ReasonErrImageNeverPull:
+				return &RolloutError{Reason: RolloutImagePull, Pod: p.Name, Container: cs.Name,
+					Message: fmt.Sprintf("image %q cannot be pulled: %s", image, w.Message)}
+			case limit > 0 && (w.Reason == api.ReasonErrImagePull || w.Reason == api.ReasonImagePullBackOff):
+				if n := PullFailures(p, image, events); n >= limit {
+					return &RolloutError{Reason: RolloutImagePull, Pod: p.Name, Container: cs.Name,
+						Message: fmt.Sprintf("image %q failed to pull %d times: %s", image, n, w.Message)}
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// containerImage is the image of the pod's (init) container name.
+func containerImage(p *api.Pod, name string) string {
+	for _, c := range slices.Concat(p.Spec.InitContainers, p.Spec.Containers) {
+		if c.Name == name {
+			return c.Image
+		}
+	}
+	return ""
+}
+
+// PullFailures counts the failed pulls of image for pod p recorded in
+// events (an event repeated is one with a count).
+func PullFailures(p *api.Pod, image string, events []*api.Event) int32 {
+	prefix := api.PullFailedPrefix(image)
+	var n int32
+	for _, ev := range events {
+		o := ev.InvolvedObject
+		if o.Kind != "Pod" || o.Name != p.Name || o.Namespace != p.Namespace || o.UID != "" && o.UID != p.UID ||
+			ev.Reason != api.EventReasonFailedPull || !strings.HasPrefix(ev.Message, prefix) {
+			continue
+		}
+		n += max(ev.Count, 1)
+	}
+	return n
+}
+
+// pullingImages reports whether a container of a pod waits for its image
+// (the rollout wait then reads the events that count failed pulls).
+func pullingImages(pods []*api.Pod) bool {
+	return slices.ContainsFunc(pods, func(p *api.Pod) bool {
+		return slices.ContainsFunc(slices.Concat(p.Status.InitContainerStatuses, p.Status.ContainerStatuses), func(cs api.ContainerStatus) bool {
+			w := cs.State.Waiting
+			return w != nil && (w.Reason == api.ReasonErrImagePull || w.Reason == api.ReasonImagePullBackOff)
+		})
+	})
 }
 
 // unschedulable finds a pod the scheduler placed nowhere for longer than

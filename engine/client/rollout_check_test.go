@@ -55,6 +55,25 @@ func crashed(n int32) func(*api.Pod) {
 	}
 }
 
+const badImage = "registry.example:5000/web:v9"
+
+// pullFailing gives the pod a container of badImage waiting with reason
+// (ErrImagePull, ImagePullBackOff, ErrImageNeverPull).
+func pullFailing(reason string) func(*api.Pod) {
+	return func(p *api.Pod) {
+		p.Spec.Containers = []api.Container{{Name: "app", Image: badImage}}
+		p.Status.ContainerStatuses = []api.ContainerStatus{{Name: "app",
+			State: api.ContainerState{Waiting: &api.ContainerStateWaiting{Reason: reason, Message: "manifest for " + badImage + " not found"}}}}
+	}
+}
+
+// pullEvent is the agent's event of count failed pulls of image.
+func pullEvent(pod, image string, count int32) *api.Event {
+	ev := podEvent(pod, api.EventReasonFailedPull, api.PullFailedMessage(image, "manifest unknown"), rolloutT0)
+	ev.Count = count
+	return ev
+}
+
 func podEvent(pod, reason, msg string, at time.Time) *api.Event {
 	return &api.Event{InvolvedObject: api.ObjectReference{Kind: "Pod", Namespace: "default", Name: pod, UID: pod + "-uid"},
 		Reason: reason, Message: msg, LastTimestamp: at}
@@ -131,6 +150,26 @@ func TestCheckRolloutFailFast(t *testing.T) {
 		})}},
 		{name: "an old pod crash looping does not fail the rollout that replaces it",
 			pods: []*api.Pod{rolloutPod("web-old-a", "web-old", crashed(10))}},
+		{name: "image failed to pull 3 times: fail with the registry's answer",
+			pods:   []*api.Pod{rolloutPod("web-new-a", "web-new", pullFailing(api.ReasonImagePullBackOff))},
+			events: []*api.Event{pullEvent("web-new-a", badImage, 2), pullEvent("web-new-a", badImage, 1)},
+			reason: RolloutImagePull, wantMsg: `image "` + badImage + `" failed to pull 3 times: manifest for ` + badImage + " not found"},
+		{name: "image failed to pull twice: wait",
+			pods:   []*api.Pod{rolloutPod("web-new-a", "web-new", pullFailing(api.ReasonImagePullBackOff))},
+			events: []*api.Event{pullEvent("web-new-a", badImage, 2)}},
+		{name: "failed pulls of another image or pod do not count",
+			pods: []*api.Pod{rolloutPod("web-new-a", "web-new", pullFailing(api.ReasonErrImagePull))},
+			events: []*api.Event{pullEvent("web-new-a", "other:v1", 5), pullEvent("web-new-b", badImage, 5),
+				podEvent("web-new-a", "Pulling", api.PullFailedMessage(badImage, "x"), rolloutT0)}},
+		{name: "pulled at last after failures: wait",
+			pods:   []*api.Pod{rolloutPod("web-new-a", "web-new", nil)},
+			events: []*api.Event{pullEvent("web-new-a", badImage, 5)}},
+		{name: "image not on the node with pull policy Never: fail at once",
+			pods:   []*api.Pod{rolloutPod("web-new-a", "web-new", pullFailing(api.ReasonErrImageNeverPull))},
+			reason: RolloutImagePull, wantMsg: `image "` + badImage + `" cannot be pulled`},
+		{name: "an old pod's image failing does not fail the rollout that replaces it",
+			pods:   []*api.Pod{rolloutPod("web-old-a", "web-old", pullFailing(api.ReasonImagePullBackOff))},
+			events: []*api.Event{pullEvent("web-old-a", badImage, 9)}},
 		{name: "progress deadline exceeded", mutate: func(d *api.Deployment) {
 			d.Status.Conditions = []api.Condition{{Type: api.DeploymentProgressing, Status: api.ConditionFalse,
 				Reason: api.ReasonProgressDeadlineExceeded, Message: `ReplicaSet "web-new" has timed out progressing.`}}
@@ -142,7 +181,8 @@ func TestCheckRolloutFailFast(t *testing.T) {
 				tc.mutate(d)
 			}
 			in := RolloutCheck{Deployment: d, ReplicaSets: rss, Pods: tc.pods, Events: tc.events, Now: now,
-				UnschedulableTimeout: DefaultUnschedulableTimeout, CrashLoopRestarts: DefaultCrashLoopRestarts, RoomFreedAt: tc.freed}
+				UnschedulableTimeout: DefaultUnschedulableTimeout, CrashLoopRestarts: DefaultCrashLoopRestarts,
+				ImagePullFailures: DefaultImagePullFailures, RoomFreedAt: tc.freed}
 			if tc.unsched != 0 {
 				in.UnschedulableTimeout = tc.unsched
 			}
@@ -202,6 +242,10 @@ func TestRolloutAdvice(t *testing.T) {
 			[]string{"cpu requests", "waiting does not help"}, []string{"anti-affinity"}},
 		{"crash loop", RolloutCrashLoop, "crash loop: exited with code 3 after 3 restart(s)",
 			[]string{"log lines", "keeps running"}, []string{"requests", "nodes"}},
+		{"image failed to pull", RolloutImagePull, `image "web:v9" failed to pull 3 times: manifest unknown`,
+			[]string{"name and tag", "image_pull_secrets"}, []string{"requests", "Never"}},
+		{"image never pulled", RolloutImagePull, `image "web:v9" cannot be pulled: not present with pull policy of Never`,
+			[]string{"load the image onto the nodes"}, []string{"requests", "tag"}},
 		{"progress deadline", RolloutProgressDeadline, "no progress for 600s", []string{"progress_deadline_seconds"}, nil},
 		{"timeout with an anti-affinity pod", RolloutTimeout, "pod web-1: PodScheduled=False (Unschedulable): " + antiAffinityMsg,
 			[]string{"relax the anti-affinity"}, []string{"requests"}},

@@ -20,21 +20,27 @@ type PodCheck struct {
 	// the pod); may be nil when the pod is not pending.
 	Events []*api.Event
 	Now    time.Time
-	// UnschedulableTimeout and CrashLoopRestarts are RolloutCheck's.
+	// UnschedulableTimeout, CrashLoopRestarts and ImagePullFailures are
+	// RolloutCheck's.
 	UnschedulableTimeout time.Duration
 	CrashLoopRestarts    int32
+	ImagePullFailures    int32
 }
 
 // CheckPod reports why waiting longer for the pod to start cannot help,
 // or nil while it can: a container crashed again after CrashLoopRestarts
 // restarts, no node pool could ever hold the pod, or it has been
-// unschedulable for UnschedulableTimeout with no pool adding room. Whether
+// unschedulable for UnschedulableTimeout with no pool adding room, or a
+// container's image failed to pull ImagePullFailures times. Whether
 // the pod is ready, or has failed for good (phase Failed), is the
 // caller's to see.
 func CheckPod(in PodCheck) *RolloutError {
 	p := in.Pod
 	pods := []*api.Pod{p}
 	e := crashLoop(pods, in.CrashLoopRestarts)
+	if e == nil {
+		e = imagePull(pods, in.Events, in.ImagePullFailures)
+	}
 	if e == nil {
 		pools := summarizePools(pods, in.Events)
 		if e = pools.never; e == nil {
@@ -54,8 +60,9 @@ func CheckPod(in PodCheck) *RolloutError {
 // events while it is pending) and, for a crash loop, adds the container's
 // last log lines. The error is from reading the API.
 func (c *Client) CheckPodStart(ctx context.Context, p *api.Pod, opt RolloutOptions) (*RolloutError, error) {
-	in := PodCheck{Pod: p, Now: time.Now(), UnschedulableTimeout: opt.UnschedulableTimeout, CrashLoopRestarts: opt.CrashLoopRestarts}
-	if PodPending(p) {
+	in := PodCheck{Pod: p, Now: time.Now(), UnschedulableTimeout: opt.UnschedulableTimeout, CrashLoopRestarts: opt.CrashLoopRestarts,
+		ImagePullFailures: opt.ImagePullFailures}
+	if PodPending(p) || pullingImages([]*api.Pod{p}) {
 		events, _, err := c.Events(p.Namespace).List(ctx, ListOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("listing the events of namespace %s: %w", p.Namespace, err)

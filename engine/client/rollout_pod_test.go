@@ -37,10 +37,15 @@ func TestCheckPod(t *testing.T) {
 		{"crash loop", rolloutPod("p", "", crashed(DefaultCrashLoopRestarts)), nil, DefaultUnschedulableTimeout, RolloutCrashLoop,
 			"pod default/p cannot start: container app: crash loop: exited with code 3 (Error) after 3 restart(s)"},
 		{"a few restarts", rolloutPod("p", "", crashed(1)), nil, DefaultUnschedulableTimeout, "", ""},
+		{"image failed to pull 3 times", rolloutPod("p", "", pullFailing(api.ReasonImagePullBackOff)),
+			[]*api.Event{pullEvent("p", badImage, 3)}, DefaultUnschedulableTimeout, RolloutImagePull,
+			`pod default/p cannot start: container app: image "` + badImage + `" failed to pull 3 times`},
+		{"image failed to pull once", rolloutPod("p", "", pullFailing(api.ReasonErrImagePull)),
+			[]*api.Event{pullEvent("p", badImage, 1)}, DefaultUnschedulableTimeout, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := CheckPod(PodCheck{Pod: tc.pod, Events: tc.events, Now: now,
-				UnschedulableTimeout: tc.unsched, CrashLoopRestarts: DefaultCrashLoopRestarts})
+				UnschedulableTimeout: tc.unsched, CrashLoopRestarts: DefaultCrashLoopRestarts, ImagePullFailures: DefaultImagePullFailures})
 			switch {
 			case tc.reason == "" && e != nil:
 				t.Fatalf("failed (%v); want to keep waiting", e)

@@ -17,10 +17,11 @@ import (
 type RolloutOptions struct {
 	// Timeout bounds the whole wait (0: until ctx ends).
 	Timeout time.Duration
-	// UnschedulableTimeout and CrashLoopRestarts are RolloutCheck's; start
-	// from DefaultRolloutOptions.
+	// UnschedulableTimeout, CrashLoopRestarts and ImagePullFailures are
+	// RolloutCheck's; start from DefaultRolloutOptions.
 	UnschedulableTimeout time.Duration
 	CrashLoopRestarts    int32
+	ImagePullFailures    int32
 	// PollInterval is how often the rollout is read (default 500 ms).
 	PollInterval time.Duration
 	// Progress, when set, is told every new status line ("Waiting for
@@ -30,7 +31,8 @@ type RolloutOptions struct {
 
 // DefaultRolloutOptions are the fail-fast defaults with no timeout.
 func DefaultRolloutOptions() RolloutOptions {
-	return RolloutOptions{UnschedulableTimeout: DefaultUnschedulableTimeout, CrashLoopRestarts: DefaultCrashLoopRestarts}
+	return RolloutOptions{UnschedulableTimeout: DefaultUnschedulableTimeout, CrashLoopRestarts: DefaultCrashLoopRestarts,
+		ImagePullFailures: DefaultImagePullFailures}
 }
 
 // defaultRolloutPoll is how often a rollout's progress is read.
@@ -90,7 +92,8 @@ func (c *Client) WaitForRollout(ctx context.Context, namespace, name string, opt
 }
 
 // checkRollout reads what CheckRollout needs: the deployment, its replica
-// sets and pods, and the namespace's events when a pod is pending.
+// sets and pods, and the namespace's events when a pod is pending or
+// waits for its image.
 // freedAt is kept across calls: when a pod of the deployment was last
 // seen terminating.
 func (c *Client) checkRollout(ctx context.Context, namespace, name string, opt RolloutOptions, freedAt *time.Time) (RolloutVerdict, *api.Deployment, error) {
@@ -98,7 +101,8 @@ func (c *Client) checkRollout(ctx context.Context, namespace, name string, opt R
 	if err != nil {
 		return RolloutVerdict{}, nil, fmt.Errorf("reading deployment %s/%s: %w", namespace, name, err)
 	}
-	in := RolloutCheck{Deployment: d, Now: time.Now(), UnschedulableTimeout: opt.UnschedulableTimeout, CrashLoopRestarts: opt.CrashLoopRestarts}
+	in := RolloutCheck{Deployment: d, Now: time.Now(), UnschedulableTimeout: opt.UnschedulableTimeout, CrashLoopRestarts: opt.CrashLoopRestarts,
+		ImagePullFailures: opt.ImagePullFailures}
 	if v := CheckRollout(in); v.Done || v.Failed != nil || d.Status.ObservedGeneration < d.Generation {
 		return v, d, nil
 	}
@@ -109,7 +113,7 @@ func (c *Client) checkRollout(ctx context.Context, namespace, name string, opt R
 	if in.Pods, _, err = c.Pods(namespace).List(ctx, lo); err != nil {
 		return RolloutVerdict{}, nil, fmt.Errorf("listing the pods of deployment %s/%s: %w", namespace, name, err)
 	}
-	if slices.ContainsFunc(in.Pods, PodPending) {
+	if slices.ContainsFunc(in.Pods, PodPending) || pullingImages(in.Pods) {
 		if in.Events, _, err = c.Events(namespace).List(ctx, ListOptions{}); err != nil {
 			return RolloutVerdict{}, nil, fmt.Errorf("listing the events of namespace %s: %w", namespace, err)
 		}

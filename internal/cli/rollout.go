@@ -78,6 +78,8 @@ func newRolloutCmd(g *globals) *cobra.Command {
 		"fail when a new pod fits no node, and no node pool is adding one for it, for this long (0: at the scheduler's first verdict)")
 	status.Flags().Int32Var(&opt.CrashLoopRestarts, "crash-loop-restarts", client.DefaultCrashLoopRestarts,
 		"fail when a container of a new pod crashes again after this many restarts")
+	status.Flags().Int32Var(&opt.ImagePullFailures, "image-pull-failures", client.DefaultImagePullFailures,
+		"fail when the image of a new pod's container failed to pull this many times (0: never)")
 	history := &cobra.Command{
 		Use: "history " + target, Short: "List the deployment's revisions", Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -2,6 +2,7 @@ package tfe2e_test
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -118,4 +119,56 @@ func hostnameKey(t *testing.T, c *client.Client) string {
 		return api.LabelHostname
 	}
 	return k8s
+}
+
+// unpullableConfig is a deployment whose image's registry refuses every
+// connection (a loopback port nothing listens on).
+const unpullableConfig = providerBlock + `
+resource "maestro_deployment" "typo" {
+  metadata {
+    name      = "typo"
+    namespace = "default"
+  }
+  spec {
+    replicas = 1
+    selector {
+      match_labels = { app = "typo" }
+    }
+    template {
+      labels = { app = "typo" }
+      container {
+        name  = "web"
+        image = "` + unpullableImage + `"
+      }
+    }
+  }
+}
+`
+
+const unpullableImage = "127.0.0.1:1/maestro-no-such-image:v1"
+
+// TestUnpullableImageFailsFast applies a deployment whose image cannot be
+// pulled (a typo in a registry's address): the apply fails once the real
+// agent's pulls have failed three times (its back-off is 1 s here, 10 s by
+// default), with the registry's answer, not after the 10-minute create
+// timeout.
+func TestUnpullableImageFailsFast(t *testing.T) {
+	t.Parallel()
+	c := startLocalCluster(t, 1)
+	w := newWorkspace(t, map[string]string{"main.tf": unpullableConfig})
+	w.setVar("config_path", c.ConfigPath)
+	r := w.apply()
+	if r.code == 0 {
+		t.Fatalf("apply of an image that cannot be pulled succeeded\n%s", r)
+	}
+	wantOutput(t, r,
+		`deployment default/typo cannot roll out: pod typo-\S+, container web: image "`+regexp.QuoteMeta(unpullableImage)+`" failed to pull 3 times`,
+		// Docker's own answer.
+		`connection refused`,
+		`Check the image's name and tag`,
+	)
+	if strings.Contains(flatten(r.stderr), "not complete after") {
+		t.Errorf("the apply waited for its timeout\n%s", r)
+	}
+	t.Logf("apply failed after %.1f s (the create timeout is 10 min):\n%s", r.took.Seconds(), r.stderr)
 }

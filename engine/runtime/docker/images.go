@@ -22,7 +22,7 @@ import (
 
 // ReasonErrImageNeverPull is the ImageError reason of a missing image whose
 // policy forbids pulling.
-const ReasonErrImageNeverPull = "ErrImageNeverPull"
+const ReasonErrImageNeverPull = api.ReasonErrImageNeverPull
 
 // EnsureImage makes image present according to policy (an empty policy is
 // IfNotPresent), pulling with the credentials of auths meant for its
