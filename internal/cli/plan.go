@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +34,11 @@ const (
 	LabelManifestSet       = "maestro.dev/manifest-set"
 	AnnotationManifestSet  = "maestro.dev/manifest-set"
 	AnnotationManifestAddr = "maestro.dev/manifest-address"
+	// AnnotationManifestKeys records the label and annotation keys the
+	// manifest named at the last apply (convert.Applied as JSON): a key
+	// later taken out of the manifest is removed from the object, as
+	// Terraform's state would have it, while others' keys stay.
+	AnnotationManifestKeys = "maestro.dev/manifest-keys"
 )
 
 // planOptions are the flags plan and apply share.
@@ -511,7 +517,10 @@ func pairUp(set *manifests.Set, defaulted map[string]api.Object, live *liveState
 		kind := manifests.Kind(r.Address)
 		inSet[r.Address] = true
 		obj := r.Object
-		tagObject(obj.GetObjectMeta(), setName, r.Address)
+		applied := convert.AppliedOf(obj.GetObjectMeta())
+		if err := tagObject(obj.GetObjectMeta(), setName, r.Address, applied); err != nil {
+			return nil, nil, nil, err
+		}
 		want, err := convert.ToAttrs(kind, defaulted[r.Address])
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("%s: %w", r.Address, err)
@@ -519,7 +528,7 @@ func pairUp(set *manifests.Set, defaulted map[string]api.Object, live *liveState
 		d := plan.Resource{Address: r.Address, Kind: r.Kind, Namespace: r.Namespace, Name: r.Name, Attrs: want, Object: obj}
 		l := live.objects[objKey(r.Kind, r.Namespace, r.Name)]
 		if l == nil {
-			convert.Align(kind, r.Attrs, want, nil)
+			convert.Align(kind, r.Attrs, want, nil, convert.Applied{})
 			seen[r.Address] = ""
 			desired = append(desired, d)
 			continue
@@ -528,8 +537,9 @@ func pairUp(set *manifests.Set, defaulted map[string]api.Object, live *liveState
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("%s (live): %w", r.Address, err)
 		}
-		convert.Align(kind, r.Attrs, want, have)
-		if d.Object, err = convert.ForUpdate(kind, obj, l, live.autoscaled[r.Address]); err != nil {
+		before := lastApplied(l.GetObjectMeta())
+		convert.Align(kind, r.Attrs, want, have, before)
+		if d.Object, err = convert.ForUpdate(kind, obj, l, live.autoscaled[r.Address], before); err != nil {
 			return nil, nil, nil, fmt.Errorf("%s: %w", r.Address, err)
 		}
 		seen[r.Address] = strconv.FormatInt(l.GetObjectMeta().ResourceVersion, 10)
@@ -557,9 +567,13 @@ func pairUp(set *manifests.Set, defaulted map[string]api.Object, live *liveState
 	return desired, actual, seen, nil
 }
 
-// tagObject labels and annotates an object with its manifest set and
-// address.
-func tagObject(m *api.ObjectMeta, setName, address string) {
+// tagObject labels and annotates an object with its manifest set, its
+// address and the label and annotation keys its manifest names.
+func tagObject(m *api.ObjectMeta, setName, address string, applied convert.Applied) error {
+	keys, err := json.Marshal(applied)
+	if err != nil {
+		return fmt.Errorf("%s: recording its keys: %w", address, err)
+	}
 	if m.Labels == nil {
 		m.Labels = map[string]string{}
 	}
@@ -569,6 +583,21 @@ func tagObject(m *api.ObjectMeta, setName, address string) {
 	m.Labels[LabelManifestSet] = setName
 	m.Annotations[AnnotationManifestSet] = setName
 	m.Annotations[AnnotationManifestAddr] = address
+	m.Annotations[AnnotationManifestKeys] = string(keys)
+	return nil
+}
+
+// lastApplied is what the last apply recorded of the keys it wrote
+// (none for an object applied before they were recorded, or by hand; an
+// unreadable record counts as none: keys are then only ever added).
+func lastApplied(m *api.ObjectMeta) convert.Applied {
+	var a convert.Applied
+	if s := m.Annotations[AnnotationManifestKeys]; s != "" {
+		if json.Unmarshal([]byte(s), &a) != nil {
+			return convert.Applied{}
+		}
+	}
+	return a
 }
 
 // targetsWithDeps is the -target addresses and, as with Terraform's

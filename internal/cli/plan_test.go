@@ -193,6 +193,66 @@ func TestPlanTargetBringsDependencies(t *testing.T) {
 	}
 }
 
+// TestRemovedLabelIsRemoved: a label (or annotation) taken out of a
+// manifest is planned for removal and removed, though the CLI keeps no
+// state; a label someone else set is never touched.
+func TestRemovedLabelIsRemoved(t *testing.T) {
+	t.Parallel()
+	c := cluster.Start(t)
+	cfg := filepath.Join(t.TempDir(), "config")
+	if err := client.WriteConfig(cfg, c.Config); err != nil {
+		t.Fatal(err)
+	}
+	manifest := func(labels, annotations string) string {
+		return `config_map "settings" {
+  metadata {
+    name        = "settings"
+    namespace   = "default"
+    labels      = ` + labels + `
+    annotations = ` + annotations + `
+  }
+  data = { color = "blue" }
+}
+`
+	}
+	dir := t.TempDir()
+	write := func(src string) {
+		if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(manifest(`{ app = "web", tier = "front" }`, `{ note = "hello" }`))
+	if out, _, err := run(t, cfg, "apply", dir); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	cluster.Update(t, c.Ctx, c.Client.ConfigMaps("default"), "settings", func(cm *api.ConfigMap) {
+		cm.Labels["other-tool"] = "x"
+	})
+
+	write(manifest(`{ app = "web" }`, `{}`))
+	out, _, err := run(t, cfg, "plan", dir)
+	if got := exitStatus(err); got != 2 || !strings.Contains(out, `- "tier" = "front"`) || !strings.Contains(out, `- "note" = "hello"`) ||
+		strings.Contains(out, "other-tool") {
+		t.Fatalf("plan without tier and note exited %d (%v), want 2 removing both and nothing else:\n%s", got, err, out)
+	}
+	if out, _, err := run(t, cfg, "apply", dir); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	cm, err := c.Client.ConfigMaps("default").Get(c.Ctx, "settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cm.Labels["tier"]; ok || cm.Labels["app"] != "web" || cm.Labels["other-tool"] != "x" {
+		t.Errorf("labels after the apply: %v, want app and other-tool only (and the set's own)", cm.Labels)
+	}
+	if _, ok := cm.Annotations["note"]; ok {
+		t.Errorf("annotation note still there: %v", cm.Annotations)
+	}
+	if out, _, err := run(t, cfg, "plan", dir); exitStatus(err) != 0 {
+		t.Errorf("plan after the apply exited %d (%v), want 0:\n%s", exitStatus(err), err, out)
+	}
+}
+
 // TestPlanValidatesWithoutCluster: the API's rules are checked before the
 // cluster is asked, and each problem names its file, line and attribute.
 func TestPlanValidatesWithoutCluster(t *testing.T) {

@@ -3,6 +3,8 @@ package convert
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -40,12 +42,35 @@ func Normalize(kind string, obj api.Object) (map[string]any, error) {
 	return ToAttrs(kind, c)
 }
 
+// Applied are the label and annotation keys of an object's metadata that
+// the last apply of its manifest wrote. The CLI keeps no state file: it
+// records them on the object (an annotation), so that a key taken out of
+// the manifest is removed, while keys others set are left alone.
+type Applied struct {
+	Labels      []string `json:"labels,omitempty"`
+	Annotations []string `json:"annotations,omitempty"`
+}
+
+// AppliedOf lists the label and annotation keys of m (sorted).
+func AppliedOf(m *api.ObjectMeta) Applied {
+	return Applied{Labels: slices.Sorted(maps.Keys(m.Labels)), Annotations: slices.Sorted(maps.Keys(m.Annotations))}
+}
+
+func (a Applied) keys(name string) []string {
+	if name == "labels" {
+		return a.Labels
+	}
+	return a.Annotations
+}
+
 // Align takes out of want and have what the manifest leaves to the server,
 // as the provider's state does: optional attributes the server fills in
 // (schema.KeepUnset) that raw, the tree as written, does not set, and
-// label and annotation keys the manifest does not name (others' keys are
-// never a diff). have may be nil (nothing live). Both are changed in place.
-func Align(kind string, raw, want, have map[string]any) {
+// label and annotation keys the manifest does not name and the last apply
+// did not write (others' keys are never a diff; a key the manifest no
+// longer names is one to remove). have may be nil (nothing live). Both are
+// changed in place.
+func Align(kind string, raw, want, have map[string]any, applied Applied) {
 	for _, p := range schema.KeepUnset(kind) {
 		dropUnset(raw, want, have, strings.Split(p, "."))
 	}
@@ -65,7 +90,7 @@ func Align(kind string, raw, want, have map[string]any) {
 		}
 		kept := map[string]any{}
 		for k, v := range hm {
-			if _, tracked := wm[k]; tracked {
+			if _, tracked := wm[k]; tracked || slices.Contains(applied.keys(name), k) {
 				kept[k] = v
 			}
 		}

@@ -199,7 +199,7 @@ func TestNormalizeAndAlign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	Align("deployment", raw, w, h)
+	Align("deployment", raw, w, h, Applied{})
 	if !reflect.DeepEqual(w, h) {
 		a, _ := json.MarshalIndent(w, "", " ")
 		b, _ := json.MarshalIndent(h, "", " ")
@@ -210,7 +210,7 @@ func TestNormalizeAndAlign(t *testing.T) {
 		t.Errorf("cpu 1000m normalised to %v, want 1", cpu)
 	}
 
-	upd, err := ForUpdate("deployment", want, d, false)
+	upd, err := ForUpdate("deployment", want, d, false, Applied{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +237,7 @@ func TestAlignServerAllocated(t *testing.T) {
 	api.Default(s)
 	w, _ := Normalize("service", desired)
 	h, _ := Normalize("service", live)
-	Align("service", raw, w, h)
+	Align("service", raw, w, h, Applied{})
 	if !reflect.DeepEqual(w, h) {
 		a, _ := json.Marshal(w)
 		b, _ := json.Marshal(h)
@@ -246,12 +246,66 @@ func TestAlignServerAllocated(t *testing.T) {
 	if got := h["spec"].(map[string]any)["port"].([]any)[1].(map[string]any)["node_port"]; got != int64(30443) {
 		t.Errorf("a node port the manifest sets is compared: got %v", got)
 	}
-	upd, err := ForUpdate("service", desired, live, false)
+	upd, err := ForUpdate("service", desired, live, false, Applied{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	u := upd.(*api.Service)
 	if u.Spec.ClusterIP != "10.0.0.7" || u.Spec.Ports[0].NodePort != 31000 || u.Spec.Ports[1].NodePort != 30443 {
 		t.Errorf("update lost allocated values: %s %+v", u.Spec.ClusterIP, u.Spec.Ports)
+	}
+}
+
+// TestAlignAppliedKeys: a label or annotation key the last apply wrote
+// and the manifest no longer names is a diff, and the update removes it;
+// keys others set are neither.
+func TestAlignAppliedKeys(t *testing.T) {
+	raw := tree(t, `{"metadata": {"namespace": "shop", "name": "settings", "labels": {"app": "web"}}, "data": {"a": "1"}}`)
+	desired, err := FromAttrs("config_map", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, _ := Copy(desired)
+	cm := live.(*api.ConfigMap)
+	cm.Labels = map[string]string{"app": "web", "tier": "front", "other-tool": "x"}
+	cm.Annotations = map[string]string{"note": "old", "other-tool/seen": "y"}
+	cm.UID, cm.ResourceVersion = "u", 3
+	for _, tc := range []struct {
+		name              string
+		applied           Applied
+		wantLabels        map[string]any // have's labels after Align
+		wantAnnotations   map[string]any
+		writtenLabels     map[string]string
+		writtenAnnotation map[string]string
+	}{
+		{"nothing recorded: only the manifest's keys compared, none removed", Applied{},
+			map[string]any{"app": "web"}, nil,
+			map[string]string{"app": "web", "tier": "front", "other-tool": "x"},
+			map[string]string{"note": "old", "other-tool/seen": "y"}},
+		{"tier and note taken out of the manifest", Applied{Labels: []string{"app", "tier"}, Annotations: []string{"note"}},
+			map[string]any{"app": "web", "tier": "front"}, map[string]any{"note": "old"},
+			map[string]string{"app": "web", "other-tool": "x"},
+			map[string]string{"other-tool/seen": "y"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, _ := Normalize("config_map", desired)
+			h, _ := Normalize("config_map", live)
+			Align("config_map", raw, w, h, tc.applied)
+			meta := h["metadata"].(map[string]any)
+			if got, _ := meta["labels"].(map[string]any); !reflect.DeepEqual(got, tc.wantLabels) {
+				t.Errorf("compared labels %v, want %v", got, tc.wantLabels)
+			}
+			if got, _ := meta["annotations"].(map[string]any); !reflect.DeepEqual(got, tc.wantAnnotations) {
+				t.Errorf("compared annotations %v, want %v", got, tc.wantAnnotations)
+			}
+			upd, err := ForUpdate("config_map", desired, live, false, tc.applied)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := upd.(*api.ConfigMap)
+			if !reflect.DeepEqual(u.Labels, tc.writtenLabels) || !reflect.DeepEqual(u.Annotations, tc.writtenAnnotation) {
+				t.Errorf("update writes labels %v annotations %v, want %v %v", u.Labels, u.Annotations, tc.writtenLabels, tc.writtenAnnotation)
+			}
+		})
 	}
 }
