@@ -26,10 +26,25 @@ resource "maestro_service" "web" {
 }
 
 data "maestro_namespace" "default" {
-  name = "default"
+  metadata {
+    name = "default"
+  }
 }
 
 data "maestro_service" "web" {
+  metadata {
+    namespace = maestro_service.web.metadata.namespace
+    name      = maestro_service.web.metadata.name
+  }
+  depends_on = [maestro_deployment.web]
+}
+
+# The first, flat shape still reads (deprecated).
+data "maestro_namespace" "flat" {
+  name = "default"
+}
+
+data "maestro_service" "flat" {
   namespace  = maestro_service.web.metadata.namespace
   name       = maestro_service.web.metadata.name
   depends_on = [maestro_deployment.web]
@@ -48,10 +63,18 @@ data "maestro_nodes" "none" {
 				Config: config,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("data.maestro_namespace.default", "phase", "Active"),
-					resource.TestCheckResourceAttr("data.maestro_service.web", "type", "ClusterIP"),
-					resource.TestCheckResourceAttrPair("data.maestro_service.web", "cluster_ip", "maestro_service.web", "spec.cluster_ip"),
-					resource.TestCheckResourceAttr("data.maestro_service.web", "ports.#", "1"),
-					resource.TestCheckResourceAttr("data.maestro_service.web", "ports.0.target_port", "http"),
+					resource.TestCheckResourceAttrSet("data.maestro_namespace.default", "metadata.uid"),
+					resource.TestCheckResourceAttr("data.maestro_namespace.flat", "phase", "Active"),
+					resource.TestCheckResourceAttrPair("data.maestro_service.web", "metadata.uid", "maestro_service.web", "metadata.uid"),
+					resource.TestCheckResourceAttr("data.maestro_service.web", "spec.type", "ClusterIP"),
+					resource.TestCheckResourceAttrPair("data.maestro_service.web", "spec.cluster_ip", "maestro_service.web", "spec.cluster_ip"),
+					resource.TestCheckResourceAttr("data.maestro_service.web", "spec.selector.app", "web"),
+					resource.TestCheckResourceAttr("data.maestro_service.web", "spec.port.#", "1"),
+					resource.TestCheckResourceAttr("data.maestro_service.web", "spec.port.0.target_port", "http"),
+					resource.TestCheckResourceAttr("data.maestro_service.flat", "type", "ClusterIP"),
+					resource.TestCheckResourceAttrPair("data.maestro_service.flat", "cluster_ip", "maestro_service.web", "spec.cluster_ip"),
+					resource.TestCheckResourceAttr("data.maestro_service.flat", "ports.#", "1"),
+					resource.TestCheckResourceAttr("data.maestro_service.flat", "ports.0.target_port", "http"),
 					resource.TestCheckResourceAttr("data.maestro_nodes.all", "nodes.#", "2"),
 					resource.TestCheckResourceAttr("data.maestro_nodes.all", "nodes.0.name", "node-0"),
 					resource.TestCheckResourceAttr("data.maestro_nodes.all", "nodes.0.ready", "true"),
@@ -64,9 +87,38 @@ data "maestro_nodes" "none" {
 				Config: config,
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("data.maestro_service.web", "endpoint_addresses.#", "2"),
+					resource.TestCheckResourceAttr("data.maestro_service.flat", "endpoint_addresses.#", "2"),
 					resource.TestMatchResourceAttr("data.maestro_service.web", "endpoint_addresses.0", regexp.MustCompile(`^\d+\.\d+\.\d+\.\d+$`)),
 				),
 			},
+		},
+	})
+}
+
+// TestAccDataSourcesNameTheObject: a data source without a name, or with
+// both spellings of it, is refused at plan time naming the attribute.
+func TestAccDataSourcesNameTheObject(t *testing.T) {
+	_, provider := accCluster(t, 1)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{Config: provider + `
+data "maestro_namespace" "x" {
+  metadata {}
+}`, PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)Missing name.*Add a metadata block with the name to read`)},
+			{Config: provider + `
+data "maestro_service" "x" {
+  metadata {
+    name = "web"
+  }
+}`, PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)Missing namespace.*metadata block with the namespace`)},
+			{Config: provider + `
+data "maestro_namespace" "x" {
+  name = "default"
+  metadata {
+    name = "default"
+  }
+}`, PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)Conflicting name.*Set metadata.name only`)},
 		},
 	})
 }

@@ -1,7 +1,13 @@
 data "maestro_namespace" "shop" {
-  name = "shop"
+  metadata {
+    name = "shop"
+  }
 }
 
 output "shop_phase" {
   value = data.maestro_namespace.shop.phase
+}
+
+output "shop_labels" {
+  value = data.maestro_namespace.shop.metadata.labels
 }

@@ -1,10 +1,12 @@
 data "maestro_service" "web" {
-  namespace = "shop"
-  name      = "web"
+  metadata {
+    namespace = "shop"
+    name      = "web"
+  }
 }
 
 output "web_address" {
-  value = "${data.maestro_service.web.cluster_ip}:${data.maestro_service.web.ports[0].port}"
+  value = "${data.maestro_service.web.spec.cluster_ip}:${data.maestro_service.web.spec.port[0].port}"
 }
 
 output "web_pods" {
