@@ -187,7 +187,7 @@ func TestAccCluster_deadServerIsRecreated(t *testing.T) {
 // own configuration is wholly known, so a provider that fell back to them
 // would ask for a placement preview).
 func TestAccCluster_offlinePlanWithUnknownEndpoint(t *testing.T) {
-	accEnv(t)
+	accEnvSerial(t) // sets the environment: not in parallel
 	var requests atomic.Int32
 	decoy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		requests.Add(1)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -35,9 +36,9 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 }
 
 // accCluster prepares an acceptance test: it checks the terraform binary,
-// sets the environment plugin-testing reads, and starts an in-process
-// cluster with simulated nodes (and opts). It returns the cluster and the
-// provider block that reaches it.
+// runs the test in parallel with the others (accEnv), and starts an
+// in-process cluster with simulated nodes (and opts). It returns the
+// cluster and the provider block that reaches it.
 func accCluster(t *testing.T, nodes int, opts ...cluster.Option) (*cluster.Cluster, string) {
 	t.Helper()
 	accEnv(t)
@@ -59,29 +60,60 @@ EOT
 }
 
 // accEnv checks the terraform binary (failing in CI, skipping loudly
-// elsewhere) and sets the environment plugin-testing and Terraform read.
+// elsewhere) and runs the test in parallel with the other acceptance
+// tests: each has its own cluster and provider server, and the
+// environment plugin-testing and Terraform read is set once (TestMain).
 func accEnv(t *testing.T) {
 	t.Helper()
-	tf := terraformPath
+	accEnvSerial(t)
+	t.Parallel()
+}
+
+// accEnvSerial is accEnv for a test that changes the environment
+// (t.Setenv), which cannot run in parallel: Go runs it before the
+// parallel tests resume.
+func accEnvSerial(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath(accTerraform()); err != nil {
+		testreq.Missing(t, "terraform binary at %s for the acceptance tests (install Terraform or set TF_ACC_TERRAFORM_PATH)", accTerraform())
+	}
+}
+
+// accTerraform is the terraform binary the acceptance tests run.
+func accTerraform() string {
 	if p := os.Getenv("TF_ACC_TERRAFORM_PATH"); p != "" {
-		tf = p
+		return p
 	}
-	if _, err := exec.LookPath(tf); err != nil {
-		testreq.Missing(t, "terraform binary at %s for the acceptance tests (install Terraform or set TF_ACC_TERRAFORM_PATH)", tf)
+	return terraformPath
+}
+
+// TestMain sets, once for the whole package, the environment
+// plugin-testing and Terraform read, and clears the provider's own
+// variables so nothing from the developer's environment leaks into it.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "provider-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	t.Setenv("TF_ACC", "1")
-	t.Setenv("CHECKPOINT_DISABLE", "1")
-	t.Setenv("TF_ACC_TERRAFORM_PATH", tf)
-	t.Setenv("TF_IN_AUTOMATION", "1")
-	cliConfig := t.TempDir() + "/terraformrc"
+	cliConfig := filepath.Join(dir, "terraformrc")
 	if err := os.WriteFile(cliConfig, nil, 0o600); err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	t.Setenv("TF_CLI_CONFIG_FILE", cliConfig)
-	// Nothing from the developer's environment may leak into the provider.
-	for _, env := range []string{EnvEndpoint, EnvToken, EnvCACertificate, EnvConfig} {
-		t.Setenv(env, "")
+	env := map[string]string{
+		"TF_ACC": "1", "CHECKPOINT_DISABLE": "1", "TF_ACC_TERRAFORM_PATH": accTerraform(), "TF_IN_AUTOMATION": "1",
+		"TF_CLI_CONFIG_FILE": cliConfig, EnvEndpoint: "", EnvToken: "", EnvCACertificate: "", EnvConfig: "",
 	}
+	for k, v := range env {
+		if err := os.Setenv(k, v); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
 }
 
 func TestBuildClient(t *testing.T) {
