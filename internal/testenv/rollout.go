@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/api/labels"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/loadgen"
 )
@@ -62,6 +63,12 @@ func (ro RolloutUnderLoad) Run(ctx context.Context, t testing.TB) loadgen.Result
 			done, state = rolledOut(d)
 		}
 		if done {
+			// The old pods may still serve while they shut down (an
+			// application's drain after SIGTERM): the new version alone
+			// answers once they are gone.
+			done, state = ro.oldPodsGone(ctx, d)
+		}
+		if done {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -104,3 +111,21 @@ func rolledOut(d *api.Deployment) (bool, string) {
 	return st.ObservedGeneration >= d.Generation && st.UpdatedReplicas == want && st.Replicas == want && st.AvailableReplicas == want,
 		fmt.Sprintf("updated %d replicas %d available %d of %d", st.UpdatedReplicas, st.Replicas, st.AvailableReplicas, want)
 }
+
+// oldPodsGone reports whether no pod of the deployment is terminating.
+func (ro RolloutUnderLoad) oldPodsGone(ctx context.Context, d *api.Deployment) (bool, string) {
+	if d.Spec.Selector == nil {
+		return true, ""
+	}
+	pods, _, err := ro.Client.Pods(ro.Namespace).List(ctx, client.ListOptions{LabelSelector: labels.Set(d.Spec.Selector.MatchLabels).String()})
+	if err != nil {
+		return false, err.Error()
+	}
+	for _, p := range pods {
+		if p.DeletionTimestamp != nil {
+			return false, "pod " + p.Name + " of the old version is still shutting down"
+		}
+	}
+	return true, ""
+}
+
