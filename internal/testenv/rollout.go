@@ -128,4 +128,3 @@ func (ro RolloutUnderLoad) oldPodsGone(ctx context.Context, d *api.Deployment) (
 	}
 	return true, ""
 }
-
