@@ -77,9 +77,15 @@ func TestClusterAutoscaling(t *testing.T) {
 	}
 
 	// A service spread over the three nodes (created now so it spreads)
-	// answers throughout the scale-down.
+	// answers throughout the scale-down. Its pods keep serving 2 s after
+	// SIGTERM, as an application behind a service must: a drained pod is
+	// told to stop as it leaves the endpoints, and a client that read them
+	// a moment before still sends to it (without the delay, 2 of 465
+	// requests got EOF in one CI run).
 	web := testenv.DemoDeployment(lp.demo, "svc", 3, func(d *api.Deployment) {
-		d.Spec.Template.Spec.Containers[0].Resources.Requests = api.ResourceList{api.ResourceCPU: resource.MustParse("10m")}
+		ct := &d.Spec.Template.Spec.Containers[0]
+		ct.Resources.Requests = api.ResourceList{api.ResourceCPU: resource.MustParse("10m")}
+		ct.Args = []string{"--shutdown-delay=2s"}
 	})
 	if _, err := lp.Client.Deployments("default").Create(lp.Ctx, web); err != nil {
 		t.Fatal(err)

@@ -56,7 +56,13 @@ func Run(ctx context.Context, cfg Config) Result {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
-	tr := &http.Transport{MaxIdleConnsPerHost: cfg.Workers, DisableKeepAlives: cfg.FreshConnections}
+	// Idle connections go after 2 s, as browsers and proxies drop theirs
+	// within seconds: a keep-alive connection stays pinned to the backend
+	// the service proxy chose when it opened, and one left idle in the pool
+	// since before that backend's host was lost would otherwise be taken up
+	// again long after the endpoints moved, and hang (a request 10 s after a
+	// link cut in TestHostLossAcrossSites).
+	tr := &http.Transport{MaxIdleConnsPerHost: cfg.Workers, DisableKeepAlives: cfg.FreshConnections, IdleConnTimeout: 2 * time.Second}
 	defer tr.CloseIdleConnections()
 	hc := &http.Client{Transport: tr, Timeout: cfg.Timeout}
 
