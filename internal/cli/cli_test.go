@@ -15,6 +15,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/testenv"
+	"github.com/maestro-dev/maestro/internal/testenv/cluster"
 )
 
 // run executes the CLI with a client config and returns stdout, stderr and the error.
@@ -315,4 +316,22 @@ func TestUpDownNames(t *testing.T) {
 	if err != nil || !strings.Contains(out, filepath.Join(os.Getenv("HOME"), ".maestro", "up-staging")) {
 		t.Errorf("maestro down --name staging with nothing running: %q, %v; want it to name ~/.maestro/up-staging", out, err)
 	}
+}
+
+// liveCluster starts an in-process cluster for a CLI test and returns it
+// with the path of a client config that reaches it.
+func liveCluster(t *testing.T, opts ...cluster.Option) (*cluster.Cluster, string) {
+	t.Helper()
+	c := cluster.Start(t, opts...)
+	return c, clientConfig(t, c)
+}
+
+// clientConfig writes a client config for c and returns its path.
+func clientConfig(t *testing.T, c *cluster.Cluster) string {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "config")
+	if err := client.WriteConfig(cfg, c.Config); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

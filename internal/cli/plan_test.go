@@ -58,10 +58,7 @@ func TestPlanApplyManifests(t *testing.T) {
 	t.Parallel()
 	c := cluster.Start(t)
 	c.AddNodes(t, "node-", 3)
-	cfg := filepath.Join(t.TempDir(), "config")
-	if err := client.WriteConfig(cfg, c.Config); err != nil {
-		t.Fatal(err)
-	}
+	cfg := clientConfig(t, c)
 	dir := copyDir(t, threeTier, "three-tier")
 
 	// A first plan: everything is to be added.
@@ -171,11 +168,7 @@ func TestPlanApplyManifests(t *testing.T) {
 // web deployment names), says so, and nothing else.
 func TestPlanTargetBringsDependencies(t *testing.T) {
 	t.Parallel()
-	c := cluster.Start(t)
-	cfg := filepath.Join(t.TempDir(), "config")
-	if err := client.WriteConfig(cfg, c.Config); err != nil {
-		t.Fatal(err)
-	}
+	_, cfg := liveCluster(t)
 	out, errOut, err := run(t, cfg, "plan", copyDir(t, threeTier, "three-tier"), "-target", "deployment.web")
 	if got := exitStatus(err); got != 2 {
 		t.Fatalf("targeted plan exited %d (%v), want 2:\n%s%s", got, err, out, errOut)
@@ -198,11 +191,7 @@ func TestPlanTargetBringsDependencies(t *testing.T) {
 // state; a label someone else set is never touched.
 func TestRemovedLabelIsRemoved(t *testing.T) {
 	t.Parallel()
-	c := cluster.Start(t)
-	cfg := filepath.Join(t.TempDir(), "config")
-	if err := client.WriteConfig(cfg, c.Config); err != nil {
-		t.Fatal(err)
-	}
+	c, cfg := liveCluster(t)
 	manifest := func(labels, annotations string) string {
 		return `config_map "settings" {
   metadata {
@@ -307,10 +296,7 @@ func TestPlanPreviewsInNewNamespace(t *testing.T) {
 	t.Parallel()
 	c := cluster.Start(t)
 	c.AddNodes(t, "node-", 2)
-	cfg := filepath.Join(t.TempDir(), "config")
-	if err := client.WriteConfig(cfg, c.Config); err != nil {
-		t.Fatal(err)
-	}
+	cfg := clientConfig(t, c)
 	dir := copyDir(t, threeTier, "three-tier")
 	web := filepath.Join(dir, "web.hcl")
 	b, err := os.ReadFile(web)
@@ -355,10 +341,7 @@ func TestApplyPodInPlaceOrReplaced(t *testing.T) {
 	t.Parallel()
 	c := cluster.Start(t)
 	c.AddNodes(t, "node-", 1)
-	cfg := filepath.Join(t.TempDir(), "config")
-	if err := client.WriteConfig(cfg, c.Config); err != nil {
-		t.Fatal(err)
-	}
+	cfg := clientConfig(t, c)
 	dir := filepath.Join(t.TempDir(), "debug")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)

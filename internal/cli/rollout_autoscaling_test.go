@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/api/resource"
-	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/cloud"
 	"github.com/maestro-dev/maestro/engine/cloud/cloudtest"
 	"github.com/maestro-dev/maestro/engine/controller/clusterautoscaler"
@@ -35,10 +33,7 @@ func TestRolloutStatusWithAutoscaling(t *testing.T) {
 			}
 		}()
 	}
-	cfg := filepath.Join(t.TempDir(), "config")
-	if err := client.WriteConfig(cfg, c.Config); err != nil {
-		t.Fatal(err)
-	}
+	cfg := clientConfig(t, c)
 	pool := &api.NodePool{ObjectMeta: api.ObjectMeta{Name: "web"}, Spec: api.NodePoolSpec{Provider: api.ProviderLocal,
 		MinSize: 1, MaxSize: 3, Autoscaling: true}}
 	if _, err := c.Client.NodePools().Create(c.Ctx, pool); err != nil {

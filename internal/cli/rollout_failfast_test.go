@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +21,7 @@ func TestRolloutStatusFailsFast(t *testing.T) {
 	t.Parallel()
 	c := cluster.Start(t)
 	c.AddNodes(t, "node-", 3)
-	cfg := filepath.Join(t.TempDir(), "config")
-	if err := client.WriteConfig(cfg, c.Config); err != nil {
-		t.Fatal(err)
-	}
+	cfg := clientConfig(t, c)
 	sel := &api.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
 	d := &api.Deployment{ObjectMeta: api.ObjectMeta{Name: "web", Namespace: "default"}, Spec: api.DeploymentSpec{
 		Replicas: api.Ptr[int32](4), Selector: sel,

@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/api"
-	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/testenv/cluster"
 )
 
@@ -15,10 +13,7 @@ func TestScaleAndRollout(t *testing.T) {
 	t.Parallel()
 	c := cluster.Start(t)
 	c.AddNodes(t, "node-", 2, "zone-a", "zone-b")
-	cfg := filepath.Join(t.TempDir(), "config")
-	if err := client.WriteConfig(cfg, c.Config); err != nil {
-		t.Fatal(err)
-	}
+	cfg := clientConfig(t, c)
 	d := &api.Deployment{ObjectMeta: api.ObjectMeta{Name: "web", Namespace: "default"}, Spec: api.DeploymentSpec{
 		Replicas: api.Ptr[int32](2), Selector: &api.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
 		Template: api.PodTemplateSpec{ObjectMeta: api.ObjectMeta{Labels: map[string]string{"app": "web"}},
