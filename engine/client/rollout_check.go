@@ -287,8 +287,8 @@ func imagePull(pods []*api.Pod, events []*api.Event, limit int32) *RolloutError 
 			case w.Reason == api.ReasonErrImageNeverPull:
 				return &RolloutError{Reason: RolloutImagePull, Pod: p.Name, Container: cs.Name,
 					Message: fmt.Sprintf("image %q cannot be pulled: %s", image, w.Message)}
-			case limit > 0 && (w.Reason == api.ReasonErrImagePull || w.Reason == api.ReasonImagePullBackOff):
-				if n := PullFailures(p, image, events); n >= limit {
+			case limit > 0 && retryingPull(w):
+				if n := pullFailures(p, image, events); n >= limit {
 					return &RolloutError{Reason: RolloutImagePull, Pod: p.Name, Container: cs.Name,
 						Message: fmt.Sprintf("image %q failed to pull %d times: %s", image, n, w.Message)}
 				}
@@ -308,9 +308,15 @@ func containerImage(p *api.Pod, name string) string {
 	return ""
 }
 
-// PullFailures counts the failed pulls of image for pod p recorded in
+// retryingPull reports whether a container waits for an image the agent
+// keeps trying to pull.
+func retryingPull(w *api.ContainerStateWaiting) bool {
+	return w != nil && (w.Reason == api.ReasonErrImagePull || w.Reason == api.ReasonImagePullBackOff)
+}
+
+// pullFailures counts the failed pulls of image for pod p recorded in
 // events (an event repeated is one with a count).
-func PullFailures(p *api.Pod, image string, events []*api.Event) int32 {
+func pullFailures(p *api.Pod, image string, events []*api.Event) int32 {
 	prefix := api.PullFailedPrefix(image)
 	var n int32
 	for _, ev := range events {
@@ -329,8 +335,7 @@ func PullFailures(p *api.Pod, image string, events []*api.Event) int32 {
 func pullingImages(pods []*api.Pod) bool {
 	return slices.ContainsFunc(pods, func(p *api.Pod) bool {
 		return slices.ContainsFunc(slices.Concat(p.Status.InitContainerStatuses, p.Status.ContainerStatuses), func(cs api.ContainerStatus) bool {
-			w := cs.State.Waiting
-			return w != nil && (w.Reason == api.ReasonErrImagePull || w.Reason == api.ReasonImagePullBackOff)
+			return retryingPull(cs.State.Waiting)
 		})
 	})
 }
