@@ -29,18 +29,7 @@ resource "maestro_deployment" "crasher" {
     }
     template {
       labels = { app = "crasher" }
-      container {
-        name  = "crasher"
-        image = "maestro-demo:v1"
-        args  = ["--exit-after", "100ms", "--exit-code", "3"]
-        readiness_probe {
-          http_get {
-            path = "/readyz"
-            port = "8080"
-          }
-          initial_delay_seconds = 10
-        }
-      }
+      {{container}}
     }
   }
   timeouts {
@@ -54,24 +43,27 @@ resource "maestro_pod" "crasher" {
     namespace = maestro_namespace.crash.metadata.name
   }
   spec {
-    container {
-      name  = "crasher"
-      image = "maestro-demo:v1"
-      args  = ["--exit-after", "100ms", "--exit-code", "3"]
-      readiness_probe {
-        http_get {
-          path = "/readyz"
-          port = "8080"
-        }
-        initial_delay_seconds = 10
-      }
-    }
+    {{container}}
   }
   timeouts {
     create = "{{timeout}}"
   }
 }
 `
+
+// crasherContainer is the container block of both, spliced in with hcl.
+const crasherContainer = `container {
+  name  = "crasher"
+  image = "maestro-demo:v1"
+  args  = ["--exit-after", "100ms", "--exit-code", "3"]
+  readiness_probe {
+    http_get {
+      path = "/readyz"
+      port = "8080"
+    }
+    initial_delay_seconds = 10
+  }
+}`
 
 // TestCrashLoopFailsWithExitCodeAndLogs applies a deployment that can
 // never roll out, and a pod that can never start: apply must fail within
@@ -80,7 +72,7 @@ resource "maestro_pod" "crasher" {
 func TestCrashLoopFailsWithExitCodeAndLogs(t *testing.T) {
 	t.Parallel()
 	c := startLocalCluster(t, 1)
-	w := newWorkspace(t, map[string]string{"main.tf": hcl(crashConfig, "{{timeout}}", "60s")})
+	w := newWorkspace(t, map[string]string{"main.tf": hcl(crashConfig, "{{timeout}}", "60s", "{{container}}", crasherContainer)})
 	w.setVar("config_path", c.ConfigPath)
 
 	r := w.apply()
