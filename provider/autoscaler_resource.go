@@ -5,10 +5,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -89,140 +85,8 @@ func (r *AutoscalerResource) Metadata(_ context.Context, req resource.MetadataRe
 	resp.TypeName = req.ProviderTypeName + "_autoscaler"
 }
 
-func (r *AutoscalerResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "A horizontal autoscaler: it sets a deployment's replicas between `spec.min_replicas` and `spec.max_replicas` from the CPU and memory its pods use, " +
-			"as Kubernetes' HorizontalPodAutoscaler does (same calculation, tolerance and defaults). While it targets a `maestro_deployment`, " +
-			"the autoscaler owns that deployment's replicas: Terraform no longer changes them, and the autoscaler's changes never show as a diff.",
-		// Version 1 moved namespace, name, labels and annotations into the
-		// metadata block and the rest into spec (UpgradeState carries
-		// version 0 states over).
-		Version: 1,
-		Attributes: map[string]schema.Attribute{
-			"id": computedString("`namespace/name`."),
-		},
-		Blocks: map[string]schema.Block{
-			"metadata": metadataBlock("autoscaler"),
-			"spec": schema.SingleNestedBlock{
-				MarkdownDescription: "What the autoscaler scales, between which counts, on which usage, and how fast.",
-				Attributes:          autoscalerSpecAttributes(),
-				Blocks:              autoscalerSpecBlocks(),
-			},
-		},
-	}
-}
-
-// autoscalerSpecAttributes are the spec block's attributes (the top-level
-// ones of schema version 0).
-func autoscalerSpecAttributes() map[string]schema.Attribute {
-	return map[string]schema.Attribute{
-		"min_replicas": schema.Int64Attribute{
-			MarkdownDescription: "Fewest replicas (default 1).",
-			Optional:            true,
-			Computed:            true,
-			Default:             int64default.StaticInt64(1),
-			Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 1 << 20}},
-		},
-		"max_replicas": schema.Int64Attribute{
-			MarkdownDescription: "Most replicas; at least `min_replicas`.",
-			Required:            true,
-			Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 1 << 20}},
-		},
-	}
-}
-
-// autoscalerSpecBlocks are the spec block's blocks (the top-level ones of
-// schema version 0).
-func autoscalerSpecBlocks() map[string]schema.Block {
-	return map[string]schema.Block{
-		"target": schema.SingleNestedBlock{
-			MarkdownDescription: "The scaled object, in the autoscaler's namespace.",
-			Attributes: map[string]schema.Attribute{
-				"kind": schema.StringAttribute{
-					MarkdownDescription: "`Deployment` (default) or `ReplicaSet`.",
-					Optional:            true,
-					Computed:            true,
-					Default:             stringdefault.StaticString("Deployment"),
-					Validators:          []validator.String{oneOfValidator{"Deployment", "ReplicaSet"}},
-				},
-				"name": schema.StringAttribute{
-					MarkdownDescription: "Name of the deployment (or replica set).",
-					Optional:            true, // required; checked in ValidateConfig (blocks cannot require)
-					Validators:          []validator.String{dnsLabelValidator{}},
-				},
-			},
-		},
-		"metric": schema.ListNestedBlock{
-			MarkdownDescription: "A usage target; with several, the largest replica count any of them asks for wins. " +
-				"Without any, the server's default applies: CPU at 80 % of requests.",
-			NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
-				"resource": schema.StringAttribute{
-					MarkdownDescription: "`cpu` or `memory`.",
-					Required:            true,
-					Validators:          []validator.String{oneOfValidator{string(api.ResourceCPU), string(api.ResourceMemory)}},
-				},
-				"average_utilization": schema.Int64Attribute{
-					MarkdownDescription: "Target average use in percent of the pods' requests (every container needs a request of the resource). Set this or `average_value`.",
-					Optional:            true,
-					Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 1 << 20}},
-				},
-				"average_value": schema.StringAttribute{
-					MarkdownDescription: "Target average use per pod, a quantity (`500m` of CPU, `256Mi` of memory). Set this or `average_utilization`.",
-					Optional:            true,
-					Validators:          []validator.String{quantityValidator{}},
-				},
-			}},
-		},
-		"behavior": schema.SingleNestedBlock{
-			MarkdownDescription: "How fast the autoscaler moves. What is left out takes Kubernetes' defaults: scale-up at once (no window), " +
-				"by up to 4 pods or 100 % per 15 s, whichever is more; scale-down after a 300 s stabilisation window, by up to 100 % per 15 s.",
-			Blocks: map[string]schema.Block{
-				"scale_up":   scalingRulesBlock("scaling up"),
-				"scale_down": scalingRulesBlock("scaling down"),
-			},
-		},
-	}
-}
-
-func scalingRulesBlock(what string) schema.SingleNestedBlock {
-	return schema.SingleNestedBlock{
-		MarkdownDescription: "Rules for " + what + ".",
-		Attributes: map[string]schema.Attribute{
-			"stabilization_window_seconds": schema.Int64Attribute{
-				MarkdownDescription: "The autoscaler acts on the most conservative recommendation of this many past seconds (0-3600), so that a short dip or spike does not move it.",
-				Optional:            true,
-				Validators:          []validator.Int64{int64RangeValidator{min: 0, max: 3600}},
-			},
-			"select_policy": schema.StringAttribute{
-				MarkdownDescription: "`Max` (default: the policy allowing the largest change), `Min` (the smallest) or `Disabled` (never scale this way).",
-				Optional:            true,
-				Validators: []validator.String{oneOfValidator{string(api.MaxChangePolicySelect), string(api.MinChangePolicySelect),
-					string(api.DisabledPolicySelect)}},
-			},
-		},
-		Blocks: map[string]schema.Block{
-			"policy": schema.ListNestedBlock{
-				MarkdownDescription: "A limit on the change within a period; none: the defaults above.",
-				NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
-					"type": schema.StringAttribute{
-						MarkdownDescription: "`Pods` (a number of pods) or `Percent` (of the current replicas).",
-						Required:            true,
-						Validators:          []validator.String{oneOfValidator{string(api.PodsScalingPolicy), string(api.PercentScalingPolicy)}},
-					},
-					"value": schema.Int64Attribute{
-						MarkdownDescription: "How many pods, or what percentage, may change within the period.",
-						Required:            true,
-						Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 1 << 20}},
-					},
-					"period_seconds": schema.Int64Attribute{
-						MarkdownDescription: "The period, 1-1800 seconds.",
-						Required:            true,
-						Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 1800}},
-					},
-				}},
-			},
-		},
-	}
+func (r *AutoscalerResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = kindSchema(ctx, "autoscaler")
 }
 
 // ValidateConfig requires the target and checks the whole autoscaler with

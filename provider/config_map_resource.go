@@ -6,7 +6,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -49,24 +48,8 @@ func (r *ConfigMapResource) Metadata(_ context.Context, req resource.MetadataReq
 	resp.TypeName = req.ProviderTypeName + "_config_map"
 }
 
-func (r *ConfigMapResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "A config map: non-secret configuration that pods read as environment variables or files.",
-		// Version 1 moved namespace, name, labels and annotations into the
-		// metadata block (UpgradeState carries version 0 states over).
-		Version: 1,
-		Blocks: map[string]schema.Block{
-			"metadata": metadataBlock("config map"),
-		},
-		Attributes: map[string]schema.Attribute{
-			"id": computedString("`namespace/name`."),
-			"data": schema.MapAttribute{
-				MarkdownDescription: "The configuration data. Every key is managed: a key added or changed outside Terraform shows as a diff.",
-				ElementType:         types.StringType,
-				Optional:            true,
-			},
-		},
-	}
+func (r *ConfigMapResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = kindSchema(ctx, "config_map")
 }
 
 // expandConfigMap writes the plan into cm: its data, and the labels and

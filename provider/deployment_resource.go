@@ -3,19 +3,12 @@ package provider
 import (
 	"context"
 	"fmt"
-	"maps"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -118,105 +111,7 @@ func (r *DeploymentResource) Metadata(_ context.Context, req resource.MetadataRe
 }
 
 func (r *DeploymentResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "A deployment: a set of identical pods rolled from one template to the next.",
-		Attributes: map[string]schema.Attribute{
-			"id": computedString("`namespace/name`."),
-			"wait_for_rollout": schema.BoolAttribute{
-				MarkdownDescription: "Wait after create and update until every replica runs the new template and is available (default `true`). A rollout that cannot finish fails with the reason the pods report.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(true),
-			},
-		},
-		Blocks: map[string]schema.Block{
-			"metadata": metadataBlock("deployment"),
-			"spec": schema.SingleNestedBlock{
-				MarkdownDescription: "Desired state of the deployment.",
-				Attributes: map[string]schema.Attribute{
-					"replicas": schema.Int64Attribute{
-						MarkdownDescription: "Number of pods (default 1). When left out, scaling done outside Terraform is kept. " +
-							"While an autoscaler (`maestro_autoscaler`) targets the deployment, it owns the replicas: this value is only the count the deployment is created with, " +
-							"Terraform never changes the live count, and the autoscaler's changes do not show as a diff.",
-						Optional:      true,
-						Computed:      true,
-						Validators:    []validator.Int64{int64RangeValidator{min: 0, max: 1 << 20}},
-						PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
-					},
-					"min_ready_seconds": schema.Int64Attribute{
-						MarkdownDescription: "How long a new pod must be ready, with no container crashing, before it counts as available (default 0: as soon as it is ready). " +
-							"A rolling update goes on only as pods become available, so this slows it down to catch pods that fail soon after starting.",
-						Optional:   true,
-						Validators: []validator.Int64{int64RangeValidator{min: 0, max: 1<<31 - 1}},
-					},
-					"progress_deadline_seconds": schema.Int64Attribute{
-						MarkdownDescription: fmt.Sprintf("Seconds a rollout may go without progress (no pod updated or becoming available) before the deployment reports `ProgressDeadlineExceeded` (default %d on the server). "+
-							"The rollout wait fails when it does. It must be greater than `min_ready_seconds`.", api.DefaultProgressDeadlineSeconds),
-						Optional:   true,
-						Validators: []validator.Int64{int64RangeValidator{min: 1, max: 1<<31 - 1}},
-					},
-				},
-				Blocks: map[string]schema.Block{
-					"selector": schema.SingleNestedBlock{
-						MarkdownDescription: "Which pods belong to the deployment. It cannot change: changing it replaces the deployment.",
-						Attributes: map[string]schema.Attribute{
-							"match_labels": schema.MapAttribute{
-								MarkdownDescription: "Labels the pods must have; the template's labels must include them.",
-								ElementType:         types.StringType,
-								Required:            true,
-								PlanModifiers:       []planmodifier.Map{mapplanmodifier.RequiresReplace()},
-							},
-						},
-					},
-					"strategy": schema.SingleNestedBlock{
-						MarkdownDescription: "How old pods are replaced. When left out, the server's default (rolling update, 25% surge and unavailable) applies.",
-						Attributes: map[string]schema.Attribute{
-							"type": schema.StringAttribute{
-								MarkdownDescription: "`RollingUpdate` (default) or `Recreate`.",
-								Optional:            true,
-								Validators:          []validator.String{oneOfValidator{api.RollingUpdateStrategy, api.RecreateStrategy}},
-							},
-						},
-						Blocks: map[string]schema.Block{
-							"rolling_update": schema.SingleNestedBlock{
-								MarkdownDescription: "Bounds of a rolling update.",
-								Attributes: map[string]schema.Attribute{
-									"max_surge": schema.StringAttribute{
-										MarkdownDescription: "Extra pods allowed during the update: a count (`1`) or a percentage (`25%`).",
-										Optional:            true,
-										Validators:          []validator.String{intOrPercentValidator{}},
-									},
-									"max_unavailable": schema.StringAttribute{
-										MarkdownDescription: "Pods that may be missing during the update: a count (`0`) or a percentage (`25%`).",
-										Optional:            true,
-										Validators:          []validator.String{intOrPercentValidator{}},
-									},
-								},
-							},
-						},
-					},
-					"template": templateBlock(),
-				},
-			},
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
-		},
-	}
-	maps.Copy(resp.Schema.Attributes, failFastAttributes("a new pod", "the rollout wait"))
-	resp.Schema.Blocks = cacheBlockTypes(resp.Schema.Blocks)
-}
-
-func templateBlock() schema.SingleNestedBlock {
-	attrs := podSpecAttributes()
-	attrs["labels"] = schema.MapAttribute{
-		MarkdownDescription: "Labels of the pods; they must include the selector's match_labels.",
-		ElementType:         types.StringType,
-		Optional:            true,
-	}
-	return schema.SingleNestedBlock{
-		MarkdownDescription: "The pod the deployment stamps out.",
-		Attributes:          attrs,
-		Blocks:              podSpecBlocks(),
-	}
+	resp.Schema = kindSchema(ctx, "deployment")
 }
 
 // ValidateConfig checks the blocks the schema cannot require.

@@ -7,12 +7,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	mschema "github.com/maestro-dev/maestro/internal/schema"
 )
 
 // The metadata block every resource that is an API object has (one shape,
@@ -27,25 +25,6 @@ type metadataModel struct {
 	UID         types.String `tfsdk:"uid"`
 }
 
-// metadataBlock is the schema of a namespaced object's metadata block;
-// kind names the object in descriptions ("deployment").
-func metadataBlock(kind string) schema.SingleNestedBlock {
-	return schema.SingleNestedBlock{
-		MarkdownDescription: fmt.Sprintf("Identity and labels of the %s.", kind),
-		Attributes: map[string]schema.Attribute{
-			"name":        nameAttribute(fmt.Sprintf("Name (a DNS-1123 label). Changing it replaces the %s.", kind)),
-			"namespace":   nameAttribute(fmt.Sprintf("Namespace. Changing it replaces the %s.", kind)),
-			"labels":      labelsAttribute("labels"),
-			"annotations": labelsAttribute("annotations"),
-			"uid": schema.StringAttribute{
-				MarkdownDescription: fmt.Sprintf("Server-assigned identity of this incarnation of the %s.", kind),
-				Computed:            true,
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-			},
-		},
-	}
-}
-
 // clusterMetadataModel is the metadata block of a cluster-scoped object
 // (a namespace): the namespaced block without namespace.
 type clusterMetadataModel struct {
@@ -53,14 +32,6 @@ type clusterMetadataModel struct {
 	Labels      types.Map    `tfsdk:"labels"`
 	Annotations types.Map    `tfsdk:"annotations"`
 	UID         types.String `tfsdk:"uid"`
-}
-
-// clusterMetadataBlock is the schema of a cluster-scoped object's
-// metadata block: metadataBlock's attributes but namespace.
-func clusterMetadataBlock(kind string) schema.SingleNestedBlock {
-	b := metadataBlock(kind)
-	delete(b.Attributes, "namespace")
-	return b
 }
 
 // metaKey is the namespace and name a metadata block addresses (empty
@@ -82,22 +53,8 @@ func missingMetadata(diags *diag.Diagnostics, kind, what string) {
 
 // nameAttribute is a required object name or namespace: a DNS-1123
 // label, checked at plan time, whose change replaces the object.
-func nameAttribute(description string) schema.StringAttribute {
-	return schema.StringAttribute{
-		MarkdownDescription: description,
-		Required:            true,
-		Validators:          []validator.String{dnsLabelValidator{}},
-		PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-	}
-}
-
-// labelsAttribute is the schema of a labels or annotations map.
-func labelsAttribute(what string) schema.MapAttribute {
-	return schema.MapAttribute{
-		MarkdownDescription: fmt.Sprintf("Map of %s. Only the keys set here are managed: keys added by the server or other tools are left alone and never show as a diff.", what),
-		ElementType:         types.StringType,
-		Optional:            true,
-	}
+func nameAttribute(description string) schema.Attribute {
+	return emitAttribute(mschema.NameAttribute(description))
 }
 
 // expandMetadata writes the planned metadata block into meta; prior is
@@ -169,10 +126,6 @@ func flattenTracked(ctx context.Context, meta *api.ObjectMeta, labels, annotatio
 
 // computedString is a server-set attribute (an id, a node name) that
 // keeps its value across updates.
-func computedString(description string) schema.StringAttribute {
-	return schema.StringAttribute{
-		MarkdownDescription: description,
-		Computed:            true,
-		PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-	}
+func computedString(description string) schema.Attribute {
+	return emitAttribute(mschema.ComputedString(description))
 }

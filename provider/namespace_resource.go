@@ -6,7 +6,6 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -60,19 +59,8 @@ func (r *NamespaceResource) Metadata(_ context.Context, req resource.MetadataReq
 	resp.TypeName = req.ProviderTypeName + "_namespace"
 }
 
-func (r *NamespaceResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "A namespace: a scope for names. Deleting it deletes everything in it.",
-		// Version 1 moved name, labels, annotations and uid into the
-		// metadata block (UpgradeState carries version 0 states over).
-		Version: 1,
-		Attributes: map[string]schema.Attribute{
-			"id": computedString("The namespace name."),
-		},
-		Blocks: map[string]schema.Block{
-			"metadata": clusterMetadataBlock("namespace"),
-		},
-	}
+func (r *NamespaceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = kindSchema(ctx, "namespace")
 }
 
 // expandNamespace writes the tracked labels and annotations into ns.

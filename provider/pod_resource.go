@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"reflect"
 	"time"
 
@@ -12,8 +11,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -82,32 +79,7 @@ func (r *PodResource) Metadata(_ context.Context, req resource.MetadataRequest, 
 }
 
 func (r *PodResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "A single pod. Nothing replaces it when it fails or its node goes away; for that, use `maestro_deployment`. " +
-			"A running pod can change only its labels, annotations and container images in place: any other change to `spec` replaces it.",
-		Attributes: map[string]schema.Attribute{
-			"id":        computedString("`namespace/name`."),
-			"node_name": computedString("The node the scheduler placed the pod on."),
-			"pod_ip":    computedString("The pod's IP address, once it runs."),
-			"wait_for_rollout": schema.BoolAttribute{
-				MarkdownDescription: "Wait after create and update until the pod is ready, or has run to completion (default `true`). A pod that cannot get there fails with the reason: the scheduler's, or a crashing container's exit code and log.",
-				Optional:            true,
-				Computed:            true,
-				Default:             booldefault.StaticBool(true),
-			},
-		},
-		Blocks: map[string]schema.Block{
-			"metadata": metadataBlock("pod"),
-			"spec": schema.SingleNestedBlock{
-				MarkdownDescription: "The pod's containers, volumes and scheduling rules.",
-				Attributes:          podSpecAttributes(),
-				Blocks:              podSpecBlocks(),
-			},
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
-		},
-	}
-	maps.Copy(resp.Schema.Attributes, failFastAttributes("the pod", "the wait"))
-	resp.Schema.Blocks = cacheBlockTypes(resp.Schema.Blocks)
+	resp.Schema = kindSchema(ctx, "pod")
 }
 
 // ValidateConfig checks the blocks the schema cannot require.

@@ -11,8 +11,9 @@ import (
 	"github.com/maestro-dev/maestro/engine/api/resource"
 )
 
-// Models of a pod spec (podspec_schema.go) and their conversion to and
-// from api.PodSpec, shared by maestro_pod and maestro_deployment.
+// Models of a pod spec (its schema: internal/schema/podspec.go) and their
+// conversion to and from api.PodSpec, shared by maestro_pod and
+// maestro_deployment.
 
 // PodSpecModel is a pod spec. It is embedded, untagged, in the deployment
 // template and the pod's spec block.

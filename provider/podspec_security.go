@@ -4,104 +4,14 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
 )
 
 // The pod spec's env_from, image_pull_secrets and security_context: their
-// schema, models and conversion (the rest of the pod spec is in
-// podspec_schema.go and podspec.go).
-
-const idRange = 1<<31 - 1
-
-func idAttribute(what string) schema.Int64Attribute {
-	return schema.Int64Attribute{
-		MarkdownDescription: what,
-		Optional:            true,
-		Validators:          []validator.Int64{int64RangeValidator{min: 0, max: idRange}},
-	}
-}
-
-// podSecurityContextBlock is the pod-level security_context block.
-func podSecurityContextBlock() schema.SingleNestedBlock {
-	return schema.SingleNestedBlock{
-		MarkdownDescription: "The identity every container of the pod runs as, unless its own `security_context` says otherwise.",
-		Attributes: map[string]schema.Attribute{
-			"run_as_user":     idAttribute("User id the containers' processes run as (default: the image's user)."),
-			"run_as_group":    idAttribute("Primary group id of the containers' processes (default: the image's)."),
-			"run_as_non_root": schema.BoolAttribute{Optional: true, MarkdownDescription: "Refuse to start a container that would run as root (uid 0)."},
-		},
-	}
-}
-
-// containerSecurityContextBlock is a container's security_context block.
-func containerSecurityContextBlock() schema.SingleNestedBlock {
-	caps := func(what string) schema.ListAttribute {
-		return schema.ListAttribute{MarkdownDescription: what + " Names as in Linux without the `CAP_` prefix (`NET_ADMIN`), or `ALL`.",
-			ElementType: types.StringType, Optional: true}
-	}
-	return schema.SingleNestedBlock{
-		MarkdownDescription: "The container's identity and privileges; `run_as_*` override the pod's `security_context`.",
-		Attributes: map[string]schema.Attribute{
-			"run_as_user":                idAttribute("User id the container's processes run as."),
-			"run_as_group":               idAttribute("Primary group id of the container's processes."),
-			"run_as_non_root":            schema.BoolAttribute{Optional: true, MarkdownDescription: "Refuse to start the container if it would run as root (uid 0)."},
-			"read_only_root_filesystem":  schema.BoolAttribute{Optional: true, MarkdownDescription: "Mount the image's file system read-only (volumes stay writable unless mounted read-only)."},
-			"privileged":                 schema.BoolAttribute{Optional: true, MarkdownDescription: "Run with every capability and the node's devices."},
-			"allow_privilege_escalation": schema.BoolAttribute{Optional: true, MarkdownDescription: "`false` sets no_new_privs: setuid programs and file capabilities grant nothing."},
-		},
-		Blocks: map[string]schema.Block{
-			"capabilities": schema.SingleNestedBlock{
-				MarkdownDescription: "Linux capabilities added to or dropped from the runtime's default set.",
-				Attributes: map[string]schema.Attribute{
-					"add":  caps("Capabilities to add."),
-					"drop": caps("Capabilities to drop."),
-				},
-			},
-		},
-	}
-}
-
-// envFromBlock is a container's env_from block.
-func envFromBlock() schema.ListNestedBlock {
-	ref := func(what string) schema.SingleNestedBlock {
-		return schema.SingleNestedBlock{
-			MarkdownDescription: "A " + what + " in the pod's namespace.",
-			Attributes: map[string]schema.Attribute{
-				"name":     schema.StringAttribute{MarkdownDescription: "Name of the " + what + ".", Optional: true},
-				"optional": schema.BoolAttribute{MarkdownDescription: "Start the container even if the " + what + " does not exist.", Optional: true},
-			},
-		}
-	}
-	return schema.ListNestedBlock{
-		MarkdownDescription: "Every key of a config map or secret as an environment variable (exactly one of `config_map_ref` or `secret_ref`). " +
-			"Keys that are not valid variable names are skipped; `env` wins over a key of the same name.",
-		NestedObject: schema.NestedBlockObject{
-			Attributes: map[string]schema.Attribute{
-				"prefix": schema.StringAttribute{MarkdownDescription: "Prepended to every key.", Optional: true},
-			},
-			Blocks: map[string]schema.Block{
-				"config_map_ref": ref("config map"),
-				"secret_ref":     ref("secret"),
-			},
-		},
-	}
-}
-
-// imagePullSecretsBlock is the pod's image_pull_secrets block, named and
-// shaped as in the Kubernetes provider.
-func imagePullSecretsBlock() schema.ListNestedBlock {
-	return schema.ListNestedBlock{
-		MarkdownDescription: "A secret of type `" + api.SecretTypeDockerConfigJSON + "` in the pod's namespace whose registry credentials pull the pod's images " +
-			"(a `.dockerconfigjson` key holding a Docker config's `auths`). Repeat the block for several.",
-		NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
-			"name": schema.StringAttribute{MarkdownDescription: "Name of the secret.", Required: true},
-		}},
-	}
-}
+// models and conversion (the rest of the pod spec is in podspec.go; the
+// schema is internal/schema/podspec.go).
 
 type podSecurityContextModel struct {
 	RunAsUser    types.Int64 `tfsdk:"run_as_user"`

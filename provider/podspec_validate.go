@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
+	mschema "github.com/maestro-dev/maestro/internal/schema"
 )
 
 // validatePodSpec checks at plan time, without the cluster, a pod spec
@@ -115,7 +116,7 @@ func exactlyOne(diags *diag.Diagnostics, p path.Path, what string, set map[strin
 	}
 	if n != 1 {
 		slices.Sort(names)
-		diags.AddAttributeError(p, "Invalid "+what, fmt.Sprintf("Set exactly one %s block (%d set); one of %s.", what, n, quoteList(names)))
+		diags.AddAttributeError(p, "Invalid "+what, fmt.Sprintf("Set exactly one %s block (%d set); one of %s.", what, n, mschema.QuoteList(names)))
 	}
 }
 

@@ -7,10 +7,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -62,44 +58,8 @@ func (r *SecretResource) Metadata(_ context.Context, req resource.MetadataReques
 	resp.TypeName = req.ProviderTypeName + "_secret"
 }
 
-func (r *SecretResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "A secret: confidential data that pods read as environment variables or files. " +
-			"Use `data_wo` (Terraform 1.11 or later) to keep the values out of plan and state.",
-		// Version 1 moved namespace, name, labels and annotations into the
-		// metadata block (UpgradeState carries version 0 states over).
-		Version: 1,
-		Blocks: map[string]schema.Block{
-			"metadata": metadataBlock("secret"),
-		},
-		Attributes: map[string]schema.Attribute{
-			"id": computedString("`namespace/name`."),
-			"type": schema.StringAttribute{
-				MarkdownDescription: "Type of the secret (default `Opaque`). It cannot change: changing it replaces the secret.",
-				Optional:            true,
-				Computed:            true,
-				Default:             stringdefault.StaticString(api.SecretTypeOpaque),
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-			},
-			"data": schema.MapAttribute{
-				MarkdownDescription: "The secret data, stored (sensitive) in state. Without `data_wo_version` every key is managed; with it, only the keys set here are, so the keys written through `data_wo` are not a diff.",
-				ElementType:         types.StringType,
-				Optional:            true,
-				Sensitive:           true,
-			},
-			"data_wo": schema.MapAttribute{
-				MarkdownDescription: "Write-only secret data, never stored in plan or state. It is sent on create and whenever `data_wo_version` changes; requires `data_wo_version`.",
-				ElementType:         types.StringType,
-				Optional:            true,
-				Sensitive:           true,
-				WriteOnly:           true,
-			},
-			"data_wo_version": schema.Int64Attribute{
-				MarkdownDescription: "Change this number to send the current `data_wo` values again.",
-				Optional:            true,
-			},
-		},
-	}
+func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = kindSchema(ctx, "secret")
 }
 
 func (r *SecretResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {

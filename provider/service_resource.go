@@ -7,12 +7,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
@@ -73,94 +69,8 @@ func (r *ServiceResource) Metadata(_ context.Context, req resource.MetadataReque
 	resp.TypeName = req.ProviderTypeName + "_service"
 }
 
-func (r *ServiceResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "A service: a stable address in front of a set of pods.",
-		Attributes: map[string]schema.Attribute{
-			"id": computedString("`namespace/name`."),
-			"load_balancer_ingress": schema.ListAttribute{
-				MarkdownDescription: "IP addresses (or host names) traffic enters a `LoadBalancer` service through, as the status reports them.",
-				ElementType:         types.StringType,
-				Computed:            true,
-				PlanModifiers:       []planmodifier.List{listplanmodifier.UseStateForUnknown()},
-			},
-		},
-		Blocks: map[string]schema.Block{
-			"metadata": metadataBlock("service"),
-			"spec": schema.SingleNestedBlock{
-				MarkdownDescription: "Desired state of the service.",
-				Attributes: map[string]schema.Attribute{
-					"type": schema.StringAttribute{
-						MarkdownDescription: "`ClusterIP` (default), `NodePort` or `LoadBalancer`.",
-						Optional:            true,
-						Computed:            true,
-						Default:             stringdefault.StaticString(api.ServiceTypeClusterIP),
-						Validators:          []validator.String{oneOfValidator{api.ServiceTypeClusterIP, api.ServiceTypeNodePort, api.ServiceTypeLoadBalancer}},
-					},
-					"selector": schema.MapAttribute{
-						MarkdownDescription: "Labels of the pods traffic is sent to. Without it the service has no endpoints managed for it.",
-						ElementType:         types.StringType,
-						Optional:            true,
-					},
-					"session_affinity": schema.StringAttribute{
-						MarkdownDescription: "`None` (default) or `ClientIP`: send a client's connections to the same pod.",
-						Optional:            true,
-						Computed:            true,
-						Default:             stringdefault.StaticString(api.SessionAffinityNone),
-						Validators:          []validator.String{oneOfValidator{api.SessionAffinityNone, api.SessionAffinityClientIP}},
-					},
-					"cluster_ip": schema.StringAttribute{
-						MarkdownDescription: "Virtual IP of the service, allocated by the API server when left out; `None` makes a headless service. It cannot change once allocated: setting a different value replaces the service.",
-						Optional:            true,
-						Computed:            true,
-						PlanModifiers: []planmodifier.String{
-							stringplanmodifier.UseStateForUnknown(),
-							stringplanmodifier.RequiresReplaceIf(clusterIPChanged,
-								"Changing an allocated cluster IP replaces the service.",
-								"Changing an allocated cluster IP replaces the service."),
-						},
-					},
-				},
-				Blocks: map[string]schema.Block{
-					"port": schema.ListNestedBlock{
-						MarkdownDescription: "A port the service exposes.",
-						NestedObject: schema.NestedBlockObject{Attributes: map[string]schema.Attribute{
-							"name": schema.StringAttribute{
-								MarkdownDescription: "Name of the port; required when there is more than one.",
-								Optional:            true,
-							},
-							"protocol": schema.StringAttribute{
-								MarkdownDescription: "`TCP` (default) or `UDP`.",
-								Optional:            true,
-								Computed:            true,
-								Default:             stringdefault.StaticString(string(api.ProtocolTCP)),
-								Validators:          []validator.String{oneOfValidator{string(api.ProtocolTCP), string(api.ProtocolUDP)}},
-							},
-							"port": schema.Int64Attribute{
-								MarkdownDescription: "Port of the service.",
-								Required:            true,
-								Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 65535}},
-							},
-							"target_port": schema.StringAttribute{
-								MarkdownDescription: "Port on the pods: a number, or the name of a container port. Defaults to `port`.",
-								Optional:            true,
-								Computed:            true,
-								PlanModifiers:       []planmodifier.String{targetPortDefault{}},
-							},
-							"node_port": schema.Int64Attribute{
-								MarkdownDescription: "Port opened on every node for `NodePort` and `LoadBalancer` services; allocated by the API server when left out, and kept across updates.",
-								Optional:            true,
-								Computed:            true,
-								Validators:          []validator.Int64{int64RangeValidator{min: 1, max: 65535}},
-								PlanModifiers:       []planmodifier.Int64{nodePortKeep{}},
-							},
-						}},
-					},
-				},
-			},
-		},
-	}
-	resp.Schema.Blocks = cacheBlockTypes(resp.Schema.Blocks)
+func (r *ServiceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = kindSchema(ctx, "service")
 }
 
 // clusterIPChanged: replacing is needed only when both the configured and

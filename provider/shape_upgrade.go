@@ -2,10 +2,13 @@ package provider
 
 import (
 	"context"
+	"maps"
 
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	mschema "github.com/maestro-dev/maestro/internal/schema"
 )
 
 // State upgrades from the flat shape (schema version 0), where namespace,
@@ -164,11 +167,11 @@ type autoscalerModelV0 struct {
 // autoscalerSchemaV0 is version 0: the spec block's contents were at the
 // top level, beside the metadata attributes.
 func autoscalerSchemaV0() *schema.Schema {
+	k, _ := mschema.Describe("autoscaler")
+	spec := k.Blocks["spec"]
 	attrs := flatMetaV0(true)
-	for name, a := range autoscalerSpecAttributes() {
-		attrs[name] = a
-	}
-	return &schema.Schema{Attributes: attrs, Blocks: autoscalerSpecBlocks()}
+	maps.Copy(attrs, emitAttributes(spec.Attributes))
+	return &schema.Schema{Attributes: attrs, Blocks: emitBlocks(spec.Blocks)}
 }
 
 // UpgradeState moves a version 0 autoscaler's attributes into metadata

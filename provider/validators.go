@@ -147,18 +147,6 @@ func (v absPathValidator) ValidateString(ctx context.Context, req validator.Stri
 	}
 }
 
-// quoteList renders values for a description: `a`, `b` or `c`.
-func quoteList(values []string) string {
-	q := make([]string, len(values))
-	for i, v := range values {
-		q[i] = "`" + v + "`"
-	}
-	if len(q) < 2 {
-		return strings.Join(q, "")
-	}
-	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
-}
-
 // durationValidator checks a whole-second duration ("90s", "5m").
 type durationValidator struct{}
 

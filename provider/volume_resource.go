@@ -9,9 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -76,56 +74,7 @@ func (r *VolumeResource) Metadata(_ context.Context, req resource.MetadataReques
 }
 
 func (r *VolumeResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = schema.Schema{
-		MarkdownDescription: "A volume: named data on one node that outlives the pods using it (they mount it with " +
-			"`volume { persistent { name = ... } }`). The first pod that uses it decides its node unless `spec.node_name` pins one; " +
-			"from then on its pods run only there, and wait (pending, with the reason) while that node cannot take them. " +
-			"Destroying a deployment leaves its volumes; destroying the volume waits until no pod uses it, then deletes it " +
-			"and, with `reclaim_policy = \"Delete\"`, its data.",
-		Attributes: map[string]schema.Attribute{
-			"id": computedString("`namespace/name`."),
-			"node": schema.StringAttribute{
-				MarkdownDescription: "The node the volume's data lives on; empty until a pod first uses it (or `spec.node_name` pins it).",
-				Computed:            true,
-			},
-			"phase": schema.StringAttribute{
-				MarkdownDescription: "`Pending` (on no node yet), `Available` (on a node, unused), `Bound` (used by pods) or `Lost` (its node is gone).",
-				Computed:            true,
-			},
-		},
-		Blocks: map[string]schema.Block{
-			"metadata": metadataBlock("volume"),
-			"spec": schema.SingleNestedBlock{
-				MarkdownDescription: "What happens to the volume's data, and where it lives. Leaving the block out means the defaults.",
-				Attributes: map[string]schema.Attribute{
-					"reclaim_policy": schema.StringAttribute{
-						MarkdownDescription: "What deleting the volume does to its data: `Retain` (default) keeps it on the node, where a volume " +
-							"of the same name pinned to that node finds it again; `Delete` has the node's agent remove it. Pods coming and going never touch it.",
-						Optional:   true,
-						Computed:   true,
-						Default:    stringdefault.StaticString(api.ReclaimRetain),
-						Validators: []validator.String{oneOfValidator{api.ReclaimRetain, api.ReclaimDelete}},
-					},
-					"node_name": schema.StringAttribute{
-						MarkdownDescription: "Pins the volume to a node before any pod uses it. Left out, the first pod's node is used and kept. " +
-							"A volume's data cannot move: pinning it elsewhere than where it lives replaces the volume.",
-						Optional:   true,
-						Computed:   true,
-						Validators: []validator.String{nodeNameValidator{}},
-						PlanModifiers: []planmodifier.String{
-							// Left out, the pin the volume has stays (the API
-							// refuses to remove it: the data is on that node).
-							stringplanmodifier.UseStateForUnknown(),
-							stringplanmodifier.RequiresReplaceIf(pinMovesData,
-								"Pinning a volume to another node than the one its data lives on replaces the volume.",
-								"Pinning a volume to another node than the one its data lives on replaces the volume."),
-						},
-					},
-				},
-			},
-		},
-	}
-	resp.Schema.Blocks["timeouts"] = timeouts.Block(ctx, timeouts.Opts{Delete: true})
+	resp.Schema = kindSchema(ctx, "volume")
 }
 
 // pinMovesData: the configured pin names another node than the one the

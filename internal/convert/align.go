@@ -75,7 +75,7 @@ func Align(kind string, raw, want, have map[string]any, applied Applied) {
 		dropUnset(raw, want, have, strings.Split(p, "."))
 	}
 	prefix := ""
-	if _, ok := schema.Block(kind).NestedBlocks["metadata"]; ok {
+	if _, ok := schema.JSONBlock(kind).NestedBlocks["metadata"]; ok {
 		prefix = "metadata"
 	}
 	for _, name := range []string{"labels", "annotations"} {

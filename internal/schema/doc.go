@@ -1,13 +1,9 @@
-// Package schema is the description of every manifest kind the CLI reads:
-// the provider's resource schemas (blocks, attributes and their types) in
-// the shape `terraform providers schema -json` prints, plus a side table
-// of what that shape leaves out (attributes that force replacement, that
-// the server fills in when left out, that are sensitive or write-only).
-//
-// The provider's framework schema stays the source of truth: schema.json
-// and rules.json are generated from it (see schemagen; regenerate with
-// `go generate ./internal/schema`), and provider/schema_json_test.go fails
-// when they are stale. This package does not import the provider.
+// Package schema describes every manifest kind once: its blocks and
+// attributes, their types, defaults and value rules, which changes force
+// replacement and which fields the server owns (describe.go, kinds.go,
+// podspec.go). Both readers of HCL use it: the CLI decodes manifests with
+// the hcldec specs derived here and plans with the rules derived here;
+// the Terraform provider emits its plugin-framework schema from the same
+// description (provider/schema_emit.go). The package imports neither the
+// framework nor the provider, so the CLI binary links neither.
 package schema
-
-//go:generate go run ./gen .

@@ -1,9 +1,6 @@
 package schema
 
 import (
-	_ "embed"
-	"encoding/json"
-	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -13,109 +10,93 @@ import (
 	tfjson "github.com/hashicorp/terraform-json"
 )
 
-// Names of the generated files and the provider they describe.
-const (
-	SchemaFile     = "schema.json"
-	RulesFile      = "rules.json"
-	ProviderSource = "registry.terraform.io/maestro-dev/maestro"
-	// TypePrefix makes a manifest kind a Terraform resource type.
-	TypePrefix = "maestro_"
-)
+// ProviderSource is the provider the kinds are Terraform resources of.
+const ProviderSource = "registry.terraform.io/maestro-dev/maestro"
 
-// kinds are the manifest kinds, in the order objects are applied:
-// namespaces first, then what workloads read, the workloads, and what
-// points at them.
-var kinds = []string{"namespace", "config_map", "secret", "volume", "deployment", "pod", "service", "autoscaler"}
-
-// apiKinds are the API kinds of the manifest kinds.
-var apiKinds = map[string]string{
-	"namespace": "Namespace", "config_map": "ConfigMap", "secret": "Secret", "volume": "Volume",
-	"deployment": "Deployment", "pod": "Pod", "service": "Service", "autoscaler": "Autoscaler",
-}
+// TypePrefix makes a manifest kind a Terraform resource type.
+const TypePrefix = "maestro_"
 
 // Rules is what the terraform-json schema does not carry about a kind.
 // Paths are attribute paths from the resource's root, dotted, without
 // list indices ("spec.template.container.image").
 type Rules struct {
 	// ForceNew: a change replaces the object.
-	ForceNew []string `json:"force_new,omitempty"`
+	ForceNew []string
 	// KeepUnset: optional attributes the server fills in; left out of a
 	// manifest, the live value stays (and is no diff).
-	KeepUnset []string `json:"keep_unset,omitempty"`
+	KeepUnset []string
 	// Sensitive values are never printed.
-	Sensitive []string `json:"sensitive,omitempty"`
+	Sensitive []string
 	// WriteOnly values are sent but never read back.
-	WriteOnly []string `json:"write_only,omitempty"`
+	WriteOnly []string
 	// ServerOwned attributes are set only by the server (computed only).
-	ServerOwned []string `json:"server_owned,omitempty"`
+	ServerOwned []string
 }
 
-// Sort orders every list (the generator's output is stable).
-func (r *Rules) Sort() {
+// sort orders every list.
+func (r *Rules) sort() {
 	for _, l := range []*[]string{&r.ForceNew, &r.KeepUnset, &r.Sensitive, &r.WriteOnly, &r.ServerOwned} {
 		sort.Strings(*l)
 		*l = slices.Compact(*l)
 	}
 }
 
-//go:embed schema.json
-var schemaJSON []byte
-
-//go:embed rules.json
-var rulesJSON []byte
-
-var load = sync.OnceValues(func() (*loaded, error) {
-	var ps tfjson.ProviderSchemas
-	if err := json.Unmarshal(schemaJSON, &ps); err != nil {
-		return nil, fmt.Errorf("schema: %s: %w", SchemaFile, err)
+var load = sync.OnceValue(func() *loaded {
+	l := &loaded{byName: map[string]Kind{}, blocks: map[string]*tfjson.SchemaBlock{}, specs: map[string]hcldec.Spec{}, rules: map[string]*Rules{}}
+	for _, k := range describe() {
+		k = normalized(k)
+		l.kinds = append(l.kinds, k)
+		l.byName[k.Name] = k
+		l.blocks[k.Name] = jsonBlock(k.Block)
+		l.specs[k.Name] = blockSpec(l.blocks[k.Name])
+		l.rules[k.Name] = kindRules(k)
 	}
-	p := ps.Schemas[ProviderSource]
-	if p == nil {
-		return nil, fmt.Errorf("schema: %s has no provider %s", SchemaFile, ProviderSource)
-	}
-	l := &loaded{blocks: map[string]*tfjson.SchemaBlock{}, specs: map[string]hcldec.Spec{}}
-	if err := json.Unmarshal(rulesJSON, &l.rules); err != nil {
-		return nil, fmt.Errorf("schema: %s: %w", RulesFile, err)
-	}
-	for _, k := range kinds {
-		s := p.ResourceSchemas[TypePrefix+k]
-		if s == nil || s.Block == nil {
-			return nil, fmt.Errorf("schema: %s has no %s%s", SchemaFile, TypePrefix, k)
-		}
-		l.blocks[k] = s.Block
-		l.specs[k] = blockSpec(s.Block)
-	}
-	return l, nil
+	return l
 })
 
 type loaded struct {
+	kinds  []Kind
+	byName map[string]Kind
 	blocks map[string]*tfjson.SchemaBlock
 	specs  map[string]hcldec.Spec
 	rules  map[string]*Rules
 }
 
-func mustLoad() *loaded {
-	l, err := load()
-	if err != nil {
-		panic(err) // the embedded files are generated and tested: a failure is a build defect
-	}
-	return l
-}
+func mustLoad() *loaded { return load() }
 
 // Kinds lists the manifest kinds in apply order.
-func Kinds() []string { return slices.Clone(kinds) }
+func Kinds() []string {
+	var out []string
+	for _, k := range mustLoad().kinds {
+		out = append(out, k.Name)
+	}
+	return out
+}
+
+// Describe is the kind's description (false for an unknown kind): what
+// the provider builds its resource's schema from.
+func Describe(kind string) (Kind, bool) {
+	k, ok := mustLoad().byName[kind]
+	return k, ok
+}
 
 // Known reports whether kind is a manifest kind.
-func Known(kind string) bool { return slices.Contains(kinds, kind) }
+func Known(kind string) bool {
+	_, ok := Describe(kind)
+	return ok
+}
 
 // APIKind is the API kind of a manifest kind ("deployment": "Deployment").
-func APIKind(kind string) string { return apiKinds[kind] }
+func APIKind(kind string) string {
+	k, _ := Describe(kind)
+	return k.APIKind
+}
 
 // KindOfAPI is the manifest kind of an API kind ("" when none).
 func KindOfAPI(apiKind string) string {
-	for k, v := range apiKinds {
-		if v == apiKind {
-			return k
+	for _, k := range mustLoad().kinds {
+		if k.APIKind == apiKind {
+			return k.Name
 		}
 	}
 	return ""
@@ -128,9 +109,9 @@ func KindOfType(typ string) (string, bool) {
 	return k, ok && Known(k)
 }
 
-// Block is the kind's schema as terraform-json has it (nil for an unknown
-// kind).
-func Block(kind string) *tfjson.SchemaBlock { return mustLoad().blocks[kind] }
+// JSONBlock is the kind's schema as terraform-json has it, without the
+// timeouts block a manifest has no use for (nil for an unknown kind).
+func JSONBlock(kind string) *tfjson.SchemaBlock { return mustLoad().blocks[kind] }
 
 // Spec is the hcldec spec that decodes a manifest block of the kind.
 func Spec(kind string) hcldec.Spec { return mustLoad().specs[kind] }
