@@ -2,14 +2,14 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log"
 	"os"
 	"runtime/debug"
 	"strings"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/maestro-dev/maestro/internal/version"
 	"github.com/maestro-dev/maestro/provider"
@@ -22,11 +22,15 @@ func main() {
 	quietSDKUnlessAsked(os.Getenv, os.Setenv)
 	collectLessOften(os.Getenv, debug.SetGCPercent)
 
-	err := providerserver.Serve(context.Background(), provider.New(version.Version), providerserver.ServeOpts{
-		Address: "registry.terraform.io/maestro-dev/maestro",
-		Debug:   debugMode,
-	})
+	srv, err := provider.Server(version.Version)()
 	if err != nil {
+		log.Fatal(err)
+	}
+	var opts []tf6server.ServeOpt
+	if debugMode {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	if err := tf6server.Serve("registry.terraform.io/maestro-dev/maestro", func() tfprotov6.ProviderServer { return srv }, opts...); err != nil {
 		log.Fatal(err)
 	}
 }

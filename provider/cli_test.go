@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-
 	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
@@ -25,7 +23,7 @@ func terraformCLI(t *testing.T, config string) func(args ...string) (string, err
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	env := testenv.ServeProvider(t, providerAddress, providerserver.NewProtocol6(New("test")()))
+	env := testenv.ServeProvider(t, providerAddress, Server("test"))
 	dir := t.TempDir()
 	full := `terraform {
   required_providers {

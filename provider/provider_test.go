@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -8,11 +9,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 
 	"github.com/maestro-dev/maestro/engine/client"
@@ -24,15 +27,97 @@ const terraformPath = "/usr/local/bin/terraform"
 
 // testAccProtoV6ProviderFactories runs the provider in-process, so
 // Terraform needs no registry to find it (one server for every provider
-// block: see serialServer).
+// block: see serialServer). Unchanged objects are planned as in the
+// released provider (unchangedPlans), and every such plan is checked
+// against the framework's own (shadowPlans).
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
 	"maestro": func() (tfprotov6.ProviderServer, error) {
 		s, err := providerserver.NewProtocol6WithError(New("test")())()
 		if err != nil {
 			return nil, err
 		}
-		return serialized(s), nil
+		u, err := newUnchangedPlans(s, shadowPlans.compare)
+		if err != nil {
+			return nil, err
+		}
+		return serialized(u), nil
 	},
+}
+
+// shadowPlans collects the differences between unchangedPlans' answers and
+// the framework's for the same requests, over every acceptance test;
+// TestMain fails the run on any.
+var shadowPlans planDiffs
+
+type planDiffs struct {
+	mu    sync.Mutex
+	same  int
+	diffs []string
+}
+
+func (d *planDiffs) compare(typ tftypes.Type, req *tfprotov6.PlanResourceChangeRequest, ours, framework *tfprotov6.PlanResourceChangeResponse) {
+	var why []string
+	if diff := stateDiff(typ, ours.PlannedState, framework.PlannedState); diff != "" {
+		why = append(why, "planned state differs: "+diff)
+	}
+	if !bytes.Equal(ours.PlannedPrivate, framework.PlannedPrivate) {
+		why = append(why, fmt.Sprintf("private state %q, the framework's %q", ours.PlannedPrivate, framework.PlannedPrivate))
+	}
+	if len(framework.RequiresReplace) > 0 || len(framework.Diagnostics) > 0 || framework.Deferred != nil || framework.PlannedIdentity != nil {
+		why = append(why, fmt.Sprintf("the framework also said: replace %v, diagnostics %v, deferred %v, identity %v",
+			framework.RequiresReplace, framework.Diagnostics, framework.Deferred, framework.PlannedIdentity))
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(why) == 0 {
+		d.same++
+		return
+	}
+	d.diffs = append(d.diffs, req.TypeName+": "+strings.Join(why, "; "))
+}
+
+// stateDiff names the attributes where two planned states differ, empty
+// when they are equal. (Equal values need not be equal bytes: the
+// framework encodes a map's keys in Go's map order.)
+func stateDiff(typ tftypes.Type, a, b *tfprotov6.DynamicValue) string {
+	if a == nil || b == nil {
+		return fmt.Sprintf("%v vs %v", a, b)
+	}
+	av, err := a.Unmarshal(typ)
+	if err != nil {
+		return err.Error()
+	}
+	bv, err := b.Unmarshal(typ)
+	if err != nil {
+		return err.Error()
+	}
+	if av.Equal(bv) {
+		return ""
+	}
+	diffs, err := av.Diff(bv)
+	if err != nil {
+		return err.Error()
+	}
+	out := []string{"values differ"}
+	for _, d := range diffs {
+		if d.Value1 == nil || d.Value2 == nil || d.Value1.Type().Is(tftypes.Object{}) || d.Value1.Type().Is(tftypes.List{}) {
+			continue // the leaves say it
+		}
+		out = append(out, fmt.Sprintf("%s: %s vs the framework's %s", d.Path, d.Value1, d.Value2))
+	}
+	return strings.Join(out, ", ")
+}
+
+// report says how the comparisons went; false when any differed.
+func (d *planDiffs) report() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.diffs) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: %d plans of unchanged objects differ from the framework's (%d agree):\n  %s\n", len(d.diffs), d.same, strings.Join(d.diffs, "\n  "))
+		return false
+	}
+	fmt.Fprintf(os.Stderr, "unchanged objects planned without the framework: %d plans, each equal to the framework's\n", d.same)
+	return true
 }
 
 // accCluster prepares an acceptance test: it checks the terraform binary,
@@ -112,6 +197,9 @@ func TestMain(m *testing.M) {
 		}
 	}
 	code := m.Run()
+	if !shadowPlans.report() && code == 0 {
+		code = 1
+	}
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }

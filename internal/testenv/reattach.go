@@ -15,8 +15,13 @@ import (
 // address until the test ends, and returns the TF_REATTACH_PROVIDERS
 // value that points a terraform binary at it: the provider's requests
 // then run (and profile, and hit breakpoints) in the test.
-func ServeProvider(t testing.TB, address string, server func() tfprotov6.ProviderServer) string {
+func ServeProvider(t testing.TB, address string, newServer func() (tfprotov6.ProviderServer, error)) string {
 	t.Helper()
+	srv, err := newServer()
+	if err != nil {
+		t.Fatalf("starting the provider: %v", err)
+	}
+	server := func() tfprotov6.ProviderServer { return srv }
 	ctx, cancel := context.WithCancel(context.Background())
 	reattach := make(chan *plugin.ReattachConfig, 1)
 	closed := make(chan struct{})

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-
 	"github.com/maestro-dev/maestro/internal/testenv"
 	"github.com/maestro-dev/maestro/provider"
 )
@@ -155,7 +153,7 @@ func BenchmarkPlanNoopInProcess(b *testing.B) {
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	c := startAPIOnly(b)
 	w := newWorkspace(b, map[string]string{"main.tf": hcl(noopConfig, "{{n}}", strconv.Itoa(noopObjects))})
-	w.env = append(w.env, "TF_REATTACH_PROVIDERS="+testenv.ServeProvider(b, providerAddress, providerserver.NewProtocol6(provider.New("bench")())))
+	w.env = append(w.env, "TF_REATTACH_PROVIDERS="+testenv.ServeProvider(b, providerAddress, provider.Server("bench")))
 	w.setVar("config_path", c.ConfigPath)
 	w.mustApply()
 	w.wantPlan(0)

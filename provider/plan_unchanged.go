@@ -1,0 +1,208 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/big"
+	"strconv"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	mschema "github.com/maestro-dev/maestro/internal/schema"
+)
+
+// Planning an unchanged object without the framework.
+//
+// In a plan where most objects are unchanged, most of the provider's work
+// was the plugin framework planning objects that stay as they are: three
+// values converted in, every attribute's defaults and plan modifiers run,
+// one value converted out, for a planned state equal to the prior state.
+// Terraform proposes exactly the prior state when the configuration
+// matches it; what the framework could still change then is known from the
+// kind's description in internal/schema: a default (or target_port's "the
+// port", or node_port's "none") filling in an attribute the configuration
+// leaves out, where the live object drifted from it. unchangedPlans
+// answers such a request itself when none of those applies, and hands
+// every other request to the framework. The acceptance tests run every
+// answer it gives through the framework too and fail on any difference
+// (see provider_test.go).
+
+// Server is the provider's protocol server: the framework's, with
+// unchanged objects planned directly.
+func Server(version string) func() (tfprotov6.ProviderServer, error) {
+	return func() (tfprotov6.ProviderServer, error) {
+		s, err := providerserver.NewProtocol6WithError(New(version)())()
+		if err != nil {
+			return nil, err
+		}
+		return newUnchangedPlans(s, nil)
+	}
+}
+
+// unchangedPlans is a protocol server that plans unchanged objects of the
+// manifest kinds itself.
+type unchangedPlans struct {
+	tfprotov6.ProviderServer
+	kinds map[string]unchangedKind // by resource type
+	// shadow, when set, is also given the framework's answer to every
+	// request planned here (tests compare the two).
+	shadow shadowFunc
+}
+
+// shadowFunc is given the framework's answer beside unchangedPlans' for
+// a request of the resource type typ.
+type shadowFunc func(typ tftypes.Type, req *tfprotov6.PlanResourceChangeRequest, ours, framework *tfprotov6.PlanResourceChangeResponse)
+
+type unchangedKind struct {
+	typ   tftypes.Type
+	block mschema.Block
+}
+
+func newUnchangedPlans(s tfprotov6.ProviderServer, shadow shadowFunc) (*unchangedPlans, error) {
+	resp, err := s.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("reading the provider schema: %w", err)
+	}
+	u := &unchangedPlans{ProviderServer: s, kinds: map[string]unchangedKind{}, shadow: shadow}
+	for _, kind := range mschema.Kinds() {
+		d, _ := mschema.Describe(kind)
+		s := resp.ResourceSchemas[mschema.TypePrefix+kind]
+		if s == nil || !plannableUnchanged(d.Block) {
+			continue
+		}
+		u.kinds[mschema.TypePrefix+kind] = unchangedKind{typ: s.ValueType(), block: d.Block}
+	}
+	return u, nil
+}
+
+// plannableUnchanged: no attribute of b has a planning rule that can
+// replace an unchanged object (a volume's pin compares with where its data
+// lives, which the configuration does not say).
+func plannableUnchanged(b mschema.Block) bool {
+	for _, a := range b.Attributes {
+		if a.Plan == mschema.VolumePinReplace {
+			return false
+		}
+	}
+	for _, n := range b.Blocks {
+		if !plannableUnchanged(n.Block) {
+			return false
+		}
+	}
+	return true
+}
+
+// PlanResourceChange plans an unchanged object as its prior state; any
+// other request goes to the framework.
+func (u *unchangedPlans) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	resp := u.planUnchanged(req)
+	if resp == nil {
+		return u.ProviderServer.PlanResourceChange(ctx, req)
+	}
+	if u.shadow != nil {
+		full, err := u.ProviderServer.PlanResourceChange(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		u.shadow(u.kinds[req.TypeName].typ, req, resp, full)
+	}
+	return resp, nil
+}
+
+// planUnchanged is the plan of an unchanged object, or nil when the
+// framework must plan the request.
+func (u *unchangedPlans) planUnchanged(req *tfprotov6.PlanResourceChangeRequest) *tfprotov6.PlanResourceChangeResponse {
+	k, ok := u.kinds[req.TypeName]
+	if !ok || req.PriorState == nil || req.ProposedNewState == nil || req.Config == nil ||
+		len(req.PriorState.MsgPack) == 0 || !bytes.Equal(req.PriorState.MsgPack, req.ProposedNewState.MsgPack) {
+		return nil
+	}
+	prior, err := req.PriorState.Unmarshal(k.typ)
+	if err != nil || prior.IsNull() || !prior.IsFullyKnown() {
+		return nil
+	}
+	config, err := req.Config.Unmarshal(k.typ)
+	if err != nil || !filledAsPrior(k.block, config, prior) {
+		return nil
+	}
+	return &tfprotov6.PlanResourceChangeResponse{PlannedState: req.ProposedNewState, PlannedPrivate: req.PriorPrivate}
+}
+
+// filledAsPrior reports whether every attribute of b that the
+// configuration leaves out and the framework would fill in (a default,
+// target_port's port, node_port's none) already has that value in prior,
+// at every depth. Any doubt is false.
+func filledAsPrior(b mschema.Block, config, prior tftypes.Value) bool {
+	var c, p map[string]tftypes.Value
+	if config.As(&c) != nil || prior.As(&p) != nil {
+		return false
+	}
+	for name, a := range b.Attributes {
+		if !c[name].IsNull() {
+			continue
+		}
+		switch {
+		case a.Default != nil:
+			if !equalsScalar(p[name], a.Default) {
+				return false
+			}
+		case a.Plan == mschema.TargetPortDefault:
+			var port big.Float
+			if p["port"].IsNull() || p["port"].As(&port) != nil {
+				return false
+			}
+			n, _ := port.Int64()
+			if !equalsScalar(p[name], strconv.FormatInt(n, 10)) {
+				return false
+			}
+		case a.Plan == mschema.NodePortKeep:
+			if !p[name].IsNull() {
+				return false // kept or dropped by the service's type: the framework decides
+			}
+		}
+	}
+	for name, n := range b.Blocks {
+		cv, pv := c[name], p[name]
+		if !n.List {
+			if cv.IsNull() != pv.IsNull() {
+				return false
+			}
+			if !cv.IsNull() && !filledAsPrior(n.Block, cv, pv) {
+				return false
+			}
+			continue
+		}
+		var cl, pl []tftypes.Value
+		if !cv.IsNull() && cv.As(&cl) != nil || !pv.IsNull() && pv.As(&pl) != nil || len(cl) != len(pl) {
+			return false
+		}
+		for i := range cl {
+			if !filledAsPrior(n.Block, cl[i], pl[i]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// equalsScalar reports whether v holds want (a string, int64 or bool).
+func equalsScalar(v tftypes.Value, want any) bool {
+	if v.IsNull() || !v.IsKnown() {
+		return false
+	}
+	switch want := want.(type) {
+	case string:
+		var s string
+		return v.As(&s) == nil && s == want
+	case int64:
+		var f big.Float
+		return v.As(&f) == nil && f.Cmp(new(big.Float).SetInt64(want)) == 0
+	case bool:
+		var b bool
+		return v.As(&b) == nil && b == want
+	}
+	return false
+}
