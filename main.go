@@ -30,7 +30,7 @@ func main() {
 	if debugMode {
 		opts = append(opts, tf6server.WithManagedDebug())
 	}
-	if err := tf6server.Serve("registry.terraform.io/maestro-dev/maestro", func() tfprotov6.ProviderServer { return srv }, opts...); err != nil {
+	if err := tf6server.Serve(provider.Address, func() tfprotov6.ProviderServer { return srv }, opts...); err != nil {
 		log.Fatal(err)
 	}
 }

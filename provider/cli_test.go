@@ -13,7 +13,7 @@ import (
 	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
-const providerAddress = "registry.terraform.io/maestro-dev/maestro"
+const providerAddress = Address
 
 // terraformCLI serves the provider in-process and returns a runner of the
 // real terraform binary against it (TF_REATTACH_PROVIDERS) in a directory

@@ -30,6 +30,10 @@ import (
 // answer it gives through the framework too and fail on any difference
 // (see provider_test.go).
 
+// Address is the provider's address in the Terraform registry, which
+// main.go serves it as.
+const Address = mschema.ProviderSource
+
 // Server is the provider's protocol server: the framework's, with
 // unchanged objects planned directly.
 func Server(version string) func() (tfprotov6.ProviderServer, error) {

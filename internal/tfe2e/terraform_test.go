@@ -16,11 +16,11 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/testenv"
+	"github.com/maestro-dev/maestro/provider"
 )
 
-// providerAddress is the address main.go serves the provider under;
-// TestProviderAddressMatchesMain keeps the two in step.
-const providerAddress = "registry.terraform.io/maestro-dev/maestro"
+// providerAddress is the address main.go serves the provider under.
+const providerAddress = provider.Address
 
 // providerBlock is the terraform and provider blocks every configuration
 // of this package starts with; the client config file of the cluster
@@ -262,20 +262,6 @@ func (w *workspace) wantPlan(code int) tfResult {
 		w.t.Fatalf("plan: want exit %d, got %d\n%s", code, r.code, r)
 	}
 	return r
-}
-
-// TestProviderAddressMatchesMain keeps providerAddress in step with the
-// address main.go serves: a dev override of another address would make
-// terraform look for the provider in a registry.
-func TestProviderAddressMatchesMain(t *testing.T) {
-	t.Parallel()
-	b, err := os.ReadFile(filepath.Join("..", "..", "main.go"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := fmt.Sprintf("Address: %q", providerAddress); !strings.Contains(string(b), want) {
-		t.Fatalf("main.go does not serve the provider as %s (want %s in it)", providerAddress, want)
-	}
 }
 
 // configClient is a client of the cluster named by the workspace's
