@@ -83,8 +83,8 @@ func join(prefix, name string) string {
 }
 
 // kindRules collects the kind's rules from its attributes' flags.
-func kindRules(k Kind) *Rules {
-	r := &Rules{}
+func kindRules(k Kind) *ruleSet {
+	r := &ruleSet{}
 	walk("", k.Block, func(p string, a Attribute) {
 		if a.ForceNew {
 			r.ForceNew = append(r.ForceNew, p)
@@ -122,7 +122,7 @@ func walk(prefix string, b Block, f func(string, Attribute)) {
 // replaceSpec adds every settable attribute and every block under prefix
 // to the force-new list, but the attributes named in except (relative to
 // spec) and the blocks holding them.
-func replaceSpec(prefix string, b Block, except []string, r *Rules) {
+func replaceSpec(prefix string, b Block, except []string, r *ruleSet) {
 	kept := func(p string) bool {
 		rel := strings.TrimPrefix(p, "spec.")
 		return slices.ContainsFunc(except, func(e string) bool { return e == rel || strings.HasPrefix(e, rel+".") })

@@ -16,10 +16,10 @@ const ProviderSource = "registry.terraform.io/maestro-dev/maestro"
 // TypePrefix makes a manifest kind a Terraform resource type.
 const TypePrefix = "maestro_"
 
-// Rules is what the terraform-json schema does not carry about a kind.
+// ruleSet is what the terraform-json schema does not carry about a kind.
 // Paths are attribute paths from the resource's root, dotted, without
 // list indices ("spec.template.container.image").
-type Rules struct {
+type ruleSet struct {
 	// ForceNew: a change replaces the object.
 	ForceNew []string
 	// KeepUnset: optional attributes the server fills in; left out of a
@@ -34,7 +34,7 @@ type Rules struct {
 }
 
 // sort orders every list.
-func (r *Rules) sort() {
+func (r *ruleSet) sort() {
 	for _, l := range []*[]string{&r.ForceNew, &r.KeepUnset, &r.Sensitive, &r.WriteOnly, &r.ServerOwned} {
 		sort.Strings(*l)
 		*l = slices.Compact(*l)
@@ -42,7 +42,7 @@ func (r *Rules) sort() {
 }
 
 var load = sync.OnceValue(func() *loaded {
-	l := &loaded{byName: map[string]Kind{}, blocks: map[string]*tfjson.SchemaBlock{}, specs: map[string]hcldec.Spec{}, rules: map[string]*Rules{}}
+	l := &loaded{byName: map[string]Kind{}, blocks: map[string]*tfjson.SchemaBlock{}, specs: map[string]hcldec.Spec{}, rules: map[string]*ruleSet{}}
 	for _, k := range describe() {
 		k = normalized(k)
 		l.kinds = append(l.kinds, k)
@@ -59,24 +59,23 @@ type loaded struct {
 	byName map[string]Kind
 	blocks map[string]*tfjson.SchemaBlock
 	specs  map[string]hcldec.Spec
-	rules  map[string]*Rules
+	rules  map[string]*ruleSet
 }
-
-func mustLoad() *loaded { return load() }
 
 // Kinds lists the manifest kinds in apply order.
 func Kinds() []string {
 	var out []string
-	for _, k := range mustLoad().kinds {
+	for _, k := range load().kinds {
 		out = append(out, k.Name)
 	}
 	return out
 }
 
 // Describe is the kind's description (false for an unknown kind): what
-// the provider builds its resource's schema from.
+// the provider builds its resource's schema from. Its maps are shared:
+// read them, never change them.
 func Describe(kind string) (Kind, bool) {
-	k, ok := mustLoad().byName[kind]
+	k, ok := load().byName[kind]
 	return k, ok
 }
 
@@ -94,7 +93,7 @@ func APIKind(kind string) string {
 
 // KindOfAPI is the manifest kind of an API kind ("" when none).
 func KindOfAPI(apiKind string) string {
-	for _, k := range mustLoad().kinds {
+	for _, k := range load().kinds {
 		if k.APIKind == apiKind {
 			return k.Name
 		}
@@ -111,16 +110,16 @@ func KindOfType(typ string) (string, bool) {
 
 // JSONBlock is the kind's schema as terraform-json has it, without the
 // timeouts block a manifest has no use for (nil for an unknown kind).
-func JSONBlock(kind string) *tfjson.SchemaBlock { return mustLoad().blocks[kind] }
+func JSONBlock(kind string) *tfjson.SchemaBlock { return load().blocks[kind] }
 
 // Spec is the hcldec spec that decodes a manifest block of the kind.
-func Spec(kind string) hcldec.Spec { return mustLoad().specs[kind] }
+func Spec(kind string) hcldec.Spec { return load().specs[kind] }
 
-func rules(kind string) *Rules {
-	if r := mustLoad().rules[kind]; r != nil {
+func rules(kind string) *ruleSet {
+	if r := load().rules[kind]; r != nil {
 		return r
 	}
-	return &Rules{}
+	return &ruleSet{}
 }
 
 // ForceNew lists the attribute paths whose change replaces the object.
