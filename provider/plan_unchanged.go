@@ -26,11 +26,11 @@ import (
 // port", or node_port's "none") filling in an attribute the configuration
 // leaves out, where the live object drifted from it. unchangedPlans
 // answers such a request itself when none of those applies, and hands
-// every other request to the framework. (It relies on the provider never
-// deferring its resources from Configure, as it does not: the framework
-// would mark every plan of a deferred resource.) The acceptance tests run every
+// every other request to the framework. The acceptance tests run every
 // answer it gives through the framework too and fail on any difference
-// (see provider_test.go).
+// (see provider_test.go). It relies on the provider never deferring its
+// resources from Configure, as it does not: the framework would mark
+// every plan of a deferred resource.
 
 // Address is the provider's address in the Terraform registry, which
 // main.go serves it as.
