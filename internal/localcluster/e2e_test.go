@@ -14,11 +14,12 @@ import (
 	"github.com/maestro-dev/maestro/engine/runtime"
 )
 
-// A 3-replica deployment spreads over 3 nodes, every pod answers HTTP on its
-// pod IP, and the engine runs exactly one sandbox and one app container per pod.
+// A 3-replica deployment spreads over 3 nodes, every ready pod answers
+// HTTP on its pod IP, and the engine runs exactly one sandbox and one app
+// container per pod.
 func TestDeploymentRunsAndSpreads(t *testing.T) {
 	c := startCluster(t, 3)
-	c.create(t, c.demoDeployment("web", 3))
+	c.create(t, c.demoDeployment("web", 3, readyWhenServing))
 	pods := c.readyPods(t, "app=web", 3, 60*time.Second)
 	nodes := map[string]bool{}
 	for _, p := range pods {

@@ -102,6 +102,16 @@ func (c *lc) demoDeployment(name string, replicas int32, mutate ...func(*api.Dep
 	return testenv.DemoDeployment(c.demo, name, replicas, mutate...)
 }
 
+// readyWhenServing gives a demo deployment's container a readiness probe
+// on /readyz every second, so a ready pod is one that answers HTTP (without
+// a probe, ready means only that the container started).
+func readyWhenServing(d *api.Deployment) {
+	d.Spec.Template.Spec.Containers[0].ReadinessProbe = &api.Probe{
+		ProbeHandler:  api.ProbeHandler{HTTPGet: &api.HTTPGetAction{Path: "/readyz", Port: api.FromString("http")}},
+		PeriodSeconds: 1,
+	}
+}
+
 func (c *lc) create(t testing.TB, d *api.Deployment) {
 	t.Helper()
 	if _, err := c.Client.Deployments(d.Namespace).Create(c.ctx, d); err != nil {

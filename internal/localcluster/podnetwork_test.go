@@ -22,11 +22,8 @@ import (
 func TestPodNetworkOnOneHost(t *testing.T) {
 	c := startCluster(t, 2)
 	hostPort := freeTCPPort(t)
-	c.create(t, c.demoDeployment("web", 2, func(d *api.Deployment) {
-		ct := &d.Spec.Template.Spec.Containers[0]
-		ct.Ports[0].HostPort = hostPort
-		ct.ReadinessProbe = &api.Probe{ProbeHandler: api.ProbeHandler{HTTPGet: &api.HTTPGetAction{Path: "/readyz", Port: api.FromString("http")}},
-			PeriodSeconds: 1}
+	c.create(t, c.demoDeployment("web", 2, readyWhenServing, func(d *api.Deployment) {
+		d.Spec.Template.Spec.Containers[0].Ports[0].HostPort = hostPort
 	}))
 	pods := c.readyPods(t, "app=web", 2, 60*time.Second)
 	if pods[0].Spec.NodeName == pods[1].Spec.NodeName {
