@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/maestro-dev/maestro/"
+
+// layeringExceptions are the imports that break DESIGN.md's dependency
+// rule today, each with what it uses: pure helpers of an engine package
+// that belong in engine/api. TestDependencyRule fails when one of them is
+// no longer needed, so the list only shrinks.
+var layeringExceptions = map[string][]string{
+	"provider":      {"engine/cloud", "engine/controller/clusterautoscaler"}, // cloud.Secret; clusterautoscaler.ParseCapacity
+	"internal/plan": {"engine/controller/nodepool"},                          // nodepool.TemplateHash, as the controller hashes machines
+}
+
+// TestDependencyRule checks DESIGN.md's rule on the packages' (non-test)
+// imports: engine/api imports nothing of ours; engine/store only
+// engine/api; the Terraform provider and the CLI's planning packages reach
+// the engine only through engine/api and engine/client; no engine package
+// imports the provider or internal/ (test-support packages, named
+// *test, aside). internal/cli wires servers and agents into processes
+// (DESIGN.md's daemon/) and is not held to the client rule.
+func TestDependencyRule(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	under := func(pkg string, roots ...string) bool {
+		return slices.ContainsFunc(roots, func(r string) bool { return pkg == r || strings.HasPrefix(pkg, r+"/") })
+	}
+	used := map[string]map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		pkg, ok := strings.CutPrefix(fields[0], module)
+		if !ok {
+			continue
+		}
+		for _, imp := range fields[1:] {
+			dep, ok := strings.CutPrefix(imp, module)
+			if !ok || under(dep, pkg) {
+				continue
+			}
+			var broken string
+			switch {
+			case under(pkg, "engine/api") && !under(dep, "engine/api"):
+				broken = "engine/api imports nothing of ours"
+			case under(pkg, "engine/store") && !under(dep, "engine/api", "engine/store"):
+				broken = "engine/store imports only engine/api"
+			case under(pkg, "engine") && !strings.HasSuffix(pkg, "test") && under(dep, "provider", "internal"):
+				broken = "the engine does not import the provider or internal/"
+			case under(pkg, "provider", "internal/schema", "internal/convert", "internal/manifest", "internal/plan") &&
+				under(dep, "engine") && !under(dep, "engine/api", "engine/client"):
+				if slices.Contains(layeringExceptions[pkg], dep) {
+					if used[pkg] == nil {
+						used[pkg] = map[string]bool{}
+					}
+					used[pkg][dep] = true
+					continue
+				}
+				broken = "the provider and the CLI reach the engine through engine/api and engine/client"
+			}
+			if broken != "" {
+				t.Errorf("%s imports %s: %s", pkg, dep, broken)
+			}
+		}
+	}
+	for pkg, deps := range layeringExceptions {
+		for _, dep := range deps {
+			if !used[pkg][dep] {
+				t.Errorf("%s no longer imports %s: take it off layeringExceptions", pkg, dep)
+			}
+		}
+	}
+}
