@@ -82,8 +82,8 @@ func emitAttribute(a mschema.Attribute) schema.Attribute {
 	switch a.Type {
 	case mschema.Int64:
 		out := schema.Int64Attribute{
-			MarkdownDescription: a.Description, DeprecationMessage: a.Deprecated,
-			Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly,
+			MarkdownDescription: a.Description,
+			Required:            a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly,
 			Validators: int64Validators(a), PlanModifiers: int64PlanModifiers(a),
 		}
 		if a.Default != nil {
@@ -92,8 +92,8 @@ func emitAttribute(a mschema.Attribute) schema.Attribute {
 		return out
 	case mschema.Bool:
 		out := schema.BoolAttribute{
-			MarkdownDescription: a.Description, DeprecationMessage: a.Deprecated,
-			Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly,
+			MarkdownDescription: a.Description,
+			Required:            a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly,
 			PlanModifiers: flagModifiers(a, boolplanmodifier.UseStateForUnknown, boolplanmodifier.RequiresReplace),
 		}
 		if a.Default != nil {
@@ -102,20 +102,20 @@ func emitAttribute(a mschema.Attribute) schema.Attribute {
 		return out
 	case mschema.StringList:
 		return schema.ListAttribute{
-			MarkdownDescription: a.Description, DeprecationMessage: a.Deprecated, ElementType: types.StringType,
+			MarkdownDescription: a.Description, ElementType: types.StringType,
 			Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly,
 			PlanModifiers: flagModifiers(a, listplanmodifier.UseStateForUnknown, listplanmodifier.RequiresReplace),
 		}
 	case mschema.StringMap:
 		return schema.MapAttribute{
-			MarkdownDescription: a.Description, DeprecationMessage: a.Deprecated, ElementType: types.StringType,
+			MarkdownDescription: a.Description, ElementType: types.StringType,
 			Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly,
 			PlanModifiers: flagModifiers(a, mapplanmodifier.UseStateForUnknown, mapplanmodifier.RequiresReplace),
 		}
 	}
 	out := schema.StringAttribute{
-		MarkdownDescription: a.Description, DeprecationMessage: a.Deprecated,
-		Required: a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly,
+		MarkdownDescription: a.Description,
+		Required:            a.Required, Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, WriteOnly: a.WriteOnly,
 		Validators: stringValidators(a), PlanModifiers: stringPlanModifiers(a),
 	}
 	if a.Default != nil {

@@ -35,8 +35,8 @@ func normalizedBlock(b Block) Block {
 	return b
 }
 
-// CtyType is the attribute type's cty type.
-func (t Type) CtyType() cty.Type {
+// ctyType is the attribute type's cty type.
+func (t Type) ctyType() cty.Type {
 	switch t {
 	case Int64:
 		return cty.Number
@@ -60,8 +60,8 @@ func jsonBlock(b Block) *tfjson.SchemaBlock {
 	}
 	for name, a := range b.Attributes {
 		out.Attributes[name] = &tfjson.SchemaAttribute{
-			AttributeType: a.Type.CtyType(), Description: a.Description, DescriptionKind: tfjson.SchemaDescriptionKindMarkdown,
-			Deprecated: a.Deprecated != "", Required: a.Required, Optional: a.Optional, Computed: a.Computed,
+			AttributeType: a.Type.ctyType(), Description: a.Description, DescriptionKind: tfjson.SchemaDescriptionKindMarkdown,
+			Required: a.Required, Optional: a.Optional, Computed: a.Computed,
 			Sensitive: a.Sensitive, WriteOnly: a.WriteOnly,
 		}
 	}

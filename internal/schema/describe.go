@@ -60,7 +60,6 @@ const (
 type Attribute struct {
 	Type        Type
 	Description string // markdown
-	Deprecated  string // the message Terraform shows when it is set
 
 	Required, Optional, Computed bool
 	Sensitive                    bool // never printed
