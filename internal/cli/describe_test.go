@@ -60,7 +60,7 @@ func TestDescribeRendersEachKind(t *testing.T) {
 			{Type: api.EventNormal, Reason: "MachineCreated", Message: "created machine pool-a-x7k2p", Count: 3,
 				FirstTimestamp: since, LastTimestamp: since.Add(5 * time.Minute), Source: api.EventSource{Component: "nodepool-controller"}},
 			{Type: api.EventWarning, Reason: api.ReasonMachineFailed, Message: "machine pool-a-x7k2p failed", Count: 1,
-				FirstTimestamp: since.Add(6 * time.Minute), LastTimestamp: since.Add(6 * time.Minute)},
+				FirstTimestamp: since.Add(5 * time.Minute), LastTimestamp: since.Add(5 * time.Minute)},
 		}, []string{
 			`^Name:\s+pool-a$`, `^Provider:\s+ssh$`, `^Size:\s+2$`, `^Min Size:\s+1$`, `^Max Size:\s+3$`,
 			`^Zones:\s+zone-a,zone-b$`, `^Node Labels:\s+pool=a$`, `^Node Taints:\s+pool=a:PreferNoSchedule$`,
@@ -74,7 +74,7 @@ func TestDescribeRendersEachKind(t *testing.T) {
 			`^  Ready message:$`, `^    agent: dial tcp 10.0.0.1:6443: connection refused$`, `^    agent: retrying$`,
 			`^Events:$`, `^  TYPE\s+REASON\s+AGE\s+FROM\s+MESSAGE$`,
 			`^  Normal\s+MachineCreated\s+2m \(x3 over 7m\)\s+nodepool-controller\s+created machine pool-a-x7k2p$`,
-			`^  Warning\s+MachineFailed\s+60s\s+-\s+machine pool-a-x7k2p failed$`,
+			`^  Warning\s+MachineFailed\s+2m\s+-\s+machine pool-a-x7k2p failed$`,
 		}, []string{"Namespace:", "AWS:", "GCP:"}},
 		{"machine", sample(t, "Machine", func(m *api.Machine) {
 			m.Labels[api.LabelTemplateHash] = "5d8f9c"
@@ -96,7 +96,7 @@ func TestDescribeRendersEachKind(t *testing.T) {
 					State:     api.ContainerState{Waiting: &api.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 40s"}},
 					LastState: api.ContainerState{Terminated: &api.ContainerStateTerminated{ExitCode: 2, Reason: "Error", FinishedAt: since}}}}}
 		}), []*api.Event{{Type: api.EventWarning, Reason: "BackOff", Message: "restarting failed container", Count: 4,
-			FirstTimestamp: since, LastTimestamp: since.Add(6 * time.Minute), Source: api.EventSource{Component: "agent"}}}, []string{
+			FirstTimestamp: since, LastTimestamp: since.Add(5 * time.Minute), Source: api.EventSource{Component: "agent"}}}, []string{
 			`^Namespace:\s+default$`, `^Labels:\s+app=web$`, `^\s+maestro.dev/tier=frontend$`, `^Annotations:\s+note=sample, with "quotes" and ünïcode$`,
 			`^Node:\s+node-1$`, `^Status:\s+CrashLoopBackOff$`, `^IP:\s+10.244.1.4$`, `^Start Time:\s+` + stamp + `$`,
 			`^Tolerations:\s+dedicated=gpu:NoSchedule$`, `^\s+node.maestro.dev/unreachable exists:NoExecute for 60s$`,
@@ -110,7 +110,7 @@ func TestDescribeRendersEachKind(t *testing.T) {
 			`^    Last State:\s+Terminated: Error \(exit code 2\) at ` + stamp + `$`, `^    Ready:\s+false$`, `^    Restart Count:\s+4$`,
 			`^Volumes:\s+cache: emptyDir \(sizeLimit=1Gi\)$`, `^\s+data: persistent \(name=data\)$`,
 			`^  Ready\s+False\s+ContainersNotReady\s+<unknown>\s+-$`,
-			`^  Warning\s+BackOff\s+60s \(x4 over 7m\)\s+agent\s+restarting failed container$`,
+			`^  Warning\s+BackOff\s+2m \(x4 over 7m\)\s+agent\s+restarting failed container$`,
 		}, nil},
 		{"secret shows keys and sizes only", sample(t, "Secret", func(s *api.Secret) {
 			s.Data["token"] = []byte("abcd")

@@ -266,12 +266,15 @@ func appStatus(p *api.Pod) (string, int32) {
 	return dash(string(p.Status.Phase)), restarts
 }
 
-// age renders a duration like kubectl: 45s, 12m, 3h, 5d.
-func age(t time.Time) string {
+// age renders the time since t like kubectl: 45s, 12m, 3h, 5d.
+func age(t time.Time) string { return ageAt(t, time.Now()) }
+
+// ageAt renders the time from t to now like kubectl: 45s, 12m, 3h, 5d.
+func ageAt(t, now time.Time) string {
 	if t.IsZero() {
 		return "<unknown>"
 	}
-	d := time.Since(t)
+	d := now.Sub(t)
 	switch {
 	case d < 0:
 		return "0s"

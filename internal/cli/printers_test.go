@@ -122,3 +122,29 @@ func TestAutoscalerTargets(t *testing.T) {
 		t.Errorf("measured: %q, want %q", got, want)
 	}
 }
+
+func TestAge(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		ago  time.Duration
+		want string
+	}{
+		{-time.Second, "0s"}, // clock skew: an object stamped in the future
+		{0, "0s"},
+		{60*time.Second + 999*time.Millisecond, "60s"},
+		{2*time.Minute - time.Nanosecond, "119s"},
+		{2 * time.Minute, "2m"},
+		{2*time.Hour - time.Second, "119m"},
+		{2 * time.Hour, "2h"},
+		{48 * time.Hour, "2d"},
+		{400 * 24 * time.Hour, "400d"},
+	}
+	for _, tt := range tests {
+		if got := ageAt(now.Add(-tt.ago), now); got != tt.want {
+			t.Errorf("ageAt(now-%v) = %q, want %q", tt.ago, got, tt.want)
+		}
+	}
+	if got := ageAt(time.Time{}, now); got != "<unknown>" {
+		t.Errorf("ageAt(zero) = %q, want <unknown>", got)
+	}
+}
