@@ -142,7 +142,7 @@ func (r *crud[T, M]) Create(ctx context.Context, req resource.CreateRequest, res
 		r.reportWrite(&resp.Diagnostics, "Cannot create "+r.name(ns, name), err, obj)
 		return
 	}
-	r.saveAndWait(ctx, c, created, &plan, true, false, &resp.State, &resp.Diagnostics)
+	r.saveAndWait(ctx, c, created, &plan, true, false, &resp.State, resp.Private, &resp.Diagnostics)
 }
 
 func (r *crud[T, M]) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -175,6 +175,7 @@ func (r *crud[T, M]) Read(ctx context.Context, req resource.ReadRequest, resp *r
 	owned := r.ownedElsewhere(ctx, c, obj, &resp.Diagnostics)
 	prior := cloneModel(state)
 	r.flattenKeeping(ctx, obj, &state, owned, &resp.Diagnostics)
+	resp.Diagnostics.Append(r.markRefresh(ctx, resp.Private, obj, owned)...)
 	if reflect.DeepEqual(prior, state) {
 		// Nothing changed: the response's state is already the prior
 		// state, and converting the model back (a third of a
@@ -299,7 +300,7 @@ func (r *crud[T, M]) Update(ctx context.Context, req resource.UpdateRequest, res
 		r.reportWrite(&resp.Diagnostics, "Cannot update "+r.name(ns, name), err, live)
 		return
 	}
-	r.saveAndWait(ctx, c, updated, &plan, false, owned, &resp.State, &resp.Diagnostics)
+	r.saveAndWait(ctx, c, updated, &plan, false, owned, &resp.State, resp.Private, &resp.Diagnostics)
 }
 
 // stateSetter is the state of a create or update response.
@@ -310,16 +311,24 @@ type stateSetter interface {
 // saveAndWait records the written object, then runs afterWrite: the state
 // is saved first, so a failed wait leaves a tainted resource to replace
 // rather than an object Terraform does not know.
-func (r *crud[T, M]) saveAndWait(ctx context.Context, c *client.Client, obj T, m *M, creating, owned bool, state stateSetter, diags *diag.Diagnostics) {
+func (r *crud[T, M]) saveAndWait(ctx context.Context, c *client.Client, obj T, m *M, creating, owned bool, state stateSetter, private privateKeys, diags *diag.Diagnostics) {
 	r.flattenKeeping(ctx, obj, m, owned, diags)
 	diags.Append(state.Set(ctx, m)...)
+	diags.Append(r.markRefresh(ctx, private, obj, owned)...)
 	if r.afterWrite != nil && r.waits(m) && !diags.HasError() {
+		// The wait may save what it learns from later versions of the
+		// object, and the object moves on while it waits: the mark is
+		// made again afterwards, from the object as it is then.
+		diags.Append(private.SetKey(ctx, refreshMarkKey, nil)...)
 		op := "update"
 		if creating {
 			op = "create"
 		}
 		r.afterWrite(ctx, c, obj, m, r.timeout(ctx, m, op, diags), diags)
 		diags.Append(state.Set(ctx, m)...) // what the wait learned (a pod's node and address)
+		if !diags.HasError() {
+			diags.Append(r.markIfCurrent(ctx, c, m, owned, private)...)
+		}
 	}
 }
 

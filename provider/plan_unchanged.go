@@ -8,71 +8,92 @@ import (
 	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	mschema "github.com/maestro-dev/maestro/internal/schema"
 )
 
-// Planning an unchanged object without the framework.
+// Answering for unchanged objects without the framework.
 //
 // In a plan where most objects are unchanged, most of the provider's work
-// was the plugin framework planning objects that stay as they are: three
-// values converted in, every attribute's defaults and plan modifiers run,
-// one value converted out, for a planned state equal to the prior state.
-// Terraform proposes exactly the prior state when the configuration
-// matches it; what the framework could still change then is known from the
-// kind's description in internal/schema: a default (or target_port's "the
-// port", or node_port's "none") filling in an attribute the configuration
-// leaves out, where the live object drifted from it. unchangedPlans
-// answers such a request itself when none of those applies, and hands
-// every other request to the framework. The acceptance tests run every
-// answer it gives through the framework too and fail on any difference
-// (see provider_test.go). It relies on the provider never deferring its
-// resources from Configure, as it does not: the framework would mark
-// every plan of a deferred resource.
+// was the plugin framework refreshing and planning objects that stay as
+// they are: every value converted in and out and walked attribute by
+// attribute, for a refreshed state equal to the stored one and a planned
+// state equal to that. unchangedObjects answers the requests where that is
+// known beforehand itself and hands every other request to the framework:
+//
+//   - a refresh of an object that is still the version its state was
+//     written from (refresh_unchanged.go);
+//   - the plan of an object whose configuration matches its prior state.
+//
+// The acceptance tests run every answer it gives through the framework too
+// and fail on any difference (see provider_test.go).
+//
+// Planning: Terraform proposes exactly the prior state when the
+// configuration matches it; what the framework could still change then is
+// known from the kind's description in internal/schema: a default (or
+// target_port's "the port", or node_port's "none") filling in an attribute
+// the configuration leaves out, where the live object drifted from it.
+// planUnchanged answers when none of those applies. It relies on the
+// provider never deferring its resources from Configure, as it does not:
+// the framework would mark every plan of a deferred resource.
 
 // Address is the provider's address in the Terraform registry, which
 // main.go serves it as.
 const Address = mschema.ProviderSource
 
-// Server is the provider's protocol server: the framework's, with
-// unchanged objects planned directly.
+// Server is the provider's protocol server: the framework's, answering
+// for unchanged objects directly.
 func Server(version string) func() (tfprotov6.ProviderServer, error) {
 	return func() (tfprotov6.ProviderServer, error) {
-		s, err := providerserver.NewProtocol6WithError(New(version)())()
-		if err != nil {
-			return nil, err
-		}
-		return newUnchangedPlans(s, nil)
+		return newServer(version, shadows{})
 	}
 }
 
-// unchangedPlans is a protocol server that plans unchanged objects of the
-// manifest kinds itself.
-type unchangedPlans struct {
-	tfprotov6.ProviderServer
-	kinds map[string]unchangedKind // by resource type
-	// shadow, when set, is also given the framework's answer to every
-	// request planned here (tests compare the two).
-	shadow shadowFunc
+// newServer is the framework's server for the provider, wrapped in
+// unchangedObjects.
+func newServer(version string, sh shadows) (*unchangedObjects, error) {
+	p := &MaestroProvider{version: version}
+	s, err := providerserver.NewProtocol6WithError(p)()
+	if err != nil {
+		return nil, err
+	}
+	return newUnchangedObjects(s, p, sh)
 }
 
-// shadowFunc is given the framework's answer beside unchangedPlans' for
-// a request of the resource type typ.
-type shadowFunc func(typ tftypes.Type, req *tfprotov6.PlanResourceChangeRequest, ours, framework *tfprotov6.PlanResourceChangeResponse)
+// unchangedObjects is a protocol server that refreshes and plans unchanged
+// objects of the manifest kinds itself.
+type unchangedObjects struct {
+	tfprotov6.ProviderServer
+	provider *MaestroProvider
+	kinds    map[string]unchangedKind // plannable without the framework, by resource type
+	// refreshers tell whether an object is still the version its state
+	// was written from, by resource type.
+	refreshers map[string]refreshKind
+	shadows
+}
+
+// shadows, when set, are also given the framework's answer to every
+// request answered without it (tests compare the two).
+type shadows struct {
+	plan    func(typ tftypes.Type, req *tfprotov6.PlanResourceChangeRequest, ours, framework *tfprotov6.PlanResourceChangeResponse)
+	refresh func(typ tftypes.Type, req *tfprotov6.ReadResourceRequest, ours, framework *tfprotov6.ReadResourceResponse)
+}
 
 type unchangedKind struct {
 	typ   tftypes.Type
 	block mschema.Block
 }
 
-func newUnchangedPlans(s tfprotov6.ProviderServer, shadow shadowFunc) (*unchangedPlans, error) {
-	resp, err := s.GetProviderSchema(context.Background(), &tfprotov6.GetProviderSchemaRequest{})
+func newUnchangedObjects(s tfprotov6.ProviderServer, p *MaestroProvider, sh shadows) (*unchangedObjects, error) {
+	ctx := context.Background()
+	resp, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		return nil, fmt.Errorf("reading the provider schema: %w", err)
 	}
-	u := &unchangedPlans{ProviderServer: s, kinds: map[string]unchangedKind{}, shadow: shadow}
+	u := &unchangedObjects{ProviderServer: s, provider: p, kinds: map[string]unchangedKind{}, refreshers: map[string]refreshKind{}, shadows: sh}
 	for _, kind := range mschema.Kinds() {
 		d, _ := mschema.Describe(kind)
 		s := resp.ResourceSchemas[mschema.TypePrefix+kind]
@@ -80,6 +101,14 @@ func newUnchangedPlans(s tfprotov6.ProviderServer, shadow shadowFunc) (*unchange
 			continue
 		}
 		u.kinds[mschema.TypePrefix+kind] = unchangedKind{typ: s.ValueType(), block: d.Block}
+	}
+	for _, newResource := range p.Resources(ctx) {
+		r := newResource()
+		var md resource.MetadataResponse
+		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "maestro"}, &md)
+		if rf, ok := r.(refresher); ok && resp.ResourceSchemas[md.TypeName] != nil {
+			u.refreshers[md.TypeName] = refreshKind{typ: resp.ResourceSchemas[md.TypeName].ValueType(), refresher: rf}
+		}
 	}
 	return u, nil
 }
@@ -103,24 +132,35 @@ func plannableUnchanged(b mschema.Block) bool {
 
 // PlanResourceChange plans an unchanged object as its prior state; any
 // other request goes to the framework.
-func (u *unchangedPlans) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
-	resp := u.planUnchanged(req)
-	if resp == nil {
-		return u.ProviderServer.PlanResourceChange(ctx, req)
+func (u *unchangedObjects) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+	var shadow func(ours, framework *tfprotov6.PlanResourceChangeResponse)
+	if u.shadows.plan != nil {
+		shadow = func(ours, framework *tfprotov6.PlanResourceChangeResponse) {
+			u.shadows.plan(u.kinds[req.TypeName].typ, req, ours, framework)
+		}
 	}
-	if u.shadow != nil {
-		full, err := u.ProviderServer.PlanResourceChange(ctx, req)
+	return answer(ctx, req, u.planUnchanged(req), u.ProviderServer.PlanResourceChange, shadow)
+}
+
+// answer is ours when there is one, else the framework's answer to req.
+// With a shadow, the framework answers ours too, and shadow compares.
+func answer[Req, Resp any](ctx context.Context, req *Req, ours *Resp, framework func(context.Context, *Req) (*Resp, error), shadow func(ours, framework *Resp)) (*Resp, error) {
+	if ours == nil {
+		return framework(ctx, req)
+	}
+	if shadow != nil {
+		full, err := framework(ctx, req)
 		if err != nil {
 			return nil, err
 		}
-		u.shadow(u.kinds[req.TypeName].typ, req, resp, full)
+		shadow(ours, full)
 	}
-	return resp, nil
+	return ours, nil
 }
 
 // planUnchanged is the plan of an unchanged object, or nil when the
 // framework must plan the request.
-func (u *unchangedPlans) planUnchanged(req *tfprotov6.PlanResourceChangeRequest) *tfprotov6.PlanResourceChangeResponse {
+func (u *unchangedObjects) planUnchanged(req *tfprotov6.PlanResourceChangeRequest) *tfprotov6.PlanResourceChangeResponse {
 	k, ok := u.kinds[req.TypeName]
 	if !ok || req.PriorState == nil || req.ProposedNewState == nil || req.Config == nil ||
 		len(req.PriorState.MsgPack) == 0 || !bytes.Equal(req.PriorState.MsgPack, req.ProposedNewState.MsgPack) {

@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
@@ -19,14 +18,11 @@ import (
 // prior state, the framework plans it.
 func TestPlanUnchanged(t *testing.T) {
 	ctx := context.Background()
-	fw, err := providerserver.NewProtocol6WithError(New("test")())()
+	u, err := newServer("test", shadows{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := newUnchangedPlans(fw, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fw := u.ProviderServer
 	schemas, err := fw.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync/atomic"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -33,6 +34,9 @@ func New(version string) func() provider.Provider {
 // MaestroProvider is the provider implementation.
 type MaestroProvider struct {
 	version string
+	// handle is what Configure made, for the protocol server's fast
+	// paths (see Server); resources get it through the framework.
+	handle atomic.Pointer[clientHandle]
 }
 
 // MaestroProviderModel is the provider block.
@@ -84,6 +88,8 @@ func (p *MaestroProvider) Configure(ctx context.Context, req provider.ConfigureR
 		return
 	}
 	h := buildClient(data, os.Getenv, "terraform-provider-maestro/"+p.version)
+	h.version = p.version
+	p.handle.Store(h)
 	resp.ResourceData = h
 	resp.DataSourceData = h
 }
@@ -119,6 +125,9 @@ type clientHandle struct {
 	// unknown: some setting is known only after apply (the cluster the
 	// provider reaches is being created, e.g. by maestro_cluster).
 	unknown bool
+	// version is the provider's, recorded with what a refresh may skip
+	// (refreshMark).
+	version string
 }
 
 // settingsUnknown reports whether the provider's settings are not known

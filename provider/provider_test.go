@@ -12,7 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -27,16 +26,12 @@ const terraformPath = "/usr/local/bin/terraform"
 
 // testAccProtoV6ProviderFactories runs the provider in-process, so
 // Terraform needs no registry to find it (one server for every provider
-// block: see serialServer). Unchanged objects are planned as in the
-// released provider (unchangedPlans), and every such plan is checked
-// against the framework's own (shadowPlans).
+// block: see serialServer). Unchanged objects are refreshed and planned as
+// in the released provider (unchangedObjects), and every such answer is
+// checked against the framework's own (shadowPlans, shadowRefreshes).
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
 	"maestro": func() (tfprotov6.ProviderServer, error) {
-		s, err := providerserver.NewProtocol6WithError(New("test")())()
-		if err != nil {
-			return nil, err
-		}
-		u, err := newUnchangedPlans(s, shadowPlans.compare)
+		u, err := newServer("test", shadows{plan: shadowPlans.compare, refresh: shadowRefreshes.compareRefresh})
 		if err != nil {
 			return nil, err
 		}
@@ -44,18 +39,60 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 	},
 }
 
-// shadowPlans collects the differences between unchangedPlans' answers and
-// the framework's for the same requests, over every acceptance test;
-// TestMain fails the run on any.
-var shadowPlans planDiffs
+// shadowPlans and shadowRefreshes collect the differences between
+// unchangedObjects' answers and the framework's for the same requests,
+// over every acceptance test; TestMain fails the run on any.
+var (
+	shadowPlans     = shadowDiffs{what: "plans"}
+	shadowRefreshes = shadowDiffs{what: "refreshes"}
+)
 
-type planDiffs struct {
+type shadowDiffs struct {
+	what  string
 	mu    sync.Mutex
 	same  int
+	moved int // refreshes where the object changed before the framework read it
 	diffs []string
 }
 
-func (d *planDiffs) compare(typ tftypes.Type, req *tfprotov6.PlanResourceChangeRequest, ours, framework *tfprotov6.PlanResourceChangeResponse) {
+func (d *shadowDiffs) add(typeName string, why []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(why) == 0 {
+		d.same++
+		return
+	}
+	d.diffs = append(d.diffs, typeName+": "+strings.Join(why, "; "))
+}
+
+// compareRefresh: the framework reads the object a moment later, so its
+// answer is compared only when it saw the same version. (When it found
+// another controller owning part of the object, it drops the mark, and
+// only the states are compared.)
+func (d *shadowDiffs) compareRefresh(typ tftypes.Type, req *tfprotov6.ReadResourceRequest, ours, framework *tfprotov6.ReadResourceResponse) {
+	asked, _ := readRefreshMark(req.Private)
+	seen, marked := readRefreshMark(framework.Private)
+	if marked && seen != asked && len(framework.Diagnostics) == 0 {
+		d.mu.Lock()
+		d.moved++
+		d.mu.Unlock()
+		return
+	}
+	var why []string
+	if diff := stateDiff(typ, ours.NewState, framework.NewState); diff != "" {
+		why = append(why, "state differs: "+diff)
+	}
+	if marked && !bytes.Equal(ours.Private, framework.Private) {
+		why = append(why, fmt.Sprintf("private state %q, the framework's %q", ours.Private, framework.Private))
+	}
+	if len(framework.Diagnostics) > 0 || framework.Deferred != nil || framework.NewIdentity != nil {
+		why = append(why, fmt.Sprintf("the framework also said: diagnostics %v, deferred %v, identity %v",
+			framework.Diagnostics, framework.Deferred, framework.NewIdentity))
+	}
+	d.add(req.TypeName, why)
+}
+
+func (d *shadowDiffs) compare(typ tftypes.Type, req *tfprotov6.PlanResourceChangeRequest, ours, framework *tfprotov6.PlanResourceChangeResponse) {
 	var why []string
 	if diff := stateDiff(typ, ours.PlannedState, framework.PlannedState); diff != "" {
 		why = append(why, "planned state differs: "+diff)
@@ -67,13 +104,7 @@ func (d *planDiffs) compare(typ tftypes.Type, req *tfprotov6.PlanResourceChangeR
 		why = append(why, fmt.Sprintf("the framework also said: replace %v, diagnostics %v, deferred %v, identity %v",
 			framework.RequiresReplace, framework.Diagnostics, framework.Deferred, framework.PlannedIdentity))
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(why) == 0 {
-		d.same++
-		return
-	}
-	d.diffs = append(d.diffs, req.TypeName+": "+strings.Join(why, "; "))
+	d.add(req.TypeName, why)
 }
 
 // stateDiff names the attributes where two planned states differ, empty
@@ -109,14 +140,18 @@ func stateDiff(typ tftypes.Type, a, b *tfprotov6.DynamicValue) string {
 }
 
 // report says how the comparisons went; false when any differed.
-func (d *planDiffs) report() bool {
+func (d *shadowDiffs) report() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.diffs) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: %d plans of unchanged objects differ from the framework's (%d agree):\n  %s\n", len(d.diffs), d.same, strings.Join(d.diffs, "\n  "))
+		fmt.Fprintf(os.Stderr, "FAIL: %d %s of unchanged objects differ from the framework's (%d agree):\n  %s\n", len(d.diffs), d.what, d.same, strings.Join(d.diffs, "\n  "))
 		return false
 	}
-	fmt.Fprintf(os.Stderr, "unchanged objects planned without the framework: %d plans, each equal to the framework's\n", d.same)
+	moved := ""
+	if d.moved > 0 {
+		moved = fmt.Sprintf(" (%d more not compared: the object changed before the framework read it)", d.moved)
+	}
+	fmt.Fprintf(os.Stderr, "unchanged objects: %d %s without the framework, each equal to the framework's%s\n", d.same, d.what, moved)
 	return true
 }
 
@@ -197,7 +232,8 @@ func TestMain(m *testing.M) {
 		}
 	}
 	code := m.Run()
-	if !shadowPlans.report() && code == 0 {
+	plans, refreshes := shadowPlans.report(), shadowRefreshes.report()
+	if !(plans && refreshes) && code == 0 {
 		code = 1
 	}
 	_ = os.RemoveAll(dir)

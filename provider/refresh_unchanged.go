@@ -1,0 +1,152 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/maestro-dev/maestro/engine/client"
+)
+
+// Refreshing an unchanged object without the framework.
+//
+// A resource's state is a function of the live object and the prior
+// state (flatten), and flattening the same object again into its own
+// result gives that result: the acceptance tests hold the provider to it
+// (see provider_test.go). So when the live object is still the version a
+// state was flattened from, refreshing gives the stored state back, and
+// asking the API server for the object's resourceVersion is all a refresh
+// needs to do. Every write of a state records, in the resource's private
+// state, the object it was flattened from (refreshMark); a refresh whose
+// mark names the live object's resourceVersion returns the stored state
+// and private state as they are. Anything else goes to the framework: no
+// mark (an import, a state written by an older provider), another
+// provider version (its flatten may differ), a state that keeps part of
+// the object as it was (another controller owns it, so the state is not
+// the object's), a gone or unreadable object, settings known only after
+// apply. After a wait (a rollout, a pod starting), the object has moved
+// on: the mark is made from the object as it is when the wait ends, if
+// refreshing would leave the state as it is.
+
+// refreshMarkKey is the private state key of the refreshMark.
+const refreshMarkKey = "refresh"
+
+// refreshMark names the object version a state was flattened from: its
+// UID and resourceVersion (store revisions never repeat in a cluster, a
+// restore included: store.RestoreRevisionBump; the UID tells a cluster
+// made again, whose revisions start over, or an object made again).
+type refreshMark struct {
+	Version         string `json:"v"` // the provider's
+	Namespace       string `json:"ns,omitempty"`
+	Name            string `json:"name"`
+	UID             string `json:"uid"`
+	ResourceVersion int64  `json:"rv"`
+}
+
+// privateKeys is a response's private state (the framework's type is
+// internal to it).
+type privateKeys interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+// refresher is a resource that can tell whether its object is still the
+// version a state was written from.
+type refresher interface {
+	liveVersion(ctx context.Context, c *client.Client, namespace, name string) (uid string, rv int64, ok bool)
+}
+
+type refreshKind struct {
+	typ tftypes.Type
+	refresher
+}
+
+// markRefresh records in private which object the state was flattened
+// from, or removes the record when the state keeps part of the object as
+// it was (owned).
+func (r *crud[T, M]) markRefresh(ctx context.Context, private privateKeys, obj T, owned bool) diag.Diagnostics {
+	if owned || r.handle == nil {
+		return private.SetKey(ctx, refreshMarkKey, nil)
+	}
+	meta := obj.GetObjectMeta()
+	mark, err := json.Marshal(refreshMark{Version: r.handle.version, Namespace: meta.Namespace, Name: meta.Name,
+		UID: meta.UID, ResourceVersion: meta.ResourceVersion})
+	if err != nil {
+		return private.SetKey(ctx, refreshMarkKey, nil)
+	}
+	return private.SetKey(ctx, refreshMarkKey, mark)
+}
+
+// markIfCurrent marks the state m after a wait: with the live object's
+// version when refreshing would leave m as it is, else not at all.
+func (r *crud[T, M]) markIfCurrent(ctx context.Context, c *client.Client, m *M, owned bool, private privateKeys) diag.Diagnostics {
+	ns, name := r.key(m)
+	live, err := r.api(c, ns).Get(ctx, name)
+	if err != nil || r.gone != nil && r.gone(live) {
+		return nil
+	}
+	refreshed := cloneModel(*m)
+	var ignored diag.Diagnostics // a refresh reports them
+	r.flattenKeeping(ctx, live, &refreshed, owned, &ignored)
+	if ignored.HasError() || !reflect.DeepEqual(refreshed, *m) {
+		return nil
+	}
+	return r.markRefresh(ctx, private, live, owned)
+}
+
+// liveVersion is the UID and resourceVersion of the live object; not ok
+// when it is gone, terminating or cannot be read (the framework then says
+// which).
+func (r *crud[T, M]) liveVersion(ctx context.Context, c *client.Client, namespace, name string) (string, int64, bool) {
+	obj, err := r.api(c, namespace).Get(ctx, name)
+	if err != nil || r.gone != nil && r.gone(obj) {
+		return "", 0, false
+	}
+	meta := obj.GetObjectMeta()
+	return meta.UID, meta.ResourceVersion, true
+}
+
+// ReadResource returns the stored state of an object that is still the
+// version it was written from; any other request goes to the framework.
+func (u *unchangedObjects) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+	var shadow func(ours, framework *tfprotov6.ReadResourceResponse)
+	if u.shadows.refresh != nil {
+		shadow = func(ours, framework *tfprotov6.ReadResourceResponse) {
+			u.shadows.refresh(u.refreshers[req.TypeName].typ, req, ours, framework)
+		}
+	}
+	return answer(ctx, req, u.refreshUnchanged(ctx, req), u.ProviderServer.ReadResource, shadow)
+}
+
+// refreshUnchanged is the refresh of an unchanged object, or nil when the
+// framework must refresh it.
+func (u *unchangedObjects) refreshUnchanged(ctx context.Context, req *tfprotov6.ReadResourceRequest) *tfprotov6.ReadResourceResponse {
+	k, ok := u.refreshers[req.TypeName]
+	if !ok || req.CurrentState == nil || len(req.CurrentState.MsgPack) == 0 {
+		return nil
+	}
+	mark, ok := readRefreshMark(req.Private)
+	h := u.provider.handle.Load()
+	if !ok || h == nil || h.unknown || h.client == nil || mark.Version != u.provider.version {
+		return nil
+	}
+	uid, rv, ok := k.liveVersion(ctx, h.client, mark.Namespace, mark.Name)
+	if !ok || uid != mark.UID || rv != mark.ResourceVersion {
+		return nil
+	}
+	return &tfprotov6.ReadResourceResponse{NewState: req.CurrentState, Private: req.Private}
+}
+
+// readRefreshMark is the refreshMark in a private state, if any.
+func readRefreshMark(private []byte) (refreshMark, bool) {
+	var keys map[string][]byte // the framework's encoding of its private state
+	var mark refreshMark
+	if len(private) == 0 || json.Unmarshal(private, &keys) != nil || len(keys[refreshMarkKey]) == 0 ||
+		json.Unmarshal(keys[refreshMarkKey], &mark) != nil || mark.Name == "" || mark.UID == "" || mark.ResourceVersion == 0 {
+		return refreshMark{}, false
+	}
+	return mark, true
+}

@@ -1,0 +1,201 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/internal/testenv"
+)
+
+// TestRefreshUnchanged: a refresh whose private state names the live
+// object's resourceVersion returns the stored state and private state
+// without the framework; every other refresh (no mark, a mark of another
+// provider version, an object written since, gone or terminating, a
+// provider whose settings are known only after apply or that was never
+// configured, a resource type that keeps no mark) goes to the framework.
+// That the states are the framework's own is checked over every
+// acceptance test (shadowRefreshes in provider_test.go).
+func TestRefreshUnchanged(t *testing.T) {
+	ctx := context.Background()
+	env := testenv.Start(t)
+	u, err := newServer("test", shadows{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cms := env.Client.ConfigMaps("default")
+	cm, err := cms.Create(ctx, &api.ConfigMap{ObjectMeta: api.ObjectMeta{Name: "web"}, Data: map[string]string{"a": "1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Client.Namespaces().Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "shop", Finalizers: []string{"test.maestro.dev/hold"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Client.Namespaces().Delete(ctx, "shop"); err != nil { // terminating, held by its finalizer
+		t.Fatal(err)
+	}
+	ns, err := env.Client.Namespaces().Get(ctx, "shop")
+	if err != nil || ns.DeletionTimestamp == nil {
+		t.Fatalf("namespace shop is not terminating: %v, %v", ns, err)
+	}
+	private := func(m refreshMark, extra map[string][]byte) []byte {
+		keys := map[string][]byte{}
+		for k, v := range extra {
+			keys[k] = v
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[refreshMarkKey] = b
+		out, err := json.Marshal(keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	state := func(typeName string) *tfprotov6.DynamicValue {
+		typ := u.refreshers[typeName].typ
+		if typ == nil {
+			typ = tftypes.Object{}
+		}
+		v, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &v
+	}
+	configured := &clientHandle{client: env.Client, version: "test"}
+	current := refreshMark{Version: "test", Namespace: "default", Name: "web", UID: cm.UID, ResourceVersion: cm.ResourceVersion}
+	withVersion := func(v string) refreshMark { m := current; m.Version = v; return m }
+	withRV := func(rv int64) refreshMark { m := current; m.ResourceVersion = rv; return m }
+	withName := func(n string) refreshMark { m := current; m.Name = n; return m }
+	withUID := func(uid string) refreshMark { m := current; m.UID = uid; return m }
+
+	tests := []struct {
+		name     string
+		typeName string
+		handle   *clientHandle
+		private  []byte
+		fast     bool
+	}{
+		{"the version the state was written from", "maestro_config_map", configured, private(current, nil), true},
+		{"other private keys are kept", "maestro_config_map", configured, private(current, map[string][]byte{"other": []byte(`{"x":1}`)}), true},
+		{"no private state (imported, or written by an older provider)", "maestro_config_map", configured, nil, false},
+		{"private state without a mark", "maestro_config_map", configured, []byte(`{"other":"e30="}`), false},
+		{"private state that is not the framework's", "maestro_config_map", configured, []byte(`not json`), false},
+		{"a mark of another provider version", "maestro_config_map", configured, private(withVersion("0.9.0"), nil), false},
+		{"written since", "maestro_config_map", configured, private(withRV(cm.ResourceVersion-1), nil), false},
+		{"another object of that name and version (a cluster made again)", "maestro_config_map", configured, private(withUID("u-elsewhere"), nil), false},
+		{"gone", "maestro_config_map", configured, private(withName("gone"), nil), false},
+		{"terminating", "maestro_namespace", configured,
+			private(refreshMark{Version: "test", Name: "shop", UID: ns.UID, ResourceVersion: ns.ResourceVersion}, nil), false},
+		{"settings known only after apply", "maestro_config_map", &clientHandle{unknown: true, version: "test"}, private(current, nil), false},
+		{"not configured", "maestro_config_map", nil, private(current, nil), false},
+		{"a resource type without marks", "maestro_cluster", configured, private(current, nil), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u.provider.handle.Store(tt.handle)
+			req := &tfprotov6.ReadResourceRequest{TypeName: tt.typeName, CurrentState: state(tt.typeName), Private: tt.private}
+			got := u.refreshUnchanged(ctx, req)
+			if (got != nil) != tt.fast {
+				t.Fatalf("answered without the framework: %v, want %v", got != nil, tt.fast)
+			}
+			if got == nil {
+				return
+			}
+			if got.NewState != req.CurrentState || !bytes.Equal(got.Private, tt.private) || len(got.Diagnostics) > 0 {
+				t.Errorf("got state %p (stored %p), private %q (stored %q), diagnostics %v", got.NewState, req.CurrentState, got.Private, tt.private, got.Diagnostics)
+			}
+		})
+	}
+}
+
+// keys is a private state for crud's marks.
+type keys map[string][]byte
+
+func (k keys) SetKey(_ context.Context, key string, value []byte) diag.Diagnostics {
+	if len(value) == 0 {
+		delete(k, key)
+	} else {
+		k[key] = value
+	}
+	return nil
+}
+
+func (k keys) mark(t *testing.T) (refreshMark, bool) {
+	t.Helper()
+	b, err := json.Marshal(map[string][]byte(k))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readRefreshMark(b)
+}
+
+// TestMarkAfterWait: after a wait, the state is marked with the object
+// as it is then when refreshing would leave the state as it is (a
+// rollout moved only the status on), and not at all when it would not
+// (the spec changed meanwhile), when another controller owns part of the
+// object, or when the object is gone.
+func TestMarkAfterWait(t *testing.T) {
+	ctx := context.Background()
+	env := testenv.Start(t)
+	deployments := env.Client.Deployments("default")
+	d, err := deployments.Create(ctx, testenv.DemoDeployment("demo:test", "web", 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewDeploymentResource().(*DeploymentResource)
+	r.handle = &clientHandle{client: env.Client, version: "test"}
+	m := r.importModel()
+	var diags diag.Diagnostics
+	r.flatten(ctx, d, &m, true, &diags)
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	d.Status.ObservedGeneration = d.Generation
+	d.Status.Replicas, d.Status.ReadyReplicas = 2, 2
+	if d, err = deployments.UpdateStatus(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+
+	private := keys{}
+	r.markIfCurrent(ctx, env.Client, &m, false, private)
+	if mark, ok := private.mark(t); !ok || mark != (refreshMark{Version: "test", Namespace: "default", Name: "web", UID: d.UID, ResourceVersion: d.ResourceVersion}) {
+		t.Errorf("after a status change: mark %+v (%v), want one of resourceVersion %d", mark, ok, d.ResourceVersion)
+	}
+	r.markIfCurrent(ctx, env.Client, &m, true, private)
+	if mark, ok := private.mark(t); ok {
+		t.Errorf("owned elsewhere: mark %+v, want none", mark)
+	}
+
+	d.Spec.Replicas = api.Ptr[int32](3)
+	if d, err = deployments.Update(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	private = keys{}
+	r.markIfCurrent(ctx, env.Client, &m, false, private)
+	if mark, ok := private.mark(t); ok {
+		t.Errorf("after a spec change: mark %+v, want none", mark)
+	}
+	r.flatten(ctx, d, &m, false, &diags) // the state of the object as it is now
+	r.markIfCurrent(ctx, env.Client, &m, false, private)
+	if mark, ok := private.mark(t); !ok || mark.ResourceVersion != d.ResourceVersion {
+		t.Errorf("refreshed after the spec change: mark %+v (%v), want one of resourceVersion %d", mark, ok, d.ResourceVersion)
+	}
+	private = keys{}
+	if err := deployments.Delete(ctx, "web"); err != nil {
+		t.Fatal(err)
+	}
+	r.markIfCurrent(ctx, env.Client, &m, false, private)
+	if mark, ok := private.mark(t); ok {
+		t.Errorf("gone: mark %+v, want none", mark)
+	}
+}
