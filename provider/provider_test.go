@@ -70,8 +70,8 @@ func (d *shadowDiffs) add(typeName string, why []string) {
 // another controller owning part of the object, it drops the mark, and
 // only the states are compared.)
 func (d *shadowDiffs) compareRefresh(typ tftypes.Type, req *tfprotov6.ReadResourceRequest, ours, framework *tfprotov6.ReadResourceResponse) {
-	asked, _ := readRefreshMark(req.Private)
-	seen, marked := readRefreshMark(framework.Private)
+	_, asked, _ := readRefreshMark(req.Private)
+	_, seen, marked := readRefreshMark(framework.Private)
 	if marked && seen != asked && len(framework.Diagnostics) == 0 {
 		d.mu.Lock()
 		d.moved++

@@ -18,19 +18,24 @@ import (
 // state (flatten), and flattening the same object again into its own
 // result gives that result: the acceptance tests hold the provider to it
 // (see provider_test.go). So when the live object is still the version a
-// state was flattened from, refreshing gives the stored state back, and
-// asking the API server for the object's resourceVersion is all a refresh
-// needs to do. Every write of a state records, in the resource's private
-// state, the object it was flattened from (refreshMark); a refresh whose
-// mark names the live object's resourceVersion returns the stored state
-// and private state as they are. Anything else goes to the framework: no
-// mark (an import, a state written by an older provider), another
-// provider version (its flatten may differ), a state that keeps part of
-// the object as it was (another controller owns it, so the state is not
-// the object's), a gone or unreadable object, settings known only after
-// apply. After a wait (a rollout, a pod starting), the object has moved
-// on: the mark is made from the object as it is when the wait ends, if
-// refreshing would leave the state as it is.
+// stored state was flattened from, and the stored state is still the one
+// written then, refreshing gives the stored state back, and asking the API
+// server for the object's resourceVersion is all a refresh needs to do.
+//
+// Every write of a state records, in the resource's private state, the
+// object it was flattened from (crud.markRefresh), and the protocol server
+// seals that record with a digest of the state it goes out with
+// (sealMark): a refreshMark. A refresh whose mark names the live object's
+// UID and resourceVersion and the digest of the state Terraform sends
+// returns that state and private state as they are. Anything else goes to
+// the framework: no mark (an import, a state written by an older
+// provider), another provider version (its flatten may differ), a state
+// changed since it was written (upgraded from an older schema, edited), a
+// state that keeps part of the object as it was (another controller owns
+// it, so the state is not the object's), a gone or unreadable object,
+// settings known only after apply. After a wait (a rollout, a pod
+// starting), the object has moved on: the mark is made from the object as
+// it is when the wait ends, if refreshing would leave the state as it is.
 
 // refreshMarkKey is the private state key of the refreshMark.
 const refreshMarkKey = "refresh"
@@ -45,6 +50,8 @@ type refreshMark struct {
 	Name            string `json:"name"`
 	UID             string `json:"uid"`
 	ResourceVersion int64  `json:"rv"`
+	// State is the stateDigest of the state the mark went out with.
+	State string `json:"state,omitempty"`
 }
 
 // privateKeys is a response's private state (the framework's type is
@@ -112,13 +119,29 @@ func (r *crud[T, M]) liveVersion(ctx context.Context, c *client.Client, namespac
 // ReadResource returns the stored state of an object that is still the
 // version it was written from; any other request goes to the framework.
 func (u *unchangedObjects) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+	framework := func(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+		resp, err := u.ProviderServer.ReadResource(ctx, req)
+		if err == nil {
+			resp.Private = sealMark(resp.NewState, resp.Private)
+		}
+		return resp, err
+	}
 	var shadow func(ours, framework *tfprotov6.ReadResourceResponse)
 	if u.shadows.refresh != nil {
 		shadow = func(ours, framework *tfprotov6.ReadResourceResponse) {
 			u.shadows.refresh(u.refreshers[req.TypeName].typ, req, ours, framework)
 		}
 	}
-	return answer(ctx, req, u.refreshUnchanged(ctx, req), u.ProviderServer.ReadResource, shadow)
+	return answer(ctx, req, u.refreshUnchanged(ctx, req), framework, shadow)
+}
+
+// ApplyResourceChange seals the mark of the state it writes.
+func (u *unchangedObjects) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
+	resp, err := u.ProviderServer.ApplyResourceChange(ctx, req)
+	if err == nil {
+		resp.Private = sealMark(resp.NewState, resp.Private)
+	}
+	return resp, err
 }
 
 // refreshUnchanged is the refresh of an unchanged object, or nil when the
@@ -128,9 +151,12 @@ func (u *unchangedObjects) refreshUnchanged(ctx context.Context, req *tfprotov6.
 	if !ok || req.CurrentState == nil || len(req.CurrentState.MsgPack) == 0 {
 		return nil
 	}
-	mark, ok := readRefreshMark(req.Private)
+	_, mark, ok := readRefreshMark(req.Private)
 	h := u.provider.handle.Load()
-	if !ok || h == nil || h.unknown || h.client == nil || mark.Version != u.provider.version {
+	if !ok || mark.State == "" || h == nil || h.unknown || h.client == nil || mark.Version != u.provider.version {
+		return nil
+	}
+	if digest, err := stateDigest(req.CurrentState.MsgPack); err != nil || digest != mark.State {
 		return nil
 	}
 	uid, rv, ok := k.liveVersion(ctx, h.client, mark.Namespace, mark.Name)
@@ -140,13 +166,44 @@ func (u *unchangedObjects) refreshUnchanged(ctx context.Context, req *tfprotov6.
 	return &tfprotov6.ReadResourceResponse{NewState: req.CurrentState, Private: req.Private}
 }
 
-// readRefreshMark is the refreshMark in a private state, if any.
-func readRefreshMark(private []byte) (refreshMark, bool) {
+// sealMark adds to the refreshMark in private the digest of the state it
+// goes out with; a state without a digest (none, or one with a value only
+// one encoder writes) takes the mark away.
+func sealMark(state *tfprotov6.DynamicValue, private []byte) []byte {
+	keys, mark, ok := readRefreshMark(private)
+	if !ok {
+		return private
+	}
+	mark.State = ""
+	if state != nil && len(state.MsgPack) > 0 {
+		mark.State, _ = stateDigest(state.MsgPack)
+	}
+	delete(keys, refreshMarkKey)
+	if mark.State != "" {
+		b, err := json.Marshal(mark)
+		if err != nil {
+			return private
+		}
+		keys[refreshMarkKey] = b
+	}
+	if len(keys) == 0 {
+		return nil // as the framework writes an empty private state
+	}
+	out, err := json.Marshal(keys)
+	if err != nil {
+		return private
+	}
+	return out
+}
+
+// readRefreshMark is the refreshMark in a private state, if any, with
+// the private state's keys.
+func readRefreshMark(private []byte) (map[string][]byte, refreshMark, bool) {
 	var keys map[string][]byte // the framework's encoding of its private state
 	var mark refreshMark
 	if len(private) == 0 || json.Unmarshal(private, &keys) != nil || len(keys[refreshMarkKey]) == 0 ||
 		json.Unmarshal(keys[refreshMarkKey], &mark) != nil || mark.Name == "" || mark.UID == "" || mark.ResourceVersion == 0 {
-		return refreshMark{}, false
+		return keys, refreshMark{}, false
 	}
-	return mark, true
+	return keys, mark, true
 }

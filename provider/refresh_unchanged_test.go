@@ -44,6 +44,22 @@ func TestRefreshUnchanged(t *testing.T) {
 	if err != nil || ns.DeletionTimestamp == nil {
 		t.Fatalf("namespace shop is not terminating: %v, %v", ns, err)
 	}
+	state := func(typeName string) *tfprotov6.DynamicValue {
+		typ := u.refreshers[typeName].typ
+		if typ == nil {
+			typ = tftypes.Object{}
+		}
+		v, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &v
+	}
+	stored := state("maestro_config_map")
+	digest, err := stateDigest(stored.MsgPack)
+	if err != nil {
+		t.Fatal(err)
+	}
 	private := func(m refreshMark, extra map[string][]byte) []byte {
 		keys := map[string][]byte{}
 		for k, v := range extra {
@@ -60,23 +76,13 @@ func TestRefreshUnchanged(t *testing.T) {
 		}
 		return out
 	}
-	state := func(typeName string) *tfprotov6.DynamicValue {
-		typ := u.refreshers[typeName].typ
-		if typ == nil {
-			typ = tftypes.Object{}
-		}
-		v, err := tfprotov6.NewDynamicValue(typ, tftypes.NewValue(typ, nil))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &v
-	}
 	configured := &clientHandle{client: env.Client, version: "test"}
-	current := refreshMark{Version: "test", Namespace: "default", Name: "web", UID: cm.UID, ResourceVersion: cm.ResourceVersion}
+	current := refreshMark{Version: "test", Namespace: "default", Name: "web", UID: cm.UID, ResourceVersion: cm.ResourceVersion, State: digest}
 	withVersion := func(v string) refreshMark { m := current; m.Version = v; return m }
 	withRV := func(rv int64) refreshMark { m := current; m.ResourceVersion = rv; return m }
 	withName := func(n string) refreshMark { m := current; m.Name = n; return m }
 	withUID := func(uid string) refreshMark { m := current; m.UID = uid; return m }
+	withState := func(digest string) refreshMark { m := current; m.State = digest; return m }
 
 	tests := []struct {
 		name     string
@@ -93,9 +99,11 @@ func TestRefreshUnchanged(t *testing.T) {
 		{"a mark of another provider version", "maestro_config_map", configured, private(withVersion("0.9.0"), nil), false},
 		{"written since", "maestro_config_map", configured, private(withRV(cm.ResourceVersion-1), nil), false},
 		{"another object of that name and version (a cluster made again)", "maestro_config_map", configured, private(withUID("u-elsewhere"), nil), false},
+		{"a state changed since it was written (upgraded, edited)", "maestro_config_map", configured, private(withState("0123456789abcdef0123456789abcdef"), nil), false},
+		{"a mark that went out unsealed", "maestro_config_map", configured, private(withState(""), nil), false},
 		{"gone", "maestro_config_map", configured, private(withName("gone"), nil), false},
 		{"terminating", "maestro_namespace", configured,
-			private(refreshMark{Version: "test", Name: "shop", UID: ns.UID, ResourceVersion: ns.ResourceVersion}, nil), false},
+			private(refreshMark{Version: "test", Name: "shop", UID: ns.UID, ResourceVersion: ns.ResourceVersion, State: digest}, nil), false},
 		{"settings known only after apply", "maestro_config_map", &clientHandle{unknown: true, version: "test"}, private(current, nil), false},
 		{"not configured", "maestro_config_map", nil, private(current, nil), false},
 		{"a resource type without marks", "maestro_cluster", configured, private(current, nil), false},
@@ -103,7 +111,7 @@ func TestRefreshUnchanged(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u.provider.handle.Store(tt.handle)
-			req := &tfprotov6.ReadResourceRequest{TypeName: tt.typeName, CurrentState: state(tt.typeName), Private: tt.private}
+			req := &tfprotov6.ReadResourceRequest{TypeName: tt.typeName, CurrentState: stored, Private: tt.private}
 			got := u.refreshUnchanged(ctx, req)
 			if (got != nil) != tt.fast {
 				t.Fatalf("answered without the framework: %v, want %v", got != nil, tt.fast)
@@ -136,7 +144,8 @@ func (k keys) mark(t *testing.T) (refreshMark, bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return readRefreshMark(b)
+	_, mark, ok := readRefreshMark(b)
+	return mark, ok
 }
 
 // TestMarkAfterWait: after a wait, the state is marked with the object
@@ -197,5 +206,65 @@ func TestMarkAfterWait(t *testing.T) {
 	r.markIfCurrent(ctx, env.Client, &m, false, private)
 	if mark, ok := private.mark(t); ok {
 		t.Errorf("gone: mark %+v, want none", mark)
+	}
+}
+
+// TestSealMark: a mark goes out with the digest of the state it goes out
+// with, or not at all when that state has none; a private state without a
+// mark goes out as it is.
+func TestSealMark(t *testing.T) {
+	typ := tftypes.Object{AttributeTypes: map[string]tftypes.Type{"id": tftypes.String}}
+	dv := func(v tftypes.Value) *tfprotov6.DynamicValue {
+		d, err := tfprotov6.NewDynamicValue(typ, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &d
+	}
+	state := dv(tftypes.NewValue(typ, map[string]tftypes.Value{"id": tftypes.NewValue(tftypes.String, "default/web")}))
+	unknown := dv(tftypes.NewValue(typ, map[string]tftypes.Value{"id": tftypes.NewValue(tftypes.String, tftypes.UnknownValue)}))
+	digest, err := stateDigest(state.MsgPack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mark, err := json.Marshal(refreshMark{Version: "test", Name: "web", UID: "u-1", ResourceVersion: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	private := func(keys map[string][]byte) []byte {
+		b, err := json.Marshal(keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	other := []byte(`{"x":1}`)
+	tests := []struct {
+		name    string
+		state   *tfprotov6.DynamicValue
+		private []byte
+		want    string // the sealed mark's digest, "" for no mark
+		other   bool   // the other key is still there
+	}{
+		{"sealed with the state's digest", state, private(map[string][]byte{refreshMarkKey: mark}), digest, false},
+		{"other keys kept", state, private(map[string][]byte{refreshMarkKey: mark, "other": other}), digest, true},
+		{"no state (removed)", nil, private(map[string][]byte{refreshMarkKey: mark, "other": other}), "", true},
+		{"a state with an unknown value", unknown, private(map[string][]byte{refreshMarkKey: mark}), "", false},
+		{"no mark", state, private(map[string][]byte{"other": other}), "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sealed := sealMark(tt.state, tt.private)
+			keys, got, ok := readRefreshMark(sealed)
+			if ok != (tt.want != "") || got.State != tt.want {
+				t.Errorf("sealed %q: mark %+v (%v), want digest %q", sealed, got, ok, tt.want)
+			}
+			if _, kept := keys["other"]; kept != tt.other {
+				t.Errorf("sealed %q: other key kept %v, want %v", sealed, kept, tt.other)
+			}
+		})
+	}
+	if sealed := sealMark(unknown, private(map[string][]byte{refreshMarkKey: mark})); sealed != nil {
+		t.Errorf("a private state left empty: %q, want none (as the framework writes it)", sealed)
 	}
 }
