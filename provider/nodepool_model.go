@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/maestro-dev/maestro/engine/api"
-	"github.com/maestro-dev/maestro/engine/controller/clusterautoscaler"
 )
 
 // Conversions between maestro_node_pool's model and api.NodePool.
@@ -426,7 +425,7 @@ func (templateCapacityValidator) ValidateMap(ctx context.Context, req validator.
 	if d := req.ConfigValue.ElementsAs(ctx, &caps, false); d.HasError() {
 		return // unknown elements: checked at apply
 	}
-	if _, err := clusterautoscaler.ParseCapacity(capacityString(caps)); err != nil {
+	if _, err := api.ParseTemplateCapacity(capacityString(caps)); err != nil {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid template_capacity", err.Error()+".")
 	}
 }

@@ -5,17 +5,16 @@ import (
 	"slices"
 
 	"github.com/maestro-dev/maestro/engine/api"
-	"github.com/maestro-dev/maestro/engine/controller/nodepool"
 )
 
 // TemplateChanges lists the attributes (the provider's names) whose change
 // makes new machines: the pool's machine template, as the node pool
-// controller hashes it (nodepool.TemplateHash). Size, bounds, rollout,
+// controller hashes it (api.NodePoolSpec.TemplateHash). Size, bounds, rollout,
 // drain and remediation settings, and an ssh pool's host list, keep the
 // machines there are. a and b are defaulted specs; nil when the template
 // is the same.
 func TemplateChanges(a, b *api.NodePoolSpec) []string {
-	if nodepool.TemplateHash(a) == nodepool.TemplateHash(b) {
+	if a.TemplateHash() == b.TemplateHash() {
 		return nil
 	}
 	var changed []string

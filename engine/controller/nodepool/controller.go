@@ -123,7 +123,7 @@ func (c *Controller) input(pool *api.NodePool, machines []*api.Machine) (Input, 
 	if s.Size != nil {
 		size = int(*s.Size)
 	}
-	in := Input{Size: size, Hash: TemplateHash(s), Zones: s.Zones, SSH: s.Provider == api.ProviderSSH}
+	in := Input{Size: size, Hash: s.TemplateHash(), Zones: s.Zones, SSH: s.Provider == api.ProviderSSH}
 	if s.SSH != nil {
 		in.Hosts = s.SSH.Hosts
 	}

@@ -238,35 +238,3 @@ func TestComputeStatus(t *testing.T) {
 		})
 	}
 }
-
-func TestTemplateHash(t *testing.T) {
-	base := func() *api.NodePoolSpec {
-		return &api.NodePoolSpec{Provider: api.ProviderSSH, MinSize: 1, MaxSize: 3, Size: api.Ptr[int32](2),
-			Labels: map[string]string{"a": "1", "b": "2"}, SSH: &api.SSHPoolConfig{Hosts: []string{"h1", "h2"}, User: "root"}}
-	}
-	h := TemplateHash(base())
-	for _, tc := range []struct {
-		name    string
-		edit    func(*api.NodePoolSpec)
-		changes bool
-	}{
-		{"size", func(s *api.NodePoolSpec) { s.Size = api.Ptr[int32](3) }, false},
-		{"hosts added", func(s *api.NodePoolSpec) { s.SSH.Hosts = append(s.SSH.Hosts, "h3") }, false},
-		{"drain timeout", func(s *api.NodePoolSpec) { s.DrainTimeoutSeconds = api.Ptr[int64](5) }, false},
-		{"labels", func(s *api.NodePoolSpec) { s.Labels["a"] = "x" }, true},
-		{"taints", func(s *api.NodePoolSpec) { s.Taints = []api.Taint{{Key: "k", Effect: api.TaintNoSchedule}} }, true},
-		{"machine type", func(s *api.NodePoolSpec) { s.MachineType = "large" }, true},
-		{"zones", func(s *api.NodePoolSpec) { s.Zones = []string{"z1"} }, true},
-		{"spot", func(s *api.NodePoolSpec) { s.Spot = true }, true},
-		{"ssh user", func(s *api.NodePoolSpec) { s.SSH.User = "admin" }, true},
-	} {
-		s := base()
-		tc.edit(s)
-		if got := TemplateHash(s); (got != h) != tc.changes {
-			t.Errorf("%s: hash %s -> %s, want changed=%v", tc.name, h, got, tc.changes)
-		}
-	}
-	if len(h) != 10 || TemplateHash(base()) != h {
-		t.Errorf("hash %q: want 10 stable hex digits", h)
-	}
-}
