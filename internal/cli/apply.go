@@ -347,7 +347,7 @@ func liveVersion(ctx context.Context, res client.Resource[api.Object], ch plan.C
 		return 0, fmt.Errorf("reading it: %s", formatError(err))
 	}
 	lm := live.GetObjectMeta()
-	if ch.Desired != nil && ch.Desired.GetObjectMeta().Generation != lm.Generation {
+	if ch.Desired != nil && ch.Desired.GetObjectMeta().Generation != lm.Generation && !boundSince(ch, live) {
 		return 0, fmt.Errorf("it changed since the plan (generation %d -> %d): run `maestro plan` again", ch.Desired.GetObjectMeta().Generation, lm.Generation)
 	}
 	if ch.Desired == nil && strconv.FormatInt(lm.ResourceVersion, 10) != ch.ResourceVersion && lm.Generation != 0 {
@@ -356,6 +356,27 @@ func liveVersion(ctx context.Context, res client.Resource[api.Object], ch plan.C
 		}
 	}
 	return lm.ResourceVersion, nil
+}
+
+// boundSince reports whether the one spec write since the plan of an
+// update is the scheduler binding the pod (spec.nodeName, which no
+// manifest sets on a pod the server holds), and then writes the binding
+// into the change's object, as planning it now would have.
+func boundSince(ch plan.Change, live api.Object) bool {
+	was, ok1 := ch.Live.(*api.Pod)
+	now, ok2 := live.(*api.Pod)
+	want, ok3 := ch.Desired.(*api.Pod)
+	if !ok1 || !ok2 || !ok3 || ch.Action != plan.Update || was.Spec.NodeName != "" || now.Spec.NodeName == "" || want.Spec.NodeName != "" {
+		return false
+	}
+	bound := *was
+	bound.Spec.NodeName = now.Spec.NodeName
+	if !api.DesiredStateEqual(&bound, now) {
+		return false
+	}
+	want.Spec.NodeName = now.Spec.NodeName
+	want.Generation = now.Generation
+	return true
 }
 
 // liveGeneration is the generation of the live object the plan saw, when
