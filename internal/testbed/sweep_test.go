@@ -370,8 +370,21 @@ func testbedRoutes(t *testing.T, run string, subnets []netip.Prefix) []string {
 	return out
 }
 
+// otherTestsDevice: a device other test packages running at the same
+// time make and remove in the root namespace: Docker's networks (br-,
+// veth), a maestro node's pod bridge (mst, network.BridgeName; mstt- test
+// namespaces' ends) and a local node pool's bridge (mlb).
+func otherTestsDevice(dev string) bool {
+	for _, p := range []string{"br-", "veth", "mst", "mlb"} {
+		if strings.HasPrefix(dev, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // hostRoutes are the root namespace's main-table routes on devices other
-// tests do not churn (not Docker's bridges and veths, not test beds').
+// tests do not churn (otherTestsDevice, not test beds').
 func hostRoutes(t *testing.T) []string {
 	t.Helper()
 	rs, err := routes(context.Background(), "")
@@ -380,7 +393,7 @@ func hostRoutes(t *testing.T) []string {
 	}
 	var out []string
 	for _, r := range rs {
-		if r.Table != "" || strings.HasPrefix(r.Dev, "br-") || strings.HasPrefix(r.Dev, "veth") || runPattern(DefaultPrefix).MatchString(r.Dev) {
+		if r.Table != "" || otherTestsDevice(r.Dev) || runPattern(DefaultPrefix).MatchString(r.Dev) {
 			continue
 		}
 		out = append(out, r.Dst+" via "+r.Gateway+" dev "+r.Dev+" "+strconv.Quote(r.Type))
