@@ -153,13 +153,17 @@ func (u *unchangedObjects) refreshUnchanged(ctx context.Context, req *tfprotov6.
 	}
 	_, mark, ok := readRefreshMark(req.Private)
 	h := u.provider.handle.Load()
-	if !ok || mark.State == "" || h == nil || h.unknown || h.client == nil || mark.Version != u.provider.version {
+	if !ok || mark.State == "" || mark.Version != u.provider.version || h.settingsUnknown() {
 		return nil
+	}
+	c, diags := h.Client()
+	if c == nil || diags.HasError() {
+		return nil // the framework reports why
 	}
 	if digest, err := stateDigest(req.CurrentState.MsgPack); err != nil || digest != mark.State {
 		return nil
 	}
-	uid, rv, ok := k.liveVersion(ctx, h.client, mark.Namespace, mark.Name)
+	uid, rv, ok := k.liveVersion(ctx, c, mark.Namespace, mark.Name)
 	if !ok || uid != mark.UID || rv != mark.ResourceVersion {
 		return nil
 	}

@@ -54,7 +54,11 @@ func canonical(d *msgpack.Decoder, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		_, err = io.WriteString(w, map[bool]string{true: "t", false: "f"}[b])
+		letter := "f"
+		if b {
+			letter = "t"
+		}
+		_, err = io.WriteString(w, letter)
 		return err
 	case msgpcode.IsString(c):
 		s, err := d.DecodeString()

@@ -9,7 +9,9 @@ import (
 // poolTemplate is what a pool's machines are made from: a change to any of it
 // replaces them (a rollout). Size, bounds, rollout, drain and remediation
 // settings are not part of it, nor an ssh pool's host list (adding a host
-// must not replace the machines on the others).
+// must not replace the machines on the others). It is the hash's input
+// format, apart from NodePoolSpec on purpose: a renamed or reordered field
+// would change every pool's hash and so replace every machine.
 type poolTemplate struct {
 	Provider    string            `json:"provider"`
 	MachineType string            `json:"machineType,omitempty"`

@@ -32,4 +32,9 @@ func TestTemplateHash(t *testing.T) {
 	if len(h) != 10 || base().TemplateHash() != h {
 		t.Errorf("hash %q: want 10 stable hex digits", h)
 	}
+	// Machines carry the hash they were made from: a new value for the same
+	// template would replace every machine of every pool on upgrade.
+	if h != "70d58cc611" {
+		t.Errorf("hash %s, want 70d58cc611, as the node pool controller computed it before the hash moved to api", h)
+	}
 }
