@@ -22,12 +22,16 @@ var (
 // NewAutoscalerResource is the constructor for maestro_autoscaler.
 func NewAutoscalerResource() resource.Resource {
 	return &AutoscalerResource{crud[*api.Autoscaler, AutoscalerResourceModel]{
-		kind:          "autoscaler",
-		api:           (*client.Client).Autoscalers,
-		newObj:        func() *api.Autoscaler { return &api.Autoscaler{} },
-		key:           func(m *AutoscalerResourceModel) (string, string) { return metaKey(m.Metadata) },
-		expand:        expandAutoscaler,
-		flatten:       flattenAutoscaler,
+		kind:    "autoscaler",
+		api:     (*client.Client).Autoscalers,
+		newObj:  func() *api.Autoscaler { return &api.Autoscaler{} },
+		key:     func(m *AutoscalerResourceModel) (string, string) { return metaKey(m.Metadata) },
+		expand:  expandAutoscaler,
+		flatten: flattenAutoscaler,
+		// flattenAutoscaler reads the spec, not the status it updates
+		// at every sync.
+		reads: readsOf(func(a *api.Autoscaler) any { return &a.Spec },
+			func(m *AutoscalerResourceModel) *metadataModel { return m.Metadata }),
 		importExample: "terraform import maestro_autoscaler.web default/web",
 	}}
 }

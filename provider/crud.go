@@ -69,6 +69,11 @@ type crud[T api.Object, M any] struct {
 	owned      func(ctx context.Context, c *client.Client, obj T) (bool, error)
 	keepModel  func(m *M) (restore func(*M))
 	keepObject func(obj T) (restore func(T))
+	// reads, when set, is what flatten reads of an object: a refresh mark
+	// then also holds when the object was written since only in what
+	// flatten does not read (its status, a controller's annotation); see
+	// refresh_unchanged.go. nil: any write misses the mark.
+	reads *flattenReads[T, M]
 	// writeError reports a failed create or update (default apiError);
 	// secrets use it to keep values out of the message.
 	writeError func(diags *diag.Diagnostics, summary string, err error, obj T)
@@ -175,7 +180,7 @@ func (r *crud[T, M]) Read(ctx context.Context, req resource.ReadRequest, resp *r
 	owned := r.ownedElsewhere(ctx, c, obj, &resp.Diagnostics)
 	prior := cloneModel(state)
 	r.flattenKeeping(ctx, obj, &state, owned, &resp.Diagnostics)
-	resp.Diagnostics.Append(r.markRefresh(ctx, resp.Private, obj, owned)...)
+	resp.Diagnostics.Append(r.markRefresh(ctx, resp.Private, obj, &state, owned)...)
 	if reflect.DeepEqual(prior, state) {
 		// Nothing changed: the response's state is already the prior
 		// state, and converting the model back (a third of a
@@ -314,7 +319,7 @@ type stateSetter interface {
 func (r *crud[T, M]) saveAndWait(ctx context.Context, c *client.Client, obj T, m *M, creating, owned bool, state stateSetter, private privateKeys, diags *diag.Diagnostics) {
 	r.flattenKeeping(ctx, obj, m, owned, diags)
 	diags.Append(state.Set(ctx, m)...)
-	diags.Append(r.markRefresh(ctx, private, obj, owned)...)
+	diags.Append(r.markRefresh(ctx, private, obj, m, owned)...)
 	if r.afterWrite != nil && r.waits(m) && !diags.HasError() {
 		// The wait may save what it learns from later versions of the
 		// object, and the object moves on while it waits: the mark is

@@ -40,8 +40,12 @@ func NewDeploymentResource() resource.Resource {
 		key: func(m *DeploymentResourceModel) (string, string) {
 			return m.Metadata.Namespace.ValueString(), m.Metadata.Name.ValueString()
 		},
-		expand:        expandDeployment,
-		flatten:       flattenDeployment,
+		expand:  expandDeployment,
+		flatten: flattenDeployment,
+		// flattenDeployment reads the spec; not the status, nor the
+		// revision annotation the controller writes.
+		reads: readsOf(func(d *api.Deployment) any { return &d.Spec },
+			func(m *DeploymentResourceModel) *metadataModel { return m.Metadata }),
 		importExample: "terraform import maestro_deployment.web default/web",
 		importModel: func() DeploymentResourceModel {
 			return DeploymentResourceModel{WaitForRollout: types.BoolValue(true), Timeouts: nullTimeouts()}

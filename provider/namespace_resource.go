@@ -35,8 +35,16 @@ func NewNamespaceResource() resource.Resource {
 			}
 			return "", m.Metadata.Name.ValueString()
 		},
-		expand:        expandNamespace,
-		flatten:       flattenNamespace,
+		expand:  expandNamespace,
+		flatten: flattenNamespace,
+		// flattenNamespace reads the metadata only.
+		reads: &flattenReads[*api.Namespace, NamespaceResourceModel]{object: func(*api.Namespace) any { return nil },
+			metadata: func(m *NamespaceResourceModel) (types.Map, types.Map) {
+				if m.Metadata == nil {
+					return types.MapNull(types.StringType), types.MapNull(types.StringType)
+				}
+				return m.Metadata.Labels, m.Metadata.Annotations
+			}},
 		clusterScoped: true,
 		// A namespace being emptied is as good as gone: the plan recreates it.
 		gone:     func(ns *api.Namespace) bool { return ns.DeletionTimestamp != nil },

@@ -21,7 +21,7 @@ import (
 // was the plugin framework refreshing and planning objects that stay as
 // they are: every value converted in and out and walked attribute by
 // attribute, for a refreshed state equal to the stored one and a planned
-// state equal to that. unchangedObjects answers the requests where that is
+// state equal to that. directServer answers the requests where that is
 // known beforehand itself and hands every other request to the framework:
 //
 //   - a refresh of an object that is still the version its state was
@@ -53,33 +53,44 @@ func Server(version string) func() (tfprotov6.ProviderServer, error) {
 }
 
 // newServer is the framework's server for the provider, wrapped in
-// unchangedObjects.
-func newServer(version string, sh shadows) (*unchangedObjects, error) {
+// directServer.
+func newServer(version string, sh shadows) (*directServer, error) {
 	p := &MaestroProvider{version: version}
 	s, err := providerserver.NewProtocol6WithError(p)()
 	if err != nil {
 		return nil, err
 	}
-	return newUnchangedObjects(s, p, sh)
+	return newDirectServer(s, p, sh)
 }
 
-// unchangedObjects is a protocol server that refreshes and plans unchanged
-// objects of the manifest kinds itself.
-type unchangedObjects struct {
+// directServer is the framework's protocol server, answering itself what
+// it can answer exactly without the framework: the refresh and plan of an
+// unchanged object (refresh_unchanged.go, below), the validation of a
+// configuration with nothing to say (validate_walk.go), a stored state of
+// the current schema (upgrade_current.go).
+type directServer struct {
 	tfprotov6.ProviderServer
 	provider *MaestroProvider
 	kinds    map[string]unchangedKind // plannable without the framework, by resource type
 	// refreshers tell whether an object is still the version its state
 	// was written from, by resource type.
 	refreshers map[string]refreshKind
+	// walks validate configurations without the framework's schema walk
+	// (validate_walk.go), by resource type.
+	walks map[string]walkKind
+	// current is what a stored state must be to be read as it is
+	// (upgrade_current.go), by resource type.
+	current map[string]currentKind
 	shadows
 }
 
 // shadows, when set, are also given the framework's answer to every
 // request answered without it (tests compare the two).
 type shadows struct {
-	plan    func(typ tftypes.Type, req *tfprotov6.PlanResourceChangeRequest, ours, framework *tfprotov6.PlanResourceChangeResponse)
-	refresh func(typ tftypes.Type, req *tfprotov6.ReadResourceRequest, ours, framework *tfprotov6.ReadResourceResponse)
+	plan     func(typ tftypes.Type, req *tfprotov6.PlanResourceChangeRequest, ours, framework *tfprotov6.PlanResourceChangeResponse)
+	refresh  func(typ tftypes.Type, req *tfprotov6.ReadResourceRequest, ours, framework *tfprotov6.ReadResourceResponse)
+	validate func(req *tfprotov6.ValidateResourceConfigRequest, ours, framework *tfprotov6.ValidateResourceConfigResponse)
+	upgrade  func(typ tftypes.Type, req *tfprotov6.UpgradeResourceStateRequest, ours, framework *tfprotov6.UpgradeResourceStateResponse)
 }
 
 type unchangedKind struct {
@@ -87,13 +98,17 @@ type unchangedKind struct {
 	block mschema.Block
 }
 
-func newUnchangedObjects(s tfprotov6.ProviderServer, p *MaestroProvider, sh shadows) (*unchangedObjects, error) {
+func newDirectServer(s tfprotov6.ProviderServer, p *MaestroProvider, sh shadows) (*directServer, error) {
 	ctx := context.Background()
 	resp, err := s.GetProviderSchema(ctx, &tfprotov6.GetProviderSchemaRequest{})
 	if err != nil {
 		return nil, fmt.Errorf("reading the provider schema: %w", err)
 	}
-	u := &unchangedObjects{ProviderServer: s, provider: p, kinds: map[string]unchangedKind{}, refreshers: map[string]refreshKind{}, shadows: sh}
+	u := &directServer{ProviderServer: s, provider: p, kinds: map[string]unchangedKind{}, refreshers: map[string]refreshKind{},
+		walks: map[string]walkKind{}, current: map[string]currentKind{}, shadows: sh}
+	for name, s := range resp.ResourceSchemas {
+		u.current[name] = currentKind{version: s.Version, typ: s.ValueType()}
+	}
 	for _, kind := range mschema.Kinds() {
 		d, _ := mschema.Describe(kind)
 		s := resp.ResourceSchemas[mschema.TypePrefix+kind]
@@ -106,8 +121,17 @@ func newUnchangedObjects(s tfprotov6.ProviderServer, p *MaestroProvider, sh shad
 		r := newResource()
 		var md resource.MetadataResponse
 		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "maestro"}, &md)
-		if rf, ok := r.(refresher); ok && resp.ResourceSchemas[md.TypeName] != nil {
-			u.refreshers[md.TypeName] = refreshKind{typ: resp.ResourceSchemas[md.TypeName].ValueType(), refresher: rf}
+		ps := resp.ResourceSchemas[md.TypeName]
+		if ps == nil {
+			continue
+		}
+		if rf, ok := r.(refresher); ok {
+			u.refreshers[md.TypeName] = refreshKind{typ: ps.ValueType(), refresher: rf}
+		}
+		var sr resource.SchemaResponse
+		r.Schema(ctx, resource.SchemaRequest{}, &sr)
+		if root, ok := compileWalk(sr.Schema); ok && !sr.Diagnostics.HasError() {
+			u.walks[md.TypeName] = walkKind{typ: ps.ValueType(), schema: sr.Schema, root: root, newResource: newResource}
 		}
 	}
 	return u, nil
@@ -132,7 +156,7 @@ func plannableUnchanged(b mschema.Block) bool {
 
 // PlanResourceChange plans an unchanged object as its prior state; any
 // other request goes to the framework.
-func (u *unchangedObjects) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
+func (u *directServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
 	var shadow func(ours, framework *tfprotov6.PlanResourceChangeResponse)
 	if u.shadows.plan != nil {
 		shadow = func(ours, framework *tfprotov6.PlanResourceChangeResponse) {
@@ -160,7 +184,7 @@ func answer[Req, Resp any](ctx context.Context, req *Req, ours *Resp, framework 
 
 // planUnchanged is the plan of an unchanged object, or nil when the
 // framework must plan the request.
-func (u *unchangedObjects) planUnchanged(req *tfprotov6.PlanResourceChangeRequest) *tfprotov6.PlanResourceChangeResponse {
+func (u *directServer) planUnchanged(req *tfprotov6.PlanResourceChangeRequest) *tfprotov6.PlanResourceChangeResponse {
 	k, ok := u.kinds[req.TypeName]
 	if !ok || req.PriorState == nil || req.ProposedNewState == nil || req.Config == nil ||
 		len(req.PriorState.MsgPack) == 0 || !bytes.Equal(req.PriorState.MsgPack, req.ProposedNewState.MsgPack) {

@@ -40,8 +40,12 @@ func NewPodResource() resource.Resource {
 		key: func(m *PodResourceModel) (string, string) {
 			return m.Metadata.Namespace.ValueString(), m.Metadata.Name.ValueString()
 		},
-		expand:        expandPod,
-		flatten:       flattenPod,
+		expand:  expandPod,
+		flatten: flattenPod,
+		// flattenPod reads the spec and the pod's address, not the rest
+		// of its status (conditions, restarts).
+		reads: readsOf(func(p *api.Pod) any { return []any{&p.Spec, p.Status.PodIP} },
+			func(m *PodResourceModel) *metadataModel { return m.Metadata }),
 		importExample: "terraform import maestro_pod.debug default/debug",
 		importModel: func() PodResourceModel {
 			return PodResourceModel{WaitForRollout: types.BoolValue(true), Timeouts: nullTimeouts()}

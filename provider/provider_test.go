@@ -16,6 +16,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+	ctymsgpack "github.com/zclconf/go-cty/cty/msgpack"
 
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/testenv/cluster"
@@ -27,11 +30,14 @@ const terraformPath = "/usr/local/bin/terraform"
 // testAccProtoV6ProviderFactories runs the provider in-process, so
 // Terraform needs no registry to find it (one server for every provider
 // block: see serialServer). Unchanged objects are refreshed and planned as
-// in the released provider (unchangedObjects), and every such answer is
-// checked against the framework's own (shadowPlans, shadowRefreshes).
+// in the released provider (directServer), and every such answer is
+// checked against the framework's own (shadowPlans, shadowRefreshes), as
+// is every configuration validated without the framework's schema walk
+// (shadowValidations).
 var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServer, error){
 	"maestro": func() (tfprotov6.ProviderServer, error) {
-		u, err := newServer("test", shadows{plan: shadowPlans.compare, refresh: shadowRefreshes.compareRefresh})
+		u, err := newServer("test", shadows{plan: shadowPlans.compare, refresh: shadowRefreshes.compareRefresh,
+			validate: shadowValidations.compareValidate, upgrade: shadowUpgrades.compareUpgrade})
 		if err != nil {
 			return nil, err
 		}
@@ -39,12 +45,16 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 	},
 }
 
-// shadowPlans and shadowRefreshes collect the differences between
-// unchangedObjects' answers and the framework's for the same requests,
-// over every acceptance test; TestMain fails the run on any.
+// shadowPlans, shadowRefreshes, shadowValidations and shadowUpgrades
+// collect the
+// differences between directServer' answers and the framework's for
+// the same requests, over every acceptance test; TestMain fails the run on
+// any.
 var (
-	shadowPlans     = shadowDiffs{what: "plans"}
-	shadowRefreshes = shadowDiffs{what: "refreshes"}
+	shadowPlans       = shadowDiffs{what: "plans"}
+	shadowRefreshes   = shadowDiffs{what: "refreshes"}
+	shadowValidations = shadowDiffs{what: "validations"}
+	shadowUpgrades    = shadowDiffs{what: "stored states"}
 )
 
 type shadowDiffs struct {
@@ -52,6 +62,7 @@ type shadowDiffs struct {
 	mu    sync.Mutex
 	same  int
 	moved int // refreshes where the object changed before the framework read it
+	newer int // of same: refreshes of an object written since only in what flatten does not read
 	diffs []string
 }
 
@@ -66,13 +77,18 @@ func (d *shadowDiffs) add(typeName string, why []string) {
 }
 
 // compareRefresh: the framework reads the object a moment later, so its
-// answer is compared only when it saw the same version. (When it found
-// another controller owning part of the object, it drops the mark, and
-// only the states are compared.)
+// answer is compared only when it saw the same version, or a version that
+// differs only in what flatten does not read (the same reads digest; then
+// its private state names the newer version, and only the states are
+// compared, which is the point of the digest). (When it found another
+// controller owning part of the object, it drops the mark, and only the
+// states are compared.)
 func (d *shadowDiffs) compareRefresh(typ tftypes.Type, req *tfprotov6.ReadResourceRequest, ours, framework *tfprotov6.ReadResourceResponse) {
 	_, asked, _ := readRefreshMark(req.Private)
 	_, seen, marked := readRefreshMark(framework.Private)
-	if marked && seen != asked && len(framework.Diagnostics) == 0 {
+	sameVersion := seen.UID == asked.UID && seen.ResourceVersion == asked.ResourceVersion
+	sameReads := seen.UID == asked.UID && asked.Reads != "" && seen.Reads == asked.Reads
+	if marked && !sameVersion && !sameReads && len(framework.Diagnostics) == 0 {
 		d.mu.Lock()
 		d.moved++
 		d.mu.Unlock()
@@ -82,14 +98,75 @@ func (d *shadowDiffs) compareRefresh(typ tftypes.Type, req *tfprotov6.ReadResour
 	if diff := stateDiff(typ, ours.NewState, framework.NewState); diff != "" {
 		why = append(why, "state differs: "+diff)
 	}
-	if marked && !bytes.Equal(ours.Private, framework.Private) {
+	if marked && sameVersion && !bytes.Equal(ours.Private, framework.Private) {
 		why = append(why, fmt.Sprintf("private state %q, the framework's %q", ours.Private, framework.Private))
 	}
 	if len(framework.Diagnostics) > 0 || framework.Deferred != nil || framework.NewIdentity != nil {
 		why = append(why, fmt.Sprintf("the framework also said: diagnostics %v, deferred %v, identity %v",
 			framework.Diagnostics, framework.Deferred, framework.NewIdentity))
 	}
+	if marked && !sameVersion && len(why) == 0 {
+		d.mu.Lock()
+		d.newer++
+		d.mu.Unlock()
+	}
 	d.add(req.TypeName, why)
+}
+
+// compareValidate: a configuration validated without the framework's
+// schema walk had nothing to say; the framework must say nothing either.
+func (d *shadowDiffs) compareValidate(req *tfprotov6.ValidateResourceConfigRequest, ours, framework *tfprotov6.ValidateResourceConfigResponse) {
+	var why []string
+	if len(ours.Diagnostics) > 0 || len(framework.Diagnostics) > 0 {
+		why = append(why, fmt.Sprintf("diagnostics %v, the framework's %v", ours.Diagnostics, framework.Diagnostics))
+	}
+	d.add(req.TypeName, why)
+}
+
+// compareUpgrade: a stored state answered as it is must decode, as
+// Terraform decodes it (go-cty's JSON decoder), into the value Terraform
+// decodes from the framework's answer (its MessagePack decoder).
+func (d *shadowDiffs) compareUpgrade(typ tftypes.Type, req *tfprotov6.UpgradeResourceStateRequest, ours, framework *tfprotov6.UpgradeResourceStateResponse) {
+	var why []string
+	ty := ctyType(typ)
+	switch {
+	case len(framework.Diagnostics) > 0 || framework.UpgradedState == nil:
+		why = append(why, fmt.Sprintf("the framework said %v", framework.Diagnostics))
+	default:
+		a, errA := ctyjson.Unmarshal(ours.UpgradedState.JSON, ty)
+		b, errB := ctymsgpack.Unmarshal(framework.UpgradedState.MsgPack, ty)
+		if errA != nil || errB != nil || !a.RawEquals(b) {
+			why = append(why, fmt.Sprintf("values differ: %#v (%v) vs the framework's %#v (%v)", a, errA, b, errB))
+		}
+	}
+	d.add(req.TypeName, why)
+}
+
+// ctyType is typ as go-cty has it.
+func ctyType(typ tftypes.Type) cty.Type {
+	switch t := typ.(type) {
+	case tftypes.List:
+		return cty.List(ctyType(t.ElementType))
+	case tftypes.Set:
+		return cty.Set(ctyType(t.ElementType))
+	case tftypes.Map:
+		return cty.Map(ctyType(t.ElementType))
+	case tftypes.Object:
+		attrs := map[string]cty.Type{}
+		for name, at := range t.AttributeTypes {
+			attrs[name] = ctyType(at)
+		}
+		return cty.Object(attrs)
+	}
+	switch {
+	case typ.Is(tftypes.String):
+		return cty.String
+	case typ.Is(tftypes.Number):
+		return cty.Number
+	case typ.Is(tftypes.Bool):
+		return cty.Bool
+	}
+	return cty.DynamicPseudoType
 }
 
 func (d *shadowDiffs) compare(typ tftypes.Type, req *tfprotov6.PlanResourceChangeRequest, ours, framework *tfprotov6.PlanResourceChangeResponse) {
@@ -144,14 +221,18 @@ func (d *shadowDiffs) report() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if len(d.diffs) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: %d %s of unchanged objects differ from the framework's (%d agree):\n  %s\n", len(d.diffs), d.what, d.same, strings.Join(d.diffs, "\n  "))
+		fmt.Fprintf(os.Stderr, "FAIL: %d %s answered without the framework differ from the framework's (%d agree):\n  %s\n", len(d.diffs), d.what, d.same, strings.Join(d.diffs, "\n  "))
 		return false
 	}
 	moved := ""
 	if d.moved > 0 {
 		moved = fmt.Sprintf(" (%d more not compared: the object changed before the framework read it)", d.moved)
 	}
-	fmt.Fprintf(os.Stderr, "unchanged objects: %d %s without the framework, each equal to the framework's%s\n", d.same, d.what, moved)
+	newer := ""
+	if d.newer > 0 {
+		newer = fmt.Sprintf(", %d of them of an object written since in what flatten does not read", d.newer)
+	}
+	fmt.Fprintf(os.Stderr, "%d %s answered without the framework, each equal to the framework's%s%s\n", d.same, d.what, newer, moved)
 	return true
 }
 
@@ -232,8 +313,11 @@ func TestMain(m *testing.M) {
 		}
 	}
 	code := m.Run()
-	plans, refreshes := shadowPlans.report(), shadowRefreshes.report()
-	if !(plans && refreshes) && code == 0 {
+	ok := true
+	for _, d := range []*shadowDiffs{&shadowPlans, &shadowRefreshes, &shadowValidations, &shadowUpgrades} {
+		ok = d.report() && ok
+	}
+	if !ok && code == 0 {
 		code = 1
 	}
 	_ = os.RemoveAll(dir)

@@ -2,13 +2,19 @@ package provider
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"reflect"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
+	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
 )
 
@@ -36,6 +42,14 @@ import (
 // settings known only after apply. After a wait (a rollout, a pod
 // starting), the object has moved on: the mark is made from the object as
 // it is when the wait ends, if refreshing would leave the state as it is.
+//
+// Objects that controllers keep writing (a deployment's status, its
+// revision annotation) would miss the mark at every plan, since a plan
+// does not save what it refreshed. A kind that says what flatten reads of
+// its objects (crud.reads) has the mark hold a digest of that too: the
+// object's spec, say, and the labels and annotations the state tracks. A
+// live object with another resourceVersion but the same digest flattens
+// into the same state.
 
 // refreshMarkKey is the private state key of the refreshMark.
 const refreshMarkKey = "refresh"
@@ -52,6 +66,65 @@ type refreshMark struct {
 	ResourceVersion int64  `json:"rv"`
 	// State is the stateDigest of the state the mark went out with.
 	State string `json:"state,omitempty"`
+	// Reads is the digest of what flatten read of the object (readsDigest),
+	// for a kind that says what that is; Labels and Annotations are the
+	// keys of the object's maps the state tracks, which flatten reads.
+	Reads       string   `json:"reads,omitempty"`
+	Labels      []string `json:"labels,omitempty"`
+	Annotations []string `json:"annotations,omitempty"`
+}
+
+// flattenReads is what a kind's flatten reads of an object: besides the
+// metadata's name, namespace and UID, the labels and annotations the state
+// tracks (the keys of the model's maps) and what object returns.
+type flattenReads[T api.Object, M any] struct {
+	object   func(obj T) any
+	metadata func(m *M) (labels, annotations types.Map)
+}
+
+// readsOf makes the flattenReads of a kind whose model has the usual
+// metadata block.
+func readsOf[T api.Object, M any](object func(obj T) any, md func(m *M) *metadataModel) *flattenReads[T, M] {
+	return &flattenReads[T, M]{object: object, metadata: func(m *M) (types.Map, types.Map) {
+		if b := md(m); b != nil {
+			return b.Labels, b.Annotations
+		}
+		return types.MapNull(types.StringType), types.MapNull(types.StringType)
+	}}
+}
+
+// readsDigest digests what flatten reads of obj, given the keys of its
+// labels and annotations the state tracks ("" when it cannot).
+func (f *flattenReads[T, M]) readsDigest(obj T, labels, annotations []string) string {
+	meta := obj.GetObjectMeta()
+	b, err := json.Marshal(struct {
+		Labels, Annotations map[string]string
+		Object              any
+	}{pick(meta.Labels, labels), pick(meta.Annotations, annotations), f.object(obj)})
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// pick is m's entries under keys.
+func pick(m map[string]string, keys []string) map[string]string {
+	out := map[string]string{}
+	for _, k := range keys {
+		if v, ok := m[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// mapKeys is a map value's keys, sorted (none when null or unknown).
+func mapKeys(m types.Map) []string {
+	if m.IsNull() || m.IsUnknown() {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(m.Elements()))
 }
 
 // privateKeys is a response's private state (the framework's type is
@@ -60,10 +133,10 @@ type privateKeys interface {
 	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
 }
 
-// refresher is a resource that can tell whether its object is still the
-// version a state was written from.
+// refresher is a resource that can tell whether its object still
+// flattens into the state a mark was made for.
 type refresher interface {
-	liveVersion(ctx context.Context, c *client.Client, namespace, name string) (uid string, rv int64, ok bool)
+	current(ctx context.Context, c *client.Client, mark refreshMark) bool
 }
 
 type refreshKind struct {
@@ -72,15 +145,21 @@ type refreshKind struct {
 }
 
 // markRefresh records in private which object the state was flattened
-// from, or removes the record when the state keeps part of the object as
-// it was (owned).
-func (r *crud[T, M]) markRefresh(ctx context.Context, private privateKeys, obj T, owned bool) diag.Diagnostics {
+// from (as m, the state, has it), or removes the record when the state
+// keeps part of the object as it was (owned).
+func (r *crud[T, M]) markRefresh(ctx context.Context, private privateKeys, obj T, m *M, owned bool) diag.Diagnostics {
 	if owned || r.handle == nil {
 		return private.SetKey(ctx, refreshMarkKey, nil)
 	}
 	meta := obj.GetObjectMeta()
-	mark, err := json.Marshal(refreshMark{Version: r.handle.version, Namespace: meta.Namespace, Name: meta.Name,
-		UID: meta.UID, ResourceVersion: meta.ResourceVersion})
+	rm := refreshMark{Version: r.handle.version, Namespace: meta.Namespace, Name: meta.Name,
+		UID: meta.UID, ResourceVersion: meta.ResourceVersion}
+	if r.reads != nil {
+		labels, annotations := r.reads.metadata(m)
+		rm.Labels, rm.Annotations = mapKeys(labels), mapKeys(annotations)
+		rm.Reads = r.reads.readsDigest(obj, rm.Labels, rm.Annotations)
+	}
+	mark, err := json.Marshal(rm)
 	if err != nil {
 		return private.SetKey(ctx, refreshMarkKey, nil)
 	}
@@ -101,24 +180,29 @@ func (r *crud[T, M]) markIfCurrent(ctx context.Context, c *client.Client, m *M, 
 	if ignored.HasError() || !reflect.DeepEqual(refreshed, *m) {
 		return nil
 	}
-	return r.markRefresh(ctx, private, live, owned)
+	return r.markRefresh(ctx, private, live, m, owned)
 }
 
-// liveVersion is the UID and resourceVersion of the live object; not ok
-// when it is gone, terminating or cannot be read (the framework then says
-// which).
-func (r *crud[T, M]) liveVersion(ctx context.Context, c *client.Client, namespace, name string) (string, int64, bool) {
-	obj, err := r.api(c, namespace).Get(ctx, name)
+// current reports whether the live object still flattens into the state
+// mark was made for: the same object (UID), at the marked version or
+// changed since only in what flatten does not read. Not when it is gone,
+// terminating or cannot be read (the framework then says which).
+func (r *crud[T, M]) current(ctx context.Context, c *client.Client, mark refreshMark) bool {
+	obj, err := r.api(c, mark.Namespace).Get(ctx, mark.Name)
 	if err != nil || r.gone != nil && r.gone(obj) {
-		return "", 0, false
+		return false
 	}
 	meta := obj.GetObjectMeta()
-	return meta.UID, meta.ResourceVersion, true
+	if meta.UID != mark.UID {
+		return false
+	}
+	return meta.ResourceVersion == mark.ResourceVersion ||
+		r.reads != nil && mark.Reads != "" && r.reads.readsDigest(obj, mark.Labels, mark.Annotations) == mark.Reads
 }
 
 // ReadResource returns the stored state of an object that is still the
 // version it was written from; any other request goes to the framework.
-func (u *unchangedObjects) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
+func (u *directServer) ReadResource(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
 	framework := func(ctx context.Context, req *tfprotov6.ReadResourceRequest) (*tfprotov6.ReadResourceResponse, error) {
 		resp, err := u.ProviderServer.ReadResource(ctx, req)
 		if err == nil {
@@ -136,7 +220,7 @@ func (u *unchangedObjects) ReadResource(ctx context.Context, req *tfprotov6.Read
 }
 
 // ApplyResourceChange seals the mark of the state it writes.
-func (u *unchangedObjects) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
+func (u *directServer) ApplyResourceChange(ctx context.Context, req *tfprotov6.ApplyResourceChangeRequest) (*tfprotov6.ApplyResourceChangeResponse, error) {
 	resp, err := u.ProviderServer.ApplyResourceChange(ctx, req)
 	if err == nil {
 		resp.Private = sealMark(resp.NewState, resp.Private)
@@ -146,7 +230,7 @@ func (u *unchangedObjects) ApplyResourceChange(ctx context.Context, req *tfproto
 
 // refreshUnchanged is the refresh of an unchanged object, or nil when the
 // framework must refresh it.
-func (u *unchangedObjects) refreshUnchanged(ctx context.Context, req *tfprotov6.ReadResourceRequest) *tfprotov6.ReadResourceResponse {
+func (u *directServer) refreshUnchanged(ctx context.Context, req *tfprotov6.ReadResourceRequest) *tfprotov6.ReadResourceResponse {
 	k, ok := u.refreshers[req.TypeName]
 	if !ok || req.CurrentState == nil || len(req.CurrentState.MsgPack) == 0 {
 		return nil
@@ -163,8 +247,7 @@ func (u *unchangedObjects) refreshUnchanged(ctx context.Context, req *tfprotov6.
 	if digest, err := stateDigest(req.CurrentState.MsgPack); err != nil || digest != mark.State {
 		return nil
 	}
-	uid, rv, ok := k.liveVersion(ctx, c, mark.Namespace, mark.Name)
-	if !ok || uid != mark.UID || rv != mark.ResourceVersion {
+	if !k.current(ctx, c, mark) {
 		return nil
 	}
 	return &tfprotov6.ReadResourceResponse{NewState: req.CurrentState, Private: req.Private}

@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -177,8 +181,10 @@ func TestMarkAfterWait(t *testing.T) {
 
 	private := keys{}
 	r.markIfCurrent(ctx, env.Client, &m, false, private)
-	if mark, ok := private.mark(t); !ok || mark != (refreshMark{Version: "test", Namespace: "default", Name: "web", UID: d.UID, ResourceVersion: d.ResourceVersion}) {
-		t.Errorf("after a status change: mark %+v (%v), want one of resourceVersion %d", mark, ok, d.ResourceVersion)
+	want := refreshMark{Version: "test", Namespace: "default", Name: "web", UID: d.UID, ResourceVersion: d.ResourceVersion,
+		Labels: mapKeys(m.Metadata.Labels), Reads: r.reads.readsDigest(d, mapKeys(m.Metadata.Labels), nil)}
+	if mark, ok := private.mark(t); !ok || !reflect.DeepEqual(mark, want) {
+		t.Errorf("after a status change: mark %+v (%v), want %+v", mark, ok, want)
 	}
 	r.markIfCurrent(ctx, env.Client, &m, true, private)
 	if mark, ok := private.mark(t); ok {
@@ -266,5 +272,95 @@ func TestSealMark(t *testing.T) {
 	}
 	if sealed := sealMark(unknown, private(map[string][]byte{refreshMarkKey: mark})); sealed != nil {
 		t.Errorf("a private state left empty: %q, want none (as the framework writes it)", sealed)
+	}
+}
+
+// TestRefreshAfterUnreadWrites: a deployment written since its state was
+// marked is refreshed without the framework when the write changed only
+// what flatten does not read (the status, the controller's revision
+// annotation, a label or annotation the state does not track), and by the
+// framework when it changed what it reads (the spec, a tracked label or
+// annotation, one of them removed) or is another object of that name.
+func TestRefreshAfterUnreadWrites(t *testing.T) {
+	ctx := context.Background()
+	env := testenv.Start(t)
+	u, err := newServer("test", shadows{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.provider.handle.Store(&clientHandle{client: env.Client, version: "test"})
+	r := NewDeploymentResource().(*DeploymentResource)
+	r.handle = u.provider.handle.Load()
+	var sr resource.SchemaResponse
+	r.Schema(ctx, resource.SchemaRequest{}, &sr)
+	deployments := env.Client.Deployments("default")
+
+	tests := []struct {
+		name  string
+		write func(d *api.Deployment)
+		fast  bool
+	}{
+		{"nothing", nil, true},
+		{"the status", func(d *api.Deployment) { d.Status.ReadyReplicas, d.Status.ObservedGeneration = 2, d.Generation }, true},
+		{"the revision annotation", func(d *api.Deployment) { d.Annotations[api.AnnotationRevision] = "2" }, true},
+		{"a label the state does not track", func(d *api.Deployment) { d.Labels["added-by"] = "someone" }, true},
+		{"the spec", func(d *api.Deployment) { d.Spec.Replicas = api.Ptr[int32](5) }, false},
+		{"a tracked label", func(d *api.Deployment) { d.Labels["tier"] = "db" }, false},
+		{"a tracked label removed", func(d *api.Deployment) { delete(d.Labels, "tier") }, false},
+		{"a tracked annotation", func(d *api.Deployment) { d.Annotations["owner"] = "ops" }, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			name := fmt.Sprintf("web-%d", i)
+			created, err := deployments.Create(ctx, testenv.DemoDeployment("demo:test", name, 2, func(d *api.Deployment) {
+				d.Labels = map[string]string{"tier": "web"}
+				d.Annotations = map[string]string{"owner": "web-team", api.AnnotationRevision: "1"}
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The state as an apply leaves it, its mark sealed.
+			m := r.importModel()
+			var diags diag.Diagnostics
+			r.flatten(ctx, created, &m, true, &diags)
+			st := tfsdk.State{Schema: sr.Schema}
+			diags.Append(st.Set(ctx, &m)...)
+			private := keys{}
+			diags.Append(r.markRefresh(ctx, private, created, &m, false)...)
+			if diags.HasError() {
+				t.Fatal(diags)
+			}
+			state, err := tfprotov6.NewDynamicValue(st.Raw.Type(), st.Raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(map[string][]byte(private))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sealed := sealMark(&state, b)
+
+			if tt.write != nil {
+				live, err := deployments.Get(ctx, name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt.write(live)
+				if _, err := deployments.Update(ctx, live); err != nil {
+					t.Fatal(err)
+				}
+				if live, err = deployments.Get(ctx, name); err != nil {
+					t.Fatal(err)
+				}
+				tt.write(live) // status is written on its own
+				if _, err := deployments.UpdateStatus(ctx, live); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := u.refreshUnchanged(ctx, &tfprotov6.ReadResourceRequest{TypeName: "maestro_deployment", CurrentState: &state, Private: sealed})
+			if (got != nil) != tt.fast {
+				t.Fatalf("answered without the framework: %v, want %v", got != nil, tt.fast)
+			}
+		})
 	}
 }

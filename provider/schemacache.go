@@ -43,6 +43,10 @@ func newCachedSingleBlock[N any](b schema.SingleNestedBlock, _ func() N) cachedS
 func (b cachedSingleBlock[N]) Type() attr.Type    { return b.typ }
 func (b cachedSingleBlock[N]) GetNestedObject() N { return b.obj }
 
+// framework is the block the wrapper caches for (validate_walk.go reads
+// it).
+func (b cachedSingleBlock[N]) framework() schema.Block { return b.SingleNestedBlock }
+
 // cachedListBlock is a ListNestedBlock with its type and nested object
 // computed once.
 type cachedListBlock[N any] struct {
@@ -57,6 +61,9 @@ func newCachedListBlock[N any](b schema.ListNestedBlock, _ func() N) cachedListB
 
 func (b cachedListBlock[N]) Type() attr.Type    { return b.typ }
 func (b cachedListBlock[N]) GetNestedObject() N { return b.obj }
+
+// framework is the block the wrapper caches for.
+func (b cachedListBlock[N]) framework() schema.Block { return b.ListNestedBlock }
 
 // ApplyTerraform5AttributePathStep is the framework's (an element index
 // leads to the nested object), leading to the cached object.

@@ -30,8 +30,11 @@ func NewServiceResource() resource.Resource {
 		key: func(m *ServiceResourceModel) (string, string) {
 			return m.Metadata.Namespace.ValueString(), m.Metadata.Name.ValueString()
 		},
-		expand:        expandService,
-		flatten:       flattenService,
+		expand:  expandService,
+		flatten: flattenService,
+		// flattenService reads the spec and the load balancer's address.
+		reads: readsOf(func(s *api.Service) any { return []any{&s.Spec, &s.Status.LoadBalancer} },
+			func(m *ServiceResourceModel) *metadataModel { return m.Metadata }),
 		importExample: "terraform import maestro_service.web default/web",
 	}}
 }

@@ -1,14 +1,20 @@
 package tfe2e_test
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/maestro-dev/maestro/engine/api"
+	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/internal/testenv"
+	simcluster "github.com/maestro-dev/maestro/internal/testenv/cluster"
 	"github.com/maestro-dev/maestro/provider"
 )
 
@@ -17,8 +23,8 @@ import (
 const noopObjects = 100
 
 // noopConfig is noopObjects deployments, each behind its own service, in
-// a namespace; the deployments do not wait for their rollouts (the
-// in-process cluster has no nodes to run them on).
+// a namespace; the apply does not wait for the rollouts (the benchmark
+// waits for them itself: see startRolledOut).
 const noopConfig = providerBlock + `
 resource "maestro_namespace" "bench" {
   metadata {
@@ -99,17 +105,17 @@ resource "terraform_data" "x" {
 
 // BenchmarkPlanNoop times a no-op `terraform plan` (refresh included, as
 // users run it) of 100 deployments and 100 services on an in-process
-// control plane, and in the same run Terraform's floor: a no-op plan of
+// cluster whose controllers have rolled them out on simulated nodes since
+// the apply (as in a live cluster, every deployment was written since its
+// state was: status, revision annotation), and in the same run
+// Terraform's floor: a no-op plan of
 // 200 terraform_data resources. It reports both in seconds per plan and
 // their ratio (x-floor), which compares across machines. Run it with
 //
 //	nice go test ./internal/tfe2e -run '^$' -bench BenchmarkPlanNoop -benchtime 5x
 func BenchmarkPlanNoop(b *testing.B) {
-	c := startAPIOnly(b)
-	n := strconv.Itoa(noopObjects)
-	w := newWorkspace(b, map[string]string{"main.tf": hcl(noopConfig, "{{n}}", n)})
-	w.setVar("config_path", c.ConfigPath)
-	w.mustApply()
+	w := newWorkspace(b, map[string]string{"main.tf": hcl(noopConfig, "{{n}}", strconv.Itoa(noopObjects))})
+	startRolledOut(b, w)
 	w.wantPlan(0) // warm: the provider binary and terraform's caches
 
 	floor := newWorkspace(b, map[string]string{"main.tf": hcl(floorConfig, "{{n}}", strconv.Itoa(2*noopObjects))})
@@ -151,11 +157,9 @@ func BenchmarkPlanNoopInProcess(b *testing.B) {
 		b.Setenv(name, "OFF")
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	c := startAPIOnly(b)
 	w := newWorkspace(b, map[string]string{"main.tf": hcl(noopConfig, "{{n}}", strconv.Itoa(noopObjects))})
 	w.env = append(w.env, "TF_REATTACH_PROVIDERS="+testenv.ServeProvider(b, providerAddress, provider.Server("bench")))
-	w.setVar("config_path", c.ConfigPath)
-	w.mustApply()
+	startRolledOut(b, w)
 	w.wantPlan(0)
 	stop := startCPUProfile(b, os.Getenv("MAESTRO_BENCH_CPUPROFILE"))
 	var plan, terraformCPU float64
@@ -169,6 +173,35 @@ func BenchmarkPlanNoopInProcess(b *testing.B) {
 	// terraform's own CPU (the provider runs in this process).
 	b.ReportMetric(terraformCPU/float64(b.N), "terraform-cpu-s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// startRolledOut starts a cluster with controllers and simulated nodes,
+// applies w's configuration to it and waits until the controllers have
+// rolled out every deployment: each has been written since the apply
+// (revision annotation, status), as deployments in a live cluster are.
+func startRolledOut(b *testing.B, w *workspace) {
+	b.Helper()
+	c := simcluster.Start(b)
+	c.AddNodes(b, "sim-", 4)
+	path := filepath.Join(b.TempDir(), "config")
+	if err := client.WriteConfig(path, c.Config); err != nil {
+		b.Fatal(err)
+	}
+	w.setVar("config_path", path)
+	w.mustApply()
+	simcluster.Eventually(b, 2*time.Minute, "every deployment rolled out", func() (bool, string) {
+		ds, _, err := c.Client.Deployments("bench").List(c.Ctx, client.ListOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		done := 0
+		for _, d := range ds {
+			if d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas == 2 && d.Annotations[api.AnnotationRevision] != "" {
+				done++
+			}
+		}
+		return done == noopObjects, fmt.Sprintf("%d of %d", done, noopObjects)
+	})
 }
 
 // noopPlan runs a plan in w and fails unless it found nothing to do.
