@@ -121,7 +121,7 @@ func (r *DeploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 // ValidateConfig checks the blocks the schema cannot require.
 func (r *DeploymentResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m DeploymentResourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	resp.Diagnostics.Append(readConfig(ctx, req.Config, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

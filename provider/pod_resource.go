@@ -89,7 +89,7 @@ func (r *PodResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 // ValidateConfig checks the blocks the schema cannot require.
 func (r *PodResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m PodResourceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	resp.Diagnostics.Append(readConfig(ctx, req.Config, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

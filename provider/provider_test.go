@@ -7,11 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -45,8 +47,8 @@ var testAccProtoV6ProviderFactories = map[string]func() (tfprotov6.ProviderServe
 	},
 }
 
-// shadowPlans, shadowRefreshes, shadowValidations and shadowUpgrades
-// collect the
+// shadowPlans, shadowRefreshes, shadowValidations, shadowUpgrades and
+// shadowModelReads (readConfig) collect the
 // differences between directServer' answers and the framework's for
 // the same requests, over every acceptance test; TestMain fails the run on
 // any.
@@ -55,6 +57,7 @@ var (
 	shadowRefreshes   = shadowDiffs{what: "refreshes"}
 	shadowValidations = shadowDiffs{what: "validations"}
 	shadowUpgrades    = shadowDiffs{what: "stored states"}
+	shadowModelReads  = shadowDiffs{what: "configurations read into models"}
 )
 
 type shadowDiffs struct {
@@ -167,6 +170,16 @@ func ctyType(typ tftypes.Type) cty.Type {
 		return cty.Bool
 	}
 	return cty.DynamicPseudoType
+}
+
+// compareModel: a configuration read into a model without the framework
+// must be the model the framework reads, which it reads without a word.
+func (d *shadowDiffs) compareModel(model string, ours, framework any, diags diag.Diagnostics) {
+	var why []string
+	if diags.HasError() || !reflect.DeepEqual(ours, framework) {
+		why = append(why, fmt.Sprintf("%#v, the framework's %#v (%v)", ours, framework, diags))
+	}
+	d.add(model, why)
 }
 
 func (d *shadowDiffs) compare(typ tftypes.Type, req *tfprotov6.PlanResourceChangeRequest, ours, framework *tfprotov6.PlanResourceChangeResponse) {
@@ -312,9 +325,10 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
+	checkModelRead = shadowModelReads.compareModel
 	code := m.Run()
 	ok := true
-	for _, d := range []*shadowDiffs{&shadowPlans, &shadowRefreshes, &shadowValidations, &shadowUpgrades} {
+	for _, d := range []*shadowDiffs{&shadowPlans, &shadowRefreshes, &shadowValidations, &shadowUpgrades, &shadowModelReads} {
 		ok = d.report() && ok
 	}
 	if !ok && code == 0 {
