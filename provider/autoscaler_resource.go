@@ -97,8 +97,7 @@ func (r *AutoscalerResource) Schema(ctx context.Context, _ resource.SchemaReques
 // the API's own rules (engine/api), so plan fails where apply would.
 func (r *AutoscalerResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m AutoscalerResourceModel
-	resp.Diagnostics.Append(readConfig(ctx, req.Config, &m)...)
-	if resp.Diagnostics.HasError() {
+	if !readConfig(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
 	if m.Metadata == nil {

@@ -142,8 +142,7 @@ func (r *ClusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 
 func (r *ClusterResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m ClusterResourceModel
-	resp.Diagnostics.Append(readConfig(ctx, req.Config, &m)...)
-	if resp.Diagnostics.HasError() {
+	if !readConfig(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
 	validateCluster(ctx, &m, &resp.Diagnostics)

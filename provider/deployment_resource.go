@@ -121,8 +121,7 @@ func (r *DeploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 // ValidateConfig checks the blocks the schema cannot require.
 func (r *DeploymentResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m DeploymentResourceModel
-	resp.Diagnostics.Append(readConfig(ctx, req.Config, &m)...)
-	if resp.Diagnostics.HasError() {
+	if !readConfig(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
 	if m.Metadata == nil {
@@ -166,8 +165,8 @@ func (r *DeploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		}
 		return
 	}
-	if req.Plan.Raw.Equal(req.State.Raw) {
-		return
+	if req.Plan.Raw.Equal(req.State.Raw) || unknownBlocks(req.Plan.Raw) {
+		return // unchanged, or a dynamic block over values not known yet: nothing to tell until they are
 	}
 	var plan, state DeploymentResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)

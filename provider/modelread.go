@@ -25,19 +25,62 @@ import (
 // to Get, which then says why. The acceptance tests read every
 // configuration both ways and fail on any difference (shadowModelReads).
 
-// readConfig reads config into target, as config.Get(ctx, target) does.
-func readConfig[M any](ctx context.Context, config tfsdk.Config, target *M) diag.Diagnostics {
+// readConfig reads config into target, as config.Get(ctx, target) does,
+// and reports whether it could: not with an error (added to diags), nor
+// while a block is known only after apply (unknownBlocks), which a model
+// cannot hold. The checks that need the model then wait for the values:
+// the plan made once they are known, and the API server at apply.
+func readConfig[M any](ctx context.Context, config tfsdk.Config, target *M, diags *diag.Diagnostics) bool {
+	if unknownBlocks(config.Raw) {
+		return false
+	}
 	var m M
 	if config.Schema == nil || !readValue(ctx, config.Schema.Type(), config.Raw, reflect.ValueOf(&m).Elem()) {
-		return config.Get(ctx, target)
+		d := config.Get(ctx, target)
+		diags.Append(d...)
+		return !d.HasError()
 	}
 	if checkModelRead != nil {
 		var framework M
-		diags := config.Get(ctx, &framework)
-		checkModelRead(reflect.TypeFor[M]().Name(), m, framework, diags)
+		d := config.Get(ctx, &framework)
+		checkModelRead(reflect.TypeFor[M]().Name(), m, framework, d)
 	}
 	*target = m
-	return nil
+	return true
+}
+
+// unknownBlocks reports whether v holds a block or a list of blocks known
+// only after apply: what a dynamic block makes of a for_each whose value
+// is not known yet. A model holds blocks as Go pointers and slices, which
+// cannot say "unknown", so the framework refuses to read such a value into
+// it ("Value Conversion Error").
+func unknownBlocks(v tftypes.Value) bool {
+	if v.IsFullyKnown() {
+		return false
+	}
+	found := false
+	_ = tftypes.Walk(v, func(_ *tftypes.AttributePath, v tftypes.Value) (bool, error) {
+		if !v.IsKnown() && holdsObjects(v.Type()) {
+			found = true
+		}
+		return !found, nil
+	})
+	return found
+}
+
+// holdsObjects: t is an object or a collection of them.
+func holdsObjects(t tftypes.Type) bool {
+	switch t := t.(type) {
+	case tftypes.Object:
+		return true
+	case tftypes.List:
+		return holdsObjects(t.ElementType)
+	case tftypes.Set:
+		return holdsObjects(t.ElementType)
+	case tftypes.Map:
+		return holdsObjects(t.ElementType)
+	}
+	return false
 }
 
 // checkModelRead, when set (tests), is given every model read without the

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -16,7 +17,7 @@ import (
 // every internal/planrules case (deployments, services, pods, config maps,
 // namespaces, secrets) and a deployment with values known only after
 // apply; a configuration Get refuses (an unknown list of blocks) is left
-// to Get.
+// to Get, and readConfig waits for its values without a word.
 func TestReadConfig(t *testing.T) {
 	manifests := map[string]string{"a full deployment": validDeployment}
 	for _, c := range planrules.Cases {
@@ -40,6 +41,11 @@ func TestReadConfig(t *testing.T) {
 	config.Raw = unknownAt(image.WithAttributeName("env"))(config.Raw)
 	if readsLikeGet(t, "maestro_deployment", config) {
 		t.Error("an unknown list of blocks was read, which Get refuses")
+	}
+	var m DeploymentResourceModel
+	var diags diag.Diagnostics
+	if readConfig(context.Background(), config, &m, &diags) || len(diags) > 0 {
+		t.Errorf("readConfig of an unknown list of blocks: read, or said %v; want it waiting for the values, silently", diags)
 	}
 }
 

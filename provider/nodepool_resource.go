@@ -60,8 +60,7 @@ func (r *NodePoolResource) Metadata(_ context.Context, req resource.MetadataRequ
 
 func (r *NodePoolResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m NodePoolResourceModel
-	resp.Diagnostics.Append(readConfig(ctx, req.Config, &m)...)
-	if resp.Diagnostics.HasError() {
+	if !readConfig(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
 	validatePoolShape(&m, &resp.Diagnostics)
@@ -85,6 +84,9 @@ func (r *NodePoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 			addImpact(ctx, state, nil, req.State.Raw, req.Plan.Raw, &resp.Diagnostics)
 		}
 		return
+	}
+	if unknownBlocks(req.Plan.Raw) {
+		return // a dynamic block over values not known yet: planned once they are
 	}
 	var plan, config NodePoolResourceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)

@@ -89,8 +89,7 @@ func (r *PodResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp
 // ValidateConfig checks the blocks the schema cannot require.
 func (r *PodResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m PodResourceModel
-	resp.Diagnostics.Append(readConfig(ctx, req.Config, &m)...)
-	if resp.Diagnostics.HasError() {
+	if !readConfig(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
 	if m.Metadata == nil {
@@ -116,6 +115,15 @@ func (r *PodResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanReq
 		var state PodResourceModel
 		if !req.State.Raw.IsNull() && !req.State.Get(ctx, &state).HasError() {
 			warnPodImpact(req, nil, &state, false, &resp.Diagnostics)
+		}
+		return
+	}
+	if unknownBlocks(req.Plan.Raw) {
+		// A dynamic block over values not known yet: whether the spec
+		// stays updatable in place cannot be told, so a pod that exists
+		// may be replaced.
+		if !req.State.Raw.IsNull() {
+			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("spec"))
 		}
 		return
 	}

@@ -64,8 +64,7 @@ func (r *SecretResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 
 func (r *SecretResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m SecretResourceModel
-	resp.Diagnostics.Append(readConfig(ctx, req.Config, &m)...)
-	if resp.Diagnostics.HasError() {
+	if !readConfig(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
 	if m.Metadata == nil {

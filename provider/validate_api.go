@@ -152,7 +152,7 @@ func attrPathOf(kind, field string) path.Path {
 // with the API's rules.
 func (r *NamespaceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m NamespaceResourceModel
-	if resp.Diagnostics.Append(readConfig(ctx, req.Config, &m)...); resp.Diagnostics.HasError() {
+	if !readConfig(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
 	if m.Metadata == nil {
@@ -166,7 +166,7 @@ func (r *NamespaceResource) ValidateConfig(ctx context.Context, req resource.Val
 // with the API's rules.
 func (r *ConfigMapResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m ConfigMapResourceModel
-	if resp.Diagnostics.Append(readConfig(ctx, req.Config, &m)...); resp.Diagnostics.HasError() {
+	if !readConfig(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
 	if m.Metadata == nil {
@@ -180,7 +180,7 @@ func (r *ConfigMapResource) ValidateConfig(ctx context.Context, req resource.Val
 // service with the API's rules.
 func (r *ServiceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m ServiceResourceModel
-	if resp.Diagnostics.Append(readConfig(ctx, req.Config, &m)...); resp.Diagnostics.HasError() {
+	if !readConfig(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
 	if m.Metadata == nil {
@@ -198,7 +198,7 @@ func (r *ServiceResource) ValidateConfig(ctx context.Context, req resource.Valid
 // the API's rules.
 func (r *VolumeResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m VolumeResourceModel
-	if resp.Diagnostics.Append(readConfig(ctx, req.Config, &m)...); resp.Diagnostics.HasError() {
+	if !readConfig(ctx, req.Config, &m, &resp.Diagnostics) {
 		return
 	}
 	if m.Metadata == nil {

@@ -115,9 +115,9 @@ func TestValidateWalk(t *testing.T) {
 		{name: "values known only after apply", manifest: validDeployment, walk: true,
 			edit: unknownAt(tftypes.NewAttributePath().WithAttributeName("spec").WithAttributeName("template").
 				WithAttributeName("container").WithElementKeyInt(0).WithAttributeName("image"))},
-		// The framework cannot read an unknown list of blocks into the
-		// resource's model, and says so.
-		{name: "a block known only after apply (dynamic)", manifest: validDeployment, invalid: true,
+		// The walk leaves an unknown list of blocks to the framework;
+		// ValidateConfig waits for its values (readConfig).
+		{name: "a block known only after apply (dynamic)", manifest: validDeployment,
 			edit: unknownAt(tftypes.NewAttributePath().WithAttributeName("spec").WithAttributeName("template").
 				WithAttributeName("container").WithElementKeyInt(0).WithAttributeName("env"))},
 		{name: "a validator's refusal", manifest: replace(validDeployment, `memory = "128Mi"`, `memory = "lots"`), invalid: true},
