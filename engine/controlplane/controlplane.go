@@ -136,10 +136,11 @@ func (cp *ControlPlane) openStore(ctx context.Context) error {
 		}
 		// Mutual TLS from a CA of its own: no local process without the
 		// client key in <data-dir>/pki can read or write the store.
-		etcdTLS, err := pki.EnsureEtcd(filepath.Join(cfg.DataDir, "pki"), time.Now())
+		files, err := pki.EnsureEtcd(filepath.Join(cfg.DataDir, "pki"), time.Now())
 		if err != nil {
 			return fmt.Errorf("embedded etcd TLS: %w", err)
 		}
+		etcdTLS := store.EmbeddedTLS(files)
 		e, err := store.StartEmbedded(ctx, store.EmbeddedConfig{
 			Dir:           filepath.Join(cfg.DataDir, "etcd"),
 			Logger:        cfg.Log.With("component", "etcd"),

@@ -13,6 +13,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 	"github.com/maestro-dev/maestro/engine/store"
+	"github.com/maestro-dev/maestro/engine/store/keyring"
 )
 
 // DefaultKeyFilePollInterval is how often a server reads its key file
@@ -38,9 +39,9 @@ func (cp *ControlPlane) openEncryption(inner store.Store, mustExist bool) error 
 			"(or of its disk, or of its backups) holds both the sealed secrets and the key that opens them; "+
 			"keep the key elsewhere with --encryption-key-file", "key_file", path, "data_dir", cp.cfg.DataDir)
 	}
-	load := store.LoadOrCreateKeyring
+	load := keyring.LoadOrCreate
 	if mustExist {
-		load = store.ReadKeyring
+		load = keyring.Read
 	}
 	ring, err := load(path)
 	if err != nil {
@@ -50,7 +51,7 @@ func (cp *ControlPlane) openEncryption(inner store.Store, mustExist bool) error 
 	if err != nil {
 		return err
 	}
-	enc.SetRefresh(func() (*store.Keyring, error) { return store.ReadKeyring(path) })
+	enc.SetRefresh(func() (*keyring.Keyring, error) { return keyring.Read(path) })
 	cp.encrypting, cp.store = enc, enc
 	cp.cfg.Log.Info("secret encryption keys loaded", "key_file", path, "primary", ring.Primary(), "keys", ring.IDs())
 	return nil
@@ -79,7 +80,7 @@ func (cp *ControlPlane) watchKeyFile(ctx context.Context) {
 			return
 		case <-time.After(cp.cfg.KeyFilePollInterval):
 		}
-		ring, err := store.ReadKeyring(path)
+		ring, err := keyring.Read(path)
 		if err != nil {
 			if !failing {
 				cp.cfg.Log.Warn("cannot read the encryption key file; keeping the keys loaded", "key_file", path, "err", err)
@@ -116,11 +117,11 @@ func (cp *ControlPlane) RotateEncryptionKey(ctx context.Context) (api.KeyRotatio
 		return api.KeyRotation{}, err
 	}
 	defer unlock()
-	current, err := store.ReadKeyring(path)
+	current, err := keyring.Read(path)
 	if err != nil {
 		return api.KeyRotation{}, err
 	}
-	key, err := store.NewKey(time.Now())
+	key, err := keyring.NewKey(time.Now())
 	if err != nil {
 		return api.KeyRotation{}, err
 	}
@@ -128,7 +129,7 @@ func (cp *ControlPlane) RotateEncryptionKey(ctx context.Context) (api.KeyRotatio
 	if err != nil {
 		return api.KeyRotation{}, err
 	}
-	if err := store.WriteKeyring(path, next); err != nil {
+	if err := keyring.Write(path, next); err != nil {
 		return api.KeyRotation{}, err
 	}
 	cp.encrypting.SetKeyring(next)
@@ -162,7 +163,7 @@ func (cp *ControlPlane) RotateEncryptionKey(ctx context.Context) (api.KeyRotatio
 	if err != nil {
 		return out, err
 	}
-	if err := store.WriteKeyring(path, only); err != nil {
+	if err := keyring.Write(path, only); err != nil {
 		return out, err
 	}
 	cp.encrypting.SetKeyring(only)

@@ -16,7 +16,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/client"
 	"github.com/maestro-dev/maestro/engine/controlplane"
-	"github.com/maestro-dev/maestro/engine/store"
+	"github.com/maestro-dev/maestro/engine/store/keyring"
 	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
@@ -49,7 +49,7 @@ func TestRotateEncryptionKey(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	oldKeys, err := store.ReadKeyring(keyFile)
+	oldKeys, err := keyring.Read(keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestRotateEncryptionKey(t *testing.T) {
 	if s, err := cb.Secrets("default").Get(ctx, "busy"); err != nil || string(s.Data["v"]) != lastWritten {
 		t.Fatalf("busy = %q (%v), last write %q: a write was lost", s.Data["v"], err, lastWritten)
 	}
-	ring, err := store.ReadKeyring(keyFile)
+	ring, err := keyring.Read(keyFile)
 	if err != nil || !slices.Equal(ring.IDs(), []string{rot.KeyID}) {
 		t.Fatalf("key file after the rotation holds %v (%v), want only %s", ring.IDs(), err, rot.KeyID)
 	}
@@ -81,7 +81,7 @@ func TestRotateEncryptionKey(t *testing.T) {
 	defer b.Close()
 	checkSecrets(t, clientFor(t, b), want)
 	oldFile := filepath.Join(t.TempDir(), "old.key")
-	if err := store.WriteKeyring(oldFile, oldKeys); err != nil {
+	if err := keyring.Write(oldFile, oldKeys); err != nil {
 		t.Fatal(err)
 	}
 	stale := start(t, cfg(t.TempDir(), oldFile))
@@ -184,7 +184,7 @@ func checkSealedWith(t *testing.T, cp *controlplane.ControlPlane, id string, n i
 		t.Fatalf("raw secrets: %v (%d, want %d)", err, len(resp.Kvs), n)
 	}
 	for _, kv := range resp.Kvs {
-		if !bytes.HasPrefix(kv.Value, []byte(store.SealedPrefix+id+":")) {
+		if !bytes.HasPrefix(kv.Value, []byte(keyring.SealedPrefix+id+":")) {
 			t.Errorf("%s is not sealed with key %s: %q", kv.Key, id, kv.Value[:min(40, len(kv.Value))])
 		}
 	}

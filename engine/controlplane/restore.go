@@ -10,6 +10,7 @@ import (
 
 	"github.com/maestro-dev/maestro/engine/apiserver/registry"
 	"github.com/maestro-dev/maestro/engine/store"
+	"github.com/maestro-dev/maestro/engine/store/keyring"
 )
 
 // Restore
@@ -26,7 +27,7 @@ import (
 // the member starts.
 func (cp *ControlPlane) restore() error {
 	cfg := cp.cfg
-	if _, err := store.ReadKeyring(cfg.keyFilePath()); err != nil {
+	if _, err := keyring.Read(cfg.keyFilePath()); err != nil {
 		return fmt.Errorf("a restore needs the key file of the backed-up cluster (--encryption-key-file): %w", err)
 	}
 	res, err := store.RestoreEmbedded(cfg.Restore, filepath.Join(cfg.DataDir, "etcd"), cfg.EtcdPrefix, cfg.Log)

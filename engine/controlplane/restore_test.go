@@ -12,6 +12,7 @@ import (
 	"github.com/maestro-dev/maestro/engine/api"
 	"github.com/maestro-dev/maestro/engine/controlplane"
 	"github.com/maestro-dev/maestro/engine/store"
+	"github.com/maestro-dev/maestro/engine/store/keyring"
 	"github.com/maestro-dev/maestro/internal/testenv"
 )
 
@@ -36,7 +37,7 @@ func TestRestoreRefusals(t *testing.T) {
 	src.Close()
 
 	otherKey := filepath.Join(t.TempDir(), "other.key")
-	if _, err := store.LoadOrCreateKeyring(otherKey); err != nil {
+	if _, err := keyring.LoadOrCreate(otherKey); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {

@@ -218,7 +218,10 @@ func SaveBackup(path string, write func(w io.Writer) error) (BackupInfo, error) 
 		return BackupInfo{}, fmt.Errorf("writing backup %s: %w", path, err)
 	}
 	done = true
-	syncDir(dir)
+	if d, err := os.Open(dir); err == nil { // the new name, durable; best effort
+		_ = d.Sync()
+		d.Close()
+	}
 	return info, nil
 }
 

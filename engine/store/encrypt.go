@@ -7,10 +7,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/maestro-dev/maestro/engine/store/keyring"
 )
 
 // Encryption at rest: the values of some keys (the secrets) are sealed by
-// a Keyring (see keyring.go for the format) before they reach the inner
+// a keyring.Keyring (see package keyring for the format) before they reach the inner
 // store, and opened when read back. Values that are not sealed are read as
 // they are, so that data written before encryption was enabled stays
 // readable (and is sealed on its next write).
@@ -20,13 +22,13 @@ import (
 // replaced while it runs (key rotation).
 type Encrypting struct {
 	inner   Store
-	keys    atomic.Pointer[Keyring]
+	keys    atomic.Pointer[keyring.Keyring]
 	encrypt func(key string) bool
 
 	// refresh, when set, reloads the keyring when a value names a key the
 	// current one lacks (another server rotated the shared key file).
 	refreshMu   sync.Mutex
-	refresh     func() (*Keyring, error)
+	refresh     func() (*keyring.Keyring, error)
 	refreshedAt time.Time
 }
 
@@ -40,7 +42,7 @@ const refreshInterval = 500 * time.Millisecond
 // primary key of keys. Values read through it (Get, List, Delete, and the
 // values and previous values of watch events) are opened whatever encrypt
 // says.
-func NewEncrypting(inner Store, keys *Keyring, encrypt func(key string) bool) (*Encrypting, error) {
+func NewEncrypting(inner Store, keys *keyring.Keyring, encrypt func(key string) bool) (*Encrypting, error) {
 	if inner == nil {
 		return nil, errors.New("encrypting store: inner store is nil")
 	}
@@ -56,15 +58,15 @@ func NewEncrypting(inner Store, keys *Keyring, encrypt func(key string) bool) (*
 }
 
 // Keyring is the keyring in use.
-func (s *Encrypting) Keyring() *Keyring { return s.keys.Load() }
+func (s *Encrypting) Keyring() *keyring.Keyring { return s.keys.Load() }
 
 // SetKeyring replaces the keyring: later writes are sealed with its
 // primary key, and reads open values with its keys.
-func (s *Encrypting) SetKeyring(keys *Keyring) { s.keys.Store(keys) }
+func (s *Encrypting) SetKeyring(keys *keyring.Keyring) { s.keys.Store(keys) }
 
 // SetRefresh sets how to reload the keyring when a value names a key the
 // current one lacks (at most every refreshInterval).
-func (s *Encrypting) SetRefresh(refresh func() (*Keyring, error)) {
+func (s *Encrypting) SetRefresh(refresh func() (*keyring.Keyring, error)) {
 	s.refreshMu.Lock()
 	s.refresh = refresh
 	s.refreshMu.Unlock()
@@ -75,16 +77,16 @@ func (s *Encrypting) seal(key string, value []byte) ([]byte, error) {
 	if !s.encrypt(key) {
 		return value, nil
 	}
-	return s.keys.Load().seal(key, value)
+	return s.keys.Load().Seal(key, value)
 }
 
 // open decrypts a stored value; a value that is not sealed is returned as
 // it is. A value sealed with a key the keyring lacks reloads the keyring
 // once and tries again.
 func (s *Encrypting) open(key string, stored []byte) ([]byte, error) {
-	plain, _, err := s.keys.Load().open(key, stored)
-	if errors.Is(err, errUnknownKey) && s.refreshKeyring() {
-		plain, _, err = s.keys.Load().open(key, stored)
+	plain, _, err := s.keys.Load().Open(key, stored)
+	if errors.Is(err, keyring.ErrUnknownKey) && s.refreshKeyring() {
+		plain, _, err = s.keys.Load().Open(key, stored)
 	}
 	return plain, err
 }

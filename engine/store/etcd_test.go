@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/store"
+	"github.com/maestro-dev/maestro/engine/store/keyring"
 	"github.com/maestro-dev/maestro/engine/store/storetest"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -58,7 +59,7 @@ func TestEtcdExternalConformance(t *testing.T) {
 
 func TestEncryptingConformance(t *testing.T) {
 	m := startEmbedded(t)
-	ring, err := store.NewKeyring(store.Key{ID: "k1", Secret: bytes.Repeat([]byte{7}, store.KeySize)})
+	ring, err := keyring.NewKeyring(keyring.Key{ID: "k1", Secret: bytes.Repeat([]byte{7}, keyring.KeySize)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/store"
+	"github.com/maestro-dev/maestro/engine/store/keyring"
 )
 
 // TestKeyringRotation walks a store through a rotation: a legacy key file
@@ -40,11 +41,11 @@ func TestKeyringRotation(t *testing.T) {
 		}
 	}
 	// A legacy key file keeps writing the format older servers read.
-	if v := rawValue("/secrets/a"); !bytes.HasPrefix(v, []byte(store.EncryptedPrefix)) {
+	if v := rawValue("/secrets/a"); !bytes.HasPrefix(v, []byte(keyring.EncryptedPrefix)) {
 		t.Fatalf("legacy keyring wrote %q", v[:30])
 	}
 
-	key, err := store.NewKey(time.Now())
+	key, err := keyring.NewKey(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,11 +57,11 @@ func TestKeyringRotation(t *testing.T) {
 	if _, err := s.Create(ctx, "/secrets/d", []byte("value of /secrets/d")); err != nil {
 		t.Fatal(err)
 	}
-	if v := rawValue("/secrets/d"); !bytes.HasPrefix(v, []byte(store.SealedPrefix+key.ID+":")) {
+	if v := rawValue("/secrets/d"); !bytes.HasPrefix(v, []byte(keyring.SealedPrefix+key.ID+":")) {
 		t.Fatalf("new primary wrote %q", v[:40])
 	}
 	usage, err := s.KeyUsage(ctx, "/secrets/")
-	if err != nil || usage[store.LegacyKeyID] != 3 || usage[key.ID] != 1 {
+	if err != nil || usage[keyring.LegacyKeyID] != 3 || usage[key.ID] != 1 {
 		t.Fatalf("key usage before re-encryption: %v %v", usage, err)
 	}
 
@@ -98,17 +99,17 @@ func TestKeyringRotation(t *testing.T) {
 
 // legacyKeyFile writes a raw 32-byte key file (the format before key IDs)
 // and reads it back as a keyring.
-func legacyKeyFile(t *testing.T) *store.Keyring {
+func legacyKeyFile(t *testing.T) *keyring.Keyring {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "legacy.key")
-	if err := os.WriteFile(path, bytes.Repeat([]byte{3}, store.KeySize), 0o600); err != nil {
+	if err := os.WriteFile(path, bytes.Repeat([]byte{3}, keyring.KeySize), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	legacy, err := store.ReadKeyring(path)
+	legacy, err := keyring.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if legacy.Primary() != store.LegacyKeyID {
+	if legacy.Primary() != keyring.LegacyKeyID {
 		t.Fatalf("raw key file read as %v", legacy.IDs())
 	}
 	return legacy
@@ -134,8 +135,8 @@ func TestKeyringRefreshOnUnknownKey(t *testing.T) {
 	m := startEmbedded(t)
 	ctx := t.Context()
 	inner := store.NewEtcd(m.Client(), "/refresh")
-	k1 := keyring(t, "k1", bytes.Repeat([]byte{1}, store.KeySize))
-	k2, err := k1.WithPrimary(store.Key{ID: "k2", Secret: bytes.Repeat([]byte{2}, store.KeySize)})
+	k1 := ringOf(t, "k1", bytes.Repeat([]byte{1}, keyring.KeySize))
+	k2, err := k1.WithPrimary(keyring.Key{ID: "k2", Secret: bytes.Repeat([]byte{2}, keyring.KeySize)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,10 +146,10 @@ func TestKeyringRefreshOnUnknownKey(t *testing.T) {
 	}
 	stale, _ := store.NewEncrypting(inner, k1, isSecret)
 	_, err = stale.Get(ctx, "/secrets/x")
-	if !errors.Is(err, store.ErrDecrypt) || !bytes.Contains([]byte(err.Error()), []byte(`"k2"`)) {
+	if !errors.Is(err, keyring.ErrDecrypt) || !bytes.Contains([]byte(err.Error()), []byte(`"k2"`)) {
 		t.Fatalf("Get without the key: %v, want ErrDecrypt naming key k2", err)
 	}
-	stale.SetRefresh(func() (*store.Keyring, error) { return k2, nil })
+	stale.SetRefresh(func() (*keyring.Keyring, error) { return k2, nil })
 	time.Sleep(600 * time.Millisecond) // past the refresh rate limit
 	if kv, err := stale.Get(ctx, "/secrets/x"); err != nil || string(kv.Value) != "x" {
 		t.Fatalf("Get after a refresh: %q %v", kv.Value, err)

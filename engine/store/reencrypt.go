@@ -68,16 +68,7 @@ const maxReencryptAttempts = 16
 // sealedWithPrimary reports whether kv's stored value is sealed, in the
 // format the keyring writes, with the keyring's primary key.
 func (s *Encrypting) sealedWithPrimary(kv KV) bool {
-	ring := s.keys.Load()
-	id, _, sealed := sealedWith(kv.Value)
-	if !sealed {
-		return false
-	}
-	if ring.v1 {
-		_, opener, err := ring.open(kv.Key, kv.Value)
-		return err == nil && id == "" && opener == ring.Primary()
-	}
-	return id == ring.Primary()
+	return s.keys.Load().SealedByPrimary(kv.Key, kv.Value)
 }
 
 // KeyUsage counts the stored values under prefix by the ID of the key that
@@ -91,7 +82,7 @@ func (s *Encrypting) KeyUsage(ctx context.Context, prefix string) (map[string]in
 	ring := s.keys.Load()
 	usage := map[string]int{}
 	for _, kv := range kvs {
-		_, id, err := ring.open(kv.Key, kv.Value)
+		_, id, err := ring.Open(kv.Key, kv.Value)
 		if err != nil {
 			return nil, err
 		}

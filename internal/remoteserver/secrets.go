@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/maestro-dev/maestro/engine/apiserver/pki"
-	"github.com/maestro-dev/maestro/engine/store"
+	"github.com/maestro-dev/maestro/engine/store/keyring"
 )
 
 // shareSecrets makes every HA host hold the same secretFiles: those of the
@@ -76,7 +76,7 @@ func newSecrets() (map[string][]byte, error) {
 	}
 	defer os.RemoveAll(dir)
 	now := time.Now()
-	if _, err := store.LoadOrCreateKeyring(filepath.Join(dir, "encryption.key")); err != nil {
+	if _, err := keyring.LoadOrCreate(filepath.Join(dir, "encryption.key")); err != nil {
 		return nil, err
 	}
 	if _, err := pki.Ensure(filepath.Join(dir, "data", "pki"), nil, now); err != nil {

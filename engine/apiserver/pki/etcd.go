@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
-
-	"github.com/maestro-dev/maestro/engine/store"
 )
 
 // File names of the embedded etcd member's TLS material, in the PKI
@@ -29,6 +27,21 @@ const (
 	EtcdClientName = "maestro-apiserver-etcd-client"
 )
 
+// EtcdTLS is an etcd member's TLS material, as files. It has the fields of
+// the store's EmbeddedTLS, which it converts to: this package does not
+// import the store (and with it etcd's server), so that what only makes
+// certificates (the provider's SSH installer) stays small.
+type EtcdTLS struct {
+	// CAFile verifies clients and peers (and the member, for its client).
+	CAFile string
+	// ServerCertFile and ServerKeyFile serve clients.
+	ServerCertFile, ServerKeyFile string
+	// PeerCertFile and PeerKeyFile serve (and dial) peers.
+	PeerCertFile, PeerKeyFile string
+	// ClientCertFile and ClientKeyFile are the member's own client's.
+	ClientCertFile, ClientKeyFile string
+}
+
 // etcdHosts are the names the embedded member serves on: it listens on
 // loopback only.
 var etcdHosts = []string{"127.0.0.1", "::1", "localhost"}
@@ -38,7 +51,7 @@ var etcdHosts = []string{"127.0.0.1", "::1", "localhost"}
 // cluster CA signs (the API server's, the client certificate it shows
 // agents) opens the store; a serving and a peer certificate for loopback;
 // and the one client certificate, the API server's. Keys are 0600.
-func EnsureEtcd(dir string, now time.Time) (store.EmbeddedTLS, error) {
+func EnsureEtcd(dir string, now time.Time) (EtcdTLS, error) {
 	return ensureEtcd(dir, etcdHosts, now)
 }
 
@@ -47,19 +60,19 @@ func EnsureEtcd(dir string, now time.Time) (store.EmbeddedTLS, error) {
 // cover hosts (the member's own names and addresses) besides loopback, so
 // its peers and the API servers on other hosts can reach it. Every member
 // made from the same CA files trusts the others.
-func EnsureEtcdMember(dir string, hosts []string, now time.Time) (store.EmbeddedTLS, error) {
+func EnsureEtcdMember(dir string, hosts []string, now time.Time) (EtcdTLS, error) {
 	return ensureEtcd(dir, append(slices.Clone(etcdHosts), hosts...), now)
 }
 
-func ensureEtcd(dir string, hosts []string, now time.Time) (store.EmbeddedTLS, error) {
+func ensureEtcd(dir string, hosts []string, now time.Time) (EtcdTLS, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return store.EmbeddedTLS{}, fmt.Errorf("creating pki directory: %w", err)
+		return EtcdTLS{}, fmt.Errorf("creating pki directory: %w", err)
 	}
 	ca, caKey, _, err := ensureCA(dir, EtcdCACertFile, EtcdCAKeyFile, "maestro-etcd-ca", "etcd CA", now)
 	if err != nil {
-		return store.EmbeddedTLS{}, err
+		return EtcdTLS{}, err
 	}
-	files := store.EmbeddedTLS{
+	files := EtcdTLS{
 		CAFile:         filepath.Join(dir, EtcdCACertFile),
 		ServerCertFile: filepath.Join(dir, EtcdServerCertFile), ServerKeyFile: filepath.Join(dir, EtcdServerKeyFile),
 		PeerCertFile: filepath.Join(dir, EtcdPeerCertFile), PeerKeyFile: filepath.Join(dir, EtcdPeerKeyFile),
@@ -82,7 +95,7 @@ func ensureEtcd(dir string, hosts []string, now time.Time) (store.EmbeddedTLS, e
 			continue
 		}
 		if err := issueLeaf(l.cert, l.key, ca, caKey, l.spec, now); err != nil {
-			return store.EmbeddedTLS{}, err
+			return EtcdTLS{}, err
 		}
 	}
 	return files, nil

@@ -1,4 +1,9 @@
-package store
+// Package keyring holds the keys the store seals secrets with: sealed
+// values (the format, sealing and opening), keyrings of named keys for
+// rotation, and key files. It imports nothing of the store, so what only
+// makes or reads key files (the provider's SSH installer) need not link
+// etcd.
+package keyring
 
 import (
 	"bytes"
@@ -158,8 +163,8 @@ func (k *Keyring) index(id string) int {
 	return -1
 }
 
-// seal encrypts value, binding it to storeKey.
-func (k *Keyring) seal(storeKey string, value []byte) ([]byte, error) {
+// Seal encrypts value, binding it to storeKey.
+func (k *Keyring) Seal(storeKey string, value []byte) ([]byte, error) {
 	aead := k.aeads[0]
 	head := SealedPrefix + k.keys[0].ID + ":"
 	if k.v1 {
@@ -175,9 +180,9 @@ func (k *Keyring) seal(storeKey string, value []byte) ([]byte, error) {
 	return aead.Seal(out, nonce, value, []byte(storeKey)), nil
 }
 
-// sealedWith returns the ID of the key that sealed stored ("" for a v1
+// SealedWith returns the ID of the key that sealed stored ("" for a v1
 // value, whose key has no ID in it) and whether stored is sealed at all.
-func sealedWith(stored []byte) (id string, rest []byte, sealed bool) {
+func SealedWith(stored []byte) (id string, rest []byte, sealed bool) {
 	if data, ok := bytes.CutPrefix(stored, []byte(SealedPrefix)); ok {
 		id, rest, found := bytes.Cut(data, []byte(":"))
 		if !found {
@@ -191,13 +196,13 @@ func sealedWith(stored []byte) (id string, rest []byte, sealed bool) {
 	return "", stored, false
 }
 
-// errUnknownKey: the value names a key the keyring does not hold.
-var errUnknownKey = errors.New("sealed with a key that is not in the key file")
+// ErrUnknownKey: the value names a key the keyring does not hold.
+var ErrUnknownKey = errors.New("sealed with a key that is not in the key file")
 
-// open decrypts a stored value and returns the ID of the key that opened
+// Open decrypts a stored value and returns the ID of the key that opened
 // it; a value that is not sealed is returned as it is, with ID "".
-func (k *Keyring) open(storeKey string, stored []byte) ([]byte, string, error) {
-	id, data, sealed := sealedWith(stored)
+func (k *Keyring) Open(storeKey string, stored []byte) ([]byte, string, error) {
+	id, data, sealed := SealedWith(stored)
 	if !sealed {
 		return stored, "", nil
 	}
@@ -205,7 +210,7 @@ func (k *Keyring) open(storeKey string, stored []byte) ([]byte, string, error) {
 	if bytes.HasPrefix(stored, []byte(SealedPrefix)) {
 		i := k.index(id)
 		if i < 0 {
-			return nil, "", fmt.Errorf("decrypting %q: %w: %w %q", storeKey, ErrDecrypt, errUnknownKey, id)
+			return nil, "", fmt.Errorf("decrypting %q: %w: %w %q", storeKey, ErrDecrypt, ErrUnknownKey, id)
 		}
 		candidates = append(candidates, i)
 	} else {
@@ -224,4 +229,18 @@ func (k *Keyring) open(storeKey string, stored []byte) ([]byte, string, error) {
 		}
 	}
 	return nil, "", fmt.Errorf("decrypting %q: %w: wrong key or tampered value", storeKey, ErrDecrypt)
+}
+
+// SealedByPrimary reports whether stored (the value of storeKey) is
+// sealed, in the format k writes, with k's primary key.
+func (k *Keyring) SealedByPrimary(storeKey string, stored []byte) bool {
+	id, _, sealed := SealedWith(stored)
+	if !sealed {
+		return false
+	}
+	if k.v1 {
+		_, opener, err := k.Open(storeKey, stored)
+		return err == nil && id == "" && opener == k.Primary()
+	}
+	return id == k.Primary()
 }

@@ -1,4 +1,4 @@
-package store
+package keyring
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ type keyJSON struct {
 	Secret []byte `json:"secret"`
 }
 
-// LoadOrCreateKeyring reads the key file at path, or creates it with one
+// LoadOrCreate reads the key file at path, or creates it with one
 // new key (and its directory, mode 0700, if missing). An existing file that
 // does not parse, or that others may read, is an error, never a new key,
 // since a new key would make the data sealed with the old one unreadable.
@@ -39,8 +39,8 @@ type keyJSON struct {
 // The file is written under a temporary name and linked into place, so
 // that processes racing to create it agree on one key and none reads a
 // partial file.
-func LoadOrCreateKeyring(path string) (*Keyring, error) {
-	ring, err := ReadKeyring(path)
+func LoadOrCreate(path string) (*Keyring, error) {
+	ring, err := Read(path)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return ring, err
 	}
@@ -63,7 +63,7 @@ func LoadOrCreateKeyring(path string) (*Keyring, error) {
 	if err := os.Link(tmp, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			// Another process created it first: use theirs.
-			return ReadKeyring(path)
+			return Read(path)
 		}
 		return nil, fmt.Errorf("creating encryption key %s: %w", path, err)
 	}
@@ -71,8 +71,8 @@ func LoadOrCreateKeyring(path string) (*Keyring, error) {
 	return ring, nil
 }
 
-// ReadKeyring reads and checks an existing key file.
-func ReadKeyring(path string) (*Keyring, error) {
+// Read reads and checks an existing key file.
+func Read(path string) (*Keyring, error) {
 	info, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading encryption key %s: %w", path, err)
@@ -110,9 +110,9 @@ func ReadKeyring(path string) (*Keyring, error) {
 	return ring, nil
 }
 
-// WriteKeyring replaces the key file at path with ring, atomically (a
+// Write replaces the key file at path with ring, atomically (a
 // reader sees the old file or the new one, never a mix) and durably.
-func WriteKeyring(path string, ring *Keyring) error {
+func Write(path string, ring *Keyring) error {
 	data, err := encodeKeyring(ring)
 	if err != nil {
 		return err
