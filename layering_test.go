@@ -78,3 +78,21 @@ func TestDependencyRule(t *testing.T) {
 		}
 	}
 }
+
+// TestProviderLinksNoEtcd: the provider binary (this package) links no
+// etcd, server or client. Terraform starts the provider three times for a
+// plan, and etcd's package initialisation doubled each start (7 ms to
+// 14-16 ms); what the provider needs of the store's neighbourhood (key
+// files, etcd certificates for SSH clusters) lives in packages that do
+// not import it (engine/store/keyring, engine/apiserver/pki).
+func TestProviderLinksNoEtcd(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for dep := range strings.FieldsSeq(string(out)) {
+		if strings.HasPrefix(dep, "go.etcd.io/") || dep == module+"engine/store" {
+			t.Errorf("the provider links %s", dep)
+		}
+	}
+}
