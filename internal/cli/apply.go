@@ -299,25 +299,57 @@ func applyChange(ctx context.Context, c *client.Client, ch plan.Change) error {
 	if ch.Desired == nil {
 		return fmt.Errorf("the plan has no object to write")
 	}
-	obj, err := convert.Copy(ch.Desired)
-	if err != nil {
+	var obj api.Object
+	write := func(rv int64) error {
+		if obj, err = convert.Copy(ch.Desired); err != nil {
+			return err
+		}
+		m := obj.GetObjectMeta()
+		if ch.Action == plan.Update {
+			m.ResourceVersion = rv
+			_, err := res.Update(ctx, obj)
+			return err
+		}
+		m.UID, m.ResourceVersion, m.Generation, m.CreationTimestamp = "", 0, 0, time.Time{}
+		_, err := res.Create(ctx, obj)
 		return err
 	}
-	m := obj.GetObjectMeta()
 	if ch.Action == plan.Update {
-		m.ResourceVersion = rv
-		_, err = res.Update(ctx, obj)
-		if api.IsConflict(err) {
-			return fmt.Errorf("it changed while applying: run `maestro plan` again")
-		}
+		err = updateRetrying(rv, write, func() (int64, error) { return liveVersion(ctx, res, ch) })
 	} else {
-		m.UID, m.ResourceVersion, m.Generation, m.CreationTimestamp = "", 0, 0, time.Time{}
-		_, err = res.Create(ctx, obj)
+		err = write(0)
 	}
-	if err != nil {
+	switch {
+	case api.IsConflict(err):
+		return fmt.Errorf("it changed while applying: run `maestro plan` again")
+	case err != nil && obj != nil:
 		return errors.New(masked(formatError(err), obj))
 	}
-	return nil
+	return err
+}
+
+// maxUpdateConflicts bounds how often an update is written again after
+// a conflict that left the object as the plan saw it.
+const maxUpdateConflicts = 5
+
+// updateRetrying writes with rv, the live object's resourceVersion, and
+// after a conflict (another write since it was read) reads it again
+// (reread: the same checks against the plan, which fail on a change the
+// plan did not see) and writes once more: what writes an object all the
+// time (its status; the scheduler's binding) never changes what the plan
+// saw, and must not fail an apply.
+func updateRetrying(rv int64, write func(rv int64) error, reread func() (int64, error)) error {
+	err := write(rv)
+	for range maxUpdateConflicts {
+		if !api.IsConflict(err) {
+			return err
+		}
+		if rv, err = reread(); err != nil {
+			return err
+		}
+		err = write(rv)
+	}
+	return err
 }
 
 // masked keeps a secret's values out of a message (the server may quote
