@@ -285,27 +285,52 @@ func (r *crud[T, M]) Update(ctx context.Context, req resource.UpdateRequest, res
 		return
 	}
 	ns, name := r.key(&plan)
-	live, err := r.api(c, ns).Get(ctx, name)
-	if err != nil {
-		apiError(&resp.Diagnostics, "Cannot read "+r.name(ns, name), err)
-		return
+	// The update is made on the live object, and written only if nothing
+	// wrote it since it was read. Controllers and agents write objects
+	// all the time (a deployment's status): after such a conflict the
+	// object is read again and the update made again on it.
+	var updated, live T
+	var owned bool
+	var d diag.Diagnostics
+	err := client.RetryOnConflict(ctx, func() error {
+		var err error
+		d = nil
+		updated, live, owned, err = r.updateLive(ctx, c, ns, name, &plan, &state, &config, &d)
+		return err
+	})
+	if api.IsConflict(err) {
+		r.reportWrite(&d, "Cannot update "+r.name(ns, name), err, live)
 	}
-	owned := r.ownedElsewhere(ctx, c, live, &resp.Diagnostics)
+	resp.Diagnostics.Append(d...)
+	if err == nil && !resp.Diagnostics.HasError() {
+		r.saveAndWait(ctx, c, updated, &plan, false, owned, &resp.State, resp.Private, &resp.Diagnostics)
+	}
+}
+
+// updateLive reads the live object, applies the plan to it and writes
+// it. Every error but a conflict is reported in diags; the one it returns
+// is the write's, so the caller can try again after a conflict.
+func (r *crud[T, M]) updateLive(ctx context.Context, c *client.Client, ns, name string, plan, state, config *M, diags *diag.Diagnostics) (updated, live T, owned bool, err error) {
+	live, err = r.api(c, ns).Get(ctx, name)
+	if err != nil {
+		apiError(diags, "Cannot read "+r.name(ns, name), err)
+		return updated, live, false, nil
+	}
+	owned = r.ownedElsewhere(ctx, c, live, diags)
 	keep := func(T) {}
 	if owned {
 		keep = r.keepObject(live)
 	}
-	r.expand(ctx, &plan, &state, &config, live, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
+	r.expand(ctx, plan, state, config, live, diags)
+	if diags.HasError() {
+		return updated, live, owned, nil
 	}
 	keep(live)
-	updated, err := r.api(c, ns).Update(ctx, live)
-	if err != nil {
-		r.reportWrite(&resp.Diagnostics, "Cannot update "+r.name(ns, name), err, live)
-		return
+	updated, err = r.api(c, ns).Update(ctx, live)
+	if err != nil && !api.IsConflict(err) {
+		r.reportWrite(diags, "Cannot update "+r.name(ns, name), err, live)
 	}
-	r.saveAndWait(ctx, c, updated, &plan, false, owned, &resp.State, resp.Private, &resp.Diagnostics)
+	return updated, live, owned, err
 }
 
 // stateSetter is the state of a create or update response.

@@ -315,7 +315,20 @@ func applyChange(ctx context.Context, c *client.Client, ch plan.Change) error {
 		return err
 	}
 	if ch.Action == plan.Update {
-		err = updateRetrying(rv, write, func() (int64, error) { return liveVersion(ctx, res, ch) })
+		// A write since the object was read (its status) conflicts: read
+		// it again, check it against the plan again, write again.
+		first := true // the first write goes with the version read above
+		err = client.RetryOnConflict(ctx, func() error {
+			if !first {
+				v, err := liveVersion(ctx, res, ch)
+				if err != nil {
+					return err
+				}
+				rv = v
+			}
+			first = false
+			return write(rv)
+		})
 	} else {
 		err = write(0)
 	}
@@ -324,30 +337,6 @@ func applyChange(ctx context.Context, c *client.Client, ch plan.Change) error {
 		return fmt.Errorf("it changed while applying: run `maestro plan` again")
 	case err != nil && obj != nil:
 		return errors.New(masked(formatError(err), obj))
-	}
-	return err
-}
-
-// maxUpdateConflicts bounds how often an update is written again after
-// a conflict that left the object as the plan saw it.
-const maxUpdateConflicts = 5
-
-// updateRetrying writes with rv, the live object's resourceVersion, and
-// after a conflict (another write since it was read) reads it again
-// (reread: the same checks against the plan, which fail on a change the
-// plan did not see) and writes once more: what writes an object all the
-// time (its status; the scheduler's binding) never changes what the plan
-// saw, and must not fail an apply.
-func updateRetrying(rv int64, write func(rv int64) error, reread func() (int64, error)) error {
-	err := write(rv)
-	for range maxUpdateConflicts {
-		if !api.IsConflict(err) {
-			return err
-		}
-		if rv, err = reread(); err != nil {
-			return err
-		}
-		err = write(rv)
 	}
 	return err
 }
