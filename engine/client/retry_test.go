@@ -27,7 +27,7 @@ func TestRetryOnConflict(t *testing.T) {
 		{"two conflicts", []error{conflict, conflict}, false, nil, 3},
 		{"a conflict, then a change the writer refuses", []error{conflict, changed}, false, changed, 2},
 		{"another error", []error{changed}, false, changed, 1},
-		{"conflicts all the time", slices.Repeat([]error{conflict}, 10), false, conflict, 1 + ConflictRetries},
+		{"conflicts all the time", slices.Repeat([]error{conflict}, 20), false, conflict, 1 + ConflictRetries},
 		{"the context ends", slices.Repeat([]error{conflict}, 10), true, conflict, 1},
 	}
 	for _, tt := range tests {
