@@ -380,14 +380,17 @@ func liveVersion(ctx context.Context, res client.Resource[api.Object], ch plan.C
 }
 
 // boundSince reports whether the one spec write since the plan of an
-// update is the scheduler binding the pod (spec.nodeName, which no
-// manifest sets on a pod the server holds), and then writes the binding
-// into the change's object, as planning it now would have.
+// update or a replacement is the scheduler binding the pod (spec.nodeName,
+// which no manifest sets on a pod the server holds). An update then
+// writes the binding into the change's object, as planning it now would
+// have; a replacement deletes the pod wherever it was bound, and its
+// successor is scheduled afresh.
 func boundSince(ch plan.Change, live api.Object) bool {
 	was, ok1 := ch.Live.(*api.Pod)
 	now, ok2 := live.(*api.Pod)
 	want, ok3 := ch.Desired.(*api.Pod)
-	if !ok1 || !ok2 || !ok3 || ch.Action != plan.Update || was.Spec.NodeName != "" || now.Spec.NodeName == "" || want.Spec.NodeName != "" {
+	if !ok1 || !ok2 || !ok3 || ch.Action != plan.Update && ch.Action != plan.Replace ||
+		was.Spec.NodeName != "" || now.Spec.NodeName == "" || want.Spec.NodeName != "" {
 		return false
 	}
 	bound := *was
@@ -395,8 +398,10 @@ func boundSince(ch plan.Change, live api.Object) bool {
 	if !api.DesiredStateEqual(&bound, now) {
 		return false
 	}
-	want.Spec.NodeName = now.Spec.NodeName
-	want.Generation = now.Generation
+	if ch.Action == plan.Update {
+		want.Spec.NodeName = now.Spec.NodeName
+		want.Generation = now.Generation
+	}
 	return true
 }
 
