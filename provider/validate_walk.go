@@ -2,8 +2,8 @@ package provider
 
 import (
 	"context"
-	"math/big"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -54,9 +54,10 @@ type walkBlock struct {
 type walkAttr struct {
 	name                                      string
 	required, readOnly, writeOnly, deprecated bool
-	// kind is how the value converts for validators (none for attributes
-	// without validators).
+	// kind says which validators run (none for attributes without
+	// validators); typ converts the value for them.
 	kind    walkValue
+	typ     attr.Type
 	strings []validator.String
 	ints    []validator.Int64
 }
@@ -99,14 +100,14 @@ func compileBlock(attrs map[string]schema.Attribute, blocks map[string]schema.Bl
 				return nil, false
 			}
 			if len(a.Validators) > 0 {
-				wa.kind, wa.strings = walkString, a.Validators
+				wa.kind, wa.strings, wa.typ = walkString, a.Validators, types.StringType
 			}
 		case schema.Int64Attribute:
 			if a.CustomType != nil {
 				return nil, false
 			}
 			if len(a.Validators) > 0 {
-				wa.kind, wa.ints = walkInt64, a.Validators
+				wa.kind, wa.ints, wa.typ = walkInt64, a.Validators, types.Int64Type
 			}
 		case schema.BoolAttribute:
 			if a.CustomType != nil || len(a.Validators) > 0 {
@@ -334,47 +335,33 @@ func (w *walker) attribute(a *walkAttr, attrs map[string]tftypes.Value, p path.P
 		a.deprecated && !null && !unknown {
 		return false
 	}
+	if a.kind == walkNone {
+		return true
+	}
 	ap, ape := p.AtName(a.name), pe.AtName(a.name)
+	if !present {
+		v = tftypes.NewValue(a.typ.TerraformType(w.ctx), nil)
+	}
+	// The value as the framework hands it to validators (its type's own
+	// conversion: a number that is no int64 fails, as in the framework).
+	val, err := a.typ.ValueFromTerraform(w.ctx, v)
+	if err != nil {
+		return false
+	}
 	switch a.kind {
 	case walkString:
-		val := types.StringNull()
-		if unknown {
-			val = types.StringUnknown()
-		} else if !null {
-			var s string
-			if v.As(&s) != nil {
-				return false
-			}
-			val = types.StringValue(s)
-		}
-		req := validator.StringRequest{Path: ap, PathExpression: ape, Config: w.config, ConfigValue: val, ClientCapabilities: w.caps}
+		req := validator.StringRequest{Path: ap, PathExpression: ape, Config: w.config, ConfigValue: val.(types.String), ClientCapabilities: w.caps}
 		for _, vd := range a.strings {
 			var resp validator.StringResponse
-			vd.ValidateString(w.ctx, req, &resp)
-			if len(resp.Diagnostics) > 0 {
+			if vd.ValidateString(w.ctx, req, &resp); len(resp.Diagnostics) > 0 {
 				return false
 			}
 		}
 	case walkInt64:
-		val := types.Int64Null()
-		if unknown {
-			val = types.Int64Unknown()
-		} else if !null {
-			var f big.Float
-			if v.As(&f) != nil || !f.IsInt() {
-				return false
-			}
-			i, acc := f.Int64()
-			if acc != big.Exact {
-				return false
-			}
-			val = types.Int64Value(i)
-		}
-		req := validator.Int64Request{Path: ap, PathExpression: ape, Config: w.config, ConfigValue: val, ClientCapabilities: w.caps}
+		req := validator.Int64Request{Path: ap, PathExpression: ape, Config: w.config, ConfigValue: val.(types.Int64), ClientCapabilities: w.caps}
 		for _, vd := range a.ints {
 			var resp validator.Int64Response
-			vd.ValidateInt64(w.ctx, req, &resp)
-			if len(resp.Diagnostics) > 0 {
+			if vd.ValidateInt64(w.ctx, req, &resp); len(resp.Diagnostics) > 0 {
 				return false
 			}
 		}
