@@ -70,7 +70,7 @@ func TestKilledAgentPodsMoveAndStaleContainersGo(t *testing.T) {
 // Logs and usage are served from the agents through the API.
 func TestLogsAndStats(t *testing.T) {
 	c := startCluster(t, 1)
-	c.create(t, c.demoDeployment("web", 1))
+	c.create(t, c.demoDeployment("web", 1, readyWhenServing))
 	p := c.readyPods(t, "app=web", 1, 60*time.Second)[0]
 	for range 3 {
 		if _, err := get("http://" + p.Status.PodIP + ":8080/"); err != nil {

@@ -101,7 +101,7 @@ func TestPullFromRegistryWithCredentials(t *testing.T) {
 // an image that runs as root.
 func TestSecurityContextRunsAsUserReadOnly(t *testing.T) {
 	c := startCluster(t, 1)
-	c.create(t, c.demoDeployment("locked", 1, func(d *api.Deployment) {
+	c.create(t, c.demoDeployment("locked", 1, readyWhenServing, func(d *api.Deployment) {
 		s := &d.Spec.Template.Spec
 		s.SecurityContext = &api.PodSecurityContext{RunAsUser: api.Ptr[int64](1000), RunAsGroup: api.Ptr[int64](3000), RunAsNonRoot: api.Ptr(true)}
 		s.Containers[0].SecurityContext = &api.SecurityContext{ReadOnlyRootFilesystem: api.Ptr(true), AllowPrivilegeEscalation: api.Ptr(false),
