@@ -53,7 +53,7 @@ func TestPullFromRegistryWithCredentials(t *testing.T) {
 			}
 		}
 	}
-	c.create(t, c.demoDeployment("private", 1, pulling("regcred")))
+	c.create(t, c.demoDeployment("private", 1, readyWhenServing, pulling("regcred")))
 	c.create(t, c.demoDeployment("wrongpass", 1, pulling("badcred")))
 	c.create(t, c.demoDeployment("nopass", 1, pulling("")))
 
