@@ -278,14 +278,12 @@ func applyChange(ctx context.Context, c *client.Client, ch plan.Change) error {
 		return err
 	}
 	res := client.Dynamic(c, kind, ch.Namespace)
-	var rv int64 // of the live object, checked against what the plan saw
-	if ch.Action != plan.Create {
-		if rv, err = liveVersion(ctx, res, ch); err != nil {
-			return err
-		}
-	}
 	switch ch.Action {
 	case plan.Delete, plan.Replace:
+		rv, err := liveVersion(ctx, res, ch) // checked against what the plan saw
+		if err != nil {
+			return err
+		}
 		if err := res.Delete(ctx, ch.Name, client.DeleteOptions{ResourceVersion: rv}); err != nil && !api.IsNotFound(err) {
 			return fmt.Errorf("deleting: %s", formatError(err))
 		}
@@ -299,46 +297,40 @@ func applyChange(ctx context.Context, c *client.Client, ch plan.Change) error {
 	if ch.Desired == nil {
 		return fmt.Errorf("the plan has no object to write")
 	}
-	var obj api.Object
-	write := func(rv int64) error {
+	if ch.Action == plan.Update {
+		// The update goes with the version of the live object, read and
+		// checked against the plan at each try: a write since the read
+		// (its status, by a controller or agent) conflicts, and the next
+		// try reads it again.
+		err = client.RetryOnConflict(ctx, func() error {
+			rv, err := liveVersion(ctx, res, ch) // may add the pod's binding to ch.Desired
+			if err != nil {
+				return err
+			}
+			obj, err := convert.Copy(ch.Desired)
+			if err != nil {
+				return err
+			}
+			obj.GetObjectMeta().ResourceVersion = rv
+			_, err = res.Update(ctx, obj)
+			return err
+		})
+	} else {
+		var obj api.Object
 		if obj, err = convert.Copy(ch.Desired); err != nil {
 			return err
 		}
 		m := obj.GetObjectMeta()
-		if ch.Action == plan.Update {
-			m.ResourceVersion = rv
-			_, err := res.Update(ctx, obj)
-			return err
-		}
 		m.UID, m.ResourceVersion, m.Generation, m.CreationTimestamp = "", 0, 0, time.Time{}
-		_, err := res.Create(ctx, obj)
-		return err
-	}
-	if ch.Action == plan.Update {
-		// A write since the object was read (its status) conflicts: read
-		// it again, check it against the plan again, write again.
-		first := true // the first write goes with the version read above
-		err = client.RetryOnConflict(ctx, func() error {
-			if !first {
-				v, err := liveVersion(ctx, res, ch)
-				if err != nil {
-					return err
-				}
-				rv = v
-			}
-			first = false
-			return write(rv)
-		})
-	} else {
-		err = write(0)
+		_, err = res.Create(ctx, obj)
 	}
 	switch {
 	case api.IsConflict(err):
 		return fmt.Errorf("it changed while applying: run `maestro plan` again")
-	case err != nil && obj != nil:
-		return errors.New(masked(formatError(err), obj))
+	case err != nil:
+		return errors.New(masked(formatError(err), ch.Desired))
 	}
-	return err
+	return nil
 }
 
 // masked keeps a secret's values out of a message (the server may quote
